@@ -1,0 +1,473 @@
+//! The checklist engine: starting an inspection, answering items, conflicts, completion rules
+//! and submission. The rules are plain functions over a [`Record`] and its [`Template`]; the
+//! `impl Store` block at the end runs them inside the store's record transaction.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::enterprise::CreditCode;
+use crate::error::{Error, Result};
+use crate::record::{
+    Answer, AnswerStatus, AnswerValue, Gps, Hazard, Inspector, NewRecord, Person, Record,
+    RecordDoc, RecordKind, Status,
+};
+use crate::store::Store;
+use crate::template::{AnswerKind, InspectionKind, Item, Template};
+use crate::time::china_date;
+
+/// Enforcement inspections are made by at least this many certified inspectors.
+pub const MIN_ENFORCEMENT_INSPECTORS: usize = 2;
+
+/// A colleague named when an inspection starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoInspector {
+    pub name: String,
+    pub cert: String,
+    /// When not given, the validity registered on this device for the certificate is used.
+    pub cert_valid_until: Option<NaiveDate>,
+}
+
+impl CoInspector {
+    /// Parses `NAME:CERT` or `NAME:CERT:YYYY-MM-DD`.
+    pub fn parse(text: &str) -> Result<CoInspector> {
+        let parts: Vec<&str> = text.split(':').map(str::trim).collect();
+        let invalid = || {
+            Error::InvalidInput(format!(
+                "同行执法人员 {text:?} 应写作 姓名:执法证号 或 姓名:执法证号:有效期至(YYYY-MM-DD)"
+            ))
+        };
+        match parts.as_slice() {
+            [name, cert] if !name.is_empty() && !cert.is_empty() => Ok(CoInspector {
+                name: name.to_string(),
+                cert: cert.to_string(),
+                cert_valid_until: None,
+            }),
+            [name, cert, until] if !name.is_empty() && !cert.is_empty() => Ok(CoInspector {
+                name: name.to_string(),
+                cert: cert.to_string(),
+                cert_valid_until: Some(
+                    crate::time::parse_date("有效期", until).map_err(Error::InvalidInput)?,
+                ),
+            }),
+            _ => Err(invalid()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StartInspection {
+    pub enterprise: String,
+    pub template: String,
+    pub co_inspectors: Vec<CoInspector>,
+    /// Defaults to the enterprise's address.
+    pub place: Option<String>,
+    pub gps: Option<Gps>,
+}
+
+/// What comes with an answer besides its value.
+#[derive(Debug, Clone, Default)]
+pub struct AnswerDetails {
+    pub note: Option<String>,
+    pub photos: Vec<PathBuf>,
+    pub deadline: Option<NaiveDate>,
+    pub measure: Option<String>,
+}
+
+/// Reads the inspector's input for an item: `pass`, `fail`, `na` (or 合格, 不合格, 不适用) for
+/// a check item; a number (or `na`) for a measured item, judged against its bounds; any text
+/// (or `na`) for a text item.
+pub fn interpret_answer(item: &Item, input: &str) -> Result<(AnswerStatus, Option<AnswerValue>)> {
+    let input = input.trim();
+    let invalid = |problem: String| Error::InvalidAnswer {
+        item: item.code.clone(),
+        problem,
+    };
+    if matches!(input, "na" | "不适用") {
+        return Ok((AnswerStatus::Na, None));
+    }
+    match &item.answer {
+        AnswerKind::Check => match input {
+            "pass" | "合格" => Ok((AnswerStatus::Pass, None)),
+            "fail" | "不合格" => Ok((AnswerStatus::Fail, None)),
+            _ => Err(invalid(format!(
+                "{input:?} 不是有效答案：此项只能回答 pass（合格）、fail（不合格）或 na（不适用）"
+            ))),
+        },
+        AnswerKind::Measure { min, max, .. } => {
+            let value: f64 = input
+                .parse()
+                .ok()
+                .filter(|v: &f64| v.is_finite())
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "{input:?} 不是数值：此项应填写实测值（{}）或 na",
+                        item.requirement().unwrap_or_default()
+                    ))
+                })?;
+            let within = min.is_none_or(|min| value >= min) && max.is_none_or(|max| value <= max);
+            let status = if within {
+                AnswerStatus::Pass
+            } else {
+                AnswerStatus::Fail
+            };
+            Ok((status, Some(AnswerValue::Number(value))))
+        }
+        AnswerKind::Text => {
+            if input.is_empty() {
+                return Err(invalid("记录内容为空".into()));
+            }
+            Ok((AnswerStatus::Recorded, Some(AnswerValue::Text(input.to_string()))))
+        }
+    }
+}
+
+/// Builds the answer to store. A re-answer with the same status keeps the earlier note,
+/// photos, measure and deadline unless new ones are given, so nothing entered is dropped by
+/// answering again.
+pub fn build_answer(
+    record: &Record,
+    item: &Item,
+    input: &str,
+    details: &AnswerDetails,
+    photo_hashes: Vec<String>,
+    by: Person,
+    device: &str,
+    now: DateTime<Utc>,
+) -> Result<Answer> {
+    let (status, value) = interpret_answer(item, input)?;
+    let invalid = |problem: String| Error::InvalidAnswer {
+        item: item.code.clone(),
+        problem,
+    };
+    if status != AnswerStatus::Fail && (details.deadline.is_some() || details.measure.is_some()) {
+        return Err(invalid(format!(
+            "答案为“{}”，只有不合格项才有整改措施和整改期限",
+            status.label()
+        )));
+    }
+    let inspection_date = china_date(record.started_at);
+    if let Some(deadline) = details.deadline
+        && deadline < inspection_date
+    {
+        return Err(invalid(format!(
+            "整改期限 {deadline} 早于检查日期 {inspection_date}"
+        )));
+    }
+    if let Some(note) = &details.note
+        && note.trim().is_empty()
+    {
+        return Err(invalid("备注为空".into()));
+    }
+
+    let previous = record
+        .answers
+        .get(&item.code)
+        .filter(|previous| previous.status == status);
+    let note = details
+        .note
+        .clone()
+        .or_else(|| previous.and_then(|p| p.note.clone()));
+    let mut photos = previous.map(|p| p.photos.clone()).unwrap_or_default();
+    for hash in photo_hashes {
+        if !photos.contains(&hash) {
+            photos.push(hash);
+        }
+    }
+    let hazard = (status == AnswerStatus::Fail).then(|| {
+        let previous_hazard = previous.and_then(|p| p.hazard.as_ref());
+        let description = match (&value, &item.answer) {
+            (Some(AnswerValue::Number(v)), AnswerKind::Measure { unit, .. }) => format!(
+                "{}（实测 {v} {unit}，要求 {}）",
+                item.hazard,
+                item.requirement().unwrap_or_default()
+            ),
+            _ => item.hazard.clone(),
+        };
+        Hazard {
+            description,
+            class: item.class.clone(),
+            legal_basis: item.legal_basis.clone(),
+            measure: details
+                .measure
+                .clone()
+                .or_else(|| previous_hazard.and_then(|h| h.measure.clone()))
+                .or_else(|| item.measure.clone()),
+            deadline: details
+                .deadline
+                .or_else(|| previous_hazard.and_then(|h| h.deadline)),
+        }
+    });
+    Ok(Answer {
+        status,
+        value,
+        note,
+        photos,
+        by,
+        device: device.to_string(),
+        at: now,
+        hazard,
+        resolved_by: None,
+    })
+}
+
+/// Why a record cannot be submitted yet; empty when it can.
+pub fn completion_problems(record: &Record, template: &Template) -> Vec<String> {
+    let mut problems = Vec::new();
+    for conflict in &record.conflicts {
+        problems.push(format!(
+            "检查项 {} 有 {} 个互相冲突的答案，需先处理",
+            conflict.item,
+            conflict.values.len()
+        ));
+    }
+    let unanswered: Vec<&str> = template
+        .items
+        .iter()
+        .filter(|item| item.required && !record.answers.contains_key(&item.code))
+        .map(|item| item.code.as_str())
+        .collect();
+    if !unanswered.is_empty() {
+        problems.push(format!(
+            "{} 个必查项尚未作答：{}",
+            unanswered.len(),
+            unanswered.join("、")
+        ));
+    }
+    for entry in &record.hazards {
+        if entry.hazard.deadline.is_none() {
+            problems.push(format!("隐患 {} 未设整改期限", entry.item));
+        }
+    }
+    if record.inspection_kind == InspectionKind::Enforcement {
+        let date = china_date(record.started_at);
+        let mut valid = 0;
+        for inspector in &record.inspectors {
+            match inspector.cert_valid_until {
+                Some(until) if until >= date => valid += 1,
+                Some(until) => problems.push(format!(
+                    "执法人员 {}（{}）的执法证已于 {until} 到期",
+                    inspector.name, inspector.cert
+                )),
+                None => problems.push(format!(
+                    "执法人员 {}（{}）的执法证有效期未知",
+                    inspector.name, inspector.cert
+                )),
+            }
+        }
+        if valid < MIN_ENFORCEMENT_INSPECTORS {
+            problems.push(format!(
+                "执法检查须由至少 {MIN_ENFORCEMENT_INSPECTORS} 名持有效执法证的执法人员进行，检查日 {date} 有效的只有 {valid} 名"
+            ));
+        }
+    }
+    problems
+}
+
+fn ensure_draft(record: &Record) -> Result<()> {
+    match record.status {
+        Status::Draft => Ok(()),
+        Status::Submitted => Err(Error::RecordSubmitted(record.id.clone())),
+    }
+}
+
+fn ensure_participant(record: &Record, inspector: &Inspector) -> Result<()> {
+    if record.inspectors.iter().any(|i| i.cert == inspector.cert) {
+        Ok(())
+    } else {
+        Err(Error::InvalidInput(format!(
+            "{}（{}）不是记录 {} 的检查人员：请先运行 anjian inspect join {}",
+            inspector.name, inspector.cert, record.id, record.id
+        )))
+    }
+}
+
+fn person(inspector: &Inspector) -> Person {
+    Person {
+        name: inspector.name.clone(),
+        cert: inspector.cert.clone(),
+    }
+}
+
+impl Store {
+    /// Starts an inspection of an enterprise from the newest version of a template, with this
+    /// device's inspector and the named colleagues.
+    pub fn start_inspection(&mut self, start: &StartInspection, now: DateTime<Utc>) -> Result<Record> {
+        let profile = self.profile()?;
+        let me = profile.inspector.clone().ok_or(Error::NotInitialized)?;
+        let code = CreditCode::parse(&start.enterprise)?;
+        let enterprise = self.enterprise(&code)?;
+        let template = self.template(&start.template, None)?;
+        if !template.applies_to_industry(&enterprise.industry) {
+            return Err(Error::TemplateNotApplicable {
+                template: template.id.clone(),
+                industry: template.industry.clone(),
+                enterprise: enterprise.name.clone(),
+                enterprise_industry: enterprise.industry.clone(),
+            });
+        }
+
+        let mut inspectors = vec![me];
+        for colleague in &start.co_inspectors {
+            if inspectors.iter().any(|i| i.cert == colleague.cert) {
+                return Err(Error::InvalidInput(format!(
+                    "执法证号 {} 重复出现",
+                    colleague.cert
+                )));
+            }
+            let registered = self.inspector(&colleague.cert)?;
+            let inspector = Inspector {
+                name: colleague.name.clone(),
+                cert: colleague.cert.clone(),
+                cert_valid_until: colleague
+                    .cert_valid_until
+                    .or_else(|| registered.and_then(|r| r.cert_valid_until)),
+            };
+            inspectors.push(inspector);
+        }
+        let place = start
+            .place
+            .clone()
+            .filter(|p| !p.trim().is_empty())
+            .unwrap_or_else(|| enterprise.address.clone());
+        if let Some(gps) = &start.gps
+            && !((-90.0..=90.0).contains(&gps.lat) && (-180.0..=180.0).contains(&gps.lon))
+        {
+            return Err(Error::InvalidInput(format!(
+                "GPS 坐标 {},{} 超出范围",
+                gps.lat, gps.lon
+            )));
+        }
+
+        let mut doc = RecordDoc::create(&NewRecord {
+            kind: RecordKind::Inspection,
+            inspection_kind: template.kind,
+            agency: profile.agency.map(|a| a.name),
+            template_id: template.id.clone(),
+            template_version: template.version,
+            enterprise,
+            inspectors: inspectors.clone(),
+            place,
+            gps: start.gps.clone(),
+            started_at: now,
+            device_id: self.device_id().to_string(),
+        })?;
+        // Colleagues named with a validity are remembered for the next inspection.
+        for (colleague, inspector) in start.co_inspectors.iter().zip(&inspectors[1..]) {
+            if colleague.cert_valid_until.is_some() {
+                self.add_inspector(inspector)?;
+            }
+        }
+        self.insert_record(&mut doc)
+    }
+
+    /// Adds this device's inspector to a record received from a colleague's device.
+    pub fn join_inspection(&mut self, id: &str) -> Result<Record> {
+        let me = self.current_inspector()?;
+        self.update_record(id, |doc, record| {
+            ensure_draft(record)?;
+            if !record.inspectors.iter().any(|i| i == &me) {
+                doc.put_inspector(&me)?;
+            }
+            doc.read()
+        })
+    }
+
+    /// Answers an item for this device's inspector. Photos are copied into the photo folder
+    /// only after the answer has been checked.
+    pub fn answer_item(
+        &mut self,
+        id: &str,
+        item_code: &str,
+        input: &str,
+        details: &AnswerDetails,
+        now: DateTime<Utc>,
+    ) -> Result<Answer> {
+        let me = self.current_inspector()?;
+        let record = self.record(id)?;
+        let template = self.template(&record.template_id, Some(record.template_version))?;
+        let item = template
+            .item(item_code)
+            .ok_or_else(|| Error::UnknownItem {
+                template: format!("{} 第 {} 版", template.id, template.version),
+                item: item_code.to_string(),
+            })?
+            .clone();
+        ensure_draft(&record)?;
+        ensure_participant(&record, &me)?;
+        // Checked once before photos are copied, and again inside the transaction.
+        build_answer(&record, &item, input, details, Vec::new(), person(&me), self.device_id(), now)?;
+
+        let hashes = details
+            .photos
+            .iter()
+            .map(|path| self.add_photo(path))
+            .collect::<Result<Vec<_>>>()?;
+        let device = self.device_id().to_string();
+        self.update_record(id, |doc, record| {
+            ensure_draft(record)?;
+            let answer = build_answer(record, &item, input, details, hashes, person(&me), &device, now)?;
+            doc.put_answer(&item.code, &answer)?;
+            Ok(answer)
+        })
+    }
+
+    /// Resolves a conflict by keeping one of the conflicting answers (numbered from 1 in the
+    /// order `Record::conflicts` lists them). The choice is written as a new answer that
+    /// supersedes all of them; the others stay in the document's history.
+    pub fn resolve_conflict(
+        &mut self,
+        id: &str,
+        item_code: &str,
+        choice: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Answer> {
+        let me = self.current_inspector()?;
+        self.update_record(id, |doc, record| {
+            ensure_draft(record)?;
+            ensure_participant(record, &me)?;
+            let conflict = record
+                .conflicts
+                .iter()
+                .find(|c| c.item == item_code)
+                .ok_or_else(|| {
+                    Error::InvalidInput(format!("检查项 {item_code} 没有冲突需要处理"))
+                })?;
+            let chosen = choice
+                .checked_sub(1)
+                .and_then(|index| conflict.values.get(index))
+                .ok_or_else(|| {
+                    Error::InvalidInput(format!(
+                        "检查项 {item_code} 有 {} 个冲突答案，请选择 1 到 {}",
+                        conflict.values.len(),
+                        conflict.values.len()
+                    ))
+                })?;
+            let mut answer = chosen.clone();
+            answer.resolved_by = Some(person(&me));
+            answer.at = now;
+            doc.put_answer(item_code, &answer)?;
+            Ok(answer)
+        })
+    }
+
+    /// Submits a record once every completion rule holds. The record cannot be edited after.
+    pub fn submit_inspection(&mut self, id: &str, now: DateTime<Utc>) -> Result<Record> {
+        let me = self.current_inspector()?;
+        let record = self.record(id)?;
+        let template = self.template(&record.template_id, Some(record.template_version))?;
+        self.update_record(id, |doc, record| {
+            ensure_draft(record)?;
+            ensure_participant(record, &me)?;
+            let problems = completion_problems(record, &template);
+            if !problems.is_empty() {
+                return Err(Error::Incomplete {
+                    id: record.id.clone(),
+                    problems,
+                });
+            }
+            doc.mark_submitted(now, &person(&me))?;
+            doc.read()
+        })
+    }
+}

@@ -1,0 +1,780 @@
+//! An enforcement record is one Automerge document. This module is the only place that knows
+//! the document's layout; everything else works with the plain [`Record`] read from it.
+//!
+//! Layout (root map):
+//!
+//! ```text
+//! schema: 1                     id, kind, inspection_kind, agency?, place, created_by_device
+//! template: {id, version}       enterprise: {credit_code, name, address, industry, region_code,
+//! started_at, ended_at?                     legal_representative, phone}  (snapshot at start)
+//! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?}}
+//! status: draft|submitted       submitted_at?, submitted_by?: {name, cert}
+//! answers: {ITEM: {status, value?, note?, photos: [sha256], by_name, by_cert, device, at,
+//!                  hazard?: {description, class, legal_basis, measure?, deadline?},
+//!                  resolved_by_name?, resolved_by_cert?}}
+//! ```
+//!
+//! Answers and inspectors are maps keyed by item code and certificate number, so two devices
+//! working on different items merge without conflict. An answer is always written as a whole
+//! new map: two devices answering the same item concurrently leave two values under one key,
+//! which [`RecordDoc::read`] reports as a [`Conflict`] until a later answer supersedes both.
+
+use std::collections::BTreeMap;
+
+use automerge::{AutoCommit, ActorId, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::enterprise::{CreditCode, Enterprise};
+use crate::error::{Error, Result};
+use crate::template::InspectionKind;
+use crate::time::{format_china, from_millis};
+
+const SCHEMA: i64 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    Inspection,
+    Reinspection,
+    Amendment,
+}
+
+impl RecordKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Inspection => "inspection",
+            RecordKind::Reinspection => "reinspection",
+            RecordKind::Amendment => "amendment",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            RecordKind::Inspection,
+            RecordKind::Reinspection,
+            RecordKind::Amendment,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Submitted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Draft => "草稿",
+            Status::Submitted => "已提交",
+        }
+    }
+}
+
+/// Who did something: the inspector's name and enforcement certificate number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub cert: String,
+}
+
+/// An inspector taking part in an inspection, with the certificate validity known at the time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Inspector {
+    pub name: String,
+    pub cert: String,
+    pub cert_valid_until: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AnswerStatus {
+    Pass,
+    Fail,
+    Na,
+    /// A text item's answer was written down.
+    Recorded,
+}
+
+impl AnswerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AnswerStatus::Pass => "pass",
+            AnswerStatus::Fail => "fail",
+            AnswerStatus::Na => "na",
+            AnswerStatus::Recorded => "recorded",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AnswerStatus::Pass => "合格",
+            AnswerStatus::Fail => "不合格",
+            AnswerStatus::Na => "不适用",
+            AnswerStatus::Recorded => "已记录",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        [
+            AnswerStatus::Pass,
+            AnswerStatus::Fail,
+            AnswerStatus::Na,
+            AnswerStatus::Recorded,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AnswerValue {
+    Number(f64),
+    Text(String),
+}
+
+impl std::fmt::Display for AnswerValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AnswerValue::Number(n) => write!(f, "{n}"),
+            AnswerValue::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// A hazard (隐患) found at a failed item. It copies the item's class and legal basis so that
+/// the record stays self-contained whatever later template versions say.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hazard {
+    pub description: String,
+    pub class: String,
+    pub legal_basis: String,
+    pub measure: Option<String>,
+    pub deadline: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub status: AnswerStatus,
+    pub value: Option<AnswerValue>,
+    pub note: Option<String>,
+    pub photos: Vec<String>,
+    pub by: Person,
+    pub device: String,
+    #[serde(serialize_with = "serialize_china_time")]
+    pub at: DateTime<Utc>,
+    pub hazard: Option<Hazard>,
+    /// Set when this answer was chosen to resolve a conflict.
+    pub resolved_by: Option<Person>,
+}
+
+impl Answer {
+    /// Whether two answers say the same thing, whoever gave them and whenever.
+    fn same_content(&self, other: &Answer) -> bool {
+        self.status == other.status
+            && self.value == other.value
+            && self.note == other.note
+            && self.photos == other.photos
+            && self.hazard == other.hazard
+    }
+}
+
+/// A hazard as listed on the record: the item it was found at and its details.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HazardEntry {
+    pub item: String,
+    #[serde(flatten)]
+    pub hazard: Hazard,
+    pub note: Option<String>,
+}
+
+/// Two or more devices answered the same item differently. `values` holds every answer, the
+/// one currently shown first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Conflict {
+    pub item: String,
+    pub values: Vec<Answer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gps {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+/// Everything needed to create a record document.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub kind: RecordKind,
+    pub inspection_kind: InspectionKind,
+    pub agency: Option<String>,
+    pub template_id: String,
+    pub template_version: u32,
+    pub enterprise: Enterprise,
+    pub inspectors: Vec<Inspector>,
+    pub place: String,
+    pub gps: Option<Gps>,
+    pub started_at: DateTime<Utc>,
+    pub device_id: String,
+}
+
+/// A record as read from its document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    pub id: String,
+    pub kind: RecordKind,
+    pub inspection_kind: InspectionKind,
+    pub agency: Option<String>,
+    pub template_id: String,
+    pub template_version: u32,
+    pub enterprise: Enterprise,
+    pub inspectors: Vec<Inspector>,
+    pub place: String,
+    pub gps: Option<Gps>,
+    #[serde(serialize_with = "serialize_china_time")]
+    pub started_at: DateTime<Utc>,
+    #[serde(serialize_with = "serialize_opt_china_time")]
+    pub ended_at: Option<DateTime<Utc>>,
+    pub created_by_device: String,
+    pub status: Status,
+    #[serde(serialize_with = "serialize_opt_china_time")]
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_by: Option<Person>,
+    pub answers: BTreeMap<String, Answer>,
+    pub hazards: Vec<HazardEntry>,
+    pub conflicts: Vec<Conflict>,
+    /// Hex hashes of the document's current heads.
+    pub heads: Vec<String>,
+}
+
+fn serialize_china_time<S: serde::Serializer>(at: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format_china(*at))
+}
+
+fn serialize_opt_china_time<S: serde::Serializer>(
+    at: &Option<DateTime<Utc>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match at {
+        Some(at) => s.serialize_str(&format_china(*at)),
+        None => s.serialize_none(),
+    }
+}
+
+/// A record's Automerge document.
+#[derive(Debug)]
+pub struct RecordDoc {
+    id: String,
+    doc: AutoCommit,
+}
+
+/// The device's actor id: the 16 bytes of its UUID, so every change names the device it came from.
+pub fn actor_for_device(device_id: &str) -> ActorId {
+    match uuid::Uuid::parse_str(device_id) {
+        Ok(uuid) => ActorId::from(uuid.as_bytes().as_slice()),
+        Err(_) => ActorId::from(device_id.as_bytes()),
+    }
+}
+
+impl RecordDoc {
+    /// Creates the document of a new record with a fresh UUIDv7 id.
+    pub fn create(new: &NewRecord) -> Result<RecordDoc> {
+        let id = uuid::Uuid::now_v7().to_string();
+        let mut doc = AutoCommit::new().with_actor(actor_for_device(&new.device_id));
+        doc.put(ROOT, "schema", SCHEMA)?;
+        doc.put(ROOT, "id", id.as_str())?;
+        doc.put(ROOT, "kind", new.kind.as_str())?;
+        doc.put(ROOT, "inspection_kind", new.inspection_kind.as_str())?;
+        if let Some(agency) = &new.agency {
+            doc.put(ROOT, "agency", agency.as_str())?;
+        }
+        let template = doc.put_object(ROOT, "template", ObjType::Map)?;
+        doc.put(&template, "id", new.template_id.as_str())?;
+        doc.put(&template, "version", i64::from(new.template_version))?;
+        let enterprise = doc.put_object(ROOT, "enterprise", ObjType::Map)?;
+        let e = &new.enterprise;
+        for (key, value) in [
+            ("credit_code", e.credit_code.as_str()),
+            ("name", &e.name),
+            ("address", &e.address),
+            ("industry", &e.industry),
+            ("region_code", &e.region_code),
+            ("legal_representative", &e.legal_representative),
+            ("phone", &e.phone),
+        ] {
+            doc.put(&enterprise, key, value)?;
+        }
+        doc.put(ROOT, "place", new.place.as_str())?;
+        if let Some(gps) = &new.gps {
+            let obj = doc.put_object(ROOT, "gps", ObjType::Map)?;
+            doc.put(&obj, "lat", gps.lat)?;
+            doc.put(&obj, "lon", gps.lon)?;
+        }
+        doc.put(ROOT, "started_at", ScalarValue::Timestamp(new.started_at.timestamp_millis()))?;
+        doc.put(ROOT, "created_by_device", new.device_id.as_str())?;
+        doc.put(ROOT, "status", Status::Draft.as_str())?;
+        doc.put_object(ROOT, "inspectors", ObjType::Map)?;
+        doc.put_object(ROOT, "answers", ObjType::Map)?;
+        let mut record = RecordDoc { id, doc };
+        for inspector in &new.inspectors {
+            record.put_inspector(inspector)?;
+        }
+        record.doc.commit();
+        Ok(record)
+    }
+
+    /// Loads a saved document followed by its appended incremental saves.
+    pub fn load(id: &str, saved: &[u8], increments: &[Vec<u8>], device_id: &str) -> Result<RecordDoc> {
+        let corrupt = |problem: String| Error::CorruptRecord {
+            id: id.to_string(),
+            problem,
+        };
+        let mut doc = AutoCommit::load(saved)
+            .map_err(|e| corrupt(e.to_string()))?
+            .with_actor(actor_for_device(device_id));
+        for increment in increments {
+            doc.load_incremental(increment)
+                .map_err(|e| corrupt(e.to_string()))?;
+        }
+        Ok(RecordDoc {
+            id: id.to_string(),
+            doc,
+        })
+    }
+
+    /// Loads a document received from elsewhere, whose id is read from the document itself.
+    pub fn load_foreign(bytes: &[u8], device_id: &str) -> Result<RecordDoc> {
+        let doc = AutoCommit::load(bytes)
+            .map_err(|e| Error::CorruptRecord {
+                id: "?".into(),
+                problem: e.to_string(),
+            })?
+            .with_actor(actor_for_device(device_id));
+        let id = match doc.get(ROOT, "id")? {
+            Some((Value::Scalar(s), _)) => s.as_str().map(str::to_string),
+            _ => None,
+        }
+        .ok_or_else(|| Error::CorruptRecord {
+            id: "?".into(),
+            problem: "文档中没有记录编号".into(),
+        })?;
+        let mut record = RecordDoc { id, doc };
+        record.read()?;
+        Ok(record)
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.doc.get_heads()
+    }
+
+    /// The whole document, compacted.
+    pub fn save(&mut self) -> Vec<u8> {
+        self.doc.save()
+    }
+
+    /// The changes made since `heads`, as an incremental save.
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.doc.save_after(heads)
+    }
+
+    /// Merges another copy of this record into this one.
+    pub fn merge(&mut self, other: &mut RecordDoc) -> Result<()> {
+        if other.id != self.id {
+            return Err(Error::InvalidInput(format!(
+                "不能把记录 {} 合并进记录 {}",
+                other.id, self.id
+            )));
+        }
+        self.doc.merge(&mut other.doc)?;
+        Ok(())
+    }
+
+    pub fn put_inspector(&mut self, inspector: &Inspector) -> Result<()> {
+        let inspectors = self.map_at_root("inspectors")?;
+        let obj = self
+            .doc
+            .put_object(&inspectors, inspector.cert.as_str(), ObjType::Map)?;
+        self.doc.put(&obj, "name", inspector.name.as_str())?;
+        self.doc.put(&obj, "cert", inspector.cert.as_str())?;
+        if let Some(until) = inspector.cert_valid_until {
+            self.doc.put(&obj, "cert_valid_until", until.to_string())?;
+        }
+        self.doc.commit();
+        Ok(())
+    }
+
+    /// Writes an answer as a new map under the item's key.
+    pub fn put_answer(&mut self, item: &str, answer: &Answer) -> Result<()> {
+        let answers = self.map_at_root("answers")?;
+        let obj = self.doc.put_object(&answers, item, ObjType::Map)?;
+        let d = &mut self.doc;
+        d.put(&obj, "status", answer.status.as_str())?;
+        match &answer.value {
+            Some(AnswerValue::Number(n)) => d.put(&obj, "value", *n)?,
+            Some(AnswerValue::Text(t)) => d.put(&obj, "value", t.as_str())?,
+            None => {}
+        }
+        if let Some(note) = &answer.note {
+            d.put(&obj, "note", note.as_str())?;
+        }
+        let photos = d.put_object(&obj, "photos", ObjType::List)?;
+        for (index, photo) in answer.photos.iter().enumerate() {
+            d.insert(&photos, index, photo.as_str())?;
+        }
+        d.put(&obj, "by_name", answer.by.name.as_str())?;
+        d.put(&obj, "by_cert", answer.by.cert.as_str())?;
+        d.put(&obj, "device", answer.device.as_str())?;
+        d.put(&obj, "at", ScalarValue::Timestamp(answer.at.timestamp_millis()))?;
+        if let Some(hazard) = &answer.hazard {
+            let h = d.put_object(&obj, "hazard", ObjType::Map)?;
+            d.put(&h, "description", hazard.description.as_str())?;
+            d.put(&h, "class", hazard.class.as_str())?;
+            d.put(&h, "legal_basis", hazard.legal_basis.as_str())?;
+            if let Some(measure) = &hazard.measure {
+                d.put(&h, "measure", measure.as_str())?;
+            }
+            if let Some(deadline) = hazard.deadline {
+                d.put(&h, "deadline", deadline.to_string())?;
+            }
+        }
+        if let Some(resolver) = &answer.resolved_by {
+            d.put(&obj, "resolved_by_name", resolver.name.as_str())?;
+            d.put(&obj, "resolved_by_cert", resolver.cert.as_str())?;
+        }
+        d.commit();
+        Ok(())
+    }
+
+    pub fn mark_submitted(&mut self, at: DateTime<Utc>, by: &Person) -> Result<()> {
+        let d = &mut self.doc;
+        let millis = ScalarValue::Timestamp(at.timestamp_millis());
+        if d.get(ROOT, "ended_at")?.is_none() {
+            d.put(ROOT, "ended_at", millis.clone())?;
+        }
+        d.put(ROOT, "submitted_at", millis)?;
+        let who = d.put_object(ROOT, "submitted_by", ObjType::Map)?;
+        d.put(&who, "name", by.name.as_str())?;
+        d.put(&who, "cert", by.cert.as_str())?;
+        d.put(ROOT, "status", Status::Submitted.as_str())?;
+        d.commit();
+        Ok(())
+    }
+
+    fn map_at_root(&self, key: &str) -> Result<ObjId> {
+        match self.doc.get(ROOT, key)? {
+            Some((Value::Object(ObjType::Map), obj)) => Ok(obj),
+            _ => Err(self.corrupt(format!("缺少 {key}"))),
+        }
+    }
+
+    fn corrupt(&self, problem: String) -> Error {
+        Error::CorruptRecord {
+            id: self.id.clone(),
+            problem,
+        }
+    }
+
+    /// Reads and checks the whole record. A document that does not have the layout above is
+    /// reported as corrupt, naming what is missing.
+    pub fn read(&mut self) -> Result<Record> {
+        let mut heads: Vec<String> = self.doc.get_heads().iter().map(ChangeHash::to_string).collect();
+        heads.sort();
+        let r = Reader {
+            doc: &self.doc,
+            id: &self.id,
+        };
+        let schema = r.int(&ROOT, "schema")?;
+        if schema != SCHEMA {
+            return Err(r.corrupt(format!("未知的记录格式版本 {schema}")));
+        }
+        let id = r.str(&ROOT, "id")?;
+        if id != self.id {
+            return Err(r.corrupt(format!("文档中的编号 {id} 与记录编号不符")));
+        }
+        let kind = r.str(&ROOT, "kind")?;
+        let kind = RecordKind::parse(&kind).ok_or_else(|| r.corrupt(format!("未知的记录类型 {kind}")))?;
+        let inspection_kind = r.str(&ROOT, "inspection_kind")?;
+        let inspection_kind = InspectionKind::parse(&inspection_kind)
+            .ok_or_else(|| r.corrupt(format!("未知的检查类型 {inspection_kind}")))?;
+
+        let template = r.map(&ROOT, "template")?;
+        let template_version = u32::try_from(r.int(&template, "version")?)
+            .map_err(|_| r.corrupt("模板版本无效".into()))?;
+
+        let e = r.map(&ROOT, "enterprise")?;
+        let credit_code = CreditCode::parse(&r.str(&e, "credit_code")?)
+            .map_err(|err| r.corrupt(err.to_string()))?;
+        let enterprise = Enterprise {
+            credit_code,
+            name: r.str(&e, "name")?,
+            address: r.str(&e, "address")?,
+            industry: r.str(&e, "industry")?,
+            region_code: r.str(&e, "region_code")?,
+            legal_representative: r.str(&e, "legal_representative")?,
+            phone: r.str(&e, "phone")?,
+        };
+
+        let gps = match r.opt_map(&ROOT, "gps")? {
+            Some(obj) => Some(Gps {
+                lat: r.f64(&obj, "lat")?,
+                lon: r.f64(&obj, "lon")?,
+            }),
+            None => None,
+        };
+
+        let inspectors_obj = r.map(&ROOT, "inspectors")?;
+        let mut inspectors = Vec::new();
+        for cert in self.doc.keys(&inspectors_obj) {
+            let obj = r.map(&inspectors_obj, &cert)?;
+            let cert_valid_until = match r.opt_str(&obj, "cert_valid_until")? {
+                Some(text) => Some(
+                    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                        .map_err(|_| r.corrupt(format!("执法证 {cert} 有效期无效")))?,
+                ),
+                None => None,
+            };
+            inspectors.push(Inspector {
+                name: r.str(&obj, "name")?,
+                cert: r.str(&obj, "cert")?,
+                cert_valid_until,
+            });
+        }
+
+        let answers_obj = r.map(&ROOT, "answers")?;
+        let mut answers = BTreeMap::new();
+        let mut conflicts = Vec::new();
+        for item in self.doc.keys(&answers_obj) {
+            let winner_obj = r.map(&answers_obj, &item)?;
+            let winner = r.answer(&winner_obj)?;
+            let mut values = vec![winner.clone()];
+            for (value, obj) in self.doc.get_all(&answers_obj, item.as_str())? {
+                if obj == winner_obj {
+                    continue;
+                }
+                if value != Value::Object(ObjType::Map) {
+                    return Err(r.corrupt(format!("答案 {item} 不是对象")));
+                }
+                let other = r.answer(&obj)?;
+                if !values.iter().any(|seen| seen.same_content(&other)) {
+                    values.push(other);
+                }
+            }
+            if values.len() > 1 {
+                conflicts.push(Conflict {
+                    item: item.clone(),
+                    values,
+                });
+            }
+            answers.insert(item, winner);
+        }
+        let hazards = answers
+            .iter()
+            .filter_map(|(item, answer)| {
+                answer.hazard.as_ref().map(|hazard| HazardEntry {
+                    item: item.clone(),
+                    hazard: hazard.clone(),
+                    note: answer.note.clone(),
+                })
+            })
+            .collect();
+
+        let status = match r.str(&ROOT, "status")?.as_str() {
+            "draft" => Status::Draft,
+            "submitted" => Status::Submitted,
+            other => return Err(r.corrupt(format!("未知的状态 {other}"))),
+        };
+        let submitted_by = match r.opt_map(&ROOT, "submitted_by")? {
+            Some(obj) => Some(Person {
+                name: r.str(&obj, "name")?,
+                cert: r.str(&obj, "cert")?,
+            }),
+            None => None,
+        };
+
+        Ok(Record {
+            id,
+            kind,
+            inspection_kind,
+            agency: r.opt_str(&ROOT, "agency")?,
+            template_id: r.str(&template, "id")?,
+            template_version,
+            enterprise,
+            inspectors,
+            place: r.str(&ROOT, "place")?,
+            gps,
+            started_at: r.timestamp(&ROOT, "started_at")?,
+            ended_at: r.opt_timestamp(&ROOT, "ended_at")?,
+            created_by_device: r.str(&ROOT, "created_by_device")?,
+            status,
+            submitted_at: r.opt_timestamp(&ROOT, "submitted_at")?,
+            submitted_by,
+            answers,
+            hazards,
+            conflicts,
+            heads,
+        })
+    }
+}
+
+/// Typed reads with errors that say which field of which record is wrong.
+struct Reader<'a> {
+    doc: &'a AutoCommit,
+    id: &'a str,
+}
+
+impl Reader<'_> {
+    fn corrupt(&self, problem: String) -> Error {
+        Error::CorruptRecord {
+            id: self.id.to_string(),
+            problem,
+        }
+    }
+
+    fn scalar(&self, obj: &ObjId, key: &str) -> Result<Option<ScalarValue>> {
+        match self.doc.get(obj, key)? {
+            None => Ok(None),
+            Some((Value::Scalar(s), _)) => Ok(Some(s.into_owned())),
+            Some((Value::Object(_), _)) => Err(self.corrupt(format!("{key} 应为值而非对象"))),
+        }
+    }
+
+    fn opt_str(&self, obj: &ObjId, key: &str) -> Result<Option<String>> {
+        match self.scalar(obj, key)? {
+            None => Ok(None),
+            Some(ScalarValue::Str(s)) => Ok(Some(s.to_string())),
+            Some(other) => Err(self.corrupt(format!("{key} 应为文字，实为 {other}"))),
+        }
+    }
+
+    fn str(&self, obj: &ObjId, key: &str) -> Result<String> {
+        self.opt_str(obj, key)?
+            .ok_or_else(|| self.corrupt(format!("缺少 {key}")))
+    }
+
+    fn int(&self, obj: &ObjId, key: &str) -> Result<i64> {
+        match self.scalar(obj, key)? {
+            Some(ScalarValue::Int(n)) => Ok(n),
+            Some(ScalarValue::Uint(n)) => i64::try_from(n).map_err(|_| self.corrupt(format!("{key} 超出范围"))),
+            _ => Err(self.corrupt(format!("{key} 应为整数"))),
+        }
+    }
+
+    fn f64(&self, obj: &ObjId, key: &str) -> Result<f64> {
+        match self.scalar(obj, key)? {
+            Some(ScalarValue::F64(n)) => Ok(n),
+            Some(ScalarValue::Int(n)) => Ok(n as f64),
+            _ => Err(self.corrupt(format!("{key} 应为数值"))),
+        }
+    }
+
+    fn opt_timestamp(&self, obj: &ObjId, key: &str) -> Result<Option<DateTime<Utc>>> {
+        match self.scalar(obj, key)? {
+            None => Ok(None),
+            Some(ScalarValue::Timestamp(ms)) => from_millis(ms)
+                .map(Some)
+                .ok_or_else(|| self.corrupt(format!("{key} 时间超出范围"))),
+            Some(_) => Err(self.corrupt(format!("{key} 应为时间"))),
+        }
+    }
+
+    fn timestamp(&self, obj: &ObjId, key: &str) -> Result<DateTime<Utc>> {
+        self.opt_timestamp(obj, key)?
+            .ok_or_else(|| self.corrupt(format!("缺少 {key}")))
+    }
+
+    fn opt_map(&self, obj: &ObjId, key: &str) -> Result<Option<ObjId>> {
+        match self.doc.get(obj, key)? {
+            None => Ok(None),
+            Some((Value::Object(ObjType::Map), id)) => Ok(Some(id)),
+            Some(_) => Err(self.corrupt(format!("{key} 应为对象"))),
+        }
+    }
+
+    fn map(&self, obj: &ObjId, key: &str) -> Result<ObjId> {
+        self.opt_map(obj, key)?
+            .ok_or_else(|| self.corrupt(format!("缺少 {key}")))
+    }
+
+    fn opt_person(&self, obj: &ObjId, prefix: &str) -> Result<Option<Person>> {
+        let name = self.opt_str(obj, &format!("{prefix}_name"))?;
+        let cert = self.opt_str(obj, &format!("{prefix}_cert"))?;
+        Ok(match (name, cert) {
+            (Some(name), Some(cert)) => Some(Person { name, cert }),
+            _ => None,
+        })
+    }
+
+    fn answer(&self, obj: &ObjId) -> Result<Answer> {
+        let status = self.str(obj, "status")?;
+        let status = AnswerStatus::parse(&status)
+            .ok_or_else(|| self.corrupt(format!("未知的答案状态 {status}")))?;
+        let value = match self.scalar(obj, "value")? {
+            None => None,
+            Some(ScalarValue::F64(n)) => Some(AnswerValue::Number(n)),
+            Some(ScalarValue::Int(n)) => Some(AnswerValue::Number(n as f64)),
+            Some(ScalarValue::Str(s)) => Some(AnswerValue::Text(s.to_string())),
+            Some(other) => return Err(self.corrupt(format!("答案值 {other} 类型无效"))),
+        };
+        let photos = match self.doc.get(obj, "photos")? {
+            Some((Value::Object(ObjType::List), list)) => self
+                .doc
+                .values(&list)
+                .map(|(value, _)| match value {
+                    Value::Scalar(s) => s
+                        .as_str()
+                        .map(str::to_string)
+                        .ok_or_else(|| self.corrupt("照片哈希应为文字".into())),
+                    Value::Object(_) => Err(self.corrupt("照片哈希应为文字".into())),
+                })
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+            Some(_) => return Err(self.corrupt("photos 应为列表".into())),
+        };
+        let hazard = match self.opt_map(obj, "hazard")? {
+            Some(h) => Some(Hazard {
+                description: self.str(&h, "description")?,
+                class: self.str(&h, "class")?,
+                legal_basis: self.str(&h, "legal_basis")?,
+                measure: self.opt_str(&h, "measure")?,
+                deadline: match self.opt_str(&h, "deadline")? {
+                    Some(text) => Some(
+                        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                            .map_err(|_| self.corrupt(format!("整改期限 {text} 无效")))?,
+                    ),
+                    None => None,
+                },
+            }),
+            None => None,
+        };
+        Ok(Answer {
+            status,
+            value,
+            note: self.opt_str(obj, "note")?,
+            photos,
+            by: self
+                .opt_person(obj, "by")?
+                .ok_or_else(|| self.corrupt("答案缺少作答人".into()))?,
+            device: self.str(obj, "device")?,
+            at: self.timestamp(obj, "at")?,
+            hazard,
+            resolved_by: self.opt_person(obj, "resolved_by")?,
+        })
+    }
+}
