@@ -1,0 +1,163 @@
+use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
+use anjian_core::store::COMPACT_AFTER;
+use anjian_core::{Error, Store, Template};
+use tempfile::tempdir;
+
+use crate::common::*;
+
+/// Version 2 of the trade list: one more item, as a newer build would ship it.
+fn trade_v2(store: &Store) -> Template {
+    let v1 = store.template("trade-enforcement", Some(1)).unwrap();
+    let text = v1.source_text.replacen("version = 1", "version = 2", 1)
+        + r#"
+[[items]]
+code = "IT-900"
+section = "新增"
+text = "是否张贴岗位安全风险告知卡"
+hazard = "未张贴岗位安全风险告知卡"
+legal_basis = "《中华人民共和国安全生产法》第四十四条"
+class = "一般"
+kind = "check"
+required = true
+guidance = "现场查看"
+"#;
+    Template::parse("trade-enforcement.toml", &text).unwrap()
+}
+
+fn start(store: &mut Store) -> String {
+    store
+        .start_inspection(
+            &StartInspection {
+                enterprise: FACTORY.into(),
+                template: "trade-enforcement".into(),
+                co_inspectors: vec![CoInspector::parse("李娜:37030002:2028-06-30").unwrap()],
+                ..Default::default()
+            },
+            morning("2026-11-20"),
+        )
+        .unwrap()
+        .id
+}
+
+#[test]
+fn a_record_keeps_its_template_version_after_a_newer_one_ships() {
+    let dir = tempdir().unwrap();
+    let mut store = device(dir.path(), &zhang());
+    let old = start(&mut store);
+    let v2 = trade_v2(&store);
+    assert!(store.add_template(&v2).unwrap());
+    assert!(!store.add_template(&v2).unwrap(), "adding the same version twice is a no-op");
+
+    let new = start(&mut store);
+    assert_eq!(store.record(&new).unwrap().template_version, 2);
+    let record = store.record(&old).unwrap();
+    assert_eq!(record.template_version, 1);
+    // The old record answers against version 1, which has no IT-900.
+    let err = store
+        .answer_item(&old, "IT-900", "pass", &AnswerDetails::default(), morning("2026-11-20"))
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownItem { .. }), "{err}");
+    store
+        .answer_item(&new, "IT-900", "pass", &AnswerDetails::default(), morning("2026-11-20"))
+        .unwrap();
+
+    // Reopening the store (as after an upgrade of the app) keeps both versions.
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.record(&old).unwrap().template_version, 1);
+    let latest = store.latest_templates().unwrap();
+    let trade = latest.iter().find(|t| t.id == "trade-enforcement").unwrap();
+    assert_eq!(trade.version, 2);
+}
+
+#[test]
+fn a_changed_template_must_bump_its_version() {
+    let dir = tempdir().unwrap();
+    let mut store = Store::open(dir.path()).unwrap();
+    let v1 = store.template("trade-enforcement", Some(1)).unwrap();
+    let changed = Template::parse(
+        "trade-enforcement.toml",
+        &v1.source_text.replacen("是否", "是否确已", 1),
+    )
+    .unwrap();
+    let err = store.add_template(&changed).unwrap_err();
+    assert!(matches!(err, Error::TemplateVersionReused { version: 1, .. }), "{err}");
+}
+
+#[test]
+fn a_record_of_an_unknown_template_version_is_not_imported() {
+    let (dir_a, dir_b) = (tempdir().unwrap(), tempdir().unwrap());
+    let mut a = device(dir_a.path(), &zhang());
+    let mut b = device(dir_b.path(), &li());
+    let v2 = trade_v2(&a);
+    a.add_template(&v2).unwrap();
+    let id = start(&mut a);
+    let before = snapshot(&b);
+    let err = b.import_record("f", &a.export_record(&id).unwrap()).unwrap_err();
+    assert!(matches!(err, Error::UnknownTemplate(_)), "{err}");
+    assert_eq!(snapshot(&b), before);
+}
+
+#[test]
+fn many_answers_are_compacted_without_losing_any() {
+    let dir = tempdir().unwrap();
+    let mut store = device(dir.path(), &zhang());
+    let id = start(&mut store);
+    let template = store.template("trade-enforcement", Some(1)).unwrap();
+    let checks: Vec<String> = template
+        .items
+        .iter()
+        .filter(|i| matches!(i.answer, anjian_core::template::AnswerKind::Check))
+        .map(|i| i.code.clone())
+        .collect();
+    let rounds = COMPACT_AFTER as usize + 5;
+    for n in 0..rounds {
+        let item = &checks[n % checks.len()];
+        let input = if n % 2 == 0 { "pass" } else { "na" };
+        store
+            .answer_item(&id, item, input, &AnswerDetails::default(), morning("2026-11-20"))
+            .unwrap();
+    }
+    let in_memory = store.record(&id).unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    let reopened = store.record(&id).unwrap();
+    assert_eq!(in_memory, reopened);
+    assert_eq!(reopened.answers.len(), rounds.min(checks.len()));
+    let summary = &store.list_records().unwrap()[0];
+    assert_eq!(summary.answered_count as usize, reopened.answers.len());
+}
+
+#[test]
+fn enterprise_search_and_update() {
+    let dir = tempdir().unwrap();
+    let mut store = device(dir.path(), &zhang());
+    assert_eq!(store.enterprises(None).unwrap().len(), 12);
+    let mines = store.enterprises(Some("铁矿")).unwrap();
+    assert_eq!(mines.len(), 2);
+    assert!(store.enterprises(Some("100%")).unwrap().is_empty());
+
+    let mut factory = store
+        .enterprise(&anjian_core::enterprise::CreditCode::parse(FACTORY).unwrap())
+        .unwrap();
+    factory.phone = "0533-1111111".into();
+    store.import_enterprises(&[factory.clone()]).unwrap();
+    assert_eq!(store.enterprises(None).unwrap().len(), 12);
+    assert_eq!(
+        store.enterprise(&factory.credit_code).unwrap().phone,
+        "0533-1111111"
+    );
+}
+
+#[test]
+fn the_device_id_survives_reopening_and_reinitialising() {
+    let dir = tempdir().unwrap();
+    let mut store = device(dir.path(), &zhang());
+    let id = store.device_id().to_string();
+    store.init_profile(&inspector("张伟", "37030001", "2031-12-31"), None).unwrap();
+    drop(store);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.device_id(), id);
+    let me = store.current_inspector().unwrap();
+    assert_eq!(me.cert_valid_until, Some(date("2031-12-31")));
+}
