@@ -1,1 +1,395 @@
-fn main(){}
+//! `anjian`: the field command. A headless inspection device over anjian-core, for desktop
+//! inspectors, scripting and end-to-end tests. Every command works offline on the device store
+//! in `--home`.
+
+mod output;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anjian_core::agency::Agency;
+use anjian_core::enterprise::{CreditCode, parse_enterprise_csv};
+use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
+use anjian_core::record::{Gps, Inspector};
+use anjian_core::{Error, Result, Store, Template};
+use chrono::Utc;
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::output::Output;
+
+#[derive(Debug, Parser)]
+#[command(name = "anjian", version, about = "安监现场执法终端（离线）")]
+struct Cli {
+    /// The device's data folder [default: the platform's data directory]/anjian
+    #[arg(long, global = true, env = "ANJIAN_HOME", value_name = "DIR")]
+    home: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Set this device's inspector (and agency); the device id is kept
+    Init {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        cert: String,
+        /// Last day the enforcement certificate is valid (YYYY-MM-DD)
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        cert_valid_until: Option<String>,
+        /// Agency configuration (see templates/agency.example.toml)
+        #[arg(long, value_name = "FILE")]
+        agency: Option<PathBuf>,
+    },
+    /// The enterprise register
+    #[command(subcommand)]
+    Enterprise(EnterpriseCommand),
+    /// Colleagues' enforcement certificates known to this device
+    #[command(subcommand)]
+    Inspector(InspectorCommand),
+    /// Checklist templates
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Run inspections
+    #[command(subcommand)]
+    Inspect(InspectCommand),
+    /// Exchange records with another device by file
+    #[command(subcommand)]
+    Record(RecordCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EnterpriseCommand {
+    /// Import a register CSV (header 统一社会信用代码,单位名称,地址,行业,区划代码,法定代表人,联系电话); all rows or none
+    Import { file: PathBuf },
+    /// List enterprises
+    List {
+        /// Only those whose name, address or code contains this text
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Show one enterprise
+    Show { code: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum InspectorCommand {
+    /// Register a colleague's certificate and its validity
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        cert: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        cert_valid_until: String,
+    },
+    /// List known inspectors
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplateCommand {
+    /// The newest version of every checklist
+    List,
+    /// One checklist with all its items
+    Show {
+        id: String,
+        #[arg(long)]
+        version: Option<u32>,
+    },
+    /// Add a checklist version from a TOML file
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum InspectCommand {
+    /// Start an inspection; prints the new record's id
+    Start {
+        /// The enterprise's unified social credit code
+        #[arg(long, value_name = "CODE")]
+        enterprise: String,
+        #[arg(long, value_name = "ID")]
+        template: String,
+        /// A co-inspector, NAME:CERT or NAME:CERT:VALID_UNTIL (repeatable)
+        #[arg(long = "with", value_name = "NAME:CERT")]
+        with: Vec<String>,
+        /// Where the inspection takes place [default: the enterprise's address]
+        #[arg(long)]
+        place: Option<String>,
+        /// Position as LAT,LON
+        #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
+        gps: Option<String>,
+    },
+    /// Add this device's inspector to a record received from a colleague
+    Join { id: String },
+    /// Answer an item: pass, fail, na, a measured value, or text
+    Answer(AnswerArgs),
+    /// Resolve a conflict by keeping answer N (as numbered by `inspect show`)
+    Resolve {
+        id: String,
+        item: String,
+        #[arg(long, value_name = "N")]
+        keep: usize,
+    },
+    /// Show a record with its answers, hazards and conflicts
+    Show { id: String },
+    /// List records on this device
+    List,
+    /// Submit a completed record; it cannot be edited afterwards
+    Submit { id: String },
+}
+
+#[derive(Debug, Args)]
+struct AnswerArgs {
+    id: String,
+    item: String,
+    /// pass | fail | na | a measured value | text
+    #[arg(allow_hyphen_values = true)]
+    value: String,
+    #[arg(long)]
+    note: Option<String>,
+    /// A photo file (repeatable)
+    #[arg(long, value_name = "FILE")]
+    photo: Vec<PathBuf>,
+    /// Rectification deadline of a failed item
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    deadline: Option<String>,
+    /// Rectification measure of a failed item [default: the checklist's]
+    #[arg(long)]
+    measure: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum RecordCommand {
+    /// Write a record's exchange file
+    Export {
+        id: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Merge an exchange file from another device
+    Import { file: PathBuf },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output { json: cli.json };
+    match run(cli.home, cli.command, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            out.error(&error);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_store(home: Option<PathBuf>) -> Result<Store> {
+    let home = match home {
+        Some(home) => home,
+        None => dirs::data_dir()
+            .map(|dir| dir.join("anjian"))
+            .ok_or_else(|| Error::InvalidInput("找不到本机数据目录：请用 --home 指定".into()))?,
+    };
+    Store::open(&home)
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    String::from_utf8(read_file(path)?)
+        .map_err(|_| Error::InvalidInput(format!("{} 不是 UTF-8 文本", path.display())))
+}
+
+fn parse_date(field: &str, text: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
+    text.map(|t| anjian_core::time::parse_date(field, t).map_err(Error::InvalidInput))
+        .transpose()
+}
+
+fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
+    let mut store = open_store(home)?;
+    let now = Utc::now();
+    match command {
+        Command::Init {
+            name,
+            cert,
+            cert_valid_until,
+            agency,
+        } => {
+            let agency = match agency {
+                Some(path) => Some(Agency::parse(&path.display().to_string(), &read_text(&path)?)?),
+                None => None,
+            };
+            let inspector = Inspector {
+                name: name.trim().to_string(),
+                cert: cert.trim().to_string(),
+                cert_valid_until: parse_date("有效期", cert_valid_until.as_deref())?,
+            };
+            store.init_profile(&inspector, agency.as_ref())?;
+            out.profile(&store.profile()?, store.home());
+        }
+        Command::Enterprise(command) => match command {
+            EnterpriseCommand::Import { file } => {
+                let enterprises =
+                    parse_enterprise_csv(&file.display().to_string(), &read_file(&file)?)?;
+                let count = store.import_enterprises(&enterprises)?;
+                out.value(&json!({ "imported": count }), || {
+                    format!("已导入 {count} 家企业")
+                });
+            }
+            EnterpriseCommand::List { search } => {
+                out.enterprises(&store.enterprises(search.as_deref())?);
+            }
+            EnterpriseCommand::Show { code } => {
+                out.enterprise(&store.enterprise(&CreditCode::parse(&code)?)?);
+            }
+        },
+        Command::Inspector(command) => match command {
+            InspectorCommand::Add {
+                name,
+                cert,
+                cert_valid_until,
+            } => {
+                let inspector = Inspector {
+                    name,
+                    cert,
+                    cert_valid_until: parse_date("有效期", Some(&cert_valid_until))?,
+                };
+                store.add_inspector(&inspector)?;
+                out.inspectors(&[inspector]);
+            }
+            InspectorCommand::List => out.inspectors(&store.inspectors()?),
+        },
+        Command::Template(command) => match command {
+            TemplateCommand::List => out.templates(&store.latest_templates()?),
+            TemplateCommand::Show { id, version } => out.template(&store.template(&id, version)?),
+            TemplateCommand::Import { file } => {
+                let template = Template::parse(&file.display().to_string(), &read_text(&file)?)?;
+                let added = store.add_template(&template)?;
+                out.value(
+                    &json!({ "id": template.id, "version": template.version, "added": added }),
+                    || match added {
+                        true => format!("已添加检查表 {} 第 {} 版", template.id, template.version),
+                        false => format!("检查表 {} 第 {} 版已存在", template.id, template.version),
+                    },
+                );
+            }
+        },
+        Command::Inspect(command) => inspect(&mut store, command, now, out)?,
+        Command::Record(command) => match command {
+            RecordCommand::Export { id, out: path } => {
+                let bytes = store.export_record(&id)?;
+                std::fs::write(&path, &bytes).map_err(|source| Error::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                out.value(
+                    &json!({ "id": id, "file": path, "bytes": bytes.len() }),
+                    || format!("已导出记录 {id} 到 {}（{} 字节）", path.display(), bytes.len()),
+                );
+            }
+            RecordCommand::Import { file } => {
+                let outcome = store.import_record(&file.display().to_string(), &read_file(&file)?)?;
+                out.value(&serde_json::to_value(&outcome).unwrap_or_default(), || {
+                    match (outcome.created, outcome.changed) {
+                        (true, _) => format!("已导入新记录 {}", outcome.id),
+                        (false, true) => format!("已合并记录 {} 的新改动", outcome.id),
+                        (false, false) => format!("记录 {} 已是最新，没有新改动", outcome.id),
+                    }
+                });
+            }
+        },
+    }
+    Ok(())
+}
+
+fn inspect(
+    store: &mut Store,
+    command: InspectCommand,
+    now: chrono::DateTime<Utc>,
+    out: &Output,
+) -> Result<()> {
+    match command {
+        InspectCommand::Start {
+            enterprise,
+            template,
+            with,
+            place,
+            gps,
+        } => {
+            let gps = gps.as_deref().map(parse_gps).transpose()?;
+            let co_inspectors = with
+                .iter()
+                .map(|w| CoInspector::parse(w))
+                .collect::<Result<Vec<_>>>()?;
+            let record = store.start_inspection(
+                &StartInspection {
+                    enterprise,
+                    template,
+                    co_inspectors,
+                    place,
+                    gps,
+                },
+                now,
+            )?;
+            out.value(
+                &json!({
+                    "id": record.id,
+                    "template": record.template_id,
+                    "template_version": record.template_version,
+                    "enterprise": record.enterprise.credit_code,
+                }),
+                || record.id.clone(),
+            );
+        }
+        InspectCommand::Join { id } => {
+            let record = store.join_inspection(&id)?;
+            let template = store.template(&record.template_id, Some(record.template_version))?;
+            out.record(&record, &template);
+        }
+        InspectCommand::Answer(args) => {
+            let details = AnswerDetails {
+                note: args.note,
+                photos: args.photo,
+                deadline: parse_date("整改期限", args.deadline.as_deref())?,
+                measure: args.measure,
+            };
+            let answer = store.answer_item(&args.id, &args.item, &args.value, &details, now)?;
+            out.answer(&args.id, &args.item, &answer);
+        }
+        InspectCommand::Resolve { id, item, keep } => {
+            let answer = store.resolve_conflict(&id, &item, keep, now)?;
+            out.answer(&id, &item, &answer);
+        }
+        InspectCommand::Show { id } => {
+            let record = store.record(&id)?;
+            let template = store.template(&record.template_id, Some(record.template_version))?;
+            out.record(&record, &template);
+        }
+        InspectCommand::List => out.records(&store.list_records()?),
+        InspectCommand::Submit { id } => {
+            let record = store.submit_inspection(&id, now)?;
+            let template = store.template(&record.template_id, Some(record.template_version))?;
+            out.record(&record, &template);
+        }
+    }
+    Ok(())
+}
+
+fn parse_gps(text: &str) -> Result<Gps> {
+    let invalid = || Error::InvalidInput(format!("GPS {text:?} 应写作 纬度,经度，如 36.81,118.05"));
+    let (lat, lon) = text.split_once(',').ok_or_else(invalid)?;
+    Ok(Gps {
+        lat: lat.trim().parse().map_err(|_| invalid())?,
+        lon: lon.trim().parse().map_err(|_| invalid())?,
+    })
+}

@@ -1,0 +1,336 @@
+//! What the command prints: readable Chinese text by default, JSON with `--json`.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use anjian_core::enterprise::Enterprise;
+use anjian_core::record::{Answer, AnswerStatus, Inspector, Record};
+use anjian_core::store::{Profile, RecordSummary};
+use anjian_core::time::format_china;
+use anjian_core::{Error, Template};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+#[derive(Debug)]
+pub struct Output {
+    pub json: bool,
+}
+
+fn to_json(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_else(|e| json!({ "serialization_error": e.to_string() }))
+}
+
+impl Output {
+    /// Prints `value` as JSON, or the text `human` makes.
+    pub fn value(&self, value: &Value, human: impl FnOnce() -> String) {
+        if self.json {
+            println!("{value:#}");
+        } else {
+            println!("{}", human());
+        }
+    }
+
+    /// Errors go to standard error as text; in JSON mode to standard output as
+    /// `{"error": {"code", "message"}}` so scripts read one stream.
+    pub fn error(&self, error: &Error) {
+        if self.json {
+            println!(
+                "{:#}",
+                json!({ "error": { "code": error.code(), "message": error.to_string() } })
+            );
+        } else {
+            eprintln!("错误：{error}");
+        }
+    }
+
+    pub fn profile(&self, profile: &Profile, home: &Path) {
+        let mut value = to_json(profile);
+        value["home"] = json!(home);
+        self.value(&value, || {
+            let mut text = format!("本机编号：{}\n数据目录：{}", profile.device_id, home.display());
+            if let Some(inspector) = &profile.inspector {
+                let _ = write!(text, "\n执法人员：{}", inspector_line(inspector));
+            }
+            if let Some(agency) = &profile.agency {
+                let _ = write!(text, "\n执法机关：{}", agency.name);
+            }
+            text
+        });
+    }
+
+    pub fn enterprises(&self, enterprises: &[Enterprise]) {
+        self.value(&to_json(&enterprises), || {
+            if enterprises.is_empty() {
+                return "没有企业：请先用 anjian enterprise import 导入企业名录".into();
+            }
+            let mut text = String::new();
+            for e in enterprises {
+                let _ = writeln!(text, "{}  {}  {}  {}", e.credit_code, e.name, e.industry, e.region_code);
+            }
+            let _ = write!(text, "共 {} 家", enterprises.len());
+            text
+        });
+    }
+
+    pub fn enterprise(&self, e: &Enterprise) {
+        self.value(&to_json(e), || {
+            format!(
+                "{}\n统一社会信用代码：{}\n地址：{}\n行业：{}\n区划代码：{}\n法定代表人：{}\n联系电话：{}",
+                e.name, e.credit_code, e.address, e.industry, e.region_code, e.legal_representative, e.phone
+            )
+        });
+    }
+
+    pub fn inspectors(&self, inspectors: &[Inspector]) {
+        self.value(&to_json(&inspectors), || {
+            inspectors
+                .iter()
+                .map(inspector_line)
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
+    pub fn templates(&self, templates: &[Template]) {
+        let list: Vec<Value> = templates
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": t.id,
+                    "version": t.version,
+                    "title": t.title,
+                    "industry": t.industry,
+                    "kind": t.kind,
+                    "item_count": t.items.len(),
+                })
+            })
+            .collect();
+        self.value(&Value::Array(list), || {
+            templates
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{}  第 {} 版  {}  {}  {}  {} 项",
+                        t.id,
+                        t.version,
+                        t.title,
+                        t.industry,
+                        t.kind.label(),
+                        t.items.len()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
+    pub fn template(&self, t: &Template) {
+        self.value(&to_json(t), || {
+            let mut text = format!(
+                "{}（{} 第 {} 版）\n行业：{}  类型：{}  共 {} 项\n依据：{}\n",
+                t.title,
+                t.id,
+                t.version,
+                t.industry,
+                t.kind.label(),
+                t.items.len(),
+                t.sources.join("；")
+            );
+            let mut section = "";
+            for item in &t.items {
+                if item.section != section {
+                    section = &item.section;
+                    let _ = writeln!(text, "\n【{section}】");
+                }
+                let required = if item.required { "必查" } else { "选查" };
+                let _ = writeln!(text, "{} [{}·{}] {}", item.code, item.class, required, item.text);
+                if let Some(requirement) = item.requirement() {
+                    let _ = writeln!(text, "    要求：{requirement}");
+                }
+                let _ = writeln!(text, "    依据：{}", item.legal_basis);
+                let _ = writeln!(text, "    检查方法：{}", item.guidance);
+            }
+            text.trim_end().to_string()
+        });
+    }
+
+    pub fn answer(&self, id: &str, item: &str, answer: &Answer) {
+        let mut value = to_json(answer);
+        value["id"] = json!(id);
+        value["item"] = json!(item);
+        self.value(&value, || {
+            let mut text = format!("{item}：{}", answer_line(answer));
+            if let Some(hazard) = &answer.hazard {
+                let _ = write!(
+                    text,
+                    "\n隐患[{}]：{}\n依据：{}",
+                    hazard.class, hazard.description, hazard.legal_basis
+                );
+                match hazard.deadline {
+                    Some(deadline) => {
+                        let _ = write!(text, "\n整改期限：{deadline}");
+                    }
+                    None => text.push_str("\n尚未设整改期限（提交前需用 --deadline 补上）"),
+                }
+            }
+            text
+        });
+    }
+
+    pub fn records(&self, records: &[RecordSummary]) {
+        self.value(&to_json(&records), || {
+            if records.is_empty() {
+                return "本机没有检查记录".into();
+            }
+            records
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}  {}  {}  {}  已答 {}  隐患 {}{}",
+                        r.id,
+                        r.status,
+                        r.started_at,
+                        r.enterprise_name,
+                        r.answered_count,
+                        r.hazard_count,
+                        if r.conflict_count > 0 {
+                            format!("  冲突 {}", r.conflict_count)
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
+    pub fn record(&self, record: &Record, template: &Template) {
+        self.value(&record_json(record), || record_text(record, template));
+    }
+}
+
+/// The record as JSON: `enterprise` and `template` are the codes, details beside them.
+pub fn record_json(record: &Record) -> Value {
+    let mut value = to_json(record);
+    value["enterprise_detail"] = value["enterprise"].take();
+    value["enterprise"] = json!(record.enterprise.credit_code);
+    value["enterprise_name"] = json!(record.enterprise.name);
+    value["template"] = json!(record.template_id);
+    if let Some(object) = value.as_object_mut() {
+        object.remove("template_id");
+    }
+    value
+}
+
+fn inspector_line(inspector: &Inspector) -> String {
+    match inspector.cert_valid_until {
+        Some(until) => format!("{}（执法证 {}，有效期至 {until}）", inspector.name, inspector.cert),
+        None => format!("{}（执法证 {}，有效期未登记）", inspector.name, inspector.cert),
+    }
+}
+
+fn answer_line(answer: &Answer) -> String {
+    let mut text = answer.status.label().to_string();
+    if let Some(value) = &answer.value {
+        let _ = write!(text, "（{value}）");
+    }
+    if let Some(note) = &answer.note {
+        let _ = write!(text, "  备注：{note}");
+    }
+    if !answer.photos.is_empty() {
+        let _ = write!(text, "  照片 {} 张", answer.photos.len());
+    }
+    let _ = write!(text, "  — {} {}", answer.by.name, format_china(answer.at));
+    if let Some(resolver) = &answer.resolved_by {
+        let _ = write!(text, "（{} 处理冲突时选定）", resolver.name);
+    }
+    text
+}
+
+fn record_text(record: &Record, template: &Template) -> String {
+    let mut text = String::new();
+    let _ = writeln!(text, "记录 {}（{}）", record.id, record.status.label());
+    let _ = writeln!(
+        text,
+        "企业：{}（{}，{}）",
+        record.enterprise.name, record.enterprise.credit_code, record.enterprise.industry
+    );
+    let _ = writeln!(
+        text,
+        "检查表：{}（{} 第 {} 版，{}）",
+        template.title,
+        template.id,
+        template.version,
+        record.inspection_kind.label()
+    );
+    let _ = writeln!(text, "地点：{}  开始：{}", record.place, format_china(record.started_at));
+    let inspectors: Vec<String> = record.inspectors.iter().map(inspector_line).collect();
+    let _ = writeln!(text, "检查人员：{}", inspectors.join("、"));
+    let required_left = template
+        .items
+        .iter()
+        .filter(|i| i.required && !record.answers.contains_key(&i.code))
+        .count();
+    let _ = writeln!(
+        text,
+        "进度：已答 {}/{}，必查未答 {required_left}",
+        record.answers.len(),
+        template.items.len()
+    );
+
+    let mut section = "";
+    for item in &template.items {
+        if item.section != section {
+            section = &item.section;
+            let _ = writeln!(text, "\n【{section}】");
+        }
+        match record.answers.get(&item.code) {
+            Some(answer) => {
+                let mark = match answer.status {
+                    AnswerStatus::Pass => "✓",
+                    AnswerStatus::Fail => "✗",
+                    AnswerStatus::Na => "—",
+                    AnswerStatus::Recorded => "✎",
+                };
+                let _ = writeln!(text, "{mark} {} {}\n    {}", item.code, item.text, answer_line(answer));
+            }
+            None => {
+                let required = if item.required { "必查，未答" } else { "选查，未答" };
+                let _ = writeln!(text, "· {} {}（{required}）", item.code, item.text);
+            }
+        }
+    }
+
+    if !record.hazards.is_empty() {
+        let _ = writeln!(text, "\n隐患（{}）：", record.hazards.len());
+        for (n, entry) in record.hazards.iter().enumerate() {
+            let h = &entry.hazard;
+            let _ = writeln!(text, "{}. {} [{}] {}", n + 1, entry.item, h.class, h.description);
+            let _ = writeln!(text, "   依据：{}", h.legal_basis);
+            if let Some(measure) = &h.measure {
+                let _ = writeln!(text, "   整改措施：{measure}");
+            }
+            let deadline = h.deadline.map_or("未设".to_string(), |d| d.to_string());
+            let _ = writeln!(text, "   整改期限：{deadline}");
+        }
+    }
+    if !record.conflicts.is_empty() {
+        let _ = writeln!(text, "\n冲突（{}）：", record.conflicts.len());
+        for conflict in &record.conflicts {
+            let _ = writeln!(text, "{}：", conflict.item);
+            for (n, value) in conflict.values.iter().enumerate() {
+                let _ = writeln!(text, "  {}) {}", n + 1, answer_line(value));
+            }
+        }
+        let _ = writeln!(
+            text,
+            "用 anjian inspect resolve {} 检查项 --keep 序号 选定保留的答案",
+            record.id
+        );
+    }
+    if let (Some(at), Some(by)) = (record.submitted_at, &record.submitted_by) {
+        let _ = writeln!(text, "\n已于 {} 由 {} 提交", format_china(at), by.name);
+    }
+    text.trim_end().to_string()
+}
