@@ -226,7 +226,10 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             agency,
         } => {
             let agency = match agency {
-                Some(path) => Some(Agency::parse(&path.display().to_string(), &read_text(&path)?)?),
+                Some(path) => Some(Agency::parse(
+                    &path.display().to_string(),
+                    &read_text(&path)?,
+                )?),
                 None => None,
             };
             let inspector = Inspector {
@@ -271,7 +274,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
         },
         Command::Template(command) => match command {
             TemplateCommand::List => out.templates(&store.latest_templates()?),
-            TemplateCommand::Show { id, version } => out.template(&store.template(&id, version)?),
+            TemplateCommand::Show { id, version } => out.template(&*store.template(&id, version)?),
             TemplateCommand::Import { file } => {
                 let template = Template::parse(&file.display().to_string(), &read_text(&file)?)?;
                 let added = store.add_template(&template)?;
@@ -294,18 +297,26 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 })?;
                 out.value(
                     &json!({ "id": id, "file": path, "bytes": bytes.len() }),
-                    || format!("已导出记录 {id} 到 {}（{} 字节）", path.display(), bytes.len()),
+                    || {
+                        format!(
+                            "已导出记录 {id} 到 {}（{} 字节）",
+                            path.display(),
+                            bytes.len()
+                        )
+                    },
                 );
             }
             RecordCommand::Import { file } => {
-                let outcome = store.import_record(&file.display().to_string(), &read_file(&file)?)?;
-                out.value(&serde_json::to_value(&outcome).unwrap_or_default(), || {
-                    match (outcome.created, outcome.changed) {
+                let outcome =
+                    store.import_record(&file.display().to_string(), &read_file(&file)?)?;
+                out.value(
+                    &serde_json::to_value(&outcome).unwrap_or_default(),
+                    || match (outcome.created, outcome.changed) {
                         (true, _) => format!("已导入新记录 {}", outcome.id),
                         (false, true) => format!("已合并记录 {} 的新改动", outcome.id),
                         (false, false) => format!("记录 {} 已是最新，没有新改动", outcome.id),
-                    }
-                });
+                    },
+                );
             }
         },
     }

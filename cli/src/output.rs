@@ -47,7 +47,11 @@ impl Output {
         let mut value = to_json(profile);
         value["home"] = json!(home);
         self.value(&value, || {
-            let mut text = format!("本机编号：{}\n数据目录：{}", profile.device_id, home.display());
+            let mut text = format!(
+                "本机编号：{}\n数据目录：{}",
+                profile.device_id,
+                home.display()
+            );
             if let Some(inspector) = &profile.inspector {
                 let _ = write!(text, "\n执法人员：{}", inspector_line(inspector));
             }
@@ -65,7 +69,11 @@ impl Output {
             }
             let mut text = String::new();
             for e in enterprises {
-                let _ = writeln!(text, "{}  {}  {}  {}", e.credit_code, e.name, e.industry, e.region_code);
+                let _ = writeln!(
+                    text,
+                    "{}  {}  {}  {}",
+                    e.credit_code, e.name, e.industry, e.region_code
+                );
             }
             let _ = write!(text, "共 {} 家", enterprises.len());
             text
@@ -91,7 +99,7 @@ impl Output {
         });
     }
 
-    pub fn templates(&self, templates: &[Template]) {
+    pub fn templates(&self, templates: &[std::sync::Arc<Template>]) {
         let list: Vec<Value> = templates
             .iter()
             .map(|t| {
@@ -143,7 +151,11 @@ impl Output {
                     let _ = writeln!(text, "\n【{section}】");
                 }
                 let required = if item.required { "必查" } else { "选查" };
-                let _ = writeln!(text, "{} [{}·{}] {}", item.code, item.class, required, item.text);
+                let _ = writeln!(
+                    text,
+                    "{} [{}·{}] {}",
+                    item.code, item.class, required, item.text
+                );
                 if let Some(requirement) = item.requirement() {
                     let _ = writeln!(text, "    要求：{requirement}");
                 }
@@ -225,8 +237,14 @@ pub fn record_json(record: &Record) -> Value {
 
 fn inspector_line(inspector: &Inspector) -> String {
     match inspector.cert_valid_until {
-        Some(until) => format!("{}（执法证 {}，有效期至 {until}）", inspector.name, inspector.cert),
-        None => format!("{}（执法证 {}，有效期未登记）", inspector.name, inspector.cert),
+        Some(until) => format!(
+            "{}（执法证 {}，有效期至 {until}）",
+            inspector.name, inspector.cert
+        ),
+        None => format!(
+            "{}（执法证 {}，有效期未登记）",
+            inspector.name, inspector.cert
+        ),
     }
 }
 
@@ -264,7 +282,12 @@ fn record_text(record: &Record, template: &Template) -> String {
         template.version,
         record.inspection_kind.label()
     );
-    let _ = writeln!(text, "地点：{}  开始：{}", record.place, format_china(record.started_at));
+    let _ = writeln!(
+        text,
+        "地点：{}  开始：{}",
+        record.place,
+        format_china(record.started_at)
+    );
     let inspectors: Vec<String> = record.inspectors.iter().map(inspector_line).collect();
     let _ = writeln!(text, "检查人员：{}", inspectors.join("、"));
     let required_left = template
@@ -293,10 +316,20 @@ fn record_text(record: &Record, template: &Template) -> String {
                     AnswerStatus::Na => "—",
                     AnswerStatus::Recorded => "✎",
                 };
-                let _ = writeln!(text, "{mark} {} {}\n    {}", item.code, item.text, answer_line(answer));
+                let _ = writeln!(
+                    text,
+                    "{mark} {} {}\n    {}",
+                    item.code,
+                    item.text,
+                    answer_line(answer)
+                );
             }
             None => {
-                let required = if item.required { "必查，未答" } else { "选查，未答" };
+                let required = if item.required {
+                    "必查，未答"
+                } else {
+                    "选查，未答"
+                };
                 let _ = writeln!(text, "· {} {}（{required}）", item.code, item.text);
             }
         }
@@ -306,7 +339,14 @@ fn record_text(record: &Record, template: &Template) -> String {
         let _ = writeln!(text, "\n隐患（{}）：", record.hazards.len());
         for (n, entry) in record.hazards.iter().enumerate() {
             let h = &entry.hazard;
-            let _ = writeln!(text, "{}. {} [{}] {}", n + 1, entry.item, h.class, h.description);
+            let _ = writeln!(
+                text,
+                "{}. {} [{}] {}",
+                n + 1,
+                entry.item,
+                h.class,
+                h.description
+            );
             let _ = writeln!(text, "   依据：{}", h.legal_basis);
             if let Some(measure) = &h.measure {
                 let _ = writeln!(text, "   整改措施：{measure}");

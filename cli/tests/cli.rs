@@ -1,4 +1,5 @@
 //! The `anjian` command, run as a process against real device folders.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -6,8 +7,14 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use tempfile::TempDir;
 
-const DEMO_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/demo/enterprises.csv");
-const AGENCY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/agency.example.toml");
+const DEMO_CSV: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../templates/demo/enterprises.csv"
+);
+const AGENCY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../templates/agency.example.toml"
+);
 const FACTORY: &str = "913703030226339277";
 const CHEMICAL_PLANT: &str = "913703050534640908";
 
@@ -26,7 +33,17 @@ impl Device {
     /// A device initialised for an inspector, with the demo register imported.
     fn ready(name: &str, cert: &str) -> Device {
         let device = Device::new();
-        device.ok(&["init", "--name", name, "--cert", cert, "--cert-valid-until", "2028-12-31", "--agency", AGENCY]);
+        device.ok(&[
+            "init",
+            "--name",
+            name,
+            "--cert",
+            cert,
+            "--cert-valid-until",
+            "2028-12-31",
+            "--agency",
+            AGENCY,
+        ]);
         device.ok(&["enterprise", "import", DEMO_CSV]);
         device
     }
@@ -84,7 +101,16 @@ impl Device {
     }
 
     fn start(&self, enterprise: &str, template: &str, with: &str) -> String {
-        let started = self.json(&["inspect", "start", "--enterprise", enterprise, "--template", template, "--with", with]);
+        let started = self.json(&[
+            "inspect",
+            "start",
+            "--enterprise",
+            enterprise,
+            "--template",
+            template,
+            "--with",
+            with,
+        ]);
         started["id"].as_str().unwrap().to_string()
     }
 
@@ -107,11 +133,21 @@ fn answer_required(device: &Device, id: &str, template: &str) {
             continue;
         }
         let value = match item["kind"].as_str().unwrap() {
-            "measure" => item["min"].as_f64().or(item["max"].as_f64()).unwrap().to_string(),
+            "measure" => item["min"]
+                .as_f64()
+                .or(item["max"].as_f64())
+                .unwrap()
+                .to_string(),
             "text" => "已记录".to_string(),
             _ => "pass".to_string(),
         };
-        device.ok(&["inspect", "answer", id, item["code"].as_str().unwrap(), &value]);
+        device.ok(&[
+            "inspect",
+            "answer",
+            id,
+            item["code"].as_str().unwrap(),
+            &value,
+        ]);
     }
 }
 
@@ -121,11 +157,29 @@ fn init_prints_the_profile_and_keeps_the_device_id() {
     let first = device.json(&["init", "--name", "张伟", "--cert", "37030001"]);
     assert_eq!(first["inspector"]["name"], "张伟");
     assert!(first["inspector"]["cert_valid_until"].is_null());
-    let again = device.json(&["init", "--name", "张伟", "--cert", "37030001", "--cert-valid-until", "2029-01-31", "--agency", AGENCY]);
+    let again = device.json(&[
+        "init",
+        "--name",
+        "张伟",
+        "--cert",
+        "37030001",
+        "--cert-valid-until",
+        "2029-01-31",
+        "--agency",
+        AGENCY,
+    ]);
     assert_eq!(again["device_id"], first["device_id"]);
     assert_eq!(again["inspector"]["cert_valid_until"], "2029-01-31");
     assert_eq!(again["agency"]["name"], "淄博市应急管理局");
-    let err = device.fails(&["init", "--name", "张伟", "--cert", "37030001", "--cert-valid-until", "2029-13-01"]);
+    let err = device.fails(&[
+        "init",
+        "--name",
+        "张伟",
+        "--cert",
+        "37030001",
+        "--cert-valid-until",
+        "2029-13-01",
+    ]);
     assert_eq!(err["code"], "invalid_input");
 }
 
@@ -166,7 +220,10 @@ fn template_list_and_show_have_the_documented_shapes() {
     }
     let text = device.ok(&["template", "show", "mine-enforcement"]);
     assert!(text.contains("带班"));
-    assert_eq!(device.fails(&["template", "show", "nope"])["code"], "unknown_template");
+    assert_eq!(
+        device.fails(&["template", "show", "nope"])["code"],
+        "unknown_template"
+    );
 }
 
 #[test]
@@ -177,20 +234,34 @@ fn a_template_file_with_an_error_names_file_and_item() {
         "/../templates/checklists/self-monthly.toml"
     ))
     .unwrap();
-    let bad = source
-        .replacen("version = 1", "version = 2", 1)
-        .replacen("class = \"B\"", "class = \"Z\"", 1);
+    let bad = source.replacen("version = 1", "version = 2", 1).replacen(
+        "class = \"B\"",
+        "class = \"Z\"",
+        1,
+    );
     let file = write(device.home.path(), "self-v2.toml", &bad);
     let err = device.fails(&["template", "import", file.to_str().unwrap()]);
     assert_eq!(err["code"], "invalid_template");
     let message = err["message"].as_str().unwrap();
-    assert!(message.contains("self-v2.toml") && message.contains("SI-") && message.contains("class"), "{message}");
+    assert!(
+        message.contains("self-v2.toml") && message.contains("SI-") && message.contains("class"),
+        "{message}"
+    );
 
-    let good = write(device.home.path(), "self-v2-ok.toml", &source.replacen("version = 1", "version = 2", 1));
+    let good = write(
+        device.home.path(),
+        "self-v2-ok.toml",
+        &source.replacen("version = 1", "version = 2", 1),
+    );
     let added = device.json(&["template", "import", good.to_str().unwrap()]);
     assert_eq!(added["added"], true);
     let list = device.json(&["template", "list"]);
-    assert!(list.as_array().unwrap().iter().any(|t| t["id"] == "self-monthly" && t["version"] == 2));
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == "self-monthly" && t["version"] == 2)
+    );
 }
 
 #[test]
@@ -206,15 +277,31 @@ fn enterprise_import_is_all_or_nothing() {
     let err = device.fails(&["enterprise", "import", file.to_str().unwrap()]);
     assert_eq!(err["code"], "invalid_csv");
     let message = err["message"].as_str().unwrap();
-    assert!(message.contains("第 3 行") && message.contains("校验码"), "{message}");
+    assert!(
+        message.contains("第 3 行") && message.contains("校验码"),
+        "{message}"
+    );
     assert_eq!(device.json(&["enterprise", "list"]), before);
 
-    let good = write(device.home.path(), "good.csv", &csv.lines().take(2).collect::<Vec<_>>().join("\n"));
-    assert_eq!(device.json(&["enterprise", "import", good.to_str().unwrap()])["imported"], 1);
+    let good = write(
+        device.home.path(),
+        "good.csv",
+        &csv.lines().take(2).collect::<Vec<_>>().join("\n"),
+    );
+    assert_eq!(
+        device.json(&["enterprise", "import", good.to_str().unwrap()])["imported"],
+        1
+    );
     let found = device.json(&["enterprise", "list", "--search", "甲公司"]);
     assert_eq!(found[0]["credit_code"], "914403001922038216");
-    assert_eq!(device.json(&["enterprise", "show", "914403001922038216"])["name"], "甲公司");
-    assert_eq!(device.fails(&["enterprise", "show", "914403001922038217"])["code"], "invalid_credit_code");
+    assert_eq!(
+        device.json(&["enterprise", "show", "914403001922038216"])["name"],
+        "甲公司"
+    );
+    assert_eq!(
+        device.fails(&["enterprise", "show", "914403001922038217"])["code"],
+        "invalid_credit_code"
+    );
 }
 
 #[test]
@@ -224,15 +311,36 @@ fn an_inspection_from_start_to_submit() {
 
     let photo = write(device.home.path(), "exit.jpg", "\u{ff}jpeg bytes");
     let answered = device.json(&[
-        "inspect", "answer", &id, "IT-002", "fail", "--note", "焊工无证上岗", "--photo", photo.to_str().unwrap(),
-        "--deadline", "2026-12-31", "--measure", "停止无证人员作业",
+        "inspect",
+        "answer",
+        &id,
+        "IT-002",
+        "fail",
+        "--note",
+        "焊工无证上岗",
+        "--photo",
+        photo.to_str().unwrap(),
+        "--deadline",
+        "2026-12-31",
+        "--measure",
+        "停止无证人员作业",
     ]);
     assert_eq!(answered["status"], "fail");
     assert_eq!(answered["photos"].as_array().unwrap().len(), 1);
 
     answer_required(&device, &id, "trade-enforcement");
     // The loop above answered IT-002 pass; fail it again, as found.
-    device.ok(&["inspect", "answer", &id, "IT-002", "fail", "--note", "焊工无证上岗", "--deadline", "2026-12-31"]);
+    device.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "IT-002",
+        "fail",
+        "--note",
+        "焊工无证上岗",
+        "--deadline",
+        "2026-12-31",
+    ]);
 
     let show = device.json(&["inspect", "show", &id]);
     assert_eq!(show["id"], id.as_str());
@@ -272,26 +380,126 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
     device.ok(&["inspect", "answer", &id, "IT-001", "pass"]);
     let before = device.state();
     let cases: &[(&[&str], &str)] = &[
-        (&["inspect", "start", "--enterprise", "914403001922038216", "--template", "trade-enforcement"], "unknown_enterprise"),
-        (&["inspect", "start", "--enterprise", "91440300192203821X", "--template", "trade-enforcement"], "invalid_credit_code"),
-        (&["inspect", "start", "--enterprise", FACTORY, "--template", "no-such"], "unknown_template"),
-        (&["inspect", "start", "--enterprise", FACTORY, "--template", "hazchem-enforcement"], "template_not_applicable"),
-        (&["inspect", "start", "--enterprise", FACTORY, "--template", "trade-enforcement", "--with", "李娜"], "invalid_input"),
-        (&["inspect", "answer", &id, "IT-999", "pass"], "unknown_item"),
-        (&["inspect", "answer", &id, "IT-001", "perhaps"], "invalid_answer"),
-        (&["inspect", "answer", &id, "IT-001", "fail", "--deadline", "2020-01-01"], "invalid_answer"),
-        (&["inspect", "answer", &id, "IT-001", "fail", "--deadline", "next week"], "invalid_input"),
-        (&["inspect", "answer", &id, "IT-001", "pass", "--photo", "/no/such/photo.jpg"], "photo_unreadable"),
-        (&["inspect", "answer", "0000-no-record", "IT-001", "pass"], "unknown_record"),
+        (
+            &[
+                "inspect",
+                "start",
+                "--enterprise",
+                "914403001922038216",
+                "--template",
+                "trade-enforcement",
+            ],
+            "unknown_enterprise",
+        ),
+        (
+            &[
+                "inspect",
+                "start",
+                "--enterprise",
+                "91440300192203821X",
+                "--template",
+                "trade-enforcement",
+            ],
+            "invalid_credit_code",
+        ),
+        (
+            &[
+                "inspect",
+                "start",
+                "--enterprise",
+                FACTORY,
+                "--template",
+                "no-such",
+            ],
+            "unknown_template",
+        ),
+        (
+            &[
+                "inspect",
+                "start",
+                "--enterprise",
+                FACTORY,
+                "--template",
+                "hazchem-enforcement",
+            ],
+            "template_not_applicable",
+        ),
+        (
+            &[
+                "inspect",
+                "start",
+                "--enterprise",
+                FACTORY,
+                "--template",
+                "trade-enforcement",
+                "--with",
+                "李娜",
+            ],
+            "invalid_input",
+        ),
+        (
+            &["inspect", "answer", &id, "IT-999", "pass"],
+            "unknown_item",
+        ),
+        (
+            &["inspect", "answer", &id, "IT-001", "perhaps"],
+            "invalid_answer",
+        ),
+        (
+            &[
+                "inspect",
+                "answer",
+                &id,
+                "IT-001",
+                "fail",
+                "--deadline",
+                "2020-01-01",
+            ],
+            "invalid_answer",
+        ),
+        (
+            &[
+                "inspect",
+                "answer",
+                &id,
+                "IT-001",
+                "fail",
+                "--deadline",
+                "next week",
+            ],
+            "invalid_input",
+        ),
+        (
+            &[
+                "inspect",
+                "answer",
+                &id,
+                "IT-001",
+                "pass",
+                "--photo",
+                "/no/such/photo.jpg",
+            ],
+            "photo_unreadable",
+        ),
+        (
+            &["inspect", "answer", "0000-no-record", "IT-001", "pass"],
+            "unknown_record",
+        ),
         (&["inspect", "submit", &id], "incomplete"),
-        (&["inspect", "resolve", &id, "IT-001", "--keep", "1"], "invalid_input"),
+        (
+            &["inspect", "resolve", &id, "IT-001", "--keep", "1"],
+            "invalid_input",
+        ),
         (&["record", "import", "/no/such/file"], "io"),
     ];
     for (args, code) in cases {
         assert_eq!(device.fails(args)["code"], *code, "{args:?}");
     }
     let corrupt = write(device.home.path(), "corrupt.anjian", "ANJIANRX garbage");
-    assert_eq!(device.fails(&["record", "import", corrupt.to_str().unwrap()])["code"], "corrupt_export");
+    assert_eq!(
+        device.fails(&["record", "import", corrupt.to_str().unwrap()])["code"],
+        "corrupt_export"
+    );
     assert_eq!(device.state(), before);
 }
 
@@ -299,7 +507,14 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
 fn an_uninitialised_device_says_how_to_start() {
     let device = Device::new();
     device.ok(&["enterprise", "import", DEMO_CSV]);
-    let err = device.fails(&["inspect", "start", "--enterprise", FACTORY, "--template", "trade-enforcement"]);
+    let err = device.fails(&[
+        "inspect",
+        "start",
+        "--enterprise",
+        FACTORY,
+        "--template",
+        "trade-enforcement",
+    ]);
     assert_eq!(err["code"], "not_initialized");
     assert!(err["message"].as_str().unwrap().contains("anjian init"));
 }
@@ -308,7 +523,11 @@ fn an_uninitialised_device_says_how_to_start() {
 fn two_tablets_merge_through_exchange_files() {
     let a = Device::ready("张伟", "37030001");
     let b = Device::ready("李娜", "37030002");
-    let id = a.start(CHEMICAL_PLANT, "hazchem-enforcement", "李娜:37030002:2028-12-31");
+    let id = a.start(
+        CHEMICAL_PLANT,
+        "hazchem-enforcement",
+        "李娜:37030002:2028-12-31",
+    );
     let file = a.path("to-b.anjian");
     a.ok(&["record", "export", &id, "--out", file.to_str().unwrap()]);
     let imported = b.json(&["record", "import", file.to_str().unwrap()]);
@@ -316,17 +535,51 @@ fn two_tablets_merge_through_exchange_files() {
     b.ok(&["inspect", "join", &id]);
 
     a.ok(&["inspect", "answer", &id, "HC-001", "pass"]);
-    a.ok(&["inspect", "answer", &id, "HC-004", "pass", "--note", "联锁投用"]);
-    b.ok(&["inspect", "answer", &id, "HC-002", "fail", "--note", "电工证过期", "--deadline", "2026-12-31"]);
-    b.ok(&["inspect", "answer", &id, "HC-004", "fail", "--note", "联锁摘除", "--deadline", "2026-12-31"]);
+    a.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "HC-004",
+        "pass",
+        "--note",
+        "联锁投用",
+    ]);
+    b.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "HC-002",
+        "fail",
+        "--note",
+        "电工证过期",
+        "--deadline",
+        "2026-12-31",
+    ]);
+    b.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "HC-004",
+        "fail",
+        "--note",
+        "联锁摘除",
+        "--deadline",
+        "2026-12-31",
+    ]);
 
     let to_a = b.path("to-a.anjian");
     b.ok(&["record", "export", &id, "--out", to_a.to_str().unwrap()]);
-    assert_eq!(a.json(&["record", "import", to_a.to_str().unwrap()])["changed"], true);
+    assert_eq!(
+        a.json(&["record", "import", to_a.to_str().unwrap()])["changed"],
+        true
+    );
     a.ok(&["record", "export", &id, "--out", file.to_str().unwrap()]);
     b.ok(&["record", "import", file.to_str().unwrap()]);
 
-    let (show_a, show_b) = (a.json(&["inspect", "show", &id]), b.json(&["inspect", "show", &id]));
+    let (show_a, show_b) = (
+        a.json(&["inspect", "show", &id]),
+        b.json(&["inspect", "show", &id]),
+    );
     for key in ["answers", "conflicts", "inspectors", "heads", "hazards"] {
         assert_eq!(show_a[key], show_b[key], "{key}");
     }
@@ -336,18 +589,35 @@ fn two_tablets_merge_through_exchange_files() {
     assert_eq!(conflicts[0]["item"], "HC-004");
     let values = conflicts[0]["values"].as_array().unwrap();
     let notes: Vec<&str> = values.iter().map(|v| v["note"].as_str().unwrap()).collect();
-    assert!(notes.contains(&"联锁投用") && notes.contains(&"联锁摘除"), "{notes:?}");
-    assert!(values.iter().all(|v| v["by"]["name"].is_string() && v["at"].is_string()));
+    assert!(
+        notes.contains(&"联锁投用") && notes.contains(&"联锁摘除"),
+        "{notes:?}"
+    );
+    assert!(
+        values
+            .iter()
+            .all(|v| v["by"]["name"].is_string() && v["at"].is_string())
+    );
     assert!(a.ok(&["inspect", "show", &id]).contains("冲突（1）"));
 
     // Importing the same file again changes nothing.
     let before = b.state();
-    assert_eq!(b.json(&["record", "import", file.to_str().unwrap()])["changed"], false);
+    assert_eq!(
+        b.json(&["record", "import", file.to_str().unwrap()])["changed"],
+        false
+    );
     assert_eq!(b.state(), before);
 
     // Keep 李娜's finding.
     let keep = 1 + values.iter().position(|v| v["note"] == "联锁摘除").unwrap();
-    a.ok(&["inspect", "resolve", &id, "HC-004", "--keep", &keep.to_string()]);
+    a.ok(&[
+        "inspect",
+        "resolve",
+        &id,
+        "HC-004",
+        "--keep",
+        &keep.to_string(),
+    ]);
     let resolved = a.json(&["inspect", "show", &id]);
     assert_eq!(resolved["conflicts"], Value::Array(vec![]));
     assert_eq!(resolved["answers"]["HC-004"]["status"], "fail");
@@ -366,6 +636,14 @@ fn negative_measured_values_are_values_not_flags() {
         .find(|i| i["kind"] == "measure")
         .unwrap();
     let code = measured["code"].as_str().unwrap();
-    let answer = device.json(&["inspect", "answer", &id, code, "-5", "--deadline", "2026-12-31"]);
+    let answer = device.json(&[
+        "inspect",
+        "answer",
+        &id,
+        code,
+        "-5",
+        "--deadline",
+        "2026-12-31",
+    ]);
     assert_eq!(answer["value"], -5.0);
 }

@@ -33,7 +33,9 @@ impl Agency {
         }
         let region = raw.region_code.trim();
         if ![6, 9].contains(&region.len()) || !region.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(invalid(format!("region_code {region:?} 应为 6 或 9 位数字")));
+            return Err(invalid(format!(
+                "region_code {region:?} 应为 6 或 9 位数字"
+            )));
         }
         Ok(Agency {
             name: raw.name.trim().to_string(),

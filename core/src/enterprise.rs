@@ -42,8 +42,13 @@ impl CreditCode {
             values[i] = CREDIT_CODE_ALPHABET
                 .iter()
                 .position(|&c| c == byte)
-                .ok_or_else(|| invalid(format!("第 {} 位字符 {:?} 不在代码字符集中", i + 1, byte as char)))?
-                as u32;
+                .ok_or_else(|| {
+                    invalid(format!(
+                        "第 {} 位字符 {:?} 不在代码字符集中",
+                        i + 1,
+                        byte as char
+                    ))
+                })? as u32;
         }
         if !code.as_bytes()[2..8].iter().all(u8::is_ascii_digit) {
             return Err(invalid("第 3–8 位行政区划码应为数字".into()));

@@ -18,9 +18,7 @@ pub enum Error {
         problem: String,
     },
 
-    #[error(
-        "模板 {id} 第 {version} 版与本机已存的同版本内容不同：修改检查表后必须提高 version"
-    )]
+    #[error("模板 {id} 第 {version} 版与本机已存的同版本内容不同：修改检查表后必须提高 version")]
     TemplateVersionReused { id: String, version: u32 },
 
     #[error("统一社会信用代码 {code} 无效：{reason}")]

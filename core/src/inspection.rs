@@ -117,9 +117,20 @@ pub fn interpret_answer(item: &Item, input: &str) -> Result<(AnswerStatus, Optio
             if input.is_empty() {
                 return Err(invalid("记录内容为空".into()));
             }
-            Ok((AnswerStatus::Recorded, Some(AnswerValue::Text(input.to_string()))))
+            Ok((
+                AnswerStatus::Recorded,
+                Some(AnswerValue::Text(input.to_string())),
+            ))
         }
     }
+}
+
+/// Who gives an answer, on which device, when.
+#[derive(Debug, Clone)]
+pub struct Attribution {
+    pub by: Person,
+    pub device: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Builds the answer to store. A re-answer with the same status keeps the earlier note,
@@ -131,9 +142,7 @@ pub fn build_answer(
     input: &str,
     details: &AnswerDetails,
     photo_hashes: Vec<String>,
-    by: Person,
-    device: &str,
-    now: DateTime<Utc>,
+    attribution: &Attribution,
 ) -> Result<Answer> {
     let (status, value) = interpret_answer(item, input)?;
     let invalid = |problem: String| Error::InvalidAnswer {
@@ -203,9 +212,9 @@ pub fn build_answer(
         value,
         note,
         photos,
-        by,
-        device: device.to_string(),
-        at: now,
+        by: attribution.by.clone(),
+        device: attribution.device.clone(),
+        at: crate::time::to_millis(attribution.at),
         hazard,
         resolved_by: None,
     })
@@ -292,7 +301,11 @@ fn person(inspector: &Inspector) -> Person {
 impl Store {
     /// Starts an inspection of an enterprise from the newest version of a template, with this
     /// device's inspector and the named colleagues.
-    pub fn start_inspection(&mut self, start: &StartInspection, now: DateTime<Utc>) -> Result<Record> {
+    pub fn start_inspection(
+        &mut self,
+        start: &StartInspection,
+        now: DateTime<Utc>,
+    ) -> Result<Record> {
         let profile = self.profile()?;
         let me = profile.inspector.clone().ok_or(Error::NotInitialized)?;
         let code = CreditCode::parse(&start.enterprise)?;
@@ -395,18 +408,22 @@ impl Store {
             .clone();
         ensure_draft(&record)?;
         ensure_participant(&record, &me)?;
+        let attribution = Attribution {
+            by: person(&me),
+            device: self.device_id().to_string(),
+            at: now,
+        };
         // Checked once before photos are copied, and again inside the transaction.
-        build_answer(&record, &item, input, details, Vec::new(), person(&me), self.device_id(), now)?;
+        build_answer(&record, &item, input, details, Vec::new(), &attribution)?;
 
         let hashes = details
             .photos
             .iter()
             .map(|path| self.add_photo(path))
             .collect::<Result<Vec<_>>>()?;
-        let device = self.device_id().to_string();
         self.update_record(id, |doc, record| {
             ensure_draft(record)?;
-            let answer = build_answer(record, &item, input, details, hashes, person(&me), &device, now)?;
+            let answer = build_answer(record, &item, input, details, hashes, &attribution)?;
             doc.put_answer(&item.code, &answer)?;
             Ok(answer)
         })
@@ -445,7 +462,7 @@ impl Store {
                 })?;
             let mut answer = chosen.clone();
             answer.resolved_by = Some(person(&me));
-            answer.at = now;
+            answer.at = crate::time::to_millis(now);
             doc.put_answer(item_code, &answer)?;
             Ok(answer)
         })

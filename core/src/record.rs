@@ -21,14 +21,17 @@
 
 use std::collections::BTreeMap;
 
-use automerge::{AutoCommit, ActorId, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value, transaction::Transactable};
+use automerge::{
+    ActorId, AutoCommit, ChangeHash, ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value,
+    transaction::Transactable,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::enterprise::{CreditCode, Enterprise};
 use crate::error::{Error, Result};
 use crate::template::InspectionKind;
-use crate::time::{format_china, from_millis};
+use crate::time::{format_china, from_millis, to_millis};
 
 const SCHEMA: i64 = 1;
 
@@ -274,11 +277,14 @@ fn serialize_opt_china_time<S: serde::Serializer>(
     }
 }
 
-/// A record's Automerge document.
+/// A record's Automerge document, with the [`Record`] last read from it. Answering an item
+/// updates that read model in place (a local answer supersedes every earlier value of the
+/// item, so it also ends any conflict there); every other change drops it, to be read afresh.
 #[derive(Debug)]
 pub struct RecordDoc {
     id: String,
     doc: AutoCommit,
+    read_model: Option<Record>,
 }
 
 /// The device's actor id: the 16 bytes of its UUID, so every change names the device it came from.
@@ -323,12 +329,20 @@ impl RecordDoc {
             doc.put(&obj, "lat", gps.lat)?;
             doc.put(&obj, "lon", gps.lon)?;
         }
-        doc.put(ROOT, "started_at", ScalarValue::Timestamp(new.started_at.timestamp_millis()))?;
+        doc.put(
+            ROOT,
+            "started_at",
+            ScalarValue::Timestamp(new.started_at.timestamp_millis()),
+        )?;
         doc.put(ROOT, "created_by_device", new.device_id.as_str())?;
         doc.put(ROOT, "status", Status::Draft.as_str())?;
         doc.put_object(ROOT, "inspectors", ObjType::Map)?;
         doc.put_object(ROOT, "answers", ObjType::Map)?;
-        let mut record = RecordDoc { id, doc };
+        let mut record = RecordDoc {
+            id,
+            doc,
+            read_model: None,
+        };
         for inspector in &new.inspectors {
             record.put_inspector(inspector)?;
         }
@@ -337,7 +351,12 @@ impl RecordDoc {
     }
 
     /// Loads a saved document followed by its appended incremental saves.
-    pub fn load(id: &str, saved: &[u8], increments: &[Vec<u8>], device_id: &str) -> Result<RecordDoc> {
+    pub fn load(
+        id: &str,
+        saved: &[u8],
+        increments: &[Vec<u8>],
+        device_id: &str,
+    ) -> Result<RecordDoc> {
         let corrupt = |problem: String| Error::CorruptRecord {
             id: id.to_string(),
             problem,
@@ -352,6 +371,7 @@ impl RecordDoc {
         Ok(RecordDoc {
             id: id.to_string(),
             doc,
+            read_model: None,
         })
     }
 
@@ -371,7 +391,11 @@ impl RecordDoc {
             id: "?".into(),
             problem: "文档中没有记录编号".into(),
         })?;
-        let mut record = RecordDoc { id, doc };
+        let mut record = RecordDoc {
+            id,
+            doc,
+            read_model: None,
+        };
         record.read()?;
         Ok(record)
     }
@@ -402,11 +426,13 @@ impl RecordDoc {
                 other.id, self.id
             )));
         }
+        self.read_model = None;
         self.doc.merge(&mut other.doc)?;
         Ok(())
     }
 
     pub fn put_inspector(&mut self, inspector: &Inspector) -> Result<()> {
+        self.read_model = None;
         let inspectors = self.map_at_root("inspectors")?;
         let obj = self
             .doc
@@ -441,7 +467,11 @@ impl RecordDoc {
         d.put(&obj, "by_name", answer.by.name.as_str())?;
         d.put(&obj, "by_cert", answer.by.cert.as_str())?;
         d.put(&obj, "device", answer.device.as_str())?;
-        d.put(&obj, "at", ScalarValue::Timestamp(answer.at.timestamp_millis()))?;
+        d.put(
+            &obj,
+            "at",
+            ScalarValue::Timestamp(answer.at.timestamp_millis()),
+        )?;
         if let Some(hazard) = &answer.hazard {
             let h = d.put_object(&obj, "hazard", ObjType::Map)?;
             d.put(&h, "description", hazard.description.as_str())?;
@@ -459,10 +489,20 @@ impl RecordDoc {
             d.put(&obj, "resolved_by_cert", resolver.cert.as_str())?;
         }
         d.commit();
+        let heads = sorted_heads(&mut self.doc);
+        if let Some(record) = &mut self.read_model {
+            let mut stored = answer.clone();
+            stored.at = to_millis(answer.at);
+            record.answers.insert(item.to_string(), stored);
+            record.conflicts.retain(|conflict| conflict.item != item);
+            record.hazards = hazards_of(&record.answers);
+            record.heads = heads;
+        }
         Ok(())
     }
 
     pub fn mark_submitted(&mut self, at: DateTime<Utc>, by: &Person) -> Result<()> {
+        self.read_model = None;
         let d = &mut self.doc;
         let millis = ScalarValue::Timestamp(at.timestamp_millis());
         if d.get(ROOT, "ended_at")?.is_none() {
@@ -491,11 +531,21 @@ impl RecordDoc {
         }
     }
 
-    /// Reads and checks the whole record. A document that does not have the layout above is
+    /// The record in this document. A document that does not have the layout above is
     /// reported as corrupt, naming what is missing.
     pub fn read(&mut self) -> Result<Record> {
-        let mut heads: Vec<String> = self.doc.get_heads().iter().map(ChangeHash::to_string).collect();
-        heads.sort();
+        if let Some(record) = self.read_model.clone() {
+            // Tests run with debug assertions: every in-place update is checked against a full read.
+            debug_assert_eq!(Some(&record), self.read_document().ok().as_ref());
+            return Ok(record);
+        }
+        let record = self.read_document()?;
+        self.read_model = Some(record.clone());
+        Ok(record)
+    }
+
+    fn read_document(&mut self) -> Result<Record> {
+        let heads = sorted_heads(&mut self.doc);
         let r = Reader {
             doc: &self.doc,
             id: &self.id,
@@ -509,7 +559,8 @@ impl RecordDoc {
             return Err(r.corrupt(format!("文档中的编号 {id} 与记录编号不符")));
         }
         let kind = r.str(&ROOT, "kind")?;
-        let kind = RecordKind::parse(&kind).ok_or_else(|| r.corrupt(format!("未知的记录类型 {kind}")))?;
+        let kind =
+            RecordKind::parse(&kind).ok_or_else(|| r.corrupt(format!("未知的记录类型 {kind}")))?;
         let inspection_kind = r.str(&ROOT, "inspection_kind")?;
         let inspection_kind = InspectionKind::parse(&inspection_kind)
             .ok_or_else(|| r.corrupt(format!("未知的检查类型 {inspection_kind}")))?;
@@ -584,16 +635,7 @@ impl RecordDoc {
             }
             answers.insert(item, winner);
         }
-        let hazards = answers
-            .iter()
-            .filter_map(|(item, answer)| {
-                answer.hazard.as_ref().map(|hazard| HazardEntry {
-                    item: item.clone(),
-                    hazard: hazard.clone(),
-                    note: answer.note.clone(),
-                })
-            })
-            .collect();
+        let hazards = hazards_of(&answers);
 
         let status = match r.str(&ROOT, "status")?.as_str() {
             "draft" => Status::Draft,
@@ -631,6 +673,25 @@ impl RecordDoc {
             heads,
         })
     }
+}
+
+fn sorted_heads(doc: &mut AutoCommit) -> Vec<String> {
+    let mut heads: Vec<String> = doc.get_heads().iter().map(ChangeHash::to_string).collect();
+    heads.sort();
+    heads
+}
+
+fn hazards_of(answers: &BTreeMap<String, Answer>) -> Vec<HazardEntry> {
+    answers
+        .iter()
+        .filter_map(|(item, answer)| {
+            answer.hazard.as_ref().map(|hazard| HazardEntry {
+                item: item.clone(),
+                hazard: hazard.clone(),
+                note: answer.note.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Typed reads with errors that say which field of which record is wrong.
@@ -671,7 +732,9 @@ impl Reader<'_> {
     fn int(&self, obj: &ObjId, key: &str) -> Result<i64> {
         match self.scalar(obj, key)? {
             Some(ScalarValue::Int(n)) => Ok(n),
-            Some(ScalarValue::Uint(n)) => i64::try_from(n).map_err(|_| self.corrupt(format!("{key} 超出范围"))),
+            Some(ScalarValue::Uint(n)) => {
+                i64::try_from(n).map_err(|_| self.corrupt(format!("{key} 超出范围")))
+            }
             _ => Err(self.corrupt(format!("{key} 应为整数"))),
         }
     }

@@ -193,10 +193,12 @@ impl Template {
                 INDUSTRIES.join("、")
             )));
         }
-        if !CLASS_SCALES
-            .iter()
-            .any(|scale| scale.iter().copied().eq(header.classes.iter().map(String::as_str)))
-        {
+        if !CLASS_SCALES.iter().any(|scale| {
+            scale
+                .iter()
+                .copied()
+                .eq(header.classes.iter().map(String::as_str))
+        }) {
             return Err(file_error(format!(
                 "classes {:?} 应为 [\"重大\", \"一般\"] 或 [\"A\", \"B\", \"C\"]",
                 header.classes
@@ -350,7 +352,10 @@ impl RawItem {
                     (Some(min), Some(max)) if min > max => {
                         return Err(format!("min {min} 大于 max {max}"));
                     }
-                    (min, max) if min.is_some_and(|v| !v.is_finite()) || max.is_some_and(|v| !v.is_finite()) => {
+                    (min, max)
+                        if min.is_some_and(|v| !v.is_finite())
+                            || max.is_some_and(|v| !v.is_finite()) =>
+                    {
                         return Err("min 和 max 应为有限数值".into());
                     }
                     _ => {}
@@ -510,7 +515,8 @@ guidance = "用测距仪测量"
         assert!(problem.contains("unit"), "{problem}");
         let (_, problem) = item_problem(broken("min = 30.0", "min = 30.0\nmax = 10.0"));
         assert!(problem.contains("大于"), "{problem}");
-        let (_, problem) = item_problem(broken("kind = \"check\"", "kind = \"check\"\nunit = \"m\""));
+        let (_, problem) =
+            item_problem(broken("kind = \"check\"", "kind = \"check\"\nunit = \"m\""));
         assert!(problem.contains("unit"), "{problem}");
     }
 
@@ -519,7 +525,8 @@ guidance = "用测距仪测量"
         let (item, problem) = item_problem(broken("code = \"TT-002\"", "code = \"TT-001\""));
         assert_eq!(item, "TT-001");
         assert!(problem.contains("重复"));
-        let (_, problem) = item_problem(broken("required = true", "required = true\nrequird = true"));
+        let (_, problem) =
+            item_problem(broken("required = true", "required = true\nrequird = true"));
         assert!(problem.contains("requird"), "{problem}");
         let (item, _) = item_problem(broken("code = \"TT-001\"", "code = \"tt-1\""));
         assert_eq!(item, "tt-1");
@@ -532,7 +539,10 @@ guidance = "用测距仪测量"
             ("industry = \"工贸\"", "industry = \"互联网\""),
             ("version = 1", "version = 0"),
             ("id = \"test-list\"", "id = \"Test List\""),
-            ("classes = [\"重大\", \"一般\"]", "classes = [\"高\", \"低\"]"),
+            (
+                "classes = [\"重大\", \"一般\"]",
+                "classes = [\"高\", \"低\"]",
+            ),
             ("[[items]]", "[items_x]\n[[items]]"),
         ] {
             match broken(from, to) {
@@ -581,7 +591,10 @@ guidance = "用测距仪测量"
     #[test]
     fn mine_list_requires_a_leader_underground_on_every_shift() {
         let templates = Template::builtin().unwrap();
-        let mine = templates.iter().find(|t| t.id == "mine-enforcement").unwrap();
+        let mine = templates
+            .iter()
+            .find(|t| t.id == "mine-enforcement")
+            .unwrap();
         assert!(
             mine.items
                 .iter()
@@ -599,7 +612,10 @@ guidance = "用测距仪测量"
             .filter(|name| name.ends_with(".toml"))
             .collect();
         on_disk.sort();
-        let mut shipped: Vec<String> = BUILTIN_TEMPLATES.iter().map(|(f, _)| f.to_string()).collect();
+        let mut shipped: Vec<String> = BUILTIN_TEMPLATES
+            .iter()
+            .map(|(f, _)| f.to_string())
+            .collect();
         shipped.sort();
         assert_eq!(on_disk, shipped);
     }

@@ -18,6 +18,11 @@ pub fn format_china(at: DateTime<Utc>) -> String {
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
 }
 
+/// Instants are stored to the millisecond (Automerge timestamps).
+pub fn to_millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    from_millis(at.timestamp_millis()).unwrap_or(at)
+}
+
 pub fn from_millis(ms: i64) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp_millis(ms)
 }
@@ -44,7 +49,11 @@ mod tests {
     #[test]
     fn dates_must_be_iso() {
         assert!(parse_date("期限", "2026-12-01").is_ok());
-        assert!(parse_date("期限", "2026/12/01").unwrap_err().contains("期限"));
+        assert!(
+            parse_date("期限", "2026/12/01")
+                .unwrap_err()
+                .contains("期限")
+        );
         assert!(parse_date("期限", "2026-02-30").is_err());
     }
 }

@@ -11,10 +11,13 @@
 
 mod schema;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use serde::Serialize;
 
 use crate::agency::Agency;
@@ -26,6 +29,10 @@ use crate::template::Template;
 use crate::time::format_china;
 
 pub use schema::VERSION as SCHEMA_VERSION;
+
+/// Record documents kept open in memory, so that answering item after item on one record
+/// neither reloads nor rereads it.
+const OPEN_RECORDS: usize = 16;
 
 /// Incremental saves kept before a record is compacted into one saved document.
 pub const COMPACT_AFTER: i64 = 32;
@@ -76,6 +83,11 @@ pub struct Store {
     home: PathBuf,
     photos: PhotoStore,
     device_id: String,
+    /// Open documents, each valid while its heads equal the `heads` column: another process
+    /// writing the record changes the column, and the document is then loaded afresh.
+    open_records: RefCell<HashMap<String, RecordDoc>>,
+    /// Parsed templates; a stored (id, version) never changes.
+    templates: RefCell<HashMap<(String, u32), Arc<Template>>>,
 }
 
 impl Store {
@@ -98,6 +110,8 @@ impl Store {
             home: home.to_path_buf(),
             photos,
             device_id: String::new(),
+            open_records: RefCell::default(),
+            templates: RefCell::default(),
         };
         store.device_id = store.ensure_device_id()?;
         for template in Template::builtin()? {
@@ -129,9 +143,8 @@ impl Store {
     fn profile_value(&self, key: &str) -> Result<Option<String>> {
         Ok(self
             .conn
-            .query_row("SELECT value FROM profile WHERE key = ?1", [key], |row| {
-                row.get(0)
-            })
+            .prepare_cached("SELECT value FROM profile WHERE key = ?1")?
+            .query_row([key], |row| row.get(0))
             .optional()?)
     }
 
@@ -155,7 +168,10 @@ impl Store {
 
     /// The inspector this device acts for, or `NotInitialized`.
     pub fn current_inspector(&self) -> Result<Inspector> {
-        self.profile()?.inspector.ok_or(Error::NotInitialized)
+        let cert = self
+            .profile_value("inspector_cert")?
+            .ok_or(Error::NotInitialized)?;
+        self.inspector(&cert)?.ok_or(Error::NotInitialized)
     }
 
     /// Sets the device's inspector (and agency, when given). The device id never changes.
@@ -190,11 +206,8 @@ impl Store {
     pub fn inspector(&self, cert: &str) -> Result<Option<Inspector>> {
         Ok(self
             .conn
-            .query_row(
-                "SELECT name, cert, cert_valid_until FROM inspectors WHERE cert = ?1",
-                [cert],
-                inspector_from_row,
-            )
+            .prepare_cached("SELECT name, cert, cert_valid_until FROM inspectors WHERE cert = ?1")?
+            .query_row([cert], inspector_from_row)
             .optional()?)
     }
 
@@ -308,53 +321,58 @@ impl Store {
     }
 
     /// A template at a given version, or its newest version.
-    pub fn template(&self, id: &str, version: Option<u32>) -> Result<Template> {
-        let source: Option<String> = match version {
-            Some(version) => self
-                .conn
-                .query_row(
-                    "SELECT source FROM templates WHERE id = ?1 AND version = ?2",
-                    params![id, version],
-                    |row| row.get(0),
-                )
-                .optional()?,
+    pub fn template(&self, id: &str, version: Option<u32>) -> Result<Arc<Template>> {
+        let unknown = || {
+            Error::UnknownTemplate(match version {
+                Some(v) => format!("{id} 第 {v} 版"),
+                None => id.to_string(),
+            })
+        };
+        let version = match version {
+            Some(version) => version,
             None => self
                 .conn
                 .query_row(
-                    "SELECT source FROM templates WHERE id = ?1 ORDER BY version DESC LIMIT 1",
+                    "SELECT MAX(version) FROM templates WHERE id = ?1",
                     [id],
-                    |row| row.get(0),
-                )
-                .optional()?,
+                    |row| row.get::<_, Option<u32>>(0),
+                )?
+                .ok_or_else(unknown)?,
         };
-        let label = match version {
-            Some(v) => format!("{id} 第 {v} 版"),
-            None => id.to_string(),
-        };
-        let source = source.ok_or(Error::UnknownTemplate(label.clone()))?;
-        Template::parse(&label, &source)
+        let key = (id.to_string(), version);
+        if let Some(template) = self.templates.borrow().get(&key) {
+            return Ok(Arc::clone(template));
+        }
+        let source: String = self
+            .conn
+            .query_row(
+                "SELECT source FROM templates WHERE id = ?1 AND version = ?2",
+                params![id, version],
+                |row| row.get(0),
+            )
+            .optional()?
+            .ok_or_else(unknown)?;
+        let template = Arc::new(Template::parse(&format!("{id} 第 {version} 版"), &source)?);
+        self.templates
+            .borrow_mut()
+            .insert(key, Arc::clone(&template));
+        Ok(template)
     }
 
     /// The newest version of every template.
-    pub fn latest_templates(&self) -> Result<Vec<Template>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT t.id, t.version, t.source FROM templates t
-             WHERE t.version = (SELECT MAX(version) FROM templates WHERE id = t.id)
-             ORDER BY t.kind, t.id",
-        )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, u32>(1)?,
-                row.get::<_, String>(2)?,
-            ))
-        })?;
-        let mut templates = Vec::new();
-        for row in rows {
-            let (id, version, source) = row?;
-            templates.push(Template::parse(&format!("{id} 第 {version} 版"), &source)?);
-        }
-        Ok(templates)
+    pub fn latest_templates(&self) -> Result<Vec<Arc<Template>>> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, MAX(version) FROM templates GROUP BY id ORDER BY MIN(kind), id")?;
+        let latest = stmt
+            .query_map([], |row| {
+                Ok((row.get::<_, String>(0)?, row.get::<_, u32>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        latest
+            .into_iter()
+            .map(|(id, version)| self.template(&id, Some(version)))
+            .collect()
     }
 
     // ---- photos --------------------------------------------------------------------------
@@ -423,7 +441,33 @@ impl Store {
 
     /// Reads a record.
     pub fn record(&self, id: &str) -> Result<Record> {
-        self.load_record(id)?.read()
+        let mut doc = self.open_record(&self.conn, id)?;
+        let record = doc.read()?;
+        self.keep_open(doc);
+        Ok(record)
+    }
+
+    /// The record's document: the one kept open when it is still current, else loaded.
+    fn open_record(&self, conn: &Connection, id: &str) -> Result<RecordDoc> {
+        let heads: String = conn
+            .prepare_cached("SELECT heads FROM records WHERE id = ?1")?
+            .query_row([id], |row| row.get(0))
+            .optional()?
+            .ok_or_else(|| Error::UnknownRecord(id.to_string()))?;
+        if let Some(mut doc) = self.open_records.borrow_mut().remove(id)
+            && doc.read()?.heads.join(",") == heads
+        {
+            return Ok(doc);
+        }
+        load_doc(conn, id, &self.device_id)
+    }
+
+    fn keep_open(&self, doc: RecordDoc) {
+        let mut open = self.open_records.borrow_mut();
+        if open.len() >= OPEN_RECORDS {
+            open.clear();
+        }
+        open.insert(doc.id().to_string(), doc);
     }
 
     /// Changes a record in one transaction: `change` gets the document and the record as read
@@ -434,10 +478,10 @@ impl Store {
         id: &str,
         change: impl FnOnce(&mut RecordDoc, &Record) -> Result<T>,
     ) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut doc = load_doc(&tx, id, &self.device_id)?;
+        let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
+        // On any error below the document is dropped, not kept open: it may hold the change
+        // that the rolled-back transaction did not store.
+        let mut doc = self.open_record(&tx, id)?;
         let before = doc.read()?;
         let heads_before = doc.heads();
         let result = change(&mut doc, &before)?;
@@ -446,6 +490,7 @@ impl Store {
             write_changes(&tx, &mut doc, &heads_before, &after)?;
         }
         tx.commit()?;
+        self.keep_open(doc);
         Ok(result)
     }
 
@@ -590,7 +635,9 @@ fn upsert_inspector(conn: &Connection, inspector: &Inspector) -> Result<()> {
 
 fn load_doc(conn: &Connection, id: &str, device_id: &str) -> Result<RecordDoc> {
     let saved: Vec<u8> = conn
-        .query_row("SELECT doc FROM records WHERE id = ?1", [id], |row| row.get(0))
+        .query_row("SELECT doc FROM records WHERE id = ?1", [id], |row| {
+            row.get(0)
+        })
         .optional()?
         .ok_or_else(|| Error::UnknownRecord(id.to_string()))?;
     let mut stmt =
@@ -610,36 +657,37 @@ fn write_changes(
     after: &Record,
 ) -> Result<()> {
     let id = doc.id().to_string();
-    let pending: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM record_changes WHERE record_id = ?1",
-        [&id],
-        |row| row.get(0),
-    )?;
+    let pending: i64 = conn
+        .prepare_cached("SELECT COUNT(*) FROM record_changes WHERE record_id = ?1")?
+        .query_row([&id], |row| row.get(0))?;
     if pending + 1 >= COMPACT_AFTER {
-        conn.execute("UPDATE records SET doc = ?2 WHERE id = ?1", params![id, doc.save()])?;
+        conn.execute(
+            "UPDATE records SET doc = ?2 WHERE id = ?1",
+            params![id, doc.save()],
+        )?;
         conn.execute("DELETE FROM record_changes WHERE record_id = ?1", [&id])?;
     } else {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO record_changes (record_id, seq, bytes)
              VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM record_changes WHERE record_id = ?1), ?2)",
-            params![id, doc.save_after(heads_before)],
-        )?;
+        )?
+        .execute(params![id, doc.save_after(heads_before)])?;
     }
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE records SET status = ?2, place = ?3, updated_at = ?4, answered_count = ?5,
              hazard_count = ?6, conflict_count = ?7, heads = ?8
          WHERE id = ?1",
-        params![
-            id,
-            after.status.as_str(),
-            after.place,
-            format_china(Utc::now()),
-            after.answers.len() as i64,
-            after.hazards.len() as i64,
-            after.conflicts.len() as i64,
-            after.heads.join(",")
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        after.status.as_str(),
+        after.place,
+        format_china(Utc::now()),
+        after.answers.len() as i64,
+        after.hazards.len() as i64,
+        after.conflicts.len() as i64,
+        after.heads.join(",")
+    ])?;
     Ok(())
 }
 

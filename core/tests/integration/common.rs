@@ -65,7 +65,11 @@ pub fn snapshot(store: &Store) -> String {
     let mut out = String::new();
     for summary in store.list_records().unwrap() {
         let mut doc = store.load_record(&summary.id).unwrap();
-        out.push_str(&format!("{summary:?}|{:?}|{}\n", doc.heads(), doc.save().len()));
+        out.push_str(&format!(
+            "{summary:?}|{:?}|{}\n",
+            doc.heads(),
+            doc.save().len()
+        ));
     }
     out.push_str(&format!("{:?}", store.enterprises(None).unwrap()));
     out

@@ -20,9 +20,17 @@ fn an_exported_record_arrives_whole_on_a_new_device() {
         )
         .unwrap()
         .id;
-    a.answer_item(&id, "SI-001", "pass", &Default::default(), morning("2026-11-02"))
+    a.answer_item(
+        &id,
+        "SI-001",
+        "pass",
+        &Default::default(),
+        morning("2026-11-02"),
+    )
+    .unwrap();
+    let outcome = b
+        .import_record("f", &a.export_record(&id).unwrap())
         .unwrap();
-    let outcome = b.import_record("f", &a.export_record(&id).unwrap()).unwrap();
     assert!(outcome.created && outcome.changed);
     // B has neither the enterprise nor the inspector registered: the record carries both.
     let record = b.record(&id).unwrap();

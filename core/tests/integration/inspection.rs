@@ -23,7 +23,9 @@ fn start_trade(store: &mut anjian_core::Store, day: &str) -> String {
 
 fn answer_all_required(store: &mut anjian_core::Store, id: &str, day: &str) {
     let record = store.record(id).unwrap();
-    let template = store.template(&record.template_id, Some(record.template_version)).unwrap();
+    let template = store
+        .template(&record.template_id, Some(record.template_version))
+        .unwrap();
     for item in template.items.iter().filter(|i| i.required) {
         let input = match &item.answer {
             anjian_core::template::AnswerKind::Check => "pass".to_string(),
@@ -33,7 +35,13 @@ fn answer_all_required(store: &mut anjian_core::Store, id: &str, day: &str) {
             anjian_core::template::AnswerKind::Text => "记录".to_string(),
         };
         store
-            .answer_item(id, &item.code, &input, &AnswerDetails::default(), morning(day))
+            .answer_item(
+                id,
+                &item.code,
+                &input,
+                &AnswerDetails::default(),
+                morning(day),
+            )
             .unwrap();
     }
 }
@@ -97,7 +105,9 @@ fn measured_values_are_judged_against_the_threshold_inclusively() {
     let at = morning("2026-11-20");
     let none = AnswerDetails::default();
 
-    let exact = store.answer_item(&id, &code, &min.to_string(), &none, at).unwrap();
+    let exact = store
+        .answer_item(&id, &code, &min.to_string(), &none, at)
+        .unwrap();
     assert_eq!(exact.status, AnswerStatus::Pass);
     assert_eq!(exact.value, Some(AnswerValue::Number(min)));
 
@@ -106,9 +116,15 @@ fn measured_values_are_judged_against_the_threshold_inclusively() {
         .unwrap();
     assert_eq!(below.status, AnswerStatus::Fail);
     let hazard = below.hazard.unwrap();
-    assert!(hazard.description.contains("实测"), "{}", hazard.description);
+    assert!(
+        hazard.description.contains("实测"),
+        "{}",
+        hazard.description
+    );
 
-    let err = store.answer_item(&id, &code, "thirty", &none, at).unwrap_err();
+    let err = store
+        .answer_item(&id, &code, "thirty", &none, at)
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidAnswer { .. }), "{err}");
 }
 
@@ -121,15 +137,21 @@ fn bad_answers_are_refused_and_change_nothing() {
     let at = morning("2026-11-20");
     let none = AnswerDetails::default();
 
-    let err = store.answer_item(&id, "IT-999", "pass", &none, at).unwrap_err();
+    let err = store
+        .answer_item(&id, "IT-999", "pass", &none, at)
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownItem { .. }), "{err}");
-    let err = store.answer_item(&id, "IT-001", "maybe", &none, at).unwrap_err();
+    let err = store
+        .answer_item(&id, "IT-001", "maybe", &none, at)
+        .unwrap_err();
     assert!(matches!(err, Error::InvalidAnswer { .. }), "{err}");
     let early = AnswerDetails {
         deadline: Some(date("2026-11-01")),
         ..Default::default()
     };
-    let err = store.answer_item(&id, "IT-001", "fail", &early, at).unwrap_err();
+    let err = store
+        .answer_item(&id, "IT-001", "fail", &early, at)
+        .unwrap_err();
     assert!(err.to_string().contains("早于检查日期"), "{err}");
     let deadline_on_pass = AnswerDetails {
         deadline: Some(date("2026-12-01")),
@@ -147,7 +169,9 @@ fn bad_answers_are_refused_and_change_nothing() {
         .answer_item(&id, "IT-001", "pass", &missing_photo, at)
         .unwrap_err();
     assert!(matches!(err, Error::Photo { .. }), "{err}");
-    let err = store.answer_item("no-such-record", "IT-001", "pass", &none, at).unwrap_err();
+    let err = store
+        .answer_item("no-such-record", "IT-001", "pass", &none, at)
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownRecord(_)), "{err}");
 
     assert_eq!(snapshot(&store), before);
@@ -186,19 +210,35 @@ fn submit_requires_every_required_item_and_deadlines() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
     let id = start_trade(&mut store, "2026-11-20");
-    let err = store.submit_inspection(&id, morning("2026-11-20")).unwrap_err();
+    let err = store
+        .submit_inspection(&id, morning("2026-11-20"))
+        .unwrap_err();
     match &err {
         Error::Incomplete { problems, .. } => {
-            assert!(problems.iter().any(|p| p.contains("必查项尚未作答")), "{problems:?}");
+            assert!(
+                problems.iter().any(|p| p.contains("必查项尚未作答")),
+                "{problems:?}"
+            );
         }
         other => panic!("{other}"),
     }
     answer_all_required(&mut store, &id, "2026-11-20");
     store
-        .answer_item(&id, "IT-002", "fail", &AnswerDetails::default(), morning("2026-11-20"))
+        .answer_item(
+            &id,
+            "IT-002",
+            "fail",
+            &AnswerDetails::default(),
+            morning("2026-11-20"),
+        )
         .unwrap();
-    let err = store.submit_inspection(&id, morning("2026-11-20")).unwrap_err();
-    assert!(err.to_string().contains("隐患 IT-002 未设整改期限"), "{err}");
+    let err = store
+        .submit_inspection(&id, morning("2026-11-20"))
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("隐患 IT-002 未设整改期限"),
+        "{err}"
+    );
 
     let deadline = AnswerDetails {
         deadline: Some(date("2026-12-20")),
@@ -224,7 +264,10 @@ fn enforcement_needs_two_inspectors_valid_on_the_inspection_date() {
         match (ok, result) {
             (true, Ok(record)) => assert_eq!(record.status, Status::Submitted),
             (false, Err(Error::Incomplete { problems, .. })) => {
-                assert!(problems.iter().any(|p| p.contains("已于 2028-06-30 到期")), "{problems:?}");
+                assert!(
+                    problems.iter().any(|p| p.contains("已于 2028-06-30 到期")),
+                    "{problems:?}"
+                );
             }
             (ok, result) => panic!("{day}: expected ok={ok}, got {result:?}"),
         }
@@ -244,7 +287,9 @@ fn enforcement_needs_two_inspectors_valid_on_the_inspection_date() {
         .unwrap()
         .id;
     answer_all_required(&mut store, &id, "2026-11-20");
-    let err = store.submit_inspection(&id, morning("2026-11-20")).unwrap_err();
+    let err = store
+        .submit_inspection(&id, morning("2026-11-20"))
+        .unwrap_err();
     assert!(err.to_string().contains("有效期未知"), "{err}");
 }
 
@@ -262,8 +307,14 @@ fn a_submitted_record_refuses_every_edit_and_stays_unchanged() {
         .answer_item(&id, "IT-001", "fail", &AnswerDetails::default(), at)
         .unwrap_err();
     assert!(matches!(err, Error::RecordSubmitted(_)), "{err}");
-    assert!(matches!(store.submit_inspection(&id, at), Err(Error::RecordSubmitted(_))));
-    assert!(matches!(store.join_inspection(&id), Err(Error::RecordSubmitted(_))));
+    assert!(matches!(
+        store.submit_inspection(&id, at),
+        Err(Error::RecordSubmitted(_))
+    ));
+    assert!(matches!(
+        store.join_inspection(&id),
+        Err(Error::RecordSubmitted(_))
+    ));
     assert_eq!(snapshot(&store), before);
 }
 
@@ -297,7 +348,9 @@ fn starting_needs_a_known_enterprise_template_and_a_matching_industry() {
     assert_eq!(snapshot(&store), before);
 
     // The self-inspection list applies to every industry.
-    let record = store.start_inspection(&start(MINE, "self-monthly"), at).unwrap();
+    let record = store
+        .start_inspection(&start(MINE, "self-monthly"), at)
+        .unwrap();
     assert_eq!(record.inspection_kind.as_str(), "self");
     assert_eq!(record.place, record.enterprise.address);
 }

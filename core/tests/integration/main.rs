@@ -1,4 +1,5 @@
 //! Integration tests of anjian-core, one binary with a module per area.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 mod common;
 mod exchange;

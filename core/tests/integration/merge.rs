@@ -70,7 +70,13 @@ fn answers_to_different_items_merge_without_conflict() {
     for item in ["HC-001", "HC-002", "HC-003"] {
         answer(&mut p.a, &p.id, item, "pass", None);
     }
-    answer(&mut p.b, &p.id, "HC-010", "fail", Some("储罐区未设紧急切断"));
+    answer(
+        &mut p.b,
+        &p.id,
+        "HC-010",
+        "fail",
+        Some("储罐区未设紧急切断"),
+    );
     answer(&mut p.b, &p.id, "HC-011", "pass", None);
     send(&p.a, &mut p.b, &p.id);
     send(&p.b, &mut p.a, &p.id);
@@ -88,7 +94,13 @@ fn answers_to_different_items_merge_without_conflict() {
 #[test]
 fn different_answers_to_one_item_are_shown_as_a_conflict_until_resolved() {
     let mut p = pair();
-    answer(&mut p.a, &p.id, "HC-005", "pass", Some("自动化控制系统投用"));
+    answer(
+        &mut p.a,
+        &p.id,
+        "HC-005",
+        "pass",
+        Some("自动化控制系统投用"),
+    );
     answer(&mut p.b, &p.id, "HC-005", "fail", Some("2号反应釜联锁摘除"));
     send(&p.a, &mut p.b, &p.id);
     send(&p.b, &mut p.a, &p.id);
@@ -104,21 +116,35 @@ fn different_answers_to_one_item_are_shown_as_a_conflict_until_resolved() {
         .map(|v| (v.status, v.by.name.as_str()))
         .collect();
     seen.sort_by_key(|(_, who)| *who);
-    assert_eq!(seen, [(AnswerStatus::Pass, "张伟"), (AnswerStatus::Fail, "李娜")]);
+    assert_eq!(
+        seen,
+        [(AnswerStatus::Pass, "张伟"), (AnswerStatus::Fail, "李娜")]
+    );
 
     // A conflicted record cannot be submitted.
-    let err = p.a.submit_inspection(&p.id, morning("2026-11-20")).unwrap_err();
+    let err =
+        p.a.submit_inspection(&p.id, morning("2026-11-20"))
+            .unwrap_err();
     assert!(err.to_string().contains("HC-005"), "{err}");
 
     // 张伟 keeps 李娜's finding; once the resolution reaches B the conflict is gone there too.
-    let choice = 1 + conflict.values.iter().position(|v| v.by.name == "李娜").unwrap();
-    let kept = p.a.resolve_conflict(&p.id, "HC-005", choice, morning("2026-11-20")).unwrap();
+    let choice = 1 + conflict
+        .values
+        .iter()
+        .position(|v| v.by.name == "李娜")
+        .unwrap();
+    let kept =
+        p.a.resolve_conflict(&p.id, "HC-005", choice, morning("2026-11-20"))
+            .unwrap();
     assert_eq!(kept.status, AnswerStatus::Fail);
     assert_eq!(kept.resolved_by.unwrap().name, "张伟");
     send(&p.a, &mut p.b, &p.id);
     let rb = p.b.record(&p.id).unwrap();
     assert!(rb.conflicts.is_empty());
-    assert_eq!(rb.answers["HC-005"].note.as_deref(), Some("2号反应釜联锁摘除"));
+    assert_eq!(
+        rb.answers["HC-005"].note.as_deref(),
+        Some("2号反应釜联锁摘除")
+    );
     assert_eq!(rb.hazards.len(), 1);
 }
 

@@ -19,7 +19,10 @@ fn schema_of(path: &std::path::Path) -> Vec<(String, String)> {
         .unwrap();
     stmt.query_map([], |row| {
         let sql: String = row.get(1)?;
-        Ok((row.get(0)?, sql.split_whitespace().collect::<Vec<_>>().join(" ")))
+        Ok((
+            row.get(0)?,
+            sql.split_whitespace().collect::<Vec<_>>().join(" "),
+        ))
     })
     .unwrap()
     .collect::<Result<_, _>>()
@@ -43,7 +46,10 @@ fn a_version_1_store_upgrades_to_the_fresh_schema_and_keeps_its_records() {
     let mut store = Store::open(old.path()).unwrap();
     let fresh = tempdir().unwrap();
     drop(Store::open(fresh.path()).unwrap());
-    assert_eq!(schema_of(&db), schema_of(&fresh.path().join("anjian.sqlite3")));
+    assert_eq!(
+        schema_of(&db),
+        schema_of(&fresh.path().join("anjian.sqlite3"))
+    );
     assert_eq!(user_version(&db), anjian_core::store::SCHEMA_VERSION);
 
     // The record written by version 1 reads, and can be worked on with the new change log.
@@ -55,7 +61,13 @@ fn a_version_1_store_upgrades_to_the_fresh_schema_and_keeps_its_records() {
     assert_eq!(record.enterprise.credit_code.as_str(), FACTORY);
     assert_eq!(record.answers["IT-001"].status.as_str(), "fail");
     store
-        .answer_item(&id, "IT-002", "pass", &AnswerDetails::default(), morning("2026-03-02"))
+        .answer_item(
+            &id,
+            "IT-002",
+            "pass",
+            &AnswerDetails::default(),
+            morning("2026-03-02"),
+        )
         .unwrap();
     assert_eq!(store.record(&id).unwrap().answers.len(), 2);
     assert_eq!(store.current_inspector().unwrap().name, "张伟");

@@ -46,7 +46,10 @@ fn a_record_keeps_its_template_version_after_a_newer_one_ships() {
     let old = start(&mut store);
     let v2 = trade_v2(&store);
     assert!(store.add_template(&v2).unwrap());
-    assert!(!store.add_template(&v2).unwrap(), "adding the same version twice is a no-op");
+    assert!(
+        !store.add_template(&v2).unwrap(),
+        "adding the same version twice is a no-op"
+    );
 
     let new = start(&mut store);
     assert_eq!(store.record(&new).unwrap().template_version, 2);
@@ -54,11 +57,23 @@ fn a_record_keeps_its_template_version_after_a_newer_one_ships() {
     assert_eq!(record.template_version, 1);
     // The old record answers against version 1, which has no IT-900.
     let err = store
-        .answer_item(&old, "IT-900", "pass", &AnswerDetails::default(), morning("2026-11-20"))
+        .answer_item(
+            &old,
+            "IT-900",
+            "pass",
+            &AnswerDetails::default(),
+            morning("2026-11-20"),
+        )
         .unwrap_err();
     assert!(matches!(err, Error::UnknownItem { .. }), "{err}");
     store
-        .answer_item(&new, "IT-900", "pass", &AnswerDetails::default(), morning("2026-11-20"))
+        .answer_item(
+            &new,
+            "IT-900",
+            "pass",
+            &AnswerDetails::default(),
+            morning("2026-11-20"),
+        )
         .unwrap();
 
     // Reopening the store (as after an upgrade of the app) keeps both versions.
@@ -81,7 +96,10 @@ fn a_changed_template_must_bump_its_version() {
     )
     .unwrap();
     let err = store.add_template(&changed).unwrap_err();
-    assert!(matches!(err, Error::TemplateVersionReused { version: 1, .. }), "{err}");
+    assert!(
+        matches!(err, Error::TemplateVersionReused { version: 1, .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -93,7 +111,9 @@ fn a_record_of_an_unknown_template_version_is_not_imported() {
     a.add_template(&v2).unwrap();
     let id = start(&mut a);
     let before = snapshot(&b);
-    let err = b.import_record("f", &a.export_record(&id).unwrap()).unwrap_err();
+    let err = b
+        .import_record("f", &a.export_record(&id).unwrap())
+        .unwrap_err();
     assert!(matches!(err, Error::UnknownTemplate(_)), "{err}");
     assert_eq!(snapshot(&b), before);
 }
@@ -115,7 +135,13 @@ fn many_answers_are_compacted_without_losing_any() {
         let item = &checks[n % checks.len()];
         let input = if n % 2 == 0 { "pass" } else { "na" };
         store
-            .answer_item(&id, item, input, &AnswerDetails::default(), morning("2026-11-20"))
+            .answer_item(
+                &id,
+                item,
+                input,
+                &AnswerDetails::default(),
+                morning("2026-11-20"),
+            )
             .unwrap();
     }
     let in_memory = store.record(&id).unwrap();
@@ -154,7 +180,9 @@ fn the_device_id_survives_reopening_and_reinitialising() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
     let id = store.device_id().to_string();
-    store.init_profile(&inspector("张伟", "37030001", "2031-12-31"), None).unwrap();
+    store
+        .init_profile(&inspector("张伟", "37030001", "2031-12-31"), None)
+        .unwrap();
     drop(store);
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.device_id(), id);
