@@ -197,10 +197,14 @@ impl Output {
             records
                 .iter()
                 .map(|r| {
+                    let status = match r.status.as_str() {
+                        "draft" => "草稿",
+                        "submitted" => "已提交",
+                        other => other,
+                    };
                     format!(
-                        "{}  {}  {}  {}  已答 {}  隐患 {}{}",
+                        "{}  {status}  {}  {}  已答 {}  隐患 {}{}",
                         r.id,
-                        r.status,
                         r.started_at,
                         r.enterprise_name,
                         r.answered_count,

@@ -189,3 +189,33 @@ fn the_device_id_survives_reopening_and_reinitialising() {
     let me = store.current_inspector().unwrap();
     assert_eq!(me.cert_valid_until, Some(date("2031-12-31")));
 }
+
+#[test]
+fn two_processes_on_one_device_never_overwrite_each_other() {
+    // Two stores on one folder stand for the app and the command line running side by side;
+    // each keeps the record open in memory and must notice the other's writes.
+    let dir = tempdir().unwrap();
+    let mut first = device(dir.path(), &zhang());
+    let id = start(&mut first);
+    let mut second = Store::open(dir.path()).unwrap();
+    let at = morning("2026-11-20");
+    let none = AnswerDetails::default();
+    for round in 0..3 {
+        first
+            .answer_item(&id, &format!("IT-00{}", round * 2 + 1), "pass", &none, at)
+            .unwrap();
+        second
+            .answer_item(&id, &format!("IT-00{}", round * 2 + 2), "na", &none, at)
+            .unwrap();
+    }
+    let seen_by_first = first.record(&id).unwrap();
+    let seen_by_second = second.record(&id).unwrap();
+    assert_eq!(seen_by_first, seen_by_second);
+    assert_eq!(seen_by_first.answers.len(), 6);
+    assert!(seen_by_first.conflicts.is_empty());
+    drop((first, second));
+    assert_eq!(
+        Store::open(dir.path()).unwrap().record(&id).unwrap(),
+        seen_by_first
+    );
+}
