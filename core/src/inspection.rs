@@ -488,3 +488,86 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(answer: AnswerKind) -> Item {
+        Item {
+            code: "TT-001".into(),
+            section: "s".into(),
+            text: "是否符合".into(),
+            hazard: "不符合".into(),
+            legal_basis: "《法》第一条".into(),
+            class: "一般".into(),
+            answer,
+            required: true,
+            guidance: "看".into(),
+            measure: None,
+        }
+    }
+
+    #[test]
+    fn check_items_take_pass_fail_na_in_english_or_chinese() {
+        let check = item(AnswerKind::Check);
+        for (input, status) in [
+            ("pass", AnswerStatus::Pass),
+            ("合格", AnswerStatus::Pass),
+            ("fail", AnswerStatus::Fail),
+            (" 不合格 ", AnswerStatus::Fail),
+            ("na", AnswerStatus::Na),
+            ("不适用", AnswerStatus::Na),
+        ] {
+            assert_eq!(
+                interpret_answer(&check, input).unwrap(),
+                (status, None),
+                "{input}"
+            );
+        }
+        assert!(interpret_answer(&check, "ok").is_err());
+        assert!(interpret_answer(&check, "").is_err());
+    }
+
+    #[test]
+    fn measured_values_are_judged_inclusively_on_both_bounds() {
+        let ranged = item(AnswerKind::Measure {
+            unit: "%".into(),
+            min: Some(19.5),
+            max: Some(21.0),
+        });
+        let judge = |input: &str| interpret_answer(&ranged, input).unwrap().0;
+        assert_eq!(judge("19.5"), AnswerStatus::Pass);
+        assert_eq!(judge("21"), AnswerStatus::Pass);
+        assert_eq!(judge("19.49"), AnswerStatus::Fail);
+        assert_eq!(judge("21.01"), AnswerStatus::Fail);
+        assert_eq!(judge("na"), AnswerStatus::Na);
+        for bad in ["NaN", "inf", "二十", "pass"] {
+            assert!(interpret_answer(&ranged, bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn text_items_record_any_text() {
+        let text = item(AnswerKind::Text);
+        assert_eq!(
+            interpret_answer(&text, "井下 38 人").unwrap(),
+            (
+                AnswerStatus::Recorded,
+                Some(AnswerValue::Text("井下 38 人".into()))
+            )
+        );
+        assert!(interpret_answer(&text, "  ").is_err());
+    }
+
+    #[test]
+    fn co_inspectors_are_written_name_cert_and_optional_validity() {
+        let plain = CoInspector::parse("李娜:37030002").unwrap();
+        assert_eq!(plain.cert_valid_until, None);
+        let dated = CoInspector::parse("李娜:37030002:2028-06-30").unwrap();
+        assert_eq!(dated.cert_valid_until, NaiveDate::from_ymd_opt(2028, 6, 30));
+        for bad in ["李娜", ":37030002", "李娜:", "李娜:1:2028/06/30", "a:b:c:d"] {
+            assert!(CoInspector::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

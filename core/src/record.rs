@@ -841,3 +841,133 @@ impl Reader<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::enterprise::CreditCode;
+
+    fn new_record() -> NewRecord {
+        NewRecord {
+            kind: RecordKind::Inspection,
+            inspection_kind: InspectionKind::Enforcement,
+            agency: Some("淄博市应急管理局".into()),
+            template_id: "trade-enforcement".into(),
+            template_version: 1,
+            enterprise: Enterprise {
+                credit_code: CreditCode::parse("914403001922038216").unwrap(),
+                name: "测试企业".into(),
+                address: "测试地址".into(),
+                industry: "工贸".into(),
+                region_code: "440307".into(),
+                legal_representative: "赵一".into(),
+                phone: "0755-28780808".into(),
+            },
+            inspectors: vec![Inspector {
+                name: "张伟".into(),
+                cert: "37030001".into(),
+                cert_valid_until: NaiveDate::from_ymd_opt(2028, 12, 31),
+            }],
+            place: "一号车间".into(),
+            gps: Some(Gps {
+                lat: 36.81,
+                lon: 118.05,
+            }),
+            started_at: DateTime::from_timestamp_millis(1_790_000_000_000).unwrap(),
+            device_id: "01a2223a-0000-7000-8000-000000000001".into(),
+        }
+    }
+
+    fn answer(status: AnswerStatus, note: &str, by: &str) -> Answer {
+        Answer {
+            status,
+            value: None,
+            note: Some(note.into()),
+            photos: vec!["ab".repeat(32)],
+            by: Person {
+                name: by.into(),
+                cert: "1".into(),
+            },
+            device: "d".into(),
+            at: DateTime::from_timestamp_millis(1_790_000_100_000).unwrap(),
+            hazard: None,
+            resolved_by: None,
+        }
+    }
+
+    #[test]
+    fn a_new_record_reads_back_what_was_written() {
+        let new = new_record();
+        let mut doc = RecordDoc::create(&new).unwrap();
+        let record = doc.read().unwrap();
+        assert_eq!(record.id, doc.id());
+        assert!(uuid::Uuid::parse_str(&record.id).unwrap().get_version_num() == 7);
+        assert_eq!(record.enterprise, new.enterprise);
+        assert_eq!(record.inspectors, new.inspectors);
+        assert_eq!(record.gps, new.gps);
+        assert_eq!(record.started_at, new.started_at);
+        assert_eq!(record.status, Status::Draft);
+        assert_eq!(record.heads.len(), 1);
+    }
+
+    #[test]
+    fn saved_and_loaded_documents_are_equal() {
+        let mut doc = RecordDoc::create(&new_record()).unwrap();
+        doc.put_answer("IT-001", &answer(AnswerStatus::Pass, "好", "张伟"))
+            .unwrap();
+        let heads = doc.heads();
+        doc.put_answer("IT-002", &answer(AnswerStatus::Na, "无", "张伟"))
+            .unwrap();
+        let full = doc.save();
+        let increment = doc.save_after(&heads);
+        let mut loaded = RecordDoc::load(doc.id(), &full, &[increment], "other").unwrap();
+        assert_eq!(loaded.read().unwrap(), doc.read().unwrap());
+    }
+
+    #[test]
+    fn concurrent_answers_conflict_and_a_later_answer_ends_the_conflict() {
+        let mut a = RecordDoc::create(&new_record()).unwrap();
+        let saved = a.save();
+        let mut b = RecordDoc::load(a.id(), &saved, &[], "device-b").unwrap();
+        a.put_answer("IT-001", &answer(AnswerStatus::Pass, "甲", "张伟"))
+            .unwrap();
+        b.put_answer("IT-001", &answer(AnswerStatus::Fail, "乙", "李娜"))
+            .unwrap();
+        a.merge(&mut b).unwrap();
+        let record = a.read().unwrap();
+        assert_eq!(record.conflicts.len(), 1);
+        assert_eq!(record.conflicts[0].values[0], record.answers["IT-001"]);
+        assert_eq!(record.conflicts[0].values.len(), 2);
+
+        a.put_answer("IT-001", &answer(AnswerStatus::Fail, "乙", "张伟"))
+            .unwrap();
+        let record = a.read().unwrap();
+        assert!(record.conflicts.is_empty());
+        assert_eq!(record, a.read_document().unwrap());
+    }
+
+    #[test]
+    fn a_document_without_the_record_layout_is_reported_corrupt() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "id", "x").unwrap();
+        let bytes = doc.save();
+        let err = RecordDoc::load_foreign(&bytes, "d").unwrap_err();
+        assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
+        assert!(err.to_string().contains("schema"), "{err}");
+
+        let mut record = RecordDoc::create(&new_record()).unwrap();
+        record.doc.put(ROOT, "status", "archived").unwrap();
+        let err = record.read_document().unwrap_err();
+        assert!(err.to_string().contains("archived"), "{err}");
+
+        let garbage = RecordDoc::load("x", b"not automerge", &[], "d").unwrap_err();
+        assert!(matches!(garbage, Error::CorruptRecord { .. }));
+    }
+
+    #[test]
+    fn records_cannot_be_merged_across_ids() {
+        let mut a = RecordDoc::create(&new_record()).unwrap();
+        let mut b = RecordDoc::create(&new_record()).unwrap();
+        assert!(a.merge(&mut b).is_err());
+    }
+}
