@@ -2,7 +2,9 @@ use std::path::Path;
 
 use anjian_core::Store;
 use anjian_core::enterprise::parse_enterprise_csv;
+use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
 use anjian_core::record::Inspector;
+use anjian_core::template::AnswerKind;
 use chrono::{DateTime, NaiveDate, Utc};
 
 pub const DEMO_CSV: &str = include_str!("../../../templates/demo/enterprises.csv");
@@ -73,4 +75,45 @@ pub fn snapshot(store: &Store) -> String {
     }
     out.push_str(&format!("{:?}", store.enterprises(None).unwrap()));
     out
+}
+
+/// An enforcement inspection of the factory by 张伟 and 李娜, started on the given day.
+pub fn start_trade(store: &mut Store, day: &str) -> String {
+    store
+        .start_inspection(
+            &StartInspection {
+                enterprise: FACTORY.into(),
+                template: "trade-enforcement".into(),
+                co_inspectors: vec![CoInspector::parse("李娜:37030002:2028-06-30").unwrap()],
+                place: Some("一号车间".into()),
+                gps: None,
+            },
+            morning(day),
+        )
+        .unwrap()
+        .id
+}
+
+/// Answers every required item with an answer that passes.
+pub fn answer_all_required(store: &mut Store, id: &str, day: &str) {
+    let record = store.record(id).unwrap();
+    let template = store
+        .template(&record.template_id, Some(record.template_version))
+        .unwrap();
+    for item in template.items.iter().filter(|i| i.required) {
+        let input = match &item.answer {
+            AnswerKind::Check => "pass".to_string(),
+            AnswerKind::Measure { min, max, .. } => min.or(*max).unwrap().to_string(),
+            AnswerKind::Text => "记录".to_string(),
+        };
+        store
+            .answer_item(
+                id,
+                &item.code,
+                &input,
+                &AnswerDetails::default(),
+                morning(day),
+            )
+            .unwrap();
+    }
 }

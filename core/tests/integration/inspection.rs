@@ -5,47 +5,6 @@ use tempfile::tempdir;
 
 use crate::common::*;
 
-fn start_trade(store: &mut anjian_core::Store, day: &str) -> String {
-    store
-        .start_inspection(
-            &StartInspection {
-                enterprise: FACTORY.into(),
-                template: "trade-enforcement".into(),
-                co_inspectors: vec![CoInspector::parse("李娜:37030002:2028-06-30").unwrap()],
-                place: Some("一号车间".into()),
-                gps: None,
-            },
-            morning(day),
-        )
-        .unwrap()
-        .id
-}
-
-fn answer_all_required(store: &mut anjian_core::Store, id: &str, day: &str) {
-    let record = store.record(id).unwrap();
-    let template = store
-        .template(&record.template_id, Some(record.template_version))
-        .unwrap();
-    for item in template.items.iter().filter(|i| i.required) {
-        let input = match &item.answer {
-            anjian_core::template::AnswerKind::Check => "pass".to_string(),
-            anjian_core::template::AnswerKind::Measure { min, max, .. } => {
-                min.or(*max).unwrap().to_string()
-            }
-            anjian_core::template::AnswerKind::Text => "记录".to_string(),
-        };
-        store
-            .answer_item(
-                id,
-                &item.code,
-                &input,
-                &AnswerDetails::default(),
-                morning(day),
-            )
-            .unwrap();
-    }
-}
-
 #[test]
 fn a_failed_item_creates_a_hazard_with_the_items_basis_and_class() {
     let dir = tempdir().unwrap();

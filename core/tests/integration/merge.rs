@@ -195,17 +195,7 @@ fn a_corrupted_file_is_refused_and_the_store_is_untouched() {
 #[test]
 fn late_changes_do_not_enter_a_record_submitted_here() {
     let mut p = pair();
-    let template = p.a.template("hazchem-enforcement", None).unwrap();
-    for item in template.items.iter().filter(|i| i.required) {
-        let input = match &item.answer {
-            anjian_core::template::AnswerKind::Measure { min, max, .. } => {
-                min.or(*max).unwrap().to_string()
-            }
-            anjian_core::template::AnswerKind::Text => "记录".into(),
-            anjian_core::template::AnswerKind::Check => "pass".into(),
-        };
-        answer(&mut p.a, &p.id, &item.code, &input, None);
-    }
+    answer_all_required(&mut p.a, &p.id, "2026-11-20");
     p.a.submit_inspection(&p.id, morning("2026-11-20")).unwrap();
     answer(&mut p.b, &p.id, "HC-002", "fail", Some("补充发现"));
     let before = snapshot(&p.a);

@@ -1,4 +1,4 @@
-use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
+use anjian_core::inspection::AnswerDetails;
 use anjian_core::store::COMPACT_AFTER;
 use anjian_core::{Error, Store, Template};
 use tempfile::tempdir;
@@ -24,26 +24,11 @@ guidance = "现场查看"
     Template::parse("trade-enforcement.toml", &text).unwrap()
 }
 
-fn start(store: &mut Store) -> String {
-    store
-        .start_inspection(
-            &StartInspection {
-                enterprise: FACTORY.into(),
-                template: "trade-enforcement".into(),
-                co_inspectors: vec![CoInspector::parse("李娜:37030002:2028-06-30").unwrap()],
-                ..Default::default()
-            },
-            morning("2026-11-20"),
-        )
-        .unwrap()
-        .id
-}
-
 #[test]
 fn a_record_keeps_its_template_version_after_a_newer_one_ships() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
-    let old = start(&mut store);
+    let old = start_trade(&mut store, "2026-11-20");
     let v2 = trade_v2(&store);
     assert!(store.add_template(&v2).unwrap());
     assert!(
@@ -51,7 +36,7 @@ fn a_record_keeps_its_template_version_after_a_newer_one_ships() {
         "adding the same version twice is a no-op"
     );
 
-    let new = start(&mut store);
+    let new = start_trade(&mut store, "2026-11-20");
     assert_eq!(store.record(&new).unwrap().template_version, 2);
     let record = store.record(&old).unwrap();
     assert_eq!(record.template_version, 1);
@@ -109,7 +94,7 @@ fn a_record_of_an_unknown_template_version_is_not_imported() {
     let mut b = device(dir_b.path(), &li());
     let v2 = trade_v2(&a);
     a.add_template(&v2).unwrap();
-    let id = start(&mut a);
+    let id = start_trade(&mut a, "2026-11-20");
     let before = snapshot(&b);
     let err = b
         .import_record("f", &a.export_record(&id).unwrap())
@@ -122,7 +107,7 @@ fn a_record_of_an_unknown_template_version_is_not_imported() {
 fn many_answers_are_compacted_without_losing_any() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
-    let id = start(&mut store);
+    let id = start_trade(&mut store, "2026-11-20");
     let template = store.template("trade-enforcement", Some(1)).unwrap();
     let checks: Vec<String> = template
         .items
@@ -196,7 +181,7 @@ fn two_processes_on_one_device_never_overwrite_each_other() {
     // each keeps the record open in memory and must notice the other's writes.
     let dir = tempdir().unwrap();
     let mut first = device(dir.path(), &zhang());
-    let id = start(&mut first);
+    let id = start_trade(&mut first, "2026-11-20");
     let mut second = Store::open(dir.path()).unwrap();
     let at = morning("2026-11-20");
     let none = AnswerDetails::default();
