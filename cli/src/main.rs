@@ -7,7 +7,7 @@ mod output;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anjian_core::agency::Agency;
+use anjian_core::agency::{Agency, DocType};
 use anjian_core::enterprise::{CreditCode, parse_enterprise_csv};
 use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
 use anjian_core::record::{Gps, Inspector};
@@ -61,6 +61,50 @@ enum Command {
     /// Exchange records with another device by file
     #[command(subcommand)]
     Record(RecordCommand),
+    /// Document-number blocks and the register of issued and voided numbers
+    #[command(subcommand)]
+    Numbers(NumbersCommand),
+    /// Enforcement documents of a record
+    #[command(subcommand)]
+    Doc(DocCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum NumbersCommand {
+    /// Blocks held, what is left, and the register
+    Show,
+    /// Register a block of serials: TYPE is record, order or reinspection
+    AddBlock {
+        #[arg(value_name = "TYPE")]
+        doc_type: String,
+        year: i32,
+        from: u32,
+        to: u32,
+    },
+    /// Void an unused number, with the reason
+    Void {
+        number: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DocCommand {
+    /// Issue a document for a record (takes its number; issuing again shows the same number)
+    Issue {
+        id: String,
+        #[arg(long = "type", value_name = "record|order|reinspection")]
+        doc_type: String,
+    },
+}
+
+fn parse_doc_type(text: &str) -> Result<DocType> {
+    DocType::parse(text).ok_or_else(|| {
+        Error::InvalidInput(format!(
+            "文书类型 {text:?} 应为 record（现场检查记录）、order（责令限期整改指令书）或 reinspection（整改复查意见书）"
+        ))
+    })
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,6 +332,33 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             }
         },
         Command::Inspect(command) => inspect(&mut store, command, now, out)?,
+        Command::Numbers(command) => match command {
+            NumbersCommand::Show => {
+                out.numbers(&store.number_blocks()?, &store.number_register()?);
+            }
+            NumbersCommand::AddBlock {
+                doc_type,
+                year,
+                from,
+                to,
+            } => {
+                let block =
+                    store.add_number_block(parse_doc_type(&doc_type)?, year, from, to, now)?;
+                out.numbers(&[block], &[]);
+            }
+            NumbersCommand::Void { number, reason } => {
+                let entry = store.void_number(&number, &reason, now)?;
+                out.value(&serde_json::to_value(&entry).unwrap_or_default(), || {
+                    format!("已作废 {}：{}", entry.number, reason.trim())
+                });
+            }
+        },
+        Command::Doc(DocCommand::Issue { id, doc_type }) => {
+            let issued = store.issue_document(&id, parse_doc_type(&doc_type)?, now)?;
+            out.value(&serde_json::to_value(&issued).unwrap_or_default(), || {
+                format!("{}  {}", issued.doc_type.title(), issued.number)
+            });
+        }
         Command::Record(command) => match command {
             RecordCommand::Export { id, out: path } => {
                 let bytes = store.export_record(&id)?;

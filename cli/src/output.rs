@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use anjian_core::enterprise::Enterprise;
+use anjian_core::numbering::{BlockStatus, NumberEntry};
 use anjian_core::record::{Answer, AnswerStatus, Inspector, Record};
 use anjian_core::store::{Profile, RecordSummary};
 use anjian_core::time::format_china;
@@ -221,6 +222,42 @@ impl Output {
         });
     }
 
+    pub fn numbers(&self, blocks: &[BlockStatus], register: &[NumberEntry]) {
+        self.value(&json!({ "blocks": blocks, "register": register }), || {
+            let mut text = String::new();
+            if blocks.is_empty() {
+                text.push_str(
+                    "本机没有文书编号号段：用 anjian numbers add-block 类型 年份 起号 止号 登记",
+                );
+            }
+            for b in blocks {
+                let _ = writeln!(
+                    text,
+                    "{} {} 年 {}–{}：已签发 {}，已作废 {}，剩余 {}{}",
+                    b.doc_type.title(),
+                    b.year,
+                    b.first,
+                    b.last,
+                    b.issued,
+                    b.voided,
+                    b.remaining,
+                    b.next
+                        .as_ref()
+                        .map_or(String::new(), |n| format!("，下一个 {n}"))
+                );
+            }
+            for entry in register {
+                let what = match (&entry.record_id, &entry.reason) {
+                    (Some(record), _) => format!("签发给记录 {record}"),
+                    (None, Some(reason)) => format!("作废：{reason}"),
+                    (None, None) => entry.state.clone(),
+                };
+                let _ = writeln!(text, "{}  {}  {}", entry.number, entry.at, what);
+            }
+            text.trim_end().to_string()
+        });
+    }
+
     pub fn record(&self, record: &Record, template: &Template) {
         self.value(&record_json(record), || record_text(record, template));
     }
@@ -372,6 +409,19 @@ fn record_text(record: &Record, template: &Template) -> String {
             "用 anjian inspect resolve {} 检查项 --keep 序号 选定保留的答案",
             record.id
         );
+    }
+    if !record.documents.is_empty() {
+        let _ = writeln!(text, "\n文书：");
+        for document in &record.documents {
+            let _ = writeln!(
+                text,
+                "{}  {}  {} 签发于 {}",
+                document.doc_type.title(),
+                document.number,
+                document.issued_by.name,
+                format_china(document.issued_at)
+            );
+        }
     }
     if let (Some(at), Some(by)) = (record.submitted_at, &record.submitted_by) {
         let _ = writeln!(text, "\n已于 {} 由 {} 提交", format_china(at), by.name);

@@ -647,3 +647,68 @@ fn negative_measured_values_are_values_not_flags() {
     ]);
     assert_eq!(answer["value"], -5.0);
 }
+
+#[test]
+fn numbers_and_issued_documents() {
+    let device = Device::ready("张伟", "37030001");
+    let blocks = device.json(&["numbers", "show"]);
+    assert_eq!(blocks["blocks"], Value::Array(vec![]));
+
+    // Numbers run per year: the inspection's own year, by the device clock.
+    let id = device.start(FACTORY, "trade-enforcement", "李娜:37030002:2028-06-30");
+    let year = device.json(&["inspect", "show", &id])["started_at"]
+        .as_str()
+        .unwrap()[..4]
+        .to_string();
+    let added = device.json(&["numbers", "add-block", "record", &year, "1", "20"]);
+    assert_eq!(added["blocks"][0]["remaining"], 20);
+    device.ok(&["numbers", "add-block", "order", &year, "1", "20"]);
+    for bad in [
+        &["numbers", "add-block", "order", &year, "15", "30"][..],
+        &["numbers", "add-block", "notice", &year, "1", "2"][..],
+    ] {
+        assert_eq!(device.fails(bad)["code"], "invalid_input", "{bad:?}");
+    }
+    let spoiled = format!("(淄)安监检记〔{year}〕0001号");
+    let voided = device.json(&["numbers", "void", &spoiled, "--reason", "打印损坏"]);
+    assert_eq!(voided["state"], "voided");
+
+    answer_required(&device, &id, "trade-enforcement");
+    device.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "IT-002",
+        "fail",
+        "--deadline",
+        "2099-12-31",
+    ]);
+    assert_eq!(
+        device.fails(&["doc", "issue", &id, "--type", "order"])["code"],
+        "cannot_issue"
+    );
+    let record_doc = device.json(&["doc", "issue", &id, "--type", "record"]);
+    assert_eq!(
+        record_doc["number"],
+        format!("(淄)安监检记〔{year}〕0002号")
+    );
+    let order = device.json(&["doc", "issue", &id, "--type", "order"]);
+    assert_eq!(order["number"], format!("(淄)安监责改〔{year}〕0001号"));
+    assert_eq!(
+        device.json(&["doc", "issue", &id, "--type", "order"]),
+        order
+    );
+
+    let shown = device.json(&["inspect", "show", &id]);
+    assert_eq!(shown["documents"][1]["number"], order["number"]);
+    let register = device.json(&["numbers", "show"])["register"].clone();
+    let issued: Vec<&Value> = register
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["state"] == "issued")
+        .collect();
+    assert_eq!(issued.len(), 2);
+    assert!(issued.iter().all(|e| e["record_id"] == id.as_str()));
+    assert!(device.ok(&["numbers", "show"]).contains("作废：打印损坏"));
+}

@@ -69,6 +69,21 @@ pub enum Error {
     #[error("本机尚未初始化：请先运行 anjian init --name 姓名 --cert 执法证号")]
     NotInitialized,
 
+    #[error("不能签发{title}：{}", problems.join("；"))]
+    CannotIssue {
+        title: &'static str,
+        problems: Vec<String>,
+    },
+
+    #[error("本机未配置执法机关：请用 anjian init --agency 机关配置文件 设置")]
+    NoAgency,
+
+    #[error("{title}（{year} 年）没有可用的文书编号：请先领取或登记号段")]
+    NoSerialLeft { title: &'static str, year: i32 },
+
+    #[error("文书编号 {number} 不能作废：{reason}")]
+    NumberNotVoidable { number: String, reason: String },
+
     #[error("交换文件 {file} 无法读取：{problem}（本机数据未改动）")]
     CorruptExport { file: String, problem: String },
 
@@ -115,6 +130,10 @@ impl Error {
             Error::RecordSubmitted(_) => "record_submitted",
             Error::Incomplete { .. } => "incomplete",
             Error::NotInitialized => "not_initialized",
+            Error::NoAgency => "no_agency",
+            Error::CannotIssue { .. } => "cannot_issue",
+            Error::NoSerialLeft { .. } => "no_serial_left",
+            Error::NumberNotVoidable { .. } => "number_not_voidable",
             Error::CorruptExport { .. } => "corrupt_export",
             Error::CorruptRecord { .. } => "corrupt_record",
             Error::Photo { .. } => "photo_unreadable",

@@ -23,10 +23,12 @@
 //! ```
 
 pub mod agency;
+pub mod document;
 pub mod enterprise;
 pub mod error;
 pub mod exchange;
 pub mod inspection;
+pub mod numbering;
 pub mod photos;
 pub mod record;
 pub mod store;

@@ -9,6 +9,7 @@
 //! started_at, ended_at?                     legal_representative, phone}  (snapshot at start)
 //! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?}}
 //! status: draft|submitted       submitted_at?, submitted_by?: {name, cert}
+//! documents?: {record|order|reinspection: {number, issued_at, issued_by_name, issued_by_cert}}
 //! answers: {ITEM: {status, value?, note?, photos: [sha256], by_name, by_cert, device, at,
 //!                  hazard?: {description, class, legal_basis, measure?, deadline?},
 //!                  resolved_by_name?, resolved_by_cert?}}
@@ -18,6 +19,8 @@
 //! working on different items merge without conflict. An answer is always written as a whole
 //! new map: two devices answering the same item concurrently leave two values under one key,
 //! which [`RecordDoc::read`] reports as a [`Conflict`] until a later answer supersedes both.
+//! Documents are issued only on the device that created the record, so `documents` has one
+//! writer and its entries never conflict.
 
 use std::collections::BTreeMap;
 
@@ -28,6 +31,7 @@ use automerge::{
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::agency::DocType;
 use crate::enterprise::{CreditCode, Enterprise};
 use crate::error::{Error, Result};
 use crate::template::InspectionKind;
@@ -218,6 +222,17 @@ pub struct Gps {
     pub lon: f64,
 }
 
+/// An enforcement document issued for a record. Its number never changes, however often the
+/// document is rendered or printed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedDocument {
+    pub doc_type: DocType,
+    pub number: String,
+    #[serde(serialize_with = "serialize_china_time")]
+    pub issued_at: DateTime<Utc>,
+    pub issued_by: Person,
+}
+
 /// Everything needed to create a record document.
 #[derive(Debug, Clone)]
 pub struct NewRecord {
@@ -256,6 +271,8 @@ pub struct Record {
     #[serde(serialize_with = "serialize_opt_china_time")]
     pub submitted_at: Option<DateTime<Utc>>,
     pub submitted_by: Option<Person>,
+    /// The enforcement documents issued for this record, with their numbers.
+    pub documents: Vec<IssuedDocument>,
     pub answers: BTreeMap<String, Answer>,
     pub hazards: Vec<HazardEntry>,
     pub conflicts: Vec<Conflict>,
@@ -501,6 +518,27 @@ impl RecordDoc {
         Ok(())
     }
 
+    pub fn put_document(&mut self, document: &IssuedDocument) -> Result<()> {
+        self.read_model = None;
+        let documents = match self.doc.get(ROOT, "documents")? {
+            Some((Value::Object(ObjType::Map), obj)) => obj,
+            Some(_) => return Err(self.corrupt("documents 应为对象".into())),
+            None => self.doc.put_object(ROOT, "documents", ObjType::Map)?,
+        };
+        let d = &mut self.doc;
+        let obj = d.put_object(&documents, document.doc_type.as_str(), ObjType::Map)?;
+        d.put(&obj, "number", document.number.as_str())?;
+        d.put(
+            &obj,
+            "issued_at",
+            ScalarValue::Timestamp(document.issued_at.timestamp_millis()),
+        )?;
+        d.put(&obj, "issued_by_name", document.issued_by.name.as_str())?;
+        d.put(&obj, "issued_by_cert", document.issued_by.cert.as_str())?;
+        d.commit();
+        Ok(())
+    }
+
     pub fn mark_submitted(&mut self, at: DateTime<Utc>, by: &Person) -> Result<()> {
         self.read_model = None;
         let d = &mut self.doc;
@@ -650,6 +688,24 @@ impl RecordDoc {
             None => None,
         };
 
+        let mut documents = Vec::new();
+        if let Some(obj) = r.opt_map(&ROOT, "documents")? {
+            for key in self.doc.keys(&obj) {
+                let doc_type = DocType::parse(&key)
+                    .ok_or_else(|| r.corrupt(format!("未知的文书类型 {key}")))?;
+                let entry = r.map(&obj, &key)?;
+                documents.push(IssuedDocument {
+                    doc_type,
+                    number: r.str(&entry, "number")?,
+                    issued_at: r.timestamp(&entry, "issued_at")?,
+                    issued_by: r
+                        .opt_person(&entry, "issued_by")?
+                        .ok_or_else(|| r.corrupt(format!("文书 {key} 缺少签发人")))?,
+                });
+            }
+        }
+        documents.sort_by_key(|d| d.doc_type);
+
         Ok(Record {
             id,
             kind,
@@ -667,6 +723,7 @@ impl RecordDoc {
             status,
             submitted_at: r.opt_timestamp(&ROOT, "submitted_at")?,
             submitted_by,
+            documents,
             answers,
             hazards,
             conflicts,

@@ -120,6 +120,10 @@ impl Store {
         Ok(store)
     }
 
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
     pub fn home(&self) -> &Path {
         &self.home
     }
@@ -478,13 +482,23 @@ impl Store {
         id: &str,
         change: impl FnOnce(&mut RecordDoc, &Record) -> Result<T>,
     ) -> Result<T> {
+        self.update_record_with(id, |doc, before, _| change(doc, before))
+    }
+
+    /// [`Store::update_record`], with the transaction's connection for the closure to write
+    /// other rows (such as an issued number) that must commit with the record change.
+    pub(crate) fn update_record_with<T>(
+        &mut self,
+        id: &str,
+        change: impl FnOnce(&mut RecordDoc, &Record, &Connection) -> Result<T>,
+    ) -> Result<T> {
         let tx = Transaction::new_unchecked(&self.conn, TransactionBehavior::Immediate)?;
         // On any error below the document is dropped, not kept open: it may hold the change
         // that the rolled-back transaction did not store.
         let mut doc = self.open_record(&tx, id)?;
         let before = doc.read()?;
         let heads_before = doc.heads();
-        let result = change(&mut doc, &before)?;
+        let result = change(&mut doc, &before, &tx)?;
         if doc.heads() != heads_before {
             let after = doc.read()?;
             write_changes(&tx, &mut doc, &heads_before, &after)?;

@@ -6,9 +6,10 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
-/// The full schema of a fresh store at `VERSION`.
+/// The schema of a fresh store up to version 2; a fresh store then adds the later steps'
+/// tables, which no version has changed since.
 const CREATE: &str = "
 CREATE TABLE profile (
     key   TEXT PRIMARY KEY,
@@ -72,6 +73,32 @@ CREATE TABLE photos (
 );
 ";
 
+/// Version 3: the document-number register. Blocks of serials the device holds, and every
+/// serial issued or voided; the primary key makes a duplicate number impossible.
+const NUMBERING: &str = "
+CREATE TABLE number_blocks (
+    agency   TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    year     INTEGER NOT NULL,
+    first    INTEGER NOT NULL,
+    last     INTEGER NOT NULL,
+    added_at TEXT NOT NULL,
+    PRIMARY KEY (agency, doc_type, year, first)
+);
+CREATE TABLE numbers (
+    agency    TEXT NOT NULL,
+    doc_type  TEXT NOT NULL,
+    year      INTEGER NOT NULL,
+    serial    INTEGER NOT NULL,
+    number    TEXT NOT NULL,
+    state     TEXT NOT NULL CHECK (state IN ('issued', 'voided')),
+    record_id TEXT,
+    reason    TEXT,
+    at        TEXT NOT NULL,
+    PRIMARY KEY (agency, doc_type, year, serial)
+);
+";
+
 /// Version 1 saved each record's whole document on every change; version 2 appends
 /// incremental saves to `record_changes` (compacted now and then) so that answering an item
 /// writes a few hundred bytes instead of the whole record, and registers stored photos.
@@ -107,11 +134,13 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     let tx = conn.transaction()?;
     if found == 0 {
         tx.execute_batch(CREATE)?;
+        tx.execute_batch(NUMBERING)?;
     } else {
         let mut version = found;
         while version < VERSION {
             match version {
                 1 => upgrade_1_to_2(&tx)?,
+                2 => tx.execute_batch(NUMBERING)?,
                 _ => unreachable!("every version below VERSION has an upgrade step"),
             }
             version += 1;

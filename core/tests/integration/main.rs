@@ -6,4 +6,5 @@ mod exchange;
 mod inspection;
 mod merge;
 mod migration;
+mod numbering;
 mod store;

@@ -1,0 +1,119 @@
+//! Issuing the enforcement documents of a record: the rules for when each may be issued, and
+//! the number it takes. A document keeps its number whenever it is rendered or printed again.
+
+use chrono::{DateTime, Utc};
+
+use crate::agency::DocType;
+use crate::error::{Error, Result};
+use crate::inspection::completion_problems;
+use crate::numbering::{issue_number, year_of};
+use crate::record::{IssuedDocument, Person, Record, RecordKind, Status};
+use crate::store::Store;
+use crate::template::{InspectionKind, Template};
+use crate::time::china_date;
+
+/// Why `doc_type` cannot be issued for `record` at `at`; empty when it can.
+pub fn issue_problems(
+    record: &Record,
+    template: &Template,
+    doc_type: DocType,
+    at: DateTime<Utc>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    match doc_type {
+        DocType::Record | DocType::Order => {
+            if record.kind != RecordKind::Inspection {
+                problems.push(format!("{}只能依据检查记录制作", doc_type.title()));
+                return problems;
+            }
+            problems.extend(completion_problems(record, template));
+        }
+        DocType::Reinspection => {
+            if record.kind != RecordKind::Reinspection {
+                problems.push("整改复查意见书只能依据复查记录制作".into());
+                return problems;
+            }
+        }
+    }
+    if doc_type == DocType::Order {
+        if record.hazards.is_empty() {
+            problems.push("本次检查未发现隐患，不能下达责令限期整改指令书".into());
+        }
+        if !record
+            .documents
+            .iter()
+            .any(|d| d.doc_type == DocType::Record)
+        {
+            problems.push("应先制作现场检查记录".into());
+        }
+    }
+    if record.inspection_kind == InspectionKind::Enforcement {
+        let date = china_date(at);
+        for inspector in &record.inspectors {
+            match inspector.cert_valid_until {
+                Some(until) if until >= date => {}
+                Some(until) => problems.push(format!(
+                    "执法人员 {}（{}）的执法证已于 {until} 到期，不能签发文书",
+                    inspector.name, inspector.cert
+                )),
+                None => problems.push(format!(
+                    "执法人员 {}（{}）的执法证有效期未知，不能签发文书",
+                    inspector.name, inspector.cert
+                )),
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+impl Store {
+    /// Issues a document for a record: checks the rules, takes the next number of the agency's
+    /// blocks and writes both in one transaction. A document already issued is returned as it
+    /// is, with its number.
+    pub fn issue_document(
+        &mut self,
+        id: &str,
+        doc_type: DocType,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedDocument> {
+        let me = self.current_inspector()?;
+        let agency = self.profile()?.agency.ok_or(Error::NoAgency)?;
+        let record = self.record(id)?;
+        if let Some(issued) = record.documents.iter().find(|d| d.doc_type == doc_type) {
+            return Ok(issued.clone());
+        }
+        if record.created_by_device != self.device_id() {
+            return Err(Error::InvalidInput(format!(
+                "文书只能在创建此记录的设备（{}）上签发，以免两台设备为同一文书取用两个编号",
+                record.created_by_device
+            )));
+        }
+        let template = self.template(&record.template_id, Some(record.template_version))?;
+        self.update_record_with(id, |doc, record, conn| {
+            if record.status == Status::Submitted {
+                return Err(Error::RecordSubmitted(record.id.clone()));
+            }
+            let problems = issue_problems(record, &template, doc_type, now);
+            if !problems.is_empty() {
+                return Err(Error::CannotIssue {
+                    title: doc_type.title(),
+                    problems,
+                });
+            }
+            let number = issue_number(conn, &agency, doc_type, year_of(now), &record.id, now)?;
+            let issued = IssuedDocument {
+                doc_type,
+                number,
+                issued_at: crate::time::to_millis(now),
+                issued_by: Person {
+                    name: me.name.clone(),
+                    cert: me.cert.clone(),
+                },
+            };
+            doc.put_document(&issued)?;
+            Ok(issued)
+        })
+    }
+}
