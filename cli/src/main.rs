@@ -89,8 +89,26 @@ enum NumbersCommand {
     },
 }
 
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum DocFormat {
+    /// A self-contained HTML page (preview, review pages)
+    Html,
+    /// Plain UTF-8 text, block by block
+    Text,
+}
+
 #[derive(Debug, Subcommand)]
 enum DocCommand {
+    /// Render a record's document (issuing it, and taking its number, on first use)
+    Render {
+        id: String,
+        #[arg(long = "type", value_name = "record|order|reinspection")]
+        doc_type: String,
+        #[arg(long, value_enum)]
+        format: DocFormat,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
     /// Issue a document for a record (takes its number; issuing again shows the same number)
     Issue {
         id: String,
@@ -353,6 +371,41 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 });
             }
         },
+        Command::Doc(DocCommand::Render {
+            id,
+            doc_type,
+            format,
+            out: path,
+        }) => {
+            let document = store.document(&id, parse_doc_type(&doc_type)?, now)?;
+            let bytes = match format {
+                DocFormat::Html => anjian_core::document::html::render(&document).into_bytes(),
+                DocFormat::Text => document.to_text().into_bytes(),
+            };
+            std::fs::write(&path, &bytes).map_err(|source| Error::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let sha256 = anjian_core::photos::sha256_hex(&bytes);
+            out.value(
+                &json!({
+                    "number": document.number,
+                    "bytes": bytes.len(),
+                    "sha256": sha256,
+                    "content_hash": document.content_hash(),
+                    "file": path,
+                }),
+                || {
+                    format!(
+                        "{} {} → {}（{} 字节）",
+                        document.title,
+                        document.number,
+                        path.display(),
+                        bytes.len()
+                    )
+                },
+            );
+        }
         Command::Doc(DocCommand::Issue { id, doc_type }) => {
             let issued = store.issue_document(&id, parse_doc_type(&doc_type)?, now)?;
             out.value(&serde_json::to_value(&issued).unwrap_or_default(), || {

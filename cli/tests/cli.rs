@@ -712,3 +712,59 @@ fn numbers_and_issued_documents() {
     assert!(issued.iter().all(|e| e["record_id"] == id.as_str()));
     assert!(device.ok(&["numbers", "show"]).contains("作废：打印损坏"));
 }
+
+#[test]
+fn doc_render_writes_the_document_and_reports_its_number_and_hash() {
+    let device = Device::ready("张伟", "37030001");
+    let id = device.start(FACTORY, "trade-enforcement", "李娜:37030002:2028-06-30");
+    let year = device.json(&["inspect", "show", &id])["started_at"]
+        .as_str()
+        .unwrap()[..4]
+        .to_string();
+    device.ok(&["numbers", "add-block", "record", &year, "1", "9"]);
+    answer_required(&device, &id, "trade-enforcement");
+    let out = device.path("record.html");
+    let rendered = device.json(&[
+        "doc",
+        "render",
+        &id,
+        "--type",
+        "record",
+        "--format",
+        "html",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&out).unwrap();
+    assert_eq!(rendered["bytes"], bytes.len());
+    assert_eq!(rendered["number"], format!("(淄)安监检记〔{year}〕0001号"));
+    let sha = rendered["sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64);
+    let page = String::from_utf8(bytes).unwrap();
+    assert!(page.contains("现场检查记录") && page.contains(rendered["number"].as_str().unwrap()));
+
+    // Rendering again (as text) keeps the number.
+    let text_out = device.path("record.txt");
+    let again = device.json(&[
+        "doc",
+        "render",
+        &id,
+        "--type",
+        "record",
+        "--format",
+        "text",
+        "--out",
+        text_out.to_str().unwrap(),
+    ]);
+    assert_eq!(again["number"], rendered["number"]);
+    assert_eq!(again["content_hash"], rendered["content_hash"]);
+    assert!(
+        device
+            .run(&[
+                "doc", "render", &id, "--type", "record", "--format", "docx", "--out", "x"
+            ])
+            .status
+            .code()
+            == Some(2)
+    );
+}

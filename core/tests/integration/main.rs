@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 mod common;
+mod documents;
 mod exchange;
 mod inspection;
 mod merge;

@@ -1,5 +1,9 @@
-//! Issuing the enforcement documents of a record: the rules for when each may be issued, and
-//! the number it takes. A document keeps its number whenever it is rendered or printed again.
+//! The enforcement documents of a record: the rules for when each may be issued, the number it
+//! takes, and its content ([`model::Document`]) for the renderers. A document keeps its number
+//! whenever it is rendered or printed again.
+
+pub mod html;
+pub mod model;
 
 use chrono::{DateTime, Utc};
 
@@ -11,6 +15,7 @@ use crate::record::{IssuedDocument, Person, Record, RecordKind, Status};
 use crate::store::Store;
 use crate::template::{InspectionKind, Template};
 use crate::time::china_date;
+use model::Document;
 
 /// Why `doc_type` cannot be issued for `record` at `at`; empty when it can.
 pub fn issue_problems(
@@ -114,6 +119,29 @@ impl Store {
             };
             doc.put_document(&issued)?;
             Ok(issued)
+        })
+    }
+
+    /// The content of a record's document, issuing it first when it has not been issued.
+    pub fn document(
+        &mut self,
+        id: &str,
+        doc_type: DocType,
+        now: DateTime<Utc>,
+    ) -> Result<Document> {
+        let issued = self.issue_document(id, doc_type, now)?;
+        let agency = self.profile()?.agency.ok_or(Error::NoAgency)?;
+        let record = self.record(id)?;
+        let template = self.template(&record.template_id, Some(record.template_version))?;
+        Ok(match doc_type {
+            DocType::Record => Document::inspection_record(&record, &template, &agency, &issued),
+            DocType::Order => Document::order(&record, &agency, &issued),
+            DocType::Reinspection => {
+                return Err(Error::CannotIssue {
+                    title: doc_type.title(),
+                    problems: vec!["整改复查意见书只能依据复查记录制作".into()],
+                });
+            }
         })
     }
 }

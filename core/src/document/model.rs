@@ -1,0 +1,371 @@
+//! The content of the enforcement documents, built once from a record, its template and the
+//! agency configuration, for every renderer to lay out. Field names and fixed sentences follow
+//! the 2015+ national forms (`../shared/DOMAIN.md` §2).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::agency::{Agency, DocType};
+use crate::record::{AnswerStatus, IssuedDocument, Record};
+use crate::template::Template;
+use crate::time::china;
+
+pub const HEADING: &str = "安全生产行政执法文书";
+
+/// One enforcement document, ready to lay out.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Document {
+    pub doc_type: DocType,
+    pub heading: &'static str,
+    pub agency: String,
+    pub title: &'static str,
+    pub number: String,
+    pub record_id: String,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Block {
+    /// `label：value` on a line of its own.
+    Field { label: String, value: String },
+    /// Running text: a fixed sentence with its values filled in.
+    Paragraph { text: String },
+    /// A numbered list (1、…。2、…。) under an optional heading.
+    Numbered {
+        heading: Option<String>,
+        items: Vec<NumberedItem>,
+    },
+    /// Lines left for handwritten signatures, with the printed name and certificate where
+    /// known.
+    Signatures { lines: Vec<SignatureLine> },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NumberedItem {
+    pub text: String,
+    /// The legal basis cited for this item.
+    pub basis: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SignatureLine {
+    pub label: String,
+    pub name: Option<String>,
+    pub cert: Option<String>,
+}
+
+/// `2026年11月20日`.
+pub fn chinese_date(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{}年{}月{}日", date.year(), date.month(), date.day())
+}
+
+/// `2026年11月20日09时05分`.
+fn chinese_minute(at: DateTime<Utc>) -> String {
+    let local = at.with_timezone(&china());
+    format!(
+        "{}{:02}时{:02}分",
+        chinese_date(local.date_naive()),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// `11月20日11时30分`: the end of an inspection, whose year is the start's.
+fn chinese_minute_without_year(at: DateTime<Utc>) -> String {
+    use chrono::Datelike;
+    let local = at.with_timezone(&china());
+    format!(
+        "{}月{}日{:02}时{:02}分",
+        local.month(),
+        local.day(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// Joins with 、 as Chinese lists do.
+fn enumerate(parts: &[String]) -> String {
+    parts.join("、")
+}
+
+/// A finding as the documents state it: the hazard, the inspector's detail in brackets, and a
+/// closing 。.
+fn finding(description: &str, note: Option<&str>) -> String {
+    let description = description.trim_end_matches(['。', '；', ';']);
+    match note.map(str::trim).filter(|n| !n.is_empty()) {
+        Some(note) => format!("{description}（{}）。", note.trim_end_matches('。')),
+        None => format!("{description}。"),
+    }
+}
+
+fn inspector_signatures(record: &Record, label: &str) -> Vec<SignatureLine> {
+    record
+        .inspectors
+        .iter()
+        .map(|inspector| SignatureLine {
+            label: label.to_string(),
+            name: Some(inspector.name.clone()),
+            cert: Some(inspector.cert.clone()),
+        })
+        .collect()
+}
+
+impl Document {
+    /// 现场检查记录.
+    pub fn inspection_record(
+        record: &Record,
+        template: &Template,
+        agency: &Agency,
+        issued: &IssuedDocument,
+    ) -> Document {
+        let e = &record.enterprise;
+        let end = record.ended_at.unwrap_or(issued.issued_at);
+        let mut blocks = vec![
+            field("被检查单位", &e.name),
+            field("地址", &e.address),
+            field("法定代表人（负责人）", &e.legal_representative),
+            field("职务", "法定代表人"),
+            field("联系电话", &e.phone),
+            field("检查场所", &record.place),
+            field(
+                "检查时间",
+                &format!(
+                    "{}至{}",
+                    chinese_minute(record.started_at),
+                    chinese_minute_without_year(end)
+                ),
+            ),
+        ];
+        let names: Vec<String> = record.inspectors.iter().map(|i| i.name.clone()).collect();
+        let certs: Vec<String> = record.inspectors.iter().map(|i| i.cert.clone()).collect();
+        blocks.push(Block::Paragraph {
+            text: format!(
+                "我们是{}行政执法人员{}，证件号码为{}，这是我们的证件（出示证件）。现依法对你单位进行现场检查，请予以配合。",
+                agency.name,
+                enumerate(&names),
+                enumerate(&certs)
+            ),
+        });
+
+        let count = |status: AnswerStatus| {
+            record
+                .answers
+                .values()
+                .filter(|a| a.status == status)
+                .count()
+        };
+        let mut summary = format!(
+            "依据《{}》（第 {} 版）检查 {} 项，其中合格 {} 项，不合格 {} 项，不适用 {} 项",
+            template.title,
+            template.version,
+            record.answers.len(),
+            count(AnswerStatus::Pass),
+            count(AnswerStatus::Fail),
+            count(AnswerStatus::Na)
+        );
+        let recorded = count(AnswerStatus::Recorded);
+        if recorded > 0 {
+            let _ = write!(summary, "，记录现场情况 {recorded} 项");
+        }
+        summary.push('。');
+        if record.hazards.is_empty() {
+            summary.push_str("未发现安全生产违法行为和事故隐患。");
+        } else {
+            let _ = write!(summary, "发现以下问题：");
+        }
+        let items = record
+            .hazards
+            .iter()
+            .map(|h| NumberedItem {
+                text: finding(&h.hazard.description, h.note.as_deref()),
+                basis: Some(h.hazard.legal_basis.clone()),
+            })
+            .collect();
+        blocks.push(Block::Field {
+            label: "检查情况".into(),
+            value: summary,
+        });
+        if !record.hazards.is_empty() {
+            blocks.push(Block::Numbered {
+                heading: None,
+                items,
+            });
+        }
+        let mut lines = inspector_signatures(record, "检查人员（签名）");
+        lines.push(SignatureLine {
+            label: "被检查单位现场负责人（签名）".into(),
+            name: None,
+            cert: None,
+        });
+        blocks.push(Block::Signatures { lines });
+        blocks.push(field(
+            "日期",
+            &chinese_date(crate::time::china_date(issued.issued_at)),
+        ));
+        Document::new(DocType::Record, record, agency, issued, blocks)
+    }
+
+    /// 责令限期整改指令书.
+    pub fn order(record: &Record, agency: &Agency, issued: &IssuedDocument) -> Document {
+        let mut blocks = vec![Block::Paragraph {
+            text: format!("{}：", record.enterprise.name),
+        }];
+        blocks.push(Block::Numbered {
+            heading: Some("经查，你单位存在下列问题：".into()),
+            items: record
+                .hazards
+                .iter()
+                .map(|h| NumberedItem {
+                    text: finding(&h.hazard.description, h.note.as_deref()),
+                    basis: Some(h.hazard.legal_basis.clone()),
+                })
+                .collect(),
+        });
+        // One sentence per deadline, naming the problems due by it.
+        let mut by_deadline: BTreeMap<Option<NaiveDate>, Vec<String>> = BTreeMap::new();
+        for (index, h) in record.hazards.iter().enumerate() {
+            by_deadline
+                .entry(h.hazard.deadline)
+                .or_default()
+                .push((index + 1).to_string());
+        }
+        for (deadline, items) in by_deadline {
+            let when = deadline.map_or("____年__月__日".to_string(), chinese_date);
+            blocks.push(Block::Paragraph {
+                text: format!(
+                    "现责令你单位对上述第{}项问题于{when}前整改完毕，达到有关法律法规规章和标准规定的要求。由此造成事故的，依法追究有关人员的责任。",
+                    enumerate(&items)
+                ),
+            });
+        }
+        blocks.push(Block::Paragraph {
+            text: "整改期间，你单位应当采取措施，确保安全生产。对安全生产违法行为，将依法予以行政处罚。".into(),
+        });
+        let remedy = &agency.remedy;
+        blocks.push(Block::Paragraph {
+            text: format!(
+                "如果不服本指令，可以依法在60日内向{}或者{}申请行政复议，或者在6个月内依法向{}提起行政诉讼，但本指令不停止执行，法律另有规定的除外。",
+                remedy.review_government, remedy.review_department, remedy.court
+            ),
+        });
+        let mut lines = inspector_signatures(record, "安全生产监管行政执法人员（签名）");
+        lines.push(SignatureLine {
+            label: "被检查单位负责人（签名）".into(),
+            name: None,
+            cert: None,
+        });
+        blocks.push(Block::Signatures { lines });
+        blocks.push(field(
+            "日期",
+            &chinese_date(crate::time::china_date(issued.issued_at)),
+        ));
+        blocks.push(Block::Paragraph {
+            text: format!("{}（印章）", agency.name),
+        });
+        Document::new(DocType::Order, record, agency, issued, blocks)
+    }
+
+    fn new(
+        doc_type: DocType,
+        record: &Record,
+        agency: &Agency,
+        issued: &IssuedDocument,
+        blocks: Vec<Block>,
+    ) -> Document {
+        Document {
+            doc_type,
+            heading: HEADING,
+            agency: agency.name.clone(),
+            title: doc_type.title(),
+            number: issued.number.clone(),
+            record_id: record.id.clone(),
+            blocks,
+        }
+    }
+
+    /// The document as plain text, one block per paragraph: what every renderer must show.
+    pub fn to_text(&self) -> String {
+        let mut text = format!(
+            "{}\n{}\n{}\n{}\n",
+            self.heading, self.agency, self.title, self.number
+        );
+        for block in &self.blocks {
+            match block {
+                Block::Field { label, value } => {
+                    let _ = writeln!(text, "{label}：{value}");
+                }
+                Block::Paragraph { text: paragraph } => {
+                    let _ = writeln!(text, "{paragraph}");
+                }
+                Block::Numbered { heading, items } => {
+                    if let Some(heading) = heading {
+                        let _ = writeln!(text, "{heading}");
+                    }
+                    for (n, item) in items.iter().enumerate() {
+                        let _ = write!(text, "{}、{}", n + 1, item.text);
+                        if let Some(basis) = &item.basis {
+                            let _ = write!(text, "依据：{basis}。");
+                        }
+                        text.push('\n');
+                    }
+                }
+                Block::Signatures { lines } => {
+                    for line in lines {
+                        let _ = write!(text, "{}：", line.label);
+                        if let Some(name) = &line.name {
+                            let _ = write!(text, "{name}");
+                        }
+                        if let Some(cert) = &line.cert {
+                            let _ = write!(text, "（证号 {cert}）");
+                        }
+                        text.push('\n');
+                    }
+                }
+            }
+        }
+        text
+    }
+
+    /// SHA-256 of the plain text: printed in the QR code so that a copy can be checked against
+    /// the record.
+    pub fn content_hash(&self) -> String {
+        hex::encode(Sha256::digest(self.to_text().as_bytes()))
+    }
+}
+
+fn field(label: &str, value: &str) -> Block {
+    Block::Field {
+        label: label.to_string(),
+        value: value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_end_in_one_full_stop_with_the_note_in_brackets() {
+        assert_eq!(
+            finding("未设置报警", Some("2号罐区")),
+            "未设置报警（2号罐区）。"
+        );
+        assert_eq!(finding("未设置报警。", None), "未设置报警。");
+        assert_eq!(finding("未设置报警", Some("  ")), "未设置报警。");
+    }
+
+    #[test]
+    fn dates_and_times_are_written_the_chinese_way() {
+        let at = DateTime::parse_from_rfc3339("2026-03-01T17:05:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(chinese_minute(at), "2026年3月2日01时05分");
+        assert_eq!(chinese_minute_without_year(at), "3月2日01时05分");
+    }
+}
