@@ -187,6 +187,16 @@ enum InspectCommand {
         #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
         gps: Option<String>,
     },
+    /// Start the re-inspection of a record's order; prints the new record's id
+    Reinspect {
+        /// The inspection record whose 责令限期整改指令书 is followed up
+        order_record_id: String,
+        /// A co-inspector, NAME:CERT or NAME:CERT:VALID_UNTIL (repeatable)
+        #[arg(long = "with", value_name = "NAME:CERT")]
+        with: Vec<String>,
+        #[arg(long)]
+        place: Option<String>,
+    },
     /// Add this device's inspector to a record received from a colleague
     Join { id: String },
     /// Answer an item: pass, fail, na, a measured value, or text
@@ -482,6 +492,32 @@ fn inspect(
                     "template": record.template_id,
                     "template_version": record.template_version,
                     "enterprise": record.enterprise.credit_code,
+                }),
+                || record.id.clone(),
+            );
+        }
+        InspectCommand::Reinspect {
+            order_record_id,
+            with,
+            place,
+        } => {
+            let co_inspectors = with
+                .iter()
+                .map(|w| CoInspector::parse(w))
+                .collect::<Result<Vec<_>>>()?;
+            let record = store.start_reinspection(
+                &order_record_id,
+                &co_inspectors,
+                place.as_deref(),
+                now,
+            )?;
+            let reinspects = record.reinspects.as_ref();
+            out.value(
+                &json!({
+                    "id": record.id,
+                    "reinspects": order_record_id,
+                    "order_number": reinspects.map(|r| r.order_number.clone()),
+                    "items": reinspects.map_or(0, |r| r.hazards.len()),
                 }),
                 || record.id.clone(),
             );

@@ -331,8 +331,17 @@ fn record_text(record: &Record, template: &Template) -> String {
     );
     let inspectors: Vec<String> = record.inspectors.iter().map(inspector_line).collect();
     let _ = writeln!(text, "检查人员：{}", inspectors.join("、"));
-    let required_left = template
-        .items
+    let items = anjian_core::inspection::checklist(record, template);
+    if let Some(reinspects) = &record.reinspects {
+        let _ = writeln!(
+            text,
+            "复查：{}（记录 {}）所列 {} 项隐患",
+            reinspects.order_number,
+            reinspects.record_id,
+            reinspects.hazards.len()
+        );
+    }
+    let required_left = items
         .iter()
         .filter(|i| i.required && !record.answers.contains_key(&i.code))
         .count();
@@ -340,11 +349,11 @@ fn record_text(record: &Record, template: &Template) -> String {
         text,
         "进度：已答 {}/{}，必查未答 {required_left}",
         record.answers.len(),
-        template.items.len()
+        items.len()
     );
 
     let mut section = "";
-    for item in &template.items {
+    for item in items.iter() {
         if item.section != section {
             section = &item.section;
             let _ = writeln!(text, "\n【{section}】");

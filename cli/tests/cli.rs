@@ -768,3 +768,75 @@ fn doc_render_writes_the_document_and_reports_its_number_and_hash() {
             == Some(2)
     );
 }
+
+#[test]
+fn reinspect_follows_up_an_order() {
+    let device = Device::ready("张伟", "37030001");
+    let id = device.start(FACTORY, "trade-enforcement", "李娜:37030002:2028-06-30");
+    assert_eq!(
+        device.fails(&["inspect", "reinspect", &id])["code"],
+        "invalid_input"
+    );
+    let year = device.json(&["inspect", "show", &id])["started_at"]
+        .as_str()
+        .unwrap()[..4]
+        .to_string();
+    for doc_type in ["record", "order", "reinspection"] {
+        device.ok(&["numbers", "add-block", doc_type, &year, "1", "9"]);
+    }
+    answer_required(&device, &id, "trade-enforcement");
+    device.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "IT-002",
+        "fail",
+        "--deadline",
+        "2099-01-31",
+    ]);
+    device.ok(&["doc", "issue", &id, "--type", "record"]);
+    let order = device.json(&["doc", "issue", &id, "--type", "order"]);
+
+    let started = device.json(&[
+        "inspect",
+        "reinspect",
+        &id,
+        "--with",
+        "李娜:37030002:2028-06-30",
+    ]);
+    assert_eq!(started["order_number"], order["number"]);
+    assert_eq!(started["items"], 1);
+    let re = started["id"].as_str().unwrap();
+    device.ok(&[
+        "inspect",
+        "answer",
+        re,
+        "IT-002",
+        "pass",
+        "--note",
+        "已持证上岗",
+    ]);
+    let shown = device.json(&["inspect", "show", re]);
+    assert_eq!(shown["kind"], "reinspection");
+    assert_eq!(shown["reinspects"]["record_id"], id.as_str());
+    assert!(device.ok(&["inspect", "show", re]).contains("复查："));
+    let out = device.path("opinion.txt");
+    let rendered = device.json(&[
+        "doc",
+        "render",
+        re,
+        "--type",
+        "reinspection",
+        "--format",
+        "text",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(rendered["number"], format!("(淄)安监复查〔{year}〕0001号"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("经复查，原指令书所列隐患均已整改合格。"),
+        "{text}"
+    );
+    assert!(text.contains(order["number"].as_str().unwrap()));
+}

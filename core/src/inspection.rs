@@ -2,15 +2,17 @@
 //! and submission. The rules are plain functions over a [`Record`] and its [`Template`]; the
 //! `impl Store` block at the end runs them inside the store's record transaction.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::enterprise::CreditCode;
+use crate::agency::DocType;
+use crate::enterprise::{CreditCode, Enterprise};
 use crate::error::{Error, Result};
 use crate::record::{
     Answer, AnswerStatus, AnswerValue, Gps, Hazard, Inspector, NewRecord, Person, Record,
-    RecordDoc, RecordKind, Status,
+    RecordDoc, RecordKind, Reinspects, Status,
 };
 use crate::store::Store;
 use crate::template::{AnswerKind, InspectionKind, Item, Template};
@@ -220,8 +222,42 @@ pub fn build_answer(
     })
 }
 
+/// The items a record answers: its template's, or for a re-inspection the hazards of the order
+/// it follows up, each asked as "rectified or not".
+pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]> {
+    let Some(reinspects) = &record.reinspects else {
+        return Cow::Borrowed(&template.items);
+    };
+    let items = reinspects
+        .hazards
+        .iter()
+        .map(|entry| {
+            let h = &entry.hazard;
+            let deadline = h
+                .deadline
+                .map_or("未定".to_string(), |d| d.to_string());
+            Item {
+                code: entry.item.clone(),
+                section: format!("复查 {}", reinspects.order_number),
+                text: format!("是否已整改：{}", h.description),
+                hazard: h.description.clone(),
+                legal_basis: h.legal_basis.clone(),
+                class: h.class.clone(),
+                answer: AnswerKind::Check,
+                required: true,
+                guidance: format!(
+                    "对照原指令书逐项核查整改情况（原整改期限 {deadline}）：已整改合格答 pass；未整改答 fail，并给出新的整改期限（--deadline）或后续处理措施（--measure）。"
+                ),
+                measure: None,
+            }
+        })
+        .collect();
+    Cow::Owned(items)
+}
+
 /// Why a record cannot be submitted yet; empty when it can.
 pub fn completion_problems(record: &Record, template: &Template) -> Vec<String> {
+    let items = checklist(record, template);
     let mut problems = Vec::new();
     for conflict in &record.conflicts {
         problems.push(format!(
@@ -230,8 +266,7 @@ pub fn completion_problems(record: &Record, template: &Template) -> Vec<String> 
             conflict.values.len()
         ));
     }
-    let unanswered: Vec<&str> = template
-        .items
+    let unanswered: Vec<&str> = items
         .iter()
         .filter(|item| item.required && !record.answers.contains_key(&item.code))
         .map(|item| item.code.as_str())
@@ -244,8 +279,15 @@ pub fn completion_problems(record: &Record, template: &Template) -> Vec<String> 
         ));
     }
     for entry in &record.hazards {
-        if entry.hazard.deadline.is_none() {
-            problems.push(format!("隐患 {} 未设整改期限", entry.item));
+        let escalated = record.kind == RecordKind::Reinspection && entry.hazard.measure.is_some();
+        if entry.hazard.deadline.is_none() && !escalated {
+            problems.push(match record.kind {
+                RecordKind::Reinspection => format!(
+                    "未整改隐患 {} 既无新的整改期限，也无后续处理措施",
+                    entry.item
+                ),
+                _ => format!("隐患 {} 未设整改期限", entry.item),
+            });
         }
     }
     if record.inspection_kind == InspectionKind::Enforcement {
@@ -306,8 +348,7 @@ impl Store {
         start: &StartInspection,
         now: DateTime<Utc>,
     ) -> Result<Record> {
-        let profile = self.profile()?;
-        let me = profile.inspector.clone().ok_or(Error::NotInitialized)?;
+        self.current_inspector()?;
         let code = CreditCode::parse(&start.enterprise)?;
         let enterprise = self.enterprise(&code)?;
         let template = self.template(&start.template, None)?;
@@ -319,9 +360,75 @@ impl Store {
                 enterprise_industry: enterprise.industry.clone(),
             });
         }
+        self.create_record(
+            RecordKind::Inspection,
+            &template,
+            enterprise,
+            &start.co_inspectors,
+            start.place.as_deref(),
+            start.gps.clone(),
+            None,
+            now,
+        )
+    }
 
+    /// Starts the re-inspection of an order: a record whose items are the hazards the order
+    /// listed, to be answered rectified (pass) or not (fail, with a new deadline or the
+    /// follow-up measure). There is no re-inspection without an issued order.
+    pub fn start_reinspection(
+        &mut self,
+        order_record_id: &str,
+        co_inspectors: &[CoInspector],
+        place: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Record> {
+        self.current_inspector()?;
+        let original = self.record(order_record_id)?;
+        let order = original
+            .documents
+            .iter()
+            .find(|d| d.doc_type == DocType::Order)
+            .filter(|_| original.kind == RecordKind::Inspection)
+            .ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "记录 {order_record_id} 没有已签发的责令限期整改指令书，不能复查"
+                ))
+            })?;
+        let template = self.template(&original.template_id, Some(original.template_version))?;
+        let reinspects = Reinspects {
+            record_id: original.id.clone(),
+            order_number: order.number.clone(),
+            order_issued_at: order.issued_at,
+            hazards: original.hazards.clone(),
+        };
+        self.create_record(
+            RecordKind::Reinspection,
+            &template,
+            original.enterprise,
+            co_inspectors,
+            place,
+            None,
+            Some(reinspects),
+            now,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create_record(
+        &mut self,
+        kind: RecordKind,
+        template: &Template,
+        enterprise: Enterprise,
+        co_inspectors: &[CoInspector],
+        place: Option<&str>,
+        gps: Option<Gps>,
+        reinspects: Option<Reinspects>,
+        now: DateTime<Utc>,
+    ) -> Result<Record> {
+        let profile = self.profile()?;
+        let me = profile.inspector.clone().ok_or(Error::NotInitialized)?;
         let mut inspectors = vec![me];
-        for colleague in &start.co_inspectors {
+        for colleague in co_inspectors {
             if inspectors.iter().any(|i| i.cert == colleague.cert) {
                 return Err(Error::InvalidInput(format!(
                     "执法证号 {} 重复出现",
@@ -329,21 +436,19 @@ impl Store {
                 )));
             }
             let registered = self.inspector(&colleague.cert)?;
-            let inspector = Inspector {
+            inspectors.push(Inspector {
                 name: colleague.name.clone(),
                 cert: colleague.cert.clone(),
                 cert_valid_until: colleague
                     .cert_valid_until
                     .or_else(|| registered.and_then(|r| r.cert_valid_until)),
-            };
-            inspectors.push(inspector);
+            });
         }
-        let place = start
-            .place
-            .clone()
-            .filter(|p| !p.trim().is_empty())
-            .unwrap_or_else(|| enterprise.address.clone());
-        if let Some(gps) = &start.gps
+        let place = place
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map_or_else(|| enterprise.address.clone(), str::to_string);
+        if let Some(gps) = &gps
             && !((-90.0..=90.0).contains(&gps.lat) && (-180.0..=180.0).contains(&gps.lon))
         {
             return Err(Error::InvalidInput(format!(
@@ -353,7 +458,7 @@ impl Store {
         }
 
         let mut doc = RecordDoc::create(&NewRecord {
-            kind: RecordKind::Inspection,
+            kind,
             inspection_kind: template.kind,
             agency: profile.agency.map(|a| a.name),
             template_id: template.id.clone(),
@@ -361,12 +466,13 @@ impl Store {
             enterprise,
             inspectors: inspectors.clone(),
             place,
-            gps: start.gps.clone(),
+            gps,
             started_at: now,
             device_id: self.device_id().to_string(),
+            reinspects,
         })?;
         // Colleagues named with a validity are remembered for the next inspection.
-        for (colleague, inspector) in start.co_inspectors.iter().zip(&inspectors[1..]) {
+        for (colleague, inspector) in co_inspectors.iter().zip(&inspectors[1..]) {
             if colleague.cert_valid_until.is_some() {
                 self.add_inspector(inspector)?;
             }
@@ -399,13 +505,25 @@ impl Store {
         let me = self.current_inspector()?;
         let record = self.record(id)?;
         let template = self.template(&record.template_id, Some(record.template_version))?;
-        let item = template
-            .item(item_code)
+        let item = checklist(&record, &template)
+            .iter()
+            .find(|item| item.code == item_code)
             .ok_or_else(|| Error::UnknownItem {
-                template: format!("{} 第 {} 版", template.id, template.version),
+                template: match &record.reinspects {
+                    Some(r) => format!("复查 {}", r.order_number),
+                    None => format!("{} 第 {} 版", template.id, template.version),
+                },
                 item: item_code.to_string(),
             })?
             .clone();
+        if record.kind == RecordKind::Reinspection
+            && interpret_answer(&item, input)?.0 == AnswerStatus::Na
+        {
+            return Err(Error::InvalidAnswer {
+                item: item.code.clone(),
+                problem: "复查项只能回答 pass（已整改）或 fail（未整改）".into(),
+            });
+        }
         ensure_draft(&record)?;
         ensure_participant(&record, &me)?;
         let attribution = Attribution {

@@ -10,6 +10,9 @@
 //! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?}}
 //! status: draft|submitted       submitted_at?, submitted_by?: {name, cert}
 //! documents?: {record|order|reinspection: {number, issued_at, issued_by_name, issued_by_cert}}
+//! reinspects?: {record_id, order_number, order_issued_at,          (reinspection records only:
+//!               hazards: {ITEM: {description, class, legal_basis,   the order's hazards, which
+//!                                deadline?, measure?, note?}}}       are the items answered)
 //! answers: {ITEM: {status, value?, note?, photos: [sha256], by_name, by_cert, device, at,
 //!                  hazard?: {description, class, legal_basis, measure?, deadline?},
 //!                  resolved_by_name?, resolved_by_cert?}}
@@ -233,6 +236,17 @@ pub struct IssuedDocument {
     pub issued_by: Person,
 }
 
+/// What a re-inspection record re-inspects: the order (its record and number) and the hazards
+/// it ordered rectified, copied when the re-inspection starts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reinspects {
+    pub record_id: String,
+    pub order_number: String,
+    #[serde(serialize_with = "serialize_china_time")]
+    pub order_issued_at: DateTime<Utc>,
+    pub hazards: Vec<HazardEntry>,
+}
+
 /// Everything needed to create a record document.
 #[derive(Debug, Clone)]
 pub struct NewRecord {
@@ -247,6 +261,7 @@ pub struct NewRecord {
     pub gps: Option<Gps>,
     pub started_at: DateTime<Utc>,
     pub device_id: String,
+    pub reinspects: Option<Reinspects>,
 }
 
 /// A record as read from its document.
@@ -273,6 +288,8 @@ pub struct Record {
     pub submitted_by: Option<Person>,
     /// The enforcement documents issued for this record, with their numbers.
     pub documents: Vec<IssuedDocument>,
+    /// For a re-inspection: the order it follows up.
+    pub reinspects: Option<Reinspects>,
     pub answers: BTreeMap<String, Answer>,
     pub hazards: Vec<HazardEntry>,
     pub conflicts: Vec<Conflict>,
@@ -355,6 +372,24 @@ impl RecordDoc {
         doc.put(ROOT, "status", Status::Draft.as_str())?;
         doc.put_object(ROOT, "inspectors", ObjType::Map)?;
         doc.put_object(ROOT, "answers", ObjType::Map)?;
+        if let Some(reinspects) = &new.reinspects {
+            let obj = doc.put_object(ROOT, "reinspects", ObjType::Map)?;
+            doc.put(&obj, "record_id", reinspects.record_id.as_str())?;
+            doc.put(&obj, "order_number", reinspects.order_number.as_str())?;
+            doc.put(
+                &obj,
+                "order_issued_at",
+                ScalarValue::Timestamp(reinspects.order_issued_at.timestamp_millis()),
+            )?;
+            let hazards = doc.put_object(&obj, "hazards", ObjType::Map)?;
+            for entry in &reinspects.hazards {
+                let h = doc.put_object(&hazards, entry.item.as_str(), ObjType::Map)?;
+                put_hazard_fields(&mut doc, &h, &entry.hazard)?;
+                if let Some(note) = &entry.note {
+                    doc.put(&h, "note", note.as_str())?;
+                }
+            }
+        }
         let mut record = RecordDoc {
             id,
             doc,
@@ -491,15 +526,7 @@ impl RecordDoc {
         )?;
         if let Some(hazard) = &answer.hazard {
             let h = d.put_object(&obj, "hazard", ObjType::Map)?;
-            d.put(&h, "description", hazard.description.as_str())?;
-            d.put(&h, "class", hazard.class.as_str())?;
-            d.put(&h, "legal_basis", hazard.legal_basis.as_str())?;
-            if let Some(measure) = &hazard.measure {
-                d.put(&h, "measure", measure.as_str())?;
-            }
-            if let Some(deadline) = hazard.deadline {
-                d.put(&h, "deadline", deadline.to_string())?;
-            }
+            put_hazard_fields(d, &h, hazard)?;
         }
         if let Some(resolver) = &answer.resolved_by {
             d.put(&obj, "resolved_by_name", resolver.name.as_str())?;
@@ -706,6 +733,31 @@ impl RecordDoc {
         }
         documents.sort_by_key(|d| d.doc_type);
 
+        let reinspects = match r.opt_map(&ROOT, "reinspects")? {
+            Some(obj) => {
+                let hazards_obj = r.map(&obj, "hazards")?;
+                let mut hazards = Vec::new();
+                for item in self.doc.keys(&hazards_obj) {
+                    let h = r.map(&hazards_obj, &item)?;
+                    hazards.push(HazardEntry {
+                        hazard: r.hazard(&h)?,
+                        note: r.opt_str(&h, "note")?,
+                        item,
+                    });
+                }
+                Some(Reinspects {
+                    record_id: r.str(&obj, "record_id")?,
+                    order_number: r.str(&obj, "order_number")?,
+                    order_issued_at: r.timestamp(&obj, "order_issued_at")?,
+                    hazards,
+                })
+            }
+            None => None,
+        };
+        if (kind == RecordKind::Reinspection) != reinspects.is_some() {
+            return Err(r.corrupt("复查记录必须且只有复查记录才引用原指令书".into()));
+        }
+
         Ok(Record {
             id,
             kind,
@@ -724,12 +776,26 @@ impl RecordDoc {
             submitted_at: r.opt_timestamp(&ROOT, "submitted_at")?,
             submitted_by,
             documents,
+            reinspects,
             answers,
             hazards,
             conflicts,
             heads,
         })
     }
+}
+
+fn put_hazard_fields(doc: &mut AutoCommit, obj: &ObjId, hazard: &Hazard) -> Result<()> {
+    doc.put(obj, "description", hazard.description.as_str())?;
+    doc.put(obj, "class", hazard.class.as_str())?;
+    doc.put(obj, "legal_basis", hazard.legal_basis.as_str())?;
+    if let Some(measure) = &hazard.measure {
+        doc.put(obj, "measure", measure.as_str())?;
+    }
+    if let Some(deadline) = hazard.deadline {
+        doc.put(obj, "deadline", deadline.to_string())?;
+    }
+    Ok(())
 }
 
 fn sorted_heads(doc: &mut AutoCommit) -> Vec<String> {
@@ -841,6 +907,22 @@ impl Reader<'_> {
         })
     }
 
+    fn hazard(&self, h: &ObjId) -> Result<Hazard> {
+        Ok(Hazard {
+            description: self.str(h, "description")?,
+            class: self.str(h, "class")?,
+            legal_basis: self.str(h, "legal_basis")?,
+            measure: self.opt_str(h, "measure")?,
+            deadline: match self.opt_str(h, "deadline")? {
+                Some(text) => Some(
+                    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                        .map_err(|_| self.corrupt(format!("整改期限 {text} 无效")))?,
+                ),
+                None => None,
+            },
+        })
+    }
+
     fn answer(&self, obj: &ObjId) -> Result<Answer> {
         let status = self.str(obj, "status")?;
         let status = AnswerStatus::parse(&status)
@@ -868,19 +950,7 @@ impl Reader<'_> {
             Some(_) => return Err(self.corrupt("photos 应为列表".into())),
         };
         let hazard = match self.opt_map(obj, "hazard")? {
-            Some(h) => Some(Hazard {
-                description: self.str(&h, "description")?,
-                class: self.str(&h, "class")?,
-                legal_basis: self.str(&h, "legal_basis")?,
-                measure: self.opt_str(&h, "measure")?,
-                deadline: match self.opt_str(&h, "deadline")? {
-                    Some(text) => Some(
-                        NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                            .map_err(|_| self.corrupt(format!("整改期限 {text} 无效")))?,
-                    ),
-                    None => None,
-                },
-            }),
+            Some(h) => Some(self.hazard(&h)?),
             None => None,
         };
         Ok(Answer {
@@ -932,6 +1002,7 @@ mod tests {
             }),
             started_at: DateTime::from_timestamp_millis(1_790_000_000_000).unwrap(),
             device_id: "01a2223a-0000-7000-8000-000000000001".into(),
+            reinspects: None,
         }
     }
 

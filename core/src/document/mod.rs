@@ -38,6 +38,7 @@ pub fn issue_problems(
                 problems.push("整改复查意见书只能依据复查记录制作".into());
                 return problems;
             }
+            problems.extend(completion_problems(record, template));
         }
     }
     if doc_type == DocType::Order {
@@ -136,12 +137,11 @@ impl Store {
         Ok(match doc_type {
             DocType::Record => Document::inspection_record(&record, &template, &agency, &issued),
             DocType::Order => Document::order(&record, &agency, &issued),
-            DocType::Reinspection => {
-                return Err(Error::CannotIssue {
-                    title: doc_type.title(),
-                    problems: vec!["整改复查意见书只能依据复查记录制作".into()],
-                });
-            }
+            DocType::Reinspection => Document::reinspection_opinion(&record, &agency, &issued)
+                .ok_or_else(|| Error::CorruptRecord {
+                    id: record.id.clone(),
+                    problem: "复查记录缺少原指令书".into(),
+                })?,
         })
     }
 }

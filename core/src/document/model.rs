@@ -271,6 +271,96 @@ impl Document {
         Document::new(DocType::Order, record, agency, issued, blocks)
     }
 
+    /// 整改复查意见书, for a re-inspection record (`None` for any other record).
+    pub fn reinspection_opinion(
+        record: &Record,
+        agency: &Agency,
+        issued: &IssuedDocument,
+    ) -> Option<Document> {
+        let reinspects = record.reinspects.as_ref()?;
+        let mut blocks = vec![
+            Block::Paragraph {
+                text: format!("{}：", record.enterprise.name),
+            },
+            Block::Paragraph {
+                text: format!(
+                    "本机关于{}作出了责令限期整改的决定[{}]，经对你单位整改情况进行复查，提出如下意见：",
+                    chinese_date(crate::time::china_date(reinspects.order_issued_at)),
+                    reinspects.order_number
+                ),
+            },
+        ];
+        let mut rectified = Vec::new();
+        let mut outstanding = Vec::new();
+        for entry in &reinspects.hazards {
+            let Some(answer) = record.answers.get(&entry.item) else {
+                continue;
+            };
+            let description = &entry.hazard.description;
+            match (&answer.status, &answer.hazard) {
+                (AnswerStatus::Pass, _) => rectified.push(NumberedItem {
+                    text: finding(description, answer.note.as_deref()),
+                    basis: None,
+                }),
+                (AnswerStatus::Fail, Some(follow_up)) => {
+                    let mut text = finding(description, answer.note.as_deref());
+                    if let Some(deadline) = follow_up.deadline {
+                        let _ = write!(text, "责令于{}前整改完毕。", chinese_date(deadline));
+                    }
+                    if let Some(measure) = &follow_up.measure {
+                        let _ = write!(text, "{}", finding(measure, None));
+                    }
+                    outstanding.push(NumberedItem {
+                        text,
+                        basis: Some(entry.hazard.legal_basis.clone()),
+                    });
+                }
+                _ => {}
+            }
+        }
+        if outstanding.is_empty() {
+            blocks.push(Block::Paragraph {
+                text: "经复查，原指令书所列隐患均已整改合格。".into(),
+            });
+        }
+        if !rectified.is_empty() {
+            blocks.push(Block::Numbered {
+                heading: Some("以下隐患已整改合格：".into()),
+                items: rectified,
+            });
+        }
+        if !outstanding.is_empty() {
+            blocks.push(Block::Numbered {
+                heading: Some("以下隐患未整改完毕：".into()),
+                items: outstanding,
+            });
+        }
+        let mut lines = vec![SignatureLine {
+            label: "被复查单位负责人（签名）".into(),
+            name: None,
+            cert: None,
+        }];
+        lines.extend(inspector_signatures(
+            record,
+            "安全生产监管行政执法人员（签名）",
+        ));
+        blocks.push(Block::Signatures { lines });
+        blocks.push(field(
+            "日期",
+            &chinese_date(crate::time::china_date(issued.issued_at)),
+        ));
+        blocks.push(Block::Paragraph {
+            text: format!("{}（印章）", agency.name),
+        });
+        Some(Document::new(
+            DocType::Reinspection,
+            record,
+            agency,
+            issued,
+            blocks,
+        ))
+    }
+
     fn new(
         doc_type: DocType,
         record: &Record,

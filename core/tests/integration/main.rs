@@ -8,4 +8,5 @@ mod inspection;
 mod merge;
 mod migration;
 mod numbering;
+mod reinspection;
 mod store;
