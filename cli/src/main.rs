@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anjian_core::agency::{Agency, DocType};
+use anjian_core::document::escpos::{self, PaperWidth};
 use anjian_core::enterprise::{CreditCode, parse_enterprise_csv};
 use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
 use anjian_core::record::{Gps, Inspector};
@@ -95,6 +96,8 @@ enum DocFormat {
     Html,
     /// Plain UTF-8 text, block by block
     Text,
+    /// ESC/POS bytes for a thermal printer (see --width, --copies)
+    Escpos,
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,6 +111,12 @@ enum DocCommand {
         format: DocFormat,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
+        /// Thermal paper width in mm: 58, 80, or 104–112
+        #[arg(long, default_value_t = 58)]
+        width: u32,
+        /// Copies, each labelled and cut (一式两联: 2)
+        #[arg(long, default_value_t = 2)]
+        copies: u8,
     },
     /// Issue a document for a record (takes its number; issuing again shows the same number)
     Issue {
@@ -386,11 +395,19 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             doc_type,
             format,
             out: path,
+            width,
+            copies,
         }) => {
+            let width = PaperWidth::from_mm(width).ok_or_else(|| {
+                Error::InvalidInput(format!("纸宽 {width} mm 不受支持：应为 58、80 或 104–112"))
+            })?;
             let document = store.document(&id, parse_doc_type(&doc_type)?, now)?;
             let bytes = match format {
                 DocFormat::Html => anjian_core::document::html::render(&document).into_bytes(),
                 DocFormat::Text => document.to_text().into_bytes(),
+                DocFormat::Escpos => {
+                    escpos::render(&document, escpos::EscPosOptions { width, copies })?
+                }
             };
             std::fs::write(&path, &bytes).map_err(|source| Error::Io {
                 path: path.clone(),

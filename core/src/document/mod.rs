@@ -2,6 +2,7 @@
 //! takes, and its content ([`model::Document`]) for the renderers. A document keeps its number
 //! whenever it is rendered or printed again.
 
+pub mod escpos;
 pub mod html;
 pub mod model;
 

@@ -1,0 +1,450 @@
+//! ESC/POS rendering of a document for portable thermal printers (58, 80 and 104–112 mm).
+//!
+//! Text mode: Chinese runs are GB18030 (GBK) bytes between `FS &` (Chinese mode on) and `FS .`
+//! (off); ASCII is sent as is. Lines are broken by display width (a CJK character takes two
+//! columns of the 12-dot font A) at places a reader would accept: never inside a number, a
+//! standard's code such as `GB 30871-2022`, or a 《title》 that fits on one line, never before
+//! closing or after opening punctuation. Each copy (一式两联) ends with its label, a QR code
+//! carrying the document number, record id and content hash, and a cut.
+//!
+//! A character outside GBK cannot be printed in text mode; such a document is refused with the
+//! character named (printing it as a raster image needs the CJK font rasteriser, which the PDF
+//! work brings).
+
+use super::model::{Block, Document};
+use crate::error::{Error, Result};
+
+const ESC: u8 = 0x1b;
+const GS: u8 = 0x1d;
+const FS: u8 = 0x1c;
+const LF: u8 = b'\n';
+
+/// Paper widths and their printable dots at 203 dpi.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaperWidth {
+    Mm58,
+    Mm80,
+    Mm112,
+}
+
+impl PaperWidth {
+    /// From the millimetre figure printers are sold by.
+    pub fn from_mm(mm: u32) -> Option<PaperWidth> {
+        match mm {
+            58 => Some(PaperWidth::Mm58),
+            80 => Some(PaperWidth::Mm80),
+            104..=112 => Some(PaperWidth::Mm112),
+            _ => None,
+        }
+    }
+
+    pub fn dots(self) -> u32 {
+        match self {
+            PaperWidth::Mm58 => 384,
+            PaperWidth::Mm80 => 576,
+            PaperWidth::Mm112 => 832,
+        }
+    }
+
+    /// Columns of the 12×24 font A: an ASCII character takes one, a CJK character two.
+    pub fn columns(self) -> usize {
+        (self.dots() / 12) as usize
+    }
+
+    /// QR module size in dots: about 40 % of the width for a ~60-module symbol.
+    fn qr_module(self) -> u8 {
+        match self {
+            PaperWidth::Mm58 => 4,
+            PaperWidth::Mm80 => 5,
+            PaperWidth::Mm112 => 7,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscPosOptions {
+    pub width: PaperWidth,
+    /// Printed copies, each labelled and cut (一式两联 is 2).
+    pub copies: u8,
+}
+
+/// The label printed at the end of copy `n` (from 1).
+pub fn copy_label(n: u8) -> String {
+    match n {
+        1 => "第一联 执法机关存档".into(),
+        2 => "第二联 交被检查单位".into(),
+        n => format!("第{n}联"),
+    }
+}
+
+/// The QR payload: ASCII only (zbar and cheap printers guess the charset of other bytes), the
+/// number percent-encoded as UTF-8.
+pub fn qr_payload(document: &Document) -> String {
+    let mut number = String::new();
+    for byte in document.number.as_bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(byte) {
+            number.push(*byte as char);
+        } else {
+            number.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    format!(
+        "anjian:doc?no={number}&rec={}&sha256={}",
+        document.record_id,
+        document.content_hash()
+    )
+}
+
+/// Columns a character takes in font A.
+fn width_of(c: char) -> usize {
+    if c.is_ascii() { 1 } else { 2 }
+}
+
+fn text_width(text: &str) -> usize {
+    text.chars().map(width_of).sum()
+}
+
+const NO_BREAK_BEFORE: &str = "，。、；：！？）》」』〕】’”…%,.;:!?)]";
+const NO_BREAK_AFTER: &str = "（《「『〔【‘“([";
+
+/// Splits `text` into lines of at most `columns` display columns.
+pub fn wrap(text: &str, columns: usize) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    // Units that must not be broken: ASCII words (with the punctuation inside numbers and
+    // codes), 《titles》 that fit on a line, and the characters glued by punctuation rules.
+    let mut units: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let mut unit = String::new();
+        if c == '《'
+            && let Some(close) = chars[i..].iter().position(|&c| c == '》')
+        {
+            let title: String = chars[i..=i + close].iter().collect();
+            if text_width(&title) <= columns {
+                unit = title;
+                i += close + 1;
+            }
+        }
+        if unit.is_empty() {
+            if c.is_ascii_alphanumeric() {
+                let start = i;
+                while i < chars.len() {
+                    let c = chars[i];
+                    let inner = matches!(c, '.' | '-' | '/' | ':' | '_')
+                        && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric);
+                    // "GB 30871" and "GB/T 37243" stay together: a code's prefix and number.
+                    let code_space = c == ' '
+                        && i > start
+                        && chars[start..i]
+                            .iter()
+                            .all(|c| c.is_ascii_uppercase() || *c == '/')
+                        && chars.get(i + 1).is_some_and(char::is_ascii_digit);
+                    if c.is_ascii_alphanumeric() || inner || code_space {
+                        i += 1;
+                    } else {
+                        break;
+                    }
+                }
+                unit = chars[start..i].iter().collect();
+            } else {
+                unit.push(c);
+                i += 1;
+            }
+        }
+        // Glue closing punctuation to what precedes, opening punctuation to what follows.
+        let glue_to_previous = unit
+            .chars()
+            .next()
+            .is_some_and(|first| NO_BREAK_BEFORE.contains(first));
+        let previous_opens = units
+            .last()
+            .and_then(|u| u.chars().last())
+            .is_some_and(|last| NO_BREAK_AFTER.contains(last));
+        match units.last_mut() {
+            Some(previous)
+                if (glue_to_previous || previous_opens)
+                    && text_width(previous) + text_width(&unit) <= columns =>
+            {
+                previous.push_str(&unit);
+            }
+            _ => units.push(unit),
+        }
+    }
+
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for unit in units {
+        let unit_width = text_width(&unit);
+        if text_width(&line) + unit_width <= columns {
+            line.push_str(&unit);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if unit == " " {
+            continue;
+        }
+        if unit_width <= columns {
+            line = unit;
+        } else {
+            // Longer than a whole line (a long hash, say): split by width.
+            for c in unit.chars() {
+                if text_width(&line) + width_of(c) > columns {
+                    lines.push(std::mem::take(&mut line));
+                }
+                line.push(c);
+            }
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// Builds the printer's byte stream.
+struct Job {
+    bytes: Vec<u8>,
+    columns: usize,
+}
+
+impl Job {
+    fn command(&mut self, bytes: &[u8]) {
+        self.bytes.extend_from_slice(bytes);
+    }
+
+    /// One line of text, Chinese runs in Chinese mode. Refuses characters outside GBK.
+    fn line(&mut self, text: &str) -> Result<()> {
+        let mut chinese = false;
+        for c in text.chars() {
+            if c.is_ascii() {
+                if chinese {
+                    self.command(&[FS, b'.']);
+                    chinese = false;
+                }
+                if !c.is_ascii_control() {
+                    self.bytes.push(c as u8);
+                }
+                continue;
+            }
+            let mut buffer = [0u8; 4];
+            let (encoded, _, _) = encoding_rs::GB18030.encode(c.encode_utf8(&mut buffer));
+            if encoded.len() != 2 {
+                return Err(Error::InvalidInput(format!(
+                    "字符“{c}”（U+{:04X}）不在热敏打印机的 GBK 字库中，文本模式无法打印",
+                    c as u32
+                )));
+            }
+            if !chinese {
+                self.command(&[FS, b'&']);
+                chinese = true;
+            }
+            self.bytes.extend_from_slice(&encoded);
+        }
+        if chinese {
+            self.command(&[FS, b'.']);
+        }
+        self.bytes.push(LF);
+        Ok(())
+    }
+
+    fn wrapped(&mut self, text: &str) -> Result<()> {
+        for line in wrap(text, self.columns) {
+            self.line(&line)?;
+        }
+        Ok(())
+    }
+
+    fn align_center(&mut self, center: bool) {
+        self.command(&[ESC, b'a', u8::from(center)]);
+    }
+
+    fn bold(&mut self, on: bool) {
+        self.command(&[ESC, b'E', u8::from(on)]);
+    }
+
+    /// `GS ( k`: model 2, module size, error correction M, store, print.
+    fn qr(&mut self, data: &str, module: u8) {
+        self.command(&[GS, b'(', b'k', 4, 0, 49, 65, 50, 0]);
+        self.command(&[GS, b'(', b'k', 3, 0, 49, 67, module]);
+        self.command(&[GS, b'(', b'k', 3, 0, 49, 69, 49]);
+        let length = data.len() + 3;
+        self.command(&[
+            GS,
+            b'(',
+            b'k',
+            (length % 256) as u8,
+            (length / 256) as u8,
+            49,
+            80,
+            48,
+        ]);
+        self.command(data.as_bytes());
+        self.command(&[GS, b'(', b'k', 3, 0, 49, 81, 48]);
+    }
+}
+
+/// The whole print job for a document.
+pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
+    if !(1..=9).contains(&options.copies) {
+        return Err(Error::InvalidInput(format!(
+            "份数 {} 应在 1 到 9 之间",
+            options.copies
+        )));
+    }
+    let mut job = Job {
+        bytes: Vec::new(),
+        columns: options.width.columns(),
+    };
+    let payload = qr_payload(document);
+    for copy in 1..=options.copies {
+        job.command(&[ESC, b'@']);
+        job.align_center(true);
+        job.wrapped(document.heading)?;
+        job.bold(true);
+        job.wrapped(&document.agency)?;
+        // Double height only: the width, and so the wrapping, stays that of font A.
+        job.command(&[GS, b'!', 0x01]);
+        job.wrapped(document.title)?;
+        job.command(&[GS, b'!', 0x00]);
+        job.bold(false);
+        job.wrapped(&document.number)?;
+        job.align_center(false);
+        job.line("")?;
+        for block in &document.blocks {
+            match block {
+                Block::Field { label, value } => job.wrapped(&format!("{label}：{value}"))?,
+                Block::Paragraph { text } => job.wrapped(text)?,
+                Block::Numbered { heading, items } => {
+                    if let Some(heading) = heading {
+                        job.wrapped(heading)?;
+                    }
+                    for (n, item) in items.iter().enumerate() {
+                        job.wrapped(&format!("{}、{}", n + 1, item.text))?;
+                        if let Some(basis) = &item.basis {
+                            job.wrapped(&format!("依据：{basis}"))?;
+                        }
+                    }
+                }
+                Block::Signatures { lines } => {
+                    for line in lines {
+                        job.line("")?;
+                        job.wrapped(&format!("{}：", line.label))?;
+                        job.line("")?;
+                        let mut printed = "_".repeat(job.columns.min(24));
+                        if let Some(name) = &line.name {
+                            printed = format!("{printed} {name}");
+                        }
+                        if let Some(cert) = &line.cert {
+                            printed = format!("{printed}（证号 {cert}）");
+                        }
+                        job.wrapped(&printed)?;
+                    }
+                }
+            }
+        }
+        job.line("")?;
+        job.align_center(true);
+        job.wrapped(&format!("（{}）", copy_label(copy)))?;
+        job.line("")?;
+        job.qr(&payload, options.width.qr_module());
+        job.line("")?;
+        job.wrapped(&format!("记录 {}", document.record_id))?;
+        job.align_center(false);
+        // Feed past the tear bar, then a partial cut.
+        job.command(&[ESC, b'd', 4]);
+        job.command(&[GS, b'V', 66, 0]);
+    }
+    Ok(job.bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_never_exceed_the_width() {
+        let text = "依据：安监总管三〔2017〕121号 第四项；《危险化学品生产企业安全生产许可证实施办法》（原国家安全监管总局令第41号）第九条第（三）项；GB/T 37243-2019 第4.2.1条";
+        for columns in [32, 48, 69] {
+            for line in wrap(text, columns) {
+                assert!(text_width(&line) <= columns, "{line:?} over {columns}");
+            }
+            let without_spaces = |t: &str| t.replace(' ', "");
+            assert_eq!(
+                without_spaces(&wrap(text, columns).concat()),
+                without_spaces(text)
+            );
+        }
+    }
+
+    #[test]
+    fn numbers_codes_and_titles_stay_whole() {
+        let text = "甲乙丙丁戊己庚辛壬癸子丑寅卯辰GB 30871-2022与《中华人民共和国安全生产法》第三十条电话0533-3156789";
+        let lines = wrap(text, 32);
+        let joined = lines.join("|");
+        for whole in [
+            "GB 30871-2022",
+            "《中华人民共和国安全生产法》",
+            "0533-3156789",
+        ] {
+            assert!(
+                lines.iter().any(|l| l.contains(whole)),
+                "{whole} split in {joined}"
+            );
+        }
+    }
+
+    #[test]
+    fn closing_punctuation_never_starts_a_line() {
+        let text = "一二三四五六七八九十一二三四五，六七八";
+        let lines = wrap(text, 30);
+        assert!(
+            lines.iter().skip(1).all(|l| !l.starts_with('，')),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn chinese_runs_are_gbk_between_fs_and() {
+        let mut job = Job {
+            bytes: Vec::new(),
+            columns: 32,
+        };
+        job.line("编号A1号").unwrap();
+        assert_eq!(
+            job.bytes,
+            [
+                &[FS, b'&'][..],
+                &[0xb1, 0xe0, 0xba, 0xc5],
+                &[FS, b'.'],
+                b"A1",
+                &[FS, b'&'],
+                &[0xba, 0xc5],
+                &[FS, b'.'],
+                b"\n"
+            ]
+            .concat()
+        );
+        let err = job.line("𠀀").unwrap_err();
+        assert!(err.to_string().contains("GBK"), "{err}");
+    }
+
+    #[test]
+    fn the_qr_payload_is_ascii_and_carries_the_number() {
+        let document = super::super::model::Document {
+            doc_type: crate::agency::DocType::Order,
+            heading: "安全生产行政执法文书",
+            agency: "某局".into(),
+            title: "责令限期整改指令书",
+            number: "(淄)安监责改〔2026〕0012号".into(),
+            record_id: "0190abcd".into(),
+            blocks: vec![],
+        };
+        let payload = qr_payload(&document);
+        assert!(payload.is_ascii());
+        assert!(payload.starts_with("anjian:doc?no=%28%E6%B7%84%29"));
+        assert!(payload.contains("&rec=0190abcd&sha256="));
+    }
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs every test. Besides the Rust toolchain, the thermal-printing tests need an independent
+# ESC/POS decoder (emupos, on Python >= 3.13, installed here into a virtualenv beside the build)
+# and zbarimg (Debian: zbar-tools) to read QR codes back; .ci/run installs zbar-tools.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/.." && pwd)
+target=${CARGO_TARGET_DIR:-$repo/target}
+venv=$target/test-venv
+
+find_python313() {
+  # pyenv's shims exist for versions that are not selected, so each candidate is run.
+  for candidate in "$HOME"/.pyenv/versions/3.1[3-9]*/bin/python3 python3.13 python3; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 13))' >/dev/null 2>&1; then
+      command -v "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+
+if ! "$venv/bin/python" -c "import emupos" >/dev/null 2>&1; then
+  python=$(find_python313) || {
+    echo "Python 3.13 is needed for the ESC/POS decoder (emupos); none found" >&2
+    exit 1
+  }
+  mkdir -p "$target"
+  "$python" -m venv --clear "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$repo/tests/escpos/requirements.txt"
+fi
+command -v zbarimg >/dev/null || {
+  echo "zbarimg is needed to read QR codes back: apt-get install zbar-tools" >&2
+  exit 1
+}
+
+export ANJIAN_TEST_PYTHON=$venv/bin/python
+cd "$repo"
+cargo test --workspace
