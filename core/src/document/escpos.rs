@@ -1,7 +1,7 @@
 //! ESC/POS rendering of a document for portable thermal printers (58, 80 and 104–112 mm).
 //!
-//! Text mode: Chinese runs are GB18030 (GBK) bytes between `FS &` (Chinese mode on) and `FS .`
-//! (off); ASCII is sent as is. Lines are broken by display width (a CJK character takes two
+//! Text mode: a line with Chinese is sent as GB18030 (GBK) bytes between `FS &` (Chinese mode
+//! on) and `FS .` (off); bytes below 0x80 print as ASCII in Chinese mode too. Lines are broken by display width (a CJK character takes two
 //! columns of the 12-dot font A) at places a reader would accept: never inside a number, a
 //! standard's code such as `GB 30871-2022`, or a 《title》 that fits on one line, never before
 //! closing or after opening punctuation. Each copy (一式两联) ends with its label, a QR code
@@ -174,27 +174,33 @@ pub fn wrap(text: &str, columns: usize) -> Vec<String> {
 
     let mut lines = Vec::new();
     let mut line = String::new();
+    let mut line_width = 0;
     for unit in units {
         let unit_width = text_width(&unit);
-        if text_width(&line) + unit_width <= columns {
+        if line_width + unit_width <= columns {
             line.push_str(&unit);
+            line_width += unit_width;
             continue;
         }
         if !line.is_empty() {
             lines.push(std::mem::take(&mut line));
+            line_width = 0;
         }
         if unit == " " {
             continue;
         }
         if unit_width <= columns {
             line = unit;
+            line_width = unit_width;
         } else {
             // Longer than a whole line (a long hash, say): split by width.
             for c in unit.chars() {
-                if text_width(&line) + width_of(c) > columns {
+                if line_width + width_of(c) > columns {
                     lines.push(std::mem::take(&mut line));
+                    line_width = 0;
                 }
                 line.push(c);
+                line_width += width_of(c);
             }
         }
     }
@@ -215,37 +221,35 @@ impl Job {
         self.bytes.extend_from_slice(bytes);
     }
 
-    /// One line of text, Chinese runs in Chinese mode. Refuses characters outside GBK.
+    /// One line of text. A line with Chinese is sent in Chinese mode from start to end (bytes
+    /// below 0x80 still print as ASCII there), so mixed lines switch mode once, not per run.
+    /// Refuses characters outside GBK.
     fn line(&mut self, text: &str) -> Result<()> {
-        let mut chinese = false;
-        for c in text.chars() {
-            if c.is_ascii() {
-                if chinese {
-                    self.command(&[FS, b'.']);
-                    chinese = false;
-                }
-                if !c.is_ascii_control() {
-                    self.bytes.push(c as u8);
-                }
-                continue;
-            }
-            let mut buffer = [0u8; 4];
-            let (encoded, _, _) = encoding_rs::GB18030.encode(c.encode_utf8(&mut buffer));
-            if encoded.len() != 2 {
-                return Err(Error::InvalidInput(format!(
-                    "字符“{c}”（U+{:04X}）不在热敏打印机的 GBK 字库中，文本模式无法打印",
-                    c as u32
-                )));
-            }
-            if !chinese {
-                self.command(&[FS, b'&']);
-                chinese = true;
-            }
-            self.bytes.extend_from_slice(&encoded);
+        let text: String = text.chars().filter(|c| !c.is_control()).collect();
+        if text.is_ascii() {
+            self.bytes.extend_from_slice(text.as_bytes());
+            self.bytes.push(LF);
+            return Ok(());
         }
-        if chinese {
-            self.command(&[FS, b'.']);
+        // The GBK encoder of the Encoding Standard is GB18030 without its four-byte sequences:
+        // an error means a character the printer's font does not have.
+        let (encoded, _, unmappable) = encoding_rs::GBK.encode(&text);
+        if unmappable {
+            let outside = text
+                .chars()
+                .find(|c| {
+                    let mut buffer = [0u8; 4];
+                    encoding_rs::GBK.encode(c.encode_utf8(&mut buffer)).2
+                })
+                .unwrap_or('\u{fffd}');
+            return Err(Error::InvalidInput(format!(
+                "字符“{outside}”（U+{:04X}）不在热敏打印机的 GBK 字库中，文本模式无法打印",
+                outside as u32
+            )));
         }
+        self.command(&[FS, b'&']);
+        self.bytes.extend_from_slice(&encoded);
+        self.command(&[FS, b'.']);
         self.bytes.push(LF);
         Ok(())
     }
@@ -407,23 +411,23 @@ mod tests {
     }
 
     #[test]
-    fn chinese_runs_are_gbk_between_fs_and() {
+    fn lines_with_chinese_are_gbk_between_fs_and_and_fs_dot() {
         let mut job = Job {
             bytes: Vec::new(),
             columns: 32,
         };
         job.line("编号A1号").unwrap();
+        job.line("GB 2894").unwrap();
         assert_eq!(
             job.bytes,
             [
                 &[FS, b'&'][..],
                 &[0xb1, 0xe0, 0xba, 0xc5],
-                &[FS, b'.'],
                 b"A1",
-                &[FS, b'&'],
                 &[0xba, 0xc5],
                 &[FS, b'.'],
-                b"\n"
+                b"\n",
+                b"GB 2894\n",
             ]
             .concat()
         );
