@@ -11,6 +11,7 @@ use anjian_core::agency::{Agency, DocType};
 use anjian_core::document::escpos::{self, PaperWidth};
 use anjian_core::enterprise::{CreditCode, parse_enterprise_csv};
 use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
+use anjian_core::printer::{self, Pacing, PrinterAddress};
 use anjian_core::record::{Gps, Inspector};
 use anjian_core::{Error, Result, Store, Template};
 use chrono::Utc;
@@ -68,6 +69,33 @@ enum Command {
     /// Enforcement documents of a record
     #[command(subcommand)]
     Doc(DocCommand),
+    /// Print a record's document on a thermal printer (issuing it on first use)
+    Print(PrintArgs),
+}
+
+#[derive(Debug, Args)]
+struct PrintArgs {
+    id: String,
+    #[arg(long = "type", value_name = "record|order|reinspection")]
+    doc_type: String,
+    /// tcp://HOST:PORT (Wi-Fi printers, port 9100) or file:PATH (/dev/rfcomm0, /dev/usb/lp0)
+    #[arg(long, value_name = "ADDRESS")]
+    printer: String,
+    /// Paper width in mm: 58, 80, or 104–112
+    #[arg(long, default_value_t = 58)]
+    width: u32,
+    /// Copies, each labelled and cut (一式两联: 2)
+    #[arg(long, default_value_t = 2)]
+    copies: u8,
+    /// Bytes per write
+    #[arg(long, default_value_t = 256)]
+    chunk: usize,
+    /// Pause after each write, in milliseconds
+    #[arg(long, default_value_t = 20)]
+    pause_ms: u64,
+    /// Seconds a write may wait before the printer counts as gone
+    #[arg(long, default_value_t = 10)]
+    timeout_s: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -429,6 +457,46 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                         document.number,
                         path.display(),
                         bytes.len()
+                    )
+                },
+            );
+        }
+        Command::Print(args) => {
+            let width = PaperWidth::from_mm(args.width).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "纸宽 {} mm 不受支持：应为 58、80 或 104–112",
+                    args.width
+                ))
+            })?;
+            let pacing = Pacing {
+                chunk_bytes: args.chunk,
+                pause: std::time::Duration::from_millis(args.pause_ms),
+                timeout: std::time::Duration::from_secs(args.timeout_s),
+            };
+            pacing.check()?;
+            let address = PrinterAddress::parse(&args.printer)?;
+            let document = store.document(&args.id, parse_doc_type(&args.doc_type)?, now)?;
+            let job = escpos::render(
+                &document,
+                escpos::EscPosOptions {
+                    width,
+                    copies: args.copies,
+                },
+            )?;
+            let mut link = address.connect(&pacing)?;
+            let report = printer::send(link.as_mut(), &job, &pacing)?;
+            out.value(
+                &json!({
+                    "number": document.number,
+                    "bytes": report.bytes,
+                    "chunks": report.chunks,
+                    "millis": report.millis,
+                    "sha256": anjian_core::photos::sha256_hex(&job),
+                }),
+                || {
+                    format!(
+                        "已打印 {} {}（{} 联，{} 字节）",
+                        document.title, document.number, args.copies, report.bytes
                     )
                 },
             );

@@ -340,3 +340,255 @@ fn a_character_outside_the_printer_font_is_refused_by_name() {
         "nothing is written for a job that cannot print"
     );
 }
+
+mod fake_printer {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::thread::JoinHandle;
+    use std::time::Duration;
+
+    /// What the fake printer does with a connection.
+    #[derive(Clone, Copy)]
+    pub enum Behaviour {
+        /// Reads everything.
+        Healthy,
+        /// Reads this many bytes, stops reading for a while (out of paper, cooling), then
+        /// reads the rest.
+        StallsAfter(usize, Duration),
+        /// Reads this many bytes, then hangs up.
+        ClosesAfter(usize),
+    }
+
+    /// A printer on 127.0.0.1 that serves one connection and returns the bytes it received.
+    pub fn start(behaviour: Behaviour) -> (String, JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = format!("tcp://{}", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(30)))
+                .unwrap();
+            let mut received = Vec::new();
+            let mut buffer = [0u8; 97];
+            loop {
+                let limit = match behaviour {
+                    Behaviour::ClosesAfter(n) if received.len() >= n => return received,
+                    Behaviour::ClosesAfter(n) => (n - received.len()).min(buffer.len()),
+                    _ => buffer.len(),
+                };
+                if let Behaviour::StallsAfter(n, pause) = behaviour
+                    && received.len() >= n
+                    && received.len() < n + buffer.len()
+                {
+                    std::thread::sleep(pause);
+                }
+                match stream.read(&mut buffer[..limit]) {
+                    Ok(0) => return received,
+                    Ok(read) => received.extend_from_slice(&buffer[..read]),
+                    Err(e) => panic!("fake printer: {e}"),
+                }
+            }
+        });
+        (address, handle)
+    }
+}
+
+/// A device with one complete inspection and a record-number block; returns (home, id).
+fn device_with_inspection(dir: &Path) -> (std::path::PathBuf, String) {
+    let home = dir.join("device");
+    anjian(
+        &home,
+        &[
+            "init",
+            "--name",
+            "张伟",
+            "--cert",
+            "37030001",
+            "--cert-valid-until",
+            "2028-12-31",
+            "--agency",
+            AGENCY,
+        ],
+    );
+    anjian(&home, &["enterprise", "import", DEMO_CSV]);
+    let id = json(
+        &home,
+        &[
+            "inspect",
+            "start",
+            "--enterprise",
+            "913703030226339277",
+            "--template",
+            "trade-enforcement",
+            "--with",
+            "李娜:37030002:2028-06-30",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let year = json(&home, &["inspect", "show", &id])["started_at"]
+        .as_str()
+        .unwrap()[..4]
+        .to_string();
+    anjian(&home, &["numbers", "add-block", "record", &year, "1", "9"]);
+    let template = json(&home, &["template", "show", "trade-enforcement"]);
+    for item in template["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["required"] == true)
+    {
+        let value = match item["kind"].as_str().unwrap() {
+            "measure" => item["min"]
+                .as_f64()
+                .or(item["max"].as_f64())
+                .unwrap()
+                .to_string(),
+            "text" => "已记录".to_string(),
+            _ => "pass".to_string(),
+        };
+        anjian(
+            &home,
+            &[
+                "inspect",
+                "answer",
+                &id,
+                item["code"].as_str().unwrap(),
+                &value,
+            ],
+        );
+    }
+    (home, id)
+}
+
+fn print(home: &Path, id: &str, printer: &str) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_anjian"))
+        .arg("--home")
+        .arg(home)
+        .args([
+            "print",
+            id,
+            "--type",
+            "record",
+            "--printer",
+            printer,
+            "--width",
+            "80",
+            "--chunk",
+            "128",
+            "--pause-ms",
+            "2",
+            "--json",
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_fake_tcp_printer_receives_the_job_byte_for_byte_even_after_a_stall_or_a_hang_up() {
+    use fake_printer::Behaviour;
+    let dir = tempfile::tempdir().unwrap();
+    let (home, id) = device_with_inspection(dir.path());
+    let job_file = dir.path().join("job.bin");
+    anjian(
+        &home,
+        &[
+            "doc",
+            "render",
+            &id,
+            "--type",
+            "record",
+            "--format",
+            "escpos",
+            "--width",
+            "80",
+            "--out",
+            job_file.to_str().unwrap(),
+        ],
+    );
+    let job = std::fs::read(&job_file).unwrap();
+
+    let (address, printer) = fake_printer::start(Behaviour::Healthy);
+    let out = print(&home, &id, &address);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["bytes"], job.len());
+    assert!(report["chunks"].as_u64().unwrap() >= (job.len() / 128) as u64);
+    assert_eq!(
+        printer.join().unwrap(),
+        job,
+        "healthy printer got the job byte for byte"
+    );
+
+    let (address, printer) = fake_printer::start(Behaviour::StallsAfter(
+        1000,
+        std::time::Duration::from_millis(1500),
+    ));
+    let out = print(&home, &id, &address);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    assert_eq!(
+        printer.join().unwrap(),
+        job,
+        "a stalled printer that resumes gets everything"
+    );
+
+    let (address, printer) = fake_printer::start(Behaviour::ClosesAfter(700));
+    let out = print(&home, &id, &address);
+    assert!(!out.status.success(), "a hang-up mid-job is an error");
+    let error: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["code"], "printer");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("可重新打印")
+    );
+    assert_eq!(printer.join().unwrap(), job[..700]);
+
+    // Sent again, the same job arrives whole, with the same number.
+    let (address, printer) = fake_printer::start(Behaviour::Healthy);
+    assert!(print(&home, &id, &address).status.success());
+    assert_eq!(printer.join().unwrap(), job);
+}
+
+#[test]
+fn printing_to_nowhere_fails_clearly() {
+    let dir = tempfile::tempdir().unwrap();
+    let (home, id) = device_with_inspection(dir.path());
+    // A port nobody listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = print(&home, &id, &format!("tcp://{closed}"));
+    assert!(!out.status.success());
+    let error: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["code"], "printer");
+    let out = print(&home, &id, "bluetooth:printer");
+    let error: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(error["error"]["code"], "invalid_input");
+
+    // A device file receives the job as the printer would.
+    let device_file = dir.path().join("rfcomm0");
+    std::fs::write(&device_file, b"").unwrap();
+    let out = print(&home, &id, &format!("file:{}", device_file.display()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        std::fs::metadata(&device_file).unwrap().len(),
+        report["bytes"].as_u64().unwrap()
+    );
+}

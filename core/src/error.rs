@@ -84,6 +84,13 @@ pub enum Error {
     #[error("文书编号 {number} 不能作废：{reason}")]
     NumberNotVoidable { number: String, reason: String },
 
+    #[error("打印失败：{reason}（已发送 {sent}/{total} 字节；可重新打印）")]
+    Printer {
+        sent: usize,
+        total: usize,
+        reason: String,
+    },
+
     #[error("交换文件 {file} 无法读取：{problem}（本机数据未改动）")]
     CorruptExport { file: String, problem: String },
 
@@ -132,6 +139,7 @@ impl Error {
             Error::NotInitialized => "not_initialized",
             Error::NoAgency => "no_agency",
             Error::CannotIssue { .. } => "cannot_issue",
+            Error::Printer { .. } => "printer",
             Error::NoSerialLeft { .. } => "no_serial_left",
             Error::NumberNotVoidable { .. } => "number_not_voidable",
             Error::CorruptExport { .. } => "corrupt_export",

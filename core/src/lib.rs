@@ -30,6 +30,7 @@ pub mod exchange;
 pub mod inspection;
 pub mod numbering;
 pub mod photos;
+pub mod printer;
 pub mod record;
 pub mod store;
 pub mod template;

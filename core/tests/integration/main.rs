@@ -8,5 +8,6 @@ mod inspection;
 mod merge;
 mod migration;
 mod numbering;
+mod printer;
 mod reinspection;
 mod store;
