@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test. Besides the Rust toolchain, the thermal-printing tests need an independent
-# ESC/POS decoder (emupos, on Python >= 3.13, installed here into a virtualenv beside the build)
-# and zbarimg (Debian: zbar-tools) to read QR codes back; .ci/run installs zbar-tools.
+# Runs every test. Besides the Rust toolchain, the document tests need an independent ESC/POS
+# decoder (emupos, on Python >= 3.13, installed here into a virtualenv beside the build),
+# zbarimg (Debian: zbar-tools) to read QR codes back and poppler (poppler-utils) to read PDFs
+# back; .ci/run installs the Debian packages.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
@@ -29,6 +30,10 @@ if ! "$venv/bin/python" -c "import emupos" >/dev/null 2>&1; then
 fi
 command -v zbarimg >/dev/null || {
   echo "zbarimg is needed to read QR codes back: apt-get install zbar-tools" >&2
+  exit 1
+}
+command -v pdftotext >/dev/null || {
+  echo "poppler is needed to read PDFs back: apt-get install poppler-utils" >&2
   exit 1
 }
 

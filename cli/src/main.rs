@@ -120,6 +120,8 @@ enum NumbersCommand {
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum DocFormat {
+    /// A4 PDF, the official layout, the CJK font embedded as a subset
+    Pdf,
     /// A self-contained HTML page (preview, review pages)
     Html,
     /// Plain UTF-8 text, block by block
@@ -431,6 +433,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             })?;
             let document = store.document(&id, parse_doc_type(&doc_type)?, now)?;
             let bytes = match format {
+                DocFormat::Pdf => anjian_core::document::pdf::render(&document)?,
                 DocFormat::Html => anjian_core::document::html::render(&document).into_bytes(),
                 DocFormat::Text => document.to_text().into_bytes(),
                 DocFormat::Escpos => {

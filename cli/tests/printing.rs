@@ -1,7 +1,8 @@
-//! Thermal printing, checked by an independent ESC/POS decoder: the job is rendered by the
-//! emupos emulator (Python, `tests/escpos/decode.py`), the Chinese text recovered from it and
-//! compared with the document, the QR code read back from the emulator's image by zbarimg.
-//! `scripts/test.sh` prepares the decoder and sets ANJIAN_TEST_PYTHON.
+//! Documents as they leave the device, checked by independent tools: thermal-printer jobs are
+//! rendered by the emupos emulator (Python, `tests/escpos/decode.py`), their Chinese recovered
+//! and compared with the document, their QR codes read back by zbarimg; PDFs are read back by
+//! poppler (pdftotext, pdffonts, pdfinfo, pdftoppm); printer links are exercised against a fake
+//! TCP printer. `scripts/test.sh` prepares the decoder and sets ANJIAN_TEST_PYTHON.
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
 use std::path::Path;
@@ -591,4 +592,216 @@ fn printing_to_nowhere_fails_clearly() {
         std::fs::metadata(&device_file).unwrap().len(),
         report["bytes"].as_u64().unwrap()
     );
+}
+
+/// Text poppler extracts from a PDF, without the running heads and feet of each page.
+fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains("（续页）") && !l.starts_with("第 ") && !l.starts_with("记录 "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn squeeze(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
+#[test]
+fn pdfs_read_back_with_every_field_a_subset_font_and_continuation_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("device");
+    anjian(
+        &home,
+        &[
+            "init",
+            "--name",
+            "张伟",
+            "--cert",
+            "37030001",
+            "--cert-valid-until",
+            "2028-12-31",
+            "--agency",
+            AGENCY,
+        ],
+    );
+    anjian(&home, &["enterprise", "import", DEMO_CSV]);
+    let id = json(
+        &home,
+        &[
+            "inspect",
+            "start",
+            "--enterprise",
+            "913703050534640908",
+            "--template",
+            "hazchem-enforcement",
+            "--with",
+            "李娜:37030002:2028-06-30",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let year = json(&home, &["inspect", "show", &id])["started_at"]
+        .as_str()
+        .unwrap()[..4]
+        .to_string();
+    for doc_type in ["record", "order"] {
+        anjian(&home, &["numbers", "add-block", doc_type, &year, "1", "9"]);
+    }
+    // Twenty findings: more than one page.
+    let template = json(&home, &["template", "show", "hazchem-enforcement"]);
+    let mut failed = 0;
+    for item in template["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["required"] == true)
+    {
+        let code = item["code"].as_str().unwrap();
+        match item["kind"].as_str().unwrap() {
+            "check" if failed < 20 => {
+                failed += 1;
+                let deadline = format!("2099-{:02}-01", 1 + failed % 3);
+                anjian(
+                    &home,
+                    &[
+                        "inspect",
+                        "answer",
+                        &id,
+                        code,
+                        "fail",
+                        "--note",
+                        &format!("现场第{failed}处，见照片"),
+                        "--deadline",
+                        &deadline,
+                    ],
+                );
+            }
+            "check" => {
+                anjian(&home, &["inspect", "answer", &id, code, "pass"]);
+            }
+            "measure" => {
+                let value = item["min"]
+                    .as_f64()
+                    .or(item["max"].as_f64())
+                    .unwrap()
+                    .to_string();
+                anjian(&home, &["inspect", "answer", &id, code, &value]);
+            }
+            _ => {
+                anjian(&home, &["inspect", "answer", &id, code, "已记录"]);
+            }
+        }
+    }
+
+    for doc_type in ["record", "order"] {
+        let text_file = dir.path().join(format!("{doc_type}.txt"));
+        let pdf = dir.path().join(format!("{doc_type}.pdf"));
+        anjian(
+            &home,
+            &[
+                "doc",
+                "render",
+                &id,
+                "--type",
+                doc_type,
+                "--format",
+                "text",
+                "--out",
+                text_file.to_str().unwrap(),
+            ],
+        );
+        let rendered = json(
+            &home,
+            &[
+                "doc",
+                "render",
+                &id,
+                "--type",
+                doc_type,
+                "--format",
+                "pdf",
+                "--out",
+                pdf.to_str().unwrap(),
+            ],
+        );
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF"));
+        assert!(
+            bytes.len() < 300 * 1024,
+            "{doc_type}: {} bytes",
+            bytes.len()
+        );
+        assert_eq!(rendered["bytes"], bytes.len());
+
+        // Every line of the document, with its Chinese exact, is in the PDF's text.
+        let extracted = squeeze(&pdf_text(&pdf));
+        for line in expected_lines(&std::fs::read_to_string(&text_file).unwrap()) {
+            assert!(
+                extracted.contains(&squeeze(&line)),
+                "{doc_type}: {line:?} not in the PDF text:\n{extracted}"
+            );
+        }
+
+        // The font is embedded as a subset (a tag such as ABCDEF+ before its name).
+        let fonts = Command::new("pdffonts").arg(&pdf).output().unwrap();
+        let fonts = String::from_utf8(fonts.stdout).unwrap();
+        let row = fonts
+            .lines()
+            .find(|l| l.contains("WenQuanYi"))
+            .unwrap_or_else(|| panic!("{fonts}"));
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        assert!(columns[0].chars().nth(6) == Some('+'), "{row}");
+        assert!(
+            row.contains("yes yes yes"),
+            "embedded, subset, with a ToUnicode map: {row}"
+        );
+
+        // The pages render.
+        let info =
+            String::from_utf8(Command::new("pdfinfo").arg(&pdf).output().unwrap().stdout).unwrap();
+        let pages: usize = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Pages:"))
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        if doc_type == "order" {
+            assert!(pages >= 2, "twenty findings continue on a second page");
+            let raw = Command::new("pdftotext")
+                .arg(&pdf)
+                .arg("-")
+                .output()
+                .unwrap();
+            assert!(String::from_utf8_lossy(&raw.stdout).contains("（续页）"));
+        }
+        let prefix = dir.path().join(format!("{doc_type}-page"));
+        let rendered_pages = Command::new("pdftoppm")
+            .args(["-r", "40", "-png"])
+            .arg(&pdf)
+            .arg(&prefix)
+            .status()
+            .unwrap();
+        assert!(rendered_pages.success());
+        let pngs = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&format!("{doc_type}-page"))
+            })
+            .count();
+        assert_eq!(pngs, pages);
+    }
 }

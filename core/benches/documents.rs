@@ -1,7 +1,7 @@
 //! Document rendering benchmarks: `cargo bench -p anjian-core --bench documents`.
 //!
 //! An order with 10 findings rendered for a 58 mm thermal printer in text mode (goal ≤ 5 ms and
-//! ≤ 4 KB for one copy) and as HTML. Results are written up in `docs/benchmarks.md`.
+//! ≤ 4 KB for one copy), as an A4 PDF (goal ≤ 50 ms and ≤ 300 KB) and as HTML. Results are written up in `docs/benchmarks.md`.
 
 use std::time::Instant;
 
@@ -106,6 +106,14 @@ fn main() {
     }
     let per = begin.elapsed().as_secs_f64() * 1e3 / rounds as f64;
     println!("HTML, the same order: {per:.3} ms, {size} bytes");
+
+    anjian_core::document::pdf::render(&order).expect("font loads once");
+    let begin = Instant::now();
+    for _ in 0..20 {
+        size = anjian_core::document::pdf::render(&order).expect("pdf").len();
+    }
+    let per = begin.elapsed().as_secs_f64() * 1e3 / 20.0;
+    println!("A4 PDF, the same order: {per:.1} ms, {size} bytes");
 
     let begin = Instant::now();
     for _ in 0..100 {

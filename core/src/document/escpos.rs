@@ -100,114 +100,9 @@ fn width_of(c: char) -> usize {
     if c.is_ascii() { 1 } else { 2 }
 }
 
-fn text_width(text: &str) -> usize {
-    text.chars().map(width_of).sum()
-}
-
-const NO_BREAK_BEFORE: &str = "，。、；：！？）》」』〕】’”…%,.;:!?)]";
-const NO_BREAK_AFTER: &str = "（《「『〔【‘“([";
-
-/// Splits `text` into lines of at most `columns` display columns.
+/// Splits `text` into lines of at most `columns` font-A columns.
 pub fn wrap(text: &str, columns: usize) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    // Units that must not be broken: ASCII words (with the punctuation inside numbers and
-    // codes), 《titles》 that fit on a line, and the characters glued by punctuation rules.
-    let mut units: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let mut unit = String::new();
-        if c == '《'
-            && let Some(close) = chars[i..].iter().position(|&c| c == '》')
-        {
-            let title: String = chars[i..=i + close].iter().collect();
-            if text_width(&title) <= columns {
-                unit = title;
-                i += close + 1;
-            }
-        }
-        if unit.is_empty() {
-            if c.is_ascii_alphanumeric() {
-                let start = i;
-                while i < chars.len() {
-                    let c = chars[i];
-                    let inner = matches!(c, '.' | '-' | '/' | ':' | '_')
-                        && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric);
-                    // "GB 30871" and "GB/T 37243" stay together: a code's prefix and number.
-                    let code_space = c == ' '
-                        && i > start
-                        && chars[start..i]
-                            .iter()
-                            .all(|c| c.is_ascii_uppercase() || *c == '/')
-                        && chars.get(i + 1).is_some_and(char::is_ascii_digit);
-                    if c.is_ascii_alphanumeric() || inner || code_space {
-                        i += 1;
-                    } else {
-                        break;
-                    }
-                }
-                unit = chars[start..i].iter().collect();
-            } else {
-                unit.push(c);
-                i += 1;
-            }
-        }
-        // Glue closing punctuation to what precedes, opening punctuation to what follows.
-        let glue_to_previous = unit
-            .chars()
-            .next()
-            .is_some_and(|first| NO_BREAK_BEFORE.contains(first));
-        let previous_opens = units
-            .last()
-            .and_then(|u| u.chars().last())
-            .is_some_and(|last| NO_BREAK_AFTER.contains(last));
-        match units.last_mut() {
-            Some(previous)
-                if (glue_to_previous || previous_opens)
-                    && text_width(previous) + text_width(&unit) <= columns =>
-            {
-                previous.push_str(&unit);
-            }
-            _ => units.push(unit),
-        }
-    }
-
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    let mut line_width = 0;
-    for unit in units {
-        let unit_width = text_width(&unit);
-        if line_width + unit_width <= columns {
-            line.push_str(&unit);
-            line_width += unit_width;
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-            line_width = 0;
-        }
-        if unit == " " {
-            continue;
-        }
-        if unit_width <= columns {
-            line = unit;
-            line_width = unit_width;
-        } else {
-            // Longer than a whole line (a long hash, say): split by width.
-            for c in unit.chars() {
-                if line_width + width_of(c) > columns {
-                    lines.push(std::mem::take(&mut line));
-                    line_width = 0;
-                }
-                line.push(c);
-                line_width += width_of(c);
-            }
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
+    super::layout::wrap_by(text, columns as f32, |c| width_of(c) as f32)
 }
 
 /// Builds the printer's byte stream.
@@ -320,7 +215,13 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
         for block in &document.blocks {
             match block {
                 Block::Field { label, value } => job.wrapped(&format!("{label}：{value}"))?,
-                Block::Paragraph { text } => job.wrapped(text)?,
+                Block::Paragraph { text } | Block::Addressee { text } => job.wrapped(text)?,
+                Block::Seal { text } => {
+                    job.line("")?;
+                    job.command(&[ESC, b'a', 2]);
+                    job.wrapped(text)?;
+                    job.align_center(false);
+                }
                 Block::Numbered { heading, items } => {
                     if let Some(heading) = heading {
                         job.wrapped(heading)?;
@@ -367,6 +268,10 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn text_width(text: &str) -> usize {
+        text.chars().map(width_of).sum()
+    }
 
     #[test]
     fn lines_never_exceed_the_width() {

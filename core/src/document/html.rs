@@ -29,6 +29,8 @@ header { text-align: center; }
 .title { font-size: 1.6em; font-weight: bold; letter-spacing: 0.3em; margin: 0.2em 0; }
 .number { text-align: right; }
 .label { font-weight: bold; }
+.paragraph { text-indent: 2em; }
+.seal { text-align: right; margin-top: 2em; }
 ol { padding-left: 2em; }
 .basis { color: #333; font-size: 0.95em; }
 .signature { margin-top: 1.2em; }
@@ -61,7 +63,13 @@ pub fn render(document: &Document) -> String {
                 );
             }
             Block::Paragraph { text } => {
+                let _ = writeln!(html, "<p class=\"paragraph\">{}</p>", escape(text));
+            }
+            Block::Addressee { text } => {
                 let _ = writeln!(html, "<p>{}</p>", escape(text));
+            }
+            Block::Seal { text } => {
+                let _ = writeln!(html, "<p class=\"seal\">{}</p>", escape(text));
             }
             Block::Numbered { heading, items } => {
                 if let Some(heading) = heading {

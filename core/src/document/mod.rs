@@ -4,7 +4,9 @@
 
 pub mod escpos;
 pub mod html;
+pub mod layout;
 pub mod model;
+pub mod pdf;
 
 use chrono::{DateTime, Utc};
 

@@ -35,6 +35,10 @@ pub enum Block {
     Field { label: String, value: String },
     /// Running text: a fixed sentence with its values filled in.
     Paragraph { text: String },
+    /// The line naming whom the document is addressed to (`<被检查单位>：`), flush left.
+    Addressee { text: String },
+    /// The issuing agency where its seal goes, at the foot on the right.
+    Seal { text: String },
     /// A numbered list (1、…。2、…。) under an optional heading.
     Numbered {
         heading: Option<String>,
@@ -213,7 +217,7 @@ impl Document {
 
     /// 责令限期整改指令书.
     pub fn order(record: &Record, agency: &Agency, issued: &IssuedDocument) -> Document {
-        let mut blocks = vec![Block::Paragraph {
+        let mut blocks = vec![Block::Addressee {
             text: format!("{}：", record.enterprise.name),
         }];
         blocks.push(Block::Numbered {
@@ -265,7 +269,7 @@ impl Document {
             "日期",
             &chinese_date(crate::time::china_date(issued.issued_at)),
         ));
-        blocks.push(Block::Paragraph {
+        blocks.push(Block::Seal {
             text: format!("{}（印章）", agency.name),
         });
         Document::new(DocType::Order, record, agency, issued, blocks)
@@ -279,7 +283,7 @@ impl Document {
     ) -> Option<Document> {
         let reinspects = record.reinspects.as_ref()?;
         let mut blocks = vec![
-            Block::Paragraph {
+            Block::Addressee {
                 text: format!("{}：", record.enterprise.name),
             },
             Block::Paragraph {
@@ -349,7 +353,7 @@ impl Document {
             "日期",
             &chinese_date(crate::time::china_date(issued.issued_at)),
         ));
-        blocks.push(Block::Paragraph {
+        blocks.push(Block::Seal {
             text: format!("{}（印章）", agency.name),
         });
         Some(Document::new(
@@ -390,8 +394,10 @@ impl Document {
                 Block::Field { label, value } => {
                     let _ = writeln!(text, "{label}：{value}");
                 }
-                Block::Paragraph { text: paragraph } => {
-                    let _ = writeln!(text, "{paragraph}");
+                Block::Paragraph { text: line }
+                | Block::Addressee { text: line }
+                | Block::Seal { text: line } => {
+                    let _ = writeln!(text, "{line}");
                 }
                 Block::Numbered { heading, items } => {
                     if let Some(heading) = heading {

@@ -1,0 +1,395 @@
+//! A4 PDF rendering of a document, in the layout of the official forms: the heading, agency,
+//! title and number, then the fields, sentences and numbered findings, signature lines, and
+//! continuation pages (续页) when the content runs long. The CJK font (WenQuanYi Micro Hei,
+//! `templates/fonts/`) is embedded as a subset of the glyphs the document uses.
+//!
+//! Lines are measured with the font's real advances and broken by [`super::layout::wrap_by`].
+//! A character the font lacks would silently vanish from the PDF, so such a document is
+//! refused with the character named.
+
+use std::sync::OnceLock;
+
+use printpdf::{
+    Color, FontId, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
+    PdfSaveOptions, Point, Pt, Rgb, TextItem, TextMatrix,
+};
+
+use super::layout::wrap_by;
+use super::model::{Block, Document};
+use crate::error::{Error, Result};
+
+const FONT_FILE: &[u8] = include_bytes!("../../../templates/fonts/wqy-microhei.ttc");
+/// Face 0 of the collection: WenQuanYi Micro Hei (proportional).
+const FONT_FACE: usize = 0;
+
+const PAGE_WIDTH: f32 = 210.0;
+const PAGE_HEIGHT: f32 = 297.0;
+const LEFT: f32 = 25.0;
+const RIGHT: f32 = 20.0;
+const TOP: f32 = 22.0;
+const BOTTOM: f32 = 24.0;
+const TEXT_WIDTH: f32 = PAGE_WIDTH - LEFT - RIGHT;
+const PT_TO_MM: f32 = 25.4 / 72.0;
+
+const BODY_SIZE: f32 = 12.0;
+const BASIS_SIZE: f32 = 10.5;
+const BODY_LINE: f32 = 7.2;
+const BASIS_LINE: f32 = 6.2;
+const SIGNATURE_RULE: f32 = 45.0;
+
+fn font() -> Result<&'static ParsedFont> {
+    static FONT: OnceLock<Option<ParsedFont>> = OnceLock::new();
+    FONT.get_or_init(|| {
+        let mut warnings = Vec::new();
+        ParsedFont::from_bytes(FONT_FILE, FONT_FACE, &mut warnings)
+    })
+    .as_ref()
+    .ok_or_else(|| Error::InvalidInput("PDF 字体 wqy-microhei.ttc 无法读取".into()))
+}
+
+/// Glyph advances of the embedded font.
+struct Metrics {
+    font: &'static ParsedFont,
+    units_per_em: f32,
+}
+
+impl Metrics {
+    fn new() -> Result<Metrics> {
+        let font = font()?;
+        Ok(Metrics {
+            font,
+            units_per_em: f32::from(font.font_metrics.units_per_em.max(1)),
+        })
+    }
+
+    /// Width in millimetres of `c` at `size` points (0 for a character the font lacks; the
+    /// document is checked for those before layout).
+    fn advance(&self, c: char, size: f32) -> f32 {
+        self.font.lookup_glyph_index(c as u32).map_or(0.0, |glyph| {
+            f32::from(self.font.get_horizontal_advance(glyph)) / self.units_per_em * size * PT_TO_MM
+        })
+    }
+
+    fn width(&self, text: &str, size: f32) -> f32 {
+        text.chars().map(|c| self.advance(c, size)).sum()
+    }
+
+    fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
+        wrap_by(text, width, |c| self.advance(c, size))
+    }
+
+    fn missing(&self, text: &str) -> Option<char> {
+        text.chars()
+            .filter(|c| !c.is_control())
+            .find(|c| self.font.lookup_glyph_index(*c as u32).is_none())
+    }
+}
+
+struct Placed {
+    text: String,
+    x: f32,
+    /// Baseline, from the bottom of the page.
+    y: f32,
+    size: f32,
+}
+
+struct Rule {
+    x1: f32,
+    x2: f32,
+    y: f32,
+}
+
+#[derive(Default)]
+struct Page {
+    texts: Vec<Placed>,
+    rules: Vec<Rule>,
+}
+
+/// Places lines top to bottom, opening a continuation page when the current one is full.
+struct Layout<'a> {
+    metrics: Metrics,
+    document: &'a Document,
+    pages: Vec<Page>,
+    /// Baseline of the next line, from the bottom.
+    y: f32,
+}
+
+impl Layout<'_> {
+    fn page(&mut self) -> &mut Page {
+        if self.pages.is_empty() {
+            self.pages.push(Page::default());
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    fn place(&mut self, text: &str, x: f32, size: f32) {
+        let y = self.y;
+        self.page().texts.push(Placed {
+            text: text.to_string(),
+            x,
+            y,
+            size,
+        });
+    }
+
+    fn centered(&mut self, text: &str, size: f32, advance: f32) {
+        let width = self.metrics.width(text, size);
+        self.place(text, LEFT + (TEXT_WIDTH - width).max(0.0) / 2.0, size);
+        self.y -= advance;
+    }
+
+    /// Makes room for `height`, continuing on a new page when it does not fit.
+    fn need(&mut self, height: f32) {
+        if self.y - height >= BOTTOM {
+            return;
+        }
+        self.pages.push(Page::default());
+        self.y = PAGE_HEIGHT - TOP;
+        let header = format!("{}（续页）  {}", self.document.title, self.document.number);
+        self.place(&header, LEFT, 9.0);
+        let y = self.y - 2.5;
+        self.page().rules.push(Rule {
+            x1: LEFT,
+            x2: PAGE_WIDTH - RIGHT,
+            y,
+        });
+        self.y -= 10.0;
+    }
+
+    /// Wrapped text at `x`, `width` wide; `first_prefix` (such as "1、") hangs before the
+    /// first line.
+    fn text(&mut self, text: &str, size: f32, line: f32, x: f32, first_prefix: &str) {
+        let prefix_width = self.metrics.width(first_prefix, size);
+        let lines = self
+            .metrics
+            .wrap(text, size, TEXT_WIDTH - (x - LEFT) - prefix_width);
+        for (n, content) in lines.iter().enumerate() {
+            self.need(line);
+            if n == 0 && !first_prefix.is_empty() {
+                self.place(first_prefix, x, size);
+            }
+            self.place(content, x + prefix_width, size);
+            self.y -= line;
+        }
+    }
+
+    fn header(&mut self) {
+        self.y = PAGE_HEIGHT - TOP - 4.0;
+        let document = self.document;
+        self.centered(document.heading, 12.0, 9.0);
+        self.centered(&document.agency, 16.0, 10.0);
+        self.centered(document.title, 22.0, 11.0);
+        let number_width = self.metrics.width(&document.number, BODY_SIZE);
+        self.place(
+            &document.number,
+            PAGE_WIDTH - RIGHT - number_width,
+            BODY_SIZE,
+        );
+        let y = self.y - 3.0;
+        self.page().rules.push(Rule {
+            x1: LEFT,
+            x2: PAGE_WIDTH - RIGHT,
+            y,
+        });
+        self.y -= 12.0;
+    }
+
+    fn blocks(&mut self) {
+        let document = self.document;
+        for (index, block) in document.blocks.iter().enumerate() {
+            if matches!(block, Block::Signatures { .. }) {
+                // Signatures, date and seal close the document together, never split.
+                let closing = self.closing_height(&document.blocks[index..]);
+                self.need(closing);
+            }
+            match block {
+                Block::Field { label, value } => {
+                    self.text(&format!("{label}：{value}"), BODY_SIZE, BODY_LINE, LEFT, "");
+                }
+                Block::Paragraph { text } => {
+                    // Paragraphs open with a two-character indent, as Chinese official texts do.
+                    self.text(
+                        &format!("\u{3000}\u{3000}{text}"),
+                        BODY_SIZE,
+                        BODY_LINE,
+                        LEFT,
+                        "",
+                    );
+                }
+                Block::Addressee { text } => {
+                    self.text(text, BODY_SIZE, BODY_LINE, LEFT, "");
+                }
+                Block::Seal { text } => {
+                    self.y -= 6.0;
+                    self.need(BODY_LINE);
+                    let width = self.metrics.width(text, BODY_SIZE);
+                    self.place(text, PAGE_WIDTH - RIGHT - width, BODY_SIZE);
+                    self.y -= BODY_LINE;
+                }
+                Block::Numbered { heading, items } => {
+                    if let Some(heading) = heading {
+                        self.text(heading, BODY_SIZE, BODY_LINE, LEFT, "");
+                    }
+                    for (n, item) in items.iter().enumerate() {
+                        let prefix = format!("{}、", n + 1);
+                        self.text(&item.text, BODY_SIZE, BODY_LINE, LEFT, &prefix);
+                        if let Some(basis) = &item.basis {
+                            let indent = LEFT + self.metrics.width(&prefix, BODY_SIZE);
+                            self.text(
+                                &format!("依据：{basis}"),
+                                BASIS_SIZE,
+                                BASIS_LINE,
+                                indent,
+                                "",
+                            );
+                        }
+                        self.y -= 1.5;
+                    }
+                }
+                Block::Signatures { lines } => {
+                    self.y -= 4.0;
+                    for line in lines {
+                        self.need(12.0);
+                        let label = format!("{}：", line.label);
+                        self.place(&label, LEFT, BODY_SIZE);
+                        let start = LEFT + self.metrics.width(&label, BODY_SIZE) + 1.0;
+                        let y = self.y - 1.0;
+                        self.page().rules.push(Rule {
+                            x1: start,
+                            x2: start + SIGNATURE_RULE,
+                            y,
+                        });
+                        let mut printed = String::new();
+                        if let Some(name) = &line.name {
+                            printed.push_str(name);
+                        }
+                        if let Some(cert) = &line.cert {
+                            printed.push_str(&format!("（证号 {cert}）"));
+                        }
+                        if !printed.is_empty() {
+                            self.place(&printed, start + SIGNATURE_RULE + 3.0, BASIS_SIZE);
+                        }
+                        self.y -= 12.0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The height the closing blocks (signatures and what follows) take.
+    fn closing_height(&self, blocks: &[Block]) -> f32 {
+        blocks
+            .iter()
+            .map(|block| match block {
+                Block::Signatures { lines } => 4.0 + 12.0 * lines.len() as f32,
+                Block::Seal { .. } => 6.0 + BODY_LINE,
+                _ => 2.0 * BODY_LINE,
+            })
+            .sum()
+    }
+
+    /// Page numbers and the record's identity at the foot of every page.
+    fn footers(&mut self) {
+        let total = self.pages.len();
+        let identity = format!(
+            "记录 {}  内容校验 SHA-256 {}",
+            self.document.record_id,
+            self.document.content_hash()
+        );
+        for index in 0..total {
+            let folio = format!("第 {} 页 共 {total} 页", index + 1);
+            let width = self.metrics.width(&folio, 9.0);
+            let page = &mut self.pages[index];
+            page.texts.push(Placed {
+                text: folio,
+                x: LEFT + (TEXT_WIDTH - width) / 2.0,
+                y: 14.0,
+                size: 9.0,
+            });
+            page.texts.push(Placed {
+                text: identity.clone(),
+                x: LEFT,
+                y: 9.0,
+                size: 6.5,
+            });
+        }
+    }
+}
+
+/// The document as an A4 PDF.
+pub fn render(document: &Document) -> Result<Vec<u8>> {
+    let metrics = Metrics::new()?;
+    if let Some(c) = metrics.missing(&document.to_text()) {
+        return Err(Error::InvalidInput(format!(
+            "字符“{c}”（U+{:04X}）不在 PDF 字体中，无法制作 PDF",
+            c as u32
+        )));
+    }
+    let mut layout = Layout {
+        metrics,
+        document,
+        pages: Vec::new(),
+        y: PAGE_HEIGHT - TOP,
+    };
+    layout.header();
+    layout.blocks();
+    layout.footers();
+
+    let mut pdf = PdfDocument::new(&format!("{} {}", document.title, document.number));
+    let font_id = pdf.add_font(layout.metrics.font);
+    let pages = layout
+        .pages
+        .iter()
+        .map(|page| PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), page_ops(page, &font_id)))
+        .collect();
+    let mut warnings = Vec::new();
+    Ok(pdf
+        .with_pages(pages)
+        .save(&PdfSaveOptions::default(), &mut warnings))
+}
+
+fn page_ops(page: &Page, font: &FontId) -> Vec<Op> {
+    let mut ops = vec![
+        Op::SetOutlineColor {
+            col: Color::Rgb(Rgb::new(0.0, 0.0, 0.0, None)),
+        },
+        Op::SetOutlineThickness { pt: Pt(0.6) },
+    ];
+    for rule in &page.rules {
+        ops.push(Op::DrawLine {
+            line: Line {
+                points: vec![
+                    LinePoint {
+                        p: Point::new(Mm(rule.x1), Mm(rule.y)),
+                        bezier: false,
+                    },
+                    LinePoint {
+                        p: Point::new(Mm(rule.x2), Mm(rule.y)),
+                        bezier: false,
+                    },
+                ],
+                is_closed: false,
+            },
+        });
+    }
+    ops.push(Op::StartTextSection);
+    let mut size = None;
+    for placed in &page.texts {
+        if size != Some(placed.size) {
+            ops.push(Op::SetFont {
+                font: PdfFontHandle::External(font.clone()),
+                size: Pt(placed.size),
+            });
+            size = Some(placed.size);
+        }
+        ops.push(Op::SetTextMatrix {
+            matrix: TextMatrix::Translate(Mm(placed.x).into(), Mm(placed.y).into()),
+        });
+        ops.push(Op::ShowText {
+            items: vec![TextItem::Text(placed.text.clone())],
+        });
+    }
+    ops.push(Op::EndTextSection);
+    ops
+}
