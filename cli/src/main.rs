@@ -87,6 +87,9 @@ struct PrintArgs {
     /// Copies, each labelled and cut (一式两联: 2)
     #[arg(long, default_value_t = 2)]
     copies: u8,
+    /// Print every line as a raster image (printers without a Chinese font)
+    #[arg(long)]
+    raster: bool,
     /// Bytes per write
     #[arg(long, default_value_t = 256)]
     chunk: usize,
@@ -147,6 +150,9 @@ enum DocCommand {
         /// Copies, each labelled and cut (一式两联: 2)
         #[arg(long, default_value_t = 2)]
         copies: u8,
+        /// ESC/POS: print every line as a raster image (printers without a Chinese font)
+        #[arg(long)]
+        raster: bool,
     },
     /// Issue a document for a record (takes its number; issuing again shows the same number)
     Issue {
@@ -427,6 +433,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             out: path,
             width,
             copies,
+            raster,
         }) => {
             let width = PaperWidth::from_mm(width).ok_or_else(|| {
                 Error::InvalidInput(format!("纸宽 {width} mm 不受支持：应为 58、80 或 104–112"))
@@ -436,9 +443,14 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 DocFormat::Pdf => anjian_core::document::pdf::render(&document)?,
                 DocFormat::Html => anjian_core::document::html::render(&document).into_bytes(),
                 DocFormat::Text => document.to_text().into_bytes(),
-                DocFormat::Escpos => {
-                    escpos::render(&document, escpos::EscPosOptions { width, copies })?
-                }
+                DocFormat::Escpos => escpos::render(
+                    &document,
+                    escpos::EscPosOptions {
+                        width,
+                        copies,
+                        raster,
+                    },
+                )?,
             };
             std::fs::write(&path, &bytes).map_err(|source| Error::Io {
                 path: path.clone(),
@@ -484,6 +496,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 escpos::EscPosOptions {
                     width,
                     copies: args.copies,
+                    raster: args.raster,
                 },
             )?;
             let mut link = address.connect(&pacing)?;

@@ -250,7 +250,8 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
 }
 
 #[test]
-fn a_character_outside_the_printer_font_is_refused_by_name() {
+fn lines_outside_the_printer_font_and_raster_jobs_print_as_images() {
+    let python = decoder();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("device");
     anjian(
@@ -268,6 +269,7 @@ fn a_character_outside_the_printer_font_is_refused_by_name() {
         ],
     );
     anjian(&home, &["enterprise", "import", DEMO_CSV]);
+    // 龦 (U+9FA6) is outside GBK, so outside the printers' own font.
     let id = json(
         &home,
         &[
@@ -278,7 +280,7 @@ fn a_character_outside_the_printer_font_is_refused_by_name() {
             "--template",
             "trade-enforcement",
             "--with",
-            "𠀀工:37030002:2028-06-30",
+            "龦工:37030002:2028-06-30",
         ],
     )["id"]
         .as_str()
@@ -316,11 +318,27 @@ fn a_character_outside_the_printer_font_is_refused_by_name() {
             ],
         );
     }
-    let job = dir.path().join("record.bin");
-    let out = Command::new(env!("CARGO_BIN_EXE_anjian"))
-        .arg("--home")
-        .arg(&home)
-        .args([
+    let text_file = dir.path().join("record.txt");
+    let rendered = json(
+        &home,
+        &[
+            "doc",
+            "render",
+            &id,
+            "--type",
+            "record",
+            "--format",
+            "text",
+            "--out",
+            text_file.to_str().unwrap(),
+        ],
+    );
+    let text = std::fs::read_to_string(&text_file).unwrap();
+    let qr = qr_payload_of(&rendered, &id);
+
+    for (raster, label) in [(false, "mixed"), (true, "raster")] {
+        let job = dir.path().join(format!("record-{label}.bin"));
+        let mut args = vec![
             "doc",
             "render",
             &id,
@@ -328,18 +346,80 @@ fn a_character_outside_the_printer_font_is_refused_by_name() {
             "record",
             "--format",
             "escpos",
+            "--width",
+            "80",
+            "--copies",
+            "1",
             "--out",
             job.to_str().unwrap(),
-        ])
-        .output()
+        ];
+        if raster {
+            args.push("--raster");
+        }
+        json(&home, &args);
+        let bytes = std::fs::read(&job).unwrap();
+        let images = bytes
+            .windows(3)
+            .filter(|w| w == &[0x1d, b'v', b'0'])
+            .count();
+        // Text mode: only what the printer's font lacks is an image; raster mode: every line.
+        let expected: Vec<String> = if raster {
+            vec![]
+        } else {
+            expected_lines(&text)
+                .into_iter()
+                .filter(|l| !l.contains('龦'))
+                .collect()
+        };
+        if raster {
+            assert!(images > 20, "{images} raster lines");
+            assert!(
+                !bytes.windows(2).any(|w| w == [0x1c, b'&']),
+                "no text-mode Chinese in a raster job"
+            );
+        } else {
+            assert!((1..=4).contains(&images), "{images} raster lines");
+        }
+        let spec = dir.path().join(format!("expected-{label}.json"));
+        std::fs::write(
+            &spec,
+            json!({ "copies": 1, "lines": expected, "copy_labels": if raster { json!([""]) } else { json!(["第一联 执法机关存档"]) }, "qr": qr }).to_string(),
+        )
         .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("𠀀") && stderr.contains("GBK"), "{stderr}");
-    assert!(
-        !job.exists(),
-        "nothing is written for a job that cannot print"
-    );
+        let out = Command::new(&python)
+            .arg(DECODER)
+            .arg(&job)
+            .arg("576")
+            .arg(&spec)
+            .arg(dir.path().join(format!("png-{label}")))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{label}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// The QR payload the printout must carry for a rendered document.
+fn qr_payload_of(rendered: &Value, id: &str) -> String {
+    let number = rendered["number"].as_str().unwrap();
+    let encoded: String = number
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!(
+        "anjian:doc?no={encoded}&rec={id}&sha256={}",
+        rendered["content_hash"].as_str().unwrap()
+    )
 }
 
 mod fake_printer {

@@ -87,6 +87,7 @@ fn main() {
     let options = EscPosOptions {
         width: PaperWidth::Mm58,
         copies: 1,
+        raster: false,
     };
     let begin = Instant::now();
     let mut size = 0;
@@ -100,6 +101,19 @@ fn main() {
          (the document's text alone is {text_bytes} bytes in GB18030)"
     );
 
+    let raster = EscPosOptions {
+        raster: true,
+        ..options
+    };
+    let begin = Instant::now();
+    for _ in 0..20 {
+        size = escpos::render(&order, raster).expect("raster").len();
+    }
+    let per = begin.elapsed().as_secs_f64() * 1e3 / 20.0;
+    println!(
+        "58 mm ESC/POS, the same order, whole document as raster images: {per:.1} ms, {size} bytes"
+    );
+
     let begin = Instant::now();
     for _ in 0..rounds {
         size = html::render(&order).len();
@@ -110,7 +124,9 @@ fn main() {
     anjian_core::document::pdf::render(&order).expect("font loads once");
     let begin = Instant::now();
     for _ in 0..20 {
-        size = anjian_core::document::pdf::render(&order).expect("pdf").len();
+        size = anjian_core::document::pdf::render(&order)
+            .expect("pdf")
+            .len();
     }
     let per = begin.elapsed().as_secs_f64() * 1e3 / 20.0;
     println!("A4 PDF, the same order: {per:.1} ms, {size} bytes");

@@ -7,9 +7,12 @@
 //! closing or after opening punctuation. Each copy (一式两联) ends with its label, a QR code
 //! carrying the document number, record id and content hash, and a cut.
 //!
-//! A character outside GBK cannot be printed in text mode; such a document is refused with the
-//! character named (printing it as a raster image needs the CJK font rasteriser, which the PDF
-//! work brings).
+//! A line with a character outside GBK (a rare character in a name, say) is printed as a raster
+//! image (`GS v 0`) drawn from the CJK font on the printer's own grid (24-dot CJK cells, 12-dot
+//! ASCII cells); the raster mode prints every line so. A character missing from that font too
+//! is refused by name.
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
 use super::model::{Block, Document};
 use crate::error::{Error, Result};
@@ -66,7 +69,16 @@ pub struct EscPosOptions {
     pub width: PaperWidth,
     /// Printed copies, each labelled and cut (一式两联 is 2).
     pub copies: u8,
+    /// Print every line as a raster image, for printers without a Chinese font.
+    pub raster: bool,
 }
+
+/// Dots per text row, as the printer's font A.
+const ROW_DOTS: usize = 24;
+/// Where the baseline sits in a raster row.
+const BASELINE: f32 = 21.0;
+/// Blank dots under a raster row, as the printer's own line spacing leaves under text.
+const LINE_GAP: usize = 6;
 
 /// The label printed at the end of copy `n` (from 1).
 pub fn copy_label(n: u8) -> String {
@@ -109,6 +121,8 @@ pub fn wrap(text: &str, columns: usize) -> Vec<String> {
 struct Job {
     bytes: Vec<u8>,
     columns: usize,
+    raster_all: bool,
+    double_height: bool,
 }
 
 impl Job {
@@ -121,6 +135,13 @@ impl Job {
     /// Refuses characters outside GBK.
     fn line(&mut self, text: &str) -> Result<()> {
         let text: String = text.chars().filter(|c| !c.is_control()).collect();
+        if text.is_empty() {
+            self.bytes.push(LF);
+            return Ok(());
+        }
+        if self.raster_all {
+            return self.raster(&text);
+        }
         if text.is_ascii() {
             self.bytes.extend_from_slice(text.as_bytes());
             self.bytes.push(LF);
@@ -130,23 +151,79 @@ impl Job {
         // an error means a character the printer's font does not have.
         let (encoded, _, unmappable) = encoding_rs::GBK.encode(&text);
         if unmappable {
-            let outside = text
-                .chars()
-                .find(|c| {
-                    let mut buffer = [0u8; 4];
-                    encoding_rs::GBK.encode(c.encode_utf8(&mut buffer)).2
-                })
-                .unwrap_or('\u{fffd}');
-            return Err(Error::InvalidInput(format!(
-                "字符“{outside}”（U+{:04X}）不在热敏打印机的 GBK 字库中，文本模式无法打印",
-                outside as u32
-            )));
+            return self.raster(&text);
         }
         self.command(&[FS, b'&']);
         self.bytes.extend_from_slice(&encoded);
         self.command(&[FS, b'.']);
         self.bytes.push(LF);
         Ok(())
+    }
+
+    /// A line as a `GS v 0` raster image on the font-A grid, drawn from the monospaced face of
+    /// the CJK font: ASCII in 12-dot cells, everything else in 24-dot cells.
+    fn raster(&mut self, text: &str) -> Result<()> {
+        let font = FontRef::try_from_slice_and_index(super::CJK_FONT, 1)
+            .map_err(|_| Error::InvalidInput("栅格打印字体无法读取".into()))?;
+        let cells: usize = text.chars().map(width_of).sum();
+        let width = (cells * 12).div_ceil(8).max(1) * 8;
+        let height = ROW_DOTS + LINE_GAP;
+        let mut bitmap = vec![false; width * height];
+        let mut x = 0usize;
+        for c in text.chars() {
+            let cell = width_of(c) * 12;
+            let glyph_id = font.glyph_id(c);
+            if glyph_id.0 == 0 && !c.is_whitespace() {
+                return Err(Error::InvalidInput(format!(
+                    "字符“{c}”（U+{:04X}）既不在打印机字库也不在随附字体中，无法打印",
+                    c as u32
+                )));
+            }
+            // The mono face's Latin glyphs are 0.6 em wide: 20 px makes them 12 dots.
+            let scale = PxScale::from(if c.is_ascii() { 20.0 } else { 24.0 });
+            let glyph = glyph_id.with_scale_and_position(scale, point(x as f32, BASELINE));
+            debug_assert!(font.as_scaled(scale).h_advance(glyph_id) <= cell as f32 + 0.5);
+            if let Some(outline) = font.outline_glyph(glyph) {
+                let bounds = outline.px_bounds();
+                outline.draw(|gx, gy, coverage| {
+                    let px = bounds.min.x as i64 + i64::from(gx);
+                    let py = bounds.min.y as i64 + i64::from(gy);
+                    if coverage >= 0.45
+                        && (0..width as i64).contains(&px)
+                        && (0..ROW_DOTS as i64).contains(&py)
+                    {
+                        bitmap[py as usize * width + px as usize] = true;
+                    }
+                });
+            }
+            x += cell;
+        }
+        let bytes_per_row = width / 8;
+        let mode = if self.double_height { 2 } else { 0 };
+        self.command(&[
+            GS,
+            b'v',
+            b'0',
+            mode,
+            (bytes_per_row % 256) as u8,
+            (bytes_per_row / 256) as u8,
+            height as u8,
+            0,
+        ]);
+        for row in bitmap.chunks(width) {
+            for byte in row.chunks(8) {
+                let packed = byte.iter().enumerate().fold(0u8, |acc, (bit, &black)| {
+                    if black { acc | (0x80 >> bit) } else { acc }
+                });
+                self.bytes.push(packed);
+            }
+        }
+        Ok(())
+    }
+
+    fn double_height(&mut self, on: bool) {
+        self.double_height = on;
+        self.command(&[GS, b'!', if on { 0x01 } else { 0x00 }]);
     }
 
     fn wrapped(&mut self, text: &str) -> Result<()> {
@@ -196,6 +273,8 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
     let mut job = Job {
         bytes: Vec::new(),
         columns: options.width.columns(),
+        raster_all: options.raster,
+        double_height: false,
     };
     let payload = qr_payload(document);
     for copy in 1..=options.copies {
@@ -205,9 +284,9 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
         job.bold(true);
         job.wrapped(&document.agency)?;
         // Double height only: the width, and so the wrapping, stays that of font A.
-        job.command(&[GS, b'!', 0x01]);
+        job.double_height(true);
         job.wrapped(document.title)?;
-        job.command(&[GS, b'!', 0x00]);
+        job.double_height(false);
         job.bold(false);
         job.wrapped(&document.number)?;
         job.align_center(false);
@@ -320,6 +399,8 @@ mod tests {
         let mut job = Job {
             bytes: Vec::new(),
             columns: 32,
+            raster_all: false,
+            double_height: false,
         };
         job.line("编号A1号").unwrap();
         job.line("GB 2894").unwrap();
@@ -336,8 +417,34 @@ mod tests {
             ]
             .concat()
         );
+    }
+
+    #[test]
+    fn a_line_outside_gbk_becomes_a_raster_image_on_the_font_grid() {
+        let mut job = Job {
+            bytes: Vec::new(),
+            columns: 32,
+            raster_all: false,
+            double_height: false,
+        };
+        // 龦 (U+9FA6) is past GBK's last ideograph; the line is 2 + 2 + 1 = 5 cells = 60 dots.
+        job.line("龦工A").unwrap();
+        assert_eq!(&job.bytes[..8], &[GS, b'v', b'0', 0, 8, 0, 30, 0]);
+        let image = &job.bytes[8..];
+        assert_eq!(image.len(), 8 * 30);
+        let black: u32 = image.iter().map(|b| b.count_ones()).sum();
+        assert!(black > 60, "glyphs were drawn: {black} dots");
+        // Each 24-dot cell has ink: no glyph fell off the grid.
+        for cell in [0..3, 3..6, 6..8] {
+            let ink: u32 = image
+                .chunks(8)
+                .flat_map(|row| row[cell.clone()].iter())
+                .map(|b| b.count_ones())
+                .sum();
+            assert!(ink > 0, "cell {cell:?} is blank");
+        }
         let err = job.line("𠀀").unwrap_err();
-        assert!(err.to_string().contains("GBK"), "{err}");
+        assert!(err.to_string().contains("𠀀"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,9 @@
 //! takes, and its content ([`model::Document`]) for the renderers. A document keeps its number
 //! whenever it is rendered or printed again.
 
+/// WenQuanYi Micro Hei (`templates/fonts/`): face 0 proportional, face 1 monospaced.
+pub(crate) const CJK_FONT: &[u8] = include_bytes!("../../../templates/fonts/wqy-microhei.ttc");
+
 pub mod escpos;
 pub mod html;
 pub mod layout;

@@ -18,7 +18,6 @@ use super::layout::wrap_by;
 use super::model::{Block, Document};
 use crate::error::{Error, Result};
 
-const FONT_FILE: &[u8] = include_bytes!("../../../templates/fonts/wqy-microhei.ttc");
 /// Face 0 of the collection: WenQuanYi Micro Hei (proportional).
 const FONT_FACE: usize = 0;
 
@@ -41,7 +40,7 @@ fn font() -> Result<&'static ParsedFont> {
     static FONT: OnceLock<Option<ParsedFont>> = OnceLock::new();
     FONT.get_or_init(|| {
         let mut warnings = Vec::new();
-        ParsedFont::from_bytes(FONT_FILE, FONT_FACE, &mut warnings)
+        ParsedFont::from_bytes(super::CJK_FONT, FONT_FACE, &mut warnings)
     })
     .as_ref()
     .ok_or_else(|| Error::InvalidInput("PDF 字体 wqy-microhei.ttc 无法读取".into()))
@@ -392,4 +391,44 @@ fn page_ops(page: &Page, font: &FontId) -> Vec<Op> {
     }
     ops.push(Op::EndTextSection);
     ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agency::DocType;
+
+    fn document(agency: &str) -> Document {
+        Document {
+            doc_type: DocType::Record,
+            heading: super::super::model::HEADING,
+            agency: agency.into(),
+            title: "现场检查记录",
+            number: "(淄)安监检记〔2026〕0001号".into(),
+            record_id: "0190abcd".into(),
+            blocks: vec![Block::Paragraph {
+                text: "龦工在场。".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_character_the_font_lacks_is_refused_not_dropped() {
+        assert!(render(&document("淄博市应急管理局")).is_ok());
+        let err = render(&document("𠀀博市应急管理局")).unwrap_err();
+        assert!(err.to_string().contains("𠀀"), "{err}");
+    }
+
+    #[test]
+    fn lines_fit_the_text_width_with_real_advances() {
+        let metrics = Metrics::new().unwrap();
+        let text = "依据：《工贸企业重大事故隐患判定标准》第十一条第（一）项；《工贸企业粉尘防爆安全规定》第十四条；GB 15577-2018 第6.1.1条";
+        for line in metrics.wrap(text, BODY_SIZE, TEXT_WIDTH) {
+            assert!(
+                metrics.width(&line, BODY_SIZE) <= TEXT_WIDTH + 0.01,
+                "{line}"
+            );
+        }
+        assert!(metrics.width("中", BODY_SIZE) > 4.0 && metrics.width("中", BODY_SIZE) < 4.5);
+    }
 }
