@@ -342,11 +342,11 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             cert_valid_until,
             agency,
         } => {
-            let agency = match agency {
-                Some(path) => Some(Agency::parse(
-                    &path.display().to_string(),
-                    &read_text(&path)?,
-                )?),
+            let agency = match &agency {
+                Some(path) => Some((
+                    Agency::parse(&path.display().to_string(), &read_text(path)?)?,
+                    path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                )),
                 None => None,
             };
             let inspector = Inspector {
@@ -354,7 +354,12 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 cert: cert.trim().to_string(),
                 cert_valid_until: parse_date("有效期", cert_valid_until.as_deref())?,
             };
-            store.init_profile(&inspector, agency.as_ref())?;
+            if let Some((agency, dir)) = &agency {
+                // The seal is checked before the profile changes, so a bad one changes nothing.
+                let seal = agency.seal.as_ref().map(|seal| dir.join(seal));
+                store.set_agency_seal(seal.as_deref())?;
+            }
+            store.init_profile(&inspector, agency.as_ref().map(|(agency, _)| agency))?;
             out.profile(&store.profile()?, store.home());
         }
         Command::Enterprise(command) => match command {
@@ -440,7 +445,9 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             })?;
             let document = store.document(&id, parse_doc_type(&doc_type)?, now)?;
             let bytes = match format {
-                DocFormat::Pdf => anjian_core::document::pdf::render(&document)?,
+                DocFormat::Pdf => {
+                    anjian_core::document::pdf::render(&document, store.agency_seal()?.as_ref())?
+                }
                 DocFormat::Html => anjian_core::document::html::render(&document).into_bytes(),
                 DocFormat::Text => document.to_text().into_bytes(),
                 DocFormat::Escpos => escpos::render(

@@ -885,3 +885,161 @@ fn pdfs_read_back_with_every_field_a_subset_font_and_continuation_pages() {
         assert_eq!(pngs, pages);
     }
 }
+
+#[test]
+fn the_agency_seal_goes_onto_pdf_orders_and_a_bad_seal_is_refused() {
+    let python = decoder();
+    let dir = tempfile::tempdir().unwrap();
+    let agency_dir = dir.path().join("agency");
+    std::fs::create_dir_all(&agency_dir).unwrap();
+    let seal = agency_dir.join("seal.png");
+    let made = Command::new(&python)
+        .args(["-c", "import sys; from PIL import Image, ImageDraw; i = Image.new('RGBA', (300, 300), (0, 0, 0, 0)); ImageDraw.Draw(i).ellipse((10, 10, 290, 290), outline=(200, 0, 0, 255), width=12); i.save(sys.argv[1])"])
+        .arg(&seal)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let agency = agency_dir.join("agency.toml");
+    let config = std::fs::read_to_string(AGENCY)
+        .unwrap()
+        .replace("# seal = \"seal.png\"", "seal = \"seal.png\"");
+    assert!(config.contains("\nseal = "));
+    std::fs::write(&agency, &config).unwrap();
+
+    let home = dir.path().join("device");
+    // A seal that is not a PNG is refused and the profile stays as it was.
+    std::fs::write(agency_dir.join("broken.png"), b"not an image").unwrap();
+    let broken = agency_dir.join("broken.toml");
+    std::fs::write(
+        &broken,
+        config.replace("seal = \"seal.png\"", "seal = \"broken.png\""),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_anjian"))
+        .arg("--home")
+        .arg(&home)
+        .args([
+            "init",
+            "--name",
+            "张伟",
+            "--cert",
+            "37030001",
+            "--agency",
+            broken.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("印章图片无效"));
+    assert!(
+        json(&home, &["enterprise", "list"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    anjian(
+        &home,
+        &[
+            "init",
+            "--name",
+            "张伟",
+            "--cert",
+            "37030001",
+            "--cert-valid-until",
+            "2028-12-31",
+            "--agency",
+            agency.to_str().unwrap(),
+        ],
+    );
+    anjian(&home, &["enterprise", "import", DEMO_CSV]);
+    let id = json(
+        &home,
+        &[
+            "inspect",
+            "start",
+            "--enterprise",
+            "913703030226339277",
+            "--template",
+            "trade-enforcement",
+            "--with",
+            "李娜:37030002:2028-06-30",
+        ],
+    )["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let year = json(&home, &["inspect", "show", &id])["started_at"]
+        .as_str()
+        .unwrap()[..4]
+        .to_string();
+    anjian(&home, &["numbers", "add-block", "record", &year, "1", "9"]);
+    anjian(&home, &["numbers", "add-block", "order", &year, "1", "9"]);
+    let template = json(&home, &["template", "show", "trade-enforcement"]);
+    for item in template["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["required"] == true)
+    {
+        let value = match item["kind"].as_str().unwrap() {
+            "measure" => item["min"]
+                .as_f64()
+                .or(item["max"].as_f64())
+                .unwrap()
+                .to_string(),
+            "text" => "已记录".to_string(),
+            _ => "pass".to_string(),
+        };
+        anjian(
+            &home,
+            &[
+                "inspect",
+                "answer",
+                &id,
+                item["code"].as_str().unwrap(),
+                &value,
+            ],
+        );
+    }
+    anjian(
+        &home,
+        &[
+            "inspect",
+            "answer",
+            &id,
+            "IT-002",
+            "fail",
+            "--deadline",
+            "2099-12-05",
+        ],
+    );
+    anjian(&home, &["doc", "issue", &id, "--type", "record"]);
+    let pdf = dir.path().join("order.pdf");
+    anjian(
+        &home,
+        &[
+            "doc",
+            "render",
+            &id,
+            "--type",
+            "order",
+            "--format",
+            "pdf",
+            "--out",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    let images = Command::new("pdfimages")
+        .arg("-list")
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(images.stdout).unwrap();
+    let rows: Vec<&str> = listing.lines().skip(2).collect();
+    assert!(
+        rows.iter()
+            .any(|r| r.contains(" image ") && r.contains("300   300")),
+        "{listing}"
+    );
+}

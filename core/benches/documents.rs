@@ -121,10 +121,10 @@ fn main() {
     let per = begin.elapsed().as_secs_f64() * 1e3 / rounds as f64;
     println!("HTML, the same order: {per:.3} ms, {size} bytes");
 
-    anjian_core::document::pdf::render(&order).expect("font loads once");
+    anjian_core::document::pdf::render(&order, None).expect("font loads once");
     let begin = Instant::now();
     for _ in 0..20 {
-        size = anjian_core::document::pdf::render(&order)
+        size = anjian_core::document::pdf::render(&order, None)
             .expect("pdf")
             .len();
     }

@@ -76,6 +76,8 @@ pub struct Agency {
     pub region_code: String,
     pub numbering: Numbering,
     pub remedy: Remedy,
+    /// A PNG of the agency's seal for electronic copies, relative to the configuration file.
+    pub seal: Option<String>,
     #[serde(skip)]
     pub source_text: String,
 }
@@ -88,6 +90,7 @@ struct RawAgency {
     region_code: String,
     numbering: Numbering,
     remedy: Remedy,
+    seal: Option<String>,
 }
 
 const TOKENS: [&str; 4] = ["{short}", "{type}", "{year}", "{serial}"];
@@ -151,6 +154,7 @@ impl Agency {
             region_code: region.to_string(),
             numbering: raw.numbering,
             remedy: raw.remedy,
+            seal: raw.seal.filter(|s| !s.trim().is_empty()),
             source_text: text.to_string(),
         })
     }

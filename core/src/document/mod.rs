@@ -10,6 +10,7 @@ pub mod html;
 pub mod layout;
 pub mod model;
 pub mod pdf;
+pub mod seal;
 
 use chrono::{DateTime, Utc};
 

@@ -11,11 +11,13 @@ use std::sync::OnceLock;
 
 use printpdf::{
     Color, FontId, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, Rgb, TextItem, TextMatrix,
+    PdfSaveOptions, Point, Pt, RawImage, RawImageData, RawImageFormat, Rgb, TextItem, TextMatrix,
+    XObjectId, XObjectTransform,
 };
 
 use super::layout::wrap_by;
 use super::model::{Block, Document};
+use super::seal::SealImage;
 use crate::error::{Error, Result};
 
 /// Face 0 of the collection: WenQuanYi Micro Hei (proportional).
@@ -98,11 +100,22 @@ struct Rule {
     y: f32,
 }
 
+/// Where the seal image goes: centred on (x, y), `width` millimetres wide.
+struct SealPlace {
+    x: f32,
+    y: f32,
+    width: f32,
+}
+
 #[derive(Default)]
 struct Page {
     texts: Vec<Placed>,
     rules: Vec<Rule>,
+    seal: Option<SealPlace>,
 }
+
+/// The diameter of an official seal: 42 mm.
+const SEAL_WIDTH: f32 = 42.0;
 
 /// Places lines top to bottom, opening a continuation page when the current one is full.
 struct Layout<'a> {
@@ -223,7 +236,14 @@ impl Layout<'_> {
                     self.y -= 6.0;
                     self.need(BODY_LINE);
                     let width = self.metrics.width(text, BODY_SIZE);
-                    self.place(text, PAGE_WIDTH - RIGHT - width, BODY_SIZE);
+                    let x = PAGE_WIDTH - RIGHT - width;
+                    self.place(text, x, BODY_SIZE);
+                    let centre_y = self.y + 1.5;
+                    self.page().seal = Some(SealPlace {
+                        x: x + width / 2.0,
+                        y: centre_y,
+                        width: SEAL_WIDTH,
+                    });
                     self.y -= BODY_LINE;
                 }
                 Block::Numbered { heading, items } => {
@@ -282,7 +302,8 @@ impl Layout<'_> {
             .iter()
             .map(|block| match block {
                 Block::Signatures { lines } => 4.0 + 12.0 * lines.len() as f32,
-                Block::Seal { .. } => 6.0 + BODY_LINE,
+                // The seal image reaches half its width below the seal line.
+                Block::Seal { .. } => 6.0 + BODY_LINE + SEAL_WIDTH / 2.0,
                 _ => 2.0 * BODY_LINE,
             })
             .sum()
@@ -316,8 +337,8 @@ impl Layout<'_> {
     }
 }
 
-/// The document as an A4 PDF.
-pub fn render(document: &Document) -> Result<Vec<u8>> {
+/// The document as an A4 PDF, with the agency's seal image over its seal line when given.
+pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> {
     let metrics = Metrics::new()?;
     if let Some(c) = metrics.missing(&document.to_text()) {
         return Err(Error::InvalidInput(format!(
@@ -337,15 +358,47 @@ pub fn render(document: &Document) -> Result<Vec<u8>> {
 
     let mut pdf = PdfDocument::new(&format!("{} {}", document.title, document.number));
     let font_id = pdf.add_font(layout.metrics.font);
+    let seal = seal.map(|image| {
+        let id = pdf.add_image(&RawImage {
+            pixels: RawImageData::U8(image.rgba.clone()),
+            width: image.width as usize,
+            height: image.height as usize,
+            data_format: RawImageFormat::RGBA8,
+            tag: Vec::new(),
+        });
+        (id, image.width, image.height)
+    });
     let pages = layout
         .pages
         .iter()
-        .map(|page| PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), page_ops(page, &font_id)))
+        .map(|page| {
+            let mut ops = page_ops(page, &font_id);
+            if let (Some(place), Some((id, width, height))) = (&page.seal, &seal) {
+                ops.push(seal_op(place, id, *width, *height));
+            }
+            PdfPage::new(Mm(PAGE_WIDTH), Mm(PAGE_HEIGHT), ops)
+        })
         .collect();
     let mut warnings = Vec::new();
     Ok(pdf
         .with_pages(pages)
         .save(&PdfSaveOptions::default(), &mut warnings))
+}
+
+/// The seal image scaled to its width and centred on its place.
+fn seal_op(place: &SealPlace, id: &XObjectId, width_px: u32, height_px: u32) -> Op {
+    // printpdf sizes an image by its dpi: this many pixels per inch make `width` millimetres.
+    let dpi = width_px as f32 / (place.width / 25.4);
+    let height = place.width * height_px as f32 / width_px as f32;
+    Op::UseXobject {
+        id: id.clone(),
+        transform: XObjectTransform {
+            translate_x: Some(Mm(place.x - place.width / 2.0).into()),
+            translate_y: Some(Mm(place.y - height / 2.0).into()),
+            dpi: Some(dpi),
+            ..Default::default()
+        },
+    }
 }
 
 fn page_ops(page: &Page, font: &FontId) -> Vec<Op> {
@@ -414,8 +467,8 @@ mod tests {
 
     #[test]
     fn a_character_the_font_lacks_is_refused_not_dropped() {
-        assert!(render(&document("淄博市应急管理局")).is_ok());
-        let err = render(&document("𠀀博市应急管理局")).unwrap_err();
+        assert!(render(&document("淄博市应急管理局"), None).is_ok());
+        let err = render(&document("𠀀博市应急管理局"), None).unwrap_err();
         assert!(err.to_string().contains("𠀀"), "{err}");
     }
 
@@ -430,5 +483,24 @@ mod tests {
             );
         }
         assert!(metrics.width("中", BODY_SIZE) > 4.0 && metrics.width("中", BODY_SIZE) < 4.5);
+    }
+
+    #[test]
+    fn the_seal_image_is_placed_on_the_page_with_the_seal_line() {
+        let mut with_seal_line = document("淄博市应急管理局");
+        with_seal_line.blocks.push(Block::Seal {
+            text: "淄博市应急管理局（印章）".into(),
+        });
+        let seal = super::super::seal::decode(&super::super::seal::test_png(120, 120)).unwrap();
+        let plain = render(&with_seal_line, None).unwrap();
+        let sealed = render(&with_seal_line, Some(&seal)).unwrap();
+        let count =
+            |pdf: &[u8], needle: &[u8]| pdf.windows(needle.len()).filter(|w| *w == needle).count();
+        assert_eq!(
+            count(&plain, b"/Subtype /Image") + count(&plain, b"/Subtype/Image"),
+            0
+        );
+        // The image, and its transparency mask.
+        assert!(count(&sealed, b"/Subtype /Image") + count(&sealed, b"/Subtype/Image") >= 1);
     }
 }

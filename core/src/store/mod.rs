@@ -199,6 +199,37 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps the agency's seal image (checked to be a usable PNG) for PDF copies; `None`
+    /// removes it.
+    pub fn set_agency_seal(&mut self, png: Option<&Path>) -> Result<()> {
+        let Some(path) = png else {
+            self.conn
+                .execute("DELETE FROM profile WHERE key = 'agency_seal'", [])?;
+            return Ok(());
+        };
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        crate::document::seal::decode(&bytes)?;
+        let hash = self.add_photo(path)?;
+        self.conn.execute(
+            "INSERT INTO profile (key, value) VALUES ('agency_seal', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [&hash],
+        )?;
+        Ok(())
+    }
+
+    /// The agency's seal image, when one is configured.
+    pub fn agency_seal(&self) -> Result<Option<crate::document::seal::SealImage>> {
+        let Some(hash) = self.profile_value("agency_seal")? else {
+            return Ok(None);
+        };
+        let path = self
+            .photo_path(&hash)
+            .ok_or_else(|| Error::InvalidInput(format!("印章图片 {hash} 已不在本机照片目录中")))?;
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        crate::document::seal::decode(&bytes).map(Some)
+    }
+
     // ---- inspectors ----------------------------------------------------------------------
 
     /// Registers a colleague's certificate so that it can be named on inspections.
