@@ -70,13 +70,19 @@ fn decoder() -> String {
     })
 }
 
-#[test]
-fn printed_orders_decode_to_the_document_on_every_paper_width() {
-    let python = decoder();
-    let dir = tempfile::tempdir().unwrap();
-    let home = dir.path().join("device");
+/// A device for 张伟 (agency `agency`, the demo enterprises) with one inspection of the
+/// factory by 张伟 and `colleague` (NAME:CERT:VALID_UNTIL), every required item answered (check
+/// items with `check`), and number blocks for `blocks` in the inspection's year.
+/// Returns the record id.
+fn factory_inspection(
+    home: &Path,
+    agency: &str,
+    colleague: &str,
+    check: &str,
+    blocks: &[&str],
+) -> String {
     anjian(
-        &home,
+        home,
         &[
             "init",
             "--name",
@@ -86,12 +92,12 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
             "--cert-valid-until",
             "2028-12-31",
             "--agency",
-            AGENCY,
+            agency,
         ],
     );
-    anjian(&home, &["enterprise", "import", DEMO_CSV]);
+    anjian(home, &["enterprise", "import", DEMO_CSV]);
     let id = json(
-        &home,
+        home,
         &[
             "inspect",
             "start",
@@ -100,19 +106,20 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
             "--template",
             "trade-enforcement",
             "--with",
-            "李娜:37030002:2028-06-30",
+            colleague,
         ],
     )["id"]
         .as_str()
         .unwrap()
         .to_string();
-    let year = json(&home, &["inspect", "show", &id])["started_at"]
+    let year = json(home, &["inspect", "show", &id])["started_at"]
         .as_str()
         .unwrap()[..4]
         .to_string();
-    anjian(&home, &["numbers", "add-block", "record", &year, "1", "9"]);
-    anjian(&home, &["numbers", "add-block", "order", &year, "1", "9"]);
-    let template = json(&home, &["template", "show", "trade-enforcement"]);
+    for doc_type in blocks {
+        anjian(home, &["numbers", "add-block", doc_type, &year, "1", "9"]);
+    }
+    let template = json(home, &["template", "show", "trade-enforcement"]);
     for item in template["items"]
         .as_array()
         .unwrap()
@@ -126,10 +133,10 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
                 .unwrap()
                 .to_string(),
             "text" => "已记录".to_string(),
-            _ => "na".to_string(),
+            _ => check.to_string(),
         };
         anjian(
-            &home,
+            home,
             &[
                 "inspect",
                 "answer",
@@ -139,6 +146,21 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
             ],
         );
     }
+    id
+}
+
+#[test]
+fn printed_orders_decode_to_the_document_on_every_paper_width() {
+    let python = decoder();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("device");
+    let id = factory_inspection(
+        &home,
+        AGENCY,
+        "李娜:37030002:2028-06-30",
+        "na",
+        &["record", "order"],
+    );
     anjian(
         &home,
         &[
@@ -254,70 +276,14 @@ fn lines_outside_the_printer_font_and_raster_jobs_print_as_images() {
     let python = decoder();
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("device");
-    anjian(
-        &home,
-        &[
-            "init",
-            "--name",
-            "张伟",
-            "--cert",
-            "37030001",
-            "--cert-valid-until",
-            "2028-12-31",
-            "--agency",
-            AGENCY,
-        ],
-    );
-    anjian(&home, &["enterprise", "import", DEMO_CSV]);
     // 龦 (U+9FA6) is outside GBK, so outside the printers' own font.
-    let id = json(
+    let id = factory_inspection(
         &home,
-        &[
-            "inspect",
-            "start",
-            "--enterprise",
-            "913703030226339277",
-            "--template",
-            "trade-enforcement",
-            "--with",
-            "龦工:37030002:2028-06-30",
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let year = json(&home, &["inspect", "show", &id])["started_at"]
-        .as_str()
-        .unwrap()[..4]
-        .to_string();
-    anjian(&home, &["numbers", "add-block", "record", &year, "1", "9"]);
-    let template = json(&home, &["template", "show", "trade-enforcement"]);
-    for item in template["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["required"] == true)
-    {
-        let value = match item["kind"].as_str().unwrap() {
-            "measure" => item["min"]
-                .as_f64()
-                .or(item["max"].as_f64())
-                .unwrap()
-                .to_string(),
-            "text" => "已记录".to_string(),
-            _ => "pass".to_string(),
-        };
-        anjian(
-            &home,
-            &[
-                "inspect",
-                "answer",
-                &id,
-                item["code"].as_str().unwrap(),
-                &value,
-            ],
-        );
-    }
+        AGENCY,
+        "龦工:37030002:2028-06-30",
+        "pass",
+        &["record"],
+    );
     let text_file = dir.path().join("record.txt");
     let rendered = json(
         &home,
@@ -477,69 +443,13 @@ mod fake_printer {
 /// A device with one complete inspection and a record-number block; returns (home, id).
 fn device_with_inspection(dir: &Path) -> (std::path::PathBuf, String) {
     let home = dir.join("device");
-    anjian(
+    let id = factory_inspection(
         &home,
-        &[
-            "init",
-            "--name",
-            "张伟",
-            "--cert",
-            "37030001",
-            "--cert-valid-until",
-            "2028-12-31",
-            "--agency",
-            AGENCY,
-        ],
+        AGENCY,
+        "李娜:37030002:2028-06-30",
+        "pass",
+        &["record"],
     );
-    anjian(&home, &["enterprise", "import", DEMO_CSV]);
-    let id = json(
-        &home,
-        &[
-            "inspect",
-            "start",
-            "--enterprise",
-            "913703030226339277",
-            "--template",
-            "trade-enforcement",
-            "--with",
-            "李娜:37030002:2028-06-30",
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let year = json(&home, &["inspect", "show", &id])["started_at"]
-        .as_str()
-        .unwrap()[..4]
-        .to_string();
-    anjian(&home, &["numbers", "add-block", "record", &year, "1", "9"]);
-    let template = json(&home, &["template", "show", "trade-enforcement"]);
-    for item in template["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["required"] == true)
-    {
-        let value = match item["kind"].as_str().unwrap() {
-            "measure" => item["min"]
-                .as_f64()
-                .or(item["max"].as_f64())
-                .unwrap()
-                .to_string(),
-            "text" => "已记录".to_string(),
-            _ => "pass".to_string(),
-        };
-        anjian(
-            &home,
-            &[
-                "inspect",
-                "answer",
-                &id,
-                item["code"].as_str().unwrap(),
-                &value,
-            ],
-        );
-    }
     (home, id)
 }
 
@@ -938,70 +848,13 @@ fn the_agency_seal_goes_onto_pdf_orders_and_a_bad_seal_is_refused() {
             .is_empty()
     );
 
-    anjian(
+    let id = factory_inspection(
         &home,
-        &[
-            "init",
-            "--name",
-            "张伟",
-            "--cert",
-            "37030001",
-            "--cert-valid-until",
-            "2028-12-31",
-            "--agency",
-            agency.to_str().unwrap(),
-        ],
+        agency.to_str().unwrap(),
+        "李娜:37030002:2028-06-30",
+        "pass",
+        &["record", "order"],
     );
-    anjian(&home, &["enterprise", "import", DEMO_CSV]);
-    let id = json(
-        &home,
-        &[
-            "inspect",
-            "start",
-            "--enterprise",
-            "913703030226339277",
-            "--template",
-            "trade-enforcement",
-            "--with",
-            "李娜:37030002:2028-06-30",
-        ],
-    )["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let year = json(&home, &["inspect", "show", &id])["started_at"]
-        .as_str()
-        .unwrap()[..4]
-        .to_string();
-    anjian(&home, &["numbers", "add-block", "record", &year, "1", "9"]);
-    anjian(&home, &["numbers", "add-block", "order", &year, "1", "9"]);
-    let template = json(&home, &["template", "show", "trade-enforcement"]);
-    for item in template["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|i| i["required"] == true)
-    {
-        let value = match item["kind"].as_str().unwrap() {
-            "measure" => item["min"]
-                .as_f64()
-                .or(item["max"].as_f64())
-                .unwrap()
-                .to_string(),
-            "text" => "已记录".to_string(),
-            _ => "pass".to_string(),
-        };
-        anjian(
-            &home,
-            &[
-                "inspect",
-                "answer",
-                &id,
-                item["code"].as_str().unwrap(),
-                &value,
-            ],
-        );
-    }
     anjian(
         &home,
         &[
