@@ -246,7 +246,7 @@ pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]>
                 answer: AnswerKind::Check,
                 required: true,
                 guidance: format!(
-                    "对照原指令书逐项核查整改情况（原整改期限 {deadline}）：已整改合格答 pass；未整改答 fail，并给出新的整改期限（--deadline）或后续处理措施（--measure）。"
+                    "对照原指令书逐项核查整改情况（原整改期限 {deadline}）：已整改合格答 pass；未整改答 fail，并给出新的整改期限或后续处理措施。"
                 ),
                 measure: None,
             }
@@ -292,20 +292,8 @@ pub fn completion_problems(record: &Record, template: &Template) -> Vec<String> 
     }
     if record.inspection_kind == InspectionKind::Enforcement {
         let date = china_date(record.started_at);
-        let mut valid = 0;
-        for inspector in &record.inspectors {
-            match inspector.cert_valid_until {
-                Some(until) if until >= date => valid += 1,
-                Some(until) => problems.push(format!(
-                    "执法人员 {}（{}）的执法证已于 {until} 到期",
-                    inspector.name, inspector.cert
-                )),
-                None => problems.push(format!(
-                    "执法人员 {}（{}）的执法证有效期未知",
-                    inspector.name, inspector.cert
-                )),
-            }
-        }
+        let (valid, certificate) = certificate_problems(record, date);
+        problems.extend(certificate);
         if valid < MIN_ENFORCEMENT_INSPECTORS {
             problems.push(format!(
                 "执法检查须由至少 {MIN_ENFORCEMENT_INSPECTORS} 名持有效执法证的执法人员进行，检查日 {date} 有效的只有 {valid} 名"
@@ -313,6 +301,27 @@ pub fn completion_problems(record: &Record, template: &Template) -> Vec<String> 
         }
     }
     problems
+}
+
+/// How many of a record's inspectors hold a certificate valid on `date`, and what is wrong
+/// with the others'.
+pub fn certificate_problems(record: &Record, date: NaiveDate) -> (usize, Vec<String>) {
+    let mut valid = 0;
+    let mut problems = Vec::new();
+    for inspector in &record.inspectors {
+        match inspector.cert_valid_until {
+            Some(until) if until >= date => valid += 1,
+            Some(until) => problems.push(format!(
+                "执法人员 {}（{}）的执法证已于 {until} 到期",
+                inspector.name, inspector.cert
+            )),
+            None => problems.push(format!(
+                "执法人员 {}（{}）的执法证有效期未知",
+                inspector.name, inspector.cert
+            )),
+        }
+    }
+    (valid, problems)
 }
 
 fn ensure_draft(record: &Record) -> Result<()> {

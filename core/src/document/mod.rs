@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 
 use crate::agency::DocType;
 use crate::error::{Error, Result};
-use crate::inspection::completion_problems;
+use crate::inspection::{certificate_problems, completion_problems};
 use crate::numbering::{issue_number, year_of};
 use crate::record::{IssuedDocument, Person, Record, RecordKind, Status};
 use crate::store::Store;
@@ -62,19 +62,12 @@ pub fn issue_problems(
     }
     if record.inspection_kind == InspectionKind::Enforcement {
         let date = china_date(at);
-        for inspector in &record.inspectors {
-            match inspector.cert_valid_until {
-                Some(until) if until >= date => {}
-                Some(until) => problems.push(format!(
-                    "执法人员 {}（{}）的执法证已于 {until} 到期，不能签发文书",
-                    inspector.name, inspector.cert
-                )),
-                None => problems.push(format!(
-                    "执法人员 {}（{}）的执法证有效期未知，不能签发文书",
-                    inspector.name, inspector.cert
-                )),
-            }
-        }
+        let (_, certificate) = certificate_problems(record, date);
+        problems.extend(
+            certificate
+                .into_iter()
+                .map(|problem| format!("签发日 {date}：{problem}，不能签发文书")),
+        );
     }
     problems.sort();
     problems.dedup();
