@@ -7,7 +7,7 @@
 //! schema: 1                     id, kind, inspection_kind, agency?, place, created_by_device
 //! template: {id, version}       enterprise: {credit_code, name, address, industry, region_code,
 //! started_at, ended_at?                     legal_representative, phone}  (snapshot at start)
-//! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?}}
+//! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?, position}}
 //! status: draft|submitted       submitted_at?, submitted_by?: {name, cert}
 //! documents?: {record|order|reinspection: {number, issued_at, issued_by_name, issued_by_cert}}
 //! reinspects?: {record_id, order_number, order_issued_at,          (reinspection records only:
@@ -486,6 +486,18 @@ impl RecordDoc {
     pub fn put_inspector(&mut self, inspector: &Inspector) -> Result<()> {
         self.read_model = None;
         let inspectors = self.map_at_root("inspectors")?;
+        // The lead inspector comes first in the documents, then the others in the order they
+        // joined; an inspector already listed keeps the place.
+        let position = match self.doc.get(&inspectors, inspector.cert.as_str())? {
+            Some((Value::Object(ObjType::Map), existing)) => {
+                match self.doc.get(&existing, "position")? {
+                    Some((Value::Scalar(s), _)) => s.as_i64(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+        .unwrap_or(self.doc.length(&inspectors) as i64);
         let obj = self
             .doc
             .put_object(&inspectors, inspector.cert.as_str(), ObjType::Map)?;
@@ -494,6 +506,7 @@ impl RecordDoc {
         if let Some(until) = inspector.cert_valid_until {
             self.doc.put(&obj, "cert_valid_until", until.to_string())?;
         }
+        self.doc.put(&obj, "position", position)?;
         self.doc.commit();
         Ok(())
     }
@@ -657,6 +670,7 @@ impl RecordDoc {
 
         let inspectors_obj = r.map(&ROOT, "inspectors")?;
         let mut inspectors = Vec::new();
+        let mut positions = Vec::new();
         for cert in self.doc.keys(&inspectors_obj) {
             let obj = r.map(&inspectors_obj, &cert)?;
             let cert_valid_until = match r.opt_str(&obj, "cert_valid_until")? {
@@ -666,12 +680,22 @@ impl RecordDoc {
                 ),
                 None => None,
             };
+            // Records written before positions were kept sort by certificate.
+            let position = match r.scalar(&obj, "position")? {
+                Some(ScalarValue::Int(n)) => n,
+                _ => i64::MAX,
+            };
+            positions.push(position);
             inspectors.push(Inspector {
                 name: r.str(&obj, "name")?,
                 cert: r.str(&obj, "cert")?,
                 cert_valid_until,
             });
         }
+        let mut order: Vec<usize> = (0..inspectors.len()).collect();
+        // Keys come in certificate order, so a stable sort breaks ties by certificate.
+        order.sort_by_key(|&i| positions[i]);
+        let inspectors: Vec<Inspector> = order.into_iter().map(|i| inspectors[i].clone()).collect();
 
         let answers_obj = r.map(&ROOT, "answers")?;
         let mut answers = BTreeMap::new();
@@ -1090,6 +1114,28 @@ mod tests {
 
         let garbage = RecordDoc::load("x", b"not automerge", &[], "d").unwrap_err();
         assert!(matches!(garbage, Error::CorruptRecord { .. }));
+    }
+
+    #[test]
+    fn inspectors_keep_the_order_they_joined_in_not_certificate_order() {
+        let person = |name: &str, cert: &str| Inspector {
+            name: name.into(),
+            cert: cert.into(),
+            cert_valid_until: None,
+        };
+        let mut new = new_record();
+        new.inspectors = vec![person("李娜", "9"), person("张伟", "1")];
+        let mut doc = RecordDoc::create(&new).unwrap();
+        doc.put_inspector(&person("王强", "0")).unwrap();
+        doc.put_inspector(&person("张伟", "1")).unwrap();
+        let names: Vec<String> = doc
+            .read()
+            .unwrap()
+            .inspectors
+            .into_iter()
+            .map(|i| i.name)
+            .collect();
+        assert_eq!(names, ["李娜", "张伟", "王强"]);
     }
 
     #[test]
