@@ -10,7 +10,7 @@ venv=$target/test-venv
 
 find_python313() {
   # pyenv's shims exist for versions that are not selected, so each candidate is run.
-  for candidate in "$HOME"/.pyenv/versions/3.1[3-9]*/bin/python3 python3.13 python3; do
+  for candidate in "${PYENV_ROOT:-${HOME:-/root}/.pyenv}"/versions/3.1[3-9]*/bin/python3 python3.13 python3; do
     if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 13))' >/dev/null 2>&1; then
       command -v "$candidate"
       return 0
