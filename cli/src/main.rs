@@ -81,15 +81,8 @@ struct PrintArgs {
     /// tcp://HOST:PORT (Wi-Fi printers, port 9100) or file:PATH (/dev/rfcomm0, /dev/usb/lp0)
     #[arg(long, value_name = "ADDRESS")]
     printer: String,
-    /// Paper width in mm: 58, 80, or 104–112
-    #[arg(long, default_value_t = 58)]
-    width: u32,
-    /// Copies, each labelled and cut (一式两联: 2)
-    #[arg(long, default_value_t = 2)]
-    copies: u8,
-    /// Print every line as a raster image (printers without a Chinese font)
-    #[arg(long)]
-    raster: bool,
+    #[command(flatten)]
+    thermal: ThermalArgs,
     /// Bytes per write
     #[arg(long, default_value_t = 256)]
     chunk: usize,
@@ -133,6 +126,36 @@ enum DocFormat {
     Escpos,
 }
 
+/// How a thermal-printer job is laid out (`doc render --format escpos` and `print`).
+#[derive(Debug, Args)]
+struct ThermalArgs {
+    /// Thermal paper width in mm: 58, 80, or 104–112
+    #[arg(long, default_value_t = 58)]
+    width: u32,
+    /// Copies, each labelled and cut (一式两联: 2)
+    #[arg(long, default_value_t = 2)]
+    copies: u8,
+    /// Print every line as a raster image (printers without a Chinese font)
+    #[arg(long)]
+    raster: bool,
+}
+
+impl ThermalArgs {
+    fn options(&self) -> Result<escpos::EscPosOptions> {
+        let width = PaperWidth::from_mm(self.width).ok_or_else(|| {
+            Error::InvalidInput(format!(
+                "纸宽 {} mm 不受支持：应为 58、80 或 104–112",
+                self.width
+            ))
+        })?;
+        Ok(escpos::EscPosOptions {
+            width,
+            copies: self.copies,
+            raster: self.raster,
+        })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum DocCommand {
     /// Render a record's document (issuing it, and taking its number, on first use)
@@ -144,15 +167,8 @@ enum DocCommand {
         format: DocFormat,
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
-        /// Thermal paper width in mm: 58, 80, or 104–112
-        #[arg(long, default_value_t = 58)]
-        width: u32,
-        /// Copies, each labelled and cut (一式两联: 2)
-        #[arg(long, default_value_t = 2)]
-        copies: u8,
-        /// ESC/POS: print every line as a raster image (printers without a Chinese font)
-        #[arg(long)]
-        raster: bool,
+        #[command(flatten)]
+        thermal: ThermalArgs,
     },
     /// Issue a document for a record (takes its number; issuing again shows the same number)
     Issue {
@@ -436,13 +452,9 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             doc_type,
             format,
             out: path,
-            width,
-            copies,
-            raster,
+            thermal,
         }) => {
-            let width = PaperWidth::from_mm(width).ok_or_else(|| {
-                Error::InvalidInput(format!("纸宽 {width} mm 不受支持：应为 58、80 或 104–112"))
-            })?;
+            let thermal = thermal.options()?;
             let document = store.document(&id, parse_doc_type(&doc_type)?, now)?;
             let bytes = match format {
                 DocFormat::Pdf => {
@@ -450,14 +462,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 }
                 DocFormat::Html => anjian_core::document::html::render(&document).into_bytes(),
                 DocFormat::Text => document.to_text().into_bytes(),
-                DocFormat::Escpos => escpos::render(
-                    &document,
-                    escpos::EscPosOptions {
-                        width,
-                        copies,
-                        raster,
-                    },
-                )?,
+                DocFormat::Escpos => escpos::render(&document, thermal)?,
             };
             std::fs::write(&path, &bytes).map_err(|source| Error::Io {
                 path: path.clone(),
@@ -484,12 +489,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             );
         }
         Command::Print(args) => {
-            let width = PaperWidth::from_mm(args.width).ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "纸宽 {} mm 不受支持：应为 58、80 或 104–112",
-                    args.width
-                ))
-            })?;
+            let thermal = args.thermal.options()?;
             let pacing = Pacing {
                 chunk_bytes: args.chunk,
                 pause: std::time::Duration::from_millis(args.pause_ms),
@@ -498,14 +498,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             pacing.check()?;
             let address = PrinterAddress::parse(&args.printer)?;
             let document = store.document(&args.id, parse_doc_type(&args.doc_type)?, now)?;
-            let job = escpos::render(
-                &document,
-                escpos::EscPosOptions {
-                    width,
-                    copies: args.copies,
-                    raster: args.raster,
-                },
-            )?;
+            let job = escpos::render(&document, thermal)?;
             let mut link = address.connect(&pacing)?;
             let report = printer::send(link.as_mut(), &job, &pacing)?;
             out.value(
@@ -519,7 +512,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 || {
                     format!(
                         "已打印 {} {}（{} 联，{} 字节）",
-                        document.title, document.number, args.copies, report.bytes
+                        document.title, document.number, thermal.copies, report.bytes
                     )
                 },
             );

@@ -120,6 +120,26 @@ fn inspector_signatures(record: &Record, label: &str) -> Vec<SignatureLine> {
         .collect()
 }
 
+/// A signature line for the enterprise's representative, whose name is written by hand.
+fn enterprise_signature(label: &str) -> SignatureLine {
+    SignatureLine {
+        label: label.to_string(),
+        name: None,
+        cert: None,
+    }
+}
+
+/// The signature lines and the issue date that close every document.
+fn signed_and_dated(lines: Vec<SignatureLine>, issued: &IssuedDocument) -> [Block; 2] {
+    [
+        Block::Signatures { lines },
+        field(
+            "日期",
+            &chinese_date(crate::time::china_date(issued.issued_at)),
+        ),
+    ]
+}
+
 impl Document {
     /// 现场检查记录.
     pub fn inspection_record(
@@ -202,16 +222,8 @@ impl Document {
             });
         }
         let mut lines = inspector_signatures(record, "检查人员（签名）");
-        lines.push(SignatureLine {
-            label: "被检查单位现场负责人（签名）".into(),
-            name: None,
-            cert: None,
-        });
-        blocks.push(Block::Signatures { lines });
-        blocks.push(field(
-            "日期",
-            &chinese_date(crate::time::china_date(issued.issued_at)),
-        ));
+        lines.push(enterprise_signature("被检查单位现场负责人（签名）"));
+        blocks.extend(signed_and_dated(lines, issued));
         Document::new(DocType::Record, record, agency, issued, blocks)
     }
 
@@ -259,16 +271,8 @@ impl Document {
             ),
         });
         let mut lines = inspector_signatures(record, "安全生产监管行政执法人员（签名）");
-        lines.push(SignatureLine {
-            label: "被检查单位负责人（签名）".into(),
-            name: None,
-            cert: None,
-        });
-        blocks.push(Block::Signatures { lines });
-        blocks.push(field(
-            "日期",
-            &chinese_date(crate::time::china_date(issued.issued_at)),
-        ));
+        lines.push(enterprise_signature("被检查单位负责人（签名）"));
+        blocks.extend(signed_and_dated(lines, issued));
         blocks.push(Block::Seal {
             text: format!("{}（印章）", agency.name),
         });
@@ -339,20 +343,12 @@ impl Document {
                 items: outstanding,
             });
         }
-        let mut lines = vec![SignatureLine {
-            label: "被复查单位负责人（签名）".into(),
-            name: None,
-            cert: None,
-        }];
+        let mut lines = vec![enterprise_signature("被复查单位负责人（签名）")];
         lines.extend(inspector_signatures(
             record,
             "安全生产监管行政执法人员（签名）",
         ));
-        blocks.push(Block::Signatures { lines });
-        blocks.push(field(
-            "日期",
-            &chinese_date(crate::time::china_date(issued.issued_at)),
-        ));
+        blocks.extend(signed_and_dated(lines, issued));
         blocks.push(Block::Seal {
             text: format!("{}（印章）", agency.name),
         });
