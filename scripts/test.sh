@@ -2,7 +2,8 @@
 # Runs every test. Besides the Rust toolchain, the document tests need an independent ESC/POS
 # decoder (emupos, on Python >= 3.13, installed here into a virtualenv beside the build),
 # zbarimg (Debian: zbar-tools) to read QR codes back and poppler (poppler-utils) to read PDFs
-# back; .ci/run installs the Debian packages.
+# back, and PostgreSQL (Debian: postgresql) for the server's storage conformance suite, started
+# here as a throwaway cluster by scripts/with-postgres.sh; .ci/run installs the Debian packages.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
@@ -36,7 +37,11 @@ command -v pdftotext >/dev/null || {
   echo "poppler is needed to read PDFs back: apt-get install poppler-utils" >&2
   exit 1
 }
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || {
+  echo "PostgreSQL is needed for the server's storage tests: apt-get install postgresql" >&2
+  exit 1
+}
 
 export ANJIAN_TEST_PYTHON=$venv/bin/python
 cd "$repo"
-cargo test --workspace
+"$repo/scripts/with-postgres.sh" cargo test --workspace

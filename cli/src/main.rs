@@ -13,12 +13,13 @@ use anjian_core::enterprise::{CreditCode, parse_enterprise_csv};
 use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
 use anjian_core::printer::{self, Pacing, PrinterAddress};
 use anjian_core::record::{Gps, Inspector};
+use anjian_core::sync::client::{self, RetryPolicy};
 use anjian_core::{Error, Result, Store, Template};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
-use crate::output::Output;
+use crate::output::{Output, SyncInfo};
 
 #[derive(Debug, Parser)]
 #[command(name = "anjian", version, about = "安监现场执法终端（离线）")]
@@ -71,6 +72,21 @@ enum Command {
     Doc(DocCommand),
     /// Print a record's document on a thermal printer (issuing it on first use)
     Print(PrintArgs),
+    /// Log in to the sync server (the password is read from standard input unless a file is given)
+    Login {
+        /// e.g. http://127.0.0.1:8080
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        user: String,
+        /// A file holding the password (its first line)
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+    },
+    /// Upload changed records, receive receipts, colleagues' changes and reference data
+    Sync,
+    /// Revoke this device's tokens at the server and forget them
+    Logout,
 }
 
 #[derive(Debug, Args)]
@@ -488,6 +504,42 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 },
             );
         }
+        Command::Login {
+            server,
+            user,
+            password_file,
+        } => {
+            let password = match &password_file {
+                Some(path) => read_text(path)?,
+                None => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .map_err(|source| Error::Io {
+                            path: PathBuf::from("<stdin>"),
+                            source,
+                        })?;
+                    line
+                }
+            };
+            let password = password.lines().next().unwrap_or_default().to_string();
+            let response = block_on(client::login(
+                &mut store,
+                &server,
+                &user,
+                &password,
+                RetryPolicy::default(),
+            ))?;
+            out.login(&response, server.trim_end_matches('/'));
+        }
+        Command::Sync => {
+            let report = block_on(client::sync(&mut store, RetryPolicy::default()))?;
+            out.sync_report(&report);
+        }
+        Command::Logout => {
+            block_on(client::logout(&mut store, RetryPolicy::default()))?;
+            out.value(&json!({ "logged_out": true }), || "已退出登录".into());
+        }
         Command::Print(args) => {
             let thermal = args.thermal.options()?;
             let pacing = Pacing {
@@ -558,6 +610,27 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
     Ok(())
 }
 
+/// Runs one network call to completion on a small runtime of its own.
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime builds")
+        .block_on(future)
+}
+
+/// What the device knows of a record's standing with the server.
+fn sync_info(store: &Store, id: &str) -> Result<SyncInfo> {
+    let state = store.sync_state(id)?;
+    Ok(SyncInfo {
+        locked: state.as_ref().is_some_and(|s| s.locked),
+        receipt: state.as_ref().and_then(|s| s.receipt.clone()),
+        last_code: state.as_ref().and_then(|s| s.last_code.clone()),
+        last_message: state.as_ref().and_then(|s| s.last_message.clone()),
+        amendments: store.amendments_of(id)?,
+    })
+}
+
 fn inspect(
     store: &mut Store,
     command: InspectCommand,
@@ -626,7 +699,7 @@ fn inspect(
         InspectCommand::Join { id } => {
             let record = store.join_inspection(&id)?;
             let template = store.template(&record.template_id, Some(record.template_version))?;
-            out.record(&record, &template);
+            out.record(&record, &template, &sync_info(store, &id)?);
         }
         InspectCommand::Answer(args) => {
             let details = AnswerDetails {
@@ -645,13 +718,13 @@ fn inspect(
         InspectCommand::Show { id } => {
             let record = store.record(&id)?;
             let template = store.template(&record.template_id, Some(record.template_version))?;
-            out.record(&record, &template);
+            out.record(&record, &template, &sync_info(store, &id)?);
         }
         InspectCommand::List => out.records(&store.list_records()?),
         InspectCommand::Submit { id } => {
             let record = store.submit_inspection(&id, now)?;
             let template = store.template(&record.template_id, Some(record.template_version))?;
-            out.record(&record, &template);
+            out.record(&record, &template, &sync_info(store, &id)?);
         }
     }
     Ok(())

@@ -7,6 +7,9 @@ use anjian_core::enterprise::Enterprise;
 use anjian_core::numbering::{BlockStatus, NumberEntry};
 use anjian_core::record::{Answer, AnswerStatus, Inspector, Record};
 use anjian_core::store::{Profile, RecordSummary};
+use anjian_core::sync::device::SyncReport;
+use anjian_core::sync::protocol::{LoginResponse, UploadResult};
+use anjian_core::sync::receipt::Receipt;
 use anjian_core::time::format_china;
 use anjian_core::{Error, Template};
 use serde::Serialize;
@@ -258,9 +261,129 @@ impl Output {
         });
     }
 
-    pub fn record(&self, record: &Record, template: &Template) {
-        self.value(&record_json(record), || record_text(record, template));
+    pub fn record(&self, record: &Record, template: &Template, sync: &SyncInfo) {
+        let mut value = record_json(record);
+        value["locked"] = json!(sync.locked);
+        value["receipt"] = to_json(&sync.receipt);
+        value["amends"] = json!(record.amends.as_ref().map(|a| &a.record_id));
+        value["amendments"] = json!(sync.amendments);
+        value["sync"] = json!({ "last_code": sync.last_code, "last_message": sync.last_message });
+        self.value(&value, || {
+            let mut text = record_text(record, template);
+            text.push_str(&sync_text(record, sync));
+            text
+        });
     }
+
+    pub fn login(&self, response: &LoginResponse, server: &str) {
+        self.value(
+            &json!({
+                "server": server,
+                "user": response.user,
+                "expires_in": response.expires_in,
+                "server_public_key": response.server_public_key,
+            }),
+            || {
+                format!(
+                    "已登录 {server}：{}（{}，{}）\n服务器公钥：{}",
+                    response.user.name,
+                    response.user.login,
+                    response.user.role.label(),
+                    response.server_public_key
+                )
+            },
+        );
+    }
+
+    pub fn sync_report(&self, report: &SyncReport) {
+        self.value(&to_json(report), || sync_report_text(report));
+    }
+}
+
+/// A record's standing with the server, shown with the record.
+#[derive(Debug, Default)]
+pub struct SyncInfo {
+    pub locked: bool,
+    pub receipt: Option<Receipt>,
+    pub amendments: Vec<String>,
+    pub last_code: Option<String>,
+    pub last_message: Option<String>,
+}
+
+fn sync_text(record: &Record, sync: &SyncInfo) -> String {
+    let mut text = String::new();
+    if let Some(amends) = &record.amends {
+        let _ = write!(text, "\n补正对象：记录 {}", amends.record_id);
+    }
+    match &sync.receipt {
+        Some(receipt) if sync.locked => {
+            let _ = write!(
+                text,
+                "\n服务器已于 {} 锁定（审计日志第 {} 条，回执签名 {}…）",
+                format_china(receipt.locked_at),
+                receipt.log_index,
+                &receipt.signature[..16.min(receipt.signature.len())]
+            );
+        }
+        _ => {}
+    }
+    if let (Some(code), Some(message)) = (&sync.last_code, &sync.last_message) {
+        let _ = write!(text, "\n上次同步被拒（{code}）：{message}");
+    }
+    if !sync.amendments.is_empty() {
+        let _ = write!(text, "\n补正记录：{}", sync.amendments.join("、"));
+    }
+    text
+}
+
+fn sync_report_text(report: &SyncReport) -> String {
+    let mut text = String::new();
+    if report.records.is_empty() {
+        let _ = writeln!(text, "没有需要上传的记录");
+    }
+    for outcome in &report.records {
+        let line = match outcome.result {
+            UploadResult::Accepted => format!("记录 {}：已上传", outcome.id),
+            UploadResult::Locked => format!(
+                "记录 {}：已上传并锁定（审计日志第 {} 条，回执已核验）",
+                outcome.id,
+                outcome.receipt.as_ref().map_or(0, |r| r.log_index)
+            ),
+            UploadResult::Rejected => format!(
+                "记录 {}：被拒收（{}）：{}",
+                outcome.id,
+                outcome.code.as_deref().unwrap_or("rejected"),
+                outcome.message.as_deref().unwrap_or("")
+            ),
+        };
+        let _ = writeln!(text, "{line}");
+        if let Some(amendment) = &outcome.amendment {
+            let _ = writeln!(
+                text,
+                "  锁定后的修改已转为补正记录草稿 {amendment}：请核对后提交"
+            );
+        }
+    }
+    if !report.downloaded.is_empty() {
+        let _ = writeln!(text, "收到同事更新的记录 {} 份", report.downloaded.len());
+    }
+    for (count, what) in [
+        (report.enterprises, "家企业"),
+        (report.inspectors, "名执法人员证件"),
+        (report.templates, "个检查表模板"),
+        (report.number_blocks, "个文书号段"),
+    ] {
+        if count > 0 {
+            let _ = writeln!(text, "更新{what}：{count}");
+        }
+    }
+    if report.agency_updated {
+        let _ = writeln!(text, "执法机关配置已更新");
+    }
+    for problem in &report.problems {
+        let _ = writeln!(text, "注意：{problem}");
+    }
+    text.trim_end().to_string()
 }
 
 /// The record as JSON: `enterprise` and `template` are the codes, details beside them.

@@ -63,6 +63,30 @@ pub enum Error {
     #[error("检查记录 {0} 已提交，不能再修改；如需更正请另行制作更正记录")]
     RecordSubmitted(String),
 
+    #[error("检查记录 {0} 已由服务器锁定，不能再修改；如需更正请制作补正记录")]
+    RecordLocked(String),
+
+    #[error("检查记录 {0} 的变更缺少其所依赖的更早变更：请整份重新上传")]
+    MissingChanges(String),
+
+    #[error("本机尚未登录同步服务器：请先运行 anjian login --server 地址 --user 账号")]
+    NotLoggedIn,
+
+    #[error("同步服务器 {server} 无法连接：{problem}（本机数据未改动，可稍后重试）")]
+    Network { server: String, problem: String },
+
+    #[error("同步服务器拒绝了请求（{code}）：{message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+        /// The record a refused sync request was refused for.
+        record_id: Option<String>,
+    },
+
+    #[error("服务器回执无效：{0}")]
+    BadReceipt(String),
+
     #[error("检查记录 {id} 不能提交：{}", problems.join("；"))]
     Incomplete { id: String, problems: Vec<String> },
 
@@ -135,6 +159,12 @@ impl Error {
             Error::InvalidAnswer { .. } => "invalid_answer",
             Error::InvalidInput(_) => "invalid_input",
             Error::RecordSubmitted(_) => "record_submitted",
+            Error::RecordLocked(_) => "record_locked",
+            Error::MissingChanges(_) => "missing_changes",
+            Error::NotLoggedIn => "not_logged_in",
+            Error::Network { .. } => "network",
+            Error::Server { .. } => "server",
+            Error::BadReceipt(_) => "bad_receipt",
             Error::Incomplete { .. } => "incomplete",
             Error::NotInitialized => "not_initialized",
             Error::NoAgency => "no_agency",

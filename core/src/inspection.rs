@@ -266,11 +266,16 @@ pub fn completion_problems(record: &Record, template: &Template) -> Vec<String> 
             conflict.values.len()
         ));
     }
+    // An amendment carries only the answers it corrects.
     let unanswered: Vec<&str> = items
         .iter()
         .filter(|item| item.required && !record.answers.contains_key(&item.code))
+        .filter(|_| record.kind != RecordKind::Amendment)
         .map(|item| item.code.as_str())
         .collect();
+    if record.kind == RecordKind::Amendment && record.answers.is_empty() {
+        problems.push("补正记录至少应包含一项更正后的答案".into());
+    }
     if !unanswered.is_empty() {
         problems.push(format!(
             "{} 个必查项尚未作答：{}",
@@ -479,6 +484,7 @@ impl Store {
             started_at: now,
             device_id: self.device_id().to_string(),
             reinspects,
+            amends: None,
         })?;
         // Colleagues named with a validity are remembered for the next inspection.
         for (colleague, inspector) in co_inspectors.iter().zip(&inspectors[1..]) {

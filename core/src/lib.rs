@@ -33,6 +33,7 @@ pub mod photos;
 pub mod printer;
 pub mod record;
 pub mod store;
+pub mod sync;
 pub mod template;
 pub mod time;
 

@@ -10,6 +10,7 @@
 //! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?, position}}
 //! status: draft|submitted       submitted_at?, submitted_by?: {name, cert}
 //! documents?: {record|order|reinspection: {number, issued_at, issued_by_name, issued_by_cert}}
+//! amends?: {record_id, locked_heads: "h1,h2", late_heads}     (amendment records only)
 //! reinspects?: {record_id, order_number, order_issued_at,          (reinspection records only:
 //!               hazards: {ITEM: {description, class, legal_basis,   the order's hazards, which
 //!                                deadline?, measure?, note?}}}       are the items answered)
@@ -32,7 +33,7 @@ use automerge::{
     transaction::Transactable,
 };
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::agency::DocType;
 use crate::enterprise::{CreditCode, Enterprise};
@@ -101,7 +102,7 @@ pub struct Person {
 }
 
 /// An inspector taking part in an inspection, with the certificate validity known at the time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inspector {
     pub name: String,
     pub cert: String,
@@ -193,7 +194,7 @@ pub struct Answer {
 
 impl Answer {
     /// Whether two answers say the same thing, whoever gave them and whenever.
-    fn same_content(&self, other: &Answer) -> bool {
+    pub fn same_content(&self, other: &Answer) -> bool {
         self.status == other.status
             && self.value == other.value
             && self.note == other.note
@@ -247,6 +248,15 @@ pub struct Reinspects {
     pub hazards: Vec<HazardEntry>,
 }
 
+/// What an amendment corrects: a record the server locked, at the heads it locked, and the
+/// device's heads whose late changes the amendment carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Amends {
+    pub record_id: String,
+    pub locked_heads: Vec<String>,
+    pub late_heads: Vec<String>,
+}
+
 /// Everything needed to create a record document.
 #[derive(Debug, Clone)]
 pub struct NewRecord {
@@ -262,6 +272,7 @@ pub struct NewRecord {
     pub started_at: DateTime<Utc>,
     pub device_id: String,
     pub reinspects: Option<Reinspects>,
+    pub amends: Option<Amends>,
 }
 
 /// A record as read from its document.
@@ -290,6 +301,8 @@ pub struct Record {
     pub documents: Vec<IssuedDocument>,
     /// For a re-inspection: the order it follows up.
     pub reinspects: Option<Reinspects>,
+    /// For an amendment: the locked record it corrects.
+    pub amends: Option<Amends>,
     pub answers: BTreeMap<String, Answer>,
     pub hazards: Vec<HazardEntry>,
     pub conflicts: Vec<Conflict>,
@@ -390,6 +403,12 @@ impl RecordDoc {
                 }
             }
         }
+        if let Some(amends) = &new.amends {
+            let obj = doc.put_object(ROOT, "amends", ObjType::Map)?;
+            doc.put(&obj, "record_id", amends.record_id.as_str())?;
+            doc.put(&obj, "locked_heads", amends.locked_heads.join(","))?;
+            doc.put(&obj, "late_heads", amends.late_heads.join(","))?;
+        }
         let mut record = RecordDoc {
             id,
             doc,
@@ -468,6 +487,50 @@ impl RecordDoc {
     /// The changes made since `heads`, as an incremental save.
     pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
         self.doc.save_after(heads)
+    }
+
+    /// Applies changes received from elsewhere (an incremental save or a whole document).
+    /// Changes whose dependencies this document lacks are refused, not left pending.
+    pub fn apply_changes(&mut self, bytes: &[u8]) -> Result<()> {
+        self.read_model = None;
+        self.doc
+            .load_incremental(bytes)
+            .map_err(|e| self.corrupt(format!("变更数据无法解析：{e}")))?;
+        if !self.doc.get_missing_deps(&[]).is_empty() {
+            return Err(Error::MissingChanges(self.id.clone()));
+        }
+        Ok(())
+    }
+
+    /// Whether this document holds every change named (hex hashes).
+    pub fn contains_heads(&mut self, heads: &[String]) -> bool {
+        heads.iter().all(|hash| {
+            hash.parse::<ChangeHash>()
+                .ok()
+                .and_then(|hash| self.doc.get_change_by_hash(&hash))
+                .is_some()
+        })
+    }
+
+    /// The changes made since `heads` (hex hashes), as an incremental save; the whole
+    /// document when `heads` is empty.
+    pub fn changes_since(&mut self, heads: &[String]) -> Result<Vec<u8>> {
+        if heads.is_empty() {
+            return Ok(self.doc.save());
+        }
+        let heads = parse_heads(heads).map_err(|problem| self.corrupt(problem))?;
+        Ok(self.doc.save_after(&heads))
+    }
+
+    /// A copy of this record as it was at `heads` (hex hashes).
+    pub fn fork_at(&mut self, heads: &[String]) -> Result<RecordDoc> {
+        let parsed = parse_heads(heads).map_err(|problem| self.corrupt(problem))?;
+        let doc = self.doc.fork_at(&parsed)?;
+        Ok(RecordDoc {
+            id: self.id.clone(),
+            doc,
+            read_model: None,
+        })
     }
 
     /// Merges another copy of this record into this one.
@@ -781,6 +844,23 @@ impl RecordDoc {
         if (kind == RecordKind::Reinspection) != reinspects.is_some() {
             return Err(r.corrupt("复查记录必须且只有复查记录才引用原指令书".into()));
         }
+        let split = |text: String| -> Vec<String> {
+            text.split(',')
+                .filter(|h| !h.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let amends = match r.opt_map(&ROOT, "amends")? {
+            Some(obj) => Some(Amends {
+                record_id: r.str(&obj, "record_id")?,
+                locked_heads: split(r.str(&obj, "locked_heads")?),
+                late_heads: split(r.str(&obj, "late_heads")?),
+            }),
+            None => None,
+        };
+        if (kind == RecordKind::Amendment) != amends.is_some() {
+            return Err(r.corrupt("补正记录必须且只有补正记录才引用被补正的记录".into()));
+        }
 
         Ok(Record {
             id,
@@ -801,6 +881,7 @@ impl RecordDoc {
             submitted_by,
             documents,
             reinspects,
+            amends,
             answers,
             hazards,
             conflicts,
@@ -820,6 +901,16 @@ fn put_hazard_fields(doc: &mut AutoCommit, obj: &ObjId, hazard: &Hazard) -> Resu
         doc.put(obj, "deadline", deadline.to_string())?;
     }
     Ok(())
+}
+
+fn parse_heads(heads: &[String]) -> std::result::Result<Vec<ChangeHash>, String> {
+    heads
+        .iter()
+        .map(|hash| {
+            hash.parse::<ChangeHash>()
+                .map_err(|_| format!("版本哈希 {hash:?} 无效"))
+        })
+        .collect()
 }
 
 fn sorted_heads(doc: &mut AutoCommit) -> Vec<String> {
@@ -1027,6 +1118,7 @@ mod tests {
             started_at: DateTime::from_timestamp_millis(1_790_000_000_000).unwrap(),
             device_id: "01a2223a-0000-7000-8000-000000000001".into(),
             reinspects: None,
+            amends: None,
         }
     }
 

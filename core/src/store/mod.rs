@@ -436,8 +436,8 @@ impl Store {
         tx.execute(
             "INSERT INTO records (id, kind, inspection_kind, template_id, template_version,
                  enterprise_code, enterprise_name, place, status, started_at, updated_at,
-                 answered_count, hazard_count, conflict_count, heads, doc)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 answered_count, hazard_count, conflict_count, heads, doc, amends)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             params![
                 record.id,
                 record.kind.as_str(),
@@ -454,7 +454,8 @@ impl Store {
                 record.hazards.len() as i64,
                 record.conflicts.len() as i64,
                 record.heads.join(","),
-                doc.save()
+                doc.save(),
+                record.amends.as_ref().map(|a| a.record_id.as_str()),
             ],
         )?;
         tx.commit()?;

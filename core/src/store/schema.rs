@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: u32 = 3;
+pub const VERSION: u32 = 4;
 
 /// The schema of a fresh store up to version 2; a fresh store then adds the later steps'
 /// tables, which no version has changed since.
@@ -99,6 +99,24 @@ CREATE TABLE numbers (
 );
 ";
 
+/// Version 4: sync with the server. Per record, the heads the server acknowledged, its lock
+/// and signed receipt, and the local heads whose late changes it refused (not sent again);
+/// which locked record an amendment corrects, for finding a record's amendments.
+const SYNC: &str = "
+CREATE TABLE sync_state (
+    record_id      TEXT PRIMARY KEY REFERENCES records (id),
+    acked_heads    TEXT NOT NULL DEFAULT '',
+    locked_heads   TEXT,
+    receipt        TEXT,
+    rejected_heads TEXT,
+    last_code      TEXT,
+    last_message   TEXT,
+    updated_at     TEXT NOT NULL
+);
+ALTER TABLE records ADD COLUMN amends TEXT;
+CREATE INDEX records_by_amends ON records (amends) WHERE amends IS NOT NULL;
+";
+
 /// Version 1 saved each record's whole document on every change; version 2 appends
 /// incremental saves to `record_changes` (compacted now and then) so that answering an item
 /// writes a few hundred bytes instead of the whole record, and registers stored photos.
@@ -135,12 +153,14 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
     if found == 0 {
         tx.execute_batch(CREATE)?;
         tx.execute_batch(NUMBERING)?;
+        tx.execute_batch(SYNC)?;
     } else {
         let mut version = found;
         while version < VERSION {
             match version {
                 1 => upgrade_1_to_2(&tx)?,
                 2 => tx.execute_batch(NUMBERING)?,
+                3 => tx.execute_batch(SYNC)?,
                 _ => unreachable!("every version below VERSION has an upgrade step"),
             }
             version += 1;

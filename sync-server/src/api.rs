@@ -1,0 +1,575 @@
+//! The HTTP API: one route table, versioned under `/api/v1`. Every handler but health, login,
+//! refresh and the OpenAPI description takes a [`Caller`], and every read of a record or an
+//! enterprise is checked against the caller's scope; outside it the answer is 404, exactly as
+//! for something that does not exist.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{MethodRouter, get, post, put};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use anjian_core::RecordDoc;
+use anjian_core::enterprise::Enterprise;
+use anjian_core::record::Record;
+use anjian_core::sync::protocol::{
+    LoginRequest, LoginResponse, RefreshRequest, Role, SyncRequest, SyncResponse, UserInfo,
+};
+use anjian_core::sync::receipt::Receipt;
+
+use crate::admin::{self, NewAccount};
+use crate::audit;
+use crate::auth::{
+    ACCESS_TOKEN_TTL, Caller, REFRESH_TOKEN_TTL, Scope, new_token, token_hash, verify_password,
+};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{
+    NumberRegisterEntry, RecordRow, RecordScope, Region, TokenKind, TokenRow, User,
+};
+use crate::sync::handle_sync;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// The OpenAPI description, served as is and checked in tests against the route table.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// Every endpoint: method, path, handler. The router is built from this table, and the
+/// OpenAPI test checks the description against it.
+fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
+    vec![
+        ("GET", "/api/v1/health", get(health)),
+        ("GET", "/api/v1/openapi.json", get(openapi)),
+        ("POST", "/api/v1/login", post(login)),
+        ("POST", "/api/v1/refresh", post(refresh)),
+        ("POST", "/api/v1/logout", post(logout)),
+        ("GET", "/api/v1/me", get(me)),
+        ("POST", "/api/v1/sync", post(sync)),
+        ("GET", "/api/v1/records", get(list_records)),
+        ("GET", "/api/v1/records/{id}", get(get_record)),
+        ("POST", "/api/v1/receipts/verify", post(verify_receipt)),
+        ("GET", "/api/v1/enterprises", get(list_enterprises)),
+        ("GET", "/api/v1/admin/regions", get(list_regions)),
+        ("POST", "/api/v1/admin/regions", post(add_region)),
+        ("POST", "/api/v1/admin/users", post(add_user)),
+        (
+            "POST",
+            "/api/v1/admin/users/{login}/disable",
+            post(disable_user),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/enterprises",
+            post(import_enterprises),
+        ),
+        ("POST", "/api/v1/admin/templates", post(publish_template)),
+        ("PUT", "/api/v1/admin/agency", put(set_agency)),
+        ("GET", "/api/v1/admin/numbers", get(number_register)),
+        ("GET", "/api/v1/admin/audit/verify", get(verify_audit_log)),
+    ]
+}
+
+/// The (method, path) of every endpoint served.
+pub fn routes() -> Vec<(&'static str, &'static str)> {
+    route_table()
+        .into_iter()
+        .map(|(method, path, _)| (method, path))
+        .collect()
+}
+
+pub fn app(state: AppState) -> Router {
+    let mut by_path: std::collections::BTreeMap<&str, MethodRouter<AppState>> =
+        std::collections::BTreeMap::new();
+    for (_, path, handler) in route_table() {
+        let merged = match by_path.remove(path) {
+            Some(existing) => existing.merge(handler),
+            None => handler,
+        };
+        by_path.insert(path, merged);
+    }
+    let mut router = Router::new();
+    for (path, handler) in by_path {
+        router = router.route(path, handler);
+    }
+    router
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+/// `Json`, with rejections answered in the API's error format.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &S) -> AppResult<Self> {
+        match Json::<T>::from_request(request, state).await {
+            Ok(Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    let status = rejection.status();
+    let (code, message) = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => (
+            "unsupported_media_type",
+            "请求体应为 JSON（Content-Type: application/json）".to_string(),
+        ),
+        JsonRejection::JsonSyntaxError(e) => ("invalid_json", format!("JSON 格式错误：{e}")),
+        JsonRejection::JsonDataError(e) => ("invalid_json", format!("JSON 内容不符合接口：{e}")),
+        _ if status == StatusCode::PAYLOAD_TOO_LARGE => (
+            "body_too_large",
+            format!("请求体超过 {} MiB 上限", MAX_BODY_BYTES / 1024 / 1024),
+        ),
+        _ => ("invalid_body", rejection.body_text()),
+    };
+    AppError::new(status, code, message)
+}
+
+/// A text body (CSV, TOML) within the size limit.
+async fn text_body(request: Request) -> AppResult<String> {
+    let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+        .await
+        .map_err(|_| {
+            AppError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                format!("请求体超过 {} MiB 上限", MAX_BODY_BYTES / 1024 / 1024),
+            )
+        })?;
+    String::from_utf8(bytes.to_vec())
+        .map_err(|_| AppError::bad_request("invalid_body", "请求体应为 UTF-8 文本"))
+}
+
+async fn not_found() -> AppError {
+    AppError::not_found("没有这个接口")
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "此接口不接受这种请求方法",
+    )
+}
+
+async fn health(axum::extract::State(state): axum::extract::State<AppState>) -> impl IntoResponse {
+    Json(json!({ "status": "ok", "backend": state.store.backend() }))
+}
+
+async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
+type State = axum::extract::State<AppState>;
+
+fn user_info(user: &User) -> UserInfo {
+    UserInfo {
+        login: user.login.clone(),
+        name: user.name.clone(),
+        role: user.role,
+        scope: user.scope.clone(),
+        cert: user.cert.clone(),
+        cert_valid_until: user.cert_valid_until,
+    }
+}
+
+fn check_device_id(device_id: &str) -> AppResult<()> {
+    let ok = !device_id.trim().is_empty()
+        && device_id.len() <= 64
+        && device_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::bad_request(
+            "invalid_input",
+            "设备编号应为不超过 64 个字母、数字或连字符",
+        ))
+    }
+}
+
+/// Issues an access token and a device-bound refresh token.
+fn issue_tokens(state: &AppState, user: &User, device_id: &str) -> AppResult<LoginResponse> {
+    let now = Utc::now();
+    let access = new_token().map_err(|e| AppError::internal("token", e))?;
+    let refresh = new_token().map_err(|e| AppError::internal("token", e))?;
+    for (token, kind, ttl) in [
+        (&access, TokenKind::Access, ACCESS_TOKEN_TTL),
+        (&refresh, TokenKind::Refresh, REFRESH_TOKEN_TTL),
+    ] {
+        state.store.insert_token(&TokenRow {
+            hash: token_hash(token),
+            kind,
+            login: user.login.clone(),
+            device_id: device_id.to_string(),
+            expires_at: now + ttl,
+            revoked: false,
+        })?;
+    }
+    Ok(LoginResponse {
+        access_token: access,
+        refresh_token: refresh,
+        expires_in: ACCESS_TOKEN_TTL.num_seconds() as u64,
+        user: user_info(user),
+        server_public_key: state.public_key_hex(),
+    })
+}
+
+async fn login(
+    state: State,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    check_device_id(&request.device_id)?;
+    state.limiter.check(&request.login)?;
+    let response = state
+        .run(move |state| {
+            let user = state.store.user(&request.login)?;
+            // A missing account costs a hash too, so timing does not tell which logins exist.
+            let hash = user
+                .as_ref()
+                .map_or(crate::auth::dummy_hash(), |u| u.password_hash.as_str());
+            let valid = verify_password(&request.password, hash);
+            match user {
+                Some(user) if valid && !user.disabled => {
+                    state.limiter.succeeded(&request.login);
+                    issue_tokens(state, &user, &request.device_id)
+                }
+                Some(user) if valid && user.disabled => Err(AppError::unauthorized("账号已停用")),
+                _ => {
+                    state.limiter.failed(&request.login);
+                    Err(AppError::unauthorized("账号或密码错误"))
+                }
+            }
+        })
+        .await?;
+    Ok(Json(response))
+}
+
+async fn refresh(
+    state: State,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> AppResult<Json<LoginResponse>> {
+    let response = state
+        .run(move |state| {
+            let hash = token_hash(&request.refresh_token);
+            let row = state
+                .store
+                .token(&hash)?
+                .filter(|row| row.kind == TokenKind::Refresh && !row.revoked)
+                .filter(|row| row.expires_at > Utc::now())
+                .ok_or_else(|| {
+                    AppError::unauthorized("刷新令牌无效、已过期或已注销：请重新登录")
+                })?;
+            if row.device_id != request.device_id {
+                return Err(AppError::unauthorized("刷新令牌不属于这台设备：请重新登录"));
+            }
+            let user = state
+                .store
+                .user(&row.login)?
+                .filter(|u| !u.disabled)
+                .ok_or_else(|| AppError::unauthorized("账号已停用"))?;
+            // The refresh token is used once: the answer carries a new one.
+            state.store.revoke_token(&hash)?;
+            issue_tokens(state, &user, &row.device_id)
+        })
+        .await?;
+    Ok(Json(response))
+}
+
+async fn logout(state: State, caller: Caller) -> AppResult<Json<serde_json::Value>> {
+    let revoked = state
+        .blocking(move |store| {
+            store.revoke_token(&caller.token_hash)?;
+            store.revoke_tokens(&caller.user.login, Some(&caller.device_id))
+        })
+        .await?;
+    Ok(Json(json!({ "revoked": revoked + 1 })))
+}
+
+async fn me(caller: Caller) -> Json<UserInfo> {
+    Json(user_info(&caller.user))
+}
+
+async fn sync(
+    state: State,
+    caller: Caller,
+    ApiJson(request): ApiJson<SyncRequest>,
+) -> AppResult<Json<SyncResponse>> {
+    let response = state
+        .run(move |state| handle_sync(state, &caller, request, Utc::now()))
+        .await?;
+    Ok(Json(response))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Paging {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+fn record_scope(scope: &Scope) -> RecordScope {
+    match scope {
+        Scope::All => RecordScope::All,
+        Scope::Regions(codes) => {
+            let mut codes: Vec<String> = codes.iter().cloned().collect();
+            codes.sort();
+            RecordScope::Regions(codes)
+        }
+        Scope::Enterprise(code) => RecordScope::Enterprise {
+            credit_code: code.clone(),
+            inspection_kinds: vec!["self".into()],
+        },
+    }
+}
+
+async fn list_records(
+    state: State,
+    caller: Caller,
+    paging: Result<Query<Paging>, axum::extract::rejection::QueryRejection>,
+) -> AppResult<Json<Vec<RecordRow>>> {
+    let Query(paging) =
+        paging.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
+    let limit = paging.limit.unwrap_or(50);
+    let offset = paging.offset.unwrap_or(0);
+    if !(1..=500).contains(&limit) || offset < 0 {
+        return Err(AppError::bad_request(
+            "invalid_query",
+            "limit 应在 1–500 之间，offset 不能为负",
+        ));
+    }
+    let rows = state
+        .blocking(move |store| {
+            let scope = Scope::of(&caller.user, &store.regions()?);
+            store.list_records(&record_scope(&scope), limit, offset)
+        })
+        .await?;
+    Ok(Json(rows))
+}
+
+#[derive(Debug, Serialize)]
+struct QuarantineView {
+    uploader: String,
+    device_id: String,
+    received_at: chrono::DateTime<Utc>,
+    changes_hash: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RecordView {
+    record: Record,
+    locked: bool,
+    receipt: Option<Receipt>,
+    amends: Option<String>,
+    amendments: Vec<String>,
+    quarantined: Vec<QuarantineView>,
+}
+
+async fn get_record(
+    state: State,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> AppResult<Json<RecordView>> {
+    let view = state
+        .run(move |state| {
+            let store = state.store.as_ref();
+            let hidden = || AppError::not_found(format!("未找到记录 {id}，或您无权查看"));
+            let stored = store.record(&id)?.ok_or_else(hidden)?;
+            let scope = Scope::of(&caller.user, &store.regions()?);
+            if !scope.may_read(&stored) {
+                return Err(hidden());
+            }
+            let record = RecordDoc::load(&id, &stored.doc, &[], "server")
+                .and_then(|mut doc| doc.read())
+                .map_err(|e| AppError::internal("stored record", e))?;
+            let quarantined = store
+                .quarantined(&id)?
+                .into_iter()
+                .map(|q| QuarantineView {
+                    uploader: q.uploader,
+                    device_id: q.device_id,
+                    received_at: q.received_at,
+                    changes_hash: q.changes_hash,
+                })
+                .collect();
+            Ok(RecordView {
+                locked: stored.lock.is_some(),
+                receipt: stored.lock.clone(),
+                amends: stored.amends.clone(),
+                amendments: store.amendments_of(&id)?,
+                quarantined,
+                record,
+            })
+        })
+        .await?;
+    Ok(Json(view))
+}
+
+/// Checks a receipt someone holds: its signature, and that the audit log has the same entry.
+async fn verify_receipt(
+    state: State,
+    _caller: Caller,
+    ApiJson(receipt): ApiJson<Receipt>,
+) -> AppResult<Json<serde_json::Value>> {
+    let index = receipt.log_index;
+    state
+        .run(move |state| {
+            let invalid = |message: String| AppError::bad_request("invalid_receipt", message);
+            receipt
+                .verify(&state.public_key_hex())
+                .map_err(|problem| invalid(problem.to_string()))?;
+            let logged = state
+                .store
+                .audit_log()?
+                .into_iter()
+                .find(|entry| entry.log_index == receipt.log_index);
+            if logged.as_ref() != Some(&receipt) {
+                return Err(invalid(format!(
+                    "审计日志第 {} 条与回执不符",
+                    receipt.log_index
+                )));
+            }
+            Ok(())
+        })
+        .await?;
+    Ok(Json(json!({ "valid": true, "log_index": index })))
+}
+
+async fn list_enterprises(state: State, caller: Caller) -> AppResult<Json<Vec<Enterprise>>> {
+    let list = state
+        .blocking(move |store| {
+            let scope = Scope::of(&caller.user, &store.regions()?);
+            Ok(store
+                .enterprises_since(0)?
+                .into_iter()
+                .filter(|e| match &scope {
+                    Scope::Enterprise(own) => own == e.credit_code.as_str(),
+                    other => other.covers_region(&e.region_code),
+                })
+                .collect())
+        })
+        .await?;
+    Ok(Json(list))
+}
+
+fn require_admin(caller: &Caller) -> AppResult<()> {
+    if caller.user.role == Role::Admin {
+        Ok(())
+    } else {
+        Err(AppError::forbidden("只有系统管理员可以进行此操作"))
+    }
+}
+
+async fn list_regions(state: State, caller: Caller) -> AppResult<Json<Vec<Region>>> {
+    require_admin(&caller)?;
+    Ok(Json(state.blocking(|store| store.regions()).await?))
+}
+
+async fn add_region(
+    state: State,
+    caller: Caller,
+    ApiJson(region): ApiJson<Region>,
+) -> AppResult<(StatusCode, Json<Region>)> {
+    require_admin(&caller)?;
+    let added = region.clone();
+    state
+        .run(move |state| admin::add_region(state.store.as_ref(), &added))
+        .await?;
+    Ok((StatusCode::CREATED, Json(region)))
+}
+
+async fn add_user(
+    state: State,
+    caller: Caller,
+    ApiJson(account): ApiJson<NewAccount>,
+) -> AppResult<(StatusCode, Json<UserInfo>)> {
+    require_admin(&caller)?;
+    let user = state
+        .run(move |state| admin::add_user(state.store.as_ref(), &account))
+        .await?;
+    Ok((StatusCode::CREATED, Json(user_info(&user))))
+}
+
+async fn disable_user(
+    state: State,
+    caller: Caller,
+    Path(login): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    require_admin(&caller)?;
+    let revoked = state
+        .run(move |state| admin::disable_user(state.store.as_ref(), &login))
+        .await?;
+    Ok(Json(json!({ "disabled": true, "revoked_tokens": revoked })))
+}
+
+async fn import_enterprises(
+    state: State,
+    caller: Caller,
+    request: Request,
+) -> AppResult<Json<serde_json::Value>> {
+    require_admin(&caller)?;
+    let text = text_body(request).await?;
+    let imported = state
+        .run(move |state| {
+            admin::import_enterprises(state.store.as_ref(), "上传的企业名录", text.as_bytes())
+        })
+        .await?;
+    Ok(Json(json!({ "imported": imported })))
+}
+
+async fn publish_template(
+    state: State,
+    caller: Caller,
+    request: Request,
+) -> AppResult<Json<serde_json::Value>> {
+    require_admin(&caller)?;
+    let text = text_body(request).await?;
+    let published = state
+        .run(move |state| admin::publish_template(state.store.as_ref(), "上传的模板", &text))
+        .await?;
+    Ok(Json(json!({ "published": published })))
+}
+
+async fn set_agency(
+    state: State,
+    caller: Caller,
+    request: Request,
+) -> AppResult<Json<serde_json::Value>> {
+    require_admin(&caller)?;
+    let text = text_body(request).await?;
+    let agency = state
+        .run(move |state| admin::set_agency(state.store.as_ref(), "上传的机关配置", &text))
+        .await?;
+    Ok(Json(
+        json!({ "name": agency.name, "short_name": agency.short_name }),
+    ))
+}
+
+async fn number_register(
+    state: State,
+    caller: Caller,
+) -> AppResult<Json<Vec<NumberRegisterEntry>>> {
+    require_admin(&caller)?;
+    Ok(Json(state.blocking(|store| store.number_register()).await?))
+}
+
+async fn verify_audit_log(state: State, caller: Caller) -> AppResult<Json<audit::Verification>> {
+    require_admin(&caller)?;
+    let verification = state
+        .run(move |state| audit::verify(state.store.as_ref(), &state.public_key_hex()))
+        .await?;
+    Ok(Json(verification))
+}

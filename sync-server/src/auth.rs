@@ -1,0 +1,289 @@
+//! Accounts and scope: Argon2id password hashes, random tokens stored only as SHA-256, the
+//! `Caller` extractor every protected handler takes, login rate limiting, and what a caller
+//! may read and write.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use anjian_core::sync::protocol::Role;
+use anjian_core::template::InspectionKind;
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::store::{Region, StoredRecord, TokenKind, User};
+
+/// Access tokens are short-lived; the device renews them with its refresh token.
+pub const ACCESS_TOKEN_TTL: chrono::Duration = chrono::Duration::minutes(15);
+/// A refresh token is bound to one device and lasts a month of offline work.
+pub const REFRESH_TOKEN_TTL: chrono::Duration = chrono::Duration::days(30);
+
+/// Failed logins allowed per account within [`LOGIN_WINDOW`] before further attempts are
+/// refused with 429.
+pub const LOGIN_FAILURES_ALLOWED: usize = 5;
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|hash| hash.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash).ok().is_some_and(|parsed| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok()
+    })
+}
+
+/// A real Argon2id hash of nothing, checked against when a login does not exist, so that a
+/// failed login takes as long whether or not the account exists.
+pub fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| hash_password("no such account").unwrap_or_default())
+}
+
+/// A password for a new account: long enough, and not only spaces.
+pub fn check_new_password(password: &str) -> Result<(), String> {
+    if password.chars().count() < 8 || password.trim().is_empty() {
+        return Err("密码至少 8 个字符".into());
+    }
+    Ok(())
+}
+
+/// 32 random bytes, hex.
+pub fn new_token() -> Result<String, String> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+    Ok(hex::encode(bytes))
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Remembers recent failed logins per account.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl LoginLimiter {
+    /// Refuses when the account had too many recent failures.
+    pub fn check(&self, login: &str) -> AppResult<()> {
+        let mut failures = self
+            .failures
+            .lock()
+            .map_err(|_| AppError::internal("login limiter", "poisoned"))?;
+        let now = Instant::now();
+        let recent = failures.entry(login.to_lowercase()).or_default();
+        while recent
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > LOGIN_WINDOW)
+        {
+            recent.pop_front();
+        }
+        if recent.len() >= LOGIN_FAILURES_ALLOWED {
+            return Err(AppError::new(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!(
+                    "账号 {login} 登录失败次数过多，请 {} 分钟后再试",
+                    LOGIN_WINDOW.as_secs() / 60
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn failed(&self, login: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures
+                .entry(login.to_lowercase())
+                .or_default()
+                .push_back(Instant::now());
+        }
+    }
+
+    pub fn succeeded(&self, login: &str) {
+        if let Ok(mut failures) = self.failures.lock() {
+            failures.remove(&login.to_lowercase());
+        }
+    }
+}
+
+/// The authenticated user of a request, from a valid access token.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub device_id: String,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> AppResult<Caller> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .ok_or_else(|| AppError::unauthorized("缺少访问令牌：请先登录"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| AppError::unauthorized("访问令牌格式应为 Authorization: Bearer 令牌"))?;
+        let hash = token_hash(token);
+        let lookup = hash.clone();
+        let (row, user) = state
+            .blocking(move |store| {
+                let row = store.token(&lookup)?;
+                let user = match &row {
+                    Some(row) => store.user(&row.login)?,
+                    None => None,
+                };
+                Ok((row, user))
+            })
+            .await?;
+        let row = row
+            .filter(|row| row.kind == TokenKind::Access)
+            .ok_or_else(|| AppError::unauthorized("访问令牌无效：请重新登录"))?;
+        if row.revoked {
+            return Err(AppError::unauthorized("访问令牌已注销：请重新登录"));
+        }
+        if row.expires_at <= Utc::now() {
+            return Err(AppError::unauthorized(
+                "访问令牌已过期：请用刷新令牌续期或重新登录",
+            ));
+        }
+        let user = user.ok_or_else(|| AppError::unauthorized("账号不存在"))?;
+        if user.disabled {
+            return Err(AppError::unauthorized("账号已停用"));
+        }
+        Ok(Caller {
+            user,
+            device_id: row.device_id,
+            token_hash: hash,
+        })
+    }
+}
+
+/// What a caller may see: every region under the account's scope, or one enterprise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Regions(HashSet<String>),
+    Enterprise(String),
+}
+
+impl Scope {
+    pub fn of(user: &User, regions: &[Region]) -> Scope {
+        match user.role {
+            Role::Admin => Scope::All,
+            Role::EnterpriseOfficer => Scope::Enterprise(user.scope.clone()),
+            _ => Scope::Regions(descendants(&user.scope, regions)),
+        }
+    }
+
+    pub fn covers_region(&self, region_code: &str) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Regions(codes) => codes.contains(region_code),
+            Scope::Enterprise(_) => false,
+        }
+    }
+
+    /// Whether the caller may read a record.
+    pub fn may_read(&self, record: &StoredRecord) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Regions(codes) => codes.contains(&record.region_code),
+            // An enterprise sees its own self-inspections, and their amendments.
+            Scope::Enterprise(code) => {
+                record.enterprise_code == *code
+                    && record.inspection_kind == InspectionKind::SelfInspection.as_str()
+            }
+        }
+    }
+}
+
+/// A region and everything under it.
+pub fn descendants(root: &str, regions: &[Region]) -> HashSet<String> {
+    let mut out = HashSet::new();
+    if !regions.iter().any(|r| r.code == root) {
+        return out;
+    }
+    out.insert(root.to_string());
+    let mut frontier = vec![root.to_string()];
+    while let Some(code) = frontier.pop() {
+        for child in regions
+            .iter()
+            .filter(|r| r.parent.as_deref() == Some(code.as_str()))
+        {
+            if out.insert(child.code.clone()) {
+                frontier.push(child.code.clone());
+            }
+        }
+    }
+    out
+}
+
+/// The inspection kind each uploading role records.
+pub fn inspection_kind_of(role: Role) -> Option<InspectionKind> {
+    match role {
+        Role::Inspector => Some(InspectionKind::Enforcement),
+        Role::Expert => Some(InspectionKind::Expert),
+        Role::ResidentInspector => Some(InspectionKind::Resident),
+        Role::EnterpriseOfficer => Some(InspectionKind::SelfInspection),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(code: &str, parent: Option<&str>) -> Region {
+        Region {
+            code: code.into(),
+            name: code.into(),
+            parent: parent.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn a_district_covers_its_towns_and_not_its_neighbours() {
+        let regions = vec![
+            region("370300", None),
+            region("370302", Some("370300")),
+            region("370303", Some("370300")),
+            region("370302001", Some("370302")),
+            region("370303001", Some("370303")),
+        ];
+        let district = descendants("370302", &regions);
+        assert!(district.contains("370302") && district.contains("370302001"));
+        assert!(!district.contains("370303001") && !district.contains("370300"));
+        assert_eq!(descendants("370300", &regions).len(), 5);
+        assert!(descendants("999999", &regions).is_empty());
+    }
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let hash = hash_password("correct horse").unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &hash));
+        assert!(!verify_password("correct horsf", &hash));
+        assert!(!verify_password("correct horse", "not a hash"));
+    }
+}

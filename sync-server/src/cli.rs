@@ -1,0 +1,433 @@
+//! The `anjian-server` command line: `serve`, and the administration subcommands, each
+//! working on the SQLite file under `--data` or on the PostgreSQL database of `--database`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use anjian_core::sync::protocol::Role;
+
+use crate::admin::{self, NewAccount};
+use crate::error::AppError;
+use crate::keys;
+use crate::state::AppState;
+use crate::store::postgres::PostgresStore;
+use crate::store::sqlite::SqliteStore;
+use crate::store::{Region, Store};
+
+pub const SQLITE_FILE: &str = "anjian-server.sqlite3";
+pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password.txt";
+pub const DEMO_PASSWORD_FILE: &str = "demo-password.txt";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "anjian-server",
+    version,
+    about = "安监同步服务器：接收、校验、锁定检查记录"
+)]
+struct Cli {
+    #[command(flatten)]
+    storage: Storage,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Storage {
+    /// Data directory: the SQLite database and the signing key.
+    #[arg(
+        long,
+        global = true,
+        env = "ANJIAN_DATA",
+        default_value = "anjian-data"
+    )]
+    data: PathBuf,
+    /// PostgreSQL instead of SQLite, e.g. postgres://anjian@db/anjian (the signing key stays
+    /// in the data directory).
+    #[arg(long, global = true, env = "ANJIAN_DATABASE_URL")]
+    database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Runs the server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Load the Zibo demo (regions, agency, enterprises, an account of every role) into an
+        /// empty server
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Administrative divisions: city → district → town.
+    Region {
+        #[command(subcommand)]
+        command: RegionCommand,
+    },
+    /// Real-name accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// The enterprise register.
+    Enterprise {
+        #[command(subcommand)]
+        command: EnterpriseCommand,
+    },
+    /// Checklist templates.
+    Template {
+        #[command(subcommand)]
+        command: TemplateCommand,
+    },
+    /// The agency configuration (name, document numbers, remedy authorities).
+    Agency {
+        #[command(subcommand)]
+        command: AgencyCommand,
+    },
+    /// Recomputes the audit log's hash chain and checks every receipt.
+    VerifyLog,
+}
+
+#[derive(Debug, Subcommand)]
+enum RegionCommand {
+    Add {
+        code: String,
+        name: String,
+        #[arg(long)]
+        parent: Option<String>,
+    },
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    Add {
+        login: String,
+        #[arg(long)]
+        name: String,
+        /// admin, city_supervisor, district_supervisor, town_supervisor, inspector, expert,
+        /// resident_inspector or enterprise_officer.
+        #[arg(long)]
+        role: String,
+        /// A region code, or a credit code for an enterprise officer (empty for an admin).
+        #[arg(long, default_value = "")]
+        scope: String,
+        #[arg(long)]
+        cert: Option<String>,
+        #[arg(long)]
+        cert_valid_until: Option<NaiveDate>,
+        /// A file holding the password (its first line).
+        #[arg(long)]
+        password_file: PathBuf,
+    },
+    Disable {
+        login: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EnterpriseCommand {
+    Import { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplateCommand {
+    Publish { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgencyCommand {
+    Set { file: PathBuf },
+}
+
+/// Everything a subcommand reports to the person: Chinese, one line.
+struct Failure(String);
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        Failure(e.message)
+    }
+}
+
+impl From<crate::store::StoreError> for Failure {
+    fn from(e: crate::store::StoreError) -> Self {
+        Failure(AppError::from(e).message)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("错误：{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, Failure> {
+    std::fs::create_dir_all(&storage.data)
+        .map_err(|e| Failure(format!("无法创建数据目录 {}：{e}", storage.data.display())))?;
+    Ok(match &storage.database {
+        Some(url) => Arc::new(PostgresStore::connect(url)?),
+        None => Arc::new(SqliteStore::open(&storage.data.join(SQLITE_FILE))?),
+    })
+}
+
+fn read_file(path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path).map_err(|e| Failure(format!("无法读取 {}：{e}", path.display())))
+}
+
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let store = open_store(&cli.storage)?;
+    let store = store.as_ref();
+    match cli.command {
+        Command::Serve { listen, demo } => return serve(&cli.storage, listen, demo),
+        Command::Region { command } => match command {
+            RegionCommand::Add { code, name, parent } => {
+                let region = Region { code, name, parent };
+                admin::add_region(store, &region)?;
+                println!("已添加区划 {} {}", region.code, region.name);
+            }
+            RegionCommand::List => {
+                for region in store.regions()? {
+                    println!(
+                        "{}\t{}\t{}",
+                        region.code,
+                        region.name,
+                        region.parent.unwrap_or_default()
+                    );
+                }
+            }
+        },
+        Command::User { command } => match command {
+            UserCommand::Add {
+                login,
+                name,
+                role,
+                scope,
+                cert,
+                cert_valid_until,
+                password_file,
+            } => {
+                let password = read_file(&password_file)?
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+                let user = admin::add_user(
+                    store,
+                    &NewAccount {
+                        login,
+                        name,
+                        role,
+                        scope,
+                        cert,
+                        cert_valid_until,
+                        password,
+                    },
+                )?;
+                println!(
+                    "已添加账号 {}（{}，{}，管辖 {}）",
+                    user.login,
+                    user.name,
+                    user.role.label(),
+                    if user.scope.is_empty() {
+                        "全部"
+                    } else {
+                        &user.scope
+                    }
+                );
+            }
+            UserCommand::Disable { login } => {
+                let revoked = admin::disable_user(store, &login)?;
+                println!("已停用账号 {login}，注销令牌 {revoked} 个");
+            }
+        },
+        Command::Enterprise {
+            command: EnterpriseCommand::Import { file },
+        } => {
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure(format!("无法读取 {}：{e}", file.display())))?;
+            let count = admin::import_enterprises(store, &file.display().to_string(), &bytes)?;
+            println!("已导入 {count} 家企业");
+        }
+        Command::Template {
+            command: TemplateCommand::Publish { file },
+        } => {
+            let text = read_file(&file)?;
+            if admin::publish_template(store, &file.display().to_string(), &text)? {
+                println!("已发布模板 {}", file.display());
+            } else {
+                println!(
+                    "模板 {} 的此版本已发布过，内容相同，未作改动",
+                    file.display()
+                );
+            }
+        }
+        Command::Agency {
+            command: AgencyCommand::Set { file },
+        } => {
+            let text = read_file(&file)?;
+            let agency = admin::set_agency(store, &file.display().to_string(), &text)?;
+            println!("已设置执法机关：{}", agency.name);
+        }
+        Command::VerifyLog => {
+            let (key, _) =
+                keys::load_or_create(&cli.storage.data.join(keys::KEY_FILE)).map_err(Failure)?;
+            let public = hex::encode(key.verifying_key().to_bytes());
+            let verification = crate::audit::verify(store, &public)?;
+            match verification.first_bad {
+                None => {
+                    println!(
+                        "审计日志完好：共 {} 条，哈希链与签名全部相符",
+                        verification.entries
+                    );
+                }
+                Some(bad) => {
+                    println!(
+                        "审计日志第 {} 条（记录 {}）不符：{}",
+                        bad.index, bad.record_id, bad.problem
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn serve(storage: &Storage, listen: SocketAddr, demo: bool) -> Result<ExitCode, Failure> {
+    let store = open_store(storage)?;
+    let (key, created) =
+        keys::load_or_create(&storage.data.join(keys::KEY_FILE)).map_err(Failure)?;
+    if created {
+        println!(
+            "已生成服务器签名密钥 {}",
+            storage.data.join(keys::KEY_FILE).display()
+        );
+    }
+    let published = admin::publish_builtin_templates(store.as_ref())?;
+    if published > 0 {
+        println!("已发布随程序提供的检查表模板 {published} 个");
+    }
+    let first_admin = ensure_first_admin(store.as_ref(), &storage.data)?;
+    let demo_password = if demo && store.regions()?.is_empty() {
+        let password = crate::auth::new_token().map_err(Failure)?[..12].to_string();
+        crate::demo::seed(store.as_ref(), &password)?;
+        let path = storage.data.join(DEMO_PASSWORD_FILE);
+        write_private(&path, &format!("{password}\n"))?;
+        Some(path)
+    } else {
+        None
+    };
+    let state = AppState::new(store, key);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure(format!("无法启动运行时：{e}")))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(|e| Failure(format!("无法监听 {listen}：{e}")))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Failure(format!("无法取得监听地址：{e}")))?;
+        let backend = match &storage.database {
+            Some(_) => "PostgreSQL".to_string(),
+            None => format!("SQLite {}", storage.data.join(SQLITE_FILE).display()),
+        };
+        println!("anjian-server 正在监听 http://{address}（存储：{backend}）");
+        println!("服务器公钥（设备用来核验回执）：{}", state.public_key_hex());
+        if let Some(password_file) = first_admin {
+            println!(
+                "首个管理员账号 admin 的初始密码已写入 {}。登录：anjian login --server http://{address} --user admin --password-file {}",
+                password_file.display(),
+                password_file.display()
+            );
+        }
+        if let Some(path) = demo_password {
+            let logins: Vec<&str> = crate::demo::ACCOUNTS.iter().map(|a| a.0).collect();
+            println!(
+                "已载入淄博演示数据：区划、执法机关、12 家企业，演示账号 {}（密码均写入 {}）",
+                logins.join("、"),
+                path.display()
+            );
+            println!(
+                "例如：anjian login --server http://{address} --user zhang --password-file {}",
+                path.display()
+            );
+        }
+        axum::serve(listener, crate::api::app(state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| Failure(format!("服务器出错：{e}")))?;
+        println!("anjian-server 已停止");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// On first start there is no administrator: one named `admin` is made with a random
+/// password written to a file only the server's user can read.
+fn ensure_first_admin(store: &dyn Store, data: &Path) -> Result<Option<PathBuf>, Failure> {
+    if store.user("admin")?.is_some() {
+        return Ok(None);
+    }
+    let password = crate::auth::new_token().map_err(Failure)?[..20].to_string();
+    let path = data.join(INITIAL_ADMIN_PASSWORD_FILE);
+    write_private(&path, &format!("{password}\n"))?;
+    admin::add_user(
+        store,
+        &NewAccount {
+            login: "admin".into(),
+            name: "系统管理员".into(),
+            role: Role::Admin.as_str().into(),
+            scope: String::new(),
+            cert: None,
+            cert_valid_until: None,
+            password,
+        },
+    )?;
+    Ok(Some(path))
+}
+
+fn write_private(path: &Path, text: &str) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut file| file.write_all(text.as_bytes()))
+        .map_err(|e| Failure(format!("无法写入 {}：{e}", path.display())))
+}

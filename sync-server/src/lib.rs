@@ -1,0 +1,19 @@
+//! anjian-server: the sync server. Devices upload records as Automerge changes; the server
+//! validates them against its reference data and the uploader's scope, locks submitted
+//! records with a signed receipt and a hash-chained audit log, leases document-number blocks,
+//! and sends each device the updates for its scope.
+//!
+//! Storage is behind [`store::Store`] (SQLite embedded, PostgreSQL for scale). The HTTP API is
+//! [`api::app`]; the command line is [`cli::main`].
+
+pub mod admin;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod demo;
+pub mod error;
+pub mod keys;
+pub mod state;
+pub mod store;
+pub mod sync;

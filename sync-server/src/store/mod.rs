@@ -1,0 +1,347 @@
+//! The server's storage: one trait, two backends — SQLite ([`sqlite`], the embedded default)
+//! and PostgreSQL ([`postgres`], for several server instances) — run through one conformance
+//! suite (`tests/integration/store.rs`).
+//!
+//! The trait is synchronous: handlers call it from blocking tasks, where the Automerge work of
+//! an upload runs too. A record is written with optimistic concurrency: the caller reads it,
+//! applies and validates the upload on a copy, and commits naming the version it read; a
+//! commit that lost a race is answered [`CommitOutcome::VersionConflict`] and redone.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use anjian_core::agency::DocType;
+use anjian_core::enterprise::Enterprise;
+use anjian_core::record::Inspector;
+use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
+use anjian_core::sync::receipt::Receipt;
+
+pub mod postgres;
+pub mod sqlite;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Database(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+impl From<::postgres::Error> for StoreError {
+    fn from(e: ::postgres::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// An administrative division: city → district → town.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub login: String,
+    pub name: String,
+    pub role: Role,
+    pub scope: String,
+    pub cert: Option<String>,
+    pub cert_valid_until: Option<NaiveDate>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<TokenKind> {
+        match text {
+            "access" => Some(TokenKind::Access),
+            "refresh" => Some(TokenKind::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// A token as stored: only its SHA-256, never the token itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub hash: String,
+    pub kind: TokenKind,
+    pub login: String,
+    pub device_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+/// A record as stored, with its lock when it has one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub id: String,
+    pub doc: Vec<u8>,
+    pub heads: Vec<String>,
+    /// Bumped by every commit; the optimistic-concurrency check.
+    pub version: i64,
+    pub region_code: String,
+    pub enterprise_code: String,
+    pub inspection_kind: String,
+    pub kind: String,
+    pub status: String,
+    pub created_by_device: String,
+    pub amends: Option<String>,
+    pub inspector_certs: Vec<String>,
+    pub lock: Option<Receipt>,
+}
+
+/// The rows the analyses read, derived from the record at commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordProjection {
+    pub kind: String,
+    pub inspection_kind: String,
+    pub template_id: String,
+    pub template_version: u32,
+    pub enterprise_code: String,
+    pub enterprise_name: String,
+    pub region_code: String,
+    pub industry: String,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub created_by_device: String,
+    pub answered_count: i64,
+    pub amends: Option<String>,
+    pub inspector_certs: Vec<String>,
+    pub hazards: Vec<HazardRow>,
+    pub documents: Vec<IssuedNumber>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HazardRow {
+    pub item: String,
+    pub class: String,
+    pub description: String,
+    pub legal_basis: String,
+    pub deadline: Option<NaiveDate>,
+}
+
+/// A document number a record carries, for the register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IssuedNumber {
+    pub number: String,
+    pub agency: String,
+    pub doc_type: DocType,
+    pub year: i32,
+    pub serial: u32,
+    pub issued_at: DateTime<Utc>,
+}
+
+/// Lock the record at its new heads, appending to the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockRequest {
+    pub content_hash: String,
+    pub locked_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecordCommit {
+    pub id: String,
+    pub doc: Vec<u8>,
+    pub heads: Vec<String>,
+    /// The version read before the upload was applied; `None` for a new record.
+    pub expected_version: Option<i64>,
+    pub projection: RecordProjection,
+    pub uploader: String,
+    pub device_id: String,
+    pub lock: Option<LockRequest>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CommitOutcome {
+    Committed {
+        receipt: Option<Receipt>,
+    },
+    /// Someone committed the record since it was read.
+    VersionConflict,
+    /// A number the record carries is registered to another record.
+    NumberTaken {
+        number: String,
+        record_id: String,
+    },
+}
+
+/// Late changes to a locked record, kept with who sent them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuarantineEntry {
+    pub record_id: String,
+    /// SHA-256 of `changes`: the same late changes are kept once.
+    pub changes_hash: String,
+    #[serde(skip)]
+    pub changes: Vec<u8>,
+    pub uploader: String,
+    pub device_id: String,
+    pub received_at: DateTime<Utc>,
+}
+
+/// One line of a record list, from projection columns.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RecordRow {
+    pub id: String,
+    pub kind: String,
+    pub inspection_kind: String,
+    pub enterprise_code: String,
+    pub enterprise_name: String,
+    pub region_code: String,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub locked: bool,
+    pub hazard_count: i64,
+}
+
+/// Which records a list may show: the regions of the caller's scope, or one enterprise's
+/// records of some inspection kinds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordScope {
+    All,
+    Regions(Vec<String>),
+    Enterprise {
+        credit_code: String,
+        inspection_kinds: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NumberRegisterEntry {
+    pub number: String,
+    pub agency: String,
+    pub doc_type: DocType,
+    pub year: i32,
+    pub serial: u32,
+    /// `issued` or `voided`.
+    pub state: String,
+    pub record_id: Option<String>,
+    pub reason: Option<String>,
+    pub device_id: String,
+    pub at: DateTime<Utc>,
+}
+
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgresql`.
+    fn backend(&self) -> &'static str;
+
+    // ---- regions, users, tokens -------------------------------------------------------------
+    fn add_region(&self, region: &Region) -> StoreResult<()>;
+    fn regions(&self) -> StoreResult<Vec<Region>>;
+    /// Adds a user; a login already taken is a `Conflict`.
+    fn add_user(&self, user: &User) -> StoreResult<()>;
+    fn user(&self, login: &str) -> StoreResult<Option<User>>;
+    /// Returns false when there is no such user.
+    fn set_user_disabled(&self, login: &str, disabled: bool) -> StoreResult<bool>;
+    /// Names and certificates of users holding one, changed after `seq`.
+    fn certified_users_since(&self, seq: i64) -> StoreResult<Vec<Inspector>>;
+    fn insert_token(&self, token: &TokenRow) -> StoreResult<()>;
+    fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
+    fn revoke_token(&self, hash: &str) -> StoreResult<()>;
+    /// Revokes a user's tokens, those of one device only when given; returns how many.
+    fn revoke_tokens(&self, login: &str, device_id: Option<&str>) -> StoreResult<usize>;
+
+    // ---- reference data ---------------------------------------------------------------------
+    /// Adds or updates enterprises, all or none.
+    fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize>;
+    fn enterprise(&self, credit_code: &str) -> StoreResult<Option<Enterprise>>;
+    fn enterprises_since(&self, seq: i64) -> StoreResult<Vec<Enterprise>>;
+    /// Publishes a template version; false when the same text is already published, a
+    /// `Conflict` when the version exists with other text.
+    fn publish_template(&self, template: &TemplateSource) -> StoreResult<bool>;
+    fn template(&self, id: &str, version: u32) -> StoreResult<Option<String>>;
+    fn templates_since(&self, seq: i64) -> StoreResult<Vec<TemplateSource>>;
+    fn set_agency(&self, toml: &str) -> StoreResult<()>;
+    /// The agency configuration and the sequence number of its last change.
+    fn agency(&self) -> StoreResult<Option<(String, i64)>>;
+
+    // ---- records ----------------------------------------------------------------------------
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>>;
+    /// Writes a record with its projection rows, its numbers and, when asked, its lock and
+    /// audit entry, all in one transaction. `sign` signs a receipt's bytes.
+    fn commit_record(
+        &self,
+        commit: &RecordCommit,
+        sign: &dyn Fn(&[u8]) -> String,
+    ) -> StoreResult<CommitOutcome>;
+    /// Keeps late changes; false when the same changes are kept already.
+    fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool>;
+    fn quarantined(&self, record_id: &str) -> StoreResult<Vec<QuarantineEntry>>;
+    /// Records changed after `seq` that a device follows: those it created and those naming
+    /// the certificate among their inspectors.
+    fn records_for_device_since(
+        &self,
+        seq: i64,
+        device_id: &str,
+        cert: Option<&str>,
+    ) -> StoreResult<Vec<StoredRecord>>;
+    fn list_records(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<RecordRow>>;
+    fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>>;
+    /// The sequence number of the last change to records or reference data.
+    fn current_seq(&self) -> StoreResult<i64>;
+
+    // ---- numbers ----------------------------------------------------------------------------
+    /// Leases the next `size` serials of a type and year to a device.
+    #[allow(clippy::too_many_arguments)]
+    fn lease_block(
+        &self,
+        agency: &str,
+        doc_type: DocType,
+        year: i32,
+        device_id: &str,
+        login: &str,
+        size: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<NumberBlock>;
+    fn leases_of_device(&self, device_id: &str) -> StoreResult<Vec<NumberBlock>>;
+    /// The device a serial was leased to.
+    fn lease_holder(
+        &self,
+        agency: &str,
+        doc_type: DocType,
+        year: i32,
+        serial: u32,
+    ) -> StoreResult<Option<String>>;
+    /// Registers a voided number; a `Conflict` when it is issued to a record.
+    fn void_number(&self, entry: &NumberRegisterEntry) -> StoreResult<()>;
+    fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>>;
+
+    // ---- audit ------------------------------------------------------------------------------
+    /// Every lock, in log order.
+    fn audit_log(&self) -> StoreResult<Vec<Receipt>>;
+}

@@ -1,0 +1,1358 @@
+//! The PostgreSQL backend, for several server instances sharing one database: the same tables
+//! and semantics as [`super::sqlite`], over a small pool of synchronous `postgres` clients.
+//!
+//! The synchronous client runs its own small tokio runtime, so it is called only from blocking
+//! threads (as the server does through `spawn_blocking`), never from an async worker.
+//!
+//! SQLite serializes writers; here, every write whose checks must see all earlier writes (and
+//! every write that takes a sequence number) first locks the one row of `counters`. Taking the
+//! next sequence number locks it too, until commit, so changes commit in sequence order: a
+//! reader that sees seq `n` has seen every change numbered below it, which the sync cursor
+//! relies on. Text columns compare byte by byte (`COLLATE "C"`), so lists come in the order the
+//! SQLite backend gives them.
+
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use postgres::error::SqlState;
+use postgres::types::ToSql;
+use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
+
+use anjian_core::agency::DocType;
+use anjian_core::enterprise::{CreditCode, Enterprise};
+use anjian_core::record::Inspector;
+use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
+use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
+
+use super::{
+    CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
+    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+};
+
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// The advisory lock held while the schema is created or upgraded, so two instances starting
+/// at once migrate one after the other.
+const MIGRATION_LOCK: i64 = 0x616e_6a69_616e_0001;
+
+const SCHEMA_VERSION_TABLE: &str = "
+CREATE TABLE IF NOT EXISTS schema_version (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    version INTEGER NOT NULL
+);
+";
+
+const SCHEMA: &str = r#"
+CREATE TABLE counters (
+    name  TEXT COLLATE "C" PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('seq', 0);
+CREATE TABLE regions (
+    code   TEXT COLLATE "C" PRIMARY KEY,
+    name   TEXT COLLATE "C" NOT NULL,
+    parent TEXT COLLATE "C" REFERENCES regions (code)
+);
+CREATE TABLE users (
+    login            TEXT COLLATE "C" PRIMARY KEY,
+    name             TEXT COLLATE "C" NOT NULL,
+    role             TEXT COLLATE "C" NOT NULL,
+    scope            TEXT COLLATE "C" NOT NULL,
+    cert             TEXT COLLATE "C" UNIQUE,
+    cert_valid_until TEXT COLLATE "C",
+    password_hash    TEXT COLLATE "C" NOT NULL,
+    disabled         BOOLEAN NOT NULL DEFAULT FALSE,
+    seq              BIGINT NOT NULL
+);
+CREATE TABLE tokens (
+    hash       TEXT COLLATE "C" PRIMARY KEY,
+    kind       TEXT COLLATE "C" NOT NULL,
+    login      TEXT COLLATE "C" NOT NULL REFERENCES users (login),
+    device_id  TEXT COLLATE "C" NOT NULL,
+    expires_at BIGINT NOT NULL,
+    revoked    BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE INDEX tokens_by_login ON tokens (login, device_id);
+CREATE TABLE enterprises (
+    credit_code          TEXT COLLATE "C" PRIMARY KEY,
+    name                 TEXT COLLATE "C" NOT NULL,
+    address              TEXT COLLATE "C" NOT NULL,
+    industry             TEXT COLLATE "C" NOT NULL,
+    region_code          TEXT COLLATE "C" NOT NULL REFERENCES regions (code),
+    legal_representative TEXT COLLATE "C" NOT NULL,
+    phone                TEXT COLLATE "C" NOT NULL,
+    seq                  BIGINT NOT NULL
+);
+CREATE INDEX enterprises_by_seq ON enterprises (seq);
+CREATE TABLE templates (
+    id      TEXT COLLATE "C" NOT NULL,
+    version BIGINT NOT NULL,
+    source  TEXT COLLATE "C" NOT NULL,
+    seq     BIGINT NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE TABLE agency (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    toml TEXT COLLATE "C" NOT NULL,
+    seq  BIGINT NOT NULL
+);
+CREATE TABLE records (
+    id                TEXT COLLATE "C" PRIMARY KEY,
+    doc               BYTEA NOT NULL,
+    heads             TEXT COLLATE "C" NOT NULL,
+    version           BIGINT NOT NULL,
+    seq               BIGINT NOT NULL,
+    kind              TEXT COLLATE "C" NOT NULL,
+    inspection_kind   TEXT COLLATE "C" NOT NULL,
+    template_id       TEXT COLLATE "C" NOT NULL,
+    template_version  BIGINT NOT NULL,
+    enterprise_code   TEXT COLLATE "C" NOT NULL,
+    enterprise_name   TEXT COLLATE "C" NOT NULL,
+    region_code       TEXT COLLATE "C" NOT NULL,
+    industry          TEXT COLLATE "C" NOT NULL,
+    status            TEXT COLLATE "C" NOT NULL,
+    started_at        BIGINT NOT NULL,
+    submitted_at      BIGINT,
+    created_by_device TEXT COLLATE "C" NOT NULL,
+    answered_count    BIGINT NOT NULL,
+    hazard_count      BIGINT NOT NULL,
+    amends            TEXT COLLATE "C",
+    uploaded_by       TEXT COLLATE "C" NOT NULL,
+    updated_at        BIGINT NOT NULL
+);
+CREATE INDEX records_by_seq ON records (seq);
+CREATE INDEX records_by_region ON records (region_code, started_at);
+CREATE INDEX records_by_enterprise ON records (enterprise_code, started_at);
+CREATE INDEX records_by_amends ON records (amends) WHERE amends IS NOT NULL;
+CREATE TABLE record_inspectors (
+    record_id TEXT COLLATE "C" NOT NULL REFERENCES records (id),
+    cert      TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (record_id, cert)
+);
+CREATE INDEX record_inspectors_by_cert ON record_inspectors (cert);
+CREATE TABLE hazards (
+    record_id   TEXT COLLATE "C" NOT NULL REFERENCES records (id),
+    item        TEXT COLLATE "C" NOT NULL,
+    class       TEXT COLLATE "C" NOT NULL,
+    description TEXT COLLATE "C" NOT NULL,
+    legal_basis TEXT COLLATE "C" NOT NULL,
+    deadline    TEXT COLLATE "C",
+    PRIMARY KEY (record_id, item)
+);
+CREATE TABLE audit_log (
+    idx           BIGINT PRIMARY KEY,
+    record_id     TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES records (id),
+    heads         TEXT COLLATE "C" NOT NULL,
+    content_hash  TEXT COLLATE "C" NOT NULL,
+    locked_at     BIGINT NOT NULL,
+    previous_hash TEXT COLLATE "C" NOT NULL,
+    entry_hash    TEXT COLLATE "C" NOT NULL,
+    signature     TEXT COLLATE "C" NOT NULL
+);
+CREATE TABLE quarantine (
+    record_id     TEXT COLLATE "C" NOT NULL REFERENCES records (id),
+    changes_hash  TEXT COLLATE "C" NOT NULL,
+    changes       BYTEA NOT NULL,
+    uploader      TEXT COLLATE "C" NOT NULL,
+    device_id     TEXT COLLATE "C" NOT NULL,
+    received_at   BIGINT NOT NULL,
+    PRIMARY KEY (record_id, changes_hash)
+);
+CREATE TABLE number_leases (
+    agency    TEXT COLLATE "C" NOT NULL,
+    doc_type  TEXT COLLATE "C" NOT NULL,
+    year      INTEGER NOT NULL,
+    first     BIGINT NOT NULL,
+    last      BIGINT NOT NULL,
+    device_id TEXT COLLATE "C" NOT NULL,
+    login     TEXT COLLATE "C" NOT NULL,
+    leased_at BIGINT NOT NULL,
+    PRIMARY KEY (agency, doc_type, year, first)
+);
+CREATE INDEX number_leases_by_device ON number_leases (device_id);
+CREATE TABLE numbers (
+    agency    TEXT COLLATE "C" NOT NULL,
+    doc_type  TEXT COLLATE "C" NOT NULL,
+    year      INTEGER NOT NULL,
+    serial    BIGINT NOT NULL,
+    number    TEXT COLLATE "C" NOT NULL,
+    state     TEXT COLLATE "C" NOT NULL CHECK (state IN ('issued', 'voided')),
+    record_id TEXT COLLATE "C",
+    reason    TEXT COLLATE "C",
+    device_id TEXT COLLATE "C" NOT NULL,
+    at        BIGINT NOT NULL,
+    PRIMARY KEY (agency, doc_type, year, serial)
+);
+"#;
+
+/// Connections open at most; callers beyond wait for one to be given back.
+const MAX_CONNECTIONS: usize = 8;
+
+#[derive(Default)]
+struct PoolState {
+    idle: Vec<Client>,
+    /// Idle and lent out.
+    open: usize,
+}
+
+struct Pool {
+    url: String,
+    state: Mutex<PoolState>,
+    given_back: Condvar,
+}
+
+/// A client lent by the pool, given back on drop (or forgotten when its connection broke).
+struct Pooled<'a> {
+    pool: &'a Pool,
+    client: Option<Client>,
+}
+
+impl Pool {
+    fn lock(&self) -> StoreResult<MutexGuard<'_, PoolState>> {
+        self.state
+            .lock()
+            .map_err(|_| StoreError::Database("connection pool poisoned".into()))
+    }
+
+    fn get(&self) -> StoreResult<Pooled<'_>> {
+        let mut state = self.lock()?;
+        loop {
+            if let Some(client) = state.idle.pop() {
+                if client.is_closed() {
+                    // The server closed it while it was idle (a restart, an idle timeout).
+                    state.open -= 1;
+                    continue;
+                }
+                return Ok(Pooled {
+                    pool: self,
+                    client: Some(client),
+                });
+            }
+            if state.open < MAX_CONNECTIONS {
+                state.open += 1;
+                drop(state);
+                return match Client::connect(&self.url, NoTls) {
+                    Ok(client) => Ok(Pooled {
+                        pool: self,
+                        client: Some(client),
+                    }),
+                    Err(e) => {
+                        self.forget();
+                        Err(e.into())
+                    }
+                };
+            }
+            state = self
+                .given_back
+                .wait(state)
+                .map_err(|_| StoreError::Database("connection pool poisoned".into()))?;
+        }
+    }
+
+    /// A connection closed (or never opened): another may be opened in its place.
+    fn forget(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.open -= 1;
+        }
+        self.given_back.notify_one();
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // Closing a client blocks on the client's own runtime, which panics on an async worker
+        // (where the server may drop its state at shutdown): there, the clients are closed on
+        // a thread of their own.
+        if tokio::runtime::Handle::try_current().is_ok() {
+            let state = self.state.get_mut().unwrap_or_else(PoisonError::into_inner);
+            let idle = std::mem::take(&mut state.idle);
+            std::thread::spawn(move || drop(idle));
+        }
+    }
+}
+
+impl Pooled<'_> {
+    fn client(&mut self) -> StoreResult<&mut Client> {
+        self.client
+            .as_mut()
+            .ok_or_else(|| StoreError::Database("connection already given back".into()))
+    }
+}
+
+impl Drop for Pooled<'_> {
+    fn drop(&mut self) {
+        let Some(client) = self.client.take() else {
+            return;
+        };
+        if client.is_closed() {
+            self.pool.forget();
+            return;
+        }
+        if let Ok(mut state) = self.pool.state.lock() {
+            state.idle.push(client);
+        }
+        self.pool.given_back.notify_one();
+    }
+}
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (idle, open) = self
+            .pool
+            .state
+            .lock()
+            .map(|s| (s.idle.len(), s.open))
+            .unwrap_or_default();
+        // The URL may hold a password: not shown.
+        f.debug_struct("PostgresStore")
+            .field("idle", &idle)
+            .field("open", &open)
+            .finish_non_exhaustive()
+    }
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+}
+
+fn split(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map_err(|_| StoreError::Corrupt(format!("date {t:?}")))
+    })
+    .transpose()
+}
+
+fn doc_type(text: &str) -> StoreResult<DocType> {
+    DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
+}
+
+/// A serial or version stored as BIGINT, back to `u32`.
+fn to_u32(value: i64, what: &str) -> StoreResult<u32> {
+    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} out of range")))
+}
+
+/// Takes the next sequence number; holds the counters row lock until the transaction ends.
+fn next_seq(tx: &mut Transaction<'_>) -> StoreResult<i64> {
+    Ok(tx
+        .query_one(
+            "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
+            &[],
+        )?
+        .try_get(0)?)
+}
+
+/// Waits for the writes holding the counters row, then keeps them out until the transaction
+/// ends: the checks that follow see every earlier write, as under SQLite's single writer.
+fn serialize_writes(tx: &mut Transaction<'_>) -> StoreResult<()> {
+    tx.execute("SELECT 1 FROM counters WHERE name = 'seq' FOR UPDATE", &[])?;
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (a `postgresql://` URL or `key=value` settings),
+    /// creating or upgrading its schema. Like every other call, not on an async worker.
+    pub fn connect(url: &str) -> StoreResult<PostgresStore> {
+        let store = PostgresStore {
+            pool: Pool {
+                url: url.to_string(),
+                state: Mutex::new(PoolState::default()),
+                given_back: Condvar::new(),
+            },
+        };
+        let mut conn = store.pool.get()?;
+        migrate(conn.client()?)?;
+        drop(conn);
+        Ok(store)
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.pool.get()?;
+        let mut tx = conn.client()?.transaction()?;
+        // On an error the transaction is dropped, which rolls it back.
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self.pool.get()?;
+        // One snapshot: every query of a call sees the same data.
+        let mut tx = conn
+            .client()?
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
+fn migrate(client: &mut Client) -> StoreResult<()> {
+    let mut tx = client.transaction()?;
+    // Released at commit or rollback; a second instance starting now waits here and then finds
+    // the schema in place.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(SCHEMA_VERSION_TABLE)?;
+    let found: i32 = match tx.query_opt("SELECT version FROM schema_version WHERE id = 1", &[])? {
+        Some(row) => row.try_get(0)?,
+        None => 0,
+    };
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Database(format!(
+            "database schema {found} is newer than this server's {SCHEMA_VERSION}: upgrade anjian-server"
+        )));
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    // Later versions add their upgrade steps here, one per version.
+    if found == 0 {
+        tx.batch_execute(SCHEMA)?;
+    }
+    tx.execute(
+        "INSERT INTO schema_version (id, version) VALUES (1, $1)
+         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+        &[&SCHEMA_VERSION],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn user_from_row(row: &Row) -> StoreResult<User> {
+    let role: String = row.try_get(2)?;
+    Ok(User {
+        login: row.try_get(0)?,
+        name: row.try_get(1)?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
+        scope: row.try_get(3)?,
+        cert: row.try_get(4)?,
+        cert_valid_until: parse_date(row.try_get(5)?)?,
+        password_hash: row.try_get(6)?,
+        disabled: row.try_get(7)?,
+    })
+}
+
+const ENTERPRISE_COLUMNS: &str =
+    "credit_code, name, address, industry, region_code, legal_representative, phone";
+
+fn enterprise_from_row(row: &Row) -> StoreResult<Enterprise> {
+    let code: String = row.try_get(0)?;
+    Ok(Enterprise {
+        credit_code: CreditCode::parse(&code)
+            .map_err(|e| StoreError::Corrupt(format!("credit code {code:?}: {e}")))?,
+        name: row.try_get(1)?,
+        address: row.try_get(2)?,
+        industry: row.try_get(3)?,
+        region_code: row.try_get(4)?,
+        legal_representative: row.try_get(5)?,
+        phone: row.try_get(6)?,
+    })
+}
+
+const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
+    r.inspection_kind, r.kind, r.status, r.created_by_device, r.amends,
+    a.idx, a.heads, a.content_hash, a.locked_at, a.previous_hash, a.entry_hash, a.signature,
+    ARRAY(SELECT i.cert FROM record_inspectors i WHERE i.record_id = r.id ORDER BY i.cert)";
+
+fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
+    let id: String = row.try_get(0)?;
+    let lock = match row.try_get::<_, Option<i64>>(11)? {
+        Some(idx) => Some(Receipt {
+            record_id: id.clone(),
+            heads: split(row.try_get(12)?),
+            content_hash: row.try_get(13)?,
+            locked_at: from_millis(row.try_get(14)?)?,
+            log_index: idx,
+            previous_hash: row.try_get(15)?,
+            entry_hash: row.try_get(16)?,
+            signature: row.try_get(17)?,
+        }),
+        None => None,
+    };
+    Ok(StoredRecord {
+        heads: split(row.try_get(2)?),
+        doc: row.try_get(1)?,
+        version: row.try_get(3)?,
+        region_code: row.try_get(4)?,
+        enterprise_code: row.try_get(5)?,
+        inspection_kind: row.try_get(6)?,
+        kind: row.try_get(7)?,
+        status: row.try_get(8)?,
+        created_by_device: row.try_get(9)?,
+        amends: row.try_get(10)?,
+        inspector_certs: row.try_get(18)?,
+        lock,
+        id,
+    })
+}
+
+fn receipt_from_row(row: &Row) -> StoreResult<Receipt> {
+    Ok(Receipt {
+        log_index: row.try_get(0)?,
+        record_id: row.try_get(1)?,
+        heads: split(row.try_get(2)?),
+        content_hash: row.try_get(3)?,
+        locked_at: from_millis(row.try_get(4)?)?,
+        previous_hash: row.try_get(5)?,
+        entry_hash: row.try_get(6)?,
+        signature: row.try_get(7)?,
+    })
+}
+
+fn query_records(
+    tx: &mut Transaction<'_>,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> StoreResult<Vec<StoredRecord>> {
+    tx.query(sql, params)?.iter().map(stored_record).collect()
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn add_region(&self, region: &Region) -> StoreResult<()> {
+        self.write(|tx| {
+            let inserted = tx.execute(
+                "INSERT INTO regions (code, name, parent) VALUES ($1, $2, $3)
+                 ON CONFLICT (code) DO NOTHING",
+                &[&region.code, &region.name, &region.parent],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "区划代码 {} 已存在",
+                    region.code
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn regions(&self) -> StoreResult<Vec<Region>> {
+        self.read(|tx| {
+            tx.query("SELECT code, name, parent FROM regions ORDER BY code", &[])?
+                .iter()
+                .map(|row| {
+                    Ok(Region {
+                        code: row.try_get(0)?,
+                        name: row.try_get(1)?,
+                        parent: row.try_get(2)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn add_user(&self, user: &User) -> StoreResult<()> {
+        self.write(|tx| {
+            serialize_writes(tx)?;
+            let taken: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE login = $1)",
+                    &[&user.login],
+                )?
+                .try_get(0)?;
+            if taken {
+                return Err(StoreError::Conflict(format!("账号 {} 已存在", user.login)));
+            }
+            if let Some(cert) = &user.cert {
+                let holder = tx.query_opt("SELECT login FROM users WHERE cert = $1", &[cert])?;
+                if let Some(holder) = holder {
+                    let holder: String = holder.try_get(0)?;
+                    return Err(StoreError::Conflict(format!(
+                        "执法证号 {cert} 已属于账号 {holder}"
+                    )));
+                }
+            }
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO users (login, name, role, scope, cert, cert_valid_until,
+                     password_hash, disabled, seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                &[
+                    &user.login,
+                    &user.name,
+                    &user.role.as_str(),
+                    &user.scope,
+                    &user.cert,
+                    &user.cert_valid_until.map(|d| d.to_string()),
+                    &user.password_hash,
+                    &user.disabled,
+                    &seq,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn user(&self, login: &str) -> StoreResult<Option<User>> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT login, name, role, scope, cert, cert_valid_until, password_hash, disabled
+                 FROM users WHERE login = $1",
+                &[&login],
+            )?
+            .as_ref()
+            .map(user_from_row)
+            .transpose()
+        })
+    }
+
+    fn set_user_disabled(&self, login: &str, disabled: bool) -> StoreResult<bool> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            let changed = tx.execute(
+                "UPDATE users SET disabled = $2, seq = $3 WHERE login = $1",
+                &[&login, &disabled, &seq],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn certified_users_since(&self, seq: i64) -> StoreResult<Vec<Inspector>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT name, cert, cert_valid_until FROM users
+                 WHERE cert IS NOT NULL AND NOT disabled AND seq > $1 ORDER BY cert",
+                &[&seq],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(Inspector {
+                    name: row.try_get(0)?,
+                    cert: row.try_get(1)?,
+                    cert_valid_until: parse_date(row.try_get(2)?)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn insert_token(&self, token: &TokenRow) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO tokens (hash, kind, login, device_id, expires_at, revoked)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &token.hash,
+                    &token.kind.as_str(),
+                    &token.login,
+                    &token.device_id,
+                    &millis(token.expires_at),
+                    &token.revoked,
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
+        self.read(|tx| {
+            let Some(row) = tx.query_opt(
+                "SELECT hash, kind, login, device_id, expires_at, revoked FROM tokens
+                 WHERE hash = $1",
+                &[&hash],
+            )?
+            else {
+                return Ok(None);
+            };
+            let kind: String = row.try_get(1)?;
+            Ok(Some(TokenRow {
+                hash: row.try_get(0)?,
+                kind: TokenKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
+                login: row.try_get(2)?,
+                device_id: row.try_get(3)?,
+                expires_at: from_millis(row.try_get(4)?)?,
+                revoked: row.try_get(5)?,
+            }))
+        })
+    }
+
+    fn revoke_token(&self, hash: &str) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE tokens SET revoked = TRUE WHERE hash = $1", &[&hash])?;
+            Ok(())
+        })
+    }
+
+    fn revoke_tokens(&self, login: &str, device_id: Option<&str>) -> StoreResult<usize> {
+        self.write(|tx| {
+            let revoked = tx.execute(
+                "UPDATE tokens SET revoked = TRUE
+                 WHERE login = $1 AND ($2::TEXT IS NULL OR device_id = $2) AND NOT revoked",
+                &[&login, &device_id],
+            )?;
+            usize::try_from(revoked).map_err(|_| StoreError::Database("row count".into()))
+        })
+    }
+
+    fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            let stmt = tx.prepare(
+                "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
+                     legal_representative, phone, seq)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                     address = excluded.address, industry = excluded.industry,
+                     region_code = excluded.region_code,
+                     legal_representative = excluded.legal_representative,
+                     phone = excluded.phone, seq = excluded.seq",
+            )?;
+            for e in enterprises {
+                tx.execute(
+                    &stmt,
+                    &[
+                        &e.credit_code.as_str(),
+                        &e.name,
+                        &e.address,
+                        &e.industry,
+                        &e.region_code,
+                        &e.legal_representative,
+                        &e.phone,
+                        &seq,
+                    ],
+                )
+                .map_err(|err| {
+                    if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+                        StoreError::Conflict(format!(
+                            "企业 {}（{}）的区划代码 {} 未登记：请先用 region add 添加",
+                            e.name,
+                            e.credit_code.as_str(),
+                            e.region_code
+                        ))
+                    } else {
+                        err.into()
+                    }
+                })?;
+            }
+            Ok(enterprises.len())
+        })
+    }
+
+    fn enterprise(&self, credit_code: &str) -> StoreResult<Option<Enterprise>> {
+        self.read(|tx| {
+            tx.query_opt(
+                &format!("SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE credit_code = $1"),
+                &[&credit_code],
+            )?
+            .as_ref()
+            .map(enterprise_from_row)
+            .transpose()
+        })
+    }
+
+    fn enterprises_since(&self, seq: i64) -> StoreResult<Vec<Enterprise>> {
+        self.read(|tx| {
+            tx.query(
+                &format!(
+                    "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE seq > $1
+                     ORDER BY credit_code"
+                ),
+                &[&seq],
+            )?
+            .iter()
+            .map(enterprise_from_row)
+            .collect()
+        })
+    }
+
+    fn publish_template(&self, template: &TemplateSource) -> StoreResult<bool> {
+        let version = i64::from(template.version);
+        self.write(|tx| {
+            serialize_writes(tx)?;
+            let existing = tx.query_opt(
+                "SELECT source FROM templates WHERE id = $1 AND version = $2",
+                &[&template.id, &version],
+            )?;
+            match existing {
+                Some(row) if row.try_get::<_, &str>(0)? == template.source => Ok(false),
+                Some(_) => Err(StoreError::Conflict(format!(
+                    "模板 {} 第 {} 版已发布且内容不同：修改检查表后必须提高 version",
+                    template.id, template.version
+                ))),
+                None => {
+                    let seq = next_seq(tx)?;
+                    tx.execute(
+                        "INSERT INTO templates (id, version, source, seq) VALUES ($1, $2, $3, $4)",
+                        &[&template.id, &version, &template.source, &seq],
+                    )?;
+                    Ok(true)
+                }
+            }
+        })
+    }
+
+    fn template(&self, id: &str, version: u32) -> StoreResult<Option<String>> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT source FROM templates WHERE id = $1 AND version = $2",
+                &[&id, &i64::from(version)],
+            )?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(Into::into)
+        })
+    }
+
+    fn templates_since(&self, seq: i64) -> StoreResult<Vec<TemplateSource>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT id, version, source FROM templates WHERE seq > $1 ORDER BY id, version",
+                &[&seq],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(TemplateSource {
+                    id: row.try_get(0)?,
+                    version: to_u32(row.try_get(1)?, "template version")?,
+                    source: row.try_get(2)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn set_agency(&self, toml: &str) -> StoreResult<()> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO agency (id, toml, seq) VALUES (1, $1, $2)
+                 ON CONFLICT (id) DO UPDATE SET toml = excluded.toml, seq = excluded.seq",
+                &[&toml, &seq],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn agency(&self) -> StoreResult<Option<(String, i64)>> {
+        self.read(|tx| {
+            tx.query_opt("SELECT toml, seq FROM agency WHERE id = 1", &[])?
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                .transpose()
+        })
+    }
+
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
+        self.read(|tx| {
+            let mut found = query_records(
+                tx,
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM records r
+                     LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = $1"
+                ),
+                &[&id],
+            )?;
+            Ok(found.pop())
+        })
+    }
+
+    fn commit_record(
+        &self,
+        commit: &RecordCommit,
+        sign: &dyn Fn(&[u8]) -> String,
+    ) -> StoreResult<CommitOutcome> {
+        let mut conn = self.pool.get()?;
+        // Every early return drops the transaction, which rolls it back: a refused commit
+        // leaves nothing behind, not even a used sequence number.
+        let mut tx = conn.client()?.transaction()?;
+        // First, so the version check, the number register and the end of the audit log
+        // below are read after every earlier commit and stay as read until this one commits.
+        let seq = next_seq(&mut tx)?;
+        let current: Option<(i64, bool)> = match tx.query_opt(
+            "SELECT r.version, a.idx IS NOT NULL FROM records r
+             LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = $1",
+            &[&commit.id],
+        )? {
+            Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
+            None => None,
+        };
+        let expected = match (current, commit.expected_version) {
+            (None, None) => None,
+            (Some((version, false)), Some(expected)) if version == expected => Some(version),
+            _ => return Ok(CommitOutcome::VersionConflict),
+        };
+        let p = &commit.projection;
+        let now = millis(Utc::now());
+        let heads = commit.heads.join(",");
+        tx.execute(
+            "INSERT INTO records (id, doc, heads, version, seq, kind, inspection_kind,
+                 template_id, template_version, enterprise_code, enterprise_name, region_code,
+                 industry, status, started_at, submitted_at, created_by_device, answered_count,
+                 hazard_count, amends, uploaded_by, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18, $19, $20, $21, $22)
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, heads = excluded.heads,
+                 version = excluded.version, seq = excluded.seq, status = excluded.status,
+                 submitted_at = excluded.submitted_at, answered_count = excluded.answered_count,
+                 hazard_count = excluded.hazard_count, uploaded_by = excluded.uploaded_by,
+                 updated_at = excluded.updated_at",
+            &[
+                &commit.id,
+                &commit.doc,
+                &heads,
+                &expected.map_or(1, |v| v + 1),
+                &seq,
+                &p.kind,
+                &p.inspection_kind,
+                &p.template_id,
+                &i64::from(p.template_version),
+                &p.enterprise_code,
+                &p.enterprise_name,
+                &p.region_code,
+                &p.industry,
+                &p.status,
+                &millis(p.started_at),
+                &p.submitted_at.map(millis),
+                &p.created_by_device,
+                &p.answered_count,
+                &(p.hazards.len() as i64),
+                &p.amends,
+                &commit.uploader,
+                &now,
+            ],
+        )?;
+        tx.execute(
+            "DELETE FROM record_inspectors WHERE record_id = $1",
+            &[&commit.id],
+        )?;
+        for cert in &p.inspector_certs {
+            tx.execute(
+                "INSERT INTO record_inspectors (record_id, cert) VALUES ($1, $2)
+                 ON CONFLICT DO NOTHING",
+                &[&commit.id, cert],
+            )?;
+        }
+        tx.execute("DELETE FROM hazards WHERE record_id = $1", &[&commit.id])?;
+        for h in &p.hazards {
+            tx.execute(
+                "INSERT INTO hazards (record_id, item, class, description, legal_basis, deadline)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    &commit.id,
+                    &h.item,
+                    &h.class,
+                    &h.description,
+                    &h.legal_basis,
+                    &h.deadline.map(|d| d.to_string()),
+                ],
+            )?;
+        }
+        for n in &p.documents {
+            let serial = i64::from(n.serial);
+            tx.execute(
+                "INSERT INTO numbers (agency, doc_type, year, serial, number, state, record_id,
+                     device_id, at)
+                 VALUES ($1, $2, $3, $4, $5, 'issued', $6, $7, $8)
+                 ON CONFLICT DO NOTHING",
+                &[
+                    &n.agency,
+                    &n.doc_type.as_str(),
+                    &n.year,
+                    &serial,
+                    &n.number,
+                    &commit.id,
+                    &p.created_by_device,
+                    &millis(n.issued_at),
+                ],
+            )?;
+            let row = tx.query_one(
+                "SELECT state, record_id FROM numbers
+                 WHERE agency = $1 AND doc_type = $2 AND year = $3 AND serial = $4",
+                &[&n.agency, &n.doc_type.as_str(), &n.year, &serial],
+            )?;
+            let state: &str = row.try_get(0)?;
+            let holder: Option<String> = row.try_get(1)?;
+            if state != "issued" || holder.as_deref() != Some(commit.id.as_str()) {
+                return Ok(CommitOutcome::NumberTaken {
+                    number: n.number.clone(),
+                    record_id: holder.unwrap_or_default(),
+                });
+            }
+        }
+        let receipt = match &commit.lock {
+            Some(lock) => {
+                // The counters row lock taken above orders the appends; the primary key on idx
+                // would refuse a second entry at one index all the same.
+                let last = tx.query_opt(
+                    "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
+                    &[],
+                )?;
+                let (index, previous_hash) = match last {
+                    Some(row) => (row.try_get::<_, i64>(0)? + 1, row.try_get(1)?),
+                    None => (1, GENESIS_HASH.to_string()),
+                };
+                let mut receipt = Receipt {
+                    record_id: commit.id.clone(),
+                    heads: commit.heads.clone(),
+                    content_hash: lock.content_hash.clone(),
+                    locked_at: lock.locked_at,
+                    log_index: index,
+                    entry_hash: entry_hash(
+                        &previous_hash,
+                        &commit.id,
+                        &commit.heads,
+                        &lock.content_hash,
+                        lock.locked_at,
+                    ),
+                    previous_hash,
+                    signature: String::new(),
+                };
+                receipt.signature = sign(&receipt.signed_bytes());
+                tx.execute(
+                    "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
+                         previous_hash, entry_hash, signature)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        &receipt.log_index,
+                        &receipt.record_id,
+                        &heads,
+                        &receipt.content_hash,
+                        &millis(receipt.locked_at),
+                        &receipt.previous_hash,
+                        &receipt.entry_hash,
+                        &receipt.signature,
+                    ],
+                )?;
+                Some(receipt)
+            }
+            None => None,
+        };
+        tx.commit()?;
+        Ok(CommitOutcome::Committed { receipt })
+    }
+
+    fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool> {
+        self.write(|tx| {
+            let inserted = tx.execute(
+                "INSERT INTO quarantine (record_id, changes_hash, changes, uploader, device_id,
+                     received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &entry.record_id,
+                    &entry.changes_hash,
+                    &entry.changes,
+                    &entry.uploader,
+                    &entry.device_id,
+                    &millis(entry.received_at),
+                ],
+            )?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn quarantined(&self, record_id: &str) -> StoreResult<Vec<QuarantineEntry>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT record_id, changes_hash, changes, uploader, device_id, received_at
+                 FROM quarantine WHERE record_id = $1 ORDER BY received_at, changes_hash",
+                &[&record_id],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(QuarantineEntry {
+                    record_id: row.try_get(0)?,
+                    changes_hash: row.try_get(1)?,
+                    changes: row.try_get(2)?,
+                    uploader: row.try_get(3)?,
+                    device_id: row.try_get(4)?,
+                    received_at: from_millis(row.try_get(5)?)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn records_for_device_since(
+        &self,
+        seq: i64,
+        device_id: &str,
+        cert: Option<&str>,
+    ) -> StoreResult<Vec<StoredRecord>> {
+        self.read(|tx| {
+            query_records(
+                tx,
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM records r
+                     LEFT JOIN audit_log a ON a.record_id = r.id
+                     WHERE r.seq > $1 AND (r.created_by_device = $2 OR r.id IN
+                         (SELECT record_id FROM record_inspectors WHERE cert = $3))
+                     ORDER BY r.seq"
+                ),
+                &[&seq, &device_id, &cert],
+            )
+        })
+    }
+
+    fn list_records(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<RecordRow>> {
+        // As in SQLite: a negative limit means no limit, a negative offset none.
+        let limit = (limit >= 0).then_some(limit);
+        let offset = offset.max(0);
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&limit, &offset];
+        let condition = match scope {
+            RecordScope::All => "TRUE",
+            RecordScope::Regions(codes) => {
+                if codes.is_empty() {
+                    return Ok(Vec::new());
+                }
+                params.push(codes);
+                "r.region_code = ANY ($3)"
+            }
+            RecordScope::Enterprise {
+                credit_code,
+                inspection_kinds,
+            } => {
+                params.push(credit_code);
+                params.push(inspection_kinds);
+                "r.enterprise_code = $3 AND r.inspection_kind = ANY ($4)"
+            }
+        };
+        let sql = format!(
+            "SELECT r.id, r.kind, r.inspection_kind, r.enterprise_code, r.enterprise_name,
+                    r.region_code, r.status, r.started_at, a.idx IS NOT NULL, r.hazard_count
+             FROM records r LEFT JOIN audit_log a ON a.record_id = r.id
+             WHERE {condition} ORDER BY r.started_at DESC, r.id DESC LIMIT $1 OFFSET $2"
+        );
+        self.read(|tx| {
+            tx.query(&sql, &params)?
+                .iter()
+                .map(|row| {
+                    Ok(RecordRow {
+                        id: row.try_get(0)?,
+                        kind: row.try_get(1)?,
+                        inspection_kind: row.try_get(2)?,
+                        enterprise_code: row.try_get(3)?,
+                        enterprise_name: row.try_get(4)?,
+                        region_code: row.try_get(5)?,
+                        status: row.try_get(6)?,
+                        started_at: from_millis(row.try_get(7)?)?,
+                        locked: row.try_get(8)?,
+                        hazard_count: row.try_get(9)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT id FROM records WHERE amends = $1 ORDER BY id",
+                &[&id],
+            )?
+            .iter()
+            .map(|row| Ok(row.try_get(0)?))
+            .collect()
+        })
+    }
+
+    fn current_seq(&self) -> StoreResult<i64> {
+        self.read(|tx| {
+            Ok(tx
+                .query_one("SELECT value FROM counters WHERE name = 'seq'", &[])?
+                .try_get(0)?)
+        })
+    }
+
+    fn lease_block(
+        &self,
+        agency: &str,
+        doc_type: DocType,
+        year: i32,
+        device_id: &str,
+        login: &str,
+        size: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<NumberBlock> {
+        self.write(|tx| {
+            serialize_writes(tx)?;
+            let last: i64 = tx
+                .query_one(
+                    "SELECT COALESCE(MAX(last), 0) FROM number_leases
+                     WHERE agency = $1 AND doc_type = $2 AND year = $3",
+                    &[&agency, &doc_type.as_str(), &year],
+                )?
+                .try_get(0)?;
+            let last = to_u32(last, "serial")?;
+            let first = last + 1;
+            let last = last
+                .checked_add(size)
+                .filter(|l| *l <= anjian_core::numbering::MAX_SERIAL)
+                .ok_or_else(|| {
+                    StoreError::Conflict(format!("{}（{year} 年）的编号已用尽", doc_type.title()))
+                })?;
+            tx.execute(
+                "INSERT INTO number_leases (agency, doc_type, year, first, last, device_id, login,
+                     leased_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &agency,
+                    &doc_type.as_str(),
+                    &year,
+                    &i64::from(first),
+                    &i64::from(last),
+                    &device_id,
+                    &login,
+                    &millis(at),
+                ],
+            )?;
+            Ok(NumberBlock {
+                agency: agency.to_string(),
+                doc_type,
+                year,
+                first,
+                last,
+            })
+        })
+    }
+
+    fn leases_of_device(&self, device_id: &str) -> StoreResult<Vec<NumberBlock>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT agency, doc_type, year, first, last FROM number_leases
+                 WHERE device_id = $1 ORDER BY agency, doc_type, year, first",
+                &[&device_id],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(NumberBlock {
+                    agency: row.try_get(0)?,
+                    doc_type: doc_type(row.try_get(1)?)?,
+                    year: row.try_get(2)?,
+                    first: to_u32(row.try_get(3)?, "serial")?,
+                    last: to_u32(row.try_get(4)?, "serial")?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn lease_holder(
+        &self,
+        agency: &str,
+        doc_type: DocType,
+        year: i32,
+        serial: u32,
+    ) -> StoreResult<Option<String>> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT device_id FROM number_leases
+                 WHERE agency = $1 AND doc_type = $2 AND year = $3 AND first <= $4 AND $4 <= last",
+                &[&agency, &doc_type.as_str(), &year, &i64::from(serial)],
+            )?
+            .map(|row| row.try_get(0))
+            .transpose()
+            .map_err(Into::into)
+        })
+    }
+
+    fn void_number(&self, entry: &NumberRegisterEntry) -> StoreResult<()> {
+        let serial = i64::from(entry.serial);
+        self.write(|tx| {
+            serialize_writes(tx)?;
+            let existing = tx.query_opt(
+                "SELECT state, record_id FROM numbers
+                 WHERE agency = $1 AND doc_type = $2 AND year = $3 AND serial = $4",
+                &[
+                    &entry.agency,
+                    &entry.doc_type.as_str(),
+                    &entry.year,
+                    &serial,
+                ],
+            )?;
+            match existing {
+                Some(row) if row.try_get::<_, &str>(0)? == "voided" => Ok(()),
+                Some(row) => Err(StoreError::Conflict(format!(
+                    "编号 {} 已用于记录 {}，不能作废",
+                    entry.number,
+                    row.try_get::<_, Option<String>>(1)?.unwrap_or_default()
+                ))),
+                None => {
+                    tx.execute(
+                        "INSERT INTO numbers (agency, doc_type, year, serial, number, state,
+                             record_id, reason, device_id, at)
+                         VALUES ($1, $2, $3, $4, $5, 'voided', NULL, $6, $7, $8)",
+                        &[
+                            &entry.agency,
+                            &entry.doc_type.as_str(),
+                            &entry.year,
+                            &serial,
+                            &entry.number,
+                            &entry.reason,
+                            &entry.device_id,
+                            &millis(entry.at),
+                        ],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT number, agency, doc_type, year, serial, state, record_id, reason,
+                        device_id, at
+                 FROM numbers ORDER BY agency, doc_type, year, serial",
+                &[],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(NumberRegisterEntry {
+                    number: row.try_get(0)?,
+                    agency: row.try_get(1)?,
+                    doc_type: doc_type(row.try_get(2)?)?,
+                    year: row.try_get(3)?,
+                    serial: to_u32(row.try_get(4)?, "serial")?,
+                    state: row.try_get(5)?,
+                    record_id: row.try_get(6)?,
+                    reason: row.try_get(7)?,
+                    device_id: row.try_get(8)?,
+                    at: from_millis(row.try_get(9)?)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<Receipt>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT idx, record_id, heads, content_hash, locked_at, previous_hash, entry_hash,
+                        signature
+                 FROM audit_log ORDER BY idx",
+                &[],
+            )?
+            .iter()
+            .map(receipt_from_row)
+            .collect()
+        })
+    }
+}

@@ -1,0 +1,1295 @@
+//! The embedded backend: one SQLite file in WAL mode with `synchronous=FULL`, one writer
+//! connection and a few reader connections.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+
+use anjian_core::agency::DocType;
+use anjian_core::enterprise::{CreditCode, Enterprise};
+use anjian_core::record::Inspector;
+use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
+use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
+
+use super::{
+    CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
+    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE counters (
+    name  TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+INSERT INTO counters (name, value) VALUES ('seq', 0);
+CREATE TABLE regions (
+    code   TEXT PRIMARY KEY,
+    name   TEXT NOT NULL,
+    parent TEXT REFERENCES regions (code)
+);
+CREATE TABLE users (
+    login            TEXT PRIMARY KEY,
+    name             TEXT NOT NULL,
+    role             TEXT NOT NULL,
+    scope            TEXT NOT NULL,
+    cert             TEXT UNIQUE,
+    cert_valid_until TEXT,
+    password_hash    TEXT NOT NULL,
+    disabled         INTEGER NOT NULL DEFAULT 0,
+    seq              INTEGER NOT NULL
+);
+CREATE TABLE tokens (
+    hash       TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    login      TEXT NOT NULL REFERENCES users (login),
+    device_id  TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    revoked    INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX tokens_by_login ON tokens (login, device_id);
+CREATE TABLE enterprises (
+    credit_code          TEXT PRIMARY KEY,
+    name                 TEXT NOT NULL,
+    address              TEXT NOT NULL,
+    industry             TEXT NOT NULL,
+    region_code          TEXT NOT NULL REFERENCES regions (code),
+    legal_representative TEXT NOT NULL,
+    phone                TEXT NOT NULL,
+    seq                  INTEGER NOT NULL
+);
+CREATE INDEX enterprises_by_seq ON enterprises (seq);
+CREATE TABLE templates (
+    id      TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    source  TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    PRIMARY KEY (id, version)
+);
+CREATE TABLE agency (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    toml TEXT NOT NULL,
+    seq  INTEGER NOT NULL
+);
+CREATE TABLE records (
+    id                TEXT PRIMARY KEY,
+    doc               BLOB NOT NULL,
+    heads             TEXT NOT NULL,
+    version           INTEGER NOT NULL,
+    seq               INTEGER NOT NULL,
+    kind              TEXT NOT NULL,
+    inspection_kind   TEXT NOT NULL,
+    template_id       TEXT NOT NULL,
+    template_version  INTEGER NOT NULL,
+    enterprise_code   TEXT NOT NULL,
+    enterprise_name   TEXT NOT NULL,
+    region_code       TEXT NOT NULL,
+    industry          TEXT NOT NULL,
+    status            TEXT NOT NULL,
+    started_at        INTEGER NOT NULL,
+    submitted_at      INTEGER,
+    created_by_device TEXT NOT NULL,
+    answered_count    INTEGER NOT NULL,
+    hazard_count      INTEGER NOT NULL,
+    amends            TEXT,
+    uploaded_by       TEXT NOT NULL,
+    updated_at        INTEGER NOT NULL
+);
+CREATE INDEX records_by_seq ON records (seq);
+CREATE INDEX records_by_region ON records (region_code, started_at);
+CREATE INDEX records_by_enterprise ON records (enterprise_code, started_at);
+CREATE INDEX records_by_amends ON records (amends) WHERE amends IS NOT NULL;
+CREATE TABLE record_inspectors (
+    record_id TEXT NOT NULL REFERENCES records (id),
+    cert      TEXT NOT NULL,
+    PRIMARY KEY (record_id, cert)
+);
+CREATE INDEX record_inspectors_by_cert ON record_inspectors (cert);
+CREATE TABLE hazards (
+    record_id   TEXT NOT NULL REFERENCES records (id),
+    item        TEXT NOT NULL,
+    class       TEXT NOT NULL,
+    description TEXT NOT NULL,
+    legal_basis TEXT NOT NULL,
+    deadline    TEXT,
+    PRIMARY KEY (record_id, item)
+);
+CREATE TABLE audit_log (
+    idx           INTEGER PRIMARY KEY,
+    record_id     TEXT NOT NULL UNIQUE REFERENCES records (id),
+    heads         TEXT NOT NULL,
+    content_hash  TEXT NOT NULL,
+    locked_at     INTEGER NOT NULL,
+    previous_hash TEXT NOT NULL,
+    entry_hash    TEXT NOT NULL,
+    signature     TEXT NOT NULL
+);
+CREATE TABLE quarantine (
+    record_id     TEXT NOT NULL REFERENCES records (id),
+    changes_hash  TEXT NOT NULL,
+    changes       BLOB NOT NULL,
+    uploader      TEXT NOT NULL,
+    device_id     TEXT NOT NULL,
+    received_at   INTEGER NOT NULL,
+    PRIMARY KEY (record_id, changes_hash)
+);
+CREATE TABLE number_leases (
+    agency    TEXT NOT NULL,
+    doc_type  TEXT NOT NULL,
+    year      INTEGER NOT NULL,
+    first     INTEGER NOT NULL,
+    last      INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    login     TEXT NOT NULL,
+    leased_at INTEGER NOT NULL,
+    PRIMARY KEY (agency, doc_type, year, first)
+);
+CREATE INDEX number_leases_by_device ON number_leases (device_id);
+CREATE TABLE numbers (
+    agency    TEXT NOT NULL,
+    doc_type  TEXT NOT NULL,
+    year      INTEGER NOT NULL,
+    serial    INTEGER NOT NULL,
+    number    TEXT NOT NULL,
+    state     TEXT NOT NULL CHECK (state IN ('issued', 'voided')),
+    record_id TEXT,
+    reason    TEXT,
+    device_id TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    PRIMARY KEY (agency, doc_type, year, serial)
+);
+";
+
+/// Reader connections kept open; more are opened while all are busy.
+const READERS: usize = 4;
+
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+fn open_connection(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Every acknowledged upload survives a power cut.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    Ok(conn)
+}
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+}
+
+fn split(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map_err(|_| StoreError::Corrupt(format!("date {t:?}")))
+    })
+    .transpose()
+}
+
+fn doc_type(text: &str) -> StoreResult<DocType> {
+    DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
+}
+
+fn next_seq(tx: &Connection) -> StoreResult<i64> {
+    Ok(tx.query_row(
+        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+impl SqliteStore {
+    /// Opens (creating when needed) the database at `path`.
+    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+        let mut writer = open_connection(path)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Database("writer connection poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let out = f(&tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
+        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
+        let mut conn = match pooled {
+            Some(conn) => conn,
+            None => open_connection(&self.path)?,
+        };
+        // One read transaction: every query of a call sees the same snapshot.
+        let out = {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = f(&tx);
+            tx.finish()?;
+            out
+        };
+        if let Ok(mut pool) = self.readers.lock()
+            && pool.len() < READERS
+        {
+            pool.push(conn);
+        }
+        out
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::Database(format!(
+            "database schema {found} is newer than this server's {SCHEMA_VERSION}: upgrade anjian-server"
+        )));
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction()?;
+    // Later versions add their upgrade steps here, one per version.
+    if found == 0 {
+        tx.execute_batch(SCHEMA)?;
+    }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
+    let role: String = row.get(2)?;
+    Ok((
+        User {
+            login: row.get(0)?,
+            name: row.get(1)?,
+            role: Role::Admin,
+            scope: row.get(3)?,
+            cert: row.get(4)?,
+            cert_valid_until: None,
+            password_hash: row.get(6)?,
+            disabled: row.get(7)?,
+        },
+        role,
+        row.get(5)?,
+    ))
+}
+
+fn finish_user((mut user, role, until): (User, String, Option<String>)) -> StoreResult<User> {
+    user.role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?;
+    user.cert_valid_until = parse_date(until)?;
+    Ok(user)
+}
+
+const ENTERPRISE_COLUMNS: &str =
+    "credit_code, name, address, industry, region_code, legal_representative, phone";
+
+type EnterpriseRow = (String, String, String, String, String, String, String);
+
+fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EnterpriseRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+        row.get(5)?,
+        row.get(6)?,
+    ))
+}
+
+fn finish_enterprise(row: EnterpriseRow) -> StoreResult<Enterprise> {
+    let (code, name, address, industry, region_code, legal_representative, phone) = row;
+    Ok(Enterprise {
+        credit_code: CreditCode::parse(&code)
+            .map_err(|e| StoreError::Corrupt(format!("credit code {code:?}: {e}")))?,
+        name,
+        address,
+        industry,
+        region_code,
+        legal_representative,
+        phone,
+    })
+}
+
+const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
+    r.inspection_kind, r.kind, r.status, r.created_by_device, r.amends,
+    a.idx, a.heads, a.content_hash, a.locked_at, a.previous_hash, a.entry_hash, a.signature";
+
+fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<StoredRecord> {
+    let id: String = row.get(0)?;
+    let lock = match row.get::<_, Option<i64>>(11)? {
+        Some(idx) => Some(Receipt {
+            record_id: id.clone(),
+            heads: split(&row.get::<_, String>(12)?),
+            content_hash: row.get(13)?,
+            locked_at: from_millis(row.get(14)?)?,
+            log_index: idx,
+            previous_hash: row.get(15)?,
+            entry_hash: row.get(16)?,
+            signature: row.get(17)?,
+        }),
+        None => None,
+    };
+    let inspector_certs = tx
+        .prepare_cached("SELECT cert FROM record_inspectors WHERE record_id = ?1 ORDER BY cert")?
+        .query_map([&id], |row| row.get(0))?
+        .collect::<rusqlite::Result<Vec<String>>>()?;
+    Ok(StoredRecord {
+        heads: split(&row.get::<_, String>(2)?),
+        doc: row.get(1)?,
+        version: row.get(3)?,
+        region_code: row.get(4)?,
+        enterprise_code: row.get(5)?,
+        inspection_kind: row.get(6)?,
+        kind: row.get(7)?,
+        status: row.get(8)?,
+        created_by_device: row.get(9)?,
+        amends: row.get(10)?,
+        inspector_certs,
+        lock,
+        id,
+    })
+}
+
+fn receipt_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Receipt> {
+    Ok(Receipt {
+        log_index: row.get(0)?,
+        record_id: row.get(1)?,
+        heads: split(&row.get::<_, String>(2)?),
+        content_hash: row.get(3)?,
+        locked_at: from_millis(row.get(4)?)?,
+        previous_hash: row.get(5)?,
+        entry_hash: row.get(6)?,
+        signature: row.get(7)?,
+    })
+}
+
+fn query_records(
+    tx: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<StoredRecord>> {
+    let mut stmt = tx.prepare(sql)?;
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(stored_record(tx, row)?);
+    }
+    Ok(out)
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn add_region(&self, region: &Region) -> StoreResult<()> {
+        self.write(|tx| {
+            let inserted = tx.execute(
+                "INSERT INTO regions (code, name, parent) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (code) DO NOTHING",
+                params![region.code, region.name, region.parent],
+            )?;
+            if inserted == 0 {
+                return Err(StoreError::Conflict(format!(
+                    "区划代码 {} 已存在",
+                    region.code
+                )));
+            }
+            Ok(())
+        })
+    }
+
+    fn regions(&self) -> StoreResult<Vec<Region>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare("SELECT code, name, parent FROM regions ORDER BY code")?;
+            let rows = stmt.query_map([], |row| {
+                Ok(Region {
+                    code: row.get(0)?,
+                    name: row.get(1)?,
+                    parent: row.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn add_user(&self, user: &User) -> StoreResult<()> {
+        self.write(|tx| {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM users WHERE login = ?1)",
+                [&user.login],
+                |row| row.get(0),
+            )?;
+            if taken {
+                return Err(StoreError::Conflict(format!("账号 {} 已存在", user.login)));
+            }
+            if let Some(cert) = &user.cert {
+                let holder: Option<String> = tx
+                    .query_row("SELECT login FROM users WHERE cert = ?1", [cert], |row| {
+                        row.get(0)
+                    })
+                    .optional()?;
+                if let Some(holder) = holder {
+                    return Err(StoreError::Conflict(format!(
+                        "执法证号 {cert} 已属于账号 {holder}"
+                    )));
+                }
+            }
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO users (login, name, role, scope, cert, cert_valid_until,
+                     password_hash, disabled, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                params![
+                    user.login,
+                    user.name,
+                    user.role.as_str(),
+                    user.scope,
+                    user.cert,
+                    user.cert_valid_until.map(|d| d.to_string()),
+                    user.password_hash,
+                    user.disabled,
+                    seq
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn user(&self, login: &str) -> StoreResult<Option<User>> {
+        self.read(|tx| {
+            tx.prepare_cached(
+                "SELECT login, name, role, scope, cert, cert_valid_until, password_hash, disabled
+                 FROM users WHERE login = ?1",
+            )?
+            .query_row([login], user_from_row)
+            .optional()?
+            .map(finish_user)
+            .transpose()
+        })
+    }
+
+    fn set_user_disabled(&self, login: &str, disabled: bool) -> StoreResult<bool> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            let changed = tx.execute(
+                "UPDATE users SET disabled = ?2, seq = ?3 WHERE login = ?1",
+                params![login, disabled, seq],
+            )?;
+            Ok(changed == 1)
+        })
+    }
+
+    fn certified_users_since(&self, seq: i64) -> StoreResult<Vec<Inspector>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT name, cert, cert_valid_until FROM users
+                 WHERE cert IS NOT NULL AND disabled = 0 AND seq > ?1 ORDER BY cert",
+            )?;
+            let rows = stmt.query_map([seq], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, Option<String>>(2)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (name, cert, until) = row?;
+                out.push(Inspector {
+                    name,
+                    cert,
+                    cert_valid_until: parse_date(until)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn insert_token(&self, token: &TokenRow) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute(
+                "INSERT INTO tokens (hash, kind, login, device_id, expires_at, revoked)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    token.hash,
+                    token.kind.as_str(),
+                    token.login,
+                    token.device_id,
+                    millis(token.expires_at),
+                    token.revoked
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
+        self.read(|tx| {
+            let row = tx
+                .prepare_cached(
+                    "SELECT hash, kind, login, device_id, expires_at, revoked FROM tokens
+                     WHERE hash = ?1",
+                )?
+                .query_row([hash], |row| {
+                    Ok((
+                        row.get::<_, String>(0)?,
+                        row.get::<_, String>(1)?,
+                        row.get::<_, String>(2)?,
+                        row.get::<_, String>(3)?,
+                        row.get::<_, i64>(4)?,
+                        row.get::<_, bool>(5)?,
+                    ))
+                })
+                .optional()?;
+            let Some((hash, kind, login, device_id, expires, revoked)) = row else {
+                return Ok(None);
+            };
+            Ok(Some(TokenRow {
+                hash,
+                kind: TokenKind::parse(&kind)
+                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
+                login,
+                device_id,
+                expires_at: from_millis(expires)?,
+                revoked,
+            }))
+        })
+    }
+
+    fn revoke_token(&self, hash: &str) -> StoreResult<()> {
+        self.write(|tx| {
+            tx.execute("UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
+            Ok(())
+        })
+    }
+
+    fn revoke_tokens(&self, login: &str, device_id: Option<&str>) -> StoreResult<usize> {
+        self.write(|tx| {
+            Ok(tx.execute(
+                "UPDATE tokens SET revoked = 1
+                 WHERE login = ?1 AND (?2 IS NULL OR device_id = ?2) AND revoked = 0",
+                params![login, device_id],
+            )?)
+        })
+    }
+
+    fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            let mut stmt = tx.prepare(
+                "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
+                     legal_representative, phone, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                     address = excluded.address, industry = excluded.industry,
+                     region_code = excluded.region_code,
+                     legal_representative = excluded.legal_representative,
+                     phone = excluded.phone, seq = excluded.seq",
+            )?;
+            for e in enterprises {
+                stmt.execute(params![
+                    e.credit_code.as_str(),
+                    e.name,
+                    e.address,
+                    e.industry,
+                    e.region_code,
+                    e.legal_representative,
+                    e.phone,
+                    seq
+                ])
+                .map_err(|err| match err {
+                    rusqlite::Error::SqliteFailure(f, _)
+                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                    {
+                        StoreError::Conflict(format!(
+                            "企业 {}（{}）的区划代码 {} 未登记：请先用 region add 添加",
+                            e.name,
+                            e.credit_code.as_str(),
+                            e.region_code
+                        ))
+                    }
+                    other => other.into(),
+                })?;
+            }
+            Ok(enterprises.len())
+        })
+    }
+
+    fn enterprise(&self, credit_code: &str) -> StoreResult<Option<Enterprise>> {
+        self.read(|tx| {
+            tx.prepare_cached(&format!(
+                "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE credit_code = ?1"
+            ))?
+            .query_row([credit_code], enterprise_from_row)
+            .optional()?
+            .map(finish_enterprise)
+            .transpose()
+        })
+    }
+
+    fn enterprises_since(&self, seq: i64) -> StoreResult<Vec<Enterprise>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(&format!(
+                "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE seq > ?1 ORDER BY credit_code"
+            ))?;
+            let rows = stmt.query_map([seq], enterprise_from_row)?;
+            rows.map(|row| finish_enterprise(row?)).collect()
+        })
+    }
+
+    fn publish_template(&self, template: &TemplateSource) -> StoreResult<bool> {
+        self.write(|tx| {
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT source FROM templates WHERE id = ?1 AND version = ?2",
+                    params![template.id, template.version],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            match existing {
+                Some(source) if source == template.source => Ok(false),
+                Some(_) => Err(StoreError::Conflict(format!(
+                    "模板 {} 第 {} 版已发布且内容不同：修改检查表后必须提高 version",
+                    template.id, template.version
+                ))),
+                None => {
+                    let seq = next_seq(tx)?;
+                    tx.execute(
+                        "INSERT INTO templates (id, version, source, seq) VALUES (?1, ?2, ?3, ?4)",
+                        params![template.id, template.version, template.source, seq],
+                    )?;
+                    Ok(true)
+                }
+            }
+        })
+    }
+
+    fn template(&self, id: &str, version: u32) -> StoreResult<Option<String>> {
+        self.read(|tx| {
+            Ok(tx
+                .prepare_cached("SELECT source FROM templates WHERE id = ?1 AND version = ?2")?
+                .query_row(params![id, version], |row| row.get(0))
+                .optional()?)
+        })
+    }
+
+    fn templates_since(&self, seq: i64) -> StoreResult<Vec<TemplateSource>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT id, version, source FROM templates WHERE seq > ?1 ORDER BY id, version",
+            )?;
+            let rows = stmt.query_map([seq], |row| {
+                Ok(TemplateSource {
+                    id: row.get(0)?,
+                    version: row.get(1)?,
+                    source: row.get(2)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn set_agency(&self, toml: &str) -> StoreResult<()> {
+        self.write(|tx| {
+            let seq = next_seq(tx)?;
+            tx.execute(
+                "INSERT INTO agency (id, toml, seq) VALUES (1, ?1, ?2)
+                 ON CONFLICT (id) DO UPDATE SET toml = excluded.toml, seq = excluded.seq",
+                params![toml, seq],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn agency(&self) -> StoreResult<Option<(String, i64)>> {
+        self.read(|tx| {
+            Ok(tx
+                .query_row("SELECT toml, seq FROM agency WHERE id = 1", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })
+                .optional()?)
+        })
+    }
+
+    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
+        self.read(|tx| {
+            let mut found = query_records(
+                tx,
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM records r
+                     LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = ?1"
+                ),
+                [id],
+            )?;
+            Ok(found.pop())
+        })
+    }
+
+    fn commit_record(
+        &self,
+        commit: &RecordCommit,
+        sign: &dyn Fn(&[u8]) -> String,
+    ) -> StoreResult<CommitOutcome> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Database("writer connection poisoned".into()))?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current: Option<(i64, bool)> = tx
+            .query_row(
+                "SELECT r.version, a.idx IS NOT NULL FROM records r
+                 LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = ?1",
+                [&commit.id],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )
+            .optional()?;
+        let expected = match (current, commit.expected_version) {
+            (None, None) => None,
+            (Some((version, false)), Some(expected)) if version == expected => Some(version),
+            _ => return Ok(CommitOutcome::VersionConflict),
+        };
+        let p = &commit.projection;
+        let seq = next_seq(&tx)?;
+        let now = millis(Utc::now());
+        let heads = commit.heads.join(",");
+        let values = params![
+            commit.id,
+            commit.doc,
+            heads,
+            expected.map_or(1, |v| v + 1),
+            seq,
+            p.kind,
+            p.inspection_kind,
+            p.template_id,
+            p.template_version,
+            p.enterprise_code,
+            p.enterprise_name,
+            p.region_code,
+            p.industry,
+            p.status,
+            millis(p.started_at),
+            p.submitted_at.map(millis),
+            p.created_by_device,
+            p.answered_count,
+            p.hazards.len() as i64,
+            p.amends,
+            commit.uploader,
+            now
+        ];
+        tx.execute(
+            "INSERT INTO records (id, doc, heads, version, seq, kind, inspection_kind,
+                 template_id, template_version, enterprise_code, enterprise_name, region_code,
+                 industry, status, started_at, submitted_at, created_by_device, answered_count,
+                 hazard_count, amends, uploaded_by, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                 ?18, ?19, ?20, ?21, ?22)
+             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, heads = excluded.heads,
+                 version = excluded.version, seq = excluded.seq, status = excluded.status,
+                 submitted_at = excluded.submitted_at, answered_count = excluded.answered_count,
+                 hazard_count = excluded.hazard_count, uploaded_by = excluded.uploaded_by,
+                 updated_at = excluded.updated_at",
+            values,
+        )?;
+        tx.execute(
+            "DELETE FROM record_inspectors WHERE record_id = ?1",
+            [&commit.id],
+        )?;
+        for cert in &p.inspector_certs {
+            tx.execute(
+                "INSERT OR IGNORE INTO record_inspectors (record_id, cert) VALUES (?1, ?2)",
+                params![commit.id, cert],
+            )?;
+        }
+        tx.execute("DELETE FROM hazards WHERE record_id = ?1", [&commit.id])?;
+        for h in &p.hazards {
+            tx.execute(
+                "INSERT INTO hazards (record_id, item, class, description, legal_basis, deadline)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    commit.id,
+                    h.item,
+                    h.class,
+                    h.description,
+                    h.legal_basis,
+                    h.deadline.map(|d| d.to_string())
+                ],
+            )?;
+        }
+        for n in &p.documents {
+            tx.execute(
+                "INSERT INTO numbers (agency, doc_type, year, serial, number, state, record_id,
+                     device_id, at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'issued', ?6, ?7, ?8)
+                 ON CONFLICT DO NOTHING",
+                params![
+                    n.agency,
+                    n.doc_type.as_str(),
+                    n.year,
+                    n.serial,
+                    n.number,
+                    commit.id,
+                    p.created_by_device,
+                    millis(n.issued_at)
+                ],
+            )?;
+            let (state, holder): (String, Option<String>) = tx.query_row(
+                "SELECT state, record_id FROM numbers
+                 WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND serial = ?4",
+                params![n.agency, n.doc_type.as_str(), n.year, n.serial],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            if state != "issued" || holder.as_deref() != Some(commit.id.as_str()) {
+                return Ok(CommitOutcome::NumberTaken {
+                    number: n.number.clone(),
+                    record_id: holder.unwrap_or_default(),
+                });
+            }
+        }
+        let receipt = match &commit.lock {
+            Some(lock) => {
+                let last: Option<(i64, String)> = tx
+                    .query_row(
+                        "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
+                        [],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .optional()?;
+                let (index, previous_hash) = match last {
+                    Some((idx, hash)) => (idx + 1, hash),
+                    None => (1, GENESIS_HASH.to_string()),
+                };
+                let mut receipt = Receipt {
+                    record_id: commit.id.clone(),
+                    heads: commit.heads.clone(),
+                    content_hash: lock.content_hash.clone(),
+                    locked_at: lock.locked_at,
+                    log_index: index,
+                    entry_hash: entry_hash(
+                        &previous_hash,
+                        &commit.id,
+                        &commit.heads,
+                        &lock.content_hash,
+                        lock.locked_at,
+                    ),
+                    previous_hash,
+                    signature: String::new(),
+                };
+                receipt.signature = sign(&receipt.signed_bytes());
+                tx.execute(
+                    "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
+                         previous_hash, entry_hash, signature)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    params![
+                        receipt.log_index,
+                        receipt.record_id,
+                        heads,
+                        receipt.content_hash,
+                        millis(receipt.locked_at),
+                        receipt.previous_hash,
+                        receipt.entry_hash,
+                        receipt.signature
+                    ],
+                )?;
+                Some(receipt)
+            }
+            None => None,
+        };
+        tx.commit()?;
+        Ok(CommitOutcome::Committed { receipt })
+    }
+
+    fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool> {
+        self.write(|tx| {
+            let inserted = tx.execute(
+                "INSERT INTO quarantine (record_id, changes_hash, changes, uploader, device_id,
+                     received_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![
+                    entry.record_id,
+                    entry.changes_hash,
+                    entry.changes,
+                    entry.uploader,
+                    entry.device_id,
+                    millis(entry.received_at)
+                ],
+            )?;
+            Ok(inserted == 1)
+        })
+    }
+
+    fn quarantined(&self, record_id: &str) -> StoreResult<Vec<QuarantineEntry>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT record_id, changes_hash, changes, uploader, device_id, received_at
+                 FROM quarantine WHERE record_id = ?1 ORDER BY received_at, changes_hash",
+            )?;
+            let rows = stmt.query_map([record_id], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get::<_, i64>(5)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (record_id, changes_hash, changes, uploader, device_id, at) = row?;
+                out.push(QuarantineEntry {
+                    record_id,
+                    changes_hash,
+                    changes,
+                    uploader,
+                    device_id,
+                    received_at: from_millis(at)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn records_for_device_since(
+        &self,
+        seq: i64,
+        device_id: &str,
+        cert: Option<&str>,
+    ) -> StoreResult<Vec<StoredRecord>> {
+        self.read(|tx| {
+            query_records(
+                tx,
+                &format!(
+                    "SELECT {RECORD_COLUMNS} FROM records r
+                     LEFT JOIN audit_log a ON a.record_id = r.id
+                     WHERE r.seq > ?1 AND (r.created_by_device = ?2 OR r.id IN
+                         (SELECT record_id FROM record_inspectors WHERE cert = ?3))
+                     ORDER BY r.seq"
+                ),
+                params![seq, device_id, cert],
+            )
+        })
+    }
+
+    fn list_records(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<RecordRow>> {
+        self.read(|tx| {
+            let (condition, values): (String, Vec<String>) = match scope {
+                RecordScope::All => ("1 = 1".into(), Vec::new()),
+                RecordScope::Regions(codes) => (
+                    format!(
+                        "r.region_code IN ({})",
+                        (1..=codes.len())
+                            .map(|i| format!("?{i}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    codes.clone(),
+                ),
+                RecordScope::Enterprise {
+                    credit_code,
+                    inspection_kinds,
+                } => {
+                    let mut values = vec![credit_code.clone()];
+                    values.extend(inspection_kinds.iter().cloned());
+                    (
+                        format!(
+                            "r.enterprise_code = ?1 AND r.inspection_kind IN ({})",
+                            (2..=values.len())
+                                .map(|i| format!("?{i}"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        values,
+                    )
+                }
+            };
+            if values.is_empty() && !matches!(scope, RecordScope::All) {
+                return Ok(Vec::new());
+            }
+            let sql = format!(
+                "SELECT r.id, r.kind, r.inspection_kind, r.enterprise_code, r.enterprise_name,
+                        r.region_code, r.status, r.started_at, a.idx IS NOT NULL, r.hazard_count
+                 FROM records r LEFT JOIN audit_log a ON a.record_id = r.id
+                 WHERE {condition} ORDER BY r.started_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}"
+            );
+            let mut stmt = tx.prepare(&sql)?;
+            let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), |row| {
+                Ok((
+                    RecordRow {
+                        id: row.get(0)?,
+                        kind: row.get(1)?,
+                        inspection_kind: row.get(2)?,
+                        enterprise_code: row.get(3)?,
+                        enterprise_name: row.get(4)?,
+                        region_code: row.get(5)?,
+                        status: row.get(6)?,
+                        started_at: DateTime::UNIX_EPOCH,
+                        locked: row.get(8)?,
+                        hazard_count: row.get(9)?,
+                    },
+                    row.get::<_, i64>(7)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (mut record, started) = row?;
+                record.started_at = from_millis(started)?;
+                out.push(record);
+            }
+            Ok(out)
+        })
+    }
+
+    fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare("SELECT id FROM records WHERE amends = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([id], |row| row.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn current_seq(&self) -> StoreResult<i64> {
+        self.read(|tx| {
+            Ok(
+                tx.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |row| {
+                    row.get(0)
+                })?,
+            )
+        })
+    }
+
+    fn lease_block(
+        &self,
+        agency: &str,
+        doc_type: DocType,
+        year: i32,
+        device_id: &str,
+        login: &str,
+        size: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<NumberBlock> {
+        self.write(|tx| {
+            let last: u32 = tx.query_row(
+                "SELECT COALESCE(MAX(last), 0) FROM number_leases
+                 WHERE agency = ?1 AND doc_type = ?2 AND year = ?3",
+                params![agency, doc_type.as_str(), year],
+                |row| row.get(0),
+            )?;
+            let first = last + 1;
+            let last = last
+                .checked_add(size)
+                .filter(|l| *l <= anjian_core::numbering::MAX_SERIAL)
+                .ok_or_else(|| {
+                    StoreError::Conflict(format!("{}（{year} 年）的编号已用尽", doc_type.title()))
+                })?;
+            tx.execute(
+                "INSERT INTO number_leases (agency, doc_type, year, first, last, device_id, login,
+                     leased_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    agency,
+                    doc_type.as_str(),
+                    year,
+                    first,
+                    last,
+                    device_id,
+                    login,
+                    millis(at)
+                ],
+            )?;
+            Ok(NumberBlock {
+                agency: agency.to_string(),
+                doc_type,
+                year,
+                first,
+                last,
+            })
+        })
+    }
+
+    fn leases_of_device(&self, device_id: &str) -> StoreResult<Vec<NumberBlock>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT agency, doc_type, year, first, last FROM number_leases
+                 WHERE device_id = ?1 ORDER BY agency, doc_type, year, first",
+            )?;
+            let rows = stmt.query_map([device_id], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (agency, kind, year, first, last) = row?;
+                out.push(NumberBlock {
+                    agency,
+                    doc_type: doc_type(&kind)?,
+                    year,
+                    first,
+                    last,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn lease_holder(
+        &self,
+        agency: &str,
+        doc_type: DocType,
+        year: i32,
+        serial: u32,
+    ) -> StoreResult<Option<String>> {
+        self.read(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "SELECT device_id FROM number_leases
+                     WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND first <= ?4 AND ?4 <= last",
+                )?
+                .query_row(params![agency, doc_type.as_str(), year, serial], |row| {
+                    row.get(0)
+                })
+                .optional()?)
+        })
+    }
+
+    fn void_number(&self, entry: &NumberRegisterEntry) -> StoreResult<()> {
+        self.write(|tx| {
+            let existing: Option<(String, Option<String>)> = tx
+                .query_row(
+                    "SELECT state, record_id FROM numbers
+                     WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND serial = ?4",
+                    params![
+                        entry.agency,
+                        entry.doc_type.as_str(),
+                        entry.year,
+                        entry.serial
+                    ],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?;
+            match existing {
+                Some((state, _)) if state == "voided" => Ok(()),
+                Some((_, record)) => Err(StoreError::Conflict(format!(
+                    "编号 {} 已用于记录 {}，不能作废",
+                    entry.number,
+                    record.unwrap_or_default()
+                ))),
+                None => {
+                    tx.execute(
+                        "INSERT INTO numbers (agency, doc_type, year, serial, number, state,
+                             record_id, reason, device_id, at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, 'voided', NULL, ?6, ?7, ?8)",
+                        params![
+                            entry.agency,
+                            entry.doc_type.as_str(),
+                            entry.year,
+                            entry.serial,
+                            entry.number,
+                            entry.reason,
+                            entry.device_id,
+                            millis(entry.at)
+                        ],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT number, agency, doc_type, year, serial, state, record_id, reason,
+                        device_id, at
+                 FROM numbers ORDER BY agency, doc_type, year, serial",
+            )?;
+            let rows = stmt.query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, Option<String>>(6)?,
+                    row.get::<_, Option<String>>(7)?,
+                    row.get::<_, String>(8)?,
+                    row.get::<_, i64>(9)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (number, agency, kind, year, serial, state, record_id, reason, device_id, at) =
+                    row?;
+                out.push(NumberRegisterEntry {
+                    number,
+                    agency,
+                    doc_type: doc_type(&kind)?,
+                    year,
+                    serial,
+                    state,
+                    record_id,
+                    reason,
+                    device_id,
+                    at: from_millis(at)?,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn audit_log(&self) -> StoreResult<Vec<Receipt>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare(
+                "SELECT idx, record_id, heads, content_hash, locked_at, previous_hash, entry_hash,
+                        signature
+                 FROM audit_log ORDER BY idx",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(receipt_from_row(row)?);
+            }
+            Ok(out)
+        })
+    }
+}

@@ -1,0 +1,1375 @@
+//! The store conformance suite: every test runs against a fresh SQLite store and a fresh
+//! PostgreSQL database, so both backends are held to the same behaviour.
+//!
+//! PostgreSQL comes from `ANJIAN_TEST_POSTGRES`, the URL of a server where the tests may create
+//! databases (one per test, dropped at its end). `scripts/with-postgres.sh` starts a throwaway
+//! server and sets it; without it the PostgreSQL tests fail rather than skip.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+use std::collections::BTreeSet;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use ed25519_dalek::{Signer, SigningKey};
+
+use anjian_core::agency::DocType;
+use anjian_core::enterprise::{CreditCode, Enterprise};
+use anjian_core::numbering::MAX_SERIAL;
+use anjian_core::record::Inspector;
+use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
+use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
+use anjian_server::store::postgres::PostgresStore;
+use anjian_server::store::sqlite::SqliteStore;
+use anjian_server::store::{
+    CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry, QuarantineEntry,
+    RecordCommit, RecordProjection, RecordRow, RecordScope, Region, Store, StoreError,
+    StoredRecord, TokenKind, TokenRow, User,
+};
+
+/// Runs each named test once per backend: `sqlite::name` and `postgresql::name`.
+macro_rules! conformance {
+    ($($test:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[test] fn $test() { super::on_sqlite(super::$test) })+
+        }
+        mod postgresql {
+            $(#[test] fn $test() { super::on_postgres(super::$test) })+
+        }
+    };
+}
+
+conformance! {
+    regions_list_in_code_order_and_a_taken_code_is_a_conflict,
+    users_are_added_read_back_and_disabled,
+    a_taken_login_or_certificate_is_a_conflict,
+    tokens_are_found_by_hash_and_revoked_by_login_and_device,
+    enterprises_are_upserted_all_or_none,
+    enterprises_since_returns_only_later_changes,
+    a_template_version_is_published_once_with_one_text,
+    the_agency_carries_the_seq_of_its_last_change,
+    a_new_record_is_stored_with_its_projection_and_numbers,
+    an_update_must_name_the_version_it_read,
+    a_lock_appends_a_signed_receipt_to_the_audit_chain,
+    a_locked_record_refuses_commits,
+    a_number_held_elsewhere_refuses_the_whole_commit,
+    quarantine_keeps_the_same_late_changes_once,
+    devices_follow_the_records_they_created_or_inspect,
+    a_cursor_misses_no_record_committed_concurrently,
+    record_lists_honour_scope_limit_and_offset,
+    amendments_name_the_record_they_amend,
+    leases_are_consecutive_blocks_per_agency_type_and_year,
+    voiding_is_idempotent_and_refused_for_an_issued_number,
+    concurrent_locks_keep_the_audit_chain_intact,
+    racing_writers_get_one_winner_each,
+}
+
+// ---- backends -------------------------------------------------------------------------------
+
+fn on_sqlite(test: fn(&dyn Store)) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap();
+    assert_eq!(store.backend(), "sqlite");
+    test(&store);
+}
+
+fn on_postgres(test: fn(&dyn Store)) {
+    let db = TestDatabase::create();
+    // Dropped (its connections closed) before the database.
+    let store = PostgresStore::connect(&db.url).unwrap();
+    assert_eq!(store.backend(), "postgresql");
+    test(&store);
+}
+
+const POSTGRES_VAR: &str = "ANJIAN_TEST_POSTGRES";
+
+/// A database of one test's own, dropped when the test ends, failed or not.
+struct TestDatabase {
+    admin_url: String,
+    name: String,
+    url: String,
+}
+
+impl TestDatabase {
+    fn create() -> TestDatabase {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let admin_url = std::env::var(POSTGRES_VAR).unwrap_or_else(|_| {
+            panic!(
+                "{POSTGRES_VAR} is not set: the store conformance tests also run against \
+                 PostgreSQL. Run them through scripts/test.sh, which starts a throwaway \
+                 PostgreSQL (or: scripts/with-postgres.sh cargo test -p anjian-server \
+                 --test integration)"
+            )
+        });
+        let name = format!(
+            "anjian_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
+            .unwrap_or_else(|e| panic!("cannot connect to {POSTGRES_VAR}={admin_url}: {e}"));
+        // Left over from an earlier run that had the same process id.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        TestDatabase {
+            url: database_url(&admin_url, &name),
+            admin_url,
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        // Best effort: whatever is left goes with the throwaway server.
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// The connection string `url` with database `name` in place of its own.
+fn database_url(url: &str, name: &str) -> String {
+    let Some(rest) = ["postgresql://", "postgres://"]
+        .iter()
+        .find_map(|scheme| url.strip_prefix(scheme))
+    else {
+        // key=value settings: a later dbname wins.
+        return format!("{url} dbname={name}");
+    };
+    let scheme = &url[..url.len() - rest.len()];
+    let (base, query) = match rest.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (rest, String::new()),
+    };
+    let authority = base
+        .split_once('/')
+        .map_or(base, |(authority, _)| authority);
+    format!("{scheme}{authority}/{name}{query}")
+}
+
+#[test]
+fn database_urls_name_the_test_database() {
+    assert_eq!(
+        database_url("postgresql://postgres@127.0.0.1:5433/postgres", "t1"),
+        "postgresql://postgres@127.0.0.1:5433/t1"
+    );
+    assert_eq!(
+        database_url("postgres://u:p@h/db?sslmode=disable", "t1"),
+        "postgres://u:p@h/t1?sslmode=disable"
+    );
+    assert_eq!(database_url("postgres://h:1", "t1"), "postgres://h:1/t1");
+    assert_eq!(
+        database_url("host=/tmp port=5433 user=postgres", "t1"),
+        "host=/tmp port=5433 user=postgres dbname=t1"
+    );
+}
+
+/// Two instances starting against one fresh database: one creates the schema, the other
+/// waits for it and finds it in place.
+#[test]
+fn postgres_servers_starting_at_once_create_the_schema_once() {
+    let db = TestDatabase::create();
+    let start = Barrier::new(4);
+    let stores: Vec<PostgresStore> = std::thread::scope(|s| {
+        let starting: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    start.wait();
+                    PostgresStore::connect(&db.url)
+                })
+            })
+            .collect();
+        starting
+            .into_iter()
+            .map(|handle| handle.join().unwrap().unwrap())
+            .collect()
+    });
+    stores[0]
+        .add_region(&region("440300", "深圳市", None))
+        .unwrap();
+    for store in &stores {
+        assert_eq!(store.regions().unwrap().len(), 1);
+        assert_eq!(store.current_seq().unwrap(), 0);
+    }
+    drop(stores);
+    let again = PostgresStore::connect(&db.url).unwrap();
+    assert_eq!(again.regions().unwrap().len(), 1);
+}
+
+// ---- fixtures -------------------------------------------------------------------------------
+
+const T0: i64 = 1_750_000_000_123;
+const DEVICE_A: &str = "tablet-a";
+const DEVICE_B: &str = "tablet-b";
+const AGENCY: &str = "深应急";
+const CODE_A: &str = "914403001922038216";
+const CODE_B: &str = "9144030071526726XG";
+const CODE_C: &str = "91110000802100433B";
+
+fn at(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap()
+}
+
+fn server_key() -> SigningKey {
+    SigningKey::from_bytes(&[42; 32])
+}
+
+fn sign(bytes: &[u8]) -> String {
+    hex::encode(server_key().sign(bytes).to_bytes())
+}
+
+fn public_key() -> String {
+    hex::encode(server_key().verifying_key().to_bytes())
+}
+
+fn region(code: &str, name: &str, parent: Option<&str>) -> Region {
+    Region {
+        code: code.into(),
+        name: name.into(),
+        parent: parent.map(str::to_string),
+    }
+}
+
+fn add_regions(store: &dyn Store) {
+    store.add_region(&region("440300", "深圳市", None)).unwrap();
+    store
+        .add_region(&region("440305", "南山区", Some("440300")))
+        .unwrap();
+    store
+        .add_region(&region("440306", "宝安区", Some("440300")))
+        .unwrap();
+}
+
+fn user(login: &str, cert: Option<&str>) -> User {
+    User {
+        login: login.into(),
+        name: format!("{login} 的姓名"),
+        role: Role::Inspector,
+        scope: "440305".into(),
+        cert: cert.map(str::to_string),
+        cert_valid_until: cert.map(|_| NaiveDate::from_ymd_opt(2027, 6, 30).unwrap()),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+        disabled: false,
+    }
+}
+
+fn enterprise(code: &str, name: &str, region_code: &str) -> Enterprise {
+    Enterprise {
+        credit_code: CreditCode::parse(code).unwrap(),
+        name: name.into(),
+        address: "深圳市南山区科技园".into(),
+        industry: "制造业".into(),
+        region_code: region_code.into(),
+        legal_representative: "张三".into(),
+        phone: "0755-12345678".into(),
+    }
+}
+
+fn projection(enterprise_code: &str, region_code: &str, started_at: i64) -> RecordProjection {
+    RecordProjection {
+        kind: "inspection".into(),
+        inspection_kind: "enforcement".into(),
+        template_id: "fire-safety".into(),
+        template_version: 3,
+        enterprise_code: enterprise_code.into(),
+        enterprise_name: "深圳市某某制造有限公司".into(),
+        region_code: region_code.into(),
+        industry: "制造业".into(),
+        status: "draft".into(),
+        started_at: at(started_at),
+        submitted_at: None,
+        created_by_device: DEVICE_A.into(),
+        answered_count: 4,
+        amends: None,
+        inspector_certs: Vec::new(),
+        hazards: Vec::new(),
+        documents: Vec::new(),
+    }
+}
+
+/// A new record of enterprise A in 南山区, created on device A.
+fn new_record(id: &str) -> RecordCommit {
+    RecordCommit {
+        id: id.into(),
+        doc: format!("saved document of {id}").into_bytes(),
+        heads: vec!["0a1b".into(), "ff00".into()],
+        expected_version: None,
+        projection: projection(CODE_A, "440305", T0),
+        uploader: "alice".into(),
+        device_id: DEVICE_A.into(),
+        lock: None,
+    }
+}
+
+/// The next commit of a record read at `version`.
+fn update(id: &str, version: i64) -> RecordCommit {
+    RecordCommit {
+        expected_version: Some(version),
+        doc: format!("saved document of {id}, version {}", version + 1).into_bytes(),
+        heads: vec![format!("beef{version}")],
+        ..new_record(id)
+    }
+}
+
+fn locking(mut commit: RecordCommit, locked_at: i64) -> RecordCommit {
+    commit.lock = Some(LockRequest {
+        content_hash: format!("content hash of {}", commit.id),
+        locked_at: at(locked_at),
+    });
+    commit
+}
+
+fn hazard(item: &str) -> HazardRow {
+    HazardRow {
+        item: item.into(),
+        class: "一般隐患".into(),
+        description: format!("{item} 不合格"),
+        legal_basis: "《中华人民共和国安全生产法》第四十一条".into(),
+        deadline: Some(NaiveDate::from_ymd_opt(2025, 7, 15).unwrap()),
+    }
+}
+
+fn issued(serial: u32) -> IssuedNumber {
+    IssuedNumber {
+        number: format!("深应急责改〔2025〕{serial}号"),
+        agency: AGENCY.into(),
+        doc_type: DocType::Order,
+        year: 2025,
+        serial,
+        issued_at: at(T0 + 60_000),
+    }
+}
+
+fn voided(serial: u32) -> NumberRegisterEntry {
+    NumberRegisterEntry {
+        number: issued(serial).number,
+        agency: AGENCY.into(),
+        doc_type: DocType::Order,
+        year: 2025,
+        serial,
+        state: "voided".into(),
+        record_id: None,
+        reason: Some("打印时卡纸".into()),
+        device_id: DEVICE_B.into(),
+        at: at(T0 + 120_000),
+    }
+}
+
+/// Commits, expecting success; returns the receipt when the commit locked.
+fn commit(store: &dyn Store, commit: &RecordCommit) -> Option<Receipt> {
+    match store.commit_record(commit, &sign).unwrap() {
+        CommitOutcome::Committed { receipt } => receipt,
+        other => panic!("commit of {} refused: {other:?}", commit.id),
+    }
+}
+
+fn conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> String {
+    match result {
+        Err(StoreError::Conflict(message)) => message,
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+}
+
+fn ids(records: &[StoredRecord]) -> Vec<&str> {
+    records.iter().map(|r| r.id.as_str()).collect()
+}
+
+fn row_ids(rows: &[RecordRow]) -> Vec<&str> {
+    rows.iter().map(|r| r.id.as_str()).collect()
+}
+
+// ---- regions, users, tokens -----------------------------------------------------------------
+
+fn regions_list_in_code_order_and_a_taken_code_is_a_conflict(store: &dyn Store) {
+    assert_eq!(store.regions().unwrap(), []);
+    let city = region("440300", "深圳市", None);
+    let baoan = region("440306", "宝安区", Some("440300"));
+    let nanshan = region("440305", "南山区", Some("440300"));
+    for r in [&city, &baoan, &nanshan] {
+        store.add_region(r).unwrap();
+    }
+    assert_eq!(
+        store.regions().unwrap(),
+        [city.clone(), nanshan.clone(), baoan.clone()]
+    );
+
+    let message = conflict(store.add_region(&region("440305", "别名", None)));
+    assert_eq!(message, "区划代码 440305 已存在");
+    assert_eq!(store.regions().unwrap(), [city, nanshan, baoan]);
+}
+
+fn users_are_added_read_back_and_disabled(store: &dyn Store) {
+    let before = store.current_seq().unwrap();
+    let alice = user("alice", Some("44030001"));
+    let bob = user("bob", None);
+    store.add_user(&alice).unwrap();
+    store.add_user(&bob).unwrap();
+    assert_eq!(store.user("alice").unwrap(), Some(alice.clone()));
+    assert_eq!(store.user("bob").unwrap(), Some(bob));
+    assert_eq!(store.user("nobody").unwrap(), None);
+
+    let alice_inspector = Inspector {
+        name: alice.name.clone(),
+        cert: "44030001".into(),
+        cert_valid_until: alice.cert_valid_until,
+    };
+    // Only users holding a certificate, only changes after the cursor.
+    assert_eq!(
+        store.certified_users_since(before).unwrap(),
+        std::slice::from_ref(&alice_inspector)
+    );
+    let cursor = store.current_seq().unwrap();
+    assert!(cursor > before);
+    assert_eq!(store.certified_users_since(cursor).unwrap(), []);
+
+    assert!(store.set_user_disabled("alice", true).unwrap());
+    assert!(store.user("alice").unwrap().unwrap().disabled);
+    assert_eq!(store.certified_users_since(0).unwrap(), []);
+    assert!(!store.set_user_disabled("nobody", true).unwrap());
+
+    assert!(store.set_user_disabled("alice", false).unwrap());
+    assert!(!store.user("alice").unwrap().unwrap().disabled);
+    assert_eq!(
+        store.certified_users_since(cursor).unwrap(),
+        [alice_inspector]
+    );
+}
+
+fn a_taken_login_or_certificate_is_a_conflict(store: &dyn Store) {
+    store.add_user(&user("alice", Some("44030001"))).unwrap();
+    let seq = store.current_seq().unwrap();
+
+    let message = conflict(store.add_user(&user("alice", None)));
+    assert_eq!(message, "账号 alice 已存在");
+    let message = conflict(store.add_user(&user("carol", Some("44030001"))));
+    assert_eq!(message, "执法证号 44030001 已属于账号 alice");
+
+    assert_eq!(store.user("carol").unwrap(), None);
+    assert_eq!(
+        store.user("alice").unwrap(),
+        Some(user("alice", Some("44030001")))
+    );
+    assert_eq!(store.current_seq().unwrap(), seq);
+}
+
+fn tokens_are_found_by_hash_and_revoked_by_login_and_device(store: &dyn Store) {
+    store.add_user(&user("alice", None)).unwrap();
+    store.add_user(&user("bob", None)).unwrap();
+    let token = |hash: &str, kind: TokenKind, login: &str, device: &str| TokenRow {
+        hash: hash.into(),
+        kind,
+        login: login.into(),
+        device_id: device.into(),
+        expires_at: at(T0 + 3_600_000),
+        revoked: false,
+    };
+    let a1 = token("a1", TokenKind::Access, "alice", DEVICE_A);
+    let r1 = token("r1", TokenKind::Refresh, "alice", DEVICE_A);
+    let a2 = token("a2", TokenKind::Access, "alice", DEVICE_B);
+    let b1 = token("b1", TokenKind::Refresh, "bob", DEVICE_A);
+    for t in [&a1, &r1, &a2, &b1] {
+        store.insert_token(t).unwrap();
+    }
+    assert_eq!(store.token("a1").unwrap(), Some(a1.clone()));
+    assert_eq!(store.token("r1").unwrap(), Some(r1));
+    assert_eq!(store.token("missing").unwrap(), None);
+
+    store.revoke_token("a1").unwrap();
+    assert_eq!(
+        store.token("a1").unwrap(),
+        Some(TokenRow {
+            revoked: true,
+            ..a1
+        })
+    );
+    // Counts only tokens revoked now: a1 was already.
+    assert_eq!(store.revoke_tokens("alice", Some(DEVICE_A)).unwrap(), 1);
+    assert!(store.token("r1").unwrap().unwrap().revoked);
+    assert!(!store.token("a2").unwrap().unwrap().revoked);
+
+    assert_eq!(store.revoke_tokens("alice", None).unwrap(), 1);
+    assert!(store.token("a2").unwrap().unwrap().revoked);
+    assert_eq!(store.revoke_tokens("alice", None).unwrap(), 0);
+    // Another user's token on the same device is untouched.
+    assert!(!store.token("b1").unwrap().unwrap().revoked);
+}
+
+// ---- reference data -------------------------------------------------------------------------
+
+fn enterprises_are_upserted_all_or_none(store: &dyn Store) {
+    add_regions(store);
+    let seq = store.current_seq().unwrap();
+    let good = enterprise(CODE_A, "深圳市某某制造有限公司", "440305");
+    let stray = enterprise(CODE_B, "宝利来实业有限公司", "999999");
+
+    let message = conflict(store.upsert_enterprises(&[good.clone(), stray]));
+    assert_eq!(
+        message,
+        "企业 宝利来实业有限公司（9144030071526726XG）的区划代码 999999 未登记：请先用 region add 添加"
+    );
+    assert_eq!(store.enterprise(CODE_A).unwrap(), None);
+    assert_eq!(store.enterprise(CODE_B).unwrap(), None);
+    assert_eq!(store.current_seq().unwrap(), seq);
+
+    assert_eq!(
+        store
+            .upsert_enterprises(std::slice::from_ref(&good))
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.enterprise(CODE_A).unwrap(), Some(good.clone()));
+
+    let moved = Enterprise {
+        name: "深圳市某某制造有限公司（更名）".into(),
+        region_code: "440306".into(),
+        phone: "0755-87654321".into(),
+        ..good
+    };
+    assert_eq!(
+        store
+            .upsert_enterprises(std::slice::from_ref(&moved))
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.enterprise(CODE_A).unwrap(), Some(moved));
+    assert_eq!(store.enterprise(CODE_C).unwrap(), None);
+}
+
+fn enterprises_since_returns_only_later_changes(store: &dyn Store) {
+    add_regions(store);
+    let a = enterprise(CODE_A, "甲公司", "440305");
+    let b = enterprise(CODE_B, "乙公司", "440306");
+    let c = enterprise(CODE_C, "丙公司", "440305");
+    store.upsert_enterprises(&[c.clone(), a.clone()]).unwrap();
+    let cursor = store.current_seq().unwrap();
+    assert_eq!(store.enterprises_since(cursor).unwrap(), []);
+
+    let a2 = Enterprise {
+        address: "深圳市南山区新地址".into(),
+        ..a.clone()
+    };
+    store.upsert_enterprises(&[b.clone(), a2.clone()]).unwrap();
+    // In credit-code order.
+    assert_eq!(
+        store.enterprises_since(cursor).unwrap(),
+        [a2.clone(), b.clone()]
+    );
+    assert_eq!(store.enterprises_since(0).unwrap(), [c, a2, b]);
+    assert_eq!(
+        store
+            .enterprises_since(store.current_seq().unwrap())
+            .unwrap(),
+        []
+    );
+}
+
+fn a_template_version_is_published_once_with_one_text(store: &dyn Store) {
+    let v1 = TemplateSource {
+        id: "fire-safety".into(),
+        version: 1,
+        source: "id = \"fire-safety\"\nversion = 1\n".into(),
+    };
+    assert!(store.publish_template(&v1).unwrap());
+    let cursor = store.current_seq().unwrap();
+    assert!(!store.publish_template(&v1).unwrap());
+    assert_eq!(store.current_seq().unwrap(), cursor);
+
+    let changed = TemplateSource {
+        source: "id = \"fire-safety\"\nversion = 1\n# edited\n".into(),
+        ..v1.clone()
+    };
+    let message = conflict(store.publish_template(&changed));
+    assert_eq!(
+        message,
+        "模板 fire-safety 第 1 版已发布且内容不同：修改检查表后必须提高 version"
+    );
+    assert_eq!(
+        store.template("fire-safety", 1).unwrap(),
+        Some(v1.source.clone())
+    );
+    assert_eq!(store.template("fire-safety", 2).unwrap(), None);
+
+    let v2 = TemplateSource {
+        version: 2,
+        source: "id = \"fire-safety\"\nversion = 2\n".into(),
+        ..v1.clone()
+    };
+    let other = TemplateSource {
+        id: "chemicals".into(),
+        version: 7,
+        source: "id = \"chemicals\"\n".into(),
+    };
+    assert!(store.publish_template(&v2).unwrap());
+    assert!(store.publish_template(&other).unwrap());
+    assert_eq!(
+        store.templates_since(cursor).unwrap(),
+        [other.clone(), v2.clone()]
+    );
+    assert_eq!(store.templates_since(0).unwrap(), [other, v1, v2]);
+    assert_eq!(
+        store.templates_since(store.current_seq().unwrap()).unwrap(),
+        []
+    );
+}
+
+fn the_agency_carries_the_seq_of_its_last_change(store: &dyn Store) {
+    assert_eq!(store.agency().unwrap(), None);
+    store.set_agency("name = \"深圳市应急管理局\"\n").unwrap();
+    let first = store.current_seq().unwrap();
+    assert_eq!(
+        store.agency().unwrap(),
+        Some(("name = \"深圳市应急管理局\"\n".to_string(), first))
+    );
+
+    store.add_user(&user("alice", None)).unwrap();
+    store.set_agency("name = \"南山区应急管理局\"\n").unwrap();
+    let second = store.current_seq().unwrap();
+    assert!(second > first + 1);
+    assert_eq!(
+        store.agency().unwrap(),
+        Some(("name = \"南山区应急管理局\"\n".to_string(), second))
+    );
+}
+
+// ---- records --------------------------------------------------------------------------------
+
+fn a_new_record_is_stored_with_its_projection_and_numbers(store: &dyn Store) {
+    let seq = store.current_seq().unwrap();
+    let mut c = new_record("r1");
+    c.projection.inspector_certs = vec!["44030002".into(), "44030001".into()];
+    c.projection.hazards = vec![hazard("1.1"), hazard("2.3")];
+    c.projection.documents = vec![issued(5)];
+    assert_eq!(commit(store, &c), None);
+    assert_eq!(store.current_seq().unwrap(), seq + 1);
+
+    assert_eq!(
+        store.record("r1").unwrap(),
+        Some(StoredRecord {
+            id: "r1".into(),
+            doc: c.doc.clone(),
+            heads: c.heads.clone(),
+            version: 1,
+            region_code: "440305".into(),
+            enterprise_code: CODE_A.into(),
+            inspection_kind: "enforcement".into(),
+            kind: "inspection".into(),
+            status: "draft".into(),
+            created_by_device: DEVICE_A.into(),
+            amends: None,
+            inspector_certs: vec!["44030001".into(), "44030002".into()],
+            lock: None,
+        })
+    );
+    assert_eq!(store.record("r2").unwrap(), None);
+    assert_eq!(
+        store.list_records(&RecordScope::All, 10, 0).unwrap(),
+        [RecordRow {
+            id: "r1".into(),
+            kind: "inspection".into(),
+            inspection_kind: "enforcement".into(),
+            enterprise_code: CODE_A.into(),
+            enterprise_name: "深圳市某某制造有限公司".into(),
+            region_code: "440305".into(),
+            status: "draft".into(),
+            started_at: at(T0),
+            locked: false,
+            hazard_count: 2,
+        }]
+    );
+    assert_eq!(
+        store.number_register().unwrap(),
+        [NumberRegisterEntry {
+            number: issued(5).number,
+            agency: AGENCY.into(),
+            doc_type: DocType::Order,
+            year: 2025,
+            serial: 5,
+            state: "issued".into(),
+            record_id: Some("r1".into()),
+            reason: None,
+            device_id: DEVICE_A.into(),
+            at: at(T0 + 60_000),
+        }]
+    );
+}
+
+fn an_update_must_name_the_version_it_read(store: &dyn Store) {
+    commit(store, &new_record("r1"));
+    let mut second = update("r1", 1);
+    second.projection.status = "submitted".into();
+    second.projection.submitted_at = Some(at(T0 + 600_000));
+    second.projection.inspector_certs = vec!["44030003".into()];
+    second.projection.hazards = vec![hazard("3.1")];
+    assert_eq!(commit(store, &second), None);
+
+    let stored = store.record("r1").unwrap().unwrap();
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.doc, second.doc);
+    assert_eq!(stored.heads, second.heads);
+    assert_eq!(stored.status, "submitted");
+    assert_eq!(stored.inspector_certs, ["44030003"]);
+    let seq = store.current_seq().unwrap();
+
+    // Read at version 1, committed after version 2: lost the race.
+    let stale = RecordCommit {
+        doc: b"stale".to_vec(),
+        ..update("r1", 1)
+    };
+    assert_eq!(
+        store.commit_record(&stale, &sign).unwrap(),
+        CommitOutcome::VersionConflict
+    );
+    // A second "new" record under a taken id.
+    assert_eq!(
+        store.commit_record(&new_record("r1"), &sign).unwrap(),
+        CommitOutcome::VersionConflict
+    );
+    // An update of a record that does not exist.
+    assert_eq!(
+        store.commit_record(&update("r9", 1), &sign).unwrap(),
+        CommitOutcome::VersionConflict
+    );
+    assert_eq!(store.record("r1").unwrap(), Some(stored));
+    assert_eq!(store.record("r9").unwrap(), None);
+    assert_eq!(store.current_seq().unwrap(), seq);
+    assert_eq!(
+        store.list_records(&RecordScope::All, 10, 0).unwrap()[0].hazard_count,
+        1
+    );
+}
+
+fn a_lock_appends_a_signed_receipt_to_the_audit_chain(store: &dyn Store) {
+    let first = locking(new_record("r1"), T0 + 1_000);
+    let receipt = commit(store, &first).expect("a lock gives a receipt");
+    assert_eq!(receipt.record_id, "r1");
+    assert_eq!(receipt.heads, first.heads);
+    assert_eq!(receipt.content_hash, "content hash of r1");
+    assert_eq!(receipt.locked_at, at(T0 + 1_000));
+    assert_eq!(receipt.log_index, 1);
+    assert_eq!(receipt.previous_hash, GENESIS_HASH);
+    assert_eq!(
+        receipt.entry_hash,
+        entry_hash(
+            GENESIS_HASH,
+            "r1",
+            &first.heads,
+            "content hash of r1",
+            at(T0 + 1_000)
+        )
+    );
+    assert_eq!(receipt.signature, sign(&receipt.signed_bytes()));
+    receipt.verify_for(&public_key(), &first.heads).unwrap();
+
+    // Locked on its second commit.
+    commit(store, &new_record("r2"));
+    let second = locking(update("r2", 1), T0 + 2_000);
+    let receipt2 = commit(store, &second).expect("a lock gives a receipt");
+    assert_eq!(receipt2.log_index, 2);
+    assert_eq!(receipt2.previous_hash, receipt.entry_hash);
+    assert_eq!(
+        receipt2.entry_hash,
+        entry_hash(
+            &receipt.entry_hash,
+            "r2",
+            &second.heads,
+            "content hash of r2",
+            at(T0 + 2_000)
+        )
+    );
+    receipt2.verify(&public_key()).unwrap();
+
+    assert_eq!(
+        store.audit_log().unwrap(),
+        [receipt.clone(), receipt2.clone()]
+    );
+    assert_eq!(store.record("r1").unwrap().unwrap().lock, Some(receipt));
+    let r2 = store.record("r2").unwrap().unwrap();
+    assert_eq!(r2.version, 2);
+    assert_eq!(r2.lock, Some(receipt2));
+    let rows = store.list_records(&RecordScope::All, 10, 0).unwrap();
+    assert!(rows.iter().all(|row| row.locked));
+}
+
+fn a_locked_record_refuses_commits(store: &dyn Store) {
+    commit(store, &locking(new_record("r1"), T0 + 1_000));
+    let locked = store.record("r1").unwrap().unwrap();
+    let seq = store.current_seq().unwrap();
+
+    assert_eq!(
+        store.commit_record(&update("r1", 1), &sign).unwrap(),
+        CommitOutcome::VersionConflict
+    );
+    assert_eq!(
+        store
+            .commit_record(&locking(update("r1", 1), T0 + 2_000), &sign)
+            .unwrap(),
+        CommitOutcome::VersionConflict
+    );
+    assert_eq!(store.record("r1").unwrap(), Some(locked));
+    assert_eq!(store.audit_log().unwrap().len(), 1);
+    assert_eq!(store.current_seq().unwrap(), seq);
+}
+
+fn a_number_held_elsewhere_refuses_the_whole_commit(store: &dyn Store) {
+    let mut first = new_record("r1");
+    first.projection.documents = vec![issued(1)];
+    commit(store, &first);
+    store.void_number(&voided(2)).unwrap();
+    let register = store.number_register().unwrap();
+    let seq = store.current_seq().unwrap();
+
+    // A new record with a free number and one issued to r1, locking: nothing of it is kept.
+    let mut second = locking(new_record("r2"), T0 + 1_000);
+    second.projection.created_by_device = DEVICE_B.into();
+    second.projection.inspector_certs = vec!["44030009".into()];
+    second.projection.hazards = vec![hazard("1.1")];
+    second.projection.documents = vec![issued(3), issued(1)];
+    assert_eq!(
+        store.commit_record(&second, &sign).unwrap(),
+        CommitOutcome::NumberTaken {
+            number: issued(1).number,
+            record_id: "r1".into(),
+        }
+    );
+    assert_eq!(store.record("r2").unwrap(), None);
+    assert_eq!(store.number_register().unwrap(), register);
+    assert_eq!(store.audit_log().unwrap(), []);
+    assert_eq!(store.current_seq().unwrap(), seq);
+    assert_eq!(
+        store
+            .records_for_device_since(0, DEVICE_B, Some("44030009"))
+            .unwrap(),
+        []
+    );
+    assert_eq!(
+        row_ids(&store.list_records(&RecordScope::All, 10, 0).unwrap()),
+        ["r1"]
+    );
+
+    // A voided number belongs to no record.
+    let mut third = new_record("r3");
+    third.projection.documents = vec![issued(2)];
+    assert_eq!(
+        store.commit_record(&third, &sign).unwrap(),
+        CommitOutcome::NumberTaken {
+            number: issued(2).number,
+            record_id: String::new(),
+        }
+    );
+    assert_eq!(store.record("r3").unwrap(), None);
+
+    // A record keeps its own numbers across commits and takes new ones.
+    let mut again = update("r1", 1);
+    again.projection.documents = vec![issued(1), issued(4)];
+    commit(store, &again);
+    let held: Vec<_> = store
+        .number_register()
+        .unwrap()
+        .into_iter()
+        .map(|n| (n.serial, n.state, n.record_id))
+        .collect();
+    assert_eq!(
+        held,
+        [
+            (1, "issued".to_string(), Some("r1".to_string())),
+            (2, "voided".to_string(), None),
+            (4, "issued".to_string(), Some("r1".to_string())),
+        ]
+    );
+
+    // An update carrying a voided number leaves the record as it was.
+    let before = store.record("r1").unwrap();
+    let mut taken = update("r1", 2);
+    taken.projection.documents = vec![issued(1), issued(4), issued(2)];
+    assert!(matches!(
+        store.commit_record(&taken, &sign).unwrap(),
+        CommitOutcome::NumberTaken { .. }
+    ));
+    assert_eq!(store.record("r1").unwrap(), before);
+}
+
+fn quarantine_keeps_the_same_late_changes_once(store: &dyn Store) {
+    commit(store, &locking(new_record("r1"), T0 + 1_000));
+    let entry = QuarantineEntry {
+        record_id: "r1".into(),
+        changes_hash: "hash-b".into(),
+        changes: b"late changes".to_vec(),
+        uploader: "bob".into(),
+        device_id: DEVICE_B.into(),
+        received_at: at(T0 + 5_000),
+    };
+    assert!(store.quarantine(&entry).unwrap());
+    assert!(!store.quarantine(&entry).unwrap());
+    let later = QuarantineEntry {
+        changes_hash: "hash-a".into(),
+        changes: b"later changes".to_vec(),
+        received_at: at(T0 + 9_000),
+        ..entry.clone()
+    };
+    assert!(store.quarantine(&later).unwrap());
+
+    assert_eq!(store.quarantined("r1").unwrap(), [entry, later]);
+    assert_eq!(store.quarantined("r2").unwrap(), []);
+}
+
+fn devices_follow_the_records_they_created_or_inspect(store: &dyn Store) {
+    let mut r1 = new_record("r1");
+    r1.projection.inspector_certs = vec!["C1".into()];
+    let mut r2 = new_record("r2");
+    r2.projection.created_by_device = DEVICE_B.into();
+    r2.projection.inspector_certs = vec!["C2".into()];
+    let mut r3 = new_record("r3");
+    r3.projection.created_by_device = DEVICE_B.into();
+    r3.projection.inspector_certs = vec!["C1".into(), "C2".into()];
+    for c in [&r1, &r2, &r3] {
+        commit(store, c);
+    }
+
+    let follows = |seq, device, cert| store.records_for_device_since(seq, device, cert).unwrap();
+    assert_eq!(ids(&follows(0, DEVICE_A, None)), ["r1"]);
+    assert_eq!(ids(&follows(0, DEVICE_A, Some("C1"))), ["r1", "r3"]);
+    assert_eq!(ids(&follows(0, "tablet-c", Some("C2"))), ["r2", "r3"]);
+    assert_eq!(ids(&follows(0, DEVICE_B, None)), ["r2", "r3"]);
+    assert_eq!(ids(&follows(0, "tablet-c", Some("C9"))), Vec::<&str>::new());
+    // Whole records, as record() reads them.
+    assert_eq!(
+        follows(0, DEVICE_A, Some("C1")),
+        [
+            store.record("r1").unwrap().unwrap(),
+            store.record("r3").unwrap().unwrap()
+        ]
+    );
+
+    // After the cursor: only what changed since, in change order.
+    let cursor = store.current_seq().unwrap();
+    assert_eq!(follows(cursor, DEVICE_A, Some("C1")), []);
+    let mut r2b = update("r2", 1);
+    r2b.projection = r2.projection.clone();
+    commit(store, &r2b);
+    let mut r1b = locking(update("r1", 1), T0 + 1_000);
+    r1b.projection = r1.projection.clone();
+    commit(store, &r1b);
+    assert_eq!(ids(&follows(cursor, "tablet-c", Some("C2"))), ["r2"]);
+    assert_eq!(ids(&follows(cursor, DEVICE_A, Some("C1"))), ["r1"]);
+    assert_eq!(ids(&follows(0, DEVICE_A, Some("C1"))), ["r3", "r1"]);
+    assert!(follows(cursor, DEVICE_A, None)[0].lock.is_some());
+    assert_eq!(
+        follows(store.current_seq().unwrap(), DEVICE_A, Some("C1")),
+        []
+    );
+}
+
+/// A device syncing while others commit: reading the cursor, then the records after the old
+/// one, never skips a record, because changes become visible in sequence order.
+fn a_cursor_misses_no_record_committed_concurrently(store: &dyn Store) {
+    const WRITERS: usize = 4;
+    const EACH: usize = 6;
+    let done = AtomicBool::new(false);
+    let seen = std::thread::scope(|s| {
+        let reader = s.spawn(|| {
+            let mut seen = BTreeSet::new();
+            let mut cursor = 0;
+            loop {
+                let finished = done.load(Ordering::SeqCst);
+                let next = store.current_seq().unwrap();
+                for record in store
+                    .records_for_device_since(cursor, DEVICE_A, None)
+                    .unwrap()
+                {
+                    seen.insert(record.id);
+                }
+                cursor = next;
+                if finished {
+                    return seen;
+                }
+            }
+        });
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                s.spawn(move || {
+                    for i in 0..EACH {
+                        commit(store, &new_record(&format!("w{w}-{i}")));
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        done.store(true, Ordering::SeqCst);
+        reader.join().unwrap()
+    });
+    assert_eq!(seen.len(), WRITERS * EACH);
+}
+
+fn record_lists_honour_scope_limit_and_offset(store: &dyn Store) {
+    let r1 = new_record("r1");
+    let mut r2 = new_record("r2");
+    r2.projection = projection(CODE_B, "440306", T0 + 1_000);
+    let mut r3 = new_record("r3");
+    r3.projection.inspection_kind = "self".into();
+    r3.projection.started_at = at(T0 + 2_000);
+    // Started with r3: the id breaks the tie.
+    let mut r4 = locking(new_record("r4"), T0 + 9_000);
+    r4.projection = projection(CODE_A, "440306", T0 + 2_000);
+    r4.projection.status = "submitted".into();
+    r4.projection.hazards = vec![hazard("1.1"), hazard("1.2")];
+    for c in [&r1, &r2, &r3, &r4] {
+        commit(store, c);
+    }
+
+    let list =
+        |scope: &RecordScope, limit, offset| store.list_records(scope, limit, offset).unwrap();
+    let all = list(&RecordScope::All, 100, 0);
+    assert_eq!(row_ids(&all), ["r4", "r3", "r2", "r1"]);
+    assert_eq!(
+        all[0],
+        RecordRow {
+            id: "r4".into(),
+            kind: "inspection".into(),
+            inspection_kind: "enforcement".into(),
+            enterprise_code: CODE_A.into(),
+            enterprise_name: "深圳市某某制造有限公司".into(),
+            region_code: "440306".into(),
+            status: "submitted".into(),
+            started_at: at(T0 + 2_000),
+            locked: true,
+            hazard_count: 2,
+        }
+    );
+    assert!(!all[1].locked);
+    assert_eq!(row_ids(&list(&RecordScope::All, 2, 1)), ["r3", "r2"]);
+    assert_eq!(row_ids(&list(&RecordScope::All, 2, 3)), ["r1"]);
+    assert_eq!(list(&RecordScope::All, 2, 4), []);
+    assert_eq!(list(&RecordScope::All, 0, 0), []);
+    // As SQLite has it: a negative limit is none, a negative offset is zero.
+    assert_eq!(row_ids(&list(&RecordScope::All, -1, 2)), ["r2", "r1"]);
+    assert_eq!(row_ids(&list(&RecordScope::All, 1, -3)), ["r4"]);
+
+    let regions =
+        |codes: &[&str]| RecordScope::Regions(codes.iter().map(|c| c.to_string()).collect());
+    assert_eq!(row_ids(&list(&regions(&["440305"]), 100, 0)), ["r3", "r1"]);
+    assert_eq!(
+        row_ids(&list(&regions(&["440306", "440305"]), 100, 0)),
+        ["r4", "r3", "r2", "r1"]
+    );
+    assert_eq!(row_ids(&list(&regions(&["440306"]), 1, 1)), ["r2"]);
+    assert_eq!(list(&regions(&[]), 100, 0), []);
+    assert_eq!(list(&regions(&["440300"]), 100, 0), []);
+
+    let of_a = |kinds: &[&str]| RecordScope::Enterprise {
+        credit_code: CODE_A.into(),
+        inspection_kinds: kinds.iter().map(|k| k.to_string()).collect(),
+    };
+    assert_eq!(
+        row_ids(&list(&of_a(&["enforcement"]), 100, 0)),
+        ["r4", "r1"]
+    );
+    assert_eq!(
+        row_ids(&list(&of_a(&["enforcement", "self"]), 100, 0)),
+        ["r4", "r3", "r1"]
+    );
+    assert_eq!(
+        row_ids(&list(&of_a(&["self", "enforcement"]), 1, 1)),
+        ["r3"]
+    );
+    assert_eq!(list(&of_a(&[]), 100, 0), []);
+}
+
+fn amendments_name_the_record_they_amend(store: &dyn Store) {
+    commit(store, &locking(new_record("r1"), T0 + 1_000));
+    commit(store, &new_record("r2"));
+    // Ids compare byte by byte, whatever the database's collation: "B1" before "a1".
+    for id in ["a2", "B1", "a1"] {
+        let mut amendment = new_record(id);
+        amendment.projection.kind = "amendment".into();
+        amendment.projection.amends = Some("r1".into());
+        commit(store, &amendment);
+    }
+    assert_eq!(store.amendments_of("r1").unwrap(), ["B1", "a1", "a2"]);
+    assert_eq!(store.amendments_of("r2").unwrap(), Vec::<String>::new());
+    assert_eq!(store.amendments_of("a1").unwrap(), Vec::<String>::new());
+    let a1 = store.record("a1").unwrap().unwrap();
+    assert_eq!(a1.amends.as_deref(), Some("r1"));
+    assert_eq!(a1.kind, "amendment");
+}
+
+// ---- numbers --------------------------------------------------------------------------------
+
+fn leases_are_consecutive_blocks_per_agency_type_and_year(store: &dyn Store) {
+    let lease = |agency: &str, doc_type, year, device: &str, size| {
+        store
+            .lease_block(agency, doc_type, year, device, "alice", size, at(T0))
+            .unwrap()
+    };
+    let block = |agency: &str, doc_type, year, first, last| NumberBlock {
+        agency: agency.into(),
+        doc_type,
+        year,
+        first,
+        last,
+    };
+    let seq = store.current_seq().unwrap();
+    assert_eq!(
+        lease(AGENCY, DocType::Order, 2025, DEVICE_A, 50),
+        block(AGENCY, DocType::Order, 2025, 1, 50)
+    );
+    assert_eq!(
+        lease(AGENCY, DocType::Order, 2025, DEVICE_B, 50),
+        block(AGENCY, DocType::Order, 2025, 51, 100)
+    );
+    assert_eq!(
+        lease(AGENCY, DocType::Order, 2025, DEVICE_A, 10),
+        block(AGENCY, DocType::Order, 2025, 101, 110)
+    );
+    // Each type, year and agency counts on its own.
+    assert_eq!(
+        lease(AGENCY, DocType::Record, 2025, DEVICE_A, 10),
+        block(AGENCY, DocType::Record, 2025, 1, 10)
+    );
+    assert_eq!(
+        lease(AGENCY, DocType::Order, 2026, DEVICE_A, 10),
+        block(AGENCY, DocType::Order, 2026, 1, 10)
+    );
+    assert_eq!(
+        lease("其他机构", DocType::Order, 2025, DEVICE_A, 5),
+        block("其他机构", DocType::Order, 2025, 1, 5)
+    );
+    assert_eq!(store.current_seq().unwrap(), seq);
+
+    // Ordered by agency (byte order: 其 before 深), type, year, first serial.
+    assert_eq!(
+        store.leases_of_device(DEVICE_A).unwrap(),
+        [
+            block("其他机构", DocType::Order, 2025, 1, 5),
+            block(AGENCY, DocType::Order, 2025, 1, 50),
+            block(AGENCY, DocType::Order, 2025, 101, 110),
+            block(AGENCY, DocType::Order, 2026, 1, 10),
+            block(AGENCY, DocType::Record, 2025, 1, 10),
+        ]
+    );
+    assert_eq!(
+        store.leases_of_device(DEVICE_B).unwrap(),
+        [block(AGENCY, DocType::Order, 2025, 51, 100)]
+    );
+    assert_eq!(store.leases_of_device("tablet-c").unwrap(), []);
+
+    let holder =
+        |doc_type, year, serial| store.lease_holder(AGENCY, doc_type, year, serial).unwrap();
+    assert_eq!(holder(DocType::Order, 2025, 1).as_deref(), Some(DEVICE_A));
+    assert_eq!(holder(DocType::Order, 2025, 50).as_deref(), Some(DEVICE_A));
+    assert_eq!(holder(DocType::Order, 2025, 51).as_deref(), Some(DEVICE_B));
+    assert_eq!(holder(DocType::Order, 2025, 100).as_deref(), Some(DEVICE_B));
+    assert_eq!(holder(DocType::Order, 2025, 111), None);
+    assert_eq!(holder(DocType::Reinspection, 2025, 1), None);
+    assert_eq!(holder(DocType::Order, 2024, 1), None);
+
+    // The serials of a year run out.
+    assert_eq!(
+        lease(
+            AGENCY,
+            DocType::Reinspection,
+            2025,
+            DEVICE_A,
+            MAX_SERIAL - 1
+        ),
+        block(AGENCY, DocType::Reinspection, 2025, 1, MAX_SERIAL - 1)
+    );
+    let message = conflict(store.lease_block(
+        AGENCY,
+        DocType::Reinspection,
+        2025,
+        DEVICE_A,
+        "alice",
+        2,
+        at(T0),
+    ));
+    assert_eq!(message, "整改复查意见书（2025 年）的编号已用尽");
+    assert_eq!(
+        lease(AGENCY, DocType::Reinspection, 2025, DEVICE_B, 1),
+        block(AGENCY, DocType::Reinspection, 2025, MAX_SERIAL, MAX_SERIAL)
+    );
+}
+
+fn voiding_is_idempotent_and_refused_for_an_issued_number(store: &dyn Store) {
+    store.void_number(&voided(7)).unwrap();
+    store.void_number(&voided(7)).unwrap();
+    assert_eq!(store.number_register().unwrap(), [voided(7)]);
+
+    let mut c = new_record("r1");
+    c.projection.documents = vec![issued(3)];
+    commit(store, &c);
+    let message = conflict(store.void_number(&voided(3)));
+    assert_eq!(
+        message,
+        format!("编号 {} 已用于记录 r1，不能作废", issued(3).number)
+    );
+
+    let mut record_number = voided(12);
+    record_number.doc_type = DocType::Record;
+    record_number.number = "深应急现记〔2025〕12号".into();
+    record_number.reason = None;
+    store.void_number(&record_number).unwrap();
+    // By agency, type, year and serial.
+    assert_eq!(
+        store.number_register().unwrap(),
+        [
+            NumberRegisterEntry {
+                number: issued(3).number,
+                agency: AGENCY.into(),
+                doc_type: DocType::Order,
+                year: 2025,
+                serial: 3,
+                state: "issued".into(),
+                record_id: Some("r1".into()),
+                reason: None,
+                device_id: DEVICE_A.into(),
+                at: at(T0 + 60_000),
+            },
+            voided(7),
+            record_number,
+        ]
+    );
+}
+
+// ---- audit ----------------------------------------------------------------------------------
+
+fn concurrent_locks_keep_the_audit_chain_intact(store: &dyn Store) {
+    const THREADS: usize = 8;
+    const EACH: usize = 3;
+    let start = Barrier::new(THREADS);
+    std::thread::scope(|s| {
+        for t in 0..THREADS {
+            let start = &start;
+            s.spawn(move || {
+                start.wait();
+                for i in 0..EACH {
+                    let at_ms = T0 + (t * EACH + i) as i64;
+                    let receipt = commit(store, &locking(new_record(&format!("r{t}-{i}")), at_ms));
+                    assert!(receipt.is_some());
+                }
+            });
+        }
+    });
+
+    let log = store.audit_log().unwrap();
+    assert_eq!(log.len(), THREADS * EACH);
+    let mut previous = GENESIS_HASH.to_string();
+    for (i, receipt) in log.iter().enumerate() {
+        assert_eq!(receipt.log_index, i as i64 + 1);
+        assert_eq!(receipt.previous_hash, previous);
+        assert_eq!(
+            receipt.entry_hash,
+            entry_hash(
+                &previous,
+                &receipt.record_id,
+                &receipt.heads,
+                &receipt.content_hash,
+                receipt.locked_at
+            )
+        );
+        receipt.verify(&public_key()).unwrap();
+        let record = store.record(&receipt.record_id).unwrap().unwrap();
+        assert_eq!(record.lock.as_ref(), Some(receipt));
+        previous = receipt.entry_hash.clone();
+    }
+    let locked: BTreeSet<_> = log.iter().map(|r| r.record_id.as_str()).collect();
+    assert_eq!(locked.len(), THREADS * EACH);
+}
+
+/// Writers racing for one record version, one new id, one login and the next serials: one
+/// wins each, the others are refused (or, for serials, get the blocks after), nothing is lost.
+fn racing_writers_get_one_winner_each(store: &dyn Store) {
+    const RACERS: usize = 6;
+    commit(store, &new_record("r1"));
+    let start = Barrier::new(RACERS);
+    let outcomes: Vec<_> = std::thread::scope(|s| {
+        let racers: Vec<_> = (0..RACERS)
+            .map(|n| {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    let mut next = update("r1", 1);
+                    next.doc = format!("racer {n}").into_bytes();
+                    let updated = store.commit_record(&next, &sign).unwrap();
+                    let mut fresh = new_record("r2");
+                    fresh.doc = format!("racer {n}").into_bytes();
+                    let created = store.commit_record(&fresh, &sign).unwrap();
+                    let login = store.add_user(&user("carol", Some(&format!("C{n}"))));
+                    let block = store
+                        .lease_block(AGENCY, DocType::Order, 2025, DEVICE_A, "alice", 10, at(T0))
+                        .unwrap();
+                    (n, updated, created, login, block)
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+
+    let committed = CommitOutcome::Committed { receipt: None };
+    let winners: Vec<_> = outcomes.iter().filter(|o| o.1 == committed).collect();
+    assert_eq!(winners.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.1 == committed || o.1 == CommitOutcome::VersionConflict)
+    );
+    let r1 = store.record("r1").unwrap().unwrap();
+    assert_eq!(r1.version, 2);
+    assert_eq!(r1.doc, format!("racer {}", winners[0].0).into_bytes());
+
+    let creators: Vec<_> = outcomes.iter().filter(|o| o.2 == committed).collect();
+    assert_eq!(creators.len(), 1, "{outcomes:?}");
+    assert!(
+        outcomes
+            .iter()
+            .all(|o| o.2 == committed || o.2 == CommitOutcome::VersionConflict)
+    );
+    let r2 = store.record("r2").unwrap().unwrap();
+    assert_eq!(r2.version, 1);
+    assert_eq!(r2.doc, format!("racer {}", creators[0].0).into_bytes());
+
+    let added: Vec<_> = outcomes.iter().filter(|o| o.3.is_ok()).collect();
+    assert_eq!(added.len(), 1);
+    for o in &outcomes {
+        if let Err(e) = &o.3 {
+            assert!(
+                matches!(e, StoreError::Conflict(m) if m == "账号 carol 已存在"),
+                "{e:?}"
+            );
+        }
+    }
+    let cert = format!("C{}", added[0].0);
+    assert_eq!(
+        store.user("carol").unwrap().unwrap().cert.as_deref(),
+        Some(cert.as_str())
+    );
+
+    let mut blocks: Vec<_> = outcomes.iter().map(|o| (o.4.first, o.4.last)).collect();
+    blocks.sort();
+    let expected: Vec<_> = (0..RACERS as u32)
+        .map(|i| (i * 10 + 1, i * 10 + 10))
+        .collect();
+    assert_eq!(blocks, expected);
+}
+
+/// The server's state (and with it the store) may be dropped on an async worker at shutdown,
+/// where the synchronous client could not close its connections itself.
+#[test]
+fn a_postgres_store_may_be_dropped_on_an_async_worker() {
+    let db = TestDatabase::create();
+    let store = PostgresStore::connect(&db.url).unwrap();
+    assert_eq!(store.regions().unwrap(), []);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async move { drop(store) });
+}

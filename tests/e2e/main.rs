@@ -1,0 +1,9 @@
+//! Whole-system tests: the real server and several real devices.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod audit;
+mod authz;
+mod bad_input;
+mod faults;
+mod openapi;
+mod sync_flow;

@@ -1,0 +1,293 @@
+use anjian_core::agency::DocType;
+use anjian_core::inspection::AnswerDetails;
+use anjian_core::record::RecordKind;
+use anjian_core::sync::client::SyncClient;
+use anjian_core::sync::protocol::UploadResult;
+use anjian_e2e::{Device, FACTORY, LI, Server, block_on, retry};
+use chrono::Utc;
+
+#[test]
+fn co_inspection_on_two_devices_syncs_to_the_same_merged_record() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let mut li = Device::logged_in(&server.url, "li");
+
+    let id = zhang.start_trade(FACTORY, LI);
+    let by_zhang = zhang.answer_required(&id, 0, 2);
+    let report = zhang.sync().unwrap();
+    assert_eq!(report.records.len(), 1);
+    assert_eq!(report.records[0].result, UploadResult::Accepted);
+
+    let report = li.sync().unwrap();
+    assert!(report.downloaded.contains(&id), "{report:?}");
+    let by_li = li.answer_required(&id, 1, 2);
+    li.sync().unwrap();
+    zhang.sync().unwrap();
+
+    let on_zhang = zhang.store.record(&id).unwrap();
+    let on_li = li.store.record(&id).unwrap();
+    assert_eq!(on_zhang.answers.len(), by_zhang.len() + by_li.len());
+    assert_eq!(on_zhang.answers, on_li.answers);
+    assert_eq!(on_zhang.heads, on_li.heads);
+    assert!(on_zhang.conflicts.is_empty());
+    assert_eq!(on_zhang.answers[&by_li[0]].by.name, "李娜");
+    assert_eq!(on_li.answers[&by_zhang[0]].by.name, "张伟");
+
+    // The server holds the same merged record.
+    let stored = server.store.record(&id).unwrap().unwrap();
+    let mut heads = stored.heads.clone();
+    heads.sort();
+    assert_eq!(heads, on_zhang.heads);
+    // Nothing is left to send: a further sync uploads nothing.
+    assert!(zhang.sync().unwrap().records.is_empty());
+    assert!(li.sync().unwrap().records.is_empty());
+}
+
+#[test]
+fn a_submitted_record_is_locked_with_a_receipt_that_verifies() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let blocks = zhang.store.number_blocks().unwrap();
+    assert_eq!(
+        blocks.len(),
+        3,
+        "one leased block per document type: {blocks:?}"
+    );
+
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 1);
+    let issued = zhang
+        .store
+        .issue_document(&id, DocType::Record, Utc::now())
+        .unwrap();
+    assert!(issued.number.contains("检记"), "{}", issued.number);
+    zhang.store.submit_inspection(&id, Utc::now()).unwrap();
+    let report = zhang.sync().unwrap();
+    let outcome = &report.records[0];
+    assert_eq!(outcome.result, UploadResult::Locked, "{outcome:?}");
+    let receipt = outcome.receipt.clone().unwrap();
+    let record = zhang.store.record(&id).unwrap();
+    receipt
+        .verify_for(&server.public_key, &record.heads)
+        .unwrap();
+    assert_eq!(receipt.log_index, 1);
+
+    let state = zhang.store.sync_state(&id).unwrap().unwrap();
+    assert!(state.locked);
+    assert_eq!(state.receipt.as_ref(), Some(&receipt));
+    // The lock is in the server's log, and the number in its register.
+    let log = server.store.audit_log().unwrap();
+    assert_eq!(log, vec![receipt.clone()]);
+    let register = server.store.number_register().unwrap();
+    assert!(
+        register
+            .iter()
+            .any(|n| n.number == issued.number && n.record_id.as_deref() == Some(id.as_str()))
+    );
+    // A locked record refuses local edits with the code the app shows.
+    let refused = zhang
+        .store
+        .answer_item(&id, "IT-001", "fail", &AnswerDetails::default(), Utc::now())
+        .unwrap_err();
+    assert_eq!(refused.code(), "record_submitted");
+}
+
+#[test]
+fn the_same_upload_twice_makes_one_record_and_the_same_answer() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 1);
+    zhang.store.submit_inspection(&id, Utc::now()).unwrap();
+
+    let session = zhang.store.server_session().unwrap().unwrap();
+    let request = zhang.store.sync_request(Utc::now()).unwrap();
+    let client = SyncClient::new(&server.url, retry()).unwrap();
+    let first = block_on(client.sync(&session.access_token, &request)).unwrap();
+    let second = block_on(client.sync(&session.access_token, &request)).unwrap();
+    assert_eq!(first.records[0].result, UploadResult::Locked);
+    assert_eq!(second.records[0].result, UploadResult::Locked);
+    assert_eq!(first.records[0].receipt, second.records[0].receipt);
+    assert_eq!(server.store.audit_log().unwrap().len(), 1);
+    let listed = server
+        .store
+        .list_records(&anjian_server::store::RecordScope::All, 100, 0)
+        .unwrap();
+    assert_eq!(listed.iter().filter(|r| r.id == id).count(), 1);
+    assert_eq!(listed.len(), 1);
+    // The device applies either answer alike.
+    zhang
+        .store
+        .apply_sync_response(&request, &second, Utc::now())
+        .unwrap();
+    assert!(zhang.store.is_locked(&id).unwrap());
+}
+
+#[test]
+fn an_edit_after_the_lock_is_rejected_kept_and_becomes_a_linked_amendment() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let mut li = Device::logged_in(&server.url, "li");
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 1);
+    zhang.sync().unwrap();
+    li.sync().unwrap();
+
+    // 李娜 changes an answer offline while 张伟 submits and syncs.
+    li.store
+        .answer_item(
+            &id,
+            "IT-001",
+            "fail",
+            &AnswerDetails {
+                note: Some("复核发现护栏缺失".into()),
+                deadline: chrono::NaiveDate::from_ymd_opt(2030, 1, 31),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    zhang.store.submit_inspection(&id, Utc::now()).unwrap();
+    assert_eq!(
+        zhang.sync().unwrap().records[0].result,
+        UploadResult::Locked
+    );
+
+    let report = li.sync().unwrap();
+    let outcome = report.records.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(outcome.result, UploadResult::Rejected);
+    assert_eq!(outcome.code.as_deref(), Some("record_locked"));
+    outcome
+        .receipt
+        .as_ref()
+        .unwrap()
+        .verify(&server.public_key)
+        .unwrap();
+    let amendment_id = outcome.amendment.clone().expect("an amendment draft");
+
+    // Kept at the server with who, when and which device.
+    let kept = server.store.quarantined(&id).unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].uploader, "li");
+    assert_eq!(kept[0].device_id, li.store.device_id());
+
+    // The draft carries the late answer and links to the locked record.
+    let amendment = li.store.record(&amendment_id).unwrap();
+    assert_eq!(amendment.kind, RecordKind::Amendment);
+    assert_eq!(amendment.amends.as_ref().unwrap().record_id, id);
+    assert_eq!(amendment.answers.len(), 1);
+    assert_eq!(
+        amendment.answers["IT-001"].note.as_deref(),
+        Some("复核发现护栏缺失")
+    );
+    assert_eq!(
+        li.store.amendments_of(&id).unwrap(),
+        vec![amendment_id.clone()]
+    );
+
+    // Syncing again neither resends the late change nor makes a second draft.
+    let again = li.sync().unwrap();
+    assert!(again.records.iter().all(|r| r.id != id), "{again:?}");
+    assert_eq!(li.store.amendments_of(&id).unwrap().len(), 1);
+    assert_eq!(server.store.quarantined(&id).unwrap().len(), 1);
+
+    // The amendment is submitted and locked as a record of its own, linked both ways.
+    li.store
+        .submit_inspection(&amendment_id, Utc::now())
+        .unwrap();
+    let report = li.sync().unwrap();
+    let outcome = report
+        .records
+        .iter()
+        .find(|r| r.id == amendment_id)
+        .unwrap();
+    assert_eq!(outcome.result, UploadResult::Locked, "{outcome:?}");
+    assert_eq!(
+        server.store.amendments_of(&id).unwrap(),
+        vec![amendment_id.clone()]
+    );
+    assert_eq!(
+        server.store.record(&amendment_id).unwrap().unwrap().amends,
+        Some(id.clone())
+    );
+}
+
+#[test]
+fn a_number_not_leased_to_the_device_is_refused() {
+    let server = Server::start();
+    // 张伟 logs in first and is leased serials 1–50 of each type; 李娜 gets 51–100.
+    let zhang = Device::logged_in(&server.url, "zhang");
+    let mut li = Device::logged_in(&server.url, "li");
+    let year = anjian_core::numbering::year_of(Utc::now());
+    let leased = li.store.number_blocks().unwrap();
+    assert!(leased.iter().all(|b| b.first == 51), "{leased:?}");
+    // 李娜's device registers serials 1–10 by hand: they were leased to 张伟's device.
+    li.store
+        .add_number_block(DocType::Record, year, 1, 10, Utc::now())
+        .unwrap();
+    let id = li.start_trade(FACTORY, "张伟:37030001:2030-12-31");
+    li.answer_required(&id, 0, 1);
+    let issued = li
+        .store
+        .issue_document(&id, DocType::Record, Utc::now())
+        .unwrap();
+    assert!(issued.number.contains("0001"), "{}", issued.number);
+
+    let report = li.sync().unwrap();
+    let outcome = report.records.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(outcome.result, UploadResult::Rejected);
+    assert_eq!(outcome.code.as_deref(), Some("number_not_leased"));
+    assert!(server.store.record(&id).unwrap().is_none());
+    assert!(server.store.number_register().unwrap().is_empty());
+    drop(zhang);
+}
+
+#[test]
+fn voided_numbers_reach_the_register_and_more_serials_are_leased_when_low() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let block = zhang
+        .store
+        .number_blocks()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.doc_type == DocType::Order)
+        .unwrap();
+    // Void all but a few serials of the order block: the next sync leases another block.
+    for _ in 0..(block.last - block.first - 3) {
+        let next = zhang
+            .store
+            .number_blocks()
+            .unwrap()
+            .into_iter()
+            .find(|b| b.doc_type == DocType::Order)
+            .and_then(|b| b.next)
+            .unwrap();
+        zhang
+            .store
+            .void_number(&next, "纸质文书填写错误", Utc::now())
+            .unwrap();
+    }
+    let report = zhang.sync().unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(report.number_blocks, 1);
+    let orders: Vec<_> = zhang
+        .store
+        .number_blocks()
+        .unwrap()
+        .into_iter()
+        .filter(|b| b.doc_type == DocType::Order)
+        .collect();
+    assert_eq!(orders.len(), 2);
+    assert_eq!(orders[1].first, block.last + 1);
+    let voided = server
+        .store
+        .number_register()
+        .unwrap()
+        .into_iter()
+        .filter(|n| n.state == "voided")
+        .count() as u32;
+    assert_eq!(voided, block.last - block.first - 3);
+    // Syncing again leases nothing more: the device holds enough.
+    assert_eq!(zhang.sync().unwrap().number_blocks, 0);
+}
