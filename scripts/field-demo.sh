@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the field command on the shipped demo data: a fresh device in ./anjian-demo, the demo
+# Runs the field command (offline, no server) on the shipped demo data: a fresh device in ./anjian-demo, the demo
 # enterprise register, and an enforcement inspection of a chemical plant by two inspectors.
 # Every step is an ordinary `anjian` command; copy any of them to go on by hand.
 set -euo pipefail

@@ -15,6 +15,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use anjian_core::RecordDoc;
+use anjian_core::agency::{Agency, DocType};
+use anjian_core::document::model::Document;
 use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Record;
 use anjian_core::sync::protocol::{
@@ -53,6 +55,12 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("POST", "/api/v1/sync", post(sync)),
         ("GET", "/api/v1/records", get(list_records)),
         ("GET", "/api/v1/records/{id}", get(get_record)),
+        (
+            "GET",
+            "/api/v1/records/{id}/documents/{doc_type}",
+            get(get_document),
+        ),
+        ("GET", "/api/v1/documents", get(list_documents)),
         ("POST", "/api/v1/receipts/verify", post(verify_receipt)),
         ("GET", "/api/v1/enterprises", get(list_enterprises)),
         ("GET", "/api/v1/admin/regions", get(list_regions)),
@@ -416,6 +424,111 @@ async fn get_record(
         })
         .await?;
     Ok(Json(view))
+}
+
+/// An issued enforcement document of a record, as the HTML page the device renders too.
+async fn get_document(
+    state: State,
+    caller: Caller,
+    Path((id, doc_type)): Path<(String, String)>,
+) -> AppResult<impl IntoResponse> {
+    let doc_type = DocType::parse(&doc_type).ok_or_else(|| {
+        AppError::not_found(format!(
+            "文书类型 {doc_type} 无效：应为 record、order 或 reinspection"
+        ))
+    })?;
+    let html = state
+        .run(move |state| {
+            let store = state.store.as_ref();
+            let hidden = || {
+                AppError::not_found(format!(
+                    "未找到记录 {id} 的{}，或您无权查看",
+                    doc_type.title()
+                ))
+            };
+            let stored = store.record(&id)?.ok_or_else(hidden)?;
+            let scope = Scope::of(&caller.user, &store.regions()?);
+            if !scope.may_read_documents(&stored) {
+                return Err(hidden());
+            }
+            let record = RecordDoc::load(&id, &stored.doc, &[], "server")
+                .and_then(|mut doc| doc.read())
+                .map_err(|e| AppError::internal("stored record", e))?;
+            let issued = record
+                .documents
+                .iter()
+                .find(|d| d.doc_type == doc_type)
+                .ok_or_else(hidden)?;
+            let (text, _) = store
+                .agency()?
+                .ok_or_else(|| AppError::internal("document", "no agency configured"))?;
+            let agency = Agency::parse("服务器机关配置", &text)
+                .map_err(|e| AppError::internal("agency", e))?;
+            let document = match doc_type {
+                DocType::Record => {
+                    let template = state
+                        .template(&record.template_id, record.template_version)?
+                        .ok_or_else(|| AppError::internal("document", "template missing"))?;
+                    Document::inspection_record(&record, &template, &agency, issued)
+                }
+                DocType::Order => Document::order(&record, &agency, issued),
+                DocType::Reinspection => Document::reinspection_opinion(&record, &agency, issued)
+                    .ok_or_else(|| {
+                    AppError::internal("document", "reinspection without order")
+                })?,
+            };
+            Ok(anjian_core::document::html::render(&document))
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html))
+}
+
+#[derive(Debug, Serialize)]
+struct DocumentRow {
+    record_id: String,
+    doc_type: DocType,
+    title: &'static str,
+    number: String,
+    issued_at: chrono::DateTime<Utc>,
+}
+
+/// The issued documents the caller may read: an enterprise officer, those addressed to the
+/// enterprise.
+async fn list_documents(state: State, caller: Caller) -> AppResult<Json<Vec<DocumentRow>>> {
+    let rows = state
+        .blocking(move |store| {
+            let scope = Scope::of(&caller.user, &store.regions()?);
+            let mut rows = Vec::new();
+            let mut readable = std::collections::HashMap::new();
+            for entry in store.number_register()? {
+                let Some(record_id) = entry.record_id.clone() else {
+                    continue;
+                };
+                let may = match readable.get(&record_id) {
+                    Some(may) => *may,
+                    None => {
+                        let may = store
+                            .record(&record_id)?
+                            .is_some_and(|r| scope.may_read_documents(&r));
+                        readable.insert(record_id.clone(), may);
+                        may
+                    }
+                };
+                if may {
+                    rows.push(DocumentRow {
+                        record_id,
+                        doc_type: entry.doc_type,
+                        title: entry.doc_type.title(),
+                        number: entry.number,
+                        issued_at: entry.at,
+                    });
+                }
+            }
+            rows.sort_by_key(|r| std::cmp::Reverse(r.issued_at));
+            Ok(rows)
+        })
+        .await?;
+    Ok(Json(rows))
 }
 
 /// Checks a receipt someone holds: its signature, and that the audit log has the same entry.

@@ -218,6 +218,17 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// Whether the caller may read the enforcement documents of a record: whoever may read
+    /// the record, and the enterprise the documents are addressed to.
+    pub fn may_read_documents(&self, record: &StoredRecord) -> bool {
+        match self {
+            Scope::Enterprise(code) => record.enterprise_code == *code,
+            other => other.may_read(record),
+        }
+    }
+}
+
 /// A region and everything under it.
 pub fn descendants(root: &str, regions: &[Region]) -> HashSet<String> {
     let mut out = HashSet::new();

@@ -1,7 +1,9 @@
-//! Load: durable record uploads per second from 50 concurrent devices, each uploading new
-//! submitted 40-answer records one sync request at a time (every upload is validated, stored
-//! with its projection rows, locked, appended to the audit chain and answered with a signed
-//! receipt). Beside it, in the same run, the baseline: a bare axum route that decodes the same
+//! Load: durable record uploads per second from 50 concurrent devices of 50 inspectors working
+//! in 25 pairs, each device uploading new submitted records of its pair (every required item
+//! of the trade checklist answered) one sync request at a time. Every upload is validated,
+//! stored with its projection rows, locked, appended to the audit chain and answered with a
+//! signed receipt, and each answer carries the partner's new records since the device's
+//! cursor, as a real sync does. Beside it, in the same run, the baseline: a bare axum route that decodes the same
 //! request and inserts the document into SQLite (WAL, synchronous=FULL) — the least any
 //! durable upload costs on this machine.
 //!
@@ -23,8 +25,6 @@ use anjian_core::record::{
 use anjian_core::sync::protocol::{RecordUpload, SyncRequest, SyncResponse, UploadResult};
 use anjian_core::template::InspectionKind;
 use anjian_e2e::{Api, DEMO_CSV, FACTORY, Server};
-use anjian_server::store::Store;
-use anjian_server::store::postgres::PostgresStore;
 use axum::Json;
 use axum::extract::State;
 use chrono::{NaiveDate, Utc};
@@ -38,25 +38,33 @@ struct Device {
     bodies: Vec<String>,
 }
 
-/// A submitted enforcement record of the factory with `answers` passing answers.
-fn record_doc(device_id: &str, answers: &[String]) -> Vec<u8> {
+/// A passing answer per item: code, status, value.
+type Passing = (
+    String,
+    AnswerStatus,
+    Option<anjian_core::record::AnswerValue>,
+);
+
+/// The certificate of bench inspector `n`; inspectors 2k and 2k+1 work together.
+fn cert(n: usize) -> String {
+    format!("3703B{n:03}")
+}
+
+/// A submitted enforcement record of the factory by inspector `n` and partner, with the given
+/// passing answers.
+fn record_doc(device_id: &str, n: usize, answers: &[Passing]) -> Vec<u8> {
     let enterprise = parse_enterprise_csv("demo.csv", DEMO_CSV.as_bytes())
         .unwrap()
         .into_iter()
         .find(|e| e.credit_code.as_str() == FACTORY)
         .unwrap();
-    let inspectors = vec![
-        Inspector {
-            name: "张伟".into(),
-            cert: "37030001".into(),
+    let inspectors = [n, n ^ 1]
+        .map(|k| Inspector {
+            name: format!("检查员{k}"),
+            cert: cert(k),
             cert_valid_until: NaiveDate::from_ymd_opt(2030, 12, 31),
-        },
-        Inspector {
-            name: "李娜".into(),
-            cert: "37030002".into(),
-            cert_valid_until: NaiveDate::from_ymd_opt(2030, 12, 31),
-        },
-    ];
+        })
+        .to_vec();
     let now = anjian_core::time::to_millis(Utc::now());
     let mut doc = RecordDoc::create(&NewRecord {
         kind: RecordKind::Inspection,
@@ -75,15 +83,15 @@ fn record_doc(device_id: &str, answers: &[String]) -> Vec<u8> {
     })
     .unwrap();
     let by = Person {
-        name: "张伟".into(),
-        cert: "37030001".into(),
+        name: format!("检查员{n}"),
+        cert: cert(n),
     };
-    for item in answers {
+    for (item, status, value) in answers {
         doc.put_answer(
             item,
             &Answer {
-                status: AnswerStatus::Pass,
-                value: None,
+                status: *status,
+                value: value.clone(),
                 note: None,
                 photos: vec![],
                 by: by.clone(),
@@ -99,9 +107,9 @@ fn record_doc(device_id: &str, answers: &[String]) -> Vec<u8> {
     doc.save()
 }
 
-/// Answers for every required item of the trade checklist: check items pass, measured items
-/// their lower bound, text items a word.
-fn required_items(server: &Server) -> Vec<(String, anjian_core::template::AnswerKind)> {
+/// Passing answers for every required item of the trade checklist, read as the device reads
+/// an inspector's input.
+fn required_answers(server: &Server) -> Vec<Passing> {
     let source = server
         .store
         .template("trade-enforcement", 1)
@@ -110,28 +118,41 @@ fn required_items(server: &Server) -> Vec<(String, anjian_core::template::Answer
     let template = anjian_core::Template::parse("trade", &source).unwrap();
     template
         .items
-        .into_iter()
+        .iter()
         .filter(|i| i.required)
-        .map(|i| (i.code, i.answer))
+        .map(|item| {
+            let input = anjian_e2e::passing_input(&item.answer);
+            let (status, value) = anjian_core::inspection::interpret_answer(item, &input).unwrap();
+            (item.code.clone(), status, value)
+        })
         .collect()
 }
 
 fn prepare(server: &Server) -> Vec<Device> {
     let api = Api::new(&server.url);
-    let items = required_items(server);
-    let codes: Vec<String> = items.iter().map(|(code, _)| code.clone()).collect();
-    let all_checks = items
-        .iter()
-        .all(|(_, kind)| matches!(kind, anjian_core::template::AnswerKind::Check));
-    assert!(all_checks, "the bench answers check items only");
+    let answers = required_answers(server);
+    for n in 0..DEVICES {
+        anjian_server::admin::add_user(
+            server.store.as_ref(),
+            &anjian_server::admin::NewAccount {
+                login: format!("bench{n}"),
+                name: format!("检查员{n}"),
+                role: "inspector".into(),
+                scope: "370303007".into(),
+                cert: Some(cert(n)),
+                cert_valid_until: NaiveDate::from_ymd_opt(2030, 12, 31),
+                password: anjian_e2e::PASSWORD.into(),
+            },
+        )
+        .unwrap();
+    }
     (0..DEVICES)
         .map(|n| {
             let id = format!("0190b000-0000-7000-8000-{n:012}");
-            let login = if n % 2 == 0 { "zhang" } else { "li" };
-            let token = api.login(login, &id);
+            let token = api.login(&format!("bench{n}"), &id);
             let bodies = (0..UPLOADS_PER_DEVICE)
                 .map(|_| {
-                    let doc = record_doc(&id, &codes);
+                    let doc = record_doc(&id, n, &answers);
                     let mut probe = RecordDoc::load_foreign(&doc, &id).unwrap();
                     let record = probe.read().unwrap();
                     serde_json::to_string(&SyncRequest {
@@ -160,6 +181,24 @@ struct Outcome {
     seconds: f64,
     p50: Duration,
     p99: Duration,
+    /// CPU time of the whole process (server and load generator) during the run.
+    cpu_seconds: f64,
+}
+
+/// User plus system CPU seconds of this process so far (Linux `/proc/self/stat`, in clock
+/// ticks of 1/100 s).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 impl Outcome {
@@ -176,6 +215,7 @@ fn drive(url: &str, path: &str, devices: &[Device], check: bool) -> Outcome {
         .build()
         .unwrap();
     let latencies = Arc::new(Mutex::new(Vec::new()));
+    let cpu_before = cpu_seconds();
     let start = Instant::now();
     runtime.block_on(async {
         let client = reqwest::Client::builder()
@@ -219,6 +259,7 @@ fn drive(url: &str, path: &str, devices: &[Device], check: bool) -> Outcome {
         }
     });
     let seconds = start.elapsed().as_secs_f64();
+    let cpu_seconds = cpu_seconds() - cpu_before;
     let mut latencies = latencies.lock().unwrap().clone();
     latencies.sort();
     let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
@@ -227,6 +268,7 @@ fn drive(url: &str, path: &str, devices: &[Device], check: bool) -> Outcome {
         seconds,
         p50: at(0.50),
         p99: at(0.99),
+        cpu_seconds,
     }
 }
 
@@ -235,12 +277,14 @@ fn report(name: &str, outcome: &Outcome, baseline: Option<&Outcome>) {
         format!(", {:.2} × baseline", outcome.per_second() / b.per_second())
     });
     println!(
-        "{name:<28} {:>6} uploads in {:>6.2} s = {:>7.0}/s   p50 {:>6.1} ms   p99 {:>6.1} ms{ratio}",
+        "{name:<28} {:>6} uploads in {:>6.2} s = {:>7.0}/s   p50 {:>6.1} ms   p99 {:>6.1} ms   CPU {:.2} ms/upload ({:.0} % of 2 cores){ratio}",
         outcome.uploads,
         outcome.seconds,
         outcome.per_second(),
         outcome.p50.as_secs_f64() * 1e3,
         outcome.p99.as_secs_f64() * 1e3,
+        outcome.cpu_seconds * 1e3 / outcome.uploads as f64,
+        outcome.cpu_seconds / outcome.seconds / 2.0 * 100.0,
     );
 }
 
@@ -307,9 +351,8 @@ fn baseline(devices: &[Device]) -> Outcome {
     outcome
 }
 
-fn run_server(name: &str, server: Server, baseline: &Outcome) {
-    let devices = prepare(&server);
-    let outcome = drive(&server.url, "/api/v1/sync", &devices, true);
+fn run_server(name: &str, server: &Server, devices: &[Device], baseline: &Outcome) {
+    let outcome = drive(&server.url, "/api/v1/sync", devices, true);
     assert_eq!(server.store.audit_log().unwrap().len(), outcome.uploads);
     report(name, &outcome, Some(baseline));
 }
@@ -327,26 +370,16 @@ fn main() {
     println!("request body: {body_bytes} bytes");
     let base = baseline(&devices);
     report("baseline axum + SQLite", &base, None);
-    drop(devices);
-    run_server("anjian-server, SQLite", sqlite, &base);
+    run_server("anjian-server, SQLite", &sqlite, &devices, &base);
 
-    match std::env::var("ANJIAN_TEST_POSTGRES") {
-        Ok(url) => {
-            let database = format!("anjian_bench_{}", std::process::id());
-            let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-            admin
-                .batch_execute(&format!("CREATE DATABASE {database}"))
-                .unwrap();
-            let (base_url, _) = url.rsplit_once('/').unwrap();
-            let store: Arc<dyn Store> =
-                Arc::new(PostgresStore::connect(&format!("{base_url}/{database}")).unwrap());
-            anjian_e2e::seed(store.as_ref());
-            let server = Server::start_with(store, tempfile::tempdir().unwrap());
-            run_server("anjian-server, PostgreSQL", server, &base);
-            let _ = admin.batch_execute(&format!("DROP DATABASE {database} WITH (FORCE)"));
-        }
-        Err(_) => println!(
+    if std::env::var("ANJIAN_TEST_POSTGRES").is_ok() {
+        let database = anjian_e2e::PostgresDatabase::create("bench");
+        let server = Server::start_postgres(&database);
+        let devices = prepare(&server);
+        run_server("anjian-server, PostgreSQL", &server, &devices, &base);
+    } else {
+        println!(
             "PostgreSQL skipped: run under scripts/with-postgres.sh to include it (ANJIAN_TEST_POSTGRES)"
-        ),
+        );
     }
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 
+use anjian_core::agency::DocType;
 use anjian_core::enterprise::parse_enterprise_csv;
 use anjian_core::inspection::StartInspection;
 use anjian_core::sync::protocol::UploadResult;
@@ -27,6 +28,10 @@ fn submitted_enforcement(
     let mut device = Device::logged_in(&server.url, login);
     let id = device.start_trade(enterprise, colleague);
     device.answer_required(&id, 0, 1);
+    device
+        .store
+        .issue_document(&id, DocType::Record, Utc::now())
+        .unwrap();
     device.store.submit_inspection(&id, Utc::now()).unwrap();
     let report = device.sync().unwrap();
     assert_eq!(report.records[0].result, UploadResult::Locked, "{report:?}");
@@ -119,6 +124,40 @@ fn every_endpoint_for_every_role_shows_only_its_own_scope() {
                 assert_eq!(body["code"], "not_found");
             }
         }
+
+        // Enforcement documents: readers of the record, and the enterprise they are addressed to.
+        let addressee = |id: &String| match login {
+            "officer" => id == &records.own_enforcement,
+            "foreign_officer" => id == &records.foreign_enforcement,
+            _ => false,
+        };
+        let mut documents = BTreeSet::new();
+        for id in [&records.own_enforcement, &records.foreign_enforcement] {
+            let may = visible.contains(id) || addressee(id);
+            let (status, body) = api.get(
+                &format!("/api/v1/records/{id}/documents/record"),
+                Some(&token),
+            );
+            if may {
+                assert_eq!(status, 200, "{login} reads the document of {id}: {body}");
+                documents.insert(id.clone());
+            } else {
+                assert_eq!(
+                    status, 404,
+                    "{login} must not read the document of {id}: {body}"
+                );
+                assert_eq!(body["code"], "not_found");
+            }
+        }
+        let (status, body) = api.get("/api/v1/documents", Some(&token));
+        assert_eq!(status, 200);
+        let listed: BTreeSet<String> = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["record_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(listed, documents, "{login}'s documents");
 
         // The list.
         let (status, body) = api.get("/api/v1/records?limit=500", Some(&token));

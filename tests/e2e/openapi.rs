@@ -22,6 +22,7 @@ fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
 fn concrete(path: &str) -> String {
     path.replace("{id}", "0190a000-0000-7000-8000-000000000001")
         .replace("{login}", "nobody")
+        .replace("{doc_type}", "record")
 }
 
 /// A fresh token and refresh token for the administrator.

@@ -84,6 +84,19 @@ fn a_submitted_record_is_locked_with_a_receipt_that_verifies() {
             .iter()
             .any(|n| n.number == issued.number && n.record_id.as_deref() == Some(id.as_str()))
     );
+    // The enterprise reads the document addressed to it, as the device renders it.
+    let api = anjian_e2e::Api::new(&server.url);
+    let officer = api.login("officer", "0190a000-0000-7000-8000-0000000000e1");
+    let (status, html) = api.get_text(
+        &format!("/api/v1/records/{id}/documents/record"),
+        Some(&officer),
+    );
+    assert_eq!(status, 200, "{html}");
+    assert!(
+        html.contains("现场检查记录") && html.contains(&issued.number),
+        "{html}"
+    );
+
     // A locked record refuses local edits with the code the app shows.
     let refused = zhang
         .store
@@ -290,4 +303,47 @@ fn voided_numbers_reach_the_register_and_more_serials_are_leased_when_low() {
     assert_eq!(voided, block.last - block.first - 3);
     // Syncing again leases nothing more: the device holds enough.
     assert_eq!(zhang.sync().unwrap().number_blocks, 0);
+}
+
+#[test]
+fn the_whole_flow_runs_on_postgresql_too() {
+    let database = anjian_e2e::PostgresDatabase::create("e2e_flow");
+    let server = Server::start_postgres(&database);
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let mut li = Device::logged_in(&server.url, "li");
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 2);
+    zhang.sync().unwrap();
+    li.sync().unwrap();
+    li.answer_required(&id, 1, 2);
+    li.sync().unwrap();
+    zhang.sync().unwrap();
+    assert_eq!(
+        zhang.store.record(&id).unwrap().heads,
+        li.store.record(&id).unwrap().heads
+    );
+    zhang
+        .store
+        .issue_document(&id, DocType::Record, Utc::now())
+        .unwrap();
+    li.store
+        .answer_item(&id, "IT-002", "na", &AnswerDetails::default(), Utc::now())
+        .unwrap();
+    zhang.store.submit_inspection(&id, Utc::now()).unwrap();
+    let locked = zhang.sync().unwrap();
+    assert_eq!(locked.records[0].result, UploadResult::Locked);
+    let late = li.sync().unwrap();
+    let outcome = late.records.iter().find(|r| r.id == id).unwrap();
+    assert_eq!(outcome.code.as_deref(), Some("record_locked"));
+    assert_eq!(server.store.quarantined(&id).unwrap().len(), 1);
+    let amendment = outcome.amendment.clone().unwrap();
+    li.store.submit_inspection(&amendment, Utc::now()).unwrap();
+    li.sync().unwrap();
+    assert_eq!(server.store.amendments_of(&id).unwrap(), vec![amendment]);
+    assert_eq!(server.store.audit_log().unwrap().len(), 2);
+    assert!(
+        anjian_server::audit::verify(server.store.as_ref(), &server.public_key)
+            .unwrap()
+            .intact
+    );
 }

@@ -376,6 +376,19 @@ impl Api {
         block_on(self.send(request))
     }
 
+    /// A text answer (an HTML document) as it is.
+    pub fn get_text(&self, path: &str, token: Option<&str>) -> (u16, String) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        block_on(async {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap())
+        })
+    }
+
     pub fn post_json(&self, path: &str, token: Option<&str>, body: &serde_json::Value) -> Answer {
         self.post_bytes(
             path,
@@ -424,5 +437,68 @@ impl Api {
         );
         assert_eq!(status, 200, "login {login}: {body}");
         body["access_token"].as_str().unwrap().to_string()
+    }
+}
+
+/// A PostgreSQL database of its own on the server `ANJIAN_TEST_POSTGRES` names (which
+/// `scripts/test.sh` starts), dropped when this goes.
+pub struct PostgresDatabase {
+    admin_url: String,
+    name: String,
+    pub url: String,
+}
+
+impl std::fmt::Debug for PostgresDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresDatabase")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+impl PostgresDatabase {
+    pub fn create(label: &str) -> PostgresDatabase {
+        let admin_url = std::env::var("ANJIAN_TEST_POSTGRES").unwrap_or_else(|_| {
+            panic!(
+                "ANJIAN_TEST_POSTGRES is not set: run through scripts/test.sh (or \
+                 scripts/with-postgres.sh), which starts a throwaway PostgreSQL"
+            )
+        });
+        let name = format!("anjian_{label}_{}", std::process::id());
+        let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+        let (base, _) = admin_url.rsplit_once('/').unwrap();
+        PostgresDatabase {
+            url: format!("{base}/{name}"),
+            admin_url,
+            name,
+        }
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+impl Server {
+    /// A seeded server on a fresh PostgreSQL database.
+    pub fn start_postgres(database: &PostgresDatabase) -> Server {
+        let store: Arc<dyn Store> = Arc::new(
+            anjian_server::store::postgres::PostgresStore::connect(&database.url).unwrap(),
+        );
+        seed(store.as_ref());
+        Server::start_with(store, tempfile::tempdir().unwrap())
     }
 }

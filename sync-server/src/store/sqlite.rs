@@ -164,7 +164,7 @@ CREATE TABLE numbers (
 ";
 
 /// Reader connections kept open; more are opened while all are busy.
-const READERS: usize = 4;
+const READERS: usize = 16;
 
 #[derive(Debug)]
 pub struct SqliteStore {
@@ -180,6 +180,7 @@ fn open_connection(path: &Path) -> StoreResult<Connection> {
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
+    conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
 }
 
@@ -211,8 +212,25 @@ fn doc_type(text: &str) -> StoreResult<DocType> {
     DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
 }
 
+/// `execute` through the statement cache: the server runs the same few statements for every
+/// upload, and compiling them each time cost more than running them.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// `query_row` through the statement cache.
+fn row<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<T> {
+    conn.prepare_cached(sql)?.query_row(params, f)
+}
+
 fn next_seq(tx: &Connection) -> StoreResult<i64> {
-    Ok(tx.query_row(
+    Ok(row(
+        tx,
         "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
         [],
         |row| row.get(0),
@@ -397,7 +415,7 @@ fn query_records(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> StoreResult<Vec<StoredRecord>> {
-    let mut stmt = tx.prepare(sql)?;
+    let mut stmt = tx.prepare_cached(sql)?;
     let mut rows = stmt.query(params)?;
     let mut out = Vec::new();
     while let Some(row) = rows.next()? {
@@ -413,7 +431,8 @@ impl Store for SqliteStore {
 
     fn add_region(&self, region: &Region) -> StoreResult<()> {
         self.write(|tx| {
-            let inserted = tx.execute(
+            let inserted = exec(
+                tx,
                 "INSERT INTO regions (code, name, parent) VALUES (?1, ?2, ?3)
                  ON CONFLICT (code) DO NOTHING",
                 params![region.code, region.name, region.parent],
@@ -430,7 +449,8 @@ impl Store for SqliteStore {
 
     fn regions(&self) -> StoreResult<Vec<Region>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare("SELECT code, name, parent FROM regions ORDER BY code")?;
+            let mut stmt =
+                tx.prepare_cached("SELECT code, name, parent FROM regions ORDER BY code")?;
             let rows = stmt.query_map([], |row| {
                 Ok(Region {
                     code: row.get(0)?,
@@ -444,7 +464,8 @@ impl Store for SqliteStore {
 
     fn add_user(&self, user: &User) -> StoreResult<()> {
         self.write(|tx| {
-            let taken: bool = tx.query_row(
+            let taken: bool = row(
+                tx,
                 "SELECT EXISTS (SELECT 1 FROM users WHERE login = ?1)",
                 [&user.login],
                 |row| row.get(0),
@@ -465,7 +486,8 @@ impl Store for SqliteStore {
                 }
             }
             let seq = next_seq(tx)?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO users (login, name, role, scope, cert, cert_valid_until,
                      password_hash, disabled, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -501,7 +523,8 @@ impl Store for SqliteStore {
     fn set_user_disabled(&self, login: &str, disabled: bool) -> StoreResult<bool> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
-            let changed = tx.execute(
+            let changed = exec(
+                tx,
                 "UPDATE users SET disabled = ?2, seq = ?3 WHERE login = ?1",
                 params![login, disabled, seq],
             )?;
@@ -511,7 +534,7 @@ impl Store for SqliteStore {
 
     fn certified_users_since(&self, seq: i64) -> StoreResult<Vec<Inspector>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT name, cert, cert_valid_until FROM users
                  WHERE cert IS NOT NULL AND disabled = 0 AND seq > ?1 ORDER BY cert",
             )?;
@@ -537,7 +560,8 @@ impl Store for SqliteStore {
 
     fn insert_token(&self, token: &TokenRow) -> StoreResult<()> {
         self.write(|tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO tokens (hash, kind, login, device_id, expires_at, revoked)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -588,14 +612,15 @@ impl Store for SqliteStore {
 
     fn revoke_token(&self, hash: &str) -> StoreResult<()> {
         self.write(|tx| {
-            tx.execute("UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
+            exec(tx, "UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
             Ok(())
         })
     }
 
     fn revoke_tokens(&self, login: &str, device_id: Option<&str>) -> StoreResult<usize> {
         self.write(|tx| {
-            Ok(tx.execute(
+            Ok(exec(
+                tx,
                 "UPDATE tokens SET revoked = 1
                  WHERE login = ?1 AND (?2 IS NULL OR device_id = ?2) AND revoked = 0",
                 params![login, device_id],
@@ -606,7 +631,7 @@ impl Store for SqliteStore {
     fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
                      legal_representative, phone, seq)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
@@ -659,7 +684,7 @@ impl Store for SqliteStore {
 
     fn enterprises_since(&self, seq: i64) -> StoreResult<Vec<Enterprise>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare(&format!(
+            let mut stmt = tx.prepare_cached(&format!(
                 "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE seq > ?1 ORDER BY credit_code"
             ))?;
             let rows = stmt.query_map([seq], enterprise_from_row)?;
@@ -684,7 +709,8 @@ impl Store for SqliteStore {
                 ))),
                 None => {
                     let seq = next_seq(tx)?;
-                    tx.execute(
+                    exec(
+                        tx,
                         "INSERT INTO templates (id, version, source, seq) VALUES (?1, ?2, ?3, ?4)",
                         params![template.id, template.version, template.source, seq],
                     )?;
@@ -705,7 +731,7 @@ impl Store for SqliteStore {
 
     fn templates_since(&self, seq: i64) -> StoreResult<Vec<TemplateSource>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT id, version, source FROM templates WHERE seq > ?1 ORDER BY id, version",
             )?;
             let rows = stmt.query_map([seq], |row| {
@@ -722,7 +748,8 @@ impl Store for SqliteStore {
     fn set_agency(&self, toml: &str) -> StoreResult<()> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO agency (id, toml, seq) VALUES (1, ?1, ?2)
                  ON CONFLICT (id) DO UPDATE SET toml = excluded.toml, seq = excluded.seq",
                 params![toml, seq],
@@ -734,9 +761,8 @@ impl Store for SqliteStore {
     fn agency(&self) -> StoreResult<Option<(String, i64)>> {
         self.read(|tx| {
             Ok(tx
-                .query_row("SELECT toml, seq FROM agency WHERE id = 1", [], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
+                .prepare_cached("SELECT toml, seq FROM agency WHERE id = 1")?
+                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
                 .optional()?)
         })
     }
@@ -765,14 +791,14 @@ impl Store for SqliteStore {
             .lock()
             .map_err(|_| StoreError::Database("writer connection poisoned".into()))?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<(i64, bool)> = tx
-            .query_row(
-                "SELECT r.version, a.idx IS NOT NULL FROM records r
-                 LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = ?1",
-                [&commit.id],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
+        let current: Option<(i64, bool)> = row(
+            &tx,
+            "SELECT r.version, a.idx IS NOT NULL FROM records r
+             LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = ?1",
+            [&commit.id],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
         let expected = match (current, commit.expected_version) {
             (None, None) => None,
             (Some((version, false)), Some(expected)) if version == expected => Some(version),
@@ -806,7 +832,8 @@ impl Store for SqliteStore {
             commit.uploader,
             now
         ];
-        tx.execute(
+        exec(
+            &tx,
             "INSERT INTO records (id, doc, heads, version, seq, kind, inspection_kind,
                  template_id, template_version, enterprise_code, enterprise_name, region_code,
                  industry, status, started_at, submitted_at, created_by_device, answered_count,
@@ -820,19 +847,26 @@ impl Store for SqliteStore {
                  updated_at = excluded.updated_at",
             values,
         )?;
-        tx.execute(
+        exec(
+            &tx,
             "DELETE FROM record_inspectors WHERE record_id = ?1",
             [&commit.id],
         )?;
         for cert in &p.inspector_certs {
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT OR IGNORE INTO record_inspectors (record_id, cert) VALUES (?1, ?2)",
                 params![commit.id, cert],
             )?;
         }
-        tx.execute("DELETE FROM hazards WHERE record_id = ?1", [&commit.id])?;
+        exec(
+            &tx,
+            "DELETE FROM hazards WHERE record_id = ?1",
+            [&commit.id],
+        )?;
         for h in &p.hazards {
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO hazards (record_id, item, class, description, legal_basis, deadline)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
@@ -846,7 +880,8 @@ impl Store for SqliteStore {
             )?;
         }
         for n in &p.documents {
-            tx.execute(
+            exec(
+                &tx,
                 "INSERT INTO numbers (agency, doc_type, year, serial, number, state, record_id,
                      device_id, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, 'issued', ?6, ?7, ?8)
@@ -862,7 +897,8 @@ impl Store for SqliteStore {
                     millis(n.issued_at)
                 ],
             )?;
-            let (state, holder): (String, Option<String>) = tx.query_row(
+            let (state, holder): (String, Option<String>) = row(
+                &tx,
                 "SELECT state, record_id FROM numbers
                  WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND serial = ?4",
                 params![n.agency, n.doc_type.as_str(), n.year, n.serial],
@@ -905,7 +941,8 @@ impl Store for SqliteStore {
                     signature: String::new(),
                 };
                 receipt.signature = sign(&receipt.signed_bytes());
-                tx.execute(
+                exec(
+                    &tx,
                     "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
                          previous_hash, entry_hash, signature)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -930,7 +967,8 @@ impl Store for SqliteStore {
 
     fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool> {
         self.write(|tx| {
-            let inserted = tx.execute(
+            let inserted = exec(
+                tx,
                 "INSERT INTO quarantine (record_id, changes_hash, changes, uploader, device_id,
                      received_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
@@ -949,7 +987,7 @@ impl Store for SqliteStore {
 
     fn quarantined(&self, record_id: &str) -> StoreResult<Vec<QuarantineEntry>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT record_id, changes_hash, changes, uploader, device_id, received_at
                  FROM quarantine WHERE record_id = ?1 ORDER BY received_at, changes_hash",
             )?;
@@ -1046,7 +1084,7 @@ impl Store for SqliteStore {
                  FROM records r LEFT JOIN audit_log a ON a.record_id = r.id
                  WHERE {condition} ORDER BY r.started_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}"
             );
-            let mut stmt = tx.prepare(&sql)?;
+            let mut stmt = tx.prepare_cached(&sql)?;
             let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), |row| {
                 Ok((
                     RecordRow {
@@ -1076,7 +1114,8 @@ impl Store for SqliteStore {
 
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare("SELECT id FROM records WHERE amends = ?1 ORDER BY id")?;
+            let mut stmt =
+                tx.prepare_cached("SELECT id FROM records WHERE amends = ?1 ORDER BY id")?;
             let rows = stmt.query_map([id], |row| row.get(0))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })
@@ -1084,11 +1123,12 @@ impl Store for SqliteStore {
 
     fn current_seq(&self) -> StoreResult<i64> {
         self.read(|tx| {
-            Ok(
-                tx.query_row("SELECT value FROM counters WHERE name = 'seq'", [], |row| {
-                    row.get(0)
-                })?,
-            )
+            Ok(row(
+                tx,
+                "SELECT value FROM counters WHERE name = 'seq'",
+                [],
+                |row| row.get(0),
+            )?)
         })
     }
 
@@ -1103,7 +1143,8 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<NumberBlock> {
         self.write(|tx| {
-            let last: u32 = tx.query_row(
+            let last: u32 = row(
+                tx,
                 "SELECT COALESCE(MAX(last), 0) FROM number_leases
                  WHERE agency = ?1 AND doc_type = ?2 AND year = ?3",
                 params![agency, doc_type.as_str(), year],
@@ -1116,7 +1157,8 @@ impl Store for SqliteStore {
                 .ok_or_else(|| {
                     StoreError::Conflict(format!("{}（{year} 年）的编号已用尽", doc_type.title()))
                 })?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO number_leases (agency, doc_type, year, first, last, device_id, login,
                      leased_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -1143,7 +1185,7 @@ impl Store for SqliteStore {
 
     fn leases_of_device(&self, device_id: &str) -> StoreResult<Vec<NumberBlock>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT agency, doc_type, year, first, last FROM number_leases
                  WHERE device_id = ?1 ORDER BY agency, doc_type, year, first",
             )?;
@@ -1214,7 +1256,8 @@ impl Store for SqliteStore {
                     record.unwrap_or_default()
                 ))),
                 None => {
-                    tx.execute(
+                    exec(
+                        tx,
                         "INSERT INTO numbers (agency, doc_type, year, serial, number, state,
                              record_id, reason, device_id, at)
                          VALUES (?1, ?2, ?3, ?4, ?5, 'voided', NULL, ?6, ?7, ?8)",
@@ -1237,7 +1280,7 @@ impl Store for SqliteStore {
 
     fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT number, agency, doc_type, year, serial, state, record_id, reason,
                         device_id, at
                  FROM numbers ORDER BY agency, doc_type, year, serial",
@@ -1279,7 +1322,7 @@ impl Store for SqliteStore {
 
     fn audit_log(&self) -> StoreResult<Vec<Receipt>> {
         self.read(|tx| {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare_cached(
                 "SELECT idx, record_id, heads, content_hash, locked_at, previous_hash, entry_hash,
                         signature
                  FROM audit_log ORDER BY idx",
