@@ -367,14 +367,14 @@ fn sync_report_text(report: &SyncReport) -> String {
     if !report.downloaded.is_empty() {
         let _ = writeln!(text, "收到同事更新的记录 {} 份", report.downloaded.len());
     }
-    for (count, what) in [
-        (report.enterprises, "家企业"),
-        (report.inspectors, "名执法人员证件"),
-        (report.templates, "个检查表模板"),
-        (report.number_blocks, "个文书号段"),
+    for (count, what, unit) in [
+        (report.enterprises, "企业", "家"),
+        (report.inspectors, "执法人员证件", "个"),
+        (report.templates, "检查表模板", "个"),
+        (report.number_blocks, "新领文书号段", "个"),
     ] {
         if count > 0 {
-            let _ = writeln!(text, "更新{what}：{count}");
+            let _ = writeln!(text, "{what}：{count} {unit}");
         }
     }
     if report.agency_updated {
