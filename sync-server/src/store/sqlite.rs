@@ -2,7 +2,7 @@
 //! connection and a few reader connections.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -163,14 +163,23 @@ CREATE TABLE numbers (
 );
 ";
 
-/// Reader connections kept open; more are opened while all are busy.
-const READERS: usize = 16;
+/// Reader connections: at most this many, opened when first needed and kept; a reader that
+/// finds all busy waits for one. (Opening a connection per read under load cost more than the
+/// reads: a fresh connection starts with an empty page cache and statement cache.)
+const READERS: usize = 8;
 
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Mutex<ReaderPool>,
+    reader_returned: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct ReaderPool {
+    idle: Vec<Connection>,
+    opened: usize,
 }
 
 fn open_connection(path: &Path) -> StoreResult<Connection> {
@@ -245,7 +254,8 @@ impl SqliteStore {
         Ok(SqliteStore {
             path: path.to_path_buf(),
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
+            readers: Mutex::default(),
+            reader_returned: Condvar::new(),
         })
     }
 
@@ -260,24 +270,39 @@ impl SqliteStore {
         Ok(out)
     }
 
+    fn take_reader(&self) -> StoreResult<Connection> {
+        let poisoned = |_| StoreError::Database("reader pool poisoned".into());
+        let mut pool = self.readers.lock().map_err(poisoned)?;
+        loop {
+            if let Some(conn) = pool.idle.pop() {
+                return Ok(conn);
+            }
+            if pool.opened < READERS {
+                pool.opened += 1;
+                drop(pool);
+                return open_connection(&self.path).inspect_err(|_| {
+                    if let Ok(mut pool) = self.readers.lock() {
+                        pool.opened -= 1;
+                    }
+                });
+            }
+            pool = self.reader_returned.wait(pool).map_err(poisoned)?;
+        }
+    }
+
     fn read<T>(&self, f: impl FnOnce(&Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        let pooled = self.readers.lock().ok().and_then(|mut pool| pool.pop());
-        let mut conn = match pooled {
-            Some(conn) => conn,
-            None => open_connection(&self.path)?,
-        };
+        let mut conn = self.take_reader()?;
         // One read transaction: every query of a call sees the same snapshot.
-        let out = {
+        let out = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
             let out = f(&tx);
             tx.finish()?;
             out
-        };
-        if let Ok(mut pool) = self.readers.lock()
-            && pool.len() < READERS
-        {
-            pool.push(conn);
+        })();
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.idle.push(conn);
         }
+        self.reader_returned.notify_one();
         out
     }
 }
