@@ -182,7 +182,7 @@ fn try_upload(
 ) -> AppResult<Option<RecordResult>> {
     let store = state.store.as_ref();
     let id = upload.id.as_str();
-    if uuid_like(id).is_err() {
+    if !uuid_like(id) {
         return Err(bad_input(
             id,
             "invalid_record",
@@ -320,7 +320,7 @@ fn try_upload(
         }));
     }
 
-    let projection = match validate(state, caller, scope, agency, before.as_ref(), &after, now)? {
+    let projection = match validate(state, caller, scope, agency, before.as_ref(), &after)? {
         Ok(projection) => projection,
         Err(rejection) if rejection.code == "unknown_template" => {
             let mut error = bad_input(id, rejection.code, rejection.message);
@@ -376,16 +376,16 @@ fn try_upload(
     }))
 }
 
-fn uuid_like(id: &str) -> Result<(), ()> {
-    let ok = id.len() == 36
+/// A record id as devices make them: a UUID in its hyphenated form.
+fn uuid_like(id: &str) -> bool {
+    id.len() == 36
         && id.chars().enumerate().all(|(i, c)| {
             if [8, 13, 18, 23].contains(&i) {
                 c == '-'
             } else {
                 c.is_ascii_hexdigit()
             }
-        });
-    if ok { Ok(()) } else { Err(()) }
+        })
 }
 
 /// The server's rules for a record after the upload; the projection rows when it passes.
@@ -396,7 +396,6 @@ fn validate(
     agency: Option<&Agency>,
     before: Option<&Record>,
     after: &Record,
-    now: DateTime<Utc>,
 ) -> AppResult<Result<RecordProjection, Rejection>> {
     let store = state.store.as_ref();
     let role = caller.user.role;
@@ -573,7 +572,6 @@ fn validate(
     if after.kind == RecordKind::Reinspection && after.reinspects.is_none() {
         return Ok(Err(reject("invalid_record", "复查记录缺少原指令书")));
     }
-    let _ = now;
     Ok(Ok(RecordProjection {
         kind: after.kind.as_str().to_string(),
         inspection_kind: after.inspection_kind.as_str().to_string(),
