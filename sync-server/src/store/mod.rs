@@ -251,6 +251,37 @@ pub struct NumberRegisterEntry {
     pub at: DateTime<Utc>,
 }
 
+// Column conversions both backends share: instants as milliseconds, heads as comma-joined
+// text, dates as YYYY-MM-DD.
+
+fn millis(at: DateTime<Utc>) -> i64 {
+    at.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms)
+        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
+}
+
+fn split(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(&t, "%Y-%m-%d")
+            .map_err(|_| StoreError::Corrupt(format!("date {t:?}")))
+    })
+    .transpose()
+}
+
+fn doc_type(text: &str) -> StoreResult<DocType> {
+    DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
+}
+
 pub trait Store: Send + Sync + 'static {
     /// `sqlite` or `postgresql`.
     fn backend(&self) -> &'static str;

@@ -13,7 +13,7 @@
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
@@ -26,7 +26,8 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
 
 use super::{
     CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
-    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User, doc_type,
+    from_millis, millis, parse_date, split,
 };
 
 pub const SCHEMA_VERSION: i32 = 1;
@@ -313,34 +314,6 @@ impl std::fmt::Debug for PostgresStore {
             .field("open", &open)
             .finish_non_exhaustive()
     }
-}
-
-fn millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
-}
-
-fn split(text: &str) -> Vec<String> {
-    text.split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
-    text.map(|t| {
-        NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-            .map_err(|_| StoreError::Corrupt(format!("date {t:?}")))
-    })
-    .transpose()
-}
-
-fn doc_type(text: &str) -> StoreResult<DocType> {
-    DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
 }
 
 /// A serial or version stored as BIGINT, back to `u32`.

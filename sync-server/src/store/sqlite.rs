@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use anjian_core::agency::DocType;
@@ -15,7 +15,8 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
 
 use super::{
     CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
-    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User, doc_type,
+    from_millis, millis, parse_date, split,
 };
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -191,34 +192,6 @@ fn open_connection(path: &Path) -> StoreResult<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
-}
-
-fn millis(at: DateTime<Utc>) -> i64 {
-    at.timestamp_millis()
-}
-
-fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms)
-        .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
-}
-
-fn split(text: &str) -> Vec<String> {
-    text.split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
-    text.map(|t| {
-        NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-            .map_err(|_| StoreError::Corrupt(format!("date {t:?}")))
-    })
-    .transpose()
-}
-
-fn doc_type(text: &str) -> StoreResult<DocType> {
-    DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
 }
 
 /// `execute` through the statement cache: the server runs the same few statements for every
