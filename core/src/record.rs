@@ -857,12 +857,7 @@ impl RecordDoc {
         if (kind == RecordKind::Reinspection) != reinspects.is_some() {
             return Err(r.corrupt("复查记录必须且只有复查记录才引用原指令书".into()));
         }
-        let split = |text: String| -> Vec<String> {
-            text.split(',')
-                .filter(|h| !h.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
+        let split = |text: String| crate::sync::protocol::heads_from_text(&text);
         let amends = match r.opt_map(&ROOT, "amends")? {
             Some(obj) => Some(Amends {
                 record_id: r.str(&obj, "record_id")?,

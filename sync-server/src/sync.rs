@@ -15,7 +15,7 @@ use anjian_core::inspection::{MIN_ENFORCEMENT_INSPECTORS, completion_problems};
 use anjian_core::record::{Record, RecordDoc, RecordKind, Status};
 use anjian_core::sync::protocol::{
     LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role, SyncRequest,
-    SyncResponse, Updates, UploadResult,
+    SyncResponse, Updates, UploadResult, sorted_heads,
 };
 use anjian_core::sync::receipt::content_hash;
 use anjian_core::template::InspectionKind;
@@ -165,12 +165,6 @@ fn bad_input(id: &str, code: &'static str, message: impl Into<String>) -> AppErr
     error
 }
 
-fn sorted(heads: &[String]) -> Vec<String> {
-    let mut heads = heads.to_vec();
-    heads.sort();
-    heads
-}
-
 /// One attempt; `None` when the commit lost a race and must be redone from a fresh read.
 fn try_upload(
     state: &AppState,
@@ -255,16 +249,16 @@ fn try_upload(
         Ok(record) => record,
         Err(e) => return Err(bad_input(id, "invalid_record", e.to_string())),
     };
-    let server_doc_if_behind = |doc: &mut RecordDoc, heads: &[String]| {
-        (sorted(&upload.heads) != sorted(heads)).then(|| doc.save())
+    // The server's document goes back only when the device lacks some of its changes; what
+    // the server holds is already saved, so it is sent as stored.
+    let server_doc_if_behind = |saved: &[u8], heads: &[String]| {
+        (sorted_heads(&upload.heads) != sorted_heads(heads)).then(|| saved.to_vec())
     };
 
     if let Some(existing) = &stored
         && let Some(receipt) = &existing.lock
     {
-        if after.heads == sorted(&existing.heads) {
-            let mut locked_doc = RecordDoc::load(id, &existing.doc, &[], SERVER_DEVICE)
-                .map_err(|e| AppError::internal("stored record", e))?;
+        if after.heads == sorted_heads(&existing.heads) {
             return Ok(Some(RecordResult {
                 id: id.to_string(),
                 result: UploadResult::Locked,
@@ -272,7 +266,7 @@ fn try_upload(
                 message: None,
                 heads: existing.heads.clone(),
                 receipt: Some(receipt.clone()),
-                server_doc: server_doc_if_behind(&mut locked_doc, &existing.heads),
+                server_doc: server_doc_if_behind(&existing.doc, &existing.heads),
             }));
         }
         let fresh = store.quarantine(&QuarantineEntry {
@@ -289,8 +283,6 @@ fn try_upload(
                 caller.user.login, caller.device_id
             );
         }
-        let mut locked_doc = RecordDoc::load(id, &existing.doc, &[], SERVER_DEVICE)
-            .map_err(|e| AppError::internal("stored record", e))?;
         return Ok(Some(RecordResult {
             id: id.to_string(),
             result: UploadResult::Rejected,
@@ -302,12 +294,12 @@ fn try_upload(
             )),
             heads: existing.heads.clone(),
             receipt: Some(receipt.clone()),
-            server_doc: Some(locked_doc.save()),
+            server_doc: Some(existing.doc.clone()),
         }));
     }
 
     if let Some(existing) = &stored
-        && after.heads == sorted(&existing.heads)
+        && after.heads == sorted_heads(&existing.heads)
     {
         return Ok(Some(RecordResult {
             id: id.to_string(),
@@ -316,7 +308,7 @@ fn try_upload(
             message: None,
             heads: existing.heads.clone(),
             receipt: None,
-            server_doc: server_doc_if_behind(&mut doc, &existing.heads),
+            server_doc: server_doc_if_behind(&existing.doc, &existing.heads),
         }));
     }
 
@@ -345,6 +337,7 @@ fn try_upload(
         lock,
     };
     let outcome = store.commit_record(&commit, &|bytes| state.sign(bytes))?;
+    let server_doc = server_doc_if_behind(&commit.doc, &after.heads);
     let receipt = match outcome {
         CommitOutcome::Committed { receipt } => receipt,
         CommitOutcome::VersionConflict => return Ok(None),
@@ -371,7 +364,7 @@ fn try_upload(
         code: None,
         message: None,
         heads: after.heads.clone(),
-        server_doc: server_doc_if_behind(&mut doc, &after.heads),
+        server_doc,
         receipt,
     }))
 }

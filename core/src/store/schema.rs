@@ -99,14 +99,13 @@ CREATE TABLE numbers (
 );
 ";
 
-/// Version 4: sync with the server. Per record, the heads the server acknowledged, its lock
-/// and signed receipt, and the local heads whose late changes it refused (not sent again);
+/// Version 4: sync with the server. Per record, the heads the server acknowledged, the signed
+/// receipt of its lock, and the local heads whose late changes it refused (not sent again);
 /// which locked record an amendment corrects, for finding a record's amendments.
 const SYNC: &str = "
 CREATE TABLE sync_state (
     record_id      TEXT PRIMARY KEY REFERENCES records (id),
     acked_heads    TEXT NOT NULL DEFAULT '',
-    locked_heads   TEXT,
     receipt        TEXT,
     rejected_heads TEXT,
     last_code      TEXT,

@@ -5,7 +5,7 @@
 //! cursor is saved last, so an interrupted sync is simply run again.
 
 use chrono::{DateTime, Utc};
-use rusqlite::{OptionalExtension, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use crate::agency::{Agency, DocType};
@@ -15,7 +15,7 @@ use crate::record::{Amends, Answer, Inspector, NewRecord, Record, RecordDoc, Rec
 use crate::store::Store;
 use crate::sync::protocol::{
     LOW_SERIALS, LoginResponse, NumberRequest, RecordResult, RecordUpload, Role, SyncRequest,
-    SyncResponse, UploadResult, VoidedNumber,
+    SyncResponse, UploadResult, VoidedNumber, heads_from_text, sorted_heads,
 };
 use crate::sync::receipt::Receipt;
 use crate::template::Template;
@@ -86,19 +86,6 @@ const PROFILE_KEYS: [&str; 8] = [
     "server_public_key",
     "sync_cursor",
 ];
-
-fn split_heads(text: &str) -> Vec<String> {
-    text.split(',')
-        .filter(|h| !h.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-fn sorted(heads: &[String]) -> Vec<String> {
-    let mut heads = heads.to_vec();
-    heads.sort();
-    heads
-}
 
 impl Store {
     fn set_profile_value(&self, key: &str, value: &str) -> Result<()> {
@@ -216,7 +203,7 @@ impl Store {
         let row = self
             .connection()
             .prepare_cached(
-                "SELECT acked_heads, locked_heads, receipt, last_code, last_message
+                "SELECT acked_heads, receipt, last_code, last_message
                  FROM sync_state WHERE record_id = ?1",
             )?
             .query_row([id], |row| {
@@ -225,11 +212,10 @@ impl Store {
                     row.get::<_, Option<String>>(1)?,
                     row.get::<_, Option<String>>(2)?,
                     row.get::<_, Option<String>>(3)?,
-                    row.get::<_, Option<String>>(4)?,
                 ))
             })
             .optional()?;
-        let Some((acked, locked, receipt, last_code, last_message)) = row else {
+        let Some((acked, receipt, last_code, last_message)) = row else {
             return Ok(None);
         };
         let receipt = match receipt {
@@ -239,8 +225,8 @@ impl Store {
             None => None,
         };
         Ok(Some(RecordSyncState {
-            acked_heads: split_heads(&acked),
-            locked: locked.is_some(),
+            acked_heads: heads_from_text(&acked),
+            locked: receipt.is_some(),
             receipt,
             last_code,
             last_message,
@@ -280,7 +266,7 @@ impl Store {
         let mut records = Vec::new();
         for (id, acked) in pending {
             let mut doc = self.load_record(&id)?;
-            let mut known_heads = split_heads(&acked);
+            let mut known_heads = heads_from_text(&acked);
             if !doc.contains_heads(&known_heads) {
                 known_heads.clear();
             }
@@ -611,7 +597,7 @@ impl Store {
             reinspects: None,
             amends: Some(Amends {
                 record_id: id.to_string(),
-                locked_heads: sorted(&receipt.heads),
+                locked_heads: sorted_heads(&receipt.heads),
                 late_heads: late.heads.clone(),
             }),
         })?;
@@ -640,52 +626,31 @@ impl Store {
         rejected_heads: Option<&[String]>,
         last: Option<(&str, &str)>,
     ) -> Result<()> {
-        let conn = self.connection();
-        let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-        let existing_receipt: Option<String> = tx
-            .query_row(
-                "SELECT receipt FROM sync_state WHERE record_id = ?1",
-                [id],
-                |row| row.get(0),
-            )
-            .optional()?
-            .flatten();
-        // A lock, once known, is kept: later answers only add to it.
-        let receipt_json = match receipt {
-            Some(receipt) => Some(
-                serde_json::to_string(receipt)
-                    .map_err(|e| Error::InvalidInput(format!("回执无法保存：{e}")))?,
-            ),
-            None => existing_receipt,
-        };
-        let locked_heads = match (receipt, &receipt_json) {
-            (Some(receipt), _) => Some(receipt.heads.join(",")),
-            (None, Some(json)) => serde_json::from_str::<Receipt>(json)
-                .ok()
-                .map(|r| r.heads.join(",")),
-            (None, None) => None,
-        };
-        tx.execute(
-            "INSERT INTO sync_state (record_id, acked_heads, locked_heads, receipt, rejected_heads,
+        let receipt_json = receipt
+            .map(serde_json::to_string)
+            .transpose()
+            .map_err(|e| Error::InvalidInput(format!("回执无法保存：{e}")))?;
+        // A lock, once known, is kept (and so is a refusal of late heads): later answers only
+        // add to them.
+        self.connection().execute(
+            "INSERT INTO sync_state (record_id, acked_heads, receipt, rejected_heads,
                  last_code, last_message, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (record_id) DO UPDATE SET acked_heads = excluded.acked_heads,
-                 locked_heads = excluded.locked_heads, receipt = excluded.receipt,
+                 receipt = COALESCE(excluded.receipt, sync_state.receipt),
                  rejected_heads = COALESCE(excluded.rejected_heads, sync_state.rejected_heads),
                  last_code = excluded.last_code, last_message = excluded.last_message,
                  updated_at = excluded.updated_at",
             params![
                 id,
-                sorted(acked_heads).join(","),
-                locked_heads,
+                sorted_heads(acked_heads).join(","),
                 receipt_json,
-                rejected_heads.map(|h| sorted(h).join(",")),
+                rejected_heads.map(|h| sorted_heads(h).join(",")),
                 last.map(|l| l.0),
                 last.map(|l| l.1),
                 format_china(Utc::now()),
             ],
         )?;
-        tx.commit()?;
         Ok(())
     }
 }

@@ -15,6 +15,21 @@ pub const API_PREFIX: &str = "/api/v1";
 /// A device asks for another block of serials when it holds fewer unused ones than this.
 pub const LOW_SERIALS: u32 = 10;
 
+/// Hex change hashes in one order, so that two sets of heads compare equal when they are.
+pub fn sorted_heads(heads: &[String]) -> Vec<String> {
+    let mut heads = heads.to_vec();
+    heads.sort();
+    heads
+}
+
+/// Heads kept as one text column: comma-joined hex hashes, empty for none.
+pub fn heads_from_text(text: &str) -> Vec<String> {
+    text.split(',')
+        .filter(|h| !h.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// Real-name account roles. Supervisors read their region; inspectors, experts, resident
 /// inspectors and enterprise officers upload the records of their kind within their scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -124,9 +124,7 @@ impl Receipt {
     /// [`Receipt::verify`], and that the receipt locks exactly these heads.
     pub fn verify_for(&self, public_key_hex: &str, heads: &[String]) -> Result<(), ReceiptProblem> {
         self.verify(public_key_hex)?;
-        let mut mine = heads.to_vec();
-        mine.sort();
-        if mine != self.heads {
+        if crate::sync::protocol::sorted_heads(heads) != self.heads {
             return Err(ReceiptProblem::HeadsMismatch);
         }
         Ok(())

@@ -263,13 +263,6 @@ fn from_millis(ms: i64) -> StoreResult<DateTime<Utc>> {
         .ok_or_else(|| StoreError::Corrupt(format!("time {ms} out of range")))
 }
 
-fn split(text: &str) -> Vec<String> {
-    text.split(',')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
     text.map(|t| {
         NaiveDate::parse_from_str(&t, "%Y-%m-%d")
@@ -280,6 +273,35 @@ fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
 
 fn doc_type(text: &str) -> StoreResult<DocType> {
     DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
+}
+
+/// The receipt of a lock that takes position `index` in the audit chain after the entry whose
+/// hash is `previous_hash`, signed.
+fn chained_receipt(
+    commit: &RecordCommit,
+    lock: &LockRequest,
+    index: i64,
+    previous_hash: String,
+    sign: &dyn Fn(&[u8]) -> String,
+) -> Receipt {
+    let mut receipt = Receipt {
+        record_id: commit.id.clone(),
+        heads: commit.heads.clone(),
+        content_hash: lock.content_hash.clone(),
+        locked_at: lock.locked_at,
+        log_index: index,
+        entry_hash: anjian_core::sync::receipt::entry_hash(
+            &previous_hash,
+            &commit.id,
+            &commit.heads,
+            &lock.content_hash,
+            lock.locked_at,
+        ),
+        previous_hash,
+        signature: String::new(),
+    };
+    receipt.signature = sign(&receipt.signed_bytes());
+    receipt
 }
 
 pub trait Store: Send + Sync + 'static {

@@ -21,13 +21,13 @@ use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::{CreditCode, Enterprise};
 use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
-use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
+use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
+use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::{
     CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
-    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User, doc_type,
-    from_millis, millis, parse_date, split,
+    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+    chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 
 pub const SCHEMA_VERSION: i32 = 1;
@@ -451,7 +451,7 @@ fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
     let lock = match row.try_get::<_, Option<i64>>(11)? {
         Some(idx) => Some(Receipt {
             record_id: id.clone(),
-            heads: split(row.try_get(12)?),
+            heads: heads_from_text(row.try_get(12)?),
             content_hash: row.try_get(13)?,
             locked_at: from_millis(row.try_get(14)?)?,
             log_index: idx,
@@ -462,7 +462,7 @@ fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
         None => None,
     };
     Ok(StoredRecord {
-        heads: split(row.try_get(2)?),
+        heads: heads_from_text(row.try_get(2)?),
         doc: row.try_get(1)?,
         version: row.try_get(3)?,
         region_code: row.try_get(4)?,
@@ -482,7 +482,7 @@ fn receipt_from_row(row: &Row) -> StoreResult<Receipt> {
     Ok(Receipt {
         log_index: row.try_get(0)?,
         record_id: row.try_get(1)?,
-        heads: split(row.try_get(2)?),
+        heads: heads_from_text(row.try_get(2)?),
         content_hash: row.try_get(3)?,
         locked_at: from_millis(row.try_get(4)?)?,
         previous_hash: row.try_get(5)?,
@@ -976,23 +976,7 @@ impl Store for PostgresStore {
                     Some(row) => (row.try_get::<_, i64>(0)? + 1, row.try_get(1)?),
                     None => (1, GENESIS_HASH.to_string()),
                 };
-                let mut receipt = Receipt {
-                    record_id: commit.id.clone(),
-                    heads: commit.heads.clone(),
-                    content_hash: lock.content_hash.clone(),
-                    locked_at: lock.locked_at,
-                    log_index: index,
-                    entry_hash: entry_hash(
-                        &previous_hash,
-                        &commit.id,
-                        &commit.heads,
-                        &lock.content_hash,
-                        lock.locked_at,
-                    ),
-                    previous_hash,
-                    signature: String::new(),
-                };
-                receipt.signature = sign(&receipt.signed_bytes());
+                let receipt = chained_receipt(commit, lock, index, previous_hash, sign);
                 tx.execute(
                     "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
                          previous_hash, entry_hash, signature)

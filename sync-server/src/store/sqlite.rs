@@ -10,13 +10,13 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::{CreditCode, Enterprise};
 use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
-use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
+use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
+use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::{
     CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
-    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User, doc_type,
-    from_millis, millis, parse_date, split,
+    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+    chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 
 pub const SCHEMA_VERSION: u32 = 1;
@@ -364,7 +364,7 @@ fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<Stored
     let lock = match row.get::<_, Option<i64>>(11)? {
         Some(idx) => Some(Receipt {
             record_id: id.clone(),
-            heads: split(&row.get::<_, String>(12)?),
+            heads: heads_from_text(&row.get::<_, String>(12)?),
             content_hash: row.get(13)?,
             locked_at: from_millis(row.get(14)?)?,
             log_index: idx,
@@ -379,7 +379,7 @@ fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<Stored
         .query_map([&id], |row| row.get(0))?
         .collect::<rusqlite::Result<Vec<String>>>()?;
     Ok(StoredRecord {
-        heads: split(&row.get::<_, String>(2)?),
+        heads: heads_from_text(&row.get::<_, String>(2)?),
         doc: row.get(1)?,
         version: row.get(3)?,
         region_code: row.get(4)?,
@@ -399,7 +399,7 @@ fn receipt_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Receipt> {
     Ok(Receipt {
         log_index: row.get(0)?,
         record_id: row.get(1)?,
-        heads: split(&row.get::<_, String>(2)?),
+        heads: heads_from_text(&row.get::<_, String>(2)?),
         content_hash: row.get(3)?,
         locked_at: from_millis(row.get(4)?)?,
         previous_hash: row.get(5)?,
@@ -922,23 +922,7 @@ impl Store for SqliteStore {
                     Some((idx, hash)) => (idx + 1, hash),
                     None => (1, GENESIS_HASH.to_string()),
                 };
-                let mut receipt = Receipt {
-                    record_id: commit.id.clone(),
-                    heads: commit.heads.clone(),
-                    content_hash: lock.content_hash.clone(),
-                    locked_at: lock.locked_at,
-                    log_index: index,
-                    entry_hash: entry_hash(
-                        &previous_hash,
-                        &commit.id,
-                        &commit.heads,
-                        &lock.content_hash,
-                        lock.locked_at,
-                    ),
-                    previous_hash,
-                    signature: String::new(),
-                };
-                receipt.signature = sign(&receipt.signed_bytes());
+                let receipt = chained_receipt(commit, lock, index, previous_hash, sign);
                 exec(
                     &tx,
                     "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
