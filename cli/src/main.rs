@@ -151,6 +151,9 @@ struct ThermalArgs {
     /// Copies, each labelled and cut (一式两联: 2)
     #[arg(long, default_value_t = 2)]
     copies: u8,
+    /// Print only copy N of the --copies (a reprint, e.g. 2 for the enterprise's copy)
+    #[arg(long, value_name = "N")]
+    reprint_copy: Option<u8>,
     /// Print every line as a raster image (printers without a Chinese font)
     #[arg(long)]
     raster: bool,
@@ -167,6 +170,7 @@ impl ThermalArgs {
         Ok(escpos::EscPosOptions {
             width,
             copies: self.copies,
+            only_copy: self.reprint_copy,
             raster: self.raster,
         })
     }

@@ -221,35 +221,50 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
         rendered["content_hash"].as_str().unwrap()
     );
 
-    for (width, dots, copies) in [("58", 384, 2), ("80", 576, 2), ("112", 832, 1)] {
-        let job = dir.path().join(format!("order-{width}.bin"));
-        let printed = json(
-            &home,
-            &[
-                "doc",
-                "render",
-                &id,
-                "--type",
-                "order",
-                "--format",
-                "escpos",
-                "--width",
-                width,
-                "--copies",
-                &copies.to_string(),
-                "--out",
-                job.to_str().unwrap(),
-            ],
+    // The last job reprints the enterprise's copy alone, labelled as that copy.
+    for (width, dots, copies, reprint) in [
+        ("58", 384, 2, None),
+        ("80", 576, 2, None),
+        ("112", 832, 1, None),
+        ("58", 384, 2, Some(2)),
+    ] {
+        let name = format!(
+            "{width}{}",
+            reprint.map_or(String::new(), |c| format!("-copy{c}"))
         );
+        let job = dir.path().join(format!("order-{name}.bin"));
+        let mut args = vec![
+            "doc".to_string(),
+            "render".into(),
+            id.clone(),
+            "--type".into(),
+            "order".into(),
+            "--format".into(),
+            "escpos".into(),
+            "--width".into(),
+            width.into(),
+            "--copies".into(),
+            copies.to_string(),
+            "--out".into(),
+            job.to_str().unwrap().into(),
+        ];
+        if let Some(copy) = reprint {
+            args.extend(["--reprint-copy".to_string(), copy.to_string()]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let printed = json(&home, &args);
         assert_eq!(
             printed["number"], number,
             "the number does not change between renderings"
         );
-        let expected = dir.path().join(format!("expected-{width}.json"));
-        let labels = ["第一联 执法机关存档", "第二联 交被检查单位"];
+        let expected = dir.path().join(format!("expected-{name}.json"));
+        let (printed_copies, labels) = match reprint {
+            None => (copies, vec!["第一联 执法机关存档", "第二联 交被检查单位"]),
+            Some(_) => (1, vec!["第二联 交被检查单位"]),
+        };
         std::fs::write(
             &expected,
-            json!({ "copies": copies, "lines": expected_lines(&text), "copy_labels": labels, "qr": qr }).to_string(),
+            json!({ "copies": printed_copies, "lines": expected_lines(&text), "copy_labels": labels, "qr": qr }).to_string(),
         )
         .unwrap();
         let out = Command::new(&python)
@@ -257,7 +272,7 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
             .arg(&job)
             .arg(dots.to_string())
             .arg(&expected)
-            .arg(dir.path().join(format!("png-{width}")))
+            .arg(dir.path().join(format!("png-{name}")))
             .output()
             .unwrap();
         let report = String::from_utf8_lossy(&out.stdout);

@@ -87,6 +87,7 @@ fn main() {
     let options = EscPosOptions {
         width: PaperWidth::Mm58,
         copies: 1,
+        only_copy: None,
         raster: false,
     };
     let begin = Instant::now();

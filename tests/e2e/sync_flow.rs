@@ -72,6 +72,11 @@ fn a_submitted_record_is_locked_with_a_receipt_that_verifies() {
         .unwrap();
     assert_eq!(receipt.log_index, 1);
 
+    // The device checks the stored receipt again whenever it shows it.
+    let check = zhang.store.check_receipt(&id).unwrap().unwrap();
+    assert_eq!(check.receipt, receipt);
+    assert_eq!(check.problem, None);
+
     let state = zhang.store.sync_state(&id).unwrap().unwrap();
     assert!(state.locked);
     assert_eq!(state.receipt.as_ref(), Some(&receipt));
@@ -346,4 +351,53 @@ fn the_whole_flow_runs_on_postgresql_too() {
             .unwrap()
             .intact
     );
+}
+
+#[test]
+fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 1);
+    assert_eq!(zhang.store.check_receipt(&id).unwrap(), None, "not locked yet");
+    zhang.store.submit_inspection(&id, Utc::now()).unwrap();
+    zhang.sync().unwrap();
+
+    // Another server's key: the signature no longer matches.
+    let other_key = "11".repeat(32);
+    let db = rusqlite::Connection::open(zhang.dir.path().join("anjian.sqlite3")).unwrap();
+    db.execute(
+        "UPDATE profile SET value = ?1 WHERE key = 'server_public_key'",
+        [&other_key],
+    )
+    .unwrap();
+    let check = zhang.store.check_receipt(&id).unwrap().unwrap();
+    let problem = check.problem.expect("a problem");
+    assert!(
+        problem.contains("公钥") || problem.contains("签名"),
+        "{problem}"
+    );
+
+    // A receipt altered on the device: the audit-chain hash does not match its content.
+    db.execute(
+        "UPDATE profile SET value = ?1 WHERE key = 'server_public_key'",
+        [&server.public_key],
+    )
+    .unwrap();
+    assert_eq!(zhang.store.check_receipt(&id).unwrap().unwrap().problem, None);
+    let stored: String = db
+        .query_row(
+            "SELECT receipt FROM sync_state WHERE record_id = ?1",
+            [&id],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let mut altered: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    altered["log_index"] = serde_json::json!(99);
+    db.execute(
+        "UPDATE sync_state SET receipt = ?1 WHERE record_id = ?2",
+        [altered.to_string(), id.clone()],
+    )
+    .unwrap();
+    assert!(zhang.store.check_receipt(&id).unwrap().unwrap().problem.is_some());
 }

@@ -69,6 +69,9 @@ pub struct EscPosOptions {
     pub width: PaperWidth,
     /// Printed copies, each labelled and cut (一式两联 is 2).
     pub copies: u8,
+    /// Print only this copy (from 1), with its label: the reprint of a copy that jammed or
+    /// was lost, so the enterprise's copy is not printed twice as 第一联.
+    pub only_copy: Option<u8>,
     /// Print every line as a raster image, for printers without a Chinese font.
     pub raster: bool,
 }
@@ -276,8 +279,18 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
         raster_all: options.raster,
         double_height: false,
     };
+    let copies = match options.only_copy {
+        None => 1..=options.copies,
+        Some(copy) if (1..=options.copies).contains(&copy) => copy..=copy,
+        Some(copy) => {
+            return Err(Error::InvalidInput(format!(
+                "要补打的第 {copy} 联不存在：本文书共 {} 联",
+                options.copies
+            )));
+        }
+    };
     let payload = qr_payload(document);
-    for copy in 1..=options.copies {
+    for copy in copies {
         job.command(&[ESC, b'@']);
         job.align_center(true);
         job.wrapped(document.heading)?;

@@ -17,7 +17,7 @@ use crate::sync::protocol::{
     LOW_SERIALS, LoginResponse, NumberRequest, RecordResult, RecordUpload, Role, SyncRequest,
     SyncResponse, UploadResult, VoidedNumber, heads_from_text, sorted_heads,
 };
-use crate::sync::receipt::Receipt;
+use crate::sync::receipt::{Receipt, ReceiptProblem};
 use crate::template::Template;
 use crate::time::format_china;
 
@@ -46,6 +46,14 @@ pub struct RecordSyncState {
     /// The code of the last rejection, such as `record_locked`.
     pub last_code: Option<String>,
     pub last_message: Option<String>,
+}
+
+/// A stored receipt checked again on the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReceiptCheck {
+    pub receipt: Receipt,
+    /// Why the receipt does not hold; `None` when it verifies.
+    pub problem: Option<String>,
 }
 
 /// What happened to one uploaded record.
@@ -236,6 +244,27 @@ impl Store {
     /// Whether the server has locked the record.
     pub fn is_locked(&self, id: &str) -> Result<bool> {
         Ok(self.sync_state(id)?.is_some_and(|state| state.locked))
+    }
+
+    /// Checks a locked record's receipt again, as an inspector would before showing it: the
+    /// server's signature (with the key kept at login), the audit-chain hash, and that this
+    /// device's copy of the record contains the locked version. `None` for a record the server
+    /// has not locked.
+    pub fn check_receipt(&self, id: &str) -> Result<Option<ReceiptCheck>> {
+        let Some(receipt) = self.sync_state(id)?.and_then(|state| state.receipt) else {
+            return Ok(None);
+        };
+        let problem = match self.get_profile_value("server_public_key")? {
+            None => Some("本机没有服务器公钥：请重新登录后再核验".to_string()),
+            Some(key) => match receipt.verify(&key) {
+                Err(problem) => Some(problem.to_string()),
+                Ok(()) if !self.load_record(id)?.contains_heads(&receipt.heads) => {
+                    Some(ReceiptProblem::HeadsMismatch.to_string())
+                }
+                Ok(()) => None,
+            },
+        };
+        Ok(Some(ReceiptCheck { receipt, problem }))
     }
 
     /// The amendments made on this device to a locked record, oldest first.
