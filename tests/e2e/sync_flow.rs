@@ -359,7 +359,11 @@ fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
     let mut zhang = Device::logged_in(&server.url, "zhang");
     let id = zhang.start_trade(FACTORY, LI);
     zhang.answer_required(&id, 0, 1);
-    assert_eq!(zhang.store.check_receipt(&id).unwrap(), None, "not locked yet");
+    assert_eq!(
+        zhang.store.check_receipt(&id).unwrap(),
+        None,
+        "not locked yet"
+    );
     zhang.store.submit_inspection(&id, Utc::now()).unwrap();
     zhang.sync().unwrap();
 
@@ -384,7 +388,10 @@ fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
         [&server.public_key],
     )
     .unwrap();
-    assert_eq!(zhang.store.check_receipt(&id).unwrap().unwrap().problem, None);
+    assert_eq!(
+        zhang.store.check_receipt(&id).unwrap().unwrap().problem,
+        None
+    );
     let stored: String = db
         .query_row(
             "SELECT receipt FROM sync_state WHERE record_id = ?1",
@@ -399,5 +406,13 @@ fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
         [altered.to_string(), id.clone()],
     )
     .unwrap();
-    assert!(zhang.store.check_receipt(&id).unwrap().unwrap().problem.is_some());
+    assert!(
+        zhang
+            .store
+            .check_receipt(&id)
+            .unwrap()
+            .unwrap()
+            .problem
+            .is_some()
+    );
 }

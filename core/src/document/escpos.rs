@@ -166,7 +166,7 @@ impl Job {
     /// A line as a `GS v 0` raster image on the font-A grid, drawn from the monospaced face of
     /// the CJK font: ASCII in 12-dot cells, everything else in 24-dot cells.
     fn raster(&mut self, text: &str) -> Result<()> {
-        let font = FontRef::try_from_slice_and_index(super::CJK_FONT, 1)
+        let font = FontRef::try_from_slice_and_index(super::cjk_font()?, 1)
             .map_err(|_| Error::InvalidInput("栅格打印字体无法读取".into()))?;
         let cells: usize = text.chars().map(width_of).sum();
         let width = (cells * 12).div_ceil(8).max(1) * 8;

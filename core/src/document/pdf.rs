@@ -40,9 +40,10 @@ const SIGNATURE_RULE: f32 = 45.0;
 
 fn font() -> Result<&'static ParsedFont> {
     static FONT: OnceLock<Option<ParsedFont>> = OnceLock::new();
+    let bytes = super::cjk_font()?;
     FONT.get_or_init(|| {
         let mut warnings = Vec::new();
-        ParsedFont::from_bytes(super::CJK_FONT, FONT_FACE, &mut warnings)
+        ParsedFont::from_bytes(bytes, FONT_FACE, &mut warnings)
     })
     .as_ref()
     .ok_or_else(|| Error::InvalidInput("PDF 字体 wqy-microhei.ttc 无法读取".into()))
