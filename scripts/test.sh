@@ -3,7 +3,9 @@
 # decoder (emupos, on Python >= 3.13, installed here into a virtualenv beside the build),
 # zbarimg (Debian: zbar-tools) to read QR codes back and poppler (poppler-utils) to read PDFs
 # back, and PostgreSQL (Debian: postgresql) for the server's storage conformance suite, started
-# here as a throwaway cluster by scripts/with-postgres.sh; .ci/run installs the Debian packages.
+# here as a throwaway cluster by scripts/with-postgres.sh; the Kotlin tests need a JDK (17+) and
+# Maven, which fetches the Kotlin compiler, JNA, JUnit and the Android framework jar from Maven
+# Central. .ci/run installs the Debian packages.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
@@ -42,6 +44,12 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || {
   exit 1
 }
 
+command -v mvn >/dev/null && command -v javac >/dev/null || {
+  echo "A JDK and Maven are needed for the Kotlin tests: apt-get install openjdk-17-jdk-headless maven" >&2
+  exit 1
+}
+
 export ANJIAN_TEST_PYTHON=$venv/bin/python
 cd "$repo"
-"$repo/scripts/with-postgres.sh" cargo test --workspace
+# Every Rust test, then the Kotlin bindings' JVM tests (xtask).
+"$repo/scripts/with-postgres.sh" cargo xtask test
