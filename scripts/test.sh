@@ -51,5 +51,5 @@ command -v mvn >/dev/null && command -v javac >/dev/null || {
 
 export ANJIAN_TEST_PYTHON=$venv/bin/python
 cd "$repo"
-# Every Rust test, then the Kotlin bindings' JVM tests (xtask).
+# Every Rust test, then the Kotlin bindings' JVM tests and the Android shell's build (xtask).
 "$repo/scripts/with-postgres.sh" cargo xtask test

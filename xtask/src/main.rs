@@ -4,7 +4,8 @@
 //!   Kotlin bindings, with the generator of the same UniFFI version, into
 //!   `<target>/bindings/kotlin`. Bindings are generated, never committed.
 //! - `jvm-test`: the bindings, the server binary the JVM tests start, then the Kotlin tests
-//!   (`android/jvm-tests`, JUnit through JNA against the real library).
+//!   (`android/jvm-tests`, JUnit through JNA against the real library) and the Android shell
+//!   compiled against the Android framework jar with its JVM tests (`android/app/pom.xml`).
 //! - `test`: every Rust test of the workspace, then `jvm-test`.
 //! - `ffi-size`: the library in the `mobile` profile (the Android build's), stripped, and its
 //!   size (`docs/benchmarks.md`).
@@ -136,7 +137,8 @@ fn jvm_test() -> Result<(), String> {
         "android/jvm-tests/pom.xml",
         &bindings,
         &[format!("-Danjian.server={}", server.display())],
-    )
+    )?;
+    maven("android/app/pom.xml", &bindings, &[])
 }
 
 fn ffi_size() -> Result<(), String> {
