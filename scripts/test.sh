@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test. Besides the Rust toolchain, the document tests need an independent ESC/POS
-# decoder (emupos, on Python >= 3.13, installed here into a virtualenv beside the build),
+# decoder (emupos, on Python >= 3.13) and the export tests openpyxl, both installed here into a
+# virtualenv beside the build from tests/python-requirements.txt;
 # zbarimg (Debian: zbar-tools) to read QR codes back and poppler (poppler-utils) to read PDFs
 # back, and PostgreSQL (Debian: postgresql) for the server's storage conformance suite, started
 # here as a throwaway cluster by scripts/with-postgres.sh; the Kotlin tests need a JDK (17+) and
@@ -22,14 +23,14 @@ find_python313() {
   return 1
 }
 
-if ! "$venv/bin/python" -c "import emupos" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import emupos, openpyxl" >/dev/null 2>&1; then
   python=$(find_python313) || {
     echo "Python 3.13 is needed for the ESC/POS decoder (emupos); none found" >&2
     exit 1
   }
   mkdir -p "$target"
   "$python" -m venv --clear "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$repo/tests/escpos/requirements.txt"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$repo/tests/python-requirements.txt"
 fi
 command -v zbarimg >/dev/null || {
   echo "zbarimg is needed to read QR codes back: apt-get install zbar-tools" >&2

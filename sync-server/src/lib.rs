@@ -14,6 +14,7 @@ pub mod cli;
 pub mod demo;
 pub mod error;
 pub mod keys;
+pub mod report;
 pub mod state;
 pub mod store;
 pub mod sync;
