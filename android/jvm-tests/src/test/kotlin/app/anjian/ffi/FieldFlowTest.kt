@@ -5,6 +5,7 @@ import app.anjian.ffi.Fixtures.GB18030
 import app.anjian.ffi.Fixtures.LI
 import app.anjian.ffi.Fixtures.answerRequired
 import app.anjian.ffi.Fixtures.contains
+import java.io.File
 import java.time.LocalDate
 import java.time.ZoneOffset
 import org.junit.jupiter.api.Assertions.assertArrayEquals
@@ -80,7 +81,15 @@ class FieldFlowTest {
         val imported = li.importRecord("record.anjian", zhang.exportRecord(record.id))
         assertEquals(ImportOutcomeView(record.id, created = true, changed = true), imported)
         li.joinInspection(record.id)
-        li.answer(record.id, "IT-002", "fail", AnswerInput(note = "护栏缺失", deadline = "2030-01-31"))
+        val photo = File(Fixtures.tempDir("camera"), "IMG_0001.jpg").apply { writeBytes(byteArrayOf(0xFF.toByte(), 0xD8.toByte(), 1, 2, 3)) }
+        val emptyPhoto = File(photo.parentFile, "IMG_0002.jpg").apply { writeBytes(ByteArray(0)) }
+        val refusedPhoto = assertThrows<AnjianException.InvalidInput> {
+            li.answer(record.id, "IT-002", "fail", AnswerInput(deadline = "2030-01-31", photoPaths = listOf(emptyPhoto.path)))
+        }
+        assertEquals("photo_unreadable", refusedPhoto.code)
+        val byLi = li.answer(record.id, "IT-002", "fail", AnswerInput(note = "护栏缺失", deadline = "2030-01-31", photoPaths = listOf(photo.path)))
+        val stored = File(requireNotNull(li.photoPath(byLi.photos.single())))
+        assertArrayEquals(photo.readBytes(), stored.readBytes(), "the store keeps the photo by its SHA-256")
         zhang.answer(record.id, "IT-002", "pass", AnswerInput())
 
         val merged = zhang.importRecord("record.anjian", li.exportRecord(record.id))
