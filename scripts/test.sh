@@ -6,7 +6,8 @@
 # back, and PostgreSQL (Debian: postgresql) for the server's storage conformance suite, started
 # here as a throwaway cluster by scripts/with-postgres.sh; the Kotlin tests need a JDK (17+) and
 # Maven, which fetches the Kotlin compiler, JNA, JUnit and the Android framework jar from Maven
-# Central. .ci/run installs the Debian packages.
+# Central; the review pages' browser tests need Chromium and Node.js, and fetch playwright-core
+# from the npm registry into the build folder. .ci/run installs the Debian packages.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
@@ -45,12 +46,42 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || {
   exit 1
 }
 
+# The review pages are tested in Debian's Chromium, driven by playwright-core (one pinned
+# tarball from the npm registry, no dependencies, checked against its published integrity).
+chromium=${ANJIAN_CHROMIUM:-/usr/lib/chromium/chromium}
+[ -x "$chromium" ] || {
+  echo "Chromium is needed for the review pages' browser tests: apt-get install chromium" >&2
+  exit 1
+}
+command -v node >/dev/null || {
+  echo "Node.js is needed to drive the browser tests: apt-get install nodejs" >&2
+  exit 1
+}
+playwright_version=1.61.1
+playwright=$target/playwright-core-$playwright_version
+if [ ! -f "$playwright/package.json" ]; then
+  mkdir -p "$target"
+  tarball=$(mktemp)
+  curl -fsSL -o "$tarball" "https://registry.npmjs.org/playwright-core/-/playwright-core-$playwright_version.tgz"
+  integrity="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
+  if [ "$integrity" != "sha512-h7Qlt6m4REp25qvIdvbDtVmD4LqVXfpRxhORv9L0jzETM05p4fuPJ3dKyuSXQxDSbXnmS79HAgi9589lGSpLkg==" ]; then
+    echo "playwright-core $playwright_version does not match its published integrity" >&2
+    rm -f "$tarball"
+    exit 1
+  fi
+  mkdir -p "$playwright"
+  tar xzf "$tarball" -C "$playwright" --strip-components=1
+  rm -f "$tarball"
+fi
+
 command -v mvn >/dev/null && command -v javac >/dev/null || {
   echo "A JDK and Maven are needed for the Kotlin tests: apt-get install openjdk-17-jdk-headless maven" >&2
   exit 1
 }
 
 export ANJIAN_TEST_PYTHON=$venv/bin/python
+export ANJIAN_CHROMIUM=$chromium
+export ANJIAN_PLAYWRIGHT=$playwright
 cd "$repo"
 # Every Rust test, then the Kotlin bindings' JVM tests and the Android shell's build (xtask).
 "$repo/scripts/with-postgres.sh" cargo xtask test

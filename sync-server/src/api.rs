@@ -15,8 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use anjian_core::RecordDoc;
-use anjian_core::agency::{Agency, DocType};
-use anjian_core::document::model::Document;
+use anjian_core::agency::DocType;
 use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Record;
 use anjian_core::sync::protocol::{
@@ -27,7 +26,7 @@ use anjian_core::sync::receipt::Receipt;
 use crate::admin::{self, NewAccount};
 use crate::audit;
 use crate::auth::{
-    ACCESS_TOKEN_TTL, Caller, REFRESH_TOKEN_TTL, Scope, new_token, token_hash, verify_password,
+    ACCESS_TOKEN_TTL, Caller, REFRESH_TOKEN_TTL, Scope, check_credentials, new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -106,6 +105,7 @@ pub fn app(state: AppState) -> Router {
         router = router.route(path, handler);
     }
     router
+        .merge(crate::review::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -241,26 +241,10 @@ async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     check_device_id(&request.device_id)?;
-    state.limiter.check(&request.login)?;
     let response = state
         .run(move |state| {
-            let user = state.store.user(&request.login)?;
-            // A missing account costs a hash too, so timing does not tell which logins exist.
-            let hash = user
-                .as_ref()
-                .map_or(crate::auth::dummy_hash(), |u| u.password_hash.as_str());
-            let valid = verify_password(&request.password, hash);
-            match user {
-                Some(user) if valid && !user.disabled => {
-                    state.limiter.succeeded(&request.login);
-                    issue_tokens(state, &user, &request.device_id)
-                }
-                Some(user) if valid && user.disabled => Err(AppError::unauthorized("账号已停用")),
-                _ => {
-                    state.limiter.failed(&request.login);
-                    Err(AppError::unauthorized("账号或密码错误"))
-                }
-            }
+            let user = check_credentials(state, &request.login, &request.password)?;
+            issue_tokens(state, &user, &request.device_id)
         })
         .await?;
     Ok(Json(response))
@@ -439,44 +423,7 @@ async fn get_document(
     })?;
     let html = state
         .run(move |state| {
-            let store = state.store.as_ref();
-            let hidden = || {
-                AppError::not_found(format!(
-                    "未找到记录 {id} 的{}，或您无权查看",
-                    doc_type.title()
-                ))
-            };
-            let stored = store.record(&id)?.ok_or_else(hidden)?;
-            let scope = Scope::of(&caller.user, &store.regions()?);
-            if !scope.may_read_documents(&stored) {
-                return Err(hidden());
-            }
-            let record = RecordDoc::load(&id, &stored.doc, &[], "server")
-                .and_then(|mut doc| doc.read())
-                .map_err(|e| AppError::internal("stored record", e))?;
-            let issued = record
-                .documents
-                .iter()
-                .find(|d| d.doc_type == doc_type)
-                .ok_or_else(hidden)?;
-            let (text, _) = store
-                .agency()?
-                .ok_or_else(|| AppError::internal("document", "no agency configured"))?;
-            let agency = Agency::parse("服务器机关配置", &text)
-                .map_err(|e| AppError::internal("agency", e))?;
-            let document = match doc_type {
-                DocType::Record => {
-                    let template = state
-                        .template(&record.template_id, record.template_version)?
-                        .ok_or_else(|| AppError::internal("document", "template missing"))?;
-                    Document::inspection_record(&record, &template, &agency, issued)
-                }
-                DocType::Order => Document::order(&record, &agency, issued),
-                DocType::Reinspection => Document::reinspection_opinion(&record, &agency, issued)
-                    .ok_or_else(|| {
-                    AppError::internal("document", "reinspection without order")
-                })?,
-            };
+            let document = crate::documents::readable_document(state, &caller.user, &id, doc_type)?;
             Ok(anjian_core::document::html::render(&document))
         })
         .await?;

@@ -144,38 +144,67 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| AppError::unauthorized("访问令牌格式应为 Authorization: Bearer 令牌"))?;
-        let hash = token_hash(token);
-        let lookup = hash.clone();
-        let (row, user) = state
-            .blocking(move |store| {
-                let row = store.token(&lookup)?;
-                let user = match &row {
-                    Some(row) => store.user(&row.login)?,
-                    None => None,
-                };
-                Ok((row, user))
-            })
-            .await?;
-        let row = row
-            .filter(|row| row.kind == TokenKind::Access)
-            .ok_or_else(|| AppError::unauthorized("访问令牌无效：请重新登录"))?;
-        if row.revoked {
-            return Err(AppError::unauthorized("访问令牌已注销：请重新登录"));
-        }
-        if row.expires_at <= Utc::now() {
-            return Err(AppError::unauthorized(
-                "访问令牌已过期：请用刷新令牌续期或重新登录",
-            ));
-        }
-        let user = user.ok_or_else(|| AppError::unauthorized("账号不存在"))?;
-        if user.disabled {
-            return Err(AppError::unauthorized("账号已停用"));
-        }
-        Ok(Caller {
-            user,
-            device_id: row.device_id,
-            token_hash: hash,
+        authenticate(state, token).await
+    }
+}
+
+/// The caller an access token belongs to, when it is valid: the API's bearer token and the
+/// review pages' session cookie are the same kind of token.
+pub async fn authenticate(state: &AppState, token: &str) -> AppResult<Caller> {
+    let hash = token_hash(token);
+    let lookup = hash.clone();
+    let (row, user) = state
+        .blocking(move |store| {
+            let row = store.token(&lookup)?;
+            let user = match &row {
+                Some(row) => store.user(&row.login)?,
+                None => None,
+            };
+            Ok((row, user))
         })
+        .await?;
+    let row = row
+        .filter(|row| row.kind == TokenKind::Access)
+        .ok_or_else(|| AppError::unauthorized("访问令牌无效：请重新登录"))?;
+    if row.revoked {
+        return Err(AppError::unauthorized("访问令牌已注销：请重新登录"));
+    }
+    if row.expires_at <= Utc::now() {
+        return Err(AppError::unauthorized(
+            "访问令牌已过期：请用刷新令牌续期或重新登录",
+        ));
+    }
+    let user = user.ok_or_else(|| AppError::unauthorized("账号不存在"))?;
+    if user.disabled {
+        return Err(AppError::unauthorized("账号已停用"));
+    }
+    Ok(Caller {
+        user,
+        device_id: row.device_id,
+        token_hash: hash,
+    })
+}
+
+/// Checks a login and password, counting failures against the account's limit. A missing
+/// account costs a hash too, so timing does not tell which logins exist. Runs on a blocking
+/// thread (Argon2id).
+pub fn check_credentials(state: &AppState, login: &str, password: &str) -> AppResult<User> {
+    state.limiter.check(login)?;
+    let user = state.store.user(login)?;
+    let hash = user
+        .as_ref()
+        .map_or(dummy_hash(), |u| u.password_hash.as_str());
+    let valid = verify_password(password, hash);
+    match user {
+        Some(user) if valid && !user.disabled => {
+            state.limiter.succeeded(login);
+            Ok(user)
+        }
+        Some(_) if valid => Err(AppError::unauthorized("账号已停用")),
+        _ => {
+            state.limiter.failed(login);
+            Err(AppError::unauthorized("账号或密码错误"))
+        }
     }
 }
 

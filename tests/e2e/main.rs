@@ -4,6 +4,8 @@
 mod audit;
 mod authz;
 mod bad_input;
+mod browser;
 mod faults;
 mod openapi;
+mod review;
 mod sync_flow;

@@ -1,0 +1,545 @@
+//! The supervisors' review pages: server-rendered HTML in Chinese, no script and nothing
+//! fetched from elsewhere (they run on an intranet). A page reads exactly what the API lets
+//! the same account read: the session is an access token of the account, kept in an
+//! HttpOnly cookie, and every read goes through the same `Scope`.
+
+mod page;
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde::Deserialize;
+
+use anjian_core::RecordDoc;
+use anjian_core::agency::DocType;
+use anjian_core::record::Record;
+use anjian_core::sync::receipt::Receipt;
+use anjian_core::template::InspectionKind;
+
+use crate::auth::{Caller, Scope, authenticate, check_credentials, new_token, token_hash};
+use crate::error::{AppError, AppResult};
+use crate::report::escape;
+use crate::state::AppState;
+use crate::store::{RecordRow, RecordScope, TokenKind, TokenRow};
+use page::{Page, datetime, kind_label};
+
+const SESSION_COOKIE: &str = "anjian_session";
+/// A working day: a supervisor logs in once in the morning.
+const SESSION_TTL: chrono::Duration = chrono::Duration::hours(10);
+const PAGE_SIZE: i64 = 50;
+const STYLESHEET: &str = include_str!("review.css");
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/review", get(|| async { Redirect::to("/review/records") }))
+        .route(
+            "/review/",
+            get(|| async { Redirect::to("/review/records") }),
+        )
+        .route("/review/static/review.css", get(stylesheet))
+        .route("/review/login", get(login_page).post(login))
+        .route("/review/logout", post(logout))
+        .route("/review/records", get(records))
+        .route("/review/records/{id}", get(record_page))
+        .route(
+            "/review/records/{id}/documents/{doc_type}",
+            get(document_html),
+        )
+        .route(
+            "/review/records/{id}/documents/{doc_type}/pdf",
+            get(document_pdf),
+        )
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+/// An error shown as a page: the same status and message the API would give.
+#[derive(Debug)]
+pub struct PageError(AppError);
+
+impl From<AppError> for PageError {
+    fn from(error: AppError) -> Self {
+        PageError(error)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = match self.0.status {
+            StatusCode::NOT_FOUND => "未找到",
+            StatusCode::UNAUTHORIZED => "需要登录",
+            StatusCode::TOO_MANY_REQUESTS => "请稍后再试",
+            status if status.is_server_error() => "服务器出错",
+            _ => "无法完成",
+        };
+        let body = format!(
+            "<p class=\"message error\">{}</p><p><a href=\"/review/records\">返回检查记录</a></p>",
+            escape(&self.0.message)
+        );
+        (self.0.status, Page::new(title).body(body).html(None)).into_response()
+    }
+}
+
+type PageResult<T> = Result<T, PageError>;
+
+/// The logged-in account of a page request; without a valid session the browser is sent to
+/// the login page and brought back afterwards.
+#[derive(Debug)]
+pub struct Session(Caller);
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let to_login = || {
+            let next = parts
+                .uri
+                .path_and_query()
+                .map_or("/review/records", |p| p.as_str());
+            Redirect::to(&format!("/review/login?next={}", url_encode(next))).into_response()
+        };
+        let Some(token) = session_token(&parts.headers) else {
+            return Err(to_login());
+        };
+        match authenticate(state, &token).await {
+            Ok(caller) => Ok(Session(caller)),
+            Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(to_login()),
+            Err(e) => Err(PageError(e).into_response()),
+        }
+    }
+}
+
+fn session_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|value| !value.is_empty())
+}
+
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Only a page of this site is a place to go back to after logging in.
+fn safe_next(next: Option<&str>) -> String {
+    next.filter(|n| n.starts_with("/review/") && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or("/review/records")
+        .to_string()
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+}
+
+fn login_form(next: &str, login: &str, problem: Option<&str>) -> Response {
+    let problem = problem.map_or(String::new(), |p| {
+        format!("<p class=\"message error\">{}</p>", escape(p))
+    });
+    Page::new("登录")
+        .body(format!(
+            "<form class=\"login\" method=\"post\" action=\"/review/login\">\
+             <h1>安监检查记录审阅</h1>{problem}\
+             <input type=\"hidden\" name=\"next\" value=\"{next}\">\
+             <label for=\"login\">账号</label>\
+             <input id=\"login\" name=\"login\" autocomplete=\"username\" required value=\"{login}\">\
+             <label for=\"password\">密码</label>\
+             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
+             <button type=\"submit\">登录</button></form>",
+            next = escape(next),
+            login = escape(login),
+        ))
+        .html(None)
+}
+
+type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
+
+async fn login_page(query: QueryResult<LoginQuery>) -> impl IntoResponse {
+    let next = safe_next(query.as_ref().ok().and_then(|q| q.next.as_deref()));
+    login_form(&next, "", None)
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    login: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    form: axum::Form<LoginForm>,
+) -> Response {
+    let axum::Form(form) = form;
+    let next = safe_next(form.next.as_deref());
+    let login = form.login.trim().to_string();
+    let password = form.password;
+    let attempt = login.clone();
+    let result = state
+        .run(move |state| {
+            let user = check_credentials(state, &attempt, &password)?;
+            let token = new_token().map_err(|e| AppError::internal("token", e))?;
+            let device = new_token().map_err(|e| AppError::internal("token", e))?;
+            state.store.insert_token(&TokenRow {
+                hash: token_hash(&token),
+                kind: TokenKind::Access,
+                login: user.login.clone(),
+                device_id: format!("web-{}", &device[..16]),
+                expires_at: Utc::now() + SESSION_TTL,
+                revoked: false,
+            })?;
+            Ok(token)
+        })
+        .await;
+    match result {
+        Ok(token) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={token}; Path=/review; HttpOnly; SameSite=Strict; Max-Age={}",
+                SESSION_TTL.num_seconds()
+            );
+            let mut response = Redirect::to(&next).into_response();
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Err(e) => (e.status, login_form(&next, &login, Some(&e.message))).into_response(),
+    }
+}
+
+async fn logout(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    headers: HeaderMap,
+) -> PageResult<Response> {
+    if let Some(token) = session_token(&headers) {
+        let hash = token_hash(&token);
+        state
+            .blocking(move |store| store.revoke_token(&hash))
+            .await?;
+    }
+    let mut response = Redirect::to("/review/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "anjian_session=; Path=/review; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    Ok(response)
+}
+
+fn record_scope(scope: &Scope) -> RecordScope {
+    match scope {
+        Scope::All => RecordScope::All,
+        Scope::Regions(codes) => {
+            let mut codes: Vec<String> = codes.iter().cloned().collect();
+            codes.sort();
+            RecordScope::Regions(codes)
+        }
+        Scope::Enterprise(code) => RecordScope::Enterprise {
+            credit_code: code.clone(),
+            inspection_kinds: vec![InspectionKind::SelfInspection.as_str().into()],
+        },
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    page: Option<i64>,
+}
+
+struct Listing {
+    rows: Vec<RecordRow>,
+    more: bool,
+    region_names: HashMap<String, String>,
+    scope_name: String,
+}
+
+async fn records(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    query: QueryResult<ListQuery>,
+) -> PageResult<Response> {
+    let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
+    let page = query.page.unwrap_or(1);
+    if page < 1 {
+        return Err(AppError::bad_request("invalid_query", "页码应从 1 开始").into());
+    }
+    let user = caller.user.clone();
+    let listing = state
+        .blocking(move |store| {
+            let regions = store.regions()?;
+            let scope = Scope::of(&user, &regions);
+            // One more row than shown tells whether there is a next page.
+            let mut rows =
+                store.list_records(&record_scope(&scope), PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)?;
+            let more = rows.len() as i64 > PAGE_SIZE;
+            rows.truncate(PAGE_SIZE as usize);
+            let region_names: HashMap<String, String> =
+                regions.into_iter().map(|r| (r.code, r.name)).collect();
+            let scope_name = region_names
+                .get(&user.scope)
+                .cloned()
+                .unwrap_or_else(|| user.scope.clone());
+            Ok(Listing {
+                rows,
+                more,
+                region_names,
+                scope_name,
+            })
+        })
+        .await?;
+
+    let mut body = format!(
+        "<h1>检查记录</h1><p>范围：{}。每页 {PAGE_SIZE} 条，按检查时间从新到旧。</p>",
+        escape(&listing.scope_name)
+    );
+    if listing.rows.is_empty() {
+        body.push_str("<p class=\"message\">本范围内没有检查记录。</p>");
+    } else {
+        body.push_str(
+            "<table id=\"records\"><thead><tr><th>检查时间</th><th>被检查单位</th><th>区划</th>\
+             <th>检查类型</th><th>状态</th><th>隐患</th></tr></thead><tbody>",
+        );
+        for row in &listing.rows {
+            let region = listing
+                .region_names
+                .get(&row.region_code)
+                .map_or(row.region_code.as_str(), String::as_str);
+            let status = if row.locked {
+                "<span class=\"badge locked\">已锁定</span>"
+            } else if row.status == "submitted" {
+                "<span class=\"badge\">已提交</span>"
+            } else {
+                "<span class=\"badge draft\">草稿</span>"
+            };
+            body.push_str(&format!(
+                "<tr data-record=\"{id}\"><td>{at}</td><td><a href=\"/review/records/{id}\">{name}</a></td>\
+                 <td>{region}</td><td>{kind}</td><td>{status}</td><td class=\"num\">{hazards}</td></tr>",
+                id = escape(&row.id),
+                at = datetime(row.started_at),
+                name = escape(&row.enterprise_name),
+                region = escape(region),
+                kind = kind_label(&row.inspection_kind),
+                hazards = row.hazard_count,
+            ));
+        }
+        body.push_str("</tbody></table>");
+    }
+    body.push_str("<div class=\"pager\">");
+    if page > 1 {
+        body.push_str(&format!(
+            "<a rel=\"prev\" href=\"/review/records?page={}\">上一页</a>",
+            page - 1
+        ));
+    }
+    body.push_str(&format!("<span>第 {page} 页</span>"));
+    if listing.more {
+        body.push_str(&format!(
+            "<a rel=\"next\" href=\"/review/records?page={}\">下一页</a>",
+            page + 1
+        ));
+    }
+    body.push_str("</div>");
+    Ok(Page::new("检查记录")
+        .body(body)
+        .html(Some(&caller))
+        .into_response())
+}
+
+struct RecordDetail {
+    record: Record,
+    lock: Option<Receipt>,
+    receipt_problem: Option<String>,
+    amends: Option<String>,
+    amendments: Vec<String>,
+    late_changes: usize,
+    item_texts: HashMap<String, String>,
+    region_name: String,
+}
+
+async fn record_page(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    Path(id): Path<String>,
+) -> PageResult<Response> {
+    let user = caller.user.clone();
+    let detail = state
+        .run(move |state| {
+            let store = state.store.as_ref();
+            let hidden = || AppError::not_found(format!("未找到记录 {id}，或您无权查看"));
+            let stored = store.record(&id)?.ok_or_else(hidden)?;
+            let regions = store.regions()?;
+            if !Scope::of(&user, &regions).may_read(&stored) {
+                return Err(hidden());
+            }
+            let record = RecordDoc::load(&id, &stored.doc, &[], "server")
+                .and_then(|mut doc| doc.read())
+                .map_err(|e| AppError::internal("stored record", e))?;
+            let item_texts = state
+                .template(&record.template_id, record.template_version)?
+                .map(|t| {
+                    t.items
+                        .iter()
+                        .map(|i| (i.code.clone(), i.text.clone()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let receipt_problem = stored.lock.as_ref().and_then(|receipt| {
+                receipt
+                    .verify_for(&state.public_key_hex(), &record.heads)
+                    .err()
+                    .map(|problem| problem.to_string())
+            });
+            let region_name = regions
+                .iter()
+                .find(|r| r.code == stored.region_code)
+                .map_or(stored.region_code.clone(), |r| r.name.clone());
+            Ok(RecordDetail {
+                late_changes: store.quarantined(&id)?.len(),
+                amendments: store.amendments_of(&id)?,
+                amends: stored.amends.clone(),
+                lock: stored.lock.clone(),
+                receipt_problem,
+                item_texts,
+                region_name,
+                record,
+            })
+        })
+        .await?;
+    let body = page::record_body(&detail);
+    let title = format!(
+        "{} {}",
+        detail.record.enterprise.name,
+        kind_label(detail.record.inspection_kind.as_str())
+    );
+    Ok(Page::new(&title)
+        .body(body)
+        .html(Some(&caller))
+        .into_response())
+}
+
+fn parse_doc_type(text: &str) -> AppResult<DocType> {
+    DocType::parse(text).ok_or_else(|| {
+        AppError::not_found(format!(
+            "文书类型 {text} 无效：应为 record、order 或 reinspection"
+        ))
+    })
+}
+
+async fn document_html(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    Path((id, doc_type)): Path<(String, String)>,
+) -> PageResult<Response> {
+    let doc_type = parse_doc_type(&doc_type)?;
+    let html = state
+        .run(move |state| {
+            let document = crate::documents::readable_document(state, &caller.user, &id, doc_type)?;
+            Ok(anjian_core::document::html::render(&document))
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            // The document page carries its own print styles.
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+            ),
+        ],
+        html,
+    )
+        .into_response())
+}
+
+async fn document_pdf(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    Path((id, doc_type)): Path<(String, String)>,
+) -> PageResult<Response> {
+    let doc_type = parse_doc_type(&doc_type)?;
+    let (number, pdf) = state
+        .run(move |state| {
+            let document = crate::documents::readable_document(state, &caller.user, &id, doc_type)?;
+            let pdf = anjian_core::document::pdf::render(&document, None)
+                .map_err(|e| AppError::internal("pdf", e))?;
+            Ok((document.number.clone(), pdf))
+        })
+        .await?;
+    let file_name = format!("{}{}.pdf", doc_type.title(), number);
+    let disposition = format!(
+        "attachment; filename=\"{}.pdf\"; filename*=UTF-8''{}",
+        doc_type.as_str(),
+        url_encode(&file_name)
+    );
+    let mut response = ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response();
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_pages_of_this_site_are_places_to_return_to() {
+        assert_eq!(safe_next(Some("/review/records/1")), "/review/records/1");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example/review/",
+            "/api/v1/records",
+            "/review/\\evil",
+        ] {
+            assert_eq!(safe_next(Some(bad)), "/review/records", "{bad}");
+        }
+        assert_eq!(safe_next(None), "/review/records");
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("theme=dark; anjian_session=abc123; lang=zh"),
+        );
+        assert_eq!(session_token(&headers).as_deref(), Some("abc123"));
+        let mut empty = HeaderMap::new();
+        empty.append(header::COOKIE, HeaderValue::from_static("anjian_session="));
+        assert_eq!(session_token(&empty), None);
+    }
+
+    #[test]
+    fn file_names_are_percent_encoded_as_utf8() {
+        assert_eq!(url_encode("a b/阿"), "a%20b/%E9%98%BF");
+    }
+}

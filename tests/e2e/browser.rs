@@ -1,0 +1,181 @@
+//! The review pages in a real headless Chromium (tests/browser/review.cjs, playwright-core):
+//! a town supervisor and a city supervisor log in and see exactly their scope, open a record,
+//! see its receipt verified, and download its PDF, which poppler reads back.
+
+use std::path::Path;
+use std::process::Command;
+
+use anjian_core::agency::DocType;
+use anjian_core::inspection::AnswerDetails;
+use anjian_e2e::{Device, FACTORY, FOREIGN_FACTORY, LI, PASSWORD, Server, WU};
+use chrono::Utc;
+use serde_json::{Value, json};
+
+/// Where the test tools are: scripts/test.sh fetches playwright-core and finds Chromium.
+fn tool(variable: &str) -> String {
+    std::env::var(variable).unwrap_or_else(|_| {
+        panic!("{variable} is not set: run the tests with scripts/test.sh, which provides playwright-core and Chromium")
+    })
+}
+
+/// A locked enforcement inspection with one hazard and both documents issued.
+fn locked_inspection(
+    device: &mut Device,
+    enterprise: &str,
+    colleague: &str,
+) -> (String, Vec<String>) {
+    let id = device.start_trade(enterprise, colleague);
+    device.answer_required(&id, 0, 1);
+    device
+        .store
+        .answer_item(
+            &id,
+            "IT-001",
+            "fail",
+            &AnswerDetails {
+                note: Some("二楼平台护栏缺失".into()),
+                deadline: chrono::NaiveDate::from_ymd_opt(2030, 1, 31),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    let numbers = [DocType::Record, DocType::Order]
+        .into_iter()
+        .map(|t| {
+            device
+                .store
+                .issue_document(&id, t, Utc::now())
+                .unwrap()
+                .number
+        })
+        .collect();
+    device.store.submit_inspection(&id, Utc::now()).unwrap();
+    device.sync().unwrap();
+    assert!(device.store.is_locked(&id).unwrap());
+    (id, numbers)
+}
+
+fn pdf_text(pdf: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is installed");
+    assert!(
+        out.status.success(),
+        "pdftotext failed on {}",
+        pdf.display()
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect()
+}
+
+#[test]
+fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
+    let playwright = tool("ANJIAN_PLAYWRIGHT");
+    let chromium = tool("ANJIAN_CHROMIUM");
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let (town_record, numbers) = locked_inspection(&mut zhang, FACTORY, LI);
+    let mut chen = Device::logged_in(&server.url, "chen");
+    let (foreign_record, _) = locked_inspection(&mut chen, FOREIGN_FACTORY, WU);
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(
+        &config,
+        json!({
+            "base": server.url,
+            "password": PASSWORD,
+            "town_record": town_record,
+            "foreign_record": foreign_record,
+            "download_dir": dir.path(),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/review.cjs");
+    let out = Command::new(std::env::var("ANJIAN_NODE").unwrap_or_else(|_| "node".into()))
+        .arg(&script)
+        .arg(&config)
+        .env("ANJIAN_PLAYWRIGHT", &playwright)
+        .env("ANJIAN_CHROMIUM", &chromium)
+        .output()
+        .expect("node is installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
+
+    assert!(
+        seen["wrong_password"]
+            .as_str()
+            .unwrap()
+            .contains("账号或密码错误"),
+        "{seen}"
+    );
+    assert!(seen["town_who"].as_str().unwrap().contains("钱镇监"));
+    assert_eq!(
+        seen["town_records"],
+        json!([town_record]),
+        "town scope only"
+    );
+    assert_eq!(seen["town_foreign_status"], 404);
+    assert_eq!(seen["town_foreign_pdf_status"], 404);
+    assert!(
+        seen["record_title"]
+            .as_str()
+            .unwrap()
+            .contains("淄博齐林电力设备制造有限公司")
+    );
+    assert!(
+        seen["receipt_check"]
+            .as_str()
+            .unwrap()
+            .contains("回执验证通过")
+    );
+    let hazards = seen["hazard_rows"].as_array().unwrap();
+    assert_eq!(hazards.len(), 1, "{seen}");
+    assert_eq!(hazards[0][0], "IT-001");
+    assert_eq!(hazards[0][5], "2030-01-31");
+    let stored = server.store.record(&town_record).unwrap().unwrap();
+    let record = anjian_core::RecordDoc::load(&town_record, &stored.doc, &[], "test")
+        .unwrap()
+        .read()
+        .unwrap();
+    assert_eq!(seen["answer_count"], record.answers.len());
+    assert_eq!(
+        seen["documents"],
+        json!([
+            ["现场检查记录", numbers[0]],
+            ["责令限期整改指令书", numbers[1]]
+        ])
+    );
+    let pdf_name = seen["pdf_name"].as_str().unwrap();
+    assert!(
+        pdf_name.starts_with("现场检查记录") && pdf_name.ends_with(".pdf"),
+        "{pdf_name}"
+    );
+    let text = pdf_text(Path::new(seen["pdf_file"].as_str().unwrap()));
+    assert!(
+        text.contains("现场检查记录") && text.contains(&numbers[0]),
+        "the downloaded PDF reads back as the record: {text}"
+    );
+    assert_eq!(seen["after_logout"], "/review/login");
+    let city = seen["city_records"].as_array().unwrap();
+    assert!(
+        city.contains(&json!(town_record)) && city.contains(&json!(foreign_record)),
+        "{seen}"
+    );
+    assert_eq!(
+        seen["left_origin"],
+        json!([]),
+        "nothing fetched from elsewhere"
+    );
+}

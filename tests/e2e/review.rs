@@ -1,0 +1,201 @@
+//! The review pages over plain HTTP: sessions, redirects, headers and scope, which the browser
+//! test (browser.rs) does not reach.
+
+use anjian_core::agency::DocType;
+use anjian_e2e::{Device, FACTORY, LI, PASSWORD, Server, block_on};
+use chrono::Utc;
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl Browser {
+    fn new(base: &str) -> Browser {
+        Browser {
+            base: base.to_string(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            cookie: None,
+        }
+    }
+
+    fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        block_on(async {
+            let response = request.send().await.unwrap();
+            let headers = response.headers().clone();
+            (response.status(), headers, response.text().await.unwrap())
+        })
+    }
+
+    fn post_form(
+        &self,
+        path: &str,
+        body: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let mut request = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.to_string());
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        block_on(async {
+            let response = request.send().await.unwrap();
+            let headers = response.headers().clone();
+            (response.status(), headers, response.text().await.unwrap())
+        })
+    }
+
+    fn login(&mut self, login: &str, password: &str) -> (StatusCode, reqwest::header::HeaderMap) {
+        let (status, headers, _) = self.post_form(
+            "/review/login",
+            &format!("login={login}&password={password}&next=%2Freview%2Frecords"),
+        );
+        if let Some(cookie) = headers.get(SET_COOKIE) {
+            let pair = cookie
+                .to_str()
+                .unwrap()
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string();
+            self.cookie = Some(pair);
+        }
+        (status, headers)
+    }
+}
+
+fn location(headers: &reqwest::header::HeaderMap) -> &str {
+    headers.get(LOCATION).unwrap().to_str().unwrap()
+}
+
+#[test]
+fn pages_ask_for_a_login_and_a_session_is_an_httponly_cookie_until_logout() {
+    let server = Server::start();
+    let mut browser = Browser::new(&server.url);
+
+    let (status, headers, _) = browser.get("/review/records?page=2");
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        location(&headers),
+        "/review/login?next=/review/records%3Fpage%3D2"
+    );
+    let (status, _, page) = browser.get("/review/login");
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("账号") && page.contains("密码"));
+
+    let (status, headers) = browser.login("town", "wrong");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(headers.get(SET_COOKIE).is_none());
+
+    // A login never sends the browser off the site.
+    let (status, headers, _) = browser.post_form(
+        "/review/login",
+        &format!("login=town&password={PASSWORD}&next=https%3A%2F%2Fevil.example%2F"),
+    );
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&headers), "/review/records");
+
+    let (status, headers) = browser.login("town", PASSWORD);
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let cookie = headers.get(SET_COOKIE).unwrap().to_str().unwrap();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/review"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let (status, headers, page) = browser.get("/review/records");
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let policy = headers
+        .get(CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(page.contains("钱镇监") && page.contains("本范围内没有检查记录"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "nothing from elsewhere"
+    );
+    let (status, _, css) = browser.get("/review/static/review.css");
+    assert_eq!(status, StatusCode::OK);
+    assert!(css.contains("font"));
+
+    let (status, headers, _) = browser.post_form("/review/logout", "");
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        headers
+            .get(SET_COOKIE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Max-Age=0")
+    );
+    // The old cookie no longer opens anything: logging out revoked the session's token.
+    let (status, headers, _) = browser.get("/review/records");
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location(&headers).starts_with("/review/login"));
+}
+
+#[test]
+fn an_enterprise_officer_reads_the_documents_addressed_to_the_enterprise_and_nothing_else() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 1);
+    let number = zhang
+        .store
+        .issue_document(&id, DocType::Record, Utc::now())
+        .unwrap()
+        .number;
+    zhang.store.submit_inspection(&id, Utc::now()).unwrap();
+    zhang.sync().unwrap();
+
+    let mut officer = Browser::new(&server.url);
+    officer.login("officer", PASSWORD);
+    let (status, _, page) = officer.get("/review/records");
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !page.contains(&id),
+        "an enforcement inspection is not the officer's record to review"
+    );
+    let (status, _, page) = officer.get(&format!("/review/records/{id}"));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("未找到记录"), "{page}");
+    let (status, headers, html) = officer.get(&format!("/review/records/{id}/documents/record"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains(&number));
+    assert!(
+        headers
+            .get(CONTENT_SECURITY_POLICY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .starts_with("default-src 'none'")
+    );
+    let (status, headers, _) = officer.get(&format!("/review/records/{id}/documents/record/pdf"));
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers.get(CONTENT_TYPE).unwrap(), "application/pdf");
+    let (status, _, _) = officer.get(&format!("/review/records/{id}/documents/order/pdf"));
+    assert_eq!(status, StatusCode::NOT_FOUND, "never issued");
+    let (status, _, _) = officer.get(&format!("/review/records/{id}/documents/permit"));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The town supervisor reviews it whole: the lock, the verified receipt and the number.
+    let mut town = Browser::new(&server.url);
+    town.login("town", PASSWORD);
+    let (status, _, page) = town.get(&format!("/review/records/{id}"));
+    assert_eq!(status, StatusCode::OK);
+    for expected in ["已锁定", "回执验证通过", number.as_str(), "张伟"] {
+        assert!(page.contains(expected), "{expected} missing");
+    }
+}
