@@ -7,6 +7,7 @@
 //! [`api::app`]; the command line is [`cli::main`].
 
 pub mod admin;
+pub mod analysis;
 pub mod api;
 pub mod audit;
 pub mod auth;

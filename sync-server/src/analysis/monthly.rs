@@ -1,0 +1,193 @@
+//! The monthly self-inspection rule: an enterprise uploads the self-inspection of a month by a
+//! deadline in the following month (by default the 5th, inclusive, China time). Each month of
+//! a range is on time, late or missing; the late and missing lists feed penalty decisions.
+
+use chrono::{Datelike, NaiveDate};
+
+/// The default deadline: the 5th of the following month.
+pub const DEFAULT_DEADLINE_DAY: u32 = 5;
+
+/// A calendar month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    pub year: i32,
+    pub month: u32,
+}
+
+impl Month {
+    pub fn of(date: NaiveDate) -> Month {
+        Month {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    pub fn next(self) -> Month {
+        if self.month == 12 {
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    pub fn first_day(self) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1)
+    }
+
+    /// The upload deadline of this month's self-inspection: day `deadline_day` of the next
+    /// month, or its last day when the month is shorter.
+    pub fn deadline(self, deadline_day: u32) -> Option<NaiveDate> {
+        let next = self.next();
+        let first = next.first_day()?;
+        let last = next.next().first_day()?.pred_opt()?;
+        Some(
+            first
+                .with_day(deadline_day.clamp(1, 31).min(last.day()))
+                .unwrap_or(last),
+        )
+    }
+
+    /// Every month from `from` to `to`, both included.
+    pub fn range(from: Month, to: Month) -> Vec<Month> {
+        let mut months = Vec::new();
+        let mut month = from;
+        while month <= to {
+            months.push(month);
+            month = month.next();
+        }
+        months
+    }
+
+    /// `2026-03`
+    pub fn label(self) -> String {
+        format!("{}-{:02}", self.year, self.month)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MonthStatus {
+    OnTime,
+    Late,
+    Missing,
+}
+
+impl MonthStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            MonthStatus::OnTime => "按时",
+            MonthStatus::Late => "逾期",
+            MonthStatus::Missing => "未报",
+        }
+    }
+}
+
+/// A month's status given the dates (China time) self-inspections covering that month were
+/// submitted; the earliest counts. A month whose deadline is after `today` and that has no
+/// upload yet is not missing: `None`, still open.
+pub fn month_status(
+    month: Month,
+    submitted: &[NaiveDate],
+    deadline_day: u32,
+    today: NaiveDate,
+) -> Option<MonthStatus> {
+    let deadline = month.deadline(deadline_day)?;
+    match submitted.iter().min() {
+        Some(first) if *first <= deadline => Some(MonthStatus::OnTime),
+        Some(_) => Some(MonthStatus::Late),
+        None if today <= deadline => None,
+        None => Some(MonthStatus::Missing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a real date")
+    }
+
+    #[test]
+    fn the_deadline_is_in_the_following_month_and_clamped_to_its_length() {
+        let march = Month {
+            year: 2026,
+            month: 3,
+        };
+        assert_eq!(march.deadline(5), Some(date(2026, 4, 5)));
+        let december = Month {
+            year: 2025,
+            month: 12,
+        };
+        assert_eq!(december.deadline(5), Some(date(2026, 1, 5)));
+        let january = Month {
+            year: 2028,
+            month: 1,
+        };
+        assert_eq!(
+            january.deadline(31),
+            Some(date(2028, 2, 29)),
+            "leap February"
+        );
+    }
+
+    #[test]
+    fn the_deadline_day_itself_is_on_time() {
+        let march = Month {
+            year: 2026,
+            month: 3,
+        };
+        let today = date(2026, 6, 1);
+        assert_eq!(
+            month_status(march, &[date(2026, 4, 5)], 5, today),
+            Some(MonthStatus::OnTime)
+        );
+        assert_eq!(
+            month_status(march, &[date(2026, 4, 6)], 5, today),
+            Some(MonthStatus::Late)
+        );
+        // Of several uploads for a month, the earliest counts.
+        assert_eq!(
+            month_status(march, &[date(2026, 5, 1), date(2026, 4, 2)], 5, today),
+            Some(MonthStatus::OnTime)
+        );
+        assert_eq!(
+            month_status(march, &[], 5, today),
+            Some(MonthStatus::Missing)
+        );
+    }
+
+    #[test]
+    fn a_month_still_open_is_not_missing() {
+        let march = Month {
+            year: 2026,
+            month: 3,
+        };
+        assert_eq!(month_status(march, &[], 5, date(2026, 4, 5)), None);
+        assert_eq!(
+            month_status(march, &[], 5, date(2026, 4, 6)),
+            Some(MonthStatus::Missing)
+        );
+    }
+
+    #[test]
+    fn a_range_lists_every_month_across_years() {
+        let months = Month::range(
+            Month {
+                year: 2025,
+                month: 11,
+            },
+            Month {
+                year: 2026,
+                month: 2,
+            },
+        );
+        let labels: Vec<String> = months.into_iter().map(Month::label).collect();
+        assert_eq!(labels, ["2025-11", "2025-12", "2026-01", "2026-02"]);
+    }
+}
