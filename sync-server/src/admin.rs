@@ -1,6 +1,9 @@
 //! Administration shared by the `anjian-server` subcommands and the administrators' HTTP API:
-//! regions, accounts, the enterprise register, checklist templates, the agency configuration.
-//! Every input is checked here, before anything is stored.
+//! regions, accounts, the enterprise register, checklist templates, the agency configuration,
+//! the supervisors' reference data ([`imports`]). Every input is checked here, before anything
+//! is stored.
+
+pub mod imports;
 
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -12,7 +15,7 @@ use anjian_core::template::Template;
 
 use crate::auth::{check_new_password, hash_password};
 use crate::error::{AppError, AppResult};
-use crate::store::{Region, Store, User};
+use crate::store::{ImportKind, ImportSummary, Region, Store, User};
 
 fn invalid(message: impl Into<String>) -> AppError {
     AppError::bad_request("invalid_input", message)
@@ -149,6 +152,21 @@ pub fn import_enterprises(store: &dyn Store, file_label: &str, csv: &[u8]) -> Ap
         )));
     }
     Ok(store.upsert_enterprises(&enterprises)?)
+}
+
+/// Imports one CSV file of supervisors' reference data (`docs/import-formats.md`), all or
+/// nothing: every row is checked, and every enterprise and region it names must be
+/// registered, before any is stored. Re-importing a file changes nothing.
+pub fn import_reference(
+    store: &dyn Store,
+    kind: ImportKind,
+    file_label: &str,
+    csv: &[u8],
+) -> AppResult<ImportSummary> {
+    let known = imports::Known::load(store)?;
+    let batch =
+        imports::parse(kind, file_label, csv, &known).map_err(|e| invalid(e.to_string()))?;
+    Ok(store.import_reference(&batch)?)
 }
 
 /// Publishes a checklist template version after validating it. Returns false when the same

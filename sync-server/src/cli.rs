@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
+use clap::builder::PossibleValuesParser;
 use clap::{Args, Parser, Subcommand};
 
 use anjian_core::sync::protocol::Role;
@@ -17,7 +18,7 @@ use crate::keys;
 use crate::state::AppState;
 use crate::store::postgres::PostgresStore;
 use crate::store::sqlite::SqliteStore;
-use crate::store::{Region, Store};
+use crate::store::{ImportKind, Region, Store};
 
 pub const SQLITE_FILE: &str = "anjian-server.sqlite3";
 pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password.txt";
@@ -87,6 +88,14 @@ enum Command {
     Agency {
         #[command(subcommand)]
         command: AgencyCommand,
+    },
+    /// Imports supervisors' reference data from a CSV file, all or nothing; importing the
+    /// same rows again changes nothing (formats: docs/import-formats.md).
+    Import {
+        /// What the file holds.
+        #[arg(value_parser = PossibleValuesParser::new(ImportKind::ALL.map(ImportKind::name)))]
+        kind: String,
+        file: PathBuf,
     },
     /// Recomputes the audit log's hash chain and checks every receipt.
     VerifyLog,
@@ -276,6 +285,22 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             let text = read_file(&file)?;
             let agency = admin::set_agency(store, &file.display().to_string(), &text)?;
             println!("已设置执法机关：{}", agency.name);
+        }
+        Command::Import { kind, file } => {
+            let kind = ImportKind::parse(&kind)
+                .ok_or_else(|| Failure(format!("未知的导入类型 {kind}")))?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| Failure(format!("无法读取 {}：{e}", file.display())))?;
+            let summary =
+                admin::import_reference(store, kind, &file.display().to_string(), &bytes)?;
+            println!(
+                "已导入{} {} 条：新增 {}，更新 {}，未变 {}",
+                kind.label(),
+                summary.total(),
+                summary.inserted,
+                summary.updated,
+                summary.unchanged
+            );
         }
         Command::VerifyLog => {
             let (key, _) =

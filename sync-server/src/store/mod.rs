@@ -17,7 +17,15 @@ use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::Receipt;
 
 pub mod postgres;
+pub mod reference;
 pub mod sqlite;
+
+pub use reference::{
+    Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive, HandlingStatus,
+    HazardLevel, HazardSource, HealthDeclaration, HotlineCategory, HotlineReport, ImportKind,
+    ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType, ReferenceBatch, Shift,
+    StaffCertificate, StaffRole,
+};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -397,4 +405,31 @@ pub trait Store: Send + Sync + 'static {
     // ---- audit ------------------------------------------------------------------------------
     /// Every lock, in log order.
     fn audit_log(&self) -> StoreResult<Vec<Receipt>>;
+
+    // ---- supervisors' reference data ([`reference`]) ----------------------------------------
+    /// Adds or updates the rows of one import file, all or none, keyed by the kind's natural
+    /// key (see [`ImportKind`]); a row equal to the stored one is left as it is. A row naming
+    /// an enterprise or region that is not registered is a `Conflict` and nothing is stored.
+    fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary>;
+    /// An enterprise's permits, major hazard sources, certified staff, emergency plans and
+    /// occupational-health declarations (empty lists for an unknown enterprise).
+    fn enterprise_archive(&self, credit_code: &str) -> StoreResult<EnterpriseArchive>;
+    /// An enterprise's duty-leader shifts dated within the page's range, newest first.
+    fn attendance_of(&self, credit_code: &str, page: &DatedPage) -> StoreResult<Vec<Attendance>>;
+    /// 12350 reports received within the page's range that the scope covers, newest first:
+    /// those filed under a district of a region scope or naming an enterprise of it; none for
+    /// an enterprise scope.
+    fn hotline_reports(
+        &self,
+        scope: &RecordScope,
+        page: &DatedPage,
+    ) -> StoreResult<Vec<HotlineReport>>;
+    /// Director's mailbox letters received within the page's range that the scope covers,
+    /// newest first: those of a district of a region scope, and those without a district when
+    /// the scope covers a top-level region (the city); none for an enterprise scope.
+    fn mailbox_messages(
+        &self,
+        scope: &RecordScope,
+        page: &DatedPage,
+    ) -> StoreResult<Vec<MailboxMessage>>;
 }

@@ -11,12 +11,13 @@
 //! relies on. Text columns compare byte by byte (`COLLATE "C"`), so lists come in the order the
 //! SQLite backend gives them.
 
+use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
-use postgres::{Client, IsolationLevel, NoTls, Row, Transaction};
+use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::{CreditCode, Enterprise};
@@ -24,13 +25,15 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
+use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
-    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
-    chained_receipt, doc_type, from_millis, millis, parse_date,
+    Attendance, CommitOutcome, DatedPage, EnterpriseArchive, HotlineReport, ImportSummary,
+    MailboxMessage, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
+    ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow,
+    User, chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -184,6 +187,86 @@ CREATE TABLE numbers (
     at        BIGINT NOT NULL,
     PRIMARY KEY (agency, doc_type, year, serial)
 );
+"#;
+
+/// Version 2: the supervisors' reference data ([`super::reference`]), as in SQLite.
+const SCHEMA_V2: &str = r#"
+CREATE TABLE permits (
+    permit_type TEXT COLLATE "C" NOT NULL,
+    number      TEXT COLLATE "C" NOT NULL,
+    valid_from  TEXT COLLATE "C" NOT NULL,
+    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    issued_by   TEXT COLLATE "C" NOT NULL,
+    valid_until TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (permit_type, number, valid_from)
+);
+CREATE INDEX permits_by_enterprise ON permits (credit_code);
+CREATE INDEX permits_by_valid_until ON permits (valid_until);
+CREATE TABLE hazard_sources (
+    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    name        TEXT COLLATE "C" NOT NULL,
+    level       BIGINT NOT NULL,
+    filed_on    TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (credit_code, name)
+);
+CREATE TABLE staff_certificates (
+    credit_code        TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    certificate_number TEXT COLLATE "C" NOT NULL,
+    certificate_type   TEXT COLLATE "C" NOT NULL,
+    role               TEXT COLLATE "C" NOT NULL,
+    name               TEXT COLLATE "C" NOT NULL,
+    valid_until        TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (credit_code, certificate_number, certificate_type)
+);
+CREATE INDEX staff_certificates_by_valid_until ON staff_certificates (valid_until);
+CREATE TABLE emergency_plans (
+    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    title       TEXT COLLATE "C" NOT NULL,
+    filed_on    TEXT COLLATE "C" NOT NULL,
+    valid_until TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (credit_code, title, filed_on)
+);
+CREATE TABLE health_declarations (
+    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    year        BIGINT NOT NULL,
+    declared_on TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (credit_code, year)
+);
+CREATE INDEX health_declarations_by_year ON health_declarations (year);
+CREATE TABLE hotline_reports (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    received_on   TEXT COLLATE "C" NOT NULL,
+    received_at   BIGINT,
+    district_code TEXT COLLATE "C" NOT NULL REFERENCES regions (code),
+    industry      TEXT COLLATE "C" NOT NULL,
+    category      TEXT COLLATE "C" NOT NULL,
+    credit_code   TEXT COLLATE "C" REFERENCES enterprises (credit_code),
+    summary       TEXT COLLATE "C" NOT NULL,
+    status        TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX hotline_reports_by_received ON hotline_reports (received_on);
+CREATE INDEX hotline_reports_by_district ON hotline_reports (district_code, received_on);
+CREATE INDEX hotline_reports_by_enterprise ON hotline_reports (credit_code)
+    WHERE credit_code IS NOT NULL;
+CREATE TABLE mailbox_messages (
+    id            TEXT COLLATE "C" PRIMARY KEY,
+    received_on   TEXT COLLATE "C" NOT NULL,
+    kind          TEXT COLLATE "C" NOT NULL,
+    district_code TEXT COLLATE "C" REFERENCES regions (code),
+    summary       TEXT COLLATE "C" NOT NULL,
+    status        TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX mailbox_messages_by_received ON mailbox_messages (received_on);
+CREATE TABLE attendance (
+    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    date        TEXT COLLATE "C" NOT NULL,
+    shift       TEXT COLLATE "C" NOT NULL,
+    leader      TEXT COLLATE "C" NOT NULL,
+    present     BOOLEAN NOT NULL,
+    source      TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (credit_code, date, shift, leader)
+);
+CREATE INDEX attendance_by_date ON attendance (date);
 "#;
 
 /// Connections open at most; callers beyond wait for one to be given back.
@@ -397,9 +480,12 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     if found == SCHEMA_VERSION {
         return Ok(());
     }
-    // Later versions add their upgrade steps here, one per version.
-    if found == 0 {
+    // One step per version, each from the one before; a fresh database takes them all.
+    if found < 1 {
         tx.batch_execute(SCHEMA)?;
+    }
+    if found < 2 {
+        tx.batch_execute(SCHEMA_V2)?;
     }
     tx.execute(
         "INSERT INTO schema_version (id, version) VALUES (1, $1)
@@ -408,6 +494,97 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     )?;
     tx.commit()?;
     Ok(())
+}
+
+/// The reference-data SQL ([`super::reference`]) run on a PostgreSQL transaction, each
+/// statement prepared once per transaction (an import runs one statement per row).
+struct PgExec<'a, 'b> {
+    tx: &'a mut Transaction<'b>,
+    prepared: HashMap<String, Statement>,
+}
+
+impl<'a, 'b> PgExec<'a, 'b> {
+    fn new(tx: &'a mut Transaction<'b>) -> Self {
+        PgExec {
+            tx,
+            prepared: HashMap::new(),
+        }
+    }
+
+    fn statement(&mut self, sql: &str) -> StoreResult<Statement> {
+        if let Some(statement) = self.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.tx.prepare(sql)?;
+        self.prepared.insert(sql.to_string(), statement.clone());
+        Ok(statement)
+    }
+}
+
+fn pg_value(cell: &Cell) -> Box<dyn ToSql + Sync> {
+    match cell {
+        Cell::Text(text) => Box::new(text.clone()),
+        Cell::OptText(text) => Box::new(text.clone()),
+        Cell::Int(n) => Box::new(*n),
+        Cell::OptInt(n) => Box::new(*n),
+        Cell::Bool(b) => Box::new(*b),
+        Cell::TextList(list) => Box::new(list.clone()),
+        Cell::Limit(n) => Box::new((*n >= 0).then_some(*n)),
+    }
+}
+
+/// A foreign key (enterprise or region) that is missing: a conflict, not a database fault.
+fn reference_error(e: postgres::Error) -> StoreError {
+    if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
+        StoreError::Conflict(reference::MISSING_REFERENCE.into())
+    } else {
+        e.into()
+    }
+}
+
+impl Exec for PgExec<'_, '_> {
+    fn postgres(&self) -> bool {
+        true
+    }
+
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        cells: &[Cell],
+        decode: impl Fn(&dyn Cells) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let statement = self.statement(sql)?;
+        let values: Vec<_> = cells.iter().map(pg_value).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
+        self.tx
+            .query(&statement, &params)
+            .map_err(reference_error)?
+            .iter()
+            .map(|row| decode(row))
+            .collect()
+    }
+}
+
+impl Cells for Row {
+    fn text(&self, i: usize) -> StoreResult<String> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn int(&self, i: usize) -> StoreResult<i64> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn boolean(&self, i: usize) -> StoreResult<bool> {
+        Ok(self.try_get(i)?)
+    }
 }
 
 fn user_from_row(row: &Row) -> StoreResult<User> {
@@ -1311,5 +1488,32 @@ impl Store for PostgresStore {
             .map(receipt_from_row)
             .collect()
         })
+    }
+    fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary> {
+        self.write(|tx| reference::import(&mut PgExec::new(tx), batch))
+    }
+
+    fn enterprise_archive(&self, credit_code: &str) -> StoreResult<EnterpriseArchive> {
+        self.read(|tx| reference::enterprise_archive(&mut PgExec::new(tx), credit_code))
+    }
+
+    fn attendance_of(&self, credit_code: &str, page: &DatedPage) -> StoreResult<Vec<Attendance>> {
+        self.read(|tx| reference::attendance_of(&mut PgExec::new(tx), credit_code, page))
+    }
+
+    fn hotline_reports(
+        &self,
+        scope: &RecordScope,
+        page: &DatedPage,
+    ) -> StoreResult<Vec<HotlineReport>> {
+        self.read(|tx| reference::hotline_reports(&mut PgExec::new(tx), scope, page))
+    }
+
+    fn mailbox_messages(
+        &self,
+        scope: &RecordScope,
+        page: &DatedPage,
+    ) -> StoreResult<Vec<MailboxMessage>> {
+        self.read(|tx| reference::mailbox_messages(&mut PgExec::new(tx), scope, page))
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
 use chrono::{DateTime, Utc};
+use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use anjian_core::agency::DocType;
@@ -13,13 +14,15 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
+use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    CommitOutcome, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
-    Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
-    chained_receipt, doc_type, from_millis, millis, parse_date,
+    Attendance, CommitOutcome, DatedPage, EnterpriseArchive, HotlineReport, ImportSummary,
+    MailboxMessage, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
+    ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow,
+    User, chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -164,6 +167,87 @@ CREATE TABLE numbers (
 );
 ";
 
+/// Version 2: the supervisors' reference data ([`super::reference`]). Dates are `YYYY-MM-DD`
+/// text (dates in China), instants milliseconds, as in version 1.
+const SCHEMA_V2: &str = "
+CREATE TABLE permits (
+    permit_type TEXT NOT NULL,
+    number      TEXT NOT NULL,
+    valid_from  TEXT NOT NULL,
+    credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
+    issued_by   TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    PRIMARY KEY (permit_type, number, valid_from)
+);
+CREATE INDEX permits_by_enterprise ON permits (credit_code);
+CREATE INDEX permits_by_valid_until ON permits (valid_until);
+CREATE TABLE hazard_sources (
+    credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
+    name        TEXT NOT NULL,
+    level       INTEGER NOT NULL,
+    filed_on    TEXT NOT NULL,
+    PRIMARY KEY (credit_code, name)
+);
+CREATE TABLE staff_certificates (
+    credit_code        TEXT NOT NULL REFERENCES enterprises (credit_code),
+    certificate_number TEXT NOT NULL,
+    certificate_type   TEXT NOT NULL,
+    role               TEXT NOT NULL,
+    name               TEXT NOT NULL,
+    valid_until        TEXT NOT NULL,
+    PRIMARY KEY (credit_code, certificate_number, certificate_type)
+);
+CREATE INDEX staff_certificates_by_valid_until ON staff_certificates (valid_until);
+CREATE TABLE emergency_plans (
+    credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
+    title       TEXT NOT NULL,
+    filed_on    TEXT NOT NULL,
+    valid_until TEXT NOT NULL,
+    PRIMARY KEY (credit_code, title, filed_on)
+);
+CREATE TABLE health_declarations (
+    credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
+    year        INTEGER NOT NULL,
+    declared_on TEXT NOT NULL,
+    PRIMARY KEY (credit_code, year)
+);
+CREATE INDEX health_declarations_by_year ON health_declarations (year);
+CREATE TABLE hotline_reports (
+    id            TEXT PRIMARY KEY,
+    received_on   TEXT NOT NULL,
+    received_at   INTEGER,
+    district_code TEXT NOT NULL REFERENCES regions (code),
+    industry      TEXT NOT NULL,
+    category      TEXT NOT NULL,
+    credit_code   TEXT REFERENCES enterprises (credit_code),
+    summary       TEXT NOT NULL,
+    status        TEXT NOT NULL
+);
+CREATE INDEX hotline_reports_by_received ON hotline_reports (received_on);
+CREATE INDEX hotline_reports_by_district ON hotline_reports (district_code, received_on);
+CREATE INDEX hotline_reports_by_enterprise ON hotline_reports (credit_code)
+    WHERE credit_code IS NOT NULL;
+CREATE TABLE mailbox_messages (
+    id            TEXT PRIMARY KEY,
+    received_on   TEXT NOT NULL,
+    kind          TEXT NOT NULL,
+    district_code TEXT REFERENCES regions (code),
+    summary       TEXT NOT NULL,
+    status        TEXT NOT NULL
+);
+CREATE INDEX mailbox_messages_by_received ON mailbox_messages (received_on);
+CREATE TABLE attendance (
+    credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
+    date        TEXT NOT NULL,
+    shift       TEXT NOT NULL,
+    leader      TEXT NOT NULL,
+    present     INTEGER NOT NULL,
+    source      TEXT NOT NULL,
+    PRIMARY KEY (credit_code, date, shift, leader)
+);
+CREATE INDEX attendance_by_date ON attendance (date);
+";
+
 /// Reader connections: at most this many, opened when first needed and kept; a reader that
 /// finds all busy waits for one. (Opening a connection per read under load cost more than the
 /// reads: a fresh connection starts with an empty page cache and statement cache.)
@@ -280,24 +364,114 @@ impl SqliteStore {
     }
 }
 
-fn migrate(conn: &mut Connection) -> StoreResult<()> {
+fn schema_version(conn: &Connection) -> StoreResult<u32> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
         return Err(StoreError::Database(format!(
             "database schema {found} is newer than this server's {SCHEMA_VERSION}: upgrade anjian-server"
         )));
     }
-    if found == SCHEMA_VERSION {
+    Ok(found)
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    if schema_version(conn)? == SCHEMA_VERSION {
         return Ok(());
     }
-    let tx = conn.transaction()?;
-    // Later versions add their upgrade steps here, one per version.
-    if found == 0 {
+    // The version is read again under the write lock: two processes opening an old database
+    // at once (the server starting, an administrator's import) upgrade it once, one after the
+    // other.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = schema_version(&tx)?;
+    // One step per version, each from the one before; a fresh database takes them all.
+    if found < 1 {
         tx.execute_batch(SCHEMA)?;
+    }
+    if found < 2 {
+        tx.execute_batch(SCHEMA_V2)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
+}
+
+/// The reference-data SQL ([`super::reference`]) run on a SQLite transaction.
+struct SqliteExec<'a>(&'a Connection);
+
+fn sqlite_value(cell: &Cell) -> StoreResult<Value> {
+    Ok(match cell {
+        Cell::Text(text) => Value::Text(text.clone()),
+        Cell::OptText(text) => text.clone().map_or(Value::Null, Value::Text),
+        Cell::Int(n) | Cell::Limit(n) => Value::Integer(*n),
+        Cell::OptInt(n) => n.map_or(Value::Null, Value::Integer),
+        Cell::Bool(b) => Value::Integer(i64::from(*b)),
+        Cell::TextList(_) => {
+            return Err(StoreError::Database(
+                "a list parameter in a SQLite statement".into(),
+            ));
+        }
+    })
+}
+
+fn sqlite_values(cells: &[Cell]) -> StoreResult<Vec<Value>> {
+    cells.iter().map(sqlite_value).collect()
+}
+
+/// A foreign key (enterprise or region) that is missing: a conflict, not a database fault.
+fn reference_error(e: rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+        {
+            StoreError::Conflict(reference::MISSING_REFERENCE.into())
+        }
+        other => other.into(),
+    }
+}
+
+impl Exec for SqliteExec<'_> {
+    fn postgres(&self) -> bool {
+        false
+    }
+
+    fn rows<T>(
+        &mut self,
+        sql: &str,
+        cells: &[Cell],
+        decode: impl Fn(&dyn Cells) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(sqlite_values(cells)?))
+            .map_err(reference_error)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(reference_error)? {
+            out.push(decode(row)?);
+        }
+        Ok(out)
+    }
+}
+
+impl Cells for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> StoreResult<String> {
+        Ok(self.get(i)?)
+    }
+
+    fn opt_text(&self, i: usize) -> StoreResult<Option<String>> {
+        Ok(self.get(i)?)
+    }
+
+    fn int(&self, i: usize) -> StoreResult<i64> {
+        Ok(self.get(i)?)
+    }
+
+    fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
+        Ok(self.get(i)?)
+    }
+
+    fn boolean(&self, i: usize) -> StoreResult<bool> {
+        Ok(self.get(i)?)
+    }
 }
 
 fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
@@ -1316,5 +1490,32 @@ impl Store for SqliteStore {
             }
             Ok(out)
         })
+    }
+    fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary> {
+        self.write(|tx| reference::import(&mut SqliteExec(tx), batch))
+    }
+
+    fn enterprise_archive(&self, credit_code: &str) -> StoreResult<EnterpriseArchive> {
+        self.read(|tx| reference::enterprise_archive(&mut SqliteExec(tx), credit_code))
+    }
+
+    fn attendance_of(&self, credit_code: &str, page: &DatedPage) -> StoreResult<Vec<Attendance>> {
+        self.read(|tx| reference::attendance_of(&mut SqliteExec(tx), credit_code, page))
+    }
+
+    fn hotline_reports(
+        &self,
+        scope: &RecordScope,
+        page: &DatedPage,
+    ) -> StoreResult<Vec<HotlineReport>> {
+        self.read(|tx| reference::hotline_reports(&mut SqliteExec(tx), scope, page))
+    }
+
+    fn mailbox_messages(
+        &self,
+        scope: &RecordScope,
+        page: &DatedPage,
+    ) -> StoreResult<Vec<MailboxMessage>> {
+        self.read(|tx| reference::mailbox_messages(&mut SqliteExec(tx), scope, page))
     }
 }

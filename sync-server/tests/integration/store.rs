@@ -27,18 +27,6 @@ use anjian_server::store::{
     StoredRecord, TokenKind, TokenRow, User,
 };
 
-/// Runs each named test once per backend: `sqlite::name` and `postgresql::name`.
-macro_rules! conformance {
-    ($($test:ident),+ $(,)?) => {
-        mod sqlite {
-            $(#[test] fn $test() { super::on_sqlite(super::$test) })+
-        }
-        mod postgresql {
-            $(#[test] fn $test() { super::on_postgres(super::$test) })+
-        }
-    };
-}
-
 conformance! {
     regions_list_in_code_order_and_a_taken_code_is_a_conflict,
     users_are_added_read_back_and_disabled,
@@ -66,14 +54,14 @@ conformance! {
 
 // ---- backends -------------------------------------------------------------------------------
 
-fn on_sqlite(test: fn(&dyn Store)) {
+pub(crate) fn on_sqlite(test: fn(&dyn Store)) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap();
     assert_eq!(store.backend(), "sqlite");
     test(&store);
 }
 
-fn on_postgres(test: fn(&dyn Store)) {
+pub(crate) fn on_postgres(test: fn(&dyn Store)) {
     let db = TestDatabase::create();
     // Dropped (its connections closed) before the database.
     let store = PostgresStore::connect(&db.url).unwrap();
@@ -84,14 +72,14 @@ fn on_postgres(test: fn(&dyn Store)) {
 const POSTGRES_VAR: &str = "ANJIAN_TEST_POSTGRES";
 
 /// A database of one test's own, dropped when the test ends, failed or not.
-struct TestDatabase {
+pub(crate) struct TestDatabase {
     admin_url: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl TestDatabase {
-    fn create() -> TestDatabase {
+    pub(crate) fn create() -> TestDatabase {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
         let admin_url = std::env::var(POSTGRES_VAR).unwrap_or_else(|_| {
             panic!(
