@@ -31,7 +31,7 @@ use crate::auth::{
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{
-    NumberRegisterEntry, RecordRow, RecordScope, Region, TokenKind, TokenRow, User,
+    NumberRegisterEntry, RecordFilter, RecordRow, RecordScope, Region, TokenKind, TokenRow, User,
 };
 use crate::sync::handle_sync;
 
@@ -346,7 +346,7 @@ async fn list_records(
     let rows = state
         .blocking(move |store| {
             let scope = Scope::of(&caller.user, &store.regions()?);
-            store.list_records(&record_scope(&scope), limit, offset)
+            store.list_records(&record_scope(&scope), &RecordFilter::default(), limit, offset)
         })
         .await?;
     Ok(Json(rows))

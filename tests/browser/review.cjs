@@ -1,6 +1,7 @@
 // The review pages in a real headless Chromium, driven by playwright-core. Started by the Rust
 // test tests/e2e/browser.rs, which seeds the server and passes what it seeded:
-//   node review.cjs CONFIG.json  with {base, password, town_record, foreign_record, download_dir}
+//   node review.cjs CONFIG.json
+// with {base, password, town_record, foreign_record, foreign_district, download_dir}.
 // It prints one JSON line with what it saw; any failed expectation exits non-zero with the reason.
 'use strict';
 
@@ -103,6 +104,20 @@ async function listedRecords(page) {
     // The city supervisor sees both districts.
     const city = await login(browser, 'city');
     seen.city_records = await listedRecords(city.page);
+    // Filtering by a district keeps that district's records; adding a kind with none empties it.
+    await city.page.selectOption('select[name=region]', config.foreign_district);
+    await Promise.all([
+      city.page.waitForURL(/region=/),
+      city.page.click('#filters button[type=submit]'),
+    ]);
+    seen.city_district_records = await listedRecords(city.page);
+    await city.page.check('input[name=kind][value=self]');
+    await Promise.all([
+      city.page.waitForURL(/kind=self/),
+      city.page.click('#filters button[type=submit]'),
+    ]);
+    seen.city_self_records = await listedRecords(city.page);
+    seen.city_self_message = await city.page.textContent('#no-records');
     await city.context.close();
   } finally {
     await browser.close();

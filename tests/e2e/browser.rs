@@ -92,6 +92,8 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
             "password": PASSWORD,
             "town_record": town_record,
             "foreign_record": foreign_record,
+            // 淄川区, the district of the other town.
+            "foreign_district": "370302",
             "download_dir": dir.path(),
         })
         .to_string(),
@@ -172,6 +174,14 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
     assert!(
         city.contains(&json!(town_record)) && city.contains(&json!(foreign_record)),
         "{seen}"
+    );
+    assert_eq!(seen["city_district_records"], json!([foreign_record]));
+    assert_eq!(seen["city_self_records"], json!([]));
+    assert!(
+        seen["city_self_message"]
+            .as_str()
+            .unwrap()
+            .contains("没有符合条件的检查记录")
     );
     assert_eq!(
         seen["left_origin"],

@@ -101,7 +101,9 @@ fn sigkill_during_uploads_loses_no_acknowledged_record_and_half_writes_no_lock()
     server.kill();
 
     let store = SqliteStore::open(&database).unwrap();
-    let on_server = store.list_records(&RecordScope::All, 1000, 0).unwrap();
+    let on_server = store
+        .list_records(&RecordScope::All, &Default::default(), 1000, 0)
+        .unwrap();
     let ids: BTreeSet<String> = on_server.iter().map(|r| r.id.clone()).collect();
     assert_eq!(ids.len(), on_server.len(), "a record is stored twice");
     let created: BTreeSet<String> = devices
@@ -188,7 +190,7 @@ fn a_client_cut_off_mid_request_syncs_to_the_same_final_state() {
     }
     let listed = server
         .store
-        .list_records(&RecordScope::All, 100, 0)
+        .list_records(&RecordScope::All, &Default::default(), 100, 0)
         .unwrap();
     assert_eq!(listed.len(), ids.len());
 }

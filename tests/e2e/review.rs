@@ -121,7 +121,7 @@ fn pages_ask_for_a_login_and_a_session_is_an_httponly_cookie_until_logout() {
         .to_str()
         .unwrap();
     assert!(policy.contains("default-src 'self'"), "{policy}");
-    assert!(page.contains("钱镇监") && page.contains("本范围内没有检查记录"));
+    assert!(page.contains("钱镇监") && page.contains("没有符合条件的检查记录"));
     assert!(
         !page.contains("http://") && !page.contains("https://"),
         "nothing from elsewhere"

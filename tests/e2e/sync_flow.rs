@@ -129,7 +129,12 @@ fn the_same_upload_twice_makes_one_record_and_the_same_answer() {
     assert_eq!(server.store.audit_log().unwrap().len(), 1);
     let listed = server
         .store
-        .list_records(&anjian_server::store::RecordScope::All, 100, 0)
+        .list_records(
+            &anjian_server::store::RecordScope::All,
+            &Default::default(),
+            100,
+            0,
+        )
         .unwrap();
     assert_eq!(listed.iter().filter(|r| r.id == id).count(), 1);
     assert_eq!(listed.len(), 1);

@@ -8,12 +8,12 @@ mod page;
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path, Query, RawQuery};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use chrono::Utc;
+use chrono::{NaiveDate, Utc};
 use serde::Deserialize;
 
 use anjian_core::RecordDoc;
@@ -21,12 +21,17 @@ use anjian_core::agency::DocType;
 use anjian_core::record::Record;
 use anjian_core::sync::receipt::Receipt;
 use anjian_core::template::InspectionKind;
+use anjian_core::time::china;
 
-use crate::auth::{Caller, Scope, authenticate, check_credentials, new_token, token_hash};
+use crate::auth::{
+    Caller, Scope, authenticate, check_credentials, descendants, new_token, token_hash,
+};
 use crate::error::{AppError, AppResult};
 use crate::report::escape;
 use crate::state::AppState;
-use crate::store::{RecordRow, RecordScope, TokenKind, TokenRow};
+use crate::store::{
+    RecordFilter, RecordRow, RecordScope, RecordState, Region, TokenKind, TokenRow,
+};
 use page::{Page, datetime, kind_label};
 
 const SESSION_COOKIE: &str = "anjian_session";
@@ -268,38 +273,278 @@ fn record_scope(scope: &Scope) -> RecordScope {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// The record list's query string: the filter form's fields and the page. Kinds may repeat
+/// (`kind=self&kind=expert`), which serde's query extractor cannot express, so the string is
+/// read here.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 struct ListQuery {
-    page: Option<i64>,
+    from: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    region: Option<String>,
+    industry: Option<String>,
+    kinds: Vec<String>,
+    state: Option<RecordState>,
+    enterprise: Option<String>,
+    with_hazards: bool,
+    page: i64,
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+impl ListQuery {
+    fn parse(raw: Option<&str>) -> AppResult<ListQuery> {
+        let bad = |message: String| AppError::bad_request("invalid_query", message);
+        let mut query = ListQuery {
+            page: 1,
+            ..ListQuery::default()
+        };
+        for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value =
+                percent_decode(value).ok_or_else(|| bad(format!("查询参数 {key} 的编码无效")))?;
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let date = |field: &str| {
+                NaiveDate::parse_from_str(value, "%Y-%m-%d")
+                    .map_err(|_| bad(format!("{field} {value:?} 应为 YYYY-MM-DD 格式的日期")))
+            };
+            match key {
+                "from" => query.from = Some(date("起始日期")?),
+                "until" => query.until = Some(date("截止日期")?),
+                "region" => query.region = Some(value.to_string()),
+                "industry" => query.industry = Some(value.to_string()),
+                "kind" => {
+                    InspectionKind::parse(value)
+                        .ok_or_else(|| bad(format!("检查类型 {value} 无效")))?;
+                    if !query.kinds.iter().any(|k| k == value) {
+                        query.kinds.push(value.to_string());
+                    }
+                }
+                "state" => {
+                    query.state = Some(
+                        RecordState::parse(value)
+                            .ok_or_else(|| bad(format!("状态 {value} 无效")))?,
+                    )
+                }
+                "enterprise" => query.enterprise = Some(value.to_string()),
+                "hazards" => query.with_hazards = value == "1",
+                "page" => {
+                    query.page = value
+                        .parse()
+                        .ok()
+                        .filter(|p| *p >= 1)
+                        .ok_or_else(|| bad("页码应为从 1 开始的整数".into()))?
+                }
+                _ => {}
+            }
+        }
+        if let (Some(from), Some(until)) = (query.from, query.until)
+            && from > until
+        {
+            return Err(bad(format!("起始日期 {from} 晚于截止日期 {until}")));
+        }
+        Ok(query)
+    }
+
+    /// The query string of the same filter on another page.
+    fn with_page(&self, page: i64) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        if let Some(from) = self.from {
+            pairs.push(("from", from.to_string()));
+        }
+        if let Some(until) = self.until {
+            pairs.push(("until", until.to_string()));
+        }
+        if let Some(region) = &self.region {
+            pairs.push(("region", region.clone()));
+        }
+        if let Some(industry) = &self.industry {
+            pairs.push(("industry", industry.clone()));
+        }
+        for kind in &self.kinds {
+            pairs.push(("kind", kind.clone()));
+        }
+        if let Some(state) = self.state {
+            pairs.push(("state", state_key(state).into()));
+        }
+        if let Some(enterprise) = &self.enterprise {
+            pairs.push(("enterprise", enterprise.clone()));
+        }
+        if self.with_hazards {
+            pairs.push(("hazards", "1".into()));
+        }
+        pairs.push(("page", page.to_string()));
+        pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={}", url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    /// The store's filter: dates are China days, a region stands for its whole subtree.
+    fn filter(&self, regions: &[Region]) -> RecordFilter {
+        let china_midnight = |date: NaiveDate| {
+            date.and_hms_opt(0, 0, 0)
+                .and_then(|t| t.and_local_timezone(china()).single())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        RecordFilter {
+            started_from: self.from.and_then(china_midnight),
+            started_before: self
+                .until
+                .and_then(|d| d.succ_opt())
+                .and_then(china_midnight),
+            regions: self.region.as_ref().map(|root| {
+                let mut codes: Vec<String> = descendants(root, regions).into_iter().collect();
+                codes.sort();
+                codes
+            }),
+            industry: self.industry.clone(),
+            inspection_kinds: self.kinds.clone(),
+            state: self.state,
+            enterprise: self.enterprise.clone(),
+            with_hazards: self.with_hazards,
+        }
+    }
+}
+
+fn state_key(state: RecordState) -> &'static str {
+    match state {
+        RecordState::Draft => "draft",
+        RecordState::Submitted => "submitted",
+        RecordState::Locked => "locked",
+    }
 }
 
 struct Listing {
     rows: Vec<RecordRow>,
     more: bool,
     region_names: HashMap<String, String>,
+    /// The regions the account may filter by: its own and those under it.
+    region_choices: Vec<Region>,
     scope_name: String,
+}
+
+fn selected(condition: bool) -> &'static str {
+    if condition { " selected" } else { "" }
+}
+
+fn checked(condition: bool) -> &'static str {
+    if condition { " checked" } else { "" }
+}
+
+fn filter_form(query: &ListQuery, listing: &Listing) -> String {
+    let mut regions = String::from("<option value=\"\">全部</option>");
+    for region in &listing.region_choices {
+        regions.push_str(&format!(
+            "<option value=\"{code}\"{sel}>{name}</option>",
+            code = escape(&region.code),
+            sel = selected(query.region.as_deref() == Some(region.code.as_str())),
+            name = escape(&region.name),
+        ));
+    }
+    let mut industries = String::from("<option value=\"\">全部</option>");
+    for industry in anjian_core::enterprise::INDUSTRIES {
+        industries.push_str(&format!(
+            "<option{sel}>{industry}</option>",
+            sel = selected(query.industry.as_deref() == Some(industry)),
+        ));
+    }
+    let mut kinds = String::new();
+    for kind in [
+        InspectionKind::SelfInspection,
+        InspectionKind::Resident,
+        InspectionKind::Expert,
+        InspectionKind::Enforcement,
+    ] {
+        kinds.push_str(&format!(
+            "<label><input type=\"checkbox\" name=\"kind\" value=\"{value}\"{on}> {label}</label> ",
+            value = kind.as_str(),
+            on = checked(query.kinds.iter().any(|k| k == kind.as_str())),
+            label = kind.label(),
+        ));
+    }
+    let mut states = String::from("<option value=\"\">全部</option>");
+    for (state, label) in [
+        (RecordState::Draft, "草稿"),
+        (RecordState::Submitted, "已提交未锁定"),
+        (RecordState::Locked, "已锁定"),
+    ] {
+        states.push_str(&format!(
+            "<option value=\"{}\"{}>{label}</option>",
+            state_key(state),
+            selected(query.state == Some(state)),
+        ));
+    }
+    format!(
+        "<form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/records\">\
+         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
+         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
+         <label>区划 <select name=\"region\">{regions}</select></label>\
+         <label>行业 <select name=\"industry\">{industries}</select></label>\
+         <label>状态 <select name=\"state\">{states}</select></label>\
+         <label>企业 <input name=\"enterprise\" placeholder=\"名称或统一社会信用代码\" value=\"{enterprise}\"></label>\
+         <fieldset><legend>检查类型</legend>{kinds}</fieldset>\
+         <label><input type=\"checkbox\" name=\"hazards\" value=\"1\"{hazards}> 仅看有隐患的</label>\
+         <button type=\"submit\">筛选</button> <a href=\"/review/records\">清除</a></form>",
+        from = query.from.map_or(String::new(), |d| d.to_string()),
+        until = query.until.map_or(String::new(), |d| d.to_string()),
+        enterprise = escape(query.enterprise.as_deref().unwrap_or("")),
+        hazards = checked(query.with_hazards),
+    )
 }
 
 async fn records(
     axum::extract::State(state): axum::extract::State<AppState>,
     Session(caller): Session,
-    query: QueryResult<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
-    let Query(query) = query.map_err(|e| AppError::bad_request("invalid_query", e.body_text()))?;
-    let page = query.page.unwrap_or(1);
-    if page < 1 {
-        return Err(AppError::bad_request("invalid_query", "页码应从 1 开始").into());
-    }
+    let query = ListQuery::parse(raw.as_deref())?;
+    let page = query.page;
     let user = caller.user.clone();
+    let for_store = query.clone();
     let listing = state
         .blocking(move |store| {
             let regions = store.regions()?;
             let scope = Scope::of(&user, &regions);
+            let filter = for_store.filter(&regions);
             // One more row than shown tells whether there is a next page.
-            let mut rows =
-                store.list_records(&record_scope(&scope), PAGE_SIZE + 1, (page - 1) * PAGE_SIZE)?;
+            let mut rows = store.list_records(
+                &record_scope(&scope),
+                &filter,
+                PAGE_SIZE + 1,
+                (page - 1) * PAGE_SIZE,
+            )?;
             let more = rows.len() as i64 > PAGE_SIZE;
             rows.truncate(PAGE_SIZE as usize);
+            let region_choices = match &scope {
+                Scope::All => regions.clone(),
+                Scope::Regions(codes) => regions
+                    .iter()
+                    .filter(|r| codes.contains(&r.code))
+                    .cloned()
+                    .collect(),
+                Scope::Enterprise(_) => Vec::new(),
+            };
             let region_names: HashMap<String, String> =
                 regions.into_iter().map(|r| (r.code, r.name)).collect();
             let scope_name = region_names
@@ -310,17 +555,19 @@ async fn records(
                 rows,
                 more,
                 region_names,
+                region_choices,
                 scope_name,
             })
         })
         .await?;
 
     let mut body = format!(
-        "<h1>检查记录</h1><p>范围：{}。每页 {PAGE_SIZE} 条，按检查时间从新到旧。</p>",
-        escape(&listing.scope_name)
+        "<h1>检查记录</h1><p>范围：{}。每页 {PAGE_SIZE} 条，按检查时间从新到旧。</p>{}",
+        escape(&listing.scope_name),
+        filter_form(&query, &listing)
     );
     if listing.rows.is_empty() {
-        body.push_str("<p class=\"message\">本范围内没有检查记录。</p>");
+        body.push_str("<p class=\"message\" id=\"no-records\">没有符合条件的检查记录。</p>");
     } else {
         body.push_str(
             "<table id=\"records\"><thead><tr><th>检查时间</th><th>被检查单位</th><th>区划</th>\
@@ -354,15 +601,15 @@ async fn records(
     body.push_str("<div class=\"pager\">");
     if page > 1 {
         body.push_str(&format!(
-            "<a rel=\"prev\" href=\"/review/records?page={}\">上一页</a>",
-            page - 1
+            "<a rel=\"prev\" href=\"/review/records?{}\">上一页</a>",
+            escape(&query.with_page(page - 1))
         ));
     }
     body.push_str(&format!("<span>第 {page} 页</span>"));
     if listing.more {
         body.push_str(&format!(
-            "<a rel=\"next\" href=\"/review/records?page={}\">下一页</a>",
-            page + 1
+            "<a rel=\"next\" href=\"/review/records?{}\">下一页</a>",
+            escape(&query.with_page(page + 1))
         ));
     }
     body.push_str("</div>");
@@ -536,6 +783,53 @@ mod tests {
         let mut empty = HeaderMap::new();
         empty.append(header::COOKIE, HeaderValue::from_static("anjian_session="));
         assert_eq!(session_token(&empty), None);
+    }
+
+    #[test]
+    fn the_list_query_reads_repeated_kinds_and_refuses_what_it_cannot_use() {
+        let query = ListQuery::parse(Some(
+            "from=2026-01-01&until=2026-03-31&region=370302&kind=self&kind=expert&kind=self\
+             &state=locked&enterprise=%E9%BD%90%E6%9E%97+%E7%94%B5%E5%8A%9B&hazards=1&page=3&x=y",
+        ))
+        .expect("a valid query");
+        assert_eq!(query.kinds, ["self", "expert"]);
+        assert_eq!(query.enterprise.as_deref(), Some("齐林 电力"));
+        assert_eq!(query.state, Some(RecordState::Locked));
+        assert!(query.with_hazards);
+        assert_eq!(query.page, 3);
+        // The pager keeps the filter.
+        let again = ListQuery::parse(Some(&query.with_page(4))).expect("round trip");
+        assert_eq!(again, ListQuery { page: 4, ..query });
+        // Empty fields are no filter.
+        assert_eq!(
+            ListQuery::parse(Some("from=&kind=&page=")).expect("empty"),
+            ListQuery {
+                page: 1,
+                ..ListQuery::default()
+            }
+        );
+        for bad in [
+            "from=2026-02-30",
+            "from=2026-03-01&until=2026-02-01",
+            "kind=audit",
+            "state=gone",
+            "page=0",
+            "page=x",
+            "enterprise=%E9%BD",
+        ] {
+            let problem = ListQuery::parse(Some(bad)).expect_err(bad);
+            assert_eq!(problem.status, StatusCode::BAD_REQUEST, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_day_filter_covers_the_whole_china_day() {
+        let query = ListQuery::parse(Some("from=2026-03-01&until=2026-03-01")).expect("valid");
+        let filter = query.filter(&[]);
+        let from = filter.started_from.expect("from");
+        let before = filter.started_before.expect("until");
+        assert_eq!(from.to_rfc3339(), "2026-02-28T16:00:00+00:00");
+        assert_eq!(before - from, chrono::Duration::days(1));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::Receipt;
 
 pub mod postgres;
+mod listing;
 pub mod reference;
 pub mod sqlite;
 
@@ -232,6 +233,45 @@ pub struct RecordRow {
     pub hazard_count: i64,
 }
 
+/// Where a record stands, for filtering a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordState {
+    Draft,
+    /// Submitted and not (yet) locked.
+    Submitted,
+    Locked,
+}
+
+impl RecordState {
+    pub fn parse(text: &str) -> Option<RecordState> {
+        match text {
+            "draft" => Some(RecordState::Draft),
+            "submitted" => Some(RecordState::Submitted),
+            "locked" => Some(RecordState::Locked),
+            _ => None,
+        }
+    }
+}
+
+/// Which of the records in scope a list shows; every condition given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RecordFilter {
+    /// Started at or after this instant.
+    pub started_from: Option<DateTime<Utc>>,
+    /// Started before this instant.
+    pub started_before: Option<DateTime<Utc>>,
+    /// The record's region is one of these (a region and its descendants, resolved by the
+    /// caller from the region tree).
+    pub regions: Option<Vec<String>>,
+    pub industry: Option<String>,
+    /// Any of these inspection kinds; empty for every kind.
+    pub inspection_kinds: Vec<String>,
+    pub state: Option<RecordState>,
+    /// A credit code, or part of the enterprise's name.
+    pub enterprise: Option<String>,
+    pub with_hazards: bool,
+}
+
 /// Which records a list may show: the regions of the caller's scope, or one enterprise's
 /// records of some inspection kinds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,9 +406,11 @@ pub trait Store: Send + Sync + 'static {
         device_id: &str,
         cert: Option<&str>,
     ) -> StoreResult<Vec<StoredRecord>>;
+    /// Records in scope matching the filter, newest first; a negative limit means all.
     fn list_records(
         &self,
         scope: &RecordScope,
+        filter: &RecordFilter,
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>>;

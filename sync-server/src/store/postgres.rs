@@ -26,7 +26,9 @@ use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::reference::{self, Cell, Cells, Exec};
+use super::listing;
 use super::{
+    RecordFilter,
     Attendance, CommitOutcome, DatedPage, EnterpriseArchive, HotlineReport, ImportSummary,
     MailboxMessage, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
     ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow,
@@ -1242,56 +1244,11 @@ impl Store for PostgresStore {
     fn list_records(
         &self,
         scope: &RecordScope,
+        filter: &RecordFilter,
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>> {
-        // As in SQLite: a negative limit means no limit, a negative offset none.
-        let limit = (limit >= 0).then_some(limit);
-        let offset = offset.max(0);
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&limit, &offset];
-        let condition = match scope {
-            RecordScope::All => "TRUE",
-            RecordScope::Regions(codes) => {
-                if codes.is_empty() {
-                    return Ok(Vec::new());
-                }
-                params.push(codes);
-                "r.region_code = ANY ($3)"
-            }
-            RecordScope::Enterprise {
-                credit_code,
-                inspection_kinds,
-            } => {
-                params.push(credit_code);
-                params.push(inspection_kinds);
-                "r.enterprise_code = $3 AND r.inspection_kind = ANY ($4)"
-            }
-        };
-        let sql = format!(
-            "SELECT r.id, r.kind, r.inspection_kind, r.enterprise_code, r.enterprise_name,
-                    r.region_code, r.status, r.started_at, a.idx IS NOT NULL, r.hazard_count
-             FROM records r LEFT JOIN audit_log a ON a.record_id = r.id
-             WHERE {condition} ORDER BY r.started_at DESC, r.id DESC LIMIT $1 OFFSET $2"
-        );
-        self.read(|tx| {
-            tx.query(&sql, &params)?
-                .iter()
-                .map(|row| {
-                    Ok(RecordRow {
-                        id: row.try_get(0)?,
-                        kind: row.try_get(1)?,
-                        inspection_kind: row.try_get(2)?,
-                        enterprise_code: row.try_get(3)?,
-                        enterprise_name: row.try_get(4)?,
-                        region_code: row.try_get(5)?,
-                        status: row.try_get(6)?,
-                        started_at: from_millis(row.try_get(7)?)?,
-                        locked: row.try_get(8)?,
-                        hazard_count: row.try_get(9)?,
-                    })
-                })
-                .collect()
-        })
+        self.read(|tx| listing::records(&mut PgExec::new(tx), scope, filter, limit, offset))
     }
 
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {

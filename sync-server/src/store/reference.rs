@@ -620,7 +620,7 @@ pub(super) enum Cell {
     Limit(i64),
 }
 
-fn text(value: &str) -> Cell {
+pub(super) fn text(value: &str) -> Cell {
     Cell::Text(value.to_string())
 }
 
@@ -637,7 +637,7 @@ pub(super) struct Query {
 }
 
 impl Query {
-    fn new(postgres: bool) -> Query {
+    pub(super) fn new(postgres: bool) -> Query {
         Query {
             sql: String::new(),
             cells: Vec::new(),
@@ -646,17 +646,17 @@ impl Query {
     }
 
     /// Adds a value; returns its placeholder.
-    fn bind(&mut self, cell: Cell) -> String {
+    pub(super) fn bind(&mut self, cell: Cell) -> String {
         self.cells.push(cell);
         placeholder(self.postgres, self.cells.len())
     }
 
-    fn push(&mut self, sql: &str) {
+    pub(super) fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
     }
 
     /// `expr` is one of `values` (never true for none).
-    fn any_of(&mut self, expr: &str, values: &[String]) -> String {
+    pub(super) fn any_of(&mut self, expr: &str, values: &[String]) -> String {
         if values.is_empty() {
             return "1 = 0".into();
         }
@@ -705,7 +705,7 @@ pub(super) trait Exec {
     ) -> StoreResult<Vec<T>>;
 }
 
-fn fetch<T>(
+pub(super) fn fetch<T>(
     db: &mut impl Exec,
     query: &Query,
     decode: impl Fn(&dyn Cells) -> StoreResult<T>,

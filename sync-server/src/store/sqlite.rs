@@ -15,7 +15,9 @@ use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::reference::{self, Cell, Cells, Exec};
+use super::listing;
 use super::{
+    RecordFilter,
     Attendance, CommitOutcome, DatedPage, EnterpriseArchive, HotlineReport, ImportSummary,
     MailboxMessage, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
     ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow,
@@ -1197,75 +1199,11 @@ impl Store for SqliteStore {
     fn list_records(
         &self,
         scope: &RecordScope,
+        filter: &RecordFilter,
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>> {
-        self.read(|tx| {
-            let (condition, values): (String, Vec<String>) = match scope {
-                RecordScope::All => ("1 = 1".into(), Vec::new()),
-                RecordScope::Regions(codes) => (
-                    format!(
-                        "r.region_code IN ({})",
-                        (1..=codes.len())
-                            .map(|i| format!("?{i}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                    codes.clone(),
-                ),
-                RecordScope::Enterprise {
-                    credit_code,
-                    inspection_kinds,
-                } => {
-                    let mut values = vec![credit_code.clone()];
-                    values.extend(inspection_kinds.iter().cloned());
-                    (
-                        format!(
-                            "r.enterprise_code = ?1 AND r.inspection_kind IN ({})",
-                            (2..=values.len())
-                                .map(|i| format!("?{i}"))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        values,
-                    )
-                }
-            };
-            if values.is_empty() && !matches!(scope, RecordScope::All) {
-                return Ok(Vec::new());
-            }
-            let sql = format!(
-                "SELECT r.id, r.kind, r.inspection_kind, r.enterprise_code, r.enterprise_name,
-                        r.region_code, r.status, r.started_at, a.idx IS NOT NULL, r.hazard_count
-                 FROM records r LEFT JOIN audit_log a ON a.record_id = r.id
-                 WHERE {condition} ORDER BY r.started_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}"
-            );
-            let mut stmt = tx.prepare_cached(&sql)?;
-            let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), |row| {
-                Ok((
-                    RecordRow {
-                        id: row.get(0)?,
-                        kind: row.get(1)?,
-                        inspection_kind: row.get(2)?,
-                        enterprise_code: row.get(3)?,
-                        enterprise_name: row.get(4)?,
-                        region_code: row.get(5)?,
-                        status: row.get(6)?,
-                        started_at: DateTime::UNIX_EPOCH,
-                        locked: row.get(8)?,
-                        hazard_count: row.get(9)?,
-                    },
-                    row.get::<_, i64>(7)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (mut record, started) = row?;
-                record.started_at = from_millis(started)?;
-                out.push(record);
-            }
-            Ok(out)
-        })
+        self.read(|tx| listing::records(&mut SqliteExec(tx), scope, filter, limit, offset))
     }
 
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {

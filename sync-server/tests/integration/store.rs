@@ -23,8 +23,8 @@ use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
 use anjian_server::store::{
     CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry, QuarantineEntry,
-    RecordCommit, RecordProjection, RecordRow, RecordScope, Region, Store, StoreError,
-    StoredRecord, TokenKind, TokenRow, User,
+    RecordCommit, RecordFilter, RecordProjection, RecordRow, RecordScope, RecordState, Region,
+    Store, StoreError, StoredRecord, TokenKind, TokenRow, User,
 };
 
 conformance! {
@@ -45,6 +45,7 @@ conformance! {
     devices_follow_the_records_they_created_or_inspect,
     a_cursor_misses_no_record_committed_concurrently,
     record_lists_honour_scope_limit_and_offset,
+    record_lists_filter_by_every_field_of_the_review_form,
     amendments_name_the_record_they_amend,
     leases_are_consecutive_blocks_per_agency_type_and_year,
     voiding_is_idempotent_and_refused_for_an_issued_number,
@@ -658,7 +659,9 @@ fn a_new_record_is_stored_with_its_projection_and_numbers(store: &dyn Store) {
     );
     assert_eq!(store.record("r2").unwrap(), None);
     assert_eq!(
-        store.list_records(&RecordScope::All, 10, 0).unwrap(),
+        store
+            .list_records(&RecordScope::All, &RecordFilter::default(), 10, 0)
+            .unwrap(),
         [RecordRow {
             id: "r1".into(),
             kind: "inspection".into(),
@@ -729,7 +732,10 @@ fn an_update_must_name_the_version_it_read(store: &dyn Store) {
     assert_eq!(store.record("r9").unwrap(), None);
     assert_eq!(store.current_seq().unwrap(), seq);
     assert_eq!(
-        store.list_records(&RecordScope::All, 10, 0).unwrap()[0].hazard_count,
+        store
+            .list_records(&RecordScope::All, &RecordFilter::default(), 10, 0)
+            .unwrap()[0]
+            .hazard_count,
         1
     );
 }
@@ -782,7 +788,9 @@ fn a_lock_appends_a_signed_receipt_to_the_audit_chain(store: &dyn Store) {
     let r2 = store.record("r2").unwrap().unwrap();
     assert_eq!(r2.version, 2);
     assert_eq!(r2.lock, Some(receipt2));
-    let rows = store.list_records(&RecordScope::All, 10, 0).unwrap();
+    let rows = store
+        .list_records(&RecordScope::All, &RecordFilter::default(), 10, 0)
+        .unwrap();
     assert!(rows.iter().all(|row| row.locked));
 }
 
@@ -838,7 +846,11 @@ fn a_number_held_elsewhere_refuses_the_whole_commit(store: &dyn Store) {
         []
     );
     assert_eq!(
-        row_ids(&store.list_records(&RecordScope::All, 10, 0).unwrap()),
+        row_ids(
+            &store
+                .list_records(&RecordScope::All, &RecordFilter::default(), 10, 0)
+                .unwrap()
+        ),
         ["r1"]
     );
 
@@ -1014,8 +1026,11 @@ fn record_lists_honour_scope_limit_and_offset(store: &dyn Store) {
         commit(store, c);
     }
 
-    let list =
-        |scope: &RecordScope, limit, offset| store.list_records(scope, limit, offset).unwrap();
+    let list = |scope: &RecordScope, limit, offset| {
+        store
+            .list_records(scope, &RecordFilter::default(), limit, offset)
+            .unwrap()
+    };
     let all = list(&RecordScope::All, 100, 0);
     assert_eq!(row_ids(&all), ["r4", "r3", "r2", "r1"]);
     assert_eq!(
@@ -1070,6 +1085,134 @@ fn record_lists_honour_scope_limit_and_offset(store: &dyn Store) {
         ["r3"]
     );
     assert_eq!(list(&of_a(&[]), 100, 0), []);
+}
+
+fn record_lists_filter_by_every_field_of_the_review_form(store: &dyn Store) {
+    let mut r1 = new_record("r1");
+    r1.projection.hazards = vec![hazard("1.1")];
+    let mut r2 = new_record("r2");
+    r2.projection = projection(CODE_B, "440306", T0 + 60_000);
+    r2.projection.enterprise_name = "深圳市100%_安全有限公司".into();
+    r2.projection.industry = "工贸".into();
+    r2.projection.inspection_kind = "self".into();
+    let mut r3 = locking(new_record("r3"), T0 + 200_000);
+    r3.projection.started_at = at(T0 + 120_000);
+    r3.projection.status = "submitted".into();
+    let mut r4 = new_record("r4");
+    r4.projection.started_at = at(T0 + 180_000);
+    r4.projection.status = "submitted".into();
+    for c in [&r1, &r2, &r3, &r4] {
+        commit(store, c);
+    }
+    let find = |filter: RecordFilter| {
+        let rows = store
+            .list_records(&RecordScope::All, &filter, 100, 0)
+            .unwrap();
+        rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+    };
+    assert_eq!(find(RecordFilter::default()), ["r4", "r3", "r2", "r1"]);
+    assert_eq!(
+        find(RecordFilter {
+            started_from: Some(at(T0 + 60_000)),
+            started_before: Some(at(T0 + 180_000)),
+            ..Default::default()
+        }),
+        ["r3", "r2"],
+        "from inclusive, before exclusive"
+    );
+    assert_eq!(
+        find(RecordFilter {
+            regions: Some(vec!["440306".into(), "440399".into()]),
+            ..Default::default()
+        }),
+        ["r2"]
+    );
+    assert_eq!(
+        find(RecordFilter {
+            regions: Some(Vec::new()),
+            ..Default::default()
+        }),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        find(RecordFilter {
+            industry: Some("工贸".into()),
+            ..Default::default()
+        }),
+        ["r2"]
+    );
+    assert_eq!(
+        find(RecordFilter {
+            inspection_kinds: vec!["enforcement".into()],
+            ..Default::default()
+        }),
+        ["r4", "r3", "r1"]
+    );
+    for (state, expected) in [
+        (RecordState::Draft, vec!["r2", "r1"]),
+        (RecordState::Submitted, vec!["r4"]),
+        (RecordState::Locked, vec!["r3"]),
+    ] {
+        assert_eq!(
+            find(RecordFilter {
+                state: Some(state),
+                ..Default::default()
+            }),
+            expected,
+            "{state:?}"
+        );
+    }
+    // A credit code matches exactly; a name matches in part, wildcards taken literally.
+    assert_eq!(
+        find(RecordFilter {
+            enterprise: Some(CODE_B.into()),
+            ..Default::default()
+        }),
+        ["r2"]
+    );
+    assert_eq!(
+        find(RecordFilter {
+            enterprise: Some("100%_安全".into()),
+            ..Default::default()
+        }),
+        ["r2"]
+    );
+    assert_eq!(
+        find(RecordFilter {
+            enterprise: Some("%".into()),
+            ..Default::default()
+        }),
+        ["r2"],
+        "only r2's name has a percent sign"
+    );
+    assert_eq!(
+        find(RecordFilter {
+            with_hazards: true,
+            ..Default::default()
+        }),
+        ["r1"]
+    );
+    // Conditions combine, and the scope still applies.
+    assert_eq!(
+        find(RecordFilter {
+            inspection_kinds: vec!["enforcement".into()],
+            state: Some(RecordState::Submitted),
+            ..Default::default()
+        }),
+        ["r4"]
+    );
+    let in_440306 = store
+        .list_records(
+            &RecordScope::Regions(vec!["440306".into()]),
+            &RecordFilter {
+                inspection_kinds: vec!["enforcement".into()],
+                ..Default::default()
+            },
+            100,
+            0,
+        )
+        .unwrap();
+    assert_eq!(in_440306, []);
 }
 
 fn amendments_name_the_record_they_amend(store: &dyn Store) {

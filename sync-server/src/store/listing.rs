@@ -1,0 +1,113 @@
+//! The record list of the review pages and the API, filtered: one statement for both
+//! backends (through [`super::reference::Query`]), newest first.
+
+use super::reference::{Cell, Cells, Exec, Query, fetch, text};
+use super::{RecordFilter, RecordRow, RecordScope, StoreResult, from_millis};
+
+/// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
+fn like_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+pub(super) fn records(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<RecordRow>> {
+    let mut query = Query::new(db.postgres());
+    let mut conditions = vec![match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
+        RecordScope::Enterprise {
+            credit_code,
+            inspection_kinds,
+        } => {
+            let code = query.bind(text(credit_code));
+            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
+            format!("r.enterprise_code = {code} AND {kinds}")
+        }
+    }];
+    if let Some(from) = filter.started_from {
+        let p = query.bind(Cell::Int(from.timestamp_millis()));
+        conditions.push(format!("r.started_at >= {p}"));
+    }
+    if let Some(before) = filter.started_before {
+        let p = query.bind(Cell::Int(before.timestamp_millis()));
+        conditions.push(format!("r.started_at < {p}"));
+    }
+    if let Some(regions) = &filter.regions {
+        conditions.push(query.any_of("r.region_code", regions));
+    }
+    if let Some(industry) = &filter.industry {
+        let p = query.bind(text(industry));
+        conditions.push(format!("r.industry = {p}"));
+    }
+    if !filter.inspection_kinds.is_empty() {
+        conditions.push(query.any_of("r.inspection_kind", &filter.inspection_kinds));
+    }
+    match filter.state {
+        None => {}
+        Some(super::RecordState::Draft) => conditions.push("r.status = 'draft'".into()),
+        Some(super::RecordState::Submitted) => {
+            conditions.push("r.status = 'submitted' AND a.idx IS NULL".into())
+        }
+        Some(super::RecordState::Locked) => conditions.push("a.idx IS NOT NULL".into()),
+    }
+    if let Some(enterprise) = filter.enterprise.as_deref().map(str::trim)
+        && !enterprise.is_empty()
+    {
+        let code = query.bind(text(enterprise));
+        let name = query.bind(text(&like_pattern(enterprise)));
+        conditions.push(format!(
+            "(r.enterprise_code = {code} OR r.enterprise_name LIKE {name} ESCAPE '\\')"
+        ));
+    }
+    if filter.with_hazards {
+        conditions.push("r.hazard_count > 0".into());
+    }
+    let limit = query.bind(Cell::Limit(limit));
+    let offset = query.bind(Cell::Int(offset.max(0)));
+    query.push(&format!(
+        "SELECT r.id, r.kind, r.inspection_kind, r.enterprise_code, r.enterprise_name,
+                r.region_code, r.status, r.started_at, a.idx IS NOT NULL, r.hazard_count
+         FROM records r LEFT JOIN audit_log a ON a.record_id = r.id
+         WHERE {}
+         ORDER BY r.started_at DESC, r.id DESC LIMIT {limit} OFFSET {offset}",
+        conditions.join(" AND ")
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(RecordRow {
+            id: row.text(0)?,
+            kind: row.text(1)?,
+            inspection_kind: row.text(2)?,
+            enterprise_code: row.text(3)?,
+            enterprise_name: row.text(4)?,
+            region_code: row.text(5)?,
+            status: row.text(6)?,
+            started_at: from_millis(row.int(7)?)?,
+            locked: row.boolean(8)?,
+            hazard_count: row.int(9)?,
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::like_pattern;
+
+    #[test]
+    fn like_patterns_match_wildcards_literally() {
+        assert_eq!(like_pattern("齐林"), "%齐林%");
+        assert_eq!(like_pattern("100%_a\\b"), "%100\\%\\_a\\\\b%");
+    }
+}
