@@ -346,7 +346,12 @@ async fn list_records(
     let rows = state
         .blocking(move |store| {
             let scope = Scope::of(&caller.user, &store.regions()?);
-            store.list_records(&record_scope(&scope), &RecordFilter::default(), limit, offset)
+            store.list_records(
+                &record_scope(&scope),
+                &RecordFilter::default(),
+                limit,
+                offset,
+            )
         })
         .await?;
     Ok(Json(rows))

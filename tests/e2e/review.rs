@@ -199,3 +199,97 @@ fn an_enterprise_officer_reads_the_documents_addressed_to_the_enterprise_and_not
         assert!(page.contains(expected), "{expected} missing");
     }
 }
+
+#[test]
+fn the_enterprise_archive_shows_permits_staff_and_history_within_scope() {
+    use anjian_server::admin::import_reference;
+    use anjian_server::store::ImportKind;
+
+    let server = Server::start();
+    let store = server.store.as_ref();
+    import_reference(
+        store,
+        ImportKind::Permits,
+        "permits.csv",
+        format!(
+            "统一社会信用代码,许可证类型,许可证编号,发证机关,有效期起,有效期至\n\
+             {FACTORY},安全生产许可证,(鲁)WH安许证字〔2019〕030001号,山东省应急管理厅,2019-01-01,2021-12-31\n\
+             {FACTORY},安全生产许可证,(鲁)WH安许证字〔2022〕030001号,山东省应急管理厅,2022-01-01,2099-12-31\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    import_reference(
+        store,
+        ImportKind::Staff,
+        "staff.csv",
+        format!(
+            "统一社会信用代码,人员类别,姓名,证书编号,证书类型,有效期至\n\
+             {FACTORY},主要负责人,陈晓东,GM-3703-2023-00871,工贸行业主要负责人安全生产知识和管理能力考核合格证,2099-08-31\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 1);
+    zhang
+        .store
+        .answer_item(
+            &id,
+            "IT-002",
+            "fail",
+            &anjian_core::inspection::AnswerDetails {
+                note: Some("配电箱门未关闭".into()),
+                deadline: chrono::NaiveDate::from_ymd_opt(2030, 6, 30),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    zhang.sync().unwrap();
+
+    let mut town = Browser::new(&server.url);
+    town.login("town", PASSWORD);
+    let (status, _, list) = town.get("/review/enterprises");
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains(FACTORY));
+    assert!(
+        !list.contains(anjian_e2e::FOREIGN_FACTORY),
+        "another district's enterprise is not listed"
+    );
+    let (status, _, page) = town.get(&format!("/review/enterprises/{FACTORY}"));
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for expected in [
+        "淄博齐林电力设备制造有限公司",
+        "(鲁)WH安许证字〔2019〕030001号",
+        "badge bad\">已过期",
+        "(鲁)WH安许证字〔2022〕030001号",
+        "badge ok\">有效",
+        "陈晓东",
+        "IT-002",
+        "2030-06-30",
+        id.as_str(),
+    ] {
+        assert!(
+            page.contains(expected),
+            "{expected} missing from the archive"
+        );
+    }
+    let (status, _, _) = town.get(&format!(
+        "/review/enterprises/{}",
+        anjian_e2e::FOREIGN_FACTORY
+    ));
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, _) = town.get("/review/enterprises/913703039999999999");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The enterprise's own officer sees its archive, without the enforcement inspection's
+    // findings (they reach it as the issued documents).
+    let mut officer = Browser::new(&server.url);
+    officer.login("officer", PASSWORD);
+    let (status, _, page) = officer.get(&format!("/review/enterprises/{FACTORY}"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("陈晓东"));
+    assert!(!page.contains("2030-06-30") && !page.contains(&id));
+}

@@ -3,6 +3,7 @@
 //! the same account read: the session is an access token of the account, kept in an
 //! HttpOnly cookie, and every read goes through the same `Scope`.
 
+mod enterprise;
 mod page;
 
 use std::collections::HashMap;
@@ -51,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/review/login", get(login_page).post(login))
         .route("/review/logout", post(logout))
         .route("/review/records", get(records))
+        .route("/review/enterprises", get(enterprise::list))
+        .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(
             "/review/records/{id}/documents/{doc_type}",

@@ -35,7 +35,7 @@ impl Page {
         let bar = match caller {
             Some(caller) => format!(
                 "<header class=\"top\"><span class=\"brand\">安监检查记录审阅</span>\
-                 <nav><a href=\"/review/records\">检查记录</a></nav>\
+                 <nav><a href=\"/review/records\">检查记录</a><a href=\"/review/enterprises\">企业档案</a></nav>\
                  <span class=\"who\" id=\"who\">{name}（{role}）</span>\
                  <form method=\"post\" action=\"/review/logout\"><button type=\"submit\">退出</button></form>\
                  </header>",
@@ -104,7 +104,7 @@ fn record_link(id: &str) -> String {
 pub fn record_body(detail: &RecordDetail) -> String {
     let record = &detail.record;
     let mut body = format!(
-        "<h1>{name}</h1><dl class=\"facts\">\
+        "<h1><a href=\"/review/enterprises/{code}\">{name}</a></h1><dl class=\"facts\">\
          <dt>统一社会信用代码</dt><dd class=\"mono\">{code}</dd>\
          <dt>区划</dt><dd>{region}</dd><dt>行业</dt><dd>{industry}</dd>\
          <dt>检查类型</dt><dd>{kind}</dd><dt>检查表</dt><dd>{template} 第 {version} 版</dd>\

@@ -2,7 +2,9 @@
 //! backends (through [`super::reference::Query`]), newest first.
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
-use super::{RecordFilter, RecordRow, RecordScope, StoreResult, from_millis};
+use super::{
+    EnterpriseHazard, RecordFilter, RecordRow, RecordScope, StoreResult, from_millis, parse_date,
+};
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
 fn like_pattern(text: &str) -> String {
@@ -97,6 +99,34 @@ pub(super) fn records(
             started_at: from_millis(row.int(7)?)?,
             locked: row.boolean(8)?,
             hazard_count: row.int(9)?,
+        })
+    })
+}
+
+/// Every hazard found at an enterprise, newest inspection first: its history in the archive.
+pub(super) fn enterprise_hazards(
+    db: &mut impl Exec,
+    credit_code: &str,
+) -> StoreResult<Vec<EnterpriseHazard>> {
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(credit_code));
+    query.push(&format!(
+        "SELECT h.record_id, h.item, h.class, h.description, h.legal_basis, h.deadline,
+                r.inspection_kind, r.started_at
+         FROM hazards h JOIN records r ON r.id = h.record_id
+         WHERE r.enterprise_code = {code}
+         ORDER BY r.started_at DESC, h.record_id, h.item"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(EnterpriseHazard {
+            record_id: row.text(0)?,
+            item: row.text(1)?,
+            class: row.text(2)?,
+            description: row.text(3)?,
+            legal_basis: row.text(4)?,
+            deadline: parse_date(row.opt_text(5)?)?,
+            inspection_kind: row.text(6)?,
+            found_at: from_millis(row.int(7)?)?,
         })
     })
 }

@@ -16,8 +16,8 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::Receipt;
 
-pub mod postgres;
 mod listing;
+pub mod postgres;
 pub mod reference;
 pub mod sqlite;
 
@@ -233,6 +233,19 @@ pub struct RecordRow {
     pub hazard_count: i64,
 }
 
+/// A hazard in an enterprise's history, with the inspection that found it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnterpriseHazard {
+    pub record_id: String,
+    pub item: String,
+    pub class: String,
+    pub description: String,
+    pub legal_basis: String,
+    pub deadline: Option<NaiveDate>,
+    pub inspection_kind: String,
+    pub found_at: DateTime<Utc>,
+}
+
 /// Where a record stands, for filtering a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordState {
@@ -415,6 +428,8 @@ pub trait Store: Send + Sync + 'static {
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>>;
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>>;
+    /// Every hazard found at an enterprise, newest inspection first.
+    fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
     /// The sequence number of the last change to records or reference data.
     fn current_seq(&self) -> StoreResult<i64>;
 

@@ -14,14 +14,14 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
-use super::reference::{self, Cell, Cells, Exec};
 use super::listing;
+use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    RecordFilter,
-    Attendance, CommitOutcome, DatedPage, EnterpriseArchive, HotlineReport, ImportSummary,
-    MailboxMessage, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordRow, RecordScope,
-    ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow,
-    User, chained_receipt, doc_type, from_millis, millis, parse_date,
+    Attendance, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard, HotlineReport,
+    ImportSummary, MailboxMessage, NumberRegisterEntry, QuarantineEntry, RecordCommit,
+    RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult,
+    StoredRecord, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
+    parse_date,
 };
 
 pub const SCHEMA_VERSION: u32 = 2;
@@ -1204,6 +1204,10 @@ impl Store for SqliteStore {
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>> {
         self.read(|tx| listing::records(&mut SqliteExec(tx), scope, filter, limit, offset))
+    }
+
+    fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {
+        self.read(|tx| listing::enterprise_hazards(&mut SqliteExec(tx), credit_code))
     }
 
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {

@@ -46,6 +46,7 @@ conformance! {
     a_cursor_misses_no_record_committed_concurrently,
     record_lists_honour_scope_limit_and_offset,
     record_lists_filter_by_every_field_of_the_review_form,
+    an_enterprise_history_lists_its_hazards_newest_first,
     amendments_name_the_record_they_amend,
     leases_are_consecutive_blocks_per_agency_type_and_year,
     voiding_is_idempotent_and_refused_for_an_issued_number,
@@ -1213,6 +1214,43 @@ fn record_lists_filter_by_every_field_of_the_review_form(store: &dyn Store) {
         )
         .unwrap();
     assert_eq!(in_440306, []);
+}
+
+fn an_enterprise_history_lists_its_hazards_newest_first(store: &dyn Store) {
+    let mut older = new_record("r1");
+    older.projection.hazards = vec![hazard("1.2"), hazard("1.1")];
+    let mut newer = new_record("r2");
+    newer.projection.started_at = at(T0 + 5_000);
+    newer.projection.inspection_kind = "self".into();
+    newer.projection.hazards = vec![hazard("2.1")];
+    let mut other = new_record("r3");
+    other.projection = projection(CODE_B, "440306", T0 + 9_000);
+    other.projection.hazards = vec![hazard("9.9")];
+    for c in [&older, &newer, &other] {
+        commit(store, c);
+    }
+    let found = store.enterprise_hazards(CODE_A).unwrap();
+    let keys: Vec<(&str, &str, &str)> = found
+        .iter()
+        .map(|h| {
+            (
+                h.record_id.as_str(),
+                h.item.as_str(),
+                h.inspection_kind.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("r2", "2.1", "self"),
+            ("r1", "1.1", "enforcement"),
+            ("r1", "1.2", "enforcement")
+        ]
+    );
+    assert_eq!(found[0].found_at, at(T0 + 5_000));
+    assert_eq!(found[1].description, hazard("1.1").description);
+    assert_eq!(store.enterprise_hazards("no-such-code").unwrap(), []);
 }
 
 fn amendments_name_the_record_they_amend(store: &dyn Store) {
