@@ -104,7 +104,26 @@ async function listedRecords(page) {
     // The city supervisor sees both districts.
     const city = await login(browser, 'city');
     seen.city_records = await listedRecords(city.page);
-    // Filtering by a district keeps that district's records; adding a kind with none empties it.
+    // Filtering by a district keeps that district's records; adding a kind with none empties it
+    // (after the analysis below).
+    // The hazard analysis by district: a bar per table row, carrying the row's count, and the
+    // Excel export of the same table.
+    await city.page.goto(`${base}/review/analyses/hazards?by=district`);
+    seen.analysis_rows = await city.page.$$eval('#analysis tbody tr', (rows) =>
+      rows.map((row) => [row.cells[0].textContent, Number(row.cells[2].textContent)]),
+    );
+    seen.analysis_bars = await city.page.$$eval('svg[data-chart=bar] rect.bar', (bars) =>
+      bars.map((bar) => [bar.dataset.key, Number(bar.dataset.value), bar.getBBox().height]),
+    );
+    const [workbook] = await Promise.all([
+      city.page.waitForEvent('download', { timeout: 10000 }),
+      city.page.click('#export-xlsx'),
+    ]);
+    seen.xlsx_name = workbook.suggestedFilename();
+    seen.xlsx_file = path.join(config.download_dir, 'analysis.xlsx');
+    await workbook.saveAs(seen.xlsx_file);
+    await city.page.goto(`${base}/review/records`);
+
     await city.page.selectOption('select[name=region]', config.foreign_district);
     await Promise.all([
       city.page.waitForURL(/region=/),

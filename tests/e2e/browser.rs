@@ -8,6 +8,7 @@ use std::process::Command;
 use anjian_core::agency::DocType;
 use anjian_core::inspection::AnswerDetails;
 use anjian_e2e::{Device, FACTORY, FOREIGN_FACTORY, LI, PASSWORD, Server, WU};
+use anjian_server::store::RecordScope;
 use chrono::Utc;
 use serde_json::{Value, json};
 
@@ -18,28 +19,32 @@ fn tool(variable: &str) -> String {
     })
 }
 
-/// A locked enforcement inspection with one hazard and both documents issued.
+/// A locked enforcement inspection with a hazard at each of `failing` (the first noted) and
+/// both documents issued.
 fn locked_inspection(
     device: &mut Device,
     enterprise: &str,
     colleague: &str,
+    failing: &[&str],
 ) -> (String, Vec<String>) {
     let id = device.start_trade(enterprise, colleague);
     device.answer_required(&id, 0, 1);
-    device
-        .store
-        .answer_item(
-            &id,
-            "IT-001",
-            "fail",
-            &AnswerDetails {
-                note: Some("二楼平台护栏缺失".into()),
-                deadline: chrono::NaiveDate::from_ymd_opt(2030, 1, 31),
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap();
+    for (n, item) in failing.iter().enumerate() {
+        device
+            .store
+            .answer_item(
+                &id,
+                item,
+                "fail",
+                &AnswerDetails {
+                    note: (n == 0).then(|| "二楼平台护栏缺失".to_string()),
+                    deadline: chrono::NaiveDate::from_ymd_opt(2030, 1, 31),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .unwrap();
+    }
     let numbers = [DocType::Record, DocType::Order]
         .into_iter()
         .map(|t| {
@@ -54,6 +59,61 @@ fn locked_inspection(
     device.sync().unwrap();
     assert!(device.store.is_locked(&id).unwrap());
     (id, numbers)
+}
+
+/// Hazards of submitted records per district, counted from the stored documents themselves,
+/// largest first and ties in code order, as the analysis orders them.
+fn hazards_by_district(server: &Server) -> Vec<(String, i64)> {
+    let regions = server.store.regions().unwrap();
+    let parent = |code: &str| {
+        regions
+            .iter()
+            .find(|r| r.code == code)
+            .and_then(|r| r.parent.clone())
+    };
+    let mut counts = std::collections::BTreeMap::<String, i64>::new();
+    let rows = server
+        .store
+        .list_records(&RecordScope::All, &Default::default(), -1, 0)
+        .unwrap();
+    for row in rows {
+        let stored = server.store.record(&row.id).unwrap().unwrap();
+        let record = anjian_core::RecordDoc::load(&row.id, &stored.doc, &[], "test")
+            .unwrap()
+            .read()
+            .unwrap();
+        if record.status != anjian_core::record::Status::Submitted {
+            continue;
+        }
+        // A town's district is its parent; the demo's enterprises are all in towns.
+        let district = parent(&stored.region_code).unwrap();
+        *counts.entry(district).or_default() += record.hazards.len() as i64;
+    }
+    let mut expected: Vec<(String, i64)> = counts.into_iter().collect();
+    expected.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    expected
+}
+
+/// The first two columns of the workbook's data rows (code and count), read by openpyxl.
+fn xlsx_rows(file: &Path) -> Vec<(String, i64)> {
+    let python = tool("ANJIAN_TEST_PYTHON");
+    let out = Command::new(python)
+        .arg("-c")
+        .arg(
+            "import json, sys, openpyxl\n\
+             sheet = openpyxl.load_workbook(sys.argv[1]).worksheets[0]\n\
+             print(json.dumps([[r[0], r[2]] for r in sheet.iter_rows(min_row=2, values_only=True)]))",
+        )
+        .arg(file)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: Vec<(String, i64)> = serde_json::from_slice(&out.stdout).unwrap();
+    rows
 }
 
 fn pdf_text(pdf: &Path) -> String {
@@ -79,9 +139,9 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
     let chromium = tool("ANJIAN_CHROMIUM");
     let server = Server::start();
     let mut zhang = Device::logged_in(&server.url, "zhang");
-    let (town_record, numbers) = locked_inspection(&mut zhang, FACTORY, LI);
+    let (town_record, numbers) = locked_inspection(&mut zhang, FACTORY, LI, &["IT-001", "IT-003"]);
     let mut chen = Device::logged_in(&server.url, "chen");
-    let (foreign_record, _) = locked_inspection(&mut chen, FOREIGN_FACTORY, WU);
+    let (foreign_record, _) = locked_inspection(&mut chen, FOREIGN_FACTORY, WU, &["IT-001"]);
 
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.json");
@@ -143,7 +203,7 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
             .contains("回执验证通过")
     );
     let hazards = seen["hazard_rows"].as_array().unwrap();
-    assert_eq!(hazards.len(), 1, "{seen}");
+    assert_eq!(hazards.len(), 2, "{seen}");
     assert_eq!(hazards[0][0], "IT-001");
     assert_eq!(hazards[0][5], "2030-01-31");
     let stored = server.store.record(&town_record).unwrap().unwrap();
@@ -174,6 +234,27 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
     assert!(
         city.contains(&json!(town_record)) && city.contains(&json!(foreign_record)),
         "{seen}"
+    );
+    // The analysis against an independent count from the stored records.
+    let expected = hazards_by_district(&server);
+    let table: Vec<(String, i64)> = seen["analysis_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_i64().unwrap()))
+        .collect();
+    assert_eq!(table, expected, "{seen}");
+    let bars = seen["analysis_bars"].as_array().unwrap();
+    assert_eq!(bars.len(), expected.len(), "a bar per row");
+    for (bar, (_, count)) in bars.iter().zip(&expected) {
+        assert_eq!(bar[1].as_i64().unwrap(), *count);
+        assert!(bar[2].as_f64().unwrap() > 0.0, "drawn: {bar}");
+    }
+    assert!(seen["xlsx_name"].as_str().unwrap().ends_with(".xlsx"));
+    assert_eq!(
+        xlsx_rows(Path::new(seen["xlsx_file"].as_str().unwrap())),
+        expected,
+        "the Excel export read back by openpyxl"
     );
     assert_eq!(seen["city_district_records"], json!([foreign_record]));
     assert_eq!(seen["city_self_records"], json!([]));

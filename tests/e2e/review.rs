@@ -293,3 +293,117 @@ fn the_enterprise_archive_shows_permits_staff_and_history_within_scope() {
     assert!(page.contains("陈晓东"));
     assert!(!page.contains("2030-06-30") && !page.contains(&id));
 }
+
+/// A submitted enforcement inspection with a hazard at each of `failing`.
+fn submitted_with_hazards(
+    device: &mut Device,
+    enterprise: &str,
+    colleague: &str,
+    failing: &[&str],
+) {
+    let id = device.start_trade(enterprise, colleague);
+    device.answer_required(&id, 0, 1);
+    for item in failing {
+        device
+            .store
+            .answer_item(
+                &id,
+                item,
+                "fail",
+                &anjian_core::inspection::AnswerDetails {
+                    deadline: chrono::NaiveDate::from_ymd_opt(2030, 6, 30),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .unwrap();
+    }
+    device.store.submit_inspection(&id, Utc::now()).unwrap();
+    device.sync().unwrap();
+}
+
+/// The CSV export's rows without the header: (code, name, count, share).
+fn csv_rows(body: &str) -> Vec<Vec<String>> {
+    let body = body.strip_prefix('\u{feff}').expect("a BOM for Excel");
+    body.lines()
+        .skip(1)
+        .map(|line| line.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn the_hazard_analysis_counts_submitted_records_in_scope_and_exports_them() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    submitted_with_hazards(&mut zhang, FACTORY, LI, &["IT-001", "IT-002"]);
+    // A draft's hazards are not counted.
+    let draft = zhang.start_trade(FACTORY, LI);
+    zhang
+        .store
+        .answer_item(
+            &draft,
+            "IT-004",
+            "fail",
+            &anjian_core::inspection::AnswerDetails {
+                deadline: chrono::NaiveDate::from_ymd_opt(2030, 6, 30),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap();
+    zhang.sync().unwrap();
+    let mut chen = Device::logged_in(&server.url, "chen");
+    submitted_with_hazards(
+        &mut chen,
+        anjian_e2e::FOREIGN_FACTORY,
+        anjian_e2e::WU,
+        &["IT-005"],
+    );
+
+    let mut town = Browser::new(&server.url);
+    town.login("town", PASSWORD);
+    let (status, headers, csv) = town.get("/review/analyses/hazards?by=town&format=csv");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers.get(CONTENT_TYPE).unwrap(),
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(
+        csv_rows(&csv),
+        [["370303007", "科苑街道", "2", "1"]],
+        "only the town's submitted hazards"
+    );
+
+    let mut city = Browser::new(&server.url);
+    city.login("city", PASSWORD);
+    let (_, _, csv) = city.get("/review/analyses/hazards?by=district&format=csv");
+    assert_eq!(
+        csv_rows(&csv),
+        [
+            ["370303", "张店区", "2", "0.6667"],
+            ["370302", "淄川区", "1", "0.3333"]
+        ]
+    );
+    let (_, _, csv) = city.get("/review/analyses/hazards?by=kind&kind=self&format=csv");
+    assert_eq!(
+        csv_rows(&csv),
+        Vec::<Vec<String>>::new(),
+        "no self-inspections"
+    );
+    let (status, headers, _) = city.get("/review/analyses/hazards?by=industry&format=xlsx");
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        headers
+            .get(CONTENT_TYPE)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let (status, _, page) = city.get("/review/analyses/hazards?by=month");
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("data-chart=\"line\"") && page.contains("id=\"total\">3<"));
+    let (status, _, page) = city.get("/review/analyses/hazards?by=weekday");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("分组方式 weekday 无效"));
+}

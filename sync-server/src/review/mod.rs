@@ -3,6 +3,7 @@
 //! the same account read: the session is an access token of the account, kept in an
 //! HttpOnly cookie, and every read goes through the same `Scope`.
 
+mod analyses;
 mod enterprise;
 mod page;
 
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         .route("/review/logout", post(logout))
         .route("/review/records", get(records))
         .route("/review/enterprises", get(enterprise::list))
+        .route("/review/analyses/hazards", get(analyses::hazards))
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

@@ -3,7 +3,8 @@
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    EnterpriseHazard, RecordFilter, RecordRow, RecordScope, StoreResult, from_millis, parse_date,
+    EnterpriseHazard, HazardCount, RecordFilter, RecordRow, RecordScope, StoreResult, from_millis,
+    parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -127,6 +128,70 @@ pub(super) fn enterprise_hazards(
             deadline: parse_date(row.opt_text(5)?)?,
             inspection_kind: row.text(6)?,
             found_at: from_millis(row.int(7)?)?,
+        })
+    })
+}
+
+/// Hazards of submitted records in scope, counted per China month, region, industry and
+/// inspection kind: the rows every hazard analysis is grouped from. The filter's dates, regions
+/// and kinds apply to the record that found the hazard; drafts are not counted.
+pub(super) fn hazard_counts(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+) -> StoreResult<Vec<HazardCount>> {
+    let mut query = Query::new(db.postgres());
+    // The month in China time (UTC+8, no daylight saving) of a millisecond instant.
+    let month = if db.postgres() {
+        "to_char(to_timestamp(r.started_at / 1000 + 28800) AT TIME ZONE 'UTC', 'YYYY-MM')"
+    } else {
+        "strftime('%Y-%m', r.started_at / 1000 + 28800, 'unixepoch')"
+    };
+    let mut conditions = vec!["r.status = 'submitted'".to_string()];
+    conditions.push(match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
+        RecordScope::Enterprise {
+            credit_code,
+            inspection_kinds,
+        } => {
+            let code = query.bind(text(credit_code));
+            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
+            format!("r.enterprise_code = {code} AND {kinds}")
+        }
+    });
+    if let Some(from) = filter.started_from {
+        let p = query.bind(Cell::Int(from.timestamp_millis()));
+        conditions.push(format!("r.started_at >= {p}"));
+    }
+    if let Some(before) = filter.started_before {
+        let p = query.bind(Cell::Int(before.timestamp_millis()));
+        conditions.push(format!("r.started_at < {p}"));
+    }
+    if let Some(regions) = &filter.regions {
+        conditions.push(query.any_of("r.region_code", regions));
+    }
+    if let Some(industry) = &filter.industry {
+        let p = query.bind(text(industry));
+        conditions.push(format!("r.industry = {p}"));
+    }
+    if !filter.inspection_kinds.is_empty() {
+        conditions.push(query.any_of("r.inspection_kind", &filter.inspection_kinds));
+    }
+    query.push(&format!(
+        "SELECT {month}, r.region_code, r.industry, r.inspection_kind, COUNT(*)
+         FROM hazards h JOIN records r ON r.id = h.record_id
+         WHERE {}
+         GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+        conditions.join(" AND ")
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(HazardCount {
+            month: row.text(0)?,
+            region_code: row.text(1)?,
+            industry: row.text(2)?,
+            inspection_kind: row.text(3)?,
+            count: row.int(4)?,
         })
     })
 }

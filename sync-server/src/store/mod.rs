@@ -246,6 +246,16 @@ pub struct EnterpriseHazard {
     pub found_at: DateTime<Utc>,
 }
 
+/// Hazards found in one China month (`YYYY-MM`) in one region, industry and inspection kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HazardCount {
+    pub month: String,
+    pub region_code: String,
+    pub industry: String,
+    pub inspection_kind: String,
+    pub count: i64,
+}
+
 /// Where a record stands, for filtering a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordState {
@@ -428,6 +438,13 @@ pub trait Store: Send + Sync + 'static {
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>>;
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>>;
+    /// Hazards of submitted records in scope matching the filter (its dates, regions,
+    /// industry and kinds), counted per month, region, industry and kind.
+    fn hazard_counts(
+        &self,
+        scope: &RecordScope,
+        filter: &RecordFilter,
+    ) -> StoreResult<Vec<HazardCount>>;
     /// Every hazard found at an enterprise, newest inspection first.
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
     /// The sequence number of the last change to records or reference data.

@@ -17,11 +17,11 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::listing;
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    Attendance, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard, HotlineReport,
-    ImportSummary, MailboxMessage, NumberRegisterEntry, QuarantineEntry, RecordCommit,
-    RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult,
-    StoredRecord, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
-    parse_date,
+    Attendance, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount,
+    HotlineReport, ImportSummary, MailboxMessage, NumberRegisterEntry, QuarantineEntry,
+    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
+    StoreResult, StoredRecord, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis,
+    millis, parse_date,
 };
 
 pub const SCHEMA_VERSION: u32 = 2;
@@ -1204,6 +1204,14 @@ impl Store for SqliteStore {
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>> {
         self.read(|tx| listing::records(&mut SqliteExec(tx), scope, filter, limit, offset))
+    }
+
+    fn hazard_counts(
+        &self,
+        scope: &RecordScope,
+        filter: &RecordFilter,
+    ) -> StoreResult<Vec<HazardCount>> {
+        self.read(|tx| listing::hazard_counts(&mut SqliteExec(tx), scope, filter))
     }
 
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {

@@ -47,6 +47,7 @@ conformance! {
     record_lists_honour_scope_limit_and_offset,
     record_lists_filter_by_every_field_of_the_review_form,
     an_enterprise_history_lists_its_hazards_newest_first,
+    hazards_are_counted_per_china_month_region_industry_and_kind,
     amendments_name_the_record_they_amend,
     leases_are_consecutive_blocks_per_agency_type_and_year,
     voiding_is_idempotent_and_refused_for_an_issued_number,
@@ -1251,6 +1252,98 @@ fn an_enterprise_history_lists_its_hazards_newest_first(store: &dyn Store) {
     assert_eq!(found[0].found_at, at(T0 + 5_000));
     assert_eq!(found[1].description, hazard("1.1").description);
     assert_eq!(store.enterprise_hazards("no-such-code").unwrap(), []);
+}
+
+fn hazards_are_counted_per_china_month_region_industry_and_kind(store: &dyn Store) {
+    // 2025-01-31 16:30 UTC is already 1 February in China.
+    let february_in_china = 1_738_341_000_000;
+    let submitted = |id: &str, started: i64, hazards: &[&str]| {
+        let mut c = new_record(id);
+        c.projection.started_at = at(started);
+        c.projection.status = "submitted".into();
+        c.projection.hazards = hazards.iter().map(|item| hazard(item)).collect();
+        c
+    };
+    let r1 = submitted("r1", february_in_china - 3_600_000, &["1", "2"]);
+    let r2 = submitted("r2", february_in_china, &["3"]);
+    let mut r3 = submitted("r3", february_in_china + 5_000, &["4", "5", "6"]);
+    r3.projection.inspection_kind = "self".into();
+    let mut r4 = submitted("r4", february_in_china, &["7"]);
+    r4.projection = projection(CODE_B, "440306", february_in_china);
+    r4.projection.status = "submitted".into();
+    r4.projection.industry = "工贸".into();
+    r4.projection.hazards = vec![hazard("7")];
+    let mut draft = new_record("r5");
+    draft.projection.hazards = vec![hazard("8")];
+    for c in [&r1, &r2, &r3, &r4, &draft] {
+        commit(store, c);
+    }
+    let counts = |scope: &RecordScope, filter: RecordFilter| {
+        store
+            .hazard_counts(scope, &filter)
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.month,
+                    c.region_code,
+                    c.industry,
+                    c.inspection_kind,
+                    c.count,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let row = |month: &str, region: &str, industry: &str, kind: &str, count: i64| {
+        (
+            month.to_string(),
+            region.to_string(),
+            industry.to_string(),
+            kind.to_string(),
+            count,
+        )
+    };
+    assert_eq!(
+        counts(&RecordScope::All, RecordFilter::default()),
+        [
+            row("2025-01", "440305", "制造业", "enforcement", 2),
+            row("2025-02", "440305", "制造业", "enforcement", 1),
+            row("2025-02", "440305", "制造业", "self", 3),
+            row("2025-02", "440306", "工贸", "enforcement", 1),
+        ],
+        "drafts are not counted"
+    );
+    assert_eq!(
+        counts(
+            &RecordScope::Regions(vec!["440306".into()]),
+            RecordFilter::default()
+        ),
+        [row("2025-02", "440306", "工贸", "enforcement", 1)]
+    );
+    assert_eq!(
+        counts(
+            &RecordScope::All,
+            RecordFilter {
+                inspection_kinds: vec!["self".into()],
+                ..Default::default()
+            }
+        ),
+        [row("2025-02", "440305", "制造业", "self", 3)]
+    );
+    assert_eq!(
+        counts(
+            &RecordScope::All,
+            RecordFilter {
+                started_from: Some(at(february_in_china)),
+                industry: Some("制造业".into()),
+                ..Default::default()
+            }
+        ),
+        [
+            row("2025-02", "440305", "制造业", "enforcement", 1),
+            row("2025-02", "440305", "制造业", "self", 3),
+        ]
+    );
 }
 
 fn amendments_name_the_record_they_amend(store: &dyn Store) {
