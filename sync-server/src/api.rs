@@ -60,6 +60,7 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             get(get_document),
         ),
         ("GET", "/api/v1/documents", get(list_documents)),
+        ("GET", "/api/v1/analyses/hazards", get(hazard_analysis)),
         ("POST", "/api/v1/receipts/verify", post(verify_receipt)),
         ("GET", "/api/v1/enterprises", get(list_enterprises)),
         ("GET", "/api/v1/admin/regions", get(list_regions)),
@@ -442,6 +443,17 @@ struct DocumentRow {
     title: &'static str,
     number: String,
     issued_at: chrono::DateTime<Utc>,
+}
+
+/// The hazard analysis as JSON: the same table the review page draws and exports.
+async fn hazard_analysis(
+    state: State,
+    caller: Caller,
+    axum::extract::RawQuery(raw): axum::extract::RawQuery,
+) -> AppResult<Json<serde_json::Value>> {
+    let analysis =
+        crate::review::analyses::hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
+    Ok(Json(crate::report::table::to_json(&analysis.table)))
 }
 
 /// The issued documents the caller may read: an enterprise officer, those addressed to the

@@ -403,6 +403,18 @@ fn the_hazard_analysis_counts_submitted_records_in_scope_and_exports_them() {
     let (status, _, page) = city.get("/review/analyses/hazards?by=month");
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("data-chart=\"line\"") && page.contains("id=\"total\">3<"));
+    // The JSON API gives the same table to a bearer token, within the same scope.
+    let api = anjian_e2e::Api::new(&server.url);
+    let token = api.login("district", "0190a000-0000-7000-8000-0000000000a1");
+    let (status, table) = api.get("/api/v1/analyses/hazards?by=district", Some(&token));
+    assert_eq!(status, 200, "{table}");
+    assert_eq!(
+        table["rows"],
+        serde_json::json!([{"key": "370303", "name": "张店区", "hazards": 2, "share": 1.0}]),
+        "张店区's supervisor sees only 张店区"
+    );
+    let (status, _) = api.get("/api/v1/analyses/hazards?by=district", None);
+    assert_eq!(status, 401);
     let (status, _, page) = city.get("/review/analyses/hazards?by=weekday");
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("分组方式 weekday 无效"));

@@ -16,11 +16,11 @@ use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::{HazardCount, Region};
+use crate::store::{HazardCount, Region, User};
 
 /// How a hazard analysis groups its counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HazardsBy {
+pub(crate) enum HazardsBy {
     Month,
     District,
     Town,
@@ -216,14 +216,25 @@ fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Resp
     response
 }
 
-pub(super) async fn hazards(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let (by, format) = parameters(raw.as_deref())?;
-    let user = caller.user.clone();
+/// The hazard table a query string asks for, read within the user's scope: the page, its
+/// exports and the JSON API (`GET /api/v1/analyses/hazards`) all come from here.
+pub(crate) struct HazardAnalysis {
+    pub(crate) table: Table,
+    query: ListQuery,
+    by: HazardsBy,
+    format: Option<&'static str>,
+    total: i64,
+    period: String,
+}
+
+pub(crate) async fn hazard_analysis(
+    state: &AppState,
+    user: &User,
+    raw: Option<&str>,
+) -> Result<HazardAnalysis, AppError> {
+    let query = ListQuery::parse(raw)?;
+    let (by, format) = parameters(raw)?;
+    let user = user.clone();
     let for_store = query.clone();
     let (counts, regions) = state
         .blocking(move |store| {
@@ -241,7 +252,29 @@ pub(super) async fn hazards(
             until.map_or("今天".into(), |d| d.to_string())
         ),
     };
-    let table = hazard_table(&counts, by, &regions, &period);
+    Ok(HazardAnalysis {
+        table: hazard_table(&counts, by, &regions, &period),
+        total: counts.iter().map(|c| c.count).sum(),
+        query,
+        by,
+        format,
+        period,
+    })
+}
+
+pub(super) async fn hazards(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let HazardAnalysis {
+        table,
+        query,
+        by,
+        format,
+        total,
+        period,
+    } = hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
     match format {
         Some("csv") => {
             return Ok(download(
@@ -305,7 +338,6 @@ pub(super) async fn hazards(
         .filter(|p| !p.is_empty() && !p.starts_with("format="))
         .collect::<Vec<_>>()
         .join("&");
-    let total: i64 = counts.iter().map(|c| c.count).sum();
     let body = format!(
         "<h1>隐患统计</h1>\
          <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/hazards\">\

@@ -3,7 +3,7 @@
 //! the same account read: the session is an access token of the account, kept in an
 //! HttpOnly cookie, and every read goes through the same `Scope`.
 
-mod analyses;
+pub(crate) mod analyses;
 mod enterprise;
 mod page;
 
@@ -282,7 +282,7 @@ fn record_scope(scope: &Scope) -> RecordScope {
 /// (`kind=self&kind=expert`), which serde's query extractor cannot express, so the string is
 /// read here.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct ListQuery {
+pub(crate) struct ListQuery {
     from: Option<NaiveDate>,
     until: Option<NaiveDate>,
     region: Option<String>,
