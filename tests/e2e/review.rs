@@ -419,3 +419,70 @@ fn the_hazard_analysis_counts_submitted_records_in_scope_and_exports_them() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("分组方式 weekday 无效"));
 }
+
+#[test]
+fn the_monthly_self_inspection_analysis_lists_who_reported_and_who_did_not() {
+    use chrono::Datelike;
+
+    let server = Server::start();
+    // The enterprise's officer runs this month's self-inspection and submits it at once.
+    let mut officer = Device::logged_in(&server.url, "officer");
+    let id = officer
+        .store
+        .start_inspection(
+            &anjian_core::inspection::StartInspection {
+                enterprise: FACTORY.into(),
+                template: "self-monthly".into(),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap()
+        .id;
+    officer.answer_required(&id, 0, 1);
+    officer.store.submit_inspection(&id, Utc::now()).unwrap();
+    officer.sync().unwrap();
+    assert!(officer.store.is_locked(&id).unwrap());
+
+    let today = anjian_core::time::china_date(Utc::now());
+    let this_month = format!("{}-{:02}", today.year(), today.month());
+    // Two months back is closed whatever today's date (its deadline was last month).
+    let previous = today.with_day(1).unwrap().pred_opt().unwrap();
+    let before = previous.with_day(1).unwrap().pred_opt().unwrap();
+    let last_month = format!("{}-{:02}", before.year(), before.month());
+
+    let mut town = Browser::new(&server.url);
+    town.login("town", PASSWORD);
+    let (status, _, page) = town.get(&format!(
+        "/review/analyses/self-inspections?from={this_month}&until={this_month}"
+    ));
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("data-chart=\"stacked-bar\""));
+    assert!(
+        page.contains("id=\"enterprises\">1<"),
+        "科苑街道 has one enterprise"
+    );
+    assert!(page.contains(&format!(
+        "<td data-column=\"month\">{this_month}</td><td data-column=\"on_time\" class=\"num\">1</td>"
+    )));
+
+    // That month nobody reported: every enterprise of the city is on the city's list, and only
+    // 科苑街道's one enterprise on the town's.
+    let mut city = Browser::new(&server.url);
+    city.login("city", PASSWORD);
+    let (status, _, csv) = city.get(&format!(
+        "/review/analyses/self-inspections?from={last_month}&until={last_month}&format=csv"
+    ));
+    assert_eq!(status, StatusCode::OK);
+    let rows = csv_rows(&csv);
+    let demo_enterprises = anjian_e2e::DEMO_CSV.lines().skip(1).count();
+    assert_eq!(rows.len(), demo_enterprises, "{csv}");
+    assert!(rows.iter().all(|r| r[0] == last_month && r[4] == "未报"));
+    let (_, _, csv) = town.get(&format!(
+        "/review/analyses/self-inspections?from={last_month}&until={last_month}&format=csv"
+    ));
+    assert_eq!(csv_rows(&csv).len(), 1);
+    let (status, _, page) = city.get("/review/analyses/self-inspections?from=2026-13");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("YYYY-MM"));
+}

@@ -8,15 +8,19 @@ use axum::extract::RawQuery;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
+use anjian_core::time::{china, china_date};
+use chrono::{Datelike, NaiveDate, Utc};
 
 use super::page::Page;
 use super::{ListQuery, PageResult, Session, checked, record_scope, url_encode};
-use crate::auth::Scope;
+use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, month_status};
+use crate::auth::{Scope, descendants};
 use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::{HazardCount, Region, User};
+use crate::store::{HazardCount, RecordFilter, Region, SelfInspectionRow, User};
 
 /// How a hazard analysis groups its counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -359,6 +363,335 @@ pub(super) async fn hazards(
     Ok(Page::new("隐患统计").body(body).html(Some(&caller)))
 }
 
+/// The monthly self-inspection analysis's parameters: a range of months, the deadline day.
+struct SelfQuery {
+    from: Month,
+    until: Month,
+    deadline_day: u32,
+    region: Option<String>,
+    format: Option<&'static str>,
+}
+
+fn parse_month(field: &str, text: &str) -> Result<Month, AppError> {
+    let bad = || {
+        AppError::bad_request(
+            "invalid_query",
+            format!("{field} {text:?} 应为 YYYY-MM 格式的月份"),
+        )
+    };
+    let (year, month) = text.split_once('-').ok_or_else(bad)?;
+    let month = Month {
+        year: year.parse().map_err(|_| bad())?,
+        month: month.parse().map_err(|_| bad())?,
+    };
+    month.first_day().ok_or_else(bad)?;
+    Ok(month)
+}
+
+/// The longest range one page lists: five years of months.
+const MAX_MONTHS: usize = 60;
+
+impl SelfQuery {
+    fn parse(raw: Option<&str>, today: NaiveDate) -> Result<SelfQuery, AppError> {
+        let last_closed = Month::of(
+            today
+                .with_day(1)
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(today),
+        );
+        let mut query = SelfQuery {
+            // The twelve months up to the last one closed.
+            from: Month {
+                year: last_closed.year - 1,
+                month: last_closed.month,
+            }
+            .next(),
+            until: last_closed,
+            deadline_day: DEFAULT_DEADLINE_DAY,
+            region: None,
+            format: None,
+        };
+        for pair in raw.unwrap_or("").split('&') {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if value.is_empty() {
+                continue;
+            }
+            match key {
+                "from" => query.from = parse_month("起始月份", value)?,
+                "until" => query.until = parse_month("截止月份", value)?,
+                "deadline" => {
+                    query.deadline_day = value
+                        .parse()
+                        .ok()
+                        .filter(|d| (1..=28).contains(d))
+                        .ok_or_else(|| {
+                            AppError::bad_request(
+                                "invalid_query",
+                                "上报期限应为次月 1 到 28 日中的一天",
+                            )
+                        })?
+                }
+                "region" => query.region = Some(value.to_string()),
+                "format" => query.format = parameters(Some(pair))?.1,
+                _ => {}
+            }
+        }
+        let months = Month::range(query.from, query.until).len();
+        if months == 0 || months > MAX_MONTHS {
+            return Err(AppError::bad_request(
+                "invalid_query",
+                format!("月份范围应从起始月到截止月，最多 {MAX_MONTHS} 个月"),
+            ));
+        }
+        Ok(query)
+    }
+}
+
+struct SelfAnalysis {
+    months: Vec<Month>,
+    /// Per month: on time, late, missing, still open.
+    summary: Vec<[i64; 4]>,
+    /// Late and missing months: enterprise name, code, region name, month, status, submitted.
+    overdue: Vec<(
+        String,
+        String,
+        String,
+        Month,
+        MonthStatus,
+        Option<NaiveDate>,
+    )>,
+    enterprises: usize,
+}
+
+fn classify(
+    enterprises: &[Enterprise],
+    rows: &[SelfInspectionRow],
+    months: &[Month],
+    deadline_day: u32,
+    today: NaiveDate,
+    region_names: &HashMap<String, String>,
+) -> SelfAnalysis {
+    let mut submitted: HashMap<(&str, Month), Vec<NaiveDate>> = HashMap::new();
+    for row in rows {
+        submitted
+            .entry((
+                row.enterprise_code.as_str(),
+                Month::of(china_date(row.started_at)),
+            ))
+            .or_default()
+            .push(china_date(row.submitted_at));
+    }
+    let mut summary = vec![[0i64; 4]; months.len()];
+    let mut overdue = Vec::new();
+    for enterprise in enterprises {
+        let code = enterprise.credit_code.as_str();
+        for (index, month) in months.iter().enumerate() {
+            let dates = submitted
+                .get(&(code, *month))
+                .map_or(&[][..], Vec::as_slice);
+            let status = month_status(*month, dates, deadline_day, today);
+            let slot = match status {
+                Some(MonthStatus::OnTime) => 0,
+                Some(MonthStatus::Late) => 1,
+                Some(MonthStatus::Missing) => 2,
+                None => 3,
+            };
+            summary[index][slot] += 1;
+            if let Some(status @ (MonthStatus::Late | MonthStatus::Missing)) = status {
+                overdue.push((
+                    enterprise.name.clone(),
+                    code.to_string(),
+                    region_names
+                        .get(&enterprise.region_code)
+                        .cloned()
+                        .unwrap_or_else(|| enterprise.region_code.clone()),
+                    *month,
+                    status,
+                    dates.iter().min().copied(),
+                ));
+            }
+        }
+    }
+    overdue.sort_by(|a, b| a.3.cmp(&b.3).then(a.2.cmp(&b.2)).then(a.1.cmp(&b.1)));
+    SelfAnalysis {
+        months: months.to_vec(),
+        summary,
+        overdue,
+        enterprises: enterprises.len(),
+    }
+}
+
+fn self_tables(analysis: &SelfAnalysis, deadline_day: u32) -> (Table, Table) {
+    let mut summary = Table::new(
+        format!("企业月度自查上报情况（次月 {deadline_day} 日前上报为按时）"),
+        vec![
+            Column::new("month", "月份"),
+            Column::new("on_time", "按时"),
+            Column::new("late", "逾期"),
+            Column::new("missing", "未报"),
+            Column::new("open", "未到期"),
+            Column::new("on_time_rate", "按时率"),
+        ],
+    );
+    for (month, [on_time, late, missing, open]) in analysis.months.iter().zip(&analysis.summary) {
+        let due = on_time + late + missing;
+        summary.rows.push(vec![
+            Cell::Text(month.label()),
+            Cell::Int(*on_time),
+            Cell::Int(*late),
+            Cell::Int(*missing),
+            Cell::Int(*open),
+            if due > 0 {
+                Cell::Percent(*on_time as f64 / due as f64)
+            } else {
+                Cell::Empty
+            },
+        ]);
+    }
+    let mut overdue = Table::new(
+        "逾期和未报名单",
+        vec![
+            Column::new("month", "月份"),
+            Column::new("enterprise", "单位名称"),
+            Column::new("credit_code", "统一社会信用代码"),
+            Column::new("region", "区划"),
+            Column::new("status", "情况"),
+            Column::new("submitted", "上报日期"),
+        ],
+    );
+    for (name, code, region, month, status, submitted) in &analysis.overdue {
+        overdue.rows.push(vec![
+            Cell::Text(month.label()),
+            Cell::Text(name.clone()),
+            Cell::Text(code.clone()),
+            Cell::Text(region.clone()),
+            Cell::Text(status.label().to_string()),
+            submitted.map_or(Cell::Empty, Cell::Date),
+        ]);
+    }
+    (summary, overdue)
+}
+
+pub(super) async fn self_inspections(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let today = china_date(Utc::now());
+    let query = SelfQuery::parse(raw.as_deref(), today)?;
+    let months = Month::range(query.from, query.until);
+    let user = caller.user.clone();
+    let (first, after) = (query.from.first_day(), query.until.next().first_day());
+    let region = query.region.clone();
+    let (enterprises, rows, region_names) = state
+        .blocking(move |store| {
+            let regions = store.regions()?;
+            let scope = Scope::of(&user, &regions);
+            let within: Option<std::collections::HashSet<String>> =
+                region.as_deref().map(|root| descendants(root, &regions));
+            let enterprises: Vec<Enterprise> = store
+                .enterprises_since(0)?
+                .into_iter()
+                .filter(|e| match &scope {
+                    Scope::Enterprise(own) => own == e.credit_code.as_str(),
+                    other => other.covers_region(&e.region_code),
+                })
+                .filter(|e| within.as_ref().is_none_or(|w| w.contains(&e.region_code)))
+                .collect();
+            let midnight = |date: Option<NaiveDate>| {
+                date.and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .and_then(|t| t.and_local_timezone(china()).single())
+                    .map(|t| t.with_timezone(&Utc))
+            };
+            let filter = RecordFilter {
+                started_from: midnight(first),
+                started_before: midnight(after),
+                ..RecordFilter::default()
+            };
+            let rows = store.self_inspections(&record_scope(&scope), &filter)?;
+            let names: HashMap<String, String> =
+                regions.into_iter().map(|r| (r.code, r.name)).collect();
+            Ok((enterprises, rows, names))
+        })
+        .await?;
+    let analysis = classify(
+        &enterprises,
+        &rows,
+        &months,
+        query.deadline_day,
+        today,
+        &region_names,
+    );
+    let (summary, overdue) = self_tables(&analysis, query.deadline_day);
+    match query.format {
+        Some("csv") => {
+            return Ok(download(
+                report::table::to_csv(&overdue),
+                "text/csv; charset=utf-8",
+                &format!("{}.csv", overdue.title),
+            ));
+        }
+        Some(_) => {
+            let bytes = report::xlsx::workbook(&[&summary, &overdue])
+                .map_err(|e| AppError::internal("xlsx", e))?;
+            return Ok(download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "企业月度自查上报情况.xlsx",
+            ));
+        }
+        None => {}
+    }
+    let categories: Vec<String> = analysis.months.iter().map(|m| m.label()).collect();
+    let series: Vec<svg::Series> = ["按时", "逾期", "未报"]
+        .iter()
+        .enumerate()
+        .map(|(slot, name)| {
+            svg::Series::new(
+                *name,
+                analysis.summary.iter().map(|s| s[slot] as f64).collect(),
+            )
+        })
+        .collect();
+    let chart = svg::stacked_bar(
+        &categories,
+        &series,
+        &svg::Options::new(summary.title.clone()),
+    );
+    let export = format!(
+        "from={}&amp;until={}&amp;deadline={}{}",
+        query.from.label(),
+        query.until.label(),
+        query.deadline_day,
+        query
+            .region
+            .as_deref()
+            .map_or(String::new(), |r| format!("&amp;region={}", escape(r)))
+    );
+    let body = format!(
+        "<h1>企业月度自查</h1>\
+         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/self-inspections\">\
+         <label>起始月份 <input type=\"month\" name=\"from\" value=\"{from}\"></label>\
+         <label>截止月份 <input type=\"month\" name=\"until\" value=\"{until}\"></label>\
+         <label>次月上报期限 <input type=\"number\" name=\"deadline\" min=\"1\" max=\"28\" value=\"{deadline}\"> 日</label>\
+         <button type=\"submit\">统计</button></form>\
+         <p>范围内企业 <strong id=\"enterprises\">{count}</strong> 家；某月的自查于次月 {deadline} 日（含）前提交为按时。\
+         导出：<a id=\"export-csv\" href=\"/review/analyses/self-inspections?{export}&amp;format=csv\">逾期和未报名单 CSV</a> · \
+         <a id=\"export-xlsx\" href=\"/review/analyses/self-inspections?{export}&amp;format=xlsx\">Excel</a></p>\
+         <div class=\"chart\">{chart}</div>{summary}<h2>逾期和未报名单（{overdue_count}）</h2>{overdue}",
+        from = query.from.label(),
+        until = query.until.label(),
+        deadline = query.deadline_day,
+        count = analysis.enterprises,
+        summary = table_html(&summary, "summary"),
+        overdue_count = overdue.rows.len(),
+        overdue = table_html(&overdue, "overdue"),
+    );
+    Ok(Page::new("企业月度自查").body(body).html(Some(&caller)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,6 +762,97 @@ mod tests {
         assert_eq!(months.rows[0][0], Cell::Text("2026-01".into()));
         let kinds = hazard_table(&counts, HazardsBy::Kind, &regions, "全部时间");
         assert_eq!(kinds.rows[0][1], Cell::Text("企业自查".into()));
+    }
+
+    fn enterprise(code: &str, name: &str) -> Enterprise {
+        Enterprise {
+            credit_code: anjian_core::enterprise::CreditCode::parse(code).expect("valid"),
+            name: name.into(),
+            address: "某地".into(),
+            industry: "工贸".into(),
+            region_code: "370303007".into(),
+            legal_representative: "某人".into(),
+            phone: "0533-1234567".into(),
+        }
+    }
+
+    fn china_noon(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(12, 0, 0))
+            .and_then(|t| t.and_local_timezone(china()).single())
+            .expect("a real time")
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn each_enterprise_month_is_on_time_late_missing_or_open() {
+        let a = enterprise("913703030226339277", "甲公司");
+        let b = enterprise("913703020590819387", "乙公司");
+        let row = |started: (i32, u32, u32), submitted: (i32, u32, u32)| SelfInspectionRow {
+            enterprise_code: a.credit_code.as_str().into(),
+            started_at: china_noon(started.0, started.1, started.2),
+            submitted_at: china_noon(submitted.0, submitted.1, submitted.2),
+        };
+        let rows = [
+            row((2026, 1, 28), (2026, 2, 5)),
+            row((2026, 2, 27), (2026, 3, 6)),
+        ];
+        let months = Month::range(
+            Month {
+                year: 2026,
+                month: 1,
+            },
+            Month {
+                year: 2026,
+                month: 4,
+            },
+        );
+        let today = NaiveDate::from_ymd_opt(2026, 4, 10).expect("date");
+        let analysis = classify(&[a, b], &rows, &months, 5, today, &HashMap::new());
+        // January: A on time, B missing; February: A late, B missing; March: both missing;
+        // April: not due until 5 May.
+        assert_eq!(
+            analysis.summary,
+            [[1, 0, 1, 0], [0, 1, 1, 0], [0, 0, 2, 0], [0, 0, 0, 2]]
+        );
+        let listed: Vec<(String, &str, Option<NaiveDate>)> = analysis
+            .overdue
+            .iter()
+            .map(|o| (o.3.label(), o.4.label(), o.5))
+            .collect();
+        assert_eq!(listed.len(), 5);
+        assert!(listed.contains(&(
+            "2026-02".into(),
+            "逾期",
+            NaiveDate::from_ymd_opt(2026, 3, 6)
+        )));
+        let (summary, overdue) = self_tables(&analysis, 5);
+        assert_eq!(summary.rows[0][5], Cell::Percent(0.5));
+        assert_eq!(
+            summary.rows[3][5],
+            Cell::Empty,
+            "no rate before anything is due"
+        );
+        assert_eq!(overdue.rows.len(), 5);
+    }
+
+    #[test]
+    fn month_ranges_are_checked() {
+        let today = NaiveDate::from_ymd_opt(2026, 4, 10).expect("date");
+        let default = SelfQuery::parse(None, today).expect("default");
+        assert_eq!(
+            (default.from.label(), default.until.label()),
+            ("2025-04".to_string(), "2026-03".to_string())
+        );
+        for bad in [
+            "from=2026-13",
+            "from=2026-03&until=2026-01",
+            "from=2019-01&until=2026-01",
+            "deadline=31",
+            "format=pdf",
+        ] {
+            assert!(SelfQuery::parse(Some(bad), today).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route("/review/records", get(records))
         .route("/review/enterprises", get(enterprise::list))
         .route("/review/analyses/hazards", get(analyses::hazards))
+        .route(
+            "/review/analyses/self-inspections",
+            get(analyses::self_inspections),
+        )
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

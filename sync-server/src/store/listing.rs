@@ -1,10 +1,10 @@
-//! The record list of the review pages and the API, filtered: one statement for both
-//! backends (through [`super::reference::Query`]), newest first.
+//! The record list of the review pages and the API, and the counts the analyses group: one
+//! statement for both backends each (through [`super::reference::Query`]).
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    EnterpriseHazard, HazardCount, RecordFilter, RecordRow, RecordScope, StoreResult, from_millis,
-    parse_date,
+    EnterpriseHazard, HazardCount, RecordFilter, RecordRow, RecordScope, SelfInspectionRow,
+    StoreResult, from_millis, parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -192,6 +192,49 @@ pub(super) fn hazard_counts(
             industry: row.text(2)?,
             inspection_kind: row.text(3)?,
             count: row.int(4)?,
+        })
+    })
+}
+
+/// Submitted self-inspections started in `[from, before)` in scope: which enterprise, when
+/// started (the month it covers) and when submitted (on time or not).
+pub(super) fn self_inspections(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+) -> StoreResult<Vec<SelfInspectionRow>> {
+    let mut query = Query::new(db.postgres());
+    let mut conditions = vec![
+        "r.inspection_kind = 'self'".to_string(),
+        "r.kind = 'inspection'".to_string(),
+        "r.submitted_at IS NOT NULL".to_string(),
+    ];
+    conditions.push(match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
+        RecordScope::Enterprise { credit_code, .. } => {
+            let code = query.bind(text(credit_code));
+            format!("r.enterprise_code = {code}")
+        }
+    });
+    if let Some(from) = filter.started_from {
+        let p = query.bind(Cell::Int(from.timestamp_millis()));
+        conditions.push(format!("r.started_at >= {p}"));
+    }
+    if let Some(before) = filter.started_before {
+        let p = query.bind(Cell::Int(before.timestamp_millis()));
+        conditions.push(format!("r.started_at < {p}"));
+    }
+    query.push(&format!(
+        "SELECT r.enterprise_code, r.started_at, r.submitted_at FROM records r
+         WHERE {} ORDER BY r.enterprise_code, r.started_at",
+        conditions.join(" AND ")
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(SelfInspectionRow {
+            enterprise_code: row.text(0)?,
+            started_at: from_millis(row.int(1)?)?,
+            submitted_at: from_millis(row.int(2)?)?,
         })
     })
 }

@@ -256,6 +256,15 @@ pub struct HazardCount {
     pub count: i64,
 }
 
+/// A submitted self-inspection: whose, which month it covers (when it started) and when it
+/// was submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SelfInspectionRow {
+    pub enterprise_code: String,
+    pub started_at: DateTime<Utc>,
+    pub submitted_at: DateTime<Utc>,
+}
+
 /// Where a record stands, for filtering a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordState {
@@ -445,6 +454,13 @@ pub trait Store: Send + Sync + 'static {
         scope: &RecordScope,
         filter: &RecordFilter,
     ) -> StoreResult<Vec<HazardCount>>;
+    /// Submitted self-inspections in scope started within the filter's dates, by enterprise
+    /// and start.
+    fn self_inspections(
+        &self,
+        scope: &RecordScope,
+        filter: &RecordFilter,
+    ) -> StoreResult<Vec<SelfInspectionRow>>;
     /// Every hazard found at an enterprise, newest inspection first.
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
     /// The sequence number of the last change to records or reference data.

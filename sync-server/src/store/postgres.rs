@@ -30,9 +30,9 @@ use super::reference::{self, Cell, Cells, Exec};
 use super::{
     Attendance, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount,
     HotlineReport, ImportSummary, MailboxMessage, NumberRegisterEntry, QuarantineEntry,
-    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
-    StoreResult, StoredRecord, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis,
-    millis, parse_date,
+    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, SelfInspectionRow,
+    Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User, chained_receipt,
+    doc_type, from_millis, millis, parse_date,
 };
 
 pub const SCHEMA_VERSION: i32 = 2;
@@ -1257,6 +1257,14 @@ impl Store for PostgresStore {
         filter: &RecordFilter,
     ) -> StoreResult<Vec<HazardCount>> {
         self.read(|tx| listing::hazard_counts(&mut PgExec::new(tx), scope, filter))
+    }
+
+    fn self_inspections(
+        &self,
+        scope: &RecordScope,
+        filter: &RecordFilter,
+    ) -> StoreResult<Vec<SelfInspectionRow>> {
+        self.read(|tx| listing::self_inspections(&mut PgExec::new(tx), scope, filter))
     }
 
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {

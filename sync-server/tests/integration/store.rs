@@ -48,6 +48,7 @@ conformance! {
     record_lists_filter_by_every_field_of_the_review_form,
     an_enterprise_history_lists_its_hazards_newest_first,
     hazards_are_counted_per_china_month_region_industry_and_kind,
+    submitted_self_inspections_are_listed_by_enterprise_and_start,
     amendments_name_the_record_they_amend,
     leases_are_consecutive_blocks_per_agency_type_and_year,
     voiding_is_idempotent_and_refused_for_an_issued_number,
@@ -1343,6 +1344,65 @@ fn hazards_are_counted_per_china_month_region_industry_and_kind(store: &dyn Stor
             row("2025-02", "440305", "制造业", "enforcement", 1),
             row("2025-02", "440305", "制造业", "self", 3),
         ]
+    );
+}
+
+fn submitted_self_inspections_are_listed_by_enterprise_and_start(store: &dyn Store) {
+    let self_inspection =
+        |id: &str, code: &str, region: &str, started: i64, submitted: Option<i64>| {
+            let mut c = new_record(id);
+            c.projection = projection(code, region, started);
+            c.projection.inspection_kind = "self".into();
+            if let Some(at_ms) = submitted {
+                c.projection.status = "submitted".into();
+                c.projection.submitted_at = Some(at(at_ms));
+            }
+            c
+        };
+    let a1 = self_inspection("a1", CODE_A, "440305", T0, Some(T0 + 86_400_000));
+    let a2 = self_inspection("a2", CODE_A, "440305", T0 + 2_000, Some(T0 + 3_000));
+    let draft = self_inspection("a3", CODE_A, "440305", T0 + 4_000, None);
+    let mut enforcement = new_record("a4");
+    enforcement.projection.status = "submitted".into();
+    enforcement.projection.submitted_at = Some(at(T0 + 5_000));
+    let b1 = self_inspection("b1", CODE_B, "440306", T0 + 1_000, Some(T0 + 1_500));
+    for c in [&a1, &a2, &draft, &enforcement, &b1] {
+        commit(store, c);
+    }
+    let listed = |scope: &RecordScope, filter: RecordFilter| {
+        store
+            .self_inspections(scope, &filter)
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.enterprise_code, r.started_at, r.submitted_at))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(&RecordScope::All, RecordFilter::default()),
+        [
+            (CODE_A.to_string(), at(T0), at(T0 + 86_400_000)),
+            (CODE_A.to_string(), at(T0 + 2_000), at(T0 + 3_000)),
+            (CODE_B.to_string(), at(T0 + 1_000), at(T0 + 1_500)),
+        ],
+        "submitted self-inspections only, by enterprise and start"
+    );
+    assert_eq!(
+        listed(
+            &RecordScope::Regions(vec!["440306".into()]),
+            RecordFilter::default()
+        ),
+        [(CODE_B.to_string(), at(T0 + 1_000), at(T0 + 1_500))]
+    );
+    assert_eq!(
+        listed(
+            &RecordScope::All,
+            RecordFilter {
+                started_from: Some(at(T0 + 1_000)),
+                started_before: Some(at(T0 + 2_000)),
+                ..Default::default()
+            }
+        ),
+        [(CODE_B.to_string(), at(T0 + 1_000), at(T0 + 1_500))]
     );
 }
 
