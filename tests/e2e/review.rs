@@ -486,3 +486,71 @@ fn the_monthly_self_inspection_analysis_lists_who_reported_and_who_did_not() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(page.contains("YYYY-MM"));
 }
+
+#[test]
+fn the_hotline_and_mailbox_are_counted_within_scope() {
+    use anjian_server::admin::import_reference;
+    use anjian_server::store::ImportKind;
+
+    let server = Server::start();
+    let store = server.store.as_ref();
+    import_reference(
+        store,
+        ImportKind::Hotline,
+        "hotline.csv",
+        "工单编号,受理时间,区县代码,行业,类别,统一社会信用代码,内容摘要,办理状态\n\
+         12350-20250301-0007,2025-03-01 09:42,370305,,举报,913703050534640908,反映厂区夜间有刺鼻气味,已办结\n\
+         12350-20250305-0012,2025-03-05,370303,其他,咨询,,咨询动火作业审批流程,已办结\n\
+         12350-20250311-0003,2025-03-11 21:15:30,370303,工贸,投诉,913703030226339277,投诉车间未配发防护用品,处理中\n\
+         12350-20250402-0001,2025-04-02,370303,工贸,投诉,,投诉粉尘,待处理\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    import_reference(
+        store,
+        ImportKind::Mailbox,
+        "mailbox.csv",
+        "信件编号,收信日期,类型,区县代码,内容摘要,办理状态\n\
+         JZXX-2025-0031,2025-03-02,建议,,建议增设应急避难场所指示牌,待处理\n\
+         JZXX-2025-0032,2025-03-06,投诉,370303,投诉夜间施工噪声,处理中\n\
+         JZXX-2025-0040,2025-03-18,咨询,370305,咨询职业病危害项目申报时限,已办结\n\
+         JZXX-2025-0051,2025-04-01,投诉,370303,投诉粉尘,待处理\n"
+            .as_bytes(),
+    )
+    .unwrap();
+
+    let mut city = Browser::new(&server.url);
+    city.login("city", PASSWORD);
+    let (status, _, page) = city.get("/review/analyses/public");
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"hotline-total\">4<") && page.contains("id=\"mailbox-total\">4<"));
+    assert!(page.contains("data-chart=\"pie\"") && page.contains("data-chart=\"stacked-bar\""));
+    let (_, _, csv) = city.get("/review/analyses/public?by=category&format=csv");
+    assert_eq!(
+        csv_rows(&csv),
+        [
+            ["投诉", "投诉", "2", "0.5"],
+            ["举报", "举报", "1", "0.25"],
+            ["咨询", "咨询", "1", "0.25"]
+        ]
+    );
+    let (_, _, csv) = city.get("/review/analyses/public?by=district&until=2025-03-31&format=csv");
+    assert_eq!(
+        csv_rows(&csv),
+        [
+            ["370303", "张店区", "2", "0.6667"],
+            ["370305", "临淄区", "1", "0.3333"]
+        ],
+        "March only"
+    );
+    assert!(page.contains("<td data-column=\"month\">2025-03</td><td data-column=\"suggestions\" class=\"num\">1</td><td data-column=\"complaints\" class=\"num\">1</td><td data-column=\"enquiries\" class=\"num\">1</td>"));
+
+    // 张店区 sees its district's hotline reports and letters, not 临淄区's nor the city-wide letter.
+    let mut district = Browser::new(&server.url);
+    district.login("district", PASSWORD);
+    let (_, _, page) = district.get("/review/analyses/public");
+    assert!(page.contains("id=\"hotline-total\">3<"), "{page}");
+    assert!(page.contains("id=\"mailbox-total\">2<"));
+    let (status, _, _) = district.get("/review/analyses/public?by=weekday");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -20,7 +20,10 @@ use crate::auth::{Scope, descendants};
 use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::{HazardCount, RecordFilter, Region, SelfInspectionRow, User};
+use crate::store::{
+    DatedPage, HazardCount, HotlineReport, MailboxKind, MailboxMessage, RecordFilter, Region,
+    SelfInspectionRow, User,
+};
 
 /// How a hazard analysis groups its counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -690,6 +693,258 @@ pub(super) async fn self_inspections(
         overdue = table_html(&overdue, "overdue"),
     );
     Ok(Page::new("企业月度自查").body(body).html(Some(&caller)))
+}
+
+/// The 12350 hotline grouped by category, industry or district, and the director's mailbox
+/// by month and kind, within the account's scope and a date range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HotlineBy {
+    Category,
+    Industry,
+    District,
+}
+
+impl HotlineBy {
+    const ALL: [HotlineBy; 3] = [
+        HotlineBy::Category,
+        HotlineBy::Industry,
+        HotlineBy::District,
+    ];
+
+    fn key(self) -> &'static str {
+        match self {
+            HotlineBy::Category => "category",
+            HotlineBy::Industry => "industry",
+            HotlineBy::District => "district",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            HotlineBy::Category => "类别",
+            HotlineBy::Industry => "行业",
+            HotlineBy::District => "区县",
+        }
+    }
+}
+
+fn hotline_table(
+    reports: &[HotlineReport],
+    by: HotlineBy,
+    names: &HashMap<String, String>,
+) -> Table {
+    let mut groups: BTreeMap<String, i64> = BTreeMap::new();
+    for report in reports {
+        let key = match by {
+            HotlineBy::Category => report.category.label().to_string(),
+            HotlineBy::Industry => report.industry.clone(),
+            HotlineBy::District => report.district_code.clone(),
+        };
+        *groups.entry(key).or_default() += 1;
+    }
+    let total = reports.len() as i64;
+    let mut rows: Vec<(String, i64)> = groups.into_iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let mut table = Table::new(
+        format!("12350 热线（按{}）", by.label()),
+        vec![
+            Column::new("key", "代码"),
+            Column::new("name", by.label()),
+            Column::new("reports", "件数"),
+            Column::new("share", "占比"),
+        ],
+    );
+    for (key, n) in rows {
+        let name = match by {
+            HotlineBy::District => names.get(&key).cloned().unwrap_or_else(|| key.clone()),
+            _ => key.clone(),
+        };
+        table.rows.push(vec![
+            Cell::Text(key),
+            Cell::Text(name),
+            Cell::Int(n),
+            Cell::Percent(if total > 0 {
+                n as f64 / total as f64
+            } else {
+                0.0
+            }),
+        ]);
+    }
+    table
+}
+
+fn mailbox_table(messages: &[MailboxMessage]) -> Table {
+    let mut months: BTreeMap<String, [i64; 3]> = BTreeMap::new();
+    for message in messages {
+        let month = Month::of(message.received_on).label();
+        let slot = MailboxKind::ALL
+            .iter()
+            .position(|k| *k == message.kind)
+            .unwrap_or(0);
+        months.entry(month).or_default()[slot] += 1;
+    }
+    let mut columns = vec![Column::new("month", "月份")];
+    columns.extend(MailboxKind::ALL.iter().map(|kind| {
+        let key = match kind {
+            MailboxKind::Suggestion => "suggestions",
+            MailboxKind::Complaint => "complaints",
+            MailboxKind::Enquiry => "enquiries",
+        };
+        Column::new(key, kind.label())
+    }));
+    columns.push(Column::new("total", "合计"));
+    let mut table = Table::new("局长信箱（按月）", columns);
+    for (month, counts) in months {
+        let mut row = vec![Cell::Text(month)];
+        row.extend(counts.iter().map(|n| Cell::Int(*n)));
+        row.push(Cell::Int(counts.iter().sum()));
+        table.rows.push(row);
+    }
+    table
+}
+
+pub(super) async fn public(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let mut by = HotlineBy::Category;
+    let mut format = None;
+    for pair in raw.as_deref().unwrap_or("").split('&') {
+        match pair.split_once('=') {
+            Some(("by", value)) => {
+                by = HotlineBy::ALL
+                    .into_iter()
+                    .find(|b| b.key() == value)
+                    .ok_or_else(|| {
+                        AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
+                    })?
+            }
+            Some(("format", _)) => format = parameters(Some(pair))?.1,
+            _ => {}
+        }
+    }
+    let user = caller.user.clone();
+    let page = DatedPage {
+        from: query.from,
+        until: query.until,
+        limit: -1,
+        offset: 0,
+    };
+    let (reports, messages, names) = state
+        .blocking(move |store| {
+            let regions = store.regions()?;
+            let scope = record_scope(&Scope::of(&user, &regions));
+            let names: HashMap<String, String> =
+                regions.into_iter().map(|r| (r.code, r.name)).collect();
+            Ok((
+                store.hotline_reports(&scope, &page)?,
+                store.mailbox_messages(&scope, &page)?,
+                names,
+            ))
+        })
+        .await?;
+    let hotline = hotline_table(&reports, by, &names);
+    let mailbox = mailbox_table(&messages);
+    match format {
+        Some("csv") => {
+            return Ok(download(
+                report::table::to_csv(&hotline),
+                "text/csv; charset=utf-8",
+                &format!("{}.csv", hotline.title),
+            ));
+        }
+        Some(_) => {
+            let bytes = report::xlsx::workbook(&[&hotline, &mailbox])
+                .map_err(|e| AppError::internal("xlsx", e))?;
+            return Ok(download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "12350热线与局长信箱.xlsx",
+            ));
+        }
+        None => {}
+    }
+    let slices: Vec<(String, f64)> = hotline
+        .rows
+        .iter()
+        .filter_map(|row| match (&row[1], &row[2]) {
+            (Cell::Text(name), Cell::Int(n)) => Some((name.clone(), *n as f64)),
+            _ => None,
+        })
+        .collect();
+    let hotline_chart = match by {
+        HotlineBy::Category => svg::pie(&slices, &svg::Options::new(hotline.title.clone())),
+        _ => svg::bar(&slices, &svg::Options::new(hotline.title.clone())),
+    };
+    let months: Vec<String> = mailbox
+        .rows
+        .iter()
+        .filter_map(|row| match &row[0] {
+            Cell::Text(month) => Some(month.clone()),
+            _ => None,
+        })
+        .collect();
+    let series: Vec<svg::Series> = MailboxKind::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, kind)| {
+            svg::Series::new(
+                kind.label(),
+                mailbox
+                    .rows
+                    .iter()
+                    .map(|row| match row[i + 1] {
+                        Cell::Int(n) => n as f64,
+                        _ => 0.0,
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let mailbox_chart =
+        svg::stacked_bar(&months, &series, &svg::Options::new(mailbox.title.clone()));
+    let mut by_links = String::new();
+    for choice in HotlineBy::ALL {
+        by_links.push_str(&format!(
+            "<label><input type=\"radio\" name=\"by\" value=\"{}\"{}> {}</label> ",
+            choice.key(),
+            checked(choice == by),
+            choice.label()
+        ));
+    }
+    let export = format!(
+        "by={}{}{}",
+        by.key(),
+        query
+            .from
+            .map_or(String::new(), |d| format!("&amp;from={d}")),
+        query
+            .until
+            .map_or(String::new(), |d| format!("&amp;until={d}")),
+    );
+    let body = format!(
+        "<h1>12350 热线与局长信箱</h1>\
+         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/public\">\
+         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
+         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
+         <fieldset><legend>热线分组</legend>{by_links}</fieldset>\
+         <button type=\"submit\">统计</button></form>\
+         <p>导出：<a id=\"export-csv\" href=\"/review/analyses/public?{export}&amp;format=csv\">热线 CSV</a> · \
+         <a id=\"export-xlsx\" href=\"/review/analyses/public?{export}&amp;format=xlsx\">Excel</a></p>\
+         <h2>12350 热线（<span id=\"hotline-total\">{reports}</span> 件）</h2><div class=\"chart\">{hotline_chart}</div>{hotline_table}\
+         <h2>局长信箱（<span id=\"mailbox-total\">{messages}</span> 件）</h2><div class=\"chart\">{mailbox_chart}</div>{mailbox_table}",
+        from = query.from.map_or(String::new(), |d| d.to_string()),
+        until = query.until.map_or(String::new(), |d| d.to_string()),
+        reports = reports.len(),
+        messages = messages.len(),
+        hotline_table = table_html(&hotline, "hotline"),
+        mailbox_table = table_html(&mailbox, "mailbox"),
+    );
+    Ok(Page::new("12350 热线与局长信箱")
+        .body(body)
+        .html(Some(&caller)))
 }
 
 #[cfg(test)]

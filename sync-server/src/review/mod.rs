@@ -59,6 +59,7 @@ pub fn routes() -> Router<AppState> {
             "/review/analyses/self-inspections",
             get(analyses::self_inspections),
         )
+        .route("/review/analyses/public", get(analyses::public))
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(
