@@ -554,3 +554,43 @@ fn the_hotline_and_mailbox_are_counted_within_scope() {
     let (status, _, _) = district.get("/review/analyses/public?by=weekday");
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn duty_leader_attendance_is_a_rate_per_industry_and_month() {
+    use anjian_server::admin::import_reference;
+    use anjian_server::store::ImportKind;
+
+    let server = Server::start();
+    import_reference(
+        server.store.as_ref(),
+        ImportKind::Attendance,
+        "attendance.csv",
+        "统一社会信用代码,日期,班次,带班领导,是否在岗\n\
+         91370302016480894K,2025-03-01,白班,赵德明,是\n\
+         91370302016480894K,2025-03-01,夜班,钱志刚,否\n\
+         91370302016480894K,2025-03-02,白班,赵德明,是\n\
+         91370302016480894K,2025-03-02,夜班,钱志刚,是\n\
+         913703050534640908,2025-03-01,白班,王建国,否\n"
+            .as_bytes(),
+    )
+    .unwrap();
+    let mut city = Browser::new(&server.url);
+    city.login("city", PASSWORD);
+    let (status, _, page) = city.get("/review/analyses/attendance");
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"shifts\">5<") && page.contains("id=\"present\">3<"));
+    assert!(page.contains("id=\"rate\">60.0%<") && page.contains("data-chart=\"line\""));
+    let (_, _, csv) = city.get("/review/analyses/attendance?format=csv");
+    assert_eq!(
+        csv_rows(&csv),
+        [
+            ["2025-03", "危险化学品", "1", "0", "0"],
+            ["2025-03", "非煤矿山", "4", "3", "0.75"]
+        ]
+    );
+    // 张店区 has neither enterprise.
+    let mut district = Browser::new(&server.url);
+    district.login("district", PASSWORD);
+    let (_, _, page) = district.get("/review/analyses/attendance");
+    assert!(page.contains("id=\"shifts\">0<") && page.contains("无数据"));
+}

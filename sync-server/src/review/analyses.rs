@@ -21,8 +21,8 @@ use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::{
-    DatedPage, HazardCount, HotlineReport, MailboxKind, MailboxMessage, RecordFilter, Region,
-    SelfInspectionRow, User,
+    AttendanceCount, DatedPage, HazardCount, HotlineReport, MailboxKind, MailboxMessage,
+    RecordFilter, Region, SelfInspectionRow, User,
 };
 
 /// How a hazard analysis groups its counts.
@@ -945,6 +945,149 @@ pub(super) async fn public(
     Ok(Page::new("12350 热线与局长信箱")
         .body(body)
         .html(Some(&caller)))
+}
+
+/// Duty-leader (带班) attendance: per month and industry, the shifts due and the share with
+/// the leader on site.
+fn attendance_table(counts: &[AttendanceCount]) -> Table {
+    let mut table = Table::new(
+        "带班到岗率（按行业、月份）",
+        vec![
+            Column::new("month", "月份"),
+            Column::new("industry", "行业"),
+            Column::new("shifts", "应带班班次"),
+            Column::new("present", "到岗班次"),
+            Column::new("rate", "到岗率"),
+        ],
+    );
+    for count in counts {
+        table.rows.push(vec![
+            Cell::Text(count.month.clone()),
+            Cell::Text(count.industry.clone()),
+            Cell::Int(count.shifts),
+            Cell::Int(count.present),
+            if count.shifts > 0 {
+                Cell::Percent(count.present as f64 / count.shifts as f64)
+            } else {
+                Cell::Empty
+            },
+        ]);
+    }
+    table
+}
+
+pub(super) async fn attendance(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = match raw
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .find(|p| p.starts_with("format="))
+    {
+        Some(pair) => parameters(Some(pair))?.1,
+        None => None,
+    };
+    let user = caller.user.clone();
+    let (from, until) = (query.from, query.until);
+    let counts = state
+        .blocking(move |store| {
+            let regions = store.regions()?;
+            let scope = record_scope(&Scope::of(&user, &regions));
+            store.attendance_counts(&scope, from, until)
+        })
+        .await?;
+    let table = attendance_table(&counts);
+    match format {
+        Some("csv") => {
+            return Ok(download(
+                report::table::to_csv(&table),
+                "text/csv; charset=utf-8",
+                &format!("{}.csv", table.title),
+            ));
+        }
+        Some(_) => {
+            let bytes =
+                report::xlsx::workbook(&[&table]).map_err(|e| AppError::internal("xlsx", e))?;
+            return Ok(download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                &format!("{}.xlsx", table.title),
+            ));
+        }
+        None => {}
+    }
+    let months: Vec<String> = counts
+        .iter()
+        .map(|c| c.month.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let industries: Vec<String> = counts
+        .iter()
+        .map(|c| c.industry.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let series: Vec<svg::Series> = industries
+        .iter()
+        .map(|industry| {
+            svg::Series::new(
+                industry.clone(),
+                months
+                    .iter()
+                    .map(|month| {
+                        counts
+                            .iter()
+                            .find(|c| &c.month == month && &c.industry == industry)
+                            .filter(|c| c.shifts > 0)
+                            .map_or(f64::NAN, |c| c.present as f64 / c.shifts as f64)
+                    })
+                    .collect(),
+            )
+        })
+        .collect();
+    let chart = svg::lines(
+        &months,
+        &series,
+        &svg::Options::new(table.title.clone()).percent(),
+    );
+    let (shifts, present): (i64, i64) = counts
+        .iter()
+        .fold((0, 0), |(s, p), c| (s + c.shifts, p + c.present));
+    let overall = if shifts > 0 {
+        format!("{:.1}%", present as f64 * 100.0 / shifts as f64)
+    } else {
+        "无数据".to_string()
+    };
+    let export = format!(
+        "{}{}",
+        query
+            .from
+            .map_or(String::new(), |d| format!("from={d}&amp;")),
+        query
+            .until
+            .map_or(String::new(), |d| format!("until={d}&amp;")),
+    );
+    let body = format!(
+        "<h1>带班到岗率</h1>\
+         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/attendance\">\
+         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
+         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
+         <button type=\"submit\">统计</button></form>\
+         <p>应带班 <strong id=\"shifts\">{shifts}</strong> 班次，到岗 <strong id=\"present\">{present}</strong> 班次，\
+         到岗率 <strong id=\"rate\">{overall}</strong>。\
+         导出：<a id=\"export-csv\" href=\"/review/analyses/attendance?{export}format=csv\">CSV</a> · \
+         <a id=\"export-xlsx\" href=\"/review/analyses/attendance?{export}format=xlsx\">Excel</a></p>\
+         <div class=\"chart\">{chart}</div>{table}",
+        from = query.from.map_or(String::new(), |d| d.to_string()),
+        until = query.until.map_or(String::new(), |d| d.to_string()),
+        table = table_html(&table, "attendance"),
+    );
+    Ok(Page::new("带班到岗率").body(body).html(Some(&caller)))
 }
 
 #[cfg(test)]

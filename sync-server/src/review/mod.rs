@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
             get(analyses::self_inspections),
         )
         .route("/review/analyses/public", get(analyses::public))
+        .route("/review/analyses/attendance", get(analyses::attendance))
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

@@ -3,8 +3,8 @@
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    EnterpriseHazard, HazardCount, RecordFilter, RecordRow, RecordScope, SelfInspectionRow,
-    StoreResult, from_millis, parse_date,
+    AttendanceCount, EnterpriseHazard, HazardCount, RecordFilter, RecordRow, RecordScope,
+    SelfInspectionRow, StoreResult, from_millis, parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -235,6 +235,49 @@ pub(super) fn self_inspections(
             enterprise_code: row.text(0)?,
             started_at: from_millis(row.int(1)?)?,
             submitted_at: from_millis(row.int(2)?)?,
+        })
+    })
+}
+
+/// Duty-leader shifts due in scope, per month (`YYYY-MM`) and the enterprise's industry: how
+/// many, and how many with the leader on site. Dates are inclusive China dates.
+pub(super) fn attendance_counts(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    from: Option<chrono::NaiveDate>,
+    until: Option<chrono::NaiveDate>,
+) -> StoreResult<Vec<AttendanceCount>> {
+    let mut query = Query::new(db.postgres());
+    let mut conditions = vec![match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => query.any_of("e.region_code", codes),
+        RecordScope::Enterprise { credit_code, .. } => {
+            let code = query.bind(text(credit_code));
+            format!("a.credit_code = {code}")
+        }
+    }];
+    if let Some(from) = from {
+        let p = query.bind(text(&from.to_string()));
+        conditions.push(format!("a.date >= {p}"));
+    }
+    if let Some(until) = until {
+        let p = query.bind(text(&until.to_string()));
+        conditions.push(format!("a.date <= {p}"));
+    }
+    query.push(&format!(
+        "SELECT substr(a.date, 1, 7), e.industry, COUNT(*),
+                SUM(CASE WHEN a.present THEN 1 ELSE 0 END)
+         FROM attendance a JOIN enterprises e ON e.credit_code = a.credit_code
+         WHERE {}
+         GROUP BY 1, 2 ORDER BY 1, 2",
+        conditions.join(" AND ")
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(AttendanceCount {
+            month: row.text(0)?,
+            industry: row.text(1)?,
+            shifts: row.int(2)?,
+            present: row.int(3)?,
         })
     })
 }

@@ -265,6 +265,15 @@ pub struct SelfInspectionRow {
     pub submitted_at: DateTime<Utc>,
 }
 
+/// Duty-leader shifts due in one month in one industry, and those the leader attended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AttendanceCount {
+    pub month: String,
+    pub industry: String,
+    pub shifts: i64,
+    pub present: i64,
+}
+
 /// Where a record stands, for filtering a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordState {
@@ -461,6 +470,13 @@ pub trait Store: Send + Sync + 'static {
         scope: &RecordScope,
         filter: &RecordFilter,
     ) -> StoreResult<Vec<SelfInspectionRow>>;
+    /// Duty-leader attendance in scope, per month and industry, between two dates (inclusive).
+    fn attendance_counts(
+        &self,
+        scope: &RecordScope,
+        from: Option<NaiveDate>,
+        until: Option<NaiveDate>,
+    ) -> StoreResult<Vec<AttendanceCount>>;
     /// Every hazard found at an enterprise, newest inspection first.
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
     /// The sequence number of the last change to records or reference data.

@@ -28,11 +28,11 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::listing;
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    Attendance, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount,
-    HotlineReport, ImportSummary, MailboxMessage, NumberRegisterEntry, QuarantineEntry,
-    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, SelfInspectionRow,
-    Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User, chained_receipt,
-    doc_type, from_millis, millis, parse_date,
+    Attendance, AttendanceCount, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard,
+    HazardCount, HotlineReport, ImportSummary, MailboxMessage, NumberRegisterEntry,
+    QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
+    SelfInspectionRow, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+    chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 
 pub const SCHEMA_VERSION: i32 = 2;
@@ -1265,6 +1265,15 @@ impl Store for PostgresStore {
         filter: &RecordFilter,
     ) -> StoreResult<Vec<SelfInspectionRow>> {
         self.read(|tx| listing::self_inspections(&mut PgExec::new(tx), scope, filter))
+    }
+
+    fn attendance_counts(
+        &self,
+        scope: &RecordScope,
+        from: Option<chrono::NaiveDate>,
+        until: Option<chrono::NaiveDate>,
+    ) -> StoreResult<Vec<AttendanceCount>> {
+        self.read(|tx| listing::attendance_counts(&mut PgExec::new(tx), scope, from, until))
     }
 
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {

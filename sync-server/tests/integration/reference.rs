@@ -26,6 +26,7 @@ conformance! {
     a_bad_row_is_named_by_its_line_and_nothing_is_stored,
     the_store_refuses_a_whole_batch_naming_an_unregistered_enterprise,
     attendance_is_updated_in_place_by_its_key,
+    attendance_is_counted_per_month_and_industry_within_scope,
     large_batches_count_each_row_once_across_statements,
     a_later_import_updates_the_rows_it_names_and_keeps_the_others,
     hotline_and_mailbox_lists_follow_the_scope,
@@ -676,6 +677,71 @@ fn attendance_is_updated_in_place_by_its_key(store: &dyn Store) {
 
 /// More rows than one upsert statement takes (500): every row is counted once as inserted,
 /// updated or unchanged, whichever statement it fell in; a key twice in a batch is refused.
+fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) {
+    demo_world(store);
+    import(
+        store,
+        ImportKind::Attendance,
+        &format!(
+            "统一社会信用代码,日期,班次,带班领导,是否在岗\n\
+             {MINE},2025-03-01,白班,赵德明,是\n\
+             {MINE},2025-03-01,夜班,钱志刚,否\n\
+             {MINE},2025-03-31,白班,赵德明,是\n\
+             {MINE},2025-04-01,白班,赵德明,是\n\
+             {CHEMICALS},2025-03-01,白班,王建国,否\n"
+        ),
+    );
+    let counts = |scope: &RecordScope, from: Option<&str>, until: Option<&str>| {
+        store
+            .attendance_counts(scope, from.map(day), until.map(day))
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.month, c.industry, c.shifts, c.present))
+            .collect::<Vec<_>>()
+    };
+    let row = |month: &str, industry: &str, shifts: i64, present: i64| {
+        (month.to_string(), industry.to_string(), shifts, present)
+    };
+    assert_eq!(
+        counts(&RecordScope::All, None, None),
+        [
+            row("2025-03", "危险化学品", 1, 0),
+            row("2025-03", "非煤矿山", 3, 2),
+            row("2025-04", "非煤矿山", 1, 1),
+        ]
+    );
+    assert_eq!(
+        counts(&RecordScope::All, Some("2025-03-31"), Some("2025-04-01")),
+        [
+            row("2025-03", "非煤矿山", 1, 1),
+            row("2025-04", "非煤矿山", 1, 1)
+        ],
+        "both ends included"
+    );
+    let zichuan: Vec<String> = descendants("370302", &store.regions().unwrap())
+        .into_iter()
+        .collect();
+    assert_eq!(
+        counts(
+            &RecordScope::Regions(zichuan),
+            Some("2025-03-01"),
+            Some("2025-03-31")
+        ),
+        [row("2025-03", "非煤矿山", 3, 2)]
+    );
+    assert_eq!(
+        counts(
+            &RecordScope::Enterprise {
+                credit_code: CHEMICALS.into(),
+                inspection_kinds: Vec::new()
+            },
+            None,
+            None
+        ),
+        [row("2025-03", "危险化学品", 1, 0)]
+    );
+}
+
 fn large_batches_count_each_row_once_across_statements(store: &dyn Store) {
     demo_world(store);
     let start = day("2023-01-01");
