@@ -22,7 +22,7 @@ use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::{
     AttendanceCount, DatedPage, HazardCount, HotlineReport, MailboxKind, MailboxMessage,
-    RecordFilter, Region, SelfInspectionRow, User,
+    RecordFilter, Region, SubmittedInspection, User,
 };
 
 /// How a hazard analysis groups its counts.
@@ -470,7 +470,7 @@ struct SelfAnalysis {
 
 fn classify(
     enterprises: &[Enterprise],
-    rows: &[SelfInspectionRow],
+    rows: &[SubmittedInspection],
     months: &[Month],
     deadline_day: u32,
     today: NaiveDate,
@@ -611,9 +611,10 @@ pub(super) async fn self_inspections(
             let filter = RecordFilter {
                 started_from: midnight(first),
                 started_before: midnight(after),
+                inspection_kinds: vec![InspectionKind::SelfInspection.as_str().into()],
                 ..RecordFilter::default()
             };
-            let rows = store.self_inspections(&record_scope(&scope), &filter)?;
+            let rows = store.submitted_inspections(&record_scope(&scope), &filter)?;
             let names: HashMap<String, String> =
                 regions.into_iter().map(|r| (r.code, r.name)).collect();
             Ok((enterprises, rows, names))
@@ -1186,10 +1187,12 @@ mod tests {
     fn each_enterprise_month_is_on_time_late_missing_or_open() {
         let a = enterprise("913703030226339277", "甲公司");
         let b = enterprise("913703020590819387", "乙公司");
-        let row = |started: (i32, u32, u32), submitted: (i32, u32, u32)| SelfInspectionRow {
+        let row = |started: (i32, u32, u32), submitted: (i32, u32, u32)| SubmittedInspection {
             enterprise_code: a.credit_code.as_str().into(),
+            inspection_kind: "self".into(),
             started_at: china_noon(started.0, started.1, started.2),
             submitted_at: china_noon(submitted.0, submitted.1, submitted.2),
+            hazard_count: 0,
         };
         let rows = [
             row((2026, 1, 28), (2026, 2, 5)),

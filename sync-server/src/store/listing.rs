@@ -4,7 +4,7 @@
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
     AttendanceCount, EnterpriseHazard, HazardCount, RecordFilter, RecordRow, RecordScope,
-    SelfInspectionRow, StoreResult, from_millis, parse_date,
+    StoreResult, SubmittedInspection, from_millis, parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -196,25 +196,30 @@ pub(super) fn hazard_counts(
     })
 }
 
-/// Submitted self-inspections started in `[from, before)` in scope: which enterprise, when
-/// started (the month it covers) and when submitted (on time or not).
-pub(super) fn self_inspections(
+/// Submitted inspections (not re-inspections or amendments) in scope started within the
+/// filter's dates, of its kinds (every kind when none): whose, which kind, when started (the
+/// period it covers), when submitted and whether it found hazards. Coverage, pass rates and
+/// the reporting deadlines are all counted from these rows.
+pub(super) fn submitted_inspections(
     db: &mut impl Exec,
     scope: &RecordScope,
     filter: &RecordFilter,
-) -> StoreResult<Vec<SelfInspectionRow>> {
+) -> StoreResult<Vec<SubmittedInspection>> {
     let mut query = Query::new(db.postgres());
     let mut conditions = vec![
-        "r.inspection_kind = 'self'".to_string(),
         "r.kind = 'inspection'".to_string(),
         "r.submitted_at IS NOT NULL".to_string(),
     ];
     conditions.push(match scope {
         RecordScope::All => "1 = 1".to_string(),
         RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
-        RecordScope::Enterprise { credit_code, .. } => {
+        RecordScope::Enterprise {
+            credit_code,
+            inspection_kinds,
+        } => {
             let code = query.bind(text(credit_code));
-            format!("r.enterprise_code = {code}")
+            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
+            format!("r.enterprise_code = {code} AND {kinds}")
         }
     });
     if let Some(from) = filter.started_from {
@@ -225,16 +230,25 @@ pub(super) fn self_inspections(
         let p = query.bind(Cell::Int(before.timestamp_millis()));
         conditions.push(format!("r.started_at < {p}"));
     }
+    if let Some(regions) = &filter.regions {
+        conditions.push(query.any_of("r.region_code", regions));
+    }
+    if !filter.inspection_kinds.is_empty() {
+        conditions.push(query.any_of("r.inspection_kind", &filter.inspection_kinds));
+    }
     query.push(&format!(
-        "SELECT r.enterprise_code, r.started_at, r.submitted_at FROM records r
-         WHERE {} ORDER BY r.enterprise_code, r.started_at",
+        "SELECT r.enterprise_code, r.inspection_kind, r.started_at, r.submitted_at,
+                r.hazard_count
+         FROM records r WHERE {} ORDER BY r.enterprise_code, r.started_at, r.id",
         conditions.join(" AND ")
     ));
     fetch(db, &query, |row: &dyn Cells| {
-        Ok(SelfInspectionRow {
+        Ok(SubmittedInspection {
             enterprise_code: row.text(0)?,
-            started_at: from_millis(row.int(1)?)?,
-            submitted_at: from_millis(row.int(2)?)?,
+            inspection_kind: row.text(1)?,
+            started_at: from_millis(row.int(2)?)?,
+            submitted_at: from_millis(row.int(3)?)?,
+            hazard_count: row.int(4)?,
         })
     })
 }

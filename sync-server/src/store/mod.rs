@@ -256,13 +256,15 @@ pub struct HazardCount {
     pub count: i64,
 }
 
-/// A submitted self-inspection: whose, which month it covers (when it started) and when it
-/// was submitted.
+/// A submitted inspection: whose, which kind, which period it covers (when it started), when
+/// it was submitted and how many hazards it found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SelfInspectionRow {
+pub struct SubmittedInspection {
     pub enterprise_code: String,
+    pub inspection_kind: String,
     pub started_at: DateTime<Utc>,
     pub submitted_at: DateTime<Utc>,
+    pub hazard_count: i64,
 }
 
 /// Duty-leader shifts due in one month in one industry, and those the leader attended.
@@ -463,13 +465,13 @@ pub trait Store: Send + Sync + 'static {
         scope: &RecordScope,
         filter: &RecordFilter,
     ) -> StoreResult<Vec<HazardCount>>;
-    /// Submitted self-inspections in scope started within the filter's dates, by enterprise
-    /// and start.
-    fn self_inspections(
+    /// Submitted inspections in scope started within the filter's dates, of its kinds and
+    /// regions, by enterprise and start.
+    fn submitted_inspections(
         &self,
         scope: &RecordScope,
         filter: &RecordFilter,
-    ) -> StoreResult<Vec<SelfInspectionRow>>;
+    ) -> StoreResult<Vec<SubmittedInspection>>;
     /// Duty-leader attendance in scope, per month and industry, between two dates (inclusive).
     fn attendance_counts(
         &self,

@@ -31,7 +31,7 @@ use super::{
     Attendance, AttendanceCount, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard,
     HazardCount, HotlineReport, ImportSummary, MailboxMessage, NumberRegisterEntry,
     QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
-    SelfInspectionRow, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+    Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
     chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 
@@ -1259,12 +1259,12 @@ impl Store for PostgresStore {
         self.read(|tx| listing::hazard_counts(&mut PgExec::new(tx), scope, filter))
     }
 
-    fn self_inspections(
+    fn submitted_inspections(
         &self,
         scope: &RecordScope,
         filter: &RecordFilter,
-    ) -> StoreResult<Vec<SelfInspectionRow>> {
-        self.read(|tx| listing::self_inspections(&mut PgExec::new(tx), scope, filter))
+    ) -> StoreResult<Vec<SubmittedInspection>> {
+        self.read(|tx| listing::submitted_inspections(&mut PgExec::new(tx), scope, filter))
     }
 
     fn attendance_counts(

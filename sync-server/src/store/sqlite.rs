@@ -20,7 +20,7 @@ use super::{
     Attendance, AttendanceCount, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard,
     HazardCount, HotlineReport, ImportSummary, MailboxMessage, NumberRegisterEntry,
     QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
-    SelfInspectionRow, Store, StoreError, StoreResult, StoredRecord, TokenKind, TokenRow, User,
+    Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
     chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 
@@ -1214,12 +1214,12 @@ impl Store for SqliteStore {
         self.read(|tx| listing::hazard_counts(&mut SqliteExec(tx), scope, filter))
     }
 
-    fn self_inspections(
+    fn submitted_inspections(
         &self,
         scope: &RecordScope,
         filter: &RecordFilter,
-    ) -> StoreResult<Vec<SelfInspectionRow>> {
-        self.read(|tx| listing::self_inspections(&mut SqliteExec(tx), scope, filter))
+    ) -> StoreResult<Vec<SubmittedInspection>> {
+        self.read(|tx| listing::submitted_inspections(&mut SqliteExec(tx), scope, filter))
     }
 
     fn attendance_counts(

@@ -48,7 +48,7 @@ conformance! {
     record_lists_filter_by_every_field_of_the_review_form,
     an_enterprise_history_lists_its_hazards_newest_first,
     hazards_are_counted_per_china_month_region_industry_and_kind,
-    submitted_self_inspections_are_listed_by_enterprise_and_start,
+    submitted_inspections_are_listed_by_enterprise_and_start,
     amendments_name_the_record_they_amend,
     leases_are_consecutive_blocks_per_agency_type_and_year,
     voiding_is_idempotent_and_refused_for_an_issued_number,
@@ -1347,7 +1347,7 @@ fn hazards_are_counted_per_china_month_region_industry_and_kind(store: &dyn Stor
     );
 }
 
-fn submitted_self_inspections_are_listed_by_enterprise_and_start(store: &dyn Store) {
+fn submitted_inspections_are_listed_by_enterprise_and_start(store: &dyn Store) {
     let self_inspection =
         |id: &str, code: &str, region: &str, started: i64, submitted: Option<i64>| {
             let mut c = new_record(id);
@@ -1369,9 +1369,30 @@ fn submitted_self_inspections_are_listed_by_enterprise_and_start(store: &dyn Sto
     for c in [&a1, &a2, &draft, &enforcement, &b1] {
         commit(store, c);
     }
+    let all_kinds = store
+        .submitted_inspections(&RecordScope::All, &RecordFilter::default())
+        .unwrap();
+    assert_eq!(
+        all_kinds
+            .iter()
+            .map(|r| (r.enterprise_code.as_str(), r.inspection_kind.as_str()))
+            .collect::<Vec<_>>(),
+        // By enterprise, start, then id: a1 and a4 both start at T0.
+        [
+            (CODE_A, "self"),
+            (CODE_A, "enforcement"),
+            (CODE_A, "self"),
+            (CODE_B, "self")
+        ],
+        "submitted inspections of every kind, drafts left out"
+    );
     let listed = |scope: &RecordScope, filter: RecordFilter| {
+        let filter = RecordFilter {
+            inspection_kinds: vec!["self".into()],
+            ..filter
+        };
         store
-            .self_inspections(scope, &filter)
+            .submitted_inspections(scope, &filter)
             .unwrap()
             .into_iter()
             .map(|r| (r.enterprise_code, r.started_at, r.submitted_at))
