@@ -594,3 +594,94 @@ fn duty_leader_attendance_is_a_rate_per_industry_and_month() {
     let (_, _, page) = district.get("/review/analyses/attendance");
     assert!(page.contains("id=\"shifts\">0<") && page.contains("无数据"));
 }
+
+#[test]
+fn towns_are_ranked_by_coverage_and_graded_from_their_indicators() {
+    let server = Server::start();
+    // 科苑街道's one enterprise: an enforcement inspection that found hazards, and its own
+    // self-inspection that found none, both this month.
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    submitted_with_hazards(&mut zhang, FACTORY, LI, &["IT-001"]);
+    let mut officer = Device::logged_in(&server.url, "officer");
+    let id = officer
+        .store
+        .start_inspection(
+            &anjian_core::inspection::StartInspection {
+                enterprise: FACTORY.into(),
+                template: "self-monthly".into(),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap()
+        .id;
+    officer.answer_required(&id, 0, 1);
+    officer.store.submit_inspection(&id, Utc::now()).unwrap();
+    officer.sync().unwrap();
+
+    // The period: this month so far, whatever today's date.
+    use chrono::Datelike;
+    let today = anjian_core::time::china_date(Utc::now());
+    let period = format!("from={}&until={today}", today.with_day(1).unwrap());
+
+    let mut town = Browser::new(&server.url);
+    town.login("town", PASSWORD);
+    let (status, _, csv) = town.get(&format!("/review/analyses/coverage?{period}&format=csv"));
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 1, "the town's own row: {csv}");
+    // rank, code, name, enterprises, then covered and rate for self, resident, expert,
+    // enforcement.
+    assert_eq!(
+        rows[0],
+        [
+            "1",
+            "370303007",
+            "科苑街道",
+            "1",
+            "1",
+            "1",
+            "0",
+            "0",
+            "0",
+            "0",
+            "1",
+            "1"
+        ]
+    );
+
+    let (status, _, csv) = town.get(&format!("/review/analyses/grading?{period}&format=csv"));
+    assert_eq!(status, StatusCode::OK);
+    let rows = csv_rows(&csv);
+    assert_eq!(rows.len(), 1);
+    // With data: self upload 1 (this month's is in), self pass 1, enforcement coverage 1 and
+    // pass 0 (it found a hazard), expert coverage 0, health declarations 0. Their weights
+    // (15, 10, 15, 10, 10, 5) make 65, of which 40 earned: 61.54 → C.
+    assert_eq!(rows[0][..5], ["1", "370303007", "科苑街道", "C", "61.54"]);
+    assert_eq!(
+        rows[0][5..],
+        ["1", "1", "1", "0", "0", "", "", "", "0", ""],
+        "rates, empty where there is no data"
+    );
+    let (status, _, page) = town.get(&format!("/review/analyses/grading?{period}"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("科苑街道：<span class=\"grade\">C</span> 级，61.54 分"));
+    assert!(page.contains("无数据") && page.contains("data-chart=\"bar\""));
+
+    // The city sees every town with an enterprise, ranked.
+    let mut city = Browser::new(&server.url);
+    city.login("city", PASSWORD);
+    let (_, _, csv) = city.get(&format!("/review/analyses/coverage?{period}&format=csv"));
+    let rows = csv_rows(&csv);
+    assert!(rows.len() > 1);
+    assert_eq!(
+        rows[0][1], "370303007",
+        "the only town with an enforcement inspection leads"
+    );
+    let (_, _, csv) = city.get(&format!(
+        "/review/analyses/coverage?{period}&level=district&format=csv"
+    ));
+    assert_eq!(csv_rows(&csv)[0][1..3], ["370303", "张店区"]);
+    let (status, _, _) = city.get("/review/analyses/grading?format=pdf");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -183,7 +183,7 @@ fn cell_html(cell: &Cell) -> String {
     }
 }
 
-fn table_html(table: &Table, id: &str) -> String {
+pub(super) fn table_html(table: &Table, id: &str) -> String {
     let mut html = format!("<table id=\"{id}\"><thead><tr>");
     for column in &table.columns {
         html.push_str(&format!("<th>{}</th>", escape(&column.label)));
@@ -209,7 +209,7 @@ fn table_html(table: &Table, id: &str) -> String {
     html
 }
 
-fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
+pub(super) fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
     let disposition = format!(
         "attachment; filename=\"hazards\"; filename*=UTF-8''{}",
         url_encode(file_name)

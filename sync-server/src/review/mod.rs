@@ -6,6 +6,7 @@
 pub(crate) mod analyses;
 mod enterprise;
 mod page;
+mod towns;
 
 use std::collections::HashMap;
 
@@ -61,6 +62,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/review/analyses/public", get(analyses::public))
         .route("/review/analyses/attendance", get(analyses::attendance))
+        .route("/review/analyses/coverage", get(towns::coverage))
+        .route("/review/analyses/grading", get(towns::grading))
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

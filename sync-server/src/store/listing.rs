@@ -296,6 +296,56 @@ pub(super) fn attendance_counts(
     })
 }
 
+/// The scope condition on a reference table's `credit_code`, through its enterprise.
+fn enterprise_scope(query: &mut Query, scope: &RecordScope, column: &str) -> String {
+    match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => {
+            let within = query.any_of("e.region_code", codes);
+            format!("{column} IN (SELECT e.credit_code FROM enterprises e WHERE {within})")
+        }
+        RecordScope::Enterprise { credit_code, .. } => {
+            let code = query.bind(text(credit_code));
+            format!("{column} = {code}")
+        }
+    }
+}
+
+/// Which enterprises in scope declared occupational-health hazards, and for which years.
+pub(super) fn health_declared(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+) -> StoreResult<Vec<(String, i64)>> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_scope(&mut query, scope, "d.credit_code");
+    query.push(&format!(
+        "SELECT d.credit_code, d.year FROM health_declarations d WHERE {condition}
+         ORDER BY d.credit_code, d.year"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok((row.text(0)?, row.int(1)?))
+    })
+}
+
+/// For each enterprise in scope and permit type it holds, the last day of its newest permit.
+pub(super) fn permit_ends(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+) -> StoreResult<Vec<(String, String, chrono::NaiveDate)>> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_scope(&mut query, scope, "p.credit_code");
+    query.push(&format!(
+        "SELECT p.credit_code, p.permit_type, MAX(p.valid_until) FROM permits p
+         WHERE {condition} GROUP BY p.credit_code, p.permit_type
+         ORDER BY p.credit_code, p.permit_type"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        let until = parse_date(Some(row.text(2)?))?
+            .ok_or_else(|| super::StoreError::Corrupt("permit without valid_until".into()))?;
+        Ok((row.text(0)?, row.text(1)?, until))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

@@ -479,6 +479,10 @@ pub trait Store: Send + Sync + 'static {
         from: Option<NaiveDate>,
         until: Option<NaiveDate>,
     ) -> StoreResult<Vec<AttendanceCount>>;
+    /// The (enterprise, year) of every occupational-health declaration in scope.
+    fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>>;
+    /// For each enterprise in scope and permit type it holds: the newest permit's last day.
+    fn permit_ends(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String, NaiveDate)>>;
     /// Every hazard found at an enterprise, newest inspection first.
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
     /// The sequence number of the last change to records or reference data.

@@ -1276,6 +1276,17 @@ impl Store for PostgresStore {
         self.read(|tx| listing::attendance_counts(&mut PgExec::new(tx), scope, from, until))
     }
 
+    fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>> {
+        self.read(|tx| listing::health_declared(&mut PgExec::new(tx), scope))
+    }
+
+    fn permit_ends(
+        &self,
+        scope: &RecordScope,
+    ) -> StoreResult<Vec<(String, String, chrono::NaiveDate)>> {
+        self.read(|tx| listing::permit_ends(&mut PgExec::new(tx), scope))
+    }
+
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {
         self.read(|tx| listing::enterprise_hazards(&mut PgExec::new(tx), credit_code))
     }

@@ -1231,6 +1231,17 @@ impl Store for SqliteStore {
         self.read(|tx| listing::attendance_counts(&mut SqliteExec(tx), scope, from, until))
     }
 
+    fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>> {
+        self.read(|tx| listing::health_declared(&mut SqliteExec(tx), scope))
+    }
+
+    fn permit_ends(
+        &self,
+        scope: &RecordScope,
+    ) -> StoreResult<Vec<(String, String, chrono::NaiveDate)>> {
+        self.read(|tx| listing::permit_ends(&mut SqliteExec(tx), scope))
+    }
+
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {
         self.read(|tx| listing::enterprise_hazards(&mut SqliteExec(tx), credit_code))
     }

@@ -27,6 +27,7 @@ conformance! {
     the_store_refuses_a_whole_batch_naming_an_unregistered_enterprise,
     attendance_is_updated_in_place_by_its_key,
     attendance_is_counted_per_month_and_industry_within_scope,
+    declarations_and_newest_permits_are_read_per_enterprise_within_scope,
     large_batches_count_each_row_once_across_statements,
     a_later_import_updates_the_rows_it_names_and_keeps_the_others,
     hotline_and_mailbox_lists_follow_the_scope,
@@ -740,6 +741,73 @@ fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) 
         ),
         [row("2025-03", "危险化学品", 1, 0)]
     );
+}
+
+fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &dyn Store) {
+    demo_world(store);
+    import(
+        store,
+        ImportKind::Permits,
+        &format!(
+            "统一社会信用代码,许可证类型,许可证编号,发证机关,有效期起,有效期至\n\
+             {CHEMICALS},安全生产许可证,(鲁)WH安许证字〔2021〕030012号,山东省应急管理厅,2021-06-01,2024-05-31\n\
+             {CHEMICALS},安全生产许可证,(鲁)WH安许证字〔2021〕030012号,山东省应急管理厅,2024-06-01,2027-05-31\n\
+             {CHEMICALS},危险化学品登记证,370312345,山东省化学品登记办公室,2023-01-01,2026-01-01\n\
+             {MINE},安全生产许可证,(鲁)FM安许证字〔2020〕000321号,山东省应急管理厅,2020-01-01,2023-01-01\n"
+        ),
+    );
+    import(
+        store,
+        ImportKind::HealthDeclarations,
+        &format!(
+            "统一社会信用代码,申报年度,申报日期\n\
+             {CHEMICALS},2024,2024-03-12\n\
+             {CHEMICALS},2025,2025-03-20\n\
+             {MINE},2025,2025-02-01\n"
+        ),
+    );
+    assert_eq!(
+        store.permit_ends(&RecordScope::All).unwrap(),
+        [
+            (
+                MINE.to_string(),
+                "安全生产许可证".to_string(),
+                day("2023-01-01")
+            ),
+            (
+                CHEMICALS.to_string(),
+                "危险化学品登记证".to_string(),
+                day("2026-01-01")
+            ),
+            (
+                CHEMICALS.to_string(),
+                "安全生产许可证".to_string(),
+                day("2027-05-31")
+            ),
+        ]
+        .into_iter()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>(),
+        "the newest permit of each type"
+    );
+    let linzi: Vec<String> = descendants("370305", &store.regions().unwrap())
+        .into_iter()
+        .collect();
+    assert_eq!(
+        store
+            .health_declared(&RecordScope::Regions(linzi.clone()))
+            .unwrap(),
+        [(CHEMICALS.to_string(), 2024), (CHEMICALS.to_string(), 2025)]
+    );
+    assert_eq!(
+        store
+            .permit_ends(&RecordScope::Regions(linzi))
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(store.health_declared(&RecordScope::All).unwrap().len(), 3);
 }
 
 fn large_batches_count_each_row_once_across_statements(store: &dyn Store) {

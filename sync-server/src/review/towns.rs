@@ -1,0 +1,598 @@
+//! Towns and districts compared: inspection coverage of their enterprises by kind with a
+//! ranking, and the A/B/C/D grading of towns from the configured indicators, each town's
+//! breakdown shown.
+//!
+//! Every indicator is a rate over the period, counted from the same rows:
+//! - coverage of a kind: enterprises with at least one submitted inspection of that kind
+//!   started in the period, over the enterprises registered in the area;
+//! - pass rate of a kind: those inspections that found no hazard, over all of them;
+//! - self-inspection upload rate: months reported on time over months due (the monthly rule);
+//! - resident weekly report rate: over the enterprises that had a resident inspector in the
+//!   period (at least one weekly report), the weeks with a report over the weeks of the period;
+//! - duty-leader attendance: shifts attended over shifts due;
+//! - health declaration: enterprises that declared for a year of the period, over all;
+//! - permit management: among enterprises with a permit on file, those whose newest permit of
+//!   every type is still valid on the period's last day.
+//!
+//! A rate with nothing to count (no enterprise, no inspection of the kind) is "no data" and
+//! leaves the grade; see `analysis::grading`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use axum::extract::RawQuery;
+use axum::response::Response;
+use chrono::{Datelike, NaiveDate, Utc};
+
+use anjian_core::enterprise::Enterprise;
+use anjian_core::template::InspectionKind;
+use anjian_core::time::{china, china_date};
+
+use super::analyses::{download, table_html};
+use super::page::Page;
+use super::{ListQuery, PageResult, Session, record_scope};
+use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
+use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, month_status};
+use crate::auth::Scope;
+use crate::error::AppError;
+use crate::report::{self, Cell, Column, Table, escape, svg};
+use crate::state::AppState;
+use crate::store::{RecordFilter, RecordScope, Region, SubmittedInspection};
+
+const KINDS: [InspectionKind; 4] = [
+    InspectionKind::SelfInspection,
+    InspectionKind::Resident,
+    InspectionKind::Expert,
+    InspectionKind::Enforcement,
+];
+
+/// What one area's enterprises did in the period.
+#[derive(Debug, Default, Clone)]
+struct AreaStats {
+    enterprises: usize,
+    /// Per kind: enterprises covered, inspections, inspections without hazards.
+    covered: [usize; 4],
+    inspections: [usize; 4],
+    passed: [usize; 4],
+    self_on_time: i64,
+    self_due: i64,
+    resident_weeks: i64,
+    resident_due_weeks: i64,
+    shifts: i64,
+    attended: i64,
+    declared: usize,
+    with_permits: usize,
+    permits_valid: usize,
+}
+
+fn rate(part: impl Into<f64>, whole: impl Into<f64>) -> Option<f64> {
+    let whole = whole.into();
+    (whole > 0.0).then(|| part.into() / whole)
+}
+
+impl AreaStats {
+    fn rates(&self) -> BTreeMap<String, f64> {
+        let index = |kind: InspectionKind| KINDS.iter().position(|k| *k == kind).unwrap_or(0);
+        let (e, x, s) = (
+            index(InspectionKind::Enforcement),
+            index(InspectionKind::Expert),
+            index(InspectionKind::SelfInspection),
+        );
+        let enterprises = self.enterprises as f64;
+        [
+            (
+                "self_upload_rate",
+                rate(self.self_on_time as f64, self.self_due as f64),
+            ),
+            (
+                "self_pass_rate",
+                rate(self.passed[s] as f64, self.inspections[s] as f64),
+            ),
+            (
+                "enforcement_coverage",
+                rate(self.covered[e] as f64, enterprises),
+            ),
+            (
+                "enforcement_pass_rate",
+                rate(self.passed[e] as f64, self.inspections[e] as f64),
+            ),
+            ("expert_coverage", rate(self.covered[x] as f64, enterprises)),
+            (
+                "expert_pass_rate",
+                rate(self.passed[x] as f64, self.inspections[x] as f64),
+            ),
+            (
+                "resident_weekly_rate",
+                rate(self.resident_weeks as f64, self.resident_due_weeks as f64),
+            ),
+            (
+                "duty_attendance_rate",
+                rate(self.attended as f64, self.shifts as f64),
+            ),
+            (
+                "health_declaration_rate",
+                rate(self.declared as f64, enterprises),
+            ),
+            (
+                "permit_valid_rate",
+                rate(self.permits_valid as f64, self.with_permits as f64),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| value.map(|v| (key.to_string(), v)))
+        .collect()
+    }
+}
+
+/// The period's first and last China day: the query's dates, by default the last twelve
+/// closed months.
+fn period(query: &ListQuery, today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let last_closed_end = today
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(today);
+    let default_from = Month {
+        year: last_closed_end.year() - 1,
+        month: last_closed_end.month(),
+    }
+    .next()
+    .first_day()
+    .unwrap_or(last_closed_end);
+    (
+        query.from.unwrap_or(default_from),
+        query.until.unwrap_or(last_closed_end),
+    )
+}
+
+/// Everything the page needs, read in one blocking call.
+struct Inputs {
+    regions: Vec<Region>,
+    enterprises: Vec<Enterprise>,
+    inspections: Vec<SubmittedInspection>,
+    /// Per town: shifts due and attended.
+    attendance: HashMap<String, (i64, i64)>,
+    declared: HashSet<(String, i64)>,
+    permit_ends: Vec<(String, String, NaiveDate)>,
+}
+
+/// Per area (town, or district when `districts`): the statistics of its enterprises.
+fn area_stats(
+    inputs: &Inputs,
+    from: NaiveDate,
+    until: NaiveDate,
+    today: NaiveDate,
+    districts: bool,
+) -> BTreeMap<String, AreaStats> {
+    let parents: HashMap<&str, Option<&str>> = inputs
+        .regions
+        .iter()
+        .map(|r| (r.code.as_str(), r.parent.as_deref()))
+        .collect();
+    let district_of = |code: &str| -> String {
+        let mut current = code;
+        while let Some(Some(parent)) = parents.get(current) {
+            if parents.get(parent).is_some_and(Option::is_some) {
+                current = parent;
+            } else {
+                break;
+            }
+        }
+        current.to_string()
+    };
+    let area_of = |region: &str| {
+        if districts {
+            district_of(region)
+        } else {
+            region.to_string()
+        }
+    };
+    let months = Month::range(Month::of(from), Month::of(until));
+    let weeks = ((until - from).num_days() + 7).div_euclid(7).max(1);
+    let mut by_enterprise: HashMap<&str, Vec<&SubmittedInspection>> = HashMap::new();
+    for inspection in &inputs.inspections {
+        by_enterprise
+            .entry(inspection.enterprise_code.as_str())
+            .or_default()
+            .push(inspection);
+    }
+    let mut ends_by_enterprise: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
+    for (code, _, end) in &inputs.permit_ends {
+        ends_by_enterprise
+            .entry(code.as_str())
+            .or_default()
+            .push(*end);
+    }
+    let mut areas: BTreeMap<String, AreaStats> = BTreeMap::new();
+    for enterprise in &inputs.enterprises {
+        let code = enterprise.credit_code.as_str();
+        let stats = areas.entry(area_of(&enterprise.region_code)).or_default();
+        stats.enterprises += 1;
+        let done = by_enterprise.get(code).map_or(&[][..], Vec::as_slice);
+        for (k, kind) in KINDS.iter().enumerate() {
+            let of_kind: Vec<&&SubmittedInspection> = done
+                .iter()
+                .filter(|i| i.inspection_kind == kind.as_str())
+                .collect();
+            if !of_kind.is_empty() {
+                stats.covered[k] += 1;
+            }
+            stats.inspections[k] += of_kind.len();
+            stats.passed[k] += of_kind.iter().filter(|i| i.hazard_count == 0).count();
+        }
+        for month in &months {
+            let submitted: Vec<NaiveDate> = done
+                .iter()
+                .filter(|i| i.inspection_kind == InspectionKind::SelfInspection.as_str())
+                .filter(|i| Month::of(china_date(i.started_at)) == *month)
+                .map(|i| china_date(i.submitted_at))
+                .collect();
+            match month_status(*month, &submitted, DEFAULT_DEADLINE_DAY, today) {
+                Some(MonthStatus::OnTime) => {
+                    stats.self_on_time += 1;
+                    stats.self_due += 1;
+                }
+                Some(_) => stats.self_due += 1,
+                None => {}
+            }
+        }
+        let resident_weeks: HashSet<i64> = done
+            .iter()
+            .filter(|i| i.inspection_kind == InspectionKind::Resident.as_str())
+            .map(|i| (china_date(i.started_at) - from).num_days().div_euclid(7))
+            .collect();
+        if !resident_weeks.is_empty() {
+            stats.resident_weeks += resident_weeks.len() as i64;
+            stats.resident_due_weeks += weeks;
+        }
+        if (from.year()..=until.year()).any(|year| {
+            inputs
+                .declared
+                .contains(&(code.to_string(), i64::from(year)))
+        }) {
+            stats.declared += 1;
+        }
+        if let Some(ends) = ends_by_enterprise.get(code) {
+            stats.with_permits += 1;
+            if ends.iter().all(|end| *end >= until) {
+                stats.permits_valid += 1;
+            }
+        }
+    }
+    for (region, (shifts, attended)) in &inputs.attendance {
+        let stats = areas.entry(area_of(region)).or_default();
+        stats.shifts += shifts;
+        stats.attended += attended;
+    }
+    areas
+}
+
+async fn read_inputs(
+    state: &AppState,
+    user: &crate::store::User,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Result<Inputs, AppError> {
+    let user = user.clone();
+    state
+        .blocking(move |store| {
+            let regions = store.regions()?;
+            let scope = Scope::of(&user, &regions);
+            let enterprises: Vec<Enterprise> = store
+                .enterprises_since(0)?
+                .into_iter()
+                .filter(|e| match &scope {
+                    Scope::Enterprise(own) => own == e.credit_code.as_str(),
+                    other => other.covers_region(&e.region_code),
+                })
+                .collect();
+            let midnight = |date: NaiveDate| {
+                date.and_hms_opt(0, 0, 0)
+                    .and_then(|t| t.and_local_timezone(china()).single())
+                    .map(|t| t.with_timezone(&Utc))
+            };
+            let filter = RecordFilter {
+                started_from: midnight(from),
+                started_before: until.succ_opt().and_then(midnight),
+                ..RecordFilter::default()
+            };
+            let records = record_scope(&scope);
+            let inspections = store.submitted_inspections(&records, &filter)?;
+            let mut attendance = HashMap::new();
+            let towns: HashSet<&str> = enterprises.iter().map(|e| e.region_code.as_str()).collect();
+            for town in towns {
+                let counts = store.attendance_counts(
+                    &RecordScope::Regions(vec![town.to_string()]),
+                    Some(from),
+                    Some(until),
+                )?;
+                let (shifts, attended) = counts
+                    .iter()
+                    .fold((0, 0), |(s, a), c| (s + c.shifts, a + c.present));
+                if shifts > 0 {
+                    attendance.insert(town.to_string(), (shifts, attended));
+                }
+            }
+            Ok(Inputs {
+                declared: store.health_declared(&records)?.into_iter().collect(),
+                permit_ends: store.permit_ends(&records)?,
+                regions,
+                enterprises,
+                inspections,
+                attendance,
+            })
+        })
+        .await
+}
+
+fn area_name(regions: &[Region], code: &str) -> String {
+    regions
+        .iter()
+        .find(|r| r.code == code)
+        .map_or(code.to_string(), |r| r.name.clone())
+}
+
+fn percent(value: Option<f64>) -> Cell {
+    value.map_or(Cell::Empty, Cell::Percent)
+}
+
+fn wanted_format(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
+    match raw
+        .unwrap_or("")
+        .split('&')
+        .find_map(|p| p.strip_prefix("format="))
+    {
+        None => Ok(None),
+        Some("csv") => Ok(Some("csv")),
+        Some("xlsx") => Ok(Some("xlsx")),
+        Some(other) => Err(AppError::bad_request(
+            "invalid_query",
+            format!("导出格式 {other} 无效：应为 csv 或 xlsx"),
+        )),
+    }
+}
+
+fn export(table_list: &[&Table], format: &str, name: &str) -> Result<Response, AppError> {
+    if format == "csv" {
+        let first = table_list
+            .first()
+            .ok_or_else(|| AppError::internal("export", "no table"))?;
+        return Ok(download(
+            report::table::to_csv(first),
+            "text/csv; charset=utf-8",
+            &format!("{name}.csv"),
+        ));
+    }
+    let bytes = report::xlsx::workbook(table_list).map_err(|e| AppError::internal("xlsx", e))?;
+    Ok(download(
+        bytes,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        &format!("{name}.xlsx"),
+    ))
+}
+
+fn period_form(action: &str, from: NaiveDate, until: NaiveDate, extra: &str) -> String {
+    format!(
+        "<form class=\"filters\" id=\"filters\" method=\"get\" action=\"{action}\">\
+         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
+         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>{extra}\
+         <button type=\"submit\">统计</button></form>"
+    )
+}
+
+pub(super) async fn coverage(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = wanted_format(raw.as_deref())?;
+    let districts = raw
+        .as_deref()
+        .is_some_and(|r| r.split('&').any(|p| p == "level=district"));
+    let today = china_date(Utc::now());
+    let (from, until) = period(&query, today);
+    let inputs = read_inputs(&state, &caller.user, from, until).await?;
+    let areas = area_stats(&inputs, from, until, today, districts);
+    let level = if districts {
+        "区县"
+    } else {
+        "乡镇（街道）"
+    };
+    let mut columns = vec![
+        Column::new("rank", "执法覆盖排名"),
+        Column::new("code", "代码"),
+        Column::new("name", level),
+        Column::new("enterprises", "企业数"),
+    ];
+    for kind in KINDS {
+        columns.push(Column::new(
+            format!("{}_covered", kind.as_str()),
+            format!("{}覆盖企业", kind.label()),
+        ));
+        columns.push(Column::new(
+            format!("{}_coverage", kind.as_str()),
+            format!("{}覆盖率", kind.label()),
+        ));
+    }
+    let mut table = Table::new(
+        format!("检查覆盖率（按{level}，{from} 至 {until}）"),
+        columns,
+    );
+    let enforcement = KINDS
+        .iter()
+        .position(|k| *k == InspectionKind::Enforcement)
+        .unwrap_or(3);
+    let mut ranked: Vec<(&String, &AreaStats)> = areas.iter().collect();
+    let coverage_of = |s: &AreaStats| rate(s.covered[enforcement] as f64, s.enterprises as f64);
+    ranked.sort_by(|a, b| {
+        coverage_of(b.1)
+            .unwrap_or(-1.0)
+            .total_cmp(&coverage_of(a.1).unwrap_or(-1.0))
+            .then(a.0.cmp(b.0))
+    });
+    for (index, (code, stats)) in ranked.iter().enumerate() {
+        let mut row = vec![
+            Cell::Int(index as i64 + 1),
+            Cell::Text((*code).clone()),
+            Cell::Text(area_name(&inputs.regions, code)),
+            Cell::Int(stats.enterprises as i64),
+        ];
+        for k in 0..KINDS.len() {
+            row.push(Cell::Int(stats.covered[k] as i64));
+            row.push(percent(rate(
+                stats.covered[k] as f64,
+                stats.enterprises as f64,
+            )));
+        }
+        table.rows.push(row);
+    }
+    if let Some(format) = format {
+        return Ok(export(&[&table], format, "检查覆盖率")?);
+    }
+    let bars: Vec<(String, f64)> = ranked
+        .iter()
+        .map(|(code, stats)| {
+            (
+                area_name(&inputs.regions, code),
+                coverage_of(stats).unwrap_or(0.0),
+            )
+        })
+        .collect();
+    let chart = svg::bar(
+        &bars,
+        &svg::Options::new(format!("执法检查覆盖率（按{level}）")).percent(),
+    );
+    let level_choice = format!(
+        "<label><input type=\"radio\" name=\"level\" value=\"town\"{}> 乡镇（街道）</label>\
+         <label><input type=\"radio\" name=\"level\" value=\"district\"{}> 区县</label>",
+        if districts { "" } else { " checked" },
+        if districts { " checked" } else { "" },
+    );
+    let q = format!(
+        "from={from}&amp;until={until}{}",
+        if districts { "&amp;level=district" } else { "" }
+    );
+    let body = format!(
+        "<h1>检查覆盖率与排名</h1>{form}\
+         <p>某类检查的覆盖率 = 期间内至少有一次该类已提交检查的企业 ÷ 辖区登记企业。按执法检查覆盖率排名。\
+         导出：<a id=\"export-csv\" href=\"/review/analyses/coverage?{q}&amp;format=csv\">CSV</a> · \
+         <a id=\"export-xlsx\" href=\"/review/analyses/coverage?{q}&amp;format=xlsx\">Excel</a></p>\
+         <div class=\"chart\">{chart}</div>{table}",
+        form = period_form("/review/analyses/coverage", from, until, &level_choice),
+        table = table_html(&table, "coverage"),
+    );
+    Ok(Page::new("检查覆盖率与排名").body(body).html(Some(&caller)))
+}
+
+pub(super) async fn grading(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = wanted_format(raw.as_deref())?;
+    let config = GradingConfig::parse("grading.toml", DEFAULT_CONFIG)
+        .map_err(|e| AppError::internal("grading", e))?;
+    let today = china_date(Utc::now());
+    let (from, until) = period(&query, today);
+    let inputs = read_inputs(&state, &caller.user, from, until).await?;
+    let areas = area_stats(&inputs, from, until, today, false);
+    let mut graded: Vec<(String, TownGrade)> = areas
+        .iter()
+        .map(|(code, stats)| (code.clone(), config.grade(&stats.rates())))
+        .collect();
+    graded.sort_by(|a, b| b.1.score.total_cmp(&a.1.score).then(a.0.cmp(&b.0)));
+
+    let mut columns = vec![
+        Column::new("rank", "排名"),
+        Column::new("code", "代码"),
+        Column::new("name", "乡镇（街道）"),
+        Column::new("grade", "等级"),
+        Column::new("score", "得分"),
+    ];
+    for indicator in &config.indicators {
+        columns.push(Column::new(indicator.key.clone(), indicator.label.clone()));
+    }
+    let mut table = Table::new(format!("乡镇（街道）分级（{from} 至 {until}）"), columns);
+    for (index, (code, grade)) in graded.iter().enumerate() {
+        let mut row = vec![
+            Cell::Int(index as i64 + 1),
+            Cell::Text(code.clone()),
+            Cell::Text(area_name(&inputs.regions, code)),
+            Cell::Text(grade.grade.as_str().to_string()),
+            Cell::Real(grade.score),
+        ];
+        row.extend(grade.parts.iter().map(|part| percent(part.rate)));
+        table.rows.push(row);
+    }
+    let mut breakdown = Table::new(
+        "各乡镇（街道）得分明细",
+        vec![
+            Column::new("code", "代码"),
+            Column::new("name", "乡镇（街道）"),
+            Column::new("indicator", "指标"),
+            Column::new("weight", "权重"),
+            Column::new("effective_weight", "计分权重"),
+            Column::new("rate", "达成率"),
+            Column::new("points", "得分"),
+        ],
+    );
+    for (code, grade) in &graded {
+        for part in &grade.parts {
+            breakdown.rows.push(vec![
+                Cell::Text(code.clone()),
+                Cell::Text(area_name(&inputs.regions, code)),
+                Cell::Text(part.label.clone()),
+                Cell::Real(part.weight),
+                Cell::Real(part.effective_weight),
+                percent(part.rate),
+                Cell::Real(part.points),
+            ]);
+        }
+    }
+    if let Some(format) = format {
+        return Ok(export(&[&table, &breakdown], format, "乡镇分级")?);
+    }
+    let bars: Vec<(String, f64)> = graded
+        .iter()
+        .map(|(code, grade)| (area_name(&inputs.regions, code), grade.score))
+        .collect();
+    let chart = svg::bar(&bars, &svg::Options::new("乡镇（街道）得分"));
+    let mut details = String::new();
+    for (code, grade) in &graded {
+        details.push_str(&format!(
+            "<h2 id=\"town-{code}\">{name}：<span class=\"grade\">{letter}</span> 级，{score:.2} 分</h2>\
+             <table class=\"breakdown\"><thead><tr><th>指标</th><th>权重</th><th>计分权重</th><th>达成率</th><th>得分</th></tr></thead><tbody>",
+            code = escape(code),
+            name = escape(&area_name(&inputs.regions, code)),
+            letter = grade.grade.as_str(),
+            score = grade.score,
+        ));
+        for part in &grade.parts {
+            details.push_str(&format!(
+                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td></tr>",
+                escape(&part.label),
+                part.weight,
+                part.effective_weight,
+                part.rate.map_or("无数据".to_string(), |r| format!("{:.1}%", r * 100.0)),
+                part.points,
+            ));
+        }
+        details.push_str("</tbody></table>");
+    }
+    let t = config.thresholds;
+    let q = format!("from={from}&amp;until={until}");
+    let body = format!(
+        "<h1>乡镇（街道）分级</h1>{form}\
+         <p>只用可量化指标；得分 ≥ {a} 为 A 级，≥ {b} 为 B 级，≥ {c} 为 C 级，其余为 D 级（权重与等级线见 templates/grading.toml）。\
+         某项没有数据的乡镇不计该项，其余权重按比例放大。\
+         导出：<a id=\"export-csv\" href=\"/review/analyses/grading?{q}&amp;format=csv\">CSV</a> · \
+         <a id=\"export-xlsx\" href=\"/review/analyses/grading?{q}&amp;format=xlsx\">Excel（含明细）</a></p>\
+         <div class=\"chart\">{chart}</div>{table}{details}",
+        form = period_form("/review/analyses/grading", from, until, ""),
+        a = t.a,
+        b = t.b,
+        c = t.c,
+        table = table_html(&table, "grading"),
+    );
+    Ok(Page::new("乡镇（街道）分级").body(body).html(Some(&caller)))
+}
