@@ -685,3 +685,75 @@ fn towns_are_ranked_by_coverage_and_graded_from_their_indicators() {
     let (status, _, _) = city.get("/review/analyses/grading?format=pdf");
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn certificates_and_permit_overdue_rates_are_counted_within_scope() {
+    use anjian_server::admin::import_reference;
+    use anjian_server::store::ImportKind;
+
+    let server = Server::start();
+    let store = server.store.as_ref();
+    import_reference(
+        store,
+        ImportKind::Staff,
+        "staff.csv",
+        format!(
+            "统一社会信用代码,人员类别,姓名,证书编号,证书类型,有效期至\n\
+             {FACTORY},主要负责人,陈晓东,GM-1,主要负责人考核合格证,2099-08-31\n\
+             {FACTORY},特种作业人员,王磊,T-1,低压电工作业,2020-01-31\n\
+             913703050534640908,安全管理人员,刘芳,GM-2,安全管理人员考核合格证,2099-11-30\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    import_reference(
+        store,
+        ImportKind::Permits,
+        "permits.csv",
+        "统一社会信用代码,许可证类型,许可证编号,发证机关,有效期起,有效期至\n\
+         913703050534640908,安全生产许可证,(鲁)WH安许证字〔2021〕030012号,山东省应急管理厅,2021-06-01,2024-05-31\n\
+         913703050534640908,安全生产许可证,(鲁)WH安许证字〔2021〕030012号,山东省应急管理厅,2024-06-01,2099-05-31\n\
+         91370305030246631A,安全生产许可证,(鲁)WH安许证字〔2021〕030013号,山东省应急管理厅,2021-01-01,2024-03-01\n"
+            .as_bytes(),
+    )
+    .unwrap();
+
+    let mut city = Browser::new(&server.url);
+    city.login("city", PASSWORD);
+    let (status, _, csv) = city.get("/review/analyses/certificates?on=2026-01-01&format=csv");
+    assert_eq!(status, StatusCode::OK, "{csv}");
+    assert_eq!(
+        csv_rows(&csv),
+        [
+            ["主要负责人", "1", "1", "0", "0", "1"],
+            ["安全管理人员", "1", "1", "0", "0", "1"],
+            ["特种作业人员", "1", "0", "0", "1", "0"]
+        ]
+    );
+    let mut town = Browser::new(&server.url);
+    town.login("town", PASSWORD);
+    let (_, _, csv) = town.get("/review/analyses/certificates?on=2026-01-01&format=csv");
+    assert_eq!(csv_rows(&csv).len(), 2, "科苑街道's factory only: {csv}");
+
+    // 2024 in 临淄区: one permit renewed the next day, one never: 1 of 2 overdue.
+    let (status, _, csv) = city.get("/review/analyses/permits?format=csv");
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        csv_rows(&csv),
+        [[
+            "2024",
+            "危险化学品",
+            "2",
+            "1",
+            "0.5",
+            "0.5",
+            "临淄区",
+            "0.5",
+            "0.5"
+        ]]
+    );
+    let (_, _, page) = town.get("/review/analyses/permits");
+    assert!(page.contains("<table id=\"permits\">") && !page.contains("临淄区"));
+    let (status, _, _) = city.get("/review/analyses/certificates?on=someday");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -6,6 +6,7 @@
 pub(crate) mod analyses;
 mod enterprise;
 mod page;
+mod qualifications;
 mod towns;
 
 use std::collections::HashMap;
@@ -64,6 +65,11 @@ pub fn routes() -> Router<AppState> {
         .route("/review/analyses/attendance", get(analyses::attendance))
         .route("/review/analyses/coverage", get(towns::coverage))
         .route("/review/analyses/grading", get(towns::grading))
+        .route(
+            "/review/analyses/certificates",
+            get(qualifications::certificates),
+        )
+        .route("/review/analyses/permits", get(qualifications::permits))
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

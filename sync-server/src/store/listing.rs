@@ -3,8 +3,8 @@
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    AttendanceCount, EnterpriseHazard, HazardCount, RecordFilter, RecordRow, RecordScope,
-    StoreResult, SubmittedInspection, from_millis, parse_date,
+    AttendanceCount, CertificateRow, EnterpriseHazard, HazardCount, PermitRow, RecordFilter,
+    RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis, parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -344,6 +344,55 @@ pub(super) fn permit_ends(
             .ok_or_else(|| super::StoreError::Corrupt("permit without valid_until".into()))?;
         Ok((row.text(0)?, row.text(1)?, until))
     })
+}
+
+/// Every certified person's certificate in scope, with the enterprise's region.
+pub(super) fn certificates(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+) -> StoreResult<Vec<CertificateRow>> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_scope(&mut query, scope, "c.credit_code");
+    query.push(&format!(
+        "SELECT c.credit_code, c.role, c.valid_until, e.region_code
+         FROM staff_certificates c JOIN enterprises e ON e.credit_code = c.credit_code
+         WHERE {condition} ORDER BY c.credit_code, c.certificate_number, c.certificate_type"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(CertificateRow {
+            credit_code: row.text(0)?,
+            role: row.text(1)?,
+            valid_until: required_date(row.text(2)?)?,
+            region_code: row.text(3)?,
+        })
+    })
+}
+
+/// Every permit in scope, with the enterprise's industry and region.
+pub(super) fn permits(db: &mut impl Exec, scope: &RecordScope) -> StoreResult<Vec<PermitRow>> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_scope(&mut query, scope, "p.credit_code");
+    query.push(&format!(
+        "SELECT p.credit_code, p.permit_type, p.valid_from, p.valid_until, e.industry,
+                e.region_code
+         FROM permits p JOIN enterprises e ON e.credit_code = p.credit_code
+         WHERE {condition} ORDER BY p.credit_code, p.permit_type, p.valid_from"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(PermitRow {
+            credit_code: row.text(0)?,
+            permit_type: row.text(1)?,
+            valid_from: required_date(row.text(2)?)?,
+            valid_until: required_date(row.text(3)?)?,
+            industry: row.text(4)?,
+            region_code: row.text(5)?,
+        })
+    })
+}
+
+fn required_date(text: String) -> StoreResult<chrono::NaiveDate> {
+    parse_date(Some(text))?
+        .ok_or_else(|| super::StoreError::Corrupt("a required date is missing".into()))
 }
 
 #[cfg(test)]

@@ -276,6 +276,27 @@ pub struct AttendanceCount {
     pub present: i64,
 }
 
+/// A certified person's certificate: whose staff, which role, until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CertificateRow {
+    pub credit_code: String,
+    /// The role's label (主要负责人, 安全管理人员, 特种作业人员).
+    pub role: String,
+    pub valid_until: NaiveDate,
+    pub region_code: String,
+}
+
+/// A permit with its enterprise's industry and region.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PermitRow {
+    pub credit_code: String,
+    pub permit_type: String,
+    pub valid_from: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub industry: String,
+    pub region_code: String,
+}
+
 /// Where a record stands, for filtering a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecordState {
@@ -483,6 +504,10 @@ pub trait Store: Send + Sync + 'static {
     fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>>;
     /// For each enterprise in scope and permit type it holds: the newest permit's last day.
     fn permit_ends(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String, NaiveDate)>>;
+    /// Every staff certificate of the enterprises in scope.
+    fn certificates(&self, scope: &RecordScope) -> StoreResult<Vec<CertificateRow>>;
+    /// Every permit of the enterprises in scope, oldest first per enterprise and type.
+    fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>>;
     /// Every hazard found at an enterprise, newest inspection first.
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
     /// The sequence number of the last change to records or reference data.

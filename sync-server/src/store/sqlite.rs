@@ -17,11 +17,12 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::listing;
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    Attendance, AttendanceCount, CommitOutcome, DatedPage, EnterpriseArchive, EnterpriseHazard,
-    HazardCount, HotlineReport, ImportSummary, MailboxMessage, NumberRegisterEntry,
-    QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
-    Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
-    chained_receipt, doc_type, from_millis, millis, parse_date,
+    Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage, EnterpriseArchive,
+    EnterpriseHazard, HazardCount, HotlineReport, ImportSummary, MailboxMessage,
+    NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
+    RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
+    SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
+    parse_date,
 };
 
 pub const SCHEMA_VERSION: u32 = 2;
@@ -1240,6 +1241,14 @@ impl Store for SqliteStore {
         scope: &RecordScope,
     ) -> StoreResult<Vec<(String, String, chrono::NaiveDate)>> {
         self.read(|tx| listing::permit_ends(&mut SqliteExec(tx), scope))
+    }
+
+    fn certificates(&self, scope: &RecordScope) -> StoreResult<Vec<CertificateRow>> {
+        self.read(|tx| listing::certificates(&mut SqliteExec(tx), scope))
+    }
+
+    fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>> {
+        self.read(|tx| listing::permits(&mut SqliteExec(tx), scope))
     }
 
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {

@@ -28,6 +28,7 @@ conformance! {
     attendance_is_updated_in_place_by_its_key,
     attendance_is_counted_per_month_and_industry_within_scope,
     declarations_and_newest_permits_are_read_per_enterprise_within_scope,
+    certificates_and_permits_are_listed_with_their_enterprise_within_scope,
     large_batches_count_each_row_once_across_statements,
     a_later_import_updates_the_rows_it_names_and_keeps_the_others,
     hotline_and_mailbox_lists_follow_the_scope,
@@ -808,6 +809,68 @@ fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &
         2
     );
     assert_eq!(store.health_declared(&RecordScope::All).unwrap().len(), 3);
+}
+
+fn certificates_and_permits_are_listed_with_their_enterprise_within_scope(store: &dyn Store) {
+    demo_world(store);
+    import(
+        store,
+        ImportKind::Staff,
+        &documented_example(ImportKind::Staff),
+    );
+    import(
+        store,
+        ImportKind::Permits,
+        &documented_example(ImportKind::Permits),
+    );
+    let everything = RecordScope::All;
+    let certificates = store.certificates(&everything).unwrap();
+    let archived: usize = everything_staff(store);
+    assert_eq!(certificates.len(), archived);
+    assert!(certificates.iter().all(|c| !c.region_code.is_empty()));
+    let permits = store.permits(&everything).unwrap();
+    let zhangdian: Vec<String> = descendants("370303", &store.regions().unwrap())
+        .into_iter()
+        .collect();
+    let in_zhangdian = store
+        .permits(&RecordScope::Regions(zhangdian.clone()))
+        .unwrap();
+    assert!(!permits.is_empty() && in_zhangdian.len() < permits.len());
+    assert!(
+        in_zhangdian
+            .iter()
+            .all(|p| zhangdian.contains(&p.region_code))
+    );
+    let of_chemicals = store
+        .permits(&RecordScope::Enterprise {
+            credit_code: CHEMICALS.into(),
+            inspection_kinds: Vec::new(),
+        })
+        .unwrap();
+    assert!(!of_chemicals.is_empty());
+    assert!(of_chemicals.iter().all(|p| p.credit_code == CHEMICALS
+        && p.industry == "危险化学品"
+        && p.valid_from < p.valid_until));
+    // Oldest first per enterprise and type.
+    assert!(of_chemicals.windows(2).all(|w| {
+        (w[0].permit_type.as_str(), w[0].valid_from) <= (w[1].permit_type.as_str(), w[1].valid_from)
+    }));
+}
+
+/// How many staff certificates the archives hold, enterprise by enterprise.
+fn everything_staff(store: &dyn Store) -> usize {
+    store
+        .enterprises_since(0)
+        .unwrap()
+        .iter()
+        .map(|e| {
+            store
+                .enterprise_archive(e.credit_code.as_str())
+                .unwrap()
+                .staff
+                .len()
+        })
+        .sum()
 }
 
 fn large_batches_count_each_row_once_across_statements(store: &dyn Store) {
