@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 
 use anjian_core::agency::Agency;
 use anjian_core::inspection::{MIN_ENFORCEMENT_INSPECTORS, completion_problems};
-use anjian_core::record::{Record, RecordDoc, RecordKind, Status};
+use anjian_core::record::{AnswerStatus, Record, RecordDoc, RecordKind, Status};
 use anjian_core::sync::protocol::{
     LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role, SyncRequest,
     SyncResponse, Updates, UploadResult, sorted_heads,
@@ -26,7 +26,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{
     CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry, QuarantineEntry,
-    RecordCommit, RecordProjection, StoredRecord,
+    RecordCommit, RecordProjection, Rectification, StoredRecord,
 };
 
 /// Serials leased at a time.
@@ -593,6 +593,21 @@ fn validate(
             })
             .collect(),
         documents,
+        rectifies: after
+            .reinspects
+            .as_ref()
+            .filter(|_| after.kind == RecordKind::Reinspection)
+            .zip(after.submitted_at)
+            .map(|(reinspects, at)| Rectification {
+                record_id: reinspects.record_id.clone(),
+                items: after
+                    .answers
+                    .iter()
+                    .filter(|(_, answer)| answer.status == AnswerStatus::Pass)
+                    .map(|(item, _)| item.clone())
+                    .collect(),
+                at,
+            }),
     }))
 }
 

@@ -757,3 +757,112 @@ fn certificates_and_permit_overdue_rates_are_counted_within_scope() {
     let (status, _, _) = city.get("/review/analyses/certificates?on=someday");
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn hazard_tracking_follows_rectification_by_reinspection() {
+    use anjian_core::agency::DocType;
+    use anjian_core::inspection::{AnswerDetails, CoInspector};
+
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let id = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&id, 0, 1);
+    let today = anjian_core::time::china_date(Utc::now());
+    let soon = today + chrono::Duration::days(3);
+    let later = chrono::NaiveDate::from_ymd_opt(2030, 6, 30).unwrap();
+    for (item, deadline) in [("IT-001", later), ("IT-002", later), ("IT-003", soon)] {
+        zhang
+            .store
+            .answer_item(
+                &id,
+                item,
+                "fail",
+                &AnswerDetails {
+                    deadline: Some(deadline),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .unwrap();
+    }
+    for doc_type in [DocType::Record, DocType::Order] {
+        zhang
+            .store
+            .issue_document(&id, doc_type, Utc::now())
+            .unwrap();
+    }
+    zhang.store.submit_inspection(&id, Utc::now()).unwrap();
+    zhang.sync().unwrap();
+
+    // The follow-up visit: IT-001 rectified, IT-002 not (a new deadline).
+    let reinspection = zhang
+        .store
+        .start_reinspection(&id, &[CoInspector::parse(LI).unwrap()], None, Utc::now())
+        .unwrap()
+        .id;
+    zhang
+        .store
+        .answer_item(
+            &reinspection,
+            "IT-001",
+            "pass",
+            &AnswerDetails::default(),
+            Utc::now(),
+        )
+        .unwrap();
+    for item in ["IT-002", "IT-003"] {
+        zhang
+            .store
+            .answer_item(
+                &reinspection,
+                item,
+                "fail",
+                &AnswerDetails {
+                    deadline: Some(later),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .unwrap();
+    }
+    zhang
+        .store
+        .submit_inspection(&reinspection, Utc::now())
+        .unwrap();
+    zhang.sync().unwrap();
+    assert!(zhang.store.is_locked(&reinspection).unwrap());
+
+    let mut town = Browser::new(&server.url);
+    town.login("town", PASSWORD);
+    let (status, _, page) = town.get("/review/hazards");
+    assert_eq!(status, StatusCode::OK, "{page}");
+    for expected in [
+        "id=\"count-rectified\">已整改：1<",
+        "id=\"count-due\">7 日内到期：1<",
+        "id=\"count-open\">整改中：1<",
+        "id=\"count-overdue\">已逾期：0<",
+    ] {
+        assert!(page.contains(expected), "{expected} missing");
+    }
+    // The list to act on leaves the rectified one out, due soon first.
+    let (_, _, csv) = town.get("/review/hazards?format=csv");
+    let rows = csv_rows(&csv);
+    let listed: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[4].as_str()))
+        .collect();
+    assert_eq!(listed, [("7 日内到期", "IT-003"), ("整改中", "IT-002")]);
+    let (_, _, csv) = town.get("/review/hazards?state=rectified&format=csv");
+    assert_eq!(csv_rows(&csv)[0][4], "IT-001");
+    // By town: one row, a third rectified; the re-inspection adds no hazards of its own.
+    let (_, _, page) = town.get("/review/hazards?by=town");
+    assert!(page.contains("<td data-column=\"name\">科苑街道</td>"));
+    assert!(page.contains("<td data-column=\"total\" class=\"num\">3</td>"));
+    // Another district sees none of it.
+    let mut foreign = Browser::new(&server.url);
+    foreign.login("foreign_town", PASSWORD);
+    let (_, _, page) = foreign.get("/review/hazards");
+    assert!(page.contains("id=\"count-open\">整改中：0<"));
+    let (status, _, _) = town.get("/review/hazards?state=gone");
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -8,6 +8,7 @@ mod enterprise;
 mod page;
 mod qualifications;
 mod towns;
+mod tracking;
 
 use std::collections::HashMap;
 
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
             get(qualifications::certificates),
         )
         .route("/review/analyses/permits", get(qualifications::permits))
+        .route("/review/hazards", get(tracking::hazards))
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

@@ -3,8 +3,9 @@
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    AttendanceCount, CertificateRow, EnterpriseHazard, HazardCount, PermitRow, RecordFilter,
-    RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis, parse_date,
+    AttendanceCount, CertificateRow, EnterpriseHazard, HazardCount, HazardStatusRow, PermitRow,
+    RecordFilter, RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis,
+    parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -147,7 +148,8 @@ pub(super) fn hazard_counts(
     } else {
         "strftime('%Y-%m', r.started_at / 1000 + 28800, 'unixepoch')"
     };
-    let mut conditions = vec!["r.status = 'submitted'".to_string()];
+    // Re-inspections and amendments restate hazards an inspection reported; they are not new.
+    let mut conditions = vec!["r.status = 'submitted' AND r.kind = 'inspection'".to_string()];
     conditions.push(match scope {
         RecordScope::All => "1 = 1".to_string(),
         RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
@@ -393,6 +395,51 @@ pub(super) fn permits(db: &mut impl Exec, scope: &RecordScope) -> StoreResult<Ve
 fn required_date(text: String) -> StoreResult<chrono::NaiveDate> {
     parse_date(Some(text))?
         .ok_or_else(|| super::StoreError::Corrupt("a required date is missing".into()))
+}
+
+/// Every hazard of the submitted inspections in scope, with the day a re-inspection found it
+/// rectified (the earliest), oldest first.
+pub(super) fn hazard_statuses(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+) -> StoreResult<Vec<HazardStatusRow>> {
+    let mut query = Query::new(db.postgres());
+    let condition = match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
+        RecordScope::Enterprise {
+            credit_code,
+            inspection_kinds,
+        } => {
+            let code = query.bind(text(credit_code));
+            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
+            format!("r.enterprise_code = {code} AND {kinds}")
+        }
+    };
+    query.push(&format!(
+        "SELECT h.record_id, h.item, h.description, h.class, h.deadline, r.enterprise_code,
+                r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
+                x.rectified_at
+         FROM hazards h JOIN records r ON r.id = h.record_id
+         LEFT JOIN hazard_rectifications x ON x.record_id = h.record_id AND x.item = h.item
+         WHERE r.kind = 'inspection' AND r.status = 'submitted' AND {condition}
+         ORDER BY r.started_at, h.record_id, h.item"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(HazardStatusRow {
+            record_id: row.text(0)?,
+            item: row.text(1)?,
+            description: row.text(2)?,
+            class: row.text(3)?,
+            deadline: parse_date(row.opt_text(4)?)?,
+            enterprise_code: row.text(5)?,
+            enterprise_name: row.text(6)?,
+            region_code: row.text(7)?,
+            inspection_kind: row.text(8)?,
+            found_at: from_millis(row.int(9)?)?,
+            rectified_at: row.opt_int(10)?.map(from_millis).transpose()?,
+        })
+    })
 }
 
 #[cfg(test)]

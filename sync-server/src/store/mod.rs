@@ -149,6 +149,35 @@ pub struct RecordProjection {
     pub inspector_certs: Vec<String>,
     pub hazards: Vec<HazardRow>,
     pub documents: Vec<IssuedNumber>,
+    /// A submitted re-inspection: the hazards of the record it follows up that it found
+    /// rectified.
+    pub rectifies: Option<Rectification>,
+}
+
+/// Hazards of a record found rectified by a submitted re-inspection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rectification {
+    /// The re-inspected record.
+    pub record_id: String,
+    /// Its items answered rectified.
+    pub items: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// A hazard of a submitted inspection with where it stands: the hazard tracking rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HazardStatusRow {
+    pub record_id: String,
+    pub item: String,
+    pub description: String,
+    pub class: String,
+    pub deadline: Option<NaiveDate>,
+    pub enterprise_code: String,
+    pub enterprise_name: String,
+    pub region_code: String,
+    pub inspection_kind: String,
+    pub found_at: DateTime<Utc>,
+    pub rectified_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -508,6 +537,8 @@ pub trait Store: Send + Sync + 'static {
     fn certificates(&self, scope: &RecordScope) -> StoreResult<Vec<CertificateRow>>;
     /// Every permit of the enterprises in scope, oldest first per enterprise and type.
     fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>>;
+    /// Every hazard of the submitted inspections in scope, with its rectification if any.
+    fn hazard_statuses(&self, scope: &RecordScope) -> StoreResult<Vec<HazardStatusRow>>;
     /// Every hazard found at an enterprise, newest inspection first.
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
     /// The sequence number of the last change to records or reference data.

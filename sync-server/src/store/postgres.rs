@@ -29,14 +29,14 @@ use super::listing;
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage, EnterpriseArchive,
-    EnterpriseHazard, HazardCount, HotlineReport, ImportSummary, MailboxMessage,
+    EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
     RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
     SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
     parse_date,
 };
 
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -193,6 +193,17 @@ CREATE TABLE numbers (
 "#;
 
 /// Version 2: the supervisors' reference data ([`super::reference`]), as in SQLite.
+/// Version 3: which hazards re-inspections found rectified (see the SQLite store).
+const SCHEMA_V3: &str = r#"
+CREATE TABLE hazard_rectifications (
+    record_id    TEXT COLLATE "C" NOT NULL,
+    item         TEXT COLLATE "C" NOT NULL,
+    rectified_at BIGINT NOT NULL,
+    rectified_by TEXT COLLATE "C" NOT NULL REFERENCES records (id),
+    PRIMARY KEY (record_id, item)
+);
+"#;
+
 const SCHEMA_V2: &str = r#"
 CREATE TABLE permits (
     permit_type TEXT COLLATE "C" NOT NULL,
@@ -489,6 +500,9 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 2 {
         tx.batch_execute(SCHEMA_V2)?;
+    }
+    if found < 3 {
+        tx.batch_execute(SCHEMA_V3)?;
     }
     tx.execute(
         "INSERT INTO schema_version (id, version) VALUES (1, $1)
@@ -1112,6 +1126,21 @@ impl Store for PostgresStore {
                 ],
             )?;
         }
+        if let Some(rectification) = &p.rectifies {
+            for item in &rectification.items {
+                // The earliest re-inspection that found it rectified is the one that counts.
+                tx.execute(
+                    "INSERT INTO hazard_rectifications (record_id, item, rectified_at, rectified_by)
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (record_id, item) DO NOTHING",
+                    &[
+                        &rectification.record_id,
+                        item,
+                        &millis(rectification.at),
+                        &commit.id,
+                    ],
+                )?;
+            }
+        }
         for n in &p.documents {
             let serial = i64::from(n.serial);
             tx.execute(
@@ -1294,6 +1323,10 @@ impl Store for PostgresStore {
 
     fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>> {
         self.read(|tx| listing::permits(&mut PgExec::new(tx), scope))
+    }
+
+    fn hazard_statuses(&self, scope: &RecordScope) -> StoreResult<Vec<HazardStatusRow>> {
+        self.read(|tx| listing::hazard_statuses(&mut PgExec::new(tx), scope))
     }
 
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {

@@ -18,14 +18,14 @@ use super::listing;
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage, EnterpriseArchive,
-    EnterpriseHazard, HazardCount, HotlineReport, ImportSummary, MailboxMessage,
+    EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
     RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
     SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
     parse_date,
 };
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -172,6 +172,19 @@ CREATE TABLE numbers (
 
 /// Version 2: the supervisors' reference data ([`super::reference`]). Dates are `YYYY-MM-DD`
 /// text (dates in China), instants milliseconds, as in version 1.
+/// Version 3: which hazards re-inspections found rectified, kept apart from the hazard rows
+/// (which a record's commit rewrites) and apart from the order of arrival (a re-inspection
+/// may reach the server before the record it follows up).
+const SCHEMA_V3: &str = "
+CREATE TABLE hazard_rectifications (
+    record_id    TEXT NOT NULL,
+    item         TEXT NOT NULL,
+    rectified_at INTEGER NOT NULL,
+    rectified_by TEXT NOT NULL REFERENCES records (id),
+    PRIMARY KEY (record_id, item)
+);
+";
+
 const SCHEMA_V2: &str = "
 CREATE TABLE permits (
     permit_type TEXT NOT NULL,
@@ -392,6 +405,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     if found < 2 {
         tx.execute_batch(SCHEMA_V2)?;
+    }
+    if found < 3 {
+        tx.execute_batch(SCHEMA_V3)?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -1054,6 +1070,22 @@ impl Store for SqliteStore {
                 ],
             )?;
         }
+        if let Some(rectification) = &p.rectifies {
+            for item in &rectification.items {
+                // The earliest re-inspection that found it rectified is the one that counts.
+                exec(
+                    &tx,
+                    "INSERT INTO hazard_rectifications (record_id, item, rectified_at, rectified_by)
+                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (record_id, item) DO NOTHING",
+                    params![
+                        rectification.record_id,
+                        item,
+                        millis(rectification.at),
+                        commit.id
+                    ],
+                )?;
+            }
+        }
         for n in &p.documents {
             exec(
                 &tx,
@@ -1249,6 +1281,10 @@ impl Store for SqliteStore {
 
     fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>> {
         self.read(|tx| listing::permits(&mut SqliteExec(tx), scope))
+    }
+
+    fn hazard_statuses(&self, scope: &RecordScope) -> StoreResult<Vec<HazardStatusRow>> {
+        self.read(|tx| listing::hazard_statuses(&mut SqliteExec(tx), scope))
     }
 
     fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>> {

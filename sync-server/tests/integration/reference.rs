@@ -9,8 +9,8 @@ use anjian_core::enterprise::parse_enterprise_csv;
 use anjian_server::admin::{self, imports};
 use anjian_server::auth::descendants;
 use anjian_server::demo;
-use anjian_server::store::postgres::PostgresStore;
-use anjian_server::store::sqlite::SqliteStore;
+use anjian_server::store::postgres::{self as postgres_store, PostgresStore};
+use anjian_server::store::sqlite::{self as sqlite_store, SqliteStore};
 use anjian_server::store::{
     Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive, HandlingStatus,
     HazardLevel, HazardSource, HealthDeclaration, HotlineCategory, HotlineReport, ImportKind,
@@ -1145,7 +1145,7 @@ fn a_version_1_sqlite_database_upgrades_in_place() {
     let v1_tables = sqlite_schema(&path).len();
 
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), sqlite_store::SCHEMA_VERSION);
 
     // What version 1 held is all there: the demo world, a locked record with its hazard and
     // numbers, an audit chain that still verifies.
@@ -1184,7 +1184,7 @@ fn a_version_1_sqlite_database_upgrades_in_place() {
 
     // Opening it again changes nothing.
     let store = SqliteStore::open(&path).unwrap();
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), sqlite_store::SCHEMA_VERSION);
     assert_eq!(
         store.enterprise_archive(CHEMICALS).unwrap().permits.len(),
         2
@@ -1220,7 +1220,7 @@ fn sqlite_stores_opening_an_old_database_at_once_upgrade_it_once() {
             .map(|handle| handle.join().unwrap().unwrap())
             .collect()
     });
-    assert_eq!(user_version(&path), 2);
+    assert_eq!(user_version(&path), sqlite_store::SCHEMA_VERSION);
     import(
         &stores[0],
         ImportKind::Mailbox,
@@ -1255,7 +1255,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
     let store = PostgresStore::connect(&db.url).unwrap();
     demo_world(&store);
     drop(store);
-    // Back to what version 1 wrote: its tables only (version 2 changed none of them).
+    // Back to what version 1 wrote: its tables only (versions 2 and 3 changed none of them).
     let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
     let columns = |client: &mut postgres::Client| -> Vec<(String, String, String)> {
         client
@@ -1271,7 +1271,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
             .collect()
     };
     let v2_columns = columns(&mut admin);
-    for table in V2_TABLES {
+    for table in V2_TABLES.iter().chain(&["hazard_rectifications"]) {
         admin.batch_execute(&format!("DROP TABLE {table}")).unwrap();
     }
     admin
@@ -1284,7 +1284,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         .query_one("SELECT version FROM schema_version", &[])
         .unwrap()
         .get(0);
-    assert_eq!(version, 2);
+    assert_eq!(version, postgres_store::SCHEMA_VERSION);
     assert_eq!(columns(&mut admin), v2_columns);
     assert_eq!(store.regions().unwrap().len(), 21);
     for kind in ImportKind::ALL {

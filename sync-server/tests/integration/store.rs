@@ -23,8 +23,8 @@ use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
 use anjian_server::store::{
     CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry, QuarantineEntry,
-    RecordCommit, RecordFilter, RecordProjection, RecordRow, RecordScope, RecordState, Region,
-    Store, StoreError, StoredRecord, TokenKind, TokenRow, User,
+    RecordCommit, RecordFilter, RecordProjection, RecordRow, RecordScope, RecordState,
+    Rectification, Region, Store, StoreError, StoredRecord, TokenKind, TokenRow, User,
 };
 
 conformance! {
@@ -49,6 +49,7 @@ conformance! {
     an_enterprise_history_lists_its_hazards_newest_first,
     hazards_are_counted_per_china_month_region_industry_and_kind,
     submitted_inspections_are_listed_by_enterprise_and_start,
+    a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first,
     amendments_name_the_record_they_amend,
     leases_are_consecutive_blocks_per_agency_type_and_year,
     voiding_is_idempotent_and_refused_for_an_issued_number,
@@ -284,6 +285,7 @@ fn projection(enterprise_code: &str, region_code: &str, started_at: i64) -> Reco
         inspector_certs: Vec::new(),
         hazards: Vec::new(),
         documents: Vec::new(),
+        rectifies: None,
     }
 }
 
@@ -1424,6 +1426,54 @@ fn submitted_inspections_are_listed_by_enterprise_and_start(store: &dyn Store) {
             }
         ),
         [(CODE_B.to_string(), at(T0 + 1_000), at(T0 + 1_500))]
+    );
+}
+
+fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(store: &dyn Store) {
+    let submitted = |id: &str, started: i64, hazards: &[&str]| {
+        let mut c = new_record(id);
+        c.projection.started_at = at(started);
+        c.projection.status = "submitted".into();
+        c.projection.submitted_at = Some(at(started + 1_000));
+        c.projection.hazards = hazards.iter().map(|item| hazard(item)).collect();
+        c
+    };
+    let reinspection = |id: &str, of: &str, items: &[&str], on: i64| {
+        let mut c = submitted(id, on, &[]);
+        c.projection.kind = "reinspection".into();
+        c.projection.rectifies = Some(Rectification {
+            record_id: of.into(),
+            items: items.iter().map(|i| i.to_string()).collect(),
+            at: at(on + 1_000),
+        });
+        c
+    };
+    // r1's re-inspection arrives first; r2's after it; a second re-inspection of r2 later.
+    commit(store, &reinspection("x1", "r1", &["1.1"], T0 + 50_000));
+    commit(store, &submitted("r1", T0, &["1.1", "1.2"]));
+    commit(store, &submitted("r2", T0 + 10_000, &["2.1"]));
+    commit(store, &reinspection("x2", "r2", &["2.1"], T0 + 60_000));
+    commit(store, &reinspection("x3", "r2", &["2.1"], T0 + 90_000));
+    let statuses: Vec<(String, String, Option<DateTime<Utc>>)> = store
+        .hazard_statuses(&RecordScope::All)
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.record_id, h.item, h.rectified_at))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ("r1".to_string(), "1.1".to_string(), Some(at(T0 + 51_000))),
+            ("r1".to_string(), "1.2".to_string(), None),
+            ("r2".to_string(), "2.1".to_string(), Some(at(T0 + 61_000))),
+        ],
+        "the earliest re-inspection counts; re-inspections are not hazards of their own"
+    );
+    assert_eq!(
+        store
+            .hazard_statuses(&RecordScope::Regions(vec!["440306".into()]))
+            .unwrap(),
+        []
     );
 }
 

@@ -1,0 +1,371 @@
+//! Hazard tracking: every hazard of the submitted inspections in scope, as it stands today —
+//! rectified (a re-inspection found it so), overdue (its deadline has passed), due soon
+//! (within a week), or open — by enterprise or by town, with the list to act on.
+
+use std::collections::BTreeMap;
+
+use axum::extract::RawQuery;
+use axum::response::Response;
+use chrono::{NaiveDate, Utc};
+
+use anjian_core::time::china_date;
+
+use super::analyses::{download, table_html};
+use super::page::{Page, datetime, kind_label};
+use super::{PageResult, Session, checked, record_scope};
+use crate::auth::Scope;
+use crate::error::AppError;
+use crate::report::{self, Cell, Column, Table, escape, svg};
+use crate::state::AppState;
+use crate::store::HazardStatusRow;
+
+/// A deadline this close counts as due soon.
+const DUE_SOON_DAYS: i64 = 7;
+/// The list shows at most this many hazards; the exports carry them all.
+const LIST_LIMIT: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Standing {
+    Overdue,
+    DueSoon,
+    Open,
+    Rectified,
+}
+
+impl Standing {
+    const ALL: [Standing; 4] = [
+        Standing::Overdue,
+        Standing::DueSoon,
+        Standing::Open,
+        Standing::Rectified,
+    ];
+
+    fn of(hazard: &HazardStatusRow, today: NaiveDate) -> Standing {
+        match (hazard.rectified_at, hazard.deadline) {
+            (Some(_), _) => Standing::Rectified,
+            (None, Some(deadline)) if deadline < today => Standing::Overdue,
+            (None, Some(deadline)) if (deadline - today).num_days() <= DUE_SOON_DAYS => {
+                Standing::DueSoon
+            }
+            _ => Standing::Open,
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Standing::Overdue => "overdue",
+            Standing::DueSoon => "due",
+            Standing::Open => "open",
+            Standing::Rectified => "rectified",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Standing::Overdue => "已逾期",
+            Standing::DueSoon => "7 日内到期",
+            Standing::Open => "整改中",
+            Standing::Rectified => "已整改",
+        }
+    }
+}
+
+fn summary_table(
+    hazards: &[(HazardStatusRow, Standing)],
+    by_town: bool,
+    names: &std::collections::HashMap<String, String>,
+) -> Table {
+    let mut groups: BTreeMap<(String, String), [i64; 4]> = BTreeMap::new();
+    for (hazard, standing) in hazards {
+        let key = if by_town {
+            (
+                hazard.region_code.clone(),
+                names
+                    .get(&hazard.region_code)
+                    .cloned()
+                    .unwrap_or_else(|| hazard.region_code.clone()),
+            )
+        } else {
+            (
+                hazard.enterprise_code.clone(),
+                hazard.enterprise_name.clone(),
+            )
+        };
+        let slot = Standing::ALL
+            .iter()
+            .position(|s| s == standing)
+            .unwrap_or(2);
+        groups.entry(key).or_default()[slot] += 1;
+    }
+    let mut rows: Vec<((String, String), [i64; 4])> = groups.into_iter().collect();
+    // Most overdue first.
+    rows.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then(a.0.cmp(&b.0)));
+    let mut columns = vec![
+        Column::new(
+            "code",
+            if by_town {
+                "区划代码"
+            } else {
+                "统一社会信用代码"
+            },
+        ),
+        Column::new(
+            "name",
+            if by_town {
+                "乡镇（街道）"
+            } else {
+                "单位名称"
+            },
+        ),
+    ];
+    for standing in Standing::ALL {
+        columns.push(Column::new(standing.key(), standing.label()));
+    }
+    columns.push(Column::new("total", "隐患合计"));
+    columns.push(Column::new("rectification_rate", "整改率"));
+    let mut table = Table::new(
+        format!(
+            "隐患整改跟踪（按{}）",
+            if by_town { "乡镇" } else { "企业" }
+        ),
+        columns,
+    );
+    for ((code, name), counts) in rows {
+        let total: i64 = counts.iter().sum();
+        let mut row = vec![Cell::Text(code), Cell::Text(name)];
+        row.extend(counts.iter().map(|n| Cell::Int(*n)));
+        row.push(Cell::Int(total));
+        row.push(Cell::Percent(counts[3] as f64 / total as f64));
+        table.rows.push(row);
+    }
+    table
+}
+
+fn list_table(hazards: &[&(HazardStatusRow, Standing)]) -> Table {
+    let mut table = Table::new(
+        "隐患清单",
+        vec![
+            Column::new("standing", "状态"),
+            Column::new("deadline", "整改期限"),
+            Column::new("enterprise", "单位名称"),
+            Column::new("credit_code", "统一社会信用代码"),
+            Column::new("item", "检查项"),
+            Column::new("description", "隐患"),
+            Column::new("class", "等级"),
+            Column::new("kind", "检查类型"),
+            Column::new("record", "检查记录"),
+        ],
+    );
+    for (hazard, standing) in hazards {
+        table.rows.push(vec![
+            Cell::Text(standing.label().into()),
+            hazard.deadline.map_or(Cell::Empty, Cell::Date),
+            Cell::Text(hazard.enterprise_name.clone()),
+            Cell::Text(hazard.enterprise_code.clone()),
+            Cell::Text(hazard.item.clone()),
+            Cell::Text(hazard.description.clone()),
+            Cell::Text(hazard.class.clone()),
+            Cell::Text(kind_label(&hazard.inspection_kind).into()),
+            Cell::Text(hazard.record_id.clone()),
+        ]);
+    }
+    table
+}
+
+pub(super) async fn hazards(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let mut by_town = false;
+    let mut wanted: Option<Standing> = None;
+    let mut format = None;
+    for pair in raw.as_deref().unwrap_or("").split('&') {
+        match pair.split_once('=') {
+            Some(("by", "town")) => by_town = true,
+            Some(("by", "enterprise")) | Some(("state", "")) => {}
+            Some(("state", value)) => {
+                wanted = Some(
+                    Standing::ALL
+                        .into_iter()
+                        .find(|s| s.key() == value)
+                        .ok_or_else(|| {
+                            AppError::bad_request("invalid_query", format!("状态 {value} 无效"))
+                        })?,
+                )
+            }
+            Some(("format", "csv")) => format = Some("csv"),
+            Some(("format", "xlsx")) => format = Some("xlsx"),
+            Some(("format", other)) | Some(("by", other)) => {
+                return Err(
+                    AppError::bad_request("invalid_query", format!("参数值 {other} 无效")).into(),
+                );
+            }
+            _ => {}
+        }
+    }
+    let today = china_date(Utc::now());
+    let user = caller.user.clone();
+    let (rows, names) = state
+        .blocking(move |store| {
+            let regions = store.regions()?;
+            let rows = store.hazard_statuses(&record_scope(&Scope::of(&user, &regions)))?;
+            let names = regions.into_iter().map(|r| (r.code, r.name)).collect();
+            Ok((rows, names))
+        })
+        .await?;
+    let hazards: Vec<(HazardStatusRow, Standing)> = rows
+        .into_iter()
+        .map(|h| {
+            let standing = Standing::of(&h, today);
+            (h, standing)
+        })
+        .collect();
+    let summary = summary_table(&hazards, by_town, &names);
+    let mut listed: Vec<&(HazardStatusRow, Standing)> = hazards
+        .iter()
+        .filter(|(_, s)| wanted.map_or(*s != Standing::Rectified, |w| *s == w))
+        .collect();
+    listed.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.deadline.cmp(&b.0.deadline)));
+    let list = list_table(&listed);
+    match format {
+        Some("csv") => {
+            return Ok(download(
+                report::table::to_csv(&list),
+                "text/csv; charset=utf-8",
+                "隐患清单.csv",
+            ));
+        }
+        Some(_) => {
+            let bytes = report::xlsx::workbook(&[&summary, &list])
+                .map_err(|e| AppError::internal("xlsx", e))?;
+            return Ok(download(
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "隐患整改跟踪.xlsx",
+            ));
+        }
+        None => {}
+    }
+    let totals: Vec<(String, f64)> = Standing::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.label().to_string(),
+                hazards.iter().filter(|(_, h)| h == s).count() as f64,
+            )
+        })
+        .collect();
+    let chart = svg::pie(&totals, &svg::Options::new("隐患整改状态"));
+    let mut counts = String::new();
+    for (standing, (_, n)) in Standing::ALL.iter().zip(&totals) {
+        counts.push_str(&format!(
+            "<span class=\"badge\" id=\"count-{}\">{}：{}</span> ",
+            standing.key(),
+            standing.label(),
+            n
+        ));
+    }
+    let mut states = String::from("<option value=\"\">未整改的全部</option>");
+    for standing in Standing::ALL {
+        states.push_str(&format!(
+            "<option value=\"{}\"{}>{}</option>",
+            standing.key(),
+            if wanted == Some(standing) {
+                " selected"
+            } else {
+                ""
+            },
+            standing.label()
+        ));
+    }
+    let mut rows_html = String::new();
+    for (hazard, standing) in listed.iter().take(LIST_LIMIT) {
+        rows_html.push_str(&format!(
+            "<tr data-state=\"{key}\"><td>{label}</td><td>{deadline}</td><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
+             <td>{description}</td><td>{class}</td><td><a href=\"/review/records/{record}\">{found}</a></td></tr>",
+            key = standing.key(),
+            label = standing.label(),
+            deadline = hazard.deadline.map_or("未定".to_string(), |d| d.to_string()),
+            code = escape(&hazard.enterprise_code),
+            name = escape(&hazard.enterprise_name),
+            description = escape(&hazard.description),
+            class = escape(&hazard.class),
+            record = escape(&hazard.record_id),
+            found = datetime(hazard.found_at),
+        ));
+    }
+    let more = if listed.len() > LIST_LIMIT {
+        format!(
+            "<p>仅显示前 {LIST_LIMIT} 条，共 {} 条；完整清单请导出。</p>",
+            listed.len()
+        )
+    } else {
+        String::new()
+    };
+    let q = format!(
+        "by={}{}",
+        if by_town { "town" } else { "enterprise" },
+        wanted.map_or(String::new(), |w| format!("&amp;state={}", w.key()))
+    );
+    let body = format!(
+        "<h1>隐患整改跟踪</h1>\
+         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/hazards\">\
+         <fieldset><legend>汇总</legend>\
+         <label><input type=\"radio\" name=\"by\" value=\"enterprise\"{by_enterprise}> 按企业</label>\
+         <label><input type=\"radio\" name=\"by\" value=\"town\"{by_town_checked}> 按乡镇</label></fieldset>\
+         <label>清单 <select name=\"state\">{states}</select></label>\
+         <button type=\"submit\">查看</button></form>\
+         <p>截至 {today}：{counts}。整改以复查记录为准；7 日内到期的单列。\
+         导出：<a id=\"export-csv\" href=\"/review/hazards?{q}&amp;format=csv\">清单 CSV</a> · \
+         <a id=\"export-xlsx\" href=\"/review/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
+         <div class=\"chart\">{chart}</div>{summary}\
+         <h2>清单（{listed}）</h2>{more}<table id=\"hazard-list\"><thead><tr><th>状态</th><th>整改期限</th>\
+         <th>单位名称</th><th>隐患</th><th>等级</th><th>发现</th></tr></thead><tbody>{rows_html}</tbody></table>",
+        by_enterprise = checked(!by_town),
+        by_town_checked = checked(by_town),
+        summary = table_html(&summary, "hazard-summary"),
+        listed = listed.len(),
+    );
+    Ok(Page::new("隐患整改跟踪").body(body).html(Some(&caller)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hazard(deadline: Option<&str>, rectified: bool) -> HazardStatusRow {
+        HazardStatusRow {
+            record_id: "r".into(),
+            item: "1".into(),
+            description: "d".into(),
+            class: "一般".into(),
+            deadline: deadline.map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("date")),
+            enterprise_code: "c".into(),
+            enterprise_name: "n".into(),
+            region_code: "370303007".into(),
+            inspection_kind: "enforcement".into(),
+            found_at: Utc::now(),
+            rectified_at: rectified.then(Utc::now),
+        }
+    }
+
+    #[test]
+    fn a_hazard_stands_rectified_overdue_due_soon_or_open() {
+        let today = NaiveDate::from_ymd_opt(2026, 3, 10).expect("date");
+        for (deadline, rectified, expected) in [
+            (Some("2026-03-01"), true, Standing::Rectified),
+            (Some("2026-03-09"), false, Standing::Overdue),
+            (Some("2026-03-10"), false, Standing::DueSoon),
+            (Some("2026-03-17"), false, Standing::DueSoon),
+            (Some("2026-03-18"), false, Standing::Open),
+            (None, false, Standing::Open),
+        ] {
+            assert_eq!(
+                Standing::of(&hazard(deadline, rectified), today),
+                expected,
+                "{deadline:?}"
+            );
+        }
+    }
+}
