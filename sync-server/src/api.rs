@@ -29,6 +29,7 @@ use crate::auth::{
     ACCESS_TOKEN_TTL, Caller, REFRESH_TOKEN_TTL, Scope, check_credentials, new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
+use crate::review;
 use crate::state::AppState;
 use crate::store::{
     NumberRegisterEntry, RecordFilter, RecordRow, RecordScope, Region, TokenKind, TokenRow, User,
@@ -61,6 +62,30 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ),
         ("GET", "/api/v1/documents", get(list_documents)),
         ("GET", "/api/v1/analyses/hazards", get(hazard_analysis)),
+        (
+            "GET",
+            "/api/v1/analyses/self-inspections",
+            get(review::api_self_inspections),
+        ),
+        ("GET", "/api/v1/analyses/public", get(review::api_public)),
+        (
+            "GET",
+            "/api/v1/analyses/attendance",
+            get(review::api_attendance),
+        ),
+        (
+            "GET",
+            "/api/v1/analyses/coverage",
+            get(review::api_coverage),
+        ),
+        ("GET", "/api/v1/analyses/grading", get(review::api_grading)),
+        (
+            "GET",
+            "/api/v1/analyses/certificates",
+            get(review::api_certificates),
+        ),
+        ("GET", "/api/v1/analyses/permits", get(review::api_permits)),
+        ("GET", "/api/v1/hazards", get(review::api_hazard_tracking)),
         ("POST", "/api/v1/receipts/verify", post(verify_receipt)),
         ("GET", "/api/v1/enterprises", get(list_enterprises)),
         ("GET", "/api/v1/admin/regions", get(list_regions)),

@@ -866,3 +866,61 @@ fn hazard_tracking_follows_rectification_by_reinspection() {
     let (status, _, _) = town.get("/review/hazards?state=gone");
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+#[test]
+fn every_analysis_is_also_a_json_api_for_a_bearer_token() {
+    let server = Server::start();
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    submitted_with_hazards(&mut zhang, FACTORY, LI, &["IT-001"]);
+    let api = anjian_e2e::Api::new(&server.url);
+    let token = api.login("district", "0190a000-0000-7000-8000-0000000000a2");
+    for path in [
+        "/api/v1/analyses/self-inspections",
+        "/api/v1/analyses/public",
+        "/api/v1/analyses/attendance",
+        "/api/v1/analyses/coverage",
+        "/api/v1/analyses/grading",
+        "/api/v1/analyses/certificates",
+        "/api/v1/analyses/permits",
+        "/api/v1/hazards",
+    ] {
+        let (status, body) = api.get(path, Some(&token));
+        assert_eq!(status, 200, "{path}: {body}");
+        assert!(
+            body["tables"].as_array().is_some_and(|t| !t.is_empty()),
+            "{path}: {body}"
+        );
+        let (status, body) = api.get(path, None);
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (401, Some("unauthorized")),
+            "{path}"
+        );
+    }
+    // This month so far: the default period is the twelve closed months before it.
+    use chrono::Datelike;
+    let today = anjian_core::time::china_date(Utc::now());
+    let (_, body) = api.get(
+        &format!(
+            "/api/v1/analyses/coverage?level=district&from={}&until={today}",
+            today.with_day(1).unwrap()
+        ),
+        Some(&token),
+    );
+    let rows = body["tables"][0]["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 1, "张店区 only: {body}");
+    assert_eq!(rows[0]["code"], "370303");
+    // 张店区 has three enterprises in the demo register; one was inspected.
+    assert_eq!(rows[0]["enterprises"], 3);
+    assert_eq!(rows[0]["enforcement_covered"], 1);
+    assert!((rows[0]["enforcement_coverage"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
+    let (_, body) = api.get("/api/v1/hazards", Some(&token));
+    assert_eq!(body["tables"][1]["rows"][0]["item"], "IT-001");
+    // Bad input is a JSON error too, whatever format was asked for.
+    let (status, body) = api.get(
+        "/api/v1/analyses/grading?from=2026-02-30&format=xlsx",
+        Some(&token),
+    );
+    assert_eq!(status, 400);
+    assert_eq!(body["code"], "invalid_query");
+}

@@ -81,10 +81,11 @@ fn parameters(raw: Option<&str>) -> Result<(HazardsBy, Option<&'static str>), Ap
             }
             Some(("format", "csv")) => format = Some("csv"),
             Some(("format", "xlsx")) => format = Some("xlsx"),
+            Some(("format", "json")) => format = Some("json"),
             Some(("format", other)) => {
                 return Err(AppError::bad_request(
                     "invalid_query",
-                    format!("导出格式 {other} 无效：应为 csv 或 xlsx"),
+                    format!("导出格式 {other} 无效：应为 csv、xlsx 或 json"),
                 ));
             }
             _ => {}
@@ -209,6 +210,14 @@ pub(super) fn table_html(table: &Table, id: &str) -> String {
     html
 }
 
+/// The tables of an analysis as JSON: what the API answers (`format=json`).
+pub(super) fn json_tables(tables: &[&Table]) -> Response {
+    axum::Json(serde_json::json!({
+        "tables": tables.iter().map(|t| report::table::to_json(t)).collect::<Vec<_>>()
+    }))
+    .into_response()
+}
+
 pub(super) fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
     let disposition = format!(
         "attachment; filename=\"hazards\"; filename*=UTF-8''{}",
@@ -283,6 +292,7 @@ pub(super) async fn hazards(
         period,
     } = hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
     match format {
+        Some("json") => return Ok(json_tables(&[&table])),
         Some("csv") => {
             return Ok(download(
                 report::table::to_csv(&table),
@@ -630,6 +640,7 @@ pub(super) async fn self_inspections(
     );
     let (summary, overdue) = self_tables(&analysis, query.deadline_day);
     match query.format {
+        Some("json") => return Ok(json_tables(&[&summary, &overdue])),
         Some("csv") => {
             return Ok(download(
                 report::table::to_csv(&overdue),
@@ -849,6 +860,7 @@ pub(super) async fn public(
     let hotline = hotline_table(&reports, by, &names);
     let mailbox = mailbox_table(&messages);
     match format {
+        Some("json") => return Ok(json_tables(&[&hotline, &mailbox])),
         Some("csv") => {
             return Ok(download(
                 report::table::to_csv(&hotline),
@@ -1003,6 +1015,7 @@ pub(super) async fn attendance(
         .await?;
     let table = attendance_table(&counts);
     match format {
+        Some("json") => return Ok(json_tables(&[&table])),
         Some("csv") => {
             return Ok(download(
                 report::table::to_csv(&table),

@@ -123,6 +123,48 @@ impl IntoResponse for PageError {
 
 type PageResult<T> = Result<T, PageError>;
 
+/// The query string with `format=json` in place of any format asked for.
+fn as_json(raw: Option<String>) -> Option<String> {
+    let mut pairs: Vec<&str> = raw
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("format="))
+        .collect();
+    pairs.push("format=json");
+    Some(pairs.join("&"))
+}
+
+/// The analyses as a JSON API for a bearer token: the same handlers as the pages, answering
+/// `{"tables": […]}`, with errors in the API's JSON form.
+macro_rules! json_api {
+    ($($name:ident => $handler:path),+ $(,)?) => {
+        $(
+            pub(crate) async fn $name(
+                state: axum::extract::State<AppState>,
+                caller: Caller,
+                RawQuery(raw): RawQuery,
+            ) -> Response {
+                match $handler(state, Session(caller), RawQuery(as_json(raw))).await {
+                    Ok(response) => response,
+                    Err(PageError(error)) => error.into_response(),
+                }
+            }
+        )+
+    };
+}
+
+json_api! {
+    api_self_inspections => analyses::self_inspections,
+    api_public => analyses::public,
+    api_attendance => analyses::attendance,
+    api_coverage => towns::coverage,
+    api_grading => towns::grading,
+    api_certificates => qualifications::certificates,
+    api_permits => qualifications::permits,
+    api_hazard_tracking => tracking::hazards,
+}
+
 /// The logged-in account of a page request; without a valid session the browser is sent to
 /// the login page and brought back afterwards.
 #[derive(Debug)]

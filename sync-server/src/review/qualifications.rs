@@ -15,7 +15,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 
 use anjian_core::time::china_date;
 
-use super::analyses::{download, table_html};
+use super::analyses::{download, json_tables, table_html};
 use super::page::Page;
 use super::{PageResult, Session, record_scope};
 use crate::auth::Scope;
@@ -36,14 +36,18 @@ fn format_of(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
         None => Ok(None),
         Some("csv") => Ok(Some("csv")),
         Some("xlsx") => Ok(Some("xlsx")),
+        Some("json") => Ok(Some("json")),
         Some(other) => Err(AppError::bad_request(
             "invalid_query",
-            format!("导出格式 {other} 无效：应为 csv 或 xlsx"),
+            format!("导出格式 {other} 无效：应为 csv、xlsx 或 json"),
         )),
     }
 }
 
 fn export(tables: &[&Table], format: &str, name: &str) -> Result<Response, AppError> {
+    if format == "json" {
+        return Ok(json_tables(tables));
+    }
     match (format, tables.first()) {
         ("csv", Some(first)) => Ok(download(
             report::table::to_csv(first),

@@ -27,7 +27,7 @@ use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
 use anjian_core::time::{china, china_date};
 
-use super::analyses::{download, table_html};
+use super::analyses::{download, json_tables, table_html};
 use super::page::Page;
 use super::{ListQuery, PageResult, Session, record_scope};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
@@ -343,14 +343,18 @@ fn wanted_format(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
         None => Ok(None),
         Some("csv") => Ok(Some("csv")),
         Some("xlsx") => Ok(Some("xlsx")),
+        Some("json") => Ok(Some("json")),
         Some(other) => Err(AppError::bad_request(
             "invalid_query",
-            format!("导出格式 {other} 无效：应为 csv 或 xlsx"),
+            format!("导出格式 {other} 无效：应为 csv、xlsx 或 json"),
         )),
     }
 }
 
 fn export(table_list: &[&Table], format: &str, name: &str) -> Result<Response, AppError> {
+    if format == "json" {
+        return Ok(json_tables(table_list));
+    }
     if format == "csv" {
         let first = table_list
             .first()

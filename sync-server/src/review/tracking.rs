@@ -10,7 +10,7 @@ use chrono::{NaiveDate, Utc};
 
 use anjian_core::time::china_date;
 
-use super::analyses::{download, table_html};
+use super::analyses::{download, json_tables, table_html};
 use super::page::{Page, datetime, kind_label};
 use super::{PageResult, Session, checked, record_scope};
 use crate::auth::Scope;
@@ -196,6 +196,7 @@ pub(super) async fn hazards(
             }
             Some(("format", "csv")) => format = Some("csv"),
             Some(("format", "xlsx")) => format = Some("xlsx"),
+            Some(("format", "json")) => format = Some("json"),
             Some(("format", other)) | Some(("by", other)) => {
                 return Err(
                     AppError::bad_request("invalid_query", format!("参数值 {other} 无效")).into(),
@@ -229,6 +230,7 @@ pub(super) async fn hazards(
     listed.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.deadline.cmp(&b.0.deadline)));
     let list = list_table(&listed);
     match format {
+        Some("json") => return Ok(json_tables(&[&summary, &list])),
         Some("csv") => {
             return Ok(download(
                 report::table::to_csv(&list),
