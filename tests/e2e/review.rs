@@ -915,7 +915,7 @@ fn every_analysis_is_also_a_json_api_for_a_bearer_token() {
     assert_eq!(rows[0]["enforcement_covered"], 1);
     assert!((rows[0]["enforcement_coverage"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
     let (_, body) = api.get("/api/v1/hazards", Some(&token));
-    assert_eq!(body["tables"][1]["rows"][0]["item"], "IT-001");
+    assert_eq!(body["tables"][0]["rows"][0]["item"], "IT-001");
     // Bad input is a JSON error too, whatever format was asked for.
     let (status, body) = api.get(
         "/api/v1/analyses/grading?from=2026-02-30&format=xlsx",

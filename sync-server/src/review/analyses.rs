@@ -68,30 +68,17 @@ impl HazardsBy {
 /// The analysis's own parameters: what to group by, and the export format.
 fn parameters(raw: Option<&str>) -> Result<(HazardsBy, Option<&'static str>), AppError> {
     let mut by = HazardsBy::Month;
-    let mut format = None;
     for pair in raw.unwrap_or("").split('&') {
-        match pair.split_once('=') {
-            Some(("by", value)) => {
-                by = HazardsBy::ALL
-                    .into_iter()
-                    .find(|b| b.key() == value)
-                    .ok_or_else(|| {
-                        AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
-                    })?
-            }
-            Some(("format", "csv")) => format = Some("csv"),
-            Some(("format", "xlsx")) => format = Some("xlsx"),
-            Some(("format", "json")) => format = Some("json"),
-            Some(("format", other)) => {
-                return Err(AppError::bad_request(
-                    "invalid_query",
-                    format!("导出格式 {other} 无效：应为 csv、xlsx 或 json"),
-                ));
-            }
-            _ => {}
+        if let Some(("by", value)) = pair.split_once('=') {
+            by = HazardsBy::ALL
+                .into_iter()
+                .find(|b| b.key() == value)
+                .ok_or_else(|| {
+                    AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
+                })?;
         }
     }
-    Ok((by, format))
+    Ok((by, export_format(raw)?))
 }
 
 /// The district a region belongs to: itself or the ancestor directly under a top-level
@@ -210,6 +197,42 @@ pub(super) fn table_html(table: &Table, id: &str) -> String {
     html
 }
 
+/// The export an analysis's query string asks for: `format=csv|xlsx|json`, or none (the page).
+pub(super) fn export_format(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
+    match raw
+        .unwrap_or("")
+        .split('&')
+        .find_map(|p| p.strip_prefix("format="))
+    {
+        None => Ok(None),
+        Some("csv") => Ok(Some("csv")),
+        Some("xlsx") => Ok(Some("xlsx")),
+        Some("json") => Ok(Some("json")),
+        Some(other) => Err(AppError::bad_request(
+            "invalid_query",
+            format!("导出格式 {other} 无效：应为 csv、xlsx 或 json"),
+        )),
+    }
+}
+
+/// An analysis's tables exported: the first as CSV, all as sheets of one workbook, or all as
+/// JSON.
+pub(super) fn export(tables: &[&Table], format: &str, name: &str) -> Result<Response, AppError> {
+    match (format, tables.first()) {
+        ("json", _) => Ok(json_tables(tables)),
+        ("csv", Some(first)) => Ok(download(
+            report::table::to_csv(first),
+            "text/csv; charset=utf-8",
+            &format!("{name}.csv"),
+        )),
+        _ => Ok(download(
+            report::xlsx::workbook(tables).map_err(|e| AppError::internal("xlsx", e))?,
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            &format!("{name}.xlsx"),
+        )),
+    }
+}
+
 /// The tables of an analysis as JSON: what the API answers (`format=json`).
 pub(super) fn json_tables(tables: &[&Table]) -> Response {
     axum::Json(serde_json::json!({
@@ -291,25 +314,8 @@ pub(super) async fn hazards(
         total,
         period,
     } = hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
-    match format {
-        Some("json") => return Ok(json_tables(&[&table])),
-        Some("csv") => {
-            return Ok(download(
-                report::table::to_csv(&table),
-                "text/csv; charset=utf-8",
-                &format!("{}.csv", table.title),
-            ));
-        }
-        Some(_) => {
-            let bytes =
-                report::xlsx::workbook(&[&table]).map_err(|e| AppError::internal("xlsx", e))?;
-            return Ok(download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                &format!("{}.xlsx", table.title),
-            ));
-        }
-        None => {}
+    if let Some(format) = format {
+        return Ok(export(&[&table], format, &table.title)?);
     }
 
     let series: Vec<(String, f64)> = table
@@ -447,7 +453,7 @@ impl SelfQuery {
                         })?
                 }
                 "region" => query.region = Some(value.to_string()),
-                "format" => query.format = parameters(Some(pair))?.1,
+                "format" => query.format = export_format(Some(pair))?,
                 _ => {}
             }
         }
@@ -639,25 +645,12 @@ pub(super) async fn self_inspections(
         &region_names,
     );
     let (summary, overdue) = self_tables(&analysis, query.deadline_day);
-    match query.format {
-        Some("json") => return Ok(json_tables(&[&summary, &overdue])),
-        Some("csv") => {
-            return Ok(download(
-                report::table::to_csv(&overdue),
-                "text/csv; charset=utf-8",
-                &format!("{}.csv", overdue.title),
-            ));
-        }
-        Some(_) => {
-            let bytes = report::xlsx::workbook(&[&summary, &overdue])
-                .map_err(|e| AppError::internal("xlsx", e))?;
-            return Ok(download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "企业月度自查上报情况.xlsx",
-            ));
-        }
-        None => {}
+    if let Some(format) = query.format {
+        return Ok(export(
+            &[&overdue, &summary],
+            format,
+            "企业月度自查上报情况",
+        )?);
     }
     let categories: Vec<String> = analysis.months.iter().map(|m| m.label()).collect();
     let series: Vec<svg::Series> = ["按时", "逾期", "未报"]
@@ -833,7 +826,7 @@ pub(super) async fn public(
                         AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
                     })?
             }
-            Some(("format", _)) => format = parameters(Some(pair))?.1,
+            Some(("format", _)) => format = export_format(Some(pair))?,
             _ => {}
         }
     }
@@ -859,25 +852,12 @@ pub(super) async fn public(
         .await?;
     let hotline = hotline_table(&reports, by, &names);
     let mailbox = mailbox_table(&messages);
-    match format {
-        Some("json") => return Ok(json_tables(&[&hotline, &mailbox])),
-        Some("csv") => {
-            return Ok(download(
-                report::table::to_csv(&hotline),
-                "text/csv; charset=utf-8",
-                &format!("{}.csv", hotline.title),
-            ));
-        }
-        Some(_) => {
-            let bytes = report::xlsx::workbook(&[&hotline, &mailbox])
-                .map_err(|e| AppError::internal("xlsx", e))?;
-            return Ok(download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "12350热线与局长信箱.xlsx",
-            ));
-        }
-        None => {}
+    if let Some(format) = format {
+        return Ok(export(
+            &[&hotline, &mailbox],
+            format,
+            "12350热线与局长信箱",
+        )?);
     }
     let slices: Vec<(String, f64)> = hotline
         .rows
@@ -995,15 +975,7 @@ pub(super) async fn attendance(
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let query = ListQuery::parse(raw.as_deref())?;
-    let format = match raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find(|p| p.starts_with("format="))
-    {
-        Some(pair) => parameters(Some(pair))?.1,
-        None => None,
-    };
+    let format = export_format(raw.as_deref())?;
     let user = caller.user.clone();
     let (from, until) = (query.from, query.until);
     let counts = state
@@ -1014,25 +986,8 @@ pub(super) async fn attendance(
         })
         .await?;
     let table = attendance_table(&counts);
-    match format {
-        Some("json") => return Ok(json_tables(&[&table])),
-        Some("csv") => {
-            return Ok(download(
-                report::table::to_csv(&table),
-                "text/csv; charset=utf-8",
-                &format!("{}.csv", table.title),
-            ));
-        }
-        Some(_) => {
-            let bytes =
-                report::xlsx::workbook(&[&table]).map_err(|e| AppError::internal("xlsx", e))?;
-            return Ok(download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                &format!("{}.xlsx", table.title),
-            ));
-        }
-        None => {}
+    if let Some(format) = format {
+        return Ok(export(&[&table], format, &table.title)?);
     }
     let months: Vec<String> = counts
         .iter()

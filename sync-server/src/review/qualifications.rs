@@ -15,52 +15,17 @@ use chrono::{Datelike, NaiveDate, Utc};
 
 use anjian_core::time::china_date;
 
-use super::analyses::{download, json_tables, table_html};
+use super::analyses::{export, export_format, table_html};
 use super::page::Page;
 use super::{PageResult, Session, record_scope};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{self, Cell, Column, Table, svg};
+use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
 use crate::store::{CertificateRow, PermitRow, Region, StaffRole};
 
 /// A certificate this close to its last day counts as expiring.
 const EXPIRING_DAYS: i64 = 90;
-
-fn format_of(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
-    match raw
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("format="))
-    {
-        None => Ok(None),
-        Some("csv") => Ok(Some("csv")),
-        Some("xlsx") => Ok(Some("xlsx")),
-        Some("json") => Ok(Some("json")),
-        Some(other) => Err(AppError::bad_request(
-            "invalid_query",
-            format!("导出格式 {other} 无效：应为 csv、xlsx 或 json"),
-        )),
-    }
-}
-
-fn export(tables: &[&Table], format: &str, name: &str) -> Result<Response, AppError> {
-    if format == "json" {
-        return Ok(json_tables(tables));
-    }
-    match (format, tables.first()) {
-        ("csv", Some(first)) => Ok(download(
-            report::table::to_csv(first),
-            "text/csv; charset=utf-8",
-            &format!("{name}.csv"),
-        )),
-        _ => Ok(download(
-            report::xlsx::workbook(tables).map_err(|e| AppError::internal("xlsx", e))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &format!("{name}.xlsx"),
-        )),
-    }
-}
 
 /// The district of a region: itself or its ancestor directly under a top-level region.
 fn district_of(code: &str, regions: &[Region]) -> String {
@@ -138,7 +103,7 @@ pub(super) async fn certificates(
     Session(caller): Session,
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
-    let format = format_of(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
     let on = match raw
         .as_deref()
         .unwrap_or("")
@@ -275,7 +240,7 @@ pub(super) async fn permits(
     Session(caller): Session,
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
-    let format = format_of(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
     let user = caller.user.clone();
     let (rows, regions) = state
         .blocking(move |store| {

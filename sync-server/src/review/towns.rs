@@ -27,14 +27,14 @@ use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
 use anjian_core::time::{china, china_date};
 
-use super::analyses::{download, json_tables, table_html};
+use super::analyses::{export, export_format, table_html};
 use super::page::Page;
 use super::{ListQuery, PageResult, Session, record_scope};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
 use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, month_status};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{self, Cell, Column, Table, escape, svg};
+use crate::report::{Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::{RecordFilter, RecordScope, Region, SubmittedInspection};
 
@@ -334,45 +334,6 @@ fn percent(value: Option<f64>) -> Cell {
     value.map_or(Cell::Empty, Cell::Percent)
 }
 
-fn wanted_format(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
-    match raw
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("format="))
-    {
-        None => Ok(None),
-        Some("csv") => Ok(Some("csv")),
-        Some("xlsx") => Ok(Some("xlsx")),
-        Some("json") => Ok(Some("json")),
-        Some(other) => Err(AppError::bad_request(
-            "invalid_query",
-            format!("导出格式 {other} 无效：应为 csv、xlsx 或 json"),
-        )),
-    }
-}
-
-fn export(table_list: &[&Table], format: &str, name: &str) -> Result<Response, AppError> {
-    if format == "json" {
-        return Ok(json_tables(table_list));
-    }
-    if format == "csv" {
-        let first = table_list
-            .first()
-            .ok_or_else(|| AppError::internal("export", "no table"))?;
-        return Ok(download(
-            report::table::to_csv(first),
-            "text/csv; charset=utf-8",
-            &format!("{name}.csv"),
-        ));
-    }
-    let bytes = report::xlsx::workbook(table_list).map_err(|e| AppError::internal("xlsx", e))?;
-    Ok(download(
-        bytes,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        &format!("{name}.xlsx"),
-    ))
-}
-
 fn period_form(action: &str, from: NaiveDate, until: NaiveDate, extra: &str) -> String {
     format!(
         "<form class=\"filters\" id=\"filters\" method=\"get\" action=\"{action}\">\
@@ -388,7 +349,7 @@ pub(super) async fn coverage(
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let query = ListQuery::parse(raw.as_deref())?;
-    let format = wanted_format(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
     let districts = raw
         .as_deref()
         .is_some_and(|r| r.split('&').any(|p| p == "level=district"));
@@ -493,7 +454,7 @@ pub(super) async fn grading(
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let query = ListQuery::parse(raw.as_deref())?;
-    let format = wanted_format(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
     let config = GradingConfig::parse("grading.toml", DEFAULT_CONFIG)
         .map_err(|e| AppError::internal("grading", e))?;
     let today = china_date(Utc::now());

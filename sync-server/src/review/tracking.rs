@@ -10,12 +10,12 @@ use chrono::{NaiveDate, Utc};
 
 use anjian_core::time::china_date;
 
-use super::analyses::{download, json_tables, table_html};
+use super::analyses::{export, table_html};
 use super::page::{Page, datetime, kind_label};
 use super::{PageResult, Session, checked, record_scope};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{self, Cell, Column, Table, escape, svg};
+use crate::report::{Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::HazardStatusRow;
 
@@ -229,25 +229,8 @@ pub(super) async fn hazards(
         .collect();
     listed.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.deadline.cmp(&b.0.deadline)));
     let list = list_table(&listed);
-    match format {
-        Some("json") => return Ok(json_tables(&[&summary, &list])),
-        Some("csv") => {
-            return Ok(download(
-                report::table::to_csv(&list),
-                "text/csv; charset=utf-8",
-                "隐患清单.csv",
-            ));
-        }
-        Some(_) => {
-            let bytes = report::xlsx::workbook(&[&summary, &list])
-                .map_err(|e| AppError::internal("xlsx", e))?;
-            return Ok(download(
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "隐患整改跟踪.xlsx",
-            ));
-        }
-        None => {}
+    if let Some(format) = format {
+        return Ok(export(&[&list, &summary], format, "隐患整改跟踪")?);
     }
     let totals: Vec<(String, f64)> = Standing::ALL
         .iter()

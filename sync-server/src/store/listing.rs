@@ -21,26 +21,10 @@ fn like_pattern(text: &str) -> String {
     pattern
 }
 
-pub(super) fn records(
-    db: &mut impl Exec,
-    scope: &RecordScope,
-    filter: &RecordFilter,
-    limit: i64,
-    offset: i64,
-) -> StoreResult<Vec<RecordRow>> {
-    let mut query = Query::new(db.postgres());
-    let mut conditions = vec![match scope {
-        RecordScope::All => "1 = 1".to_string(),
-        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
-        RecordScope::Enterprise {
-            credit_code,
-            inspection_kinds,
-        } => {
-            let code = query.bind(text(credit_code));
-            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
-            format!("r.enterprise_code = {code} AND {kinds}")
-        }
-    }];
+/// The conditions every record query shares: the scope, then the filter's dates, regions,
+/// industry and inspection kinds, on the records aliased `r`.
+fn record_conditions(query: &mut Query, scope: &RecordScope, filter: &RecordFilter) -> Vec<String> {
+    let mut conditions = vec![scope_condition(query, scope)];
     if let Some(from) = filter.started_from {
         let p = query.bind(Cell::Int(from.timestamp_millis()));
         conditions.push(format!("r.started_at >= {p}"));
@@ -59,6 +43,34 @@ pub(super) fn records(
     if !filter.inspection_kinds.is_empty() {
         conditions.push(query.any_of("r.inspection_kind", &filter.inspection_kinds));
     }
+    conditions
+}
+
+/// The records a scope covers, on the records aliased `r`.
+fn scope_condition(query: &mut Query, scope: &RecordScope) -> String {
+    match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
+        RecordScope::Enterprise {
+            credit_code,
+            inspection_kinds,
+        } => {
+            let code = query.bind(text(credit_code));
+            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
+            format!("r.enterprise_code = {code} AND {kinds}")
+        }
+    }
+}
+
+pub(super) fn records(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<RecordRow>> {
+    let mut query = Query::new(db.postgres());
+    let mut conditions = record_conditions(&mut query, scope, filter);
     match filter.state {
         None => {}
         Some(super::RecordState::Draft) => conditions.push("r.status = 'draft'".into()),
@@ -149,37 +161,8 @@ pub(super) fn hazard_counts(
         "strftime('%Y-%m', r.started_at / 1000 + 28800, 'unixepoch')"
     };
     // Re-inspections and amendments restate hazards an inspection reported; they are not new.
-    let mut conditions = vec!["r.status = 'submitted' AND r.kind = 'inspection'".to_string()];
-    conditions.push(match scope {
-        RecordScope::All => "1 = 1".to_string(),
-        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
-        RecordScope::Enterprise {
-            credit_code,
-            inspection_kinds,
-        } => {
-            let code = query.bind(text(credit_code));
-            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
-            format!("r.enterprise_code = {code} AND {kinds}")
-        }
-    });
-    if let Some(from) = filter.started_from {
-        let p = query.bind(Cell::Int(from.timestamp_millis()));
-        conditions.push(format!("r.started_at >= {p}"));
-    }
-    if let Some(before) = filter.started_before {
-        let p = query.bind(Cell::Int(before.timestamp_millis()));
-        conditions.push(format!("r.started_at < {p}"));
-    }
-    if let Some(regions) = &filter.regions {
-        conditions.push(query.any_of("r.region_code", regions));
-    }
-    if let Some(industry) = &filter.industry {
-        let p = query.bind(text(industry));
-        conditions.push(format!("r.industry = {p}"));
-    }
-    if !filter.inspection_kinds.is_empty() {
-        conditions.push(query.any_of("r.inspection_kind", &filter.inspection_kinds));
-    }
+    let mut conditions = record_conditions(&mut query, scope, filter);
+    conditions.push("r.status = 'submitted' AND r.kind = 'inspection'".to_string());
     query.push(&format!(
         "SELECT {month}, r.region_code, r.industry, r.inspection_kind, COUNT(*)
          FROM hazards h JOIN records r ON r.id = h.record_id
@@ -208,36 +191,8 @@ pub(super) fn submitted_inspections(
     filter: &RecordFilter,
 ) -> StoreResult<Vec<SubmittedInspection>> {
     let mut query = Query::new(db.postgres());
-    let mut conditions = vec![
-        "r.kind = 'inspection'".to_string(),
-        "r.submitted_at IS NOT NULL".to_string(),
-    ];
-    conditions.push(match scope {
-        RecordScope::All => "1 = 1".to_string(),
-        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
-        RecordScope::Enterprise {
-            credit_code,
-            inspection_kinds,
-        } => {
-            let code = query.bind(text(credit_code));
-            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
-            format!("r.enterprise_code = {code} AND {kinds}")
-        }
-    });
-    if let Some(from) = filter.started_from {
-        let p = query.bind(Cell::Int(from.timestamp_millis()));
-        conditions.push(format!("r.started_at >= {p}"));
-    }
-    if let Some(before) = filter.started_before {
-        let p = query.bind(Cell::Int(before.timestamp_millis()));
-        conditions.push(format!("r.started_at < {p}"));
-    }
-    if let Some(regions) = &filter.regions {
-        conditions.push(query.any_of("r.region_code", regions));
-    }
-    if !filter.inspection_kinds.is_empty() {
-        conditions.push(query.any_of("r.inspection_kind", &filter.inspection_kinds));
-    }
+    let mut conditions = record_conditions(&mut query, scope, filter);
+    conditions.push("r.kind = 'inspection' AND r.submitted_at IS NOT NULL".to_string());
     query.push(&format!(
         "SELECT r.enterprise_code, r.inspection_kind, r.started_at, r.submitted_at,
                 r.hazard_count
@@ -404,18 +359,7 @@ pub(super) fn hazard_statuses(
     scope: &RecordScope,
 ) -> StoreResult<Vec<HazardStatusRow>> {
     let mut query = Query::new(db.postgres());
-    let condition = match scope {
-        RecordScope::All => "1 = 1".to_string(),
-        RecordScope::Regions(codes) => query.any_of("r.region_code", codes),
-        RecordScope::Enterprise {
-            credit_code,
-            inspection_kinds,
-        } => {
-            let code = query.bind(text(credit_code));
-            let kinds = query.any_of("r.inspection_kind", inspection_kinds);
-            format!("r.enterprise_code = {code} AND {kinds}")
-        }
-    };
+    let condition = scope_condition(&mut query, scope);
     query.push(&format!(
         "SELECT h.record_id, h.item, h.description, h.class, h.deadline, r.enterprise_code,
                 r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
