@@ -32,7 +32,7 @@ use crate::error::{AppError, AppResult};
 use crate::review;
 use crate::state::AppState;
 use crate::store::{
-    NumberRegisterEntry, RecordFilter, RecordRow, RecordScope, Region, TokenKind, TokenRow, User,
+    NumberRegisterEntry, RecordFilter, RecordRow, Region, TokenKind, TokenRow, User,
 };
 use crate::sync::handle_sync;
 
@@ -339,21 +339,6 @@ struct Paging {
     offset: Option<i64>,
 }
 
-fn record_scope(scope: &Scope) -> RecordScope {
-    match scope {
-        Scope::All => RecordScope::All,
-        Scope::Regions(codes) => {
-            let mut codes: Vec<String> = codes.iter().cloned().collect();
-            codes.sort();
-            RecordScope::Regions(codes)
-        }
-        Scope::Enterprise(code) => RecordScope::Enterprise {
-            credit_code: code.clone(),
-            inspection_kinds: vec!["self".into()],
-        },
-    }
-}
-
 async fn list_records(
     state: State,
     caller: Caller,
@@ -372,12 +357,7 @@ async fn list_records(
     let rows = state
         .blocking(move |store| {
             let scope = Scope::of(&caller.user, &store.regions()?);
-            store.list_records(
-                &record_scope(&scope),
-                &RecordFilter::default(),
-                limit,
-                offset,
-            )
+            store.list_records(&scope.records(), &RecordFilter::default(), limit, offset)
         })
         .await?;
     Ok(Json(rows))
@@ -557,10 +537,7 @@ async fn list_enterprises(state: State, caller: Caller) -> AppResult<Json<Vec<En
             Ok(store
                 .enterprises_since(0)?
                 .into_iter()
-                .filter(|e| match &scope {
-                    Scope::Enterprise(own) => own == e.credit_code.as_str(),
-                    other => other.covers_region(&e.region_code),
-                })
+                .filter(|e| scope.covers_enterprise(e))
                 .collect())
         })
         .await?;

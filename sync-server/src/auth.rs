@@ -19,7 +19,7 @@ use anjian_core::template::InspectionKind;
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::store::{Region, StoredRecord, TokenKind, User};
+use crate::store::{RecordScope, Region, StoredRecord, TokenKind, User};
 
 /// Access tokens are short-lived; the device renews them with its refresh token.
 pub const ACCESS_TOKEN_TTL: chrono::Duration = chrono::Duration::minutes(15);
@@ -222,6 +222,31 @@ impl Scope {
             Role::Admin => Scope::All,
             Role::EnterpriseOfficer => Scope::Enterprise(user.scope.clone()),
             _ => Scope::Regions(descendants(&user.scope, regions)),
+        }
+    }
+
+    /// The records a list may show under this scope: an enterprise sees its own
+    /// self-inspections.
+    pub fn records(&self) -> RecordScope {
+        match self {
+            Scope::All => RecordScope::All,
+            Scope::Regions(codes) => {
+                let mut codes: Vec<String> = codes.iter().cloned().collect();
+                codes.sort();
+                RecordScope::Regions(codes)
+            }
+            Scope::Enterprise(code) => RecordScope::Enterprise {
+                credit_code: code.clone(),
+                inspection_kinds: vec![InspectionKind::SelfInspection.as_str().into()],
+            },
+        }
+    }
+
+    /// Whether the caller may see an enterprise: its own, or one in its regions.
+    pub fn covers_enterprise(&self, enterprise: &anjian_core::enterprise::Enterprise) -> bool {
+        match self {
+            Scope::Enterprise(own) => own == enterprise.credit_code.as_str(),
+            other => other.covers_region(&enterprise.region_code),
         }
     }
 

@@ -10,11 +10,11 @@ use axum::response::{IntoResponse, Response};
 
 use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
-use anjian_core::time::{china, china_date};
+use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
 
 use super::page::Page;
-use super::{ListQuery, PageResult, Session, checked, record_scope, url_encode};
+use super::{ListQuery, PageResult, Session, checked, china_midnight, kind_checkboxes, url_encode};
 use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, month_status};
 use crate::auth::{Scope, descendants};
 use crate::error::AppError;
@@ -279,7 +279,7 @@ pub(crate) async fn hazard_analysis(
         .blocking(move |store| {
             let regions = store.regions()?;
             let scope = Scope::of(&user, &regions);
-            let counts = store.hazard_counts(&record_scope(&scope), &for_store.filter(&regions))?;
+            let counts = store.hazard_counts(&scope.records(), &for_store.filter(&regions))?;
             Ok((counts, regions))
         })
         .await?;
@@ -340,20 +340,7 @@ pub(super) async fn hazards(
             choice.label()
         ));
     }
-    let mut kinds = String::new();
-    for kind in [
-        InspectionKind::SelfInspection,
-        InspectionKind::Resident,
-        InspectionKind::Expert,
-        InspectionKind::Enforcement,
-    ] {
-        kinds.push_str(&format!(
-            "<label><input type=\"checkbox\" name=\"kind\" value=\"{}\"{}> {}</label> ",
-            kind.as_str(),
-            checked(query.kinds.iter().any(|k| k == kind.as_str())),
-            kind.label()
-        ));
-    }
+    let kinds = kind_checkboxes(&query.kinds);
     let export_query = raw
         .as_deref()
         .unwrap_or("")
@@ -613,24 +600,16 @@ pub(super) async fn self_inspections(
             let enterprises: Vec<Enterprise> = store
                 .enterprises_since(0)?
                 .into_iter()
-                .filter(|e| match &scope {
-                    Scope::Enterprise(own) => own == e.credit_code.as_str(),
-                    other => other.covers_region(&e.region_code),
-                })
+                .filter(|e| scope.covers_enterprise(e))
                 .filter(|e| within.as_ref().is_none_or(|w| w.contains(&e.region_code)))
                 .collect();
-            let midnight = |date: Option<NaiveDate>| {
-                date.and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .and_then(|t| t.and_local_timezone(china()).single())
-                    .map(|t| t.with_timezone(&Utc))
-            };
             let filter = RecordFilter {
-                started_from: midnight(first),
-                started_before: midnight(after),
+                started_from: first.and_then(china_midnight),
+                started_before: after.and_then(china_midnight),
                 inspection_kinds: vec![InspectionKind::SelfInspection.as_str().into()],
                 ..RecordFilter::default()
             };
-            let rows = store.submitted_inspections(&record_scope(&scope), &filter)?;
+            let rows = store.submitted_inspections(&scope.records(), &filter)?;
             let names: HashMap<String, String> =
                 regions.into_iter().map(|r| (r.code, r.name)).collect();
             Ok((enterprises, rows, names))
@@ -840,7 +819,7 @@ pub(super) async fn public(
     let (reports, messages, names) = state
         .blocking(move |store| {
             let regions = store.regions()?;
-            let scope = record_scope(&Scope::of(&user, &regions));
+            let scope = Scope::of(&user, &regions).records();
             let names: HashMap<String, String> =
                 regions.into_iter().map(|r| (r.code, r.name)).collect();
             Ok((
@@ -981,7 +960,7 @@ pub(super) async fn attendance(
     let counts = state
         .blocking(move |store| {
             let regions = store.regions()?;
-            let scope = record_scope(&Scope::of(&user, &regions));
+            let scope = Scope::of(&user, &regions).records();
             store.attendance_counts(&scope, from, until)
         })
         .await?;
@@ -1146,7 +1125,7 @@ mod tests {
     fn china_noon(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
         NaiveDate::from_ymd_opt(y, m, d)
             .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .and_then(|t| t.and_local_timezone(china()).single())
+            .and_then(|t| t.and_local_timezone(anjian_core::time::china()).single())
             .expect("a real time")
             .with_timezone(&Utc)
     }

@@ -12,7 +12,7 @@ use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 
 use super::page::{Page, datetime, kind_label};
-use super::{PageResult, Session, record_scope};
+use super::{PageResult, Session};
 use crate::auth::Scope;
 use crate::report::escape;
 use crate::state::AppState;
@@ -29,13 +29,6 @@ fn validity(valid_until: NaiveDate, today: NaiveDate) -> &'static str {
         "<span class=\"badge fail\">即将到期</span>"
     } else {
         "<span class=\"badge ok\">有效</span>"
-    }
-}
-
-fn may_see(scope: &Scope, enterprise: &Enterprise) -> bool {
-    match scope {
-        Scope::Enterprise(own) => own == enterprise.credit_code.as_str(),
-        other => other.covers_region(&enterprise.region_code),
     }
 }
 
@@ -63,7 +56,7 @@ pub(super) async fn list(
             let mut found: Vec<Enterprise> = store
                 .enterprises_since(0)?
                 .into_iter()
-                .filter(|e| may_see(&scope, e))
+                .filter(|e| scope.covers_enterprise(e))
                 .filter(|e| {
                     wanted.as_deref().is_none_or(|q| {
                         e.name.contains(q) || e.credit_code.as_str() == q || e.address.contains(q)
@@ -132,13 +125,13 @@ pub(super) async fn archive(
             let scope = Scope::of(&user, &regions);
             let enterprise = store
                 .enterprise(&code)?
-                .filter(|e| may_see(&scope, e))
+                .filter(|e| scope.covers_enterprise(e))
                 .ok_or_else(hidden)?;
             let filter = RecordFilter {
                 enterprise: Some(code.clone()),
                 ..RecordFilter::default()
             };
-            let records = store.list_records(&record_scope(&scope), &filter, -1, 0)?;
+            let records = store.list_records(&scope.records(), &filter, -1, 0)?;
             let mut hazards = store.enterprise_hazards(&code)?;
             // An enterprise sees the hazards of its own self-inspections; the orders it was
             // given reach it as documents.

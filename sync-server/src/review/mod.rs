@@ -34,9 +34,7 @@ use crate::auth::{
 use crate::error::{AppError, AppResult};
 use crate::report::escape;
 use crate::state::AppState;
-use crate::store::{
-    RecordFilter, RecordRow, RecordScope, RecordState, Region, TokenKind, TokenRow,
-};
+use crate::store::{RecordFilter, RecordRow, RecordState, Region, TokenKind, TokenRow};
 use page::{Page, datetime, kind_label};
 
 const SESSION_COOKIE: &str = "anjian_session";
@@ -322,21 +320,6 @@ async fn logout(
     Ok(response)
 }
 
-fn record_scope(scope: &Scope) -> RecordScope {
-    match scope {
-        Scope::All => RecordScope::All,
-        Scope::Regions(codes) => {
-            let mut codes: Vec<String> = codes.iter().cloned().collect();
-            codes.sort();
-            RecordScope::Regions(codes)
-        }
-        Scope::Enterprise(code) => RecordScope::Enterprise {
-            credit_code: code.clone(),
-            inspection_kinds: vec![InspectionKind::SelfInspection.as_str().into()],
-        },
-    }
-}
-
 /// The record list's query string: the filter form's fields and the page. Kinds may repeat
 /// (`kind=self&kind=expert`), which serde's query extractor cannot express, so the string is
 /// read here.
@@ -466,11 +449,6 @@ impl ListQuery {
 
     /// The store's filter: dates are China days, a region stands for its whole subtree.
     fn filter(&self, regions: &[Region]) -> RecordFilter {
-        let china_midnight = |date: NaiveDate| {
-            date.and_hms_opt(0, 0, 0)
-                .and_then(|t| t.and_local_timezone(china()).single())
-                .map(|t| t.with_timezone(&Utc))
-        };
         RecordFilter {
             started_from: self.from.and_then(china_midnight),
             started_before: self
@@ -516,6 +494,32 @@ fn checked(condition: bool) -> &'static str {
     if condition { " checked" } else { "" }
 }
 
+/// The instant a China day begins.
+fn china_midnight(date: NaiveDate) -> Option<chrono::DateTime<Utc>> {
+    date.and_hms_opt(0, 0, 0)
+        .and_then(|t| t.and_local_timezone(china()).single())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// A checkbox per inspection kind, the chosen ones ticked.
+fn kind_checkboxes(chosen: &[String]) -> String {
+    let mut boxes = String::new();
+    for kind in [
+        InspectionKind::SelfInspection,
+        InspectionKind::Resident,
+        InspectionKind::Expert,
+        InspectionKind::Enforcement,
+    ] {
+        boxes.push_str(&format!(
+            "<label><input type=\"checkbox\" name=\"kind\" value=\"{value}\"{on}> {label}</label> ",
+            value = kind.as_str(),
+            on = checked(chosen.iter().any(|k| k == kind.as_str())),
+            label = kind.label(),
+        ));
+    }
+    boxes
+}
+
 fn filter_form(query: &ListQuery, listing: &Listing) -> String {
     let mut regions = String::from("<option value=\"\">全部</option>");
     for region in &listing.region_choices {
@@ -533,20 +537,7 @@ fn filter_form(query: &ListQuery, listing: &Listing) -> String {
             sel = selected(query.industry.as_deref() == Some(industry)),
         ));
     }
-    let mut kinds = String::new();
-    for kind in [
-        InspectionKind::SelfInspection,
-        InspectionKind::Resident,
-        InspectionKind::Expert,
-        InspectionKind::Enforcement,
-    ] {
-        kinds.push_str(&format!(
-            "<label><input type=\"checkbox\" name=\"kind\" value=\"{value}\"{on}> {label}</label> ",
-            value = kind.as_str(),
-            on = checked(query.kinds.iter().any(|k| k == kind.as_str())),
-            label = kind.label(),
-        ));
-    }
+    let kinds = kind_checkboxes(&query.kinds);
     let mut states = String::from("<option value=\"\">全部</option>");
     for (state, label) in [
         (RecordState::Draft, "草稿"),
@@ -593,7 +584,7 @@ async fn records(
             let filter = for_store.filter(&regions);
             // One more row than shown tells whether there is a next page.
             let mut rows = store.list_records(
-                &record_scope(&scope),
+                &scope.records(),
                 &filter,
                 PAGE_SIZE + 1,
                 (page - 1) * PAGE_SIZE,

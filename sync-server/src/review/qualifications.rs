@@ -17,7 +17,7 @@ use anjian_core::time::china_date;
 
 use super::analyses::{export, export_format, table_html};
 use super::page::Page;
-use super::{PageResult, Session, record_scope};
+use super::{PageResult, Session};
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, svg};
@@ -120,7 +120,7 @@ pub(super) async fn certificates(
     let rows = state
         .blocking(move |store| {
             let regions = store.regions()?;
-            store.certificates(&record_scope(&Scope::of(&user, &regions)))
+            store.certificates(&Scope::of(&user, &regions).records())
         })
         .await?;
     let table = certificate_table(&rows, on);
@@ -245,7 +245,7 @@ pub(super) async fn permits(
     let (rows, regions) = state
         .blocking(move |store| {
             let regions = store.regions()?;
-            let rows = store.permits(&record_scope(&Scope::of(&user, &regions)))?;
+            let rows = store.permits(&Scope::of(&user, &regions).records())?;
             Ok((rows, regions))
         })
         .await?;

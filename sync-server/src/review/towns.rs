@@ -25,11 +25,11 @@ use chrono::{Datelike, NaiveDate, Utc};
 
 use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
-use anjian_core::time::{china, china_date};
+use anjian_core::time::china_date;
 
 use super::analyses::{export, export_format, table_html};
 use super::page::Page;
-use super::{ListQuery, PageResult, Session, record_scope};
+use super::{ListQuery, PageResult, Session, china_midnight};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
 use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, month_status};
 use crate::auth::Scope;
@@ -279,22 +279,14 @@ async fn read_inputs(
             let enterprises: Vec<Enterprise> = store
                 .enterprises_since(0)?
                 .into_iter()
-                .filter(|e| match &scope {
-                    Scope::Enterprise(own) => own == e.credit_code.as_str(),
-                    other => other.covers_region(&e.region_code),
-                })
+                .filter(|e| scope.covers_enterprise(e))
                 .collect();
-            let midnight = |date: NaiveDate| {
-                date.and_hms_opt(0, 0, 0)
-                    .and_then(|t| t.and_local_timezone(china()).single())
-                    .map(|t| t.with_timezone(&Utc))
-            };
             let filter = RecordFilter {
-                started_from: midnight(from),
-                started_before: until.succ_opt().and_then(midnight),
+                started_from: china_midnight(from),
+                started_before: until.succ_opt().and_then(china_midnight),
                 ..RecordFilter::default()
             };
-            let records = record_scope(&scope);
+            let records = scope.records();
             let inspections = store.submitted_inspections(&records, &filter)?;
             let mut attendance = HashMap::new();
             let towns: HashSet<&str> = enterprises.iter().map(|e| e.region_code.as_str()).collect();

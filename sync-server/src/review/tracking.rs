@@ -12,7 +12,7 @@ use anjian_core::time::china_date;
 
 use super::analyses::{export, table_html};
 use super::page::{Page, datetime, kind_label};
-use super::{PageResult, Session, checked, record_scope};
+use super::{PageResult, Session, checked};
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, escape, svg};
@@ -210,7 +210,7 @@ pub(super) async fn hazards(
     let (rows, names) = state
         .blocking(move |store| {
             let regions = store.regions()?;
-            let rows = store.hazard_statuses(&record_scope(&Scope::of(&user, &regions)))?;
+            let rows = store.hazard_statuses(&Scope::of(&user, &regions).records())?;
             let names = regions.into_iter().map(|r| (r.code, r.name)).collect();
             Ok((rows, names))
         })
