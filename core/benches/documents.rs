@@ -83,12 +83,12 @@ fn main() {
         .expect("record");
     let order = store.document(&id, DocType::Order, now).expect("order");
 
-    // The font is stored deflated in the library: the first document of a process inflates
+    // The font is stored compressed in the library: the first document of a process decompresses
     // and parses it.
     let begin = Instant::now();
     anjian_core::document::pdf::render(&order, None).expect("first pdf");
     println!(
-        "first A4 PDF in a process (inflates and parses the font): {:.1} ms",
+        "first A4 PDF in a process (decompresses and parses the font): {:.1} ms",
         begin.elapsed().as_secs_f64() * 1e3
     );
 

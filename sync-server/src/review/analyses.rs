@@ -957,13 +957,31 @@ pub(super) async fn attendance(
     let format = export_format(raw.as_deref())?;
     let user = caller.user.clone();
     let (from, until) = (query.from, query.until);
-    let counts = state
+    let by_region = state
         .blocking(move |store| {
             let regions = store.regions()?;
             let scope = Scope::of(&user, &regions).records();
             store.attendance_counts(&scope, from, until)
         })
         .await?;
+    // Per month and industry, whatever the region.
+    let mut grouped: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
+    for count in by_region {
+        let entry = grouped.entry((count.month, count.industry)).or_default();
+        entry.0 += count.shifts;
+        entry.1 += count.present;
+    }
+    let counts: Vec<AttendanceCount> = grouped
+        .into_iter()
+        .map(|((month, industry), (shifts, present))| AttendanceCount {
+            month,
+            industry,
+            // Summed over the regions.
+            region_code: String::new(),
+            shifts,
+            present,
+        })
+        .collect();
     let table = attendance_table(&counts);
     if let Some(format) = format {
         return Ok(export(&[&table], format, &table.title)?);

@@ -36,7 +36,7 @@ use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::{RecordFilter, RecordScope, Region, SubmittedInspection};
+use crate::store::{RecordFilter, Region, SubmittedInspection};
 
 const KINDS: [InspectionKind; 4] = [
     InspectionKind::SelfInspection,
@@ -288,20 +288,11 @@ async fn read_inputs(
             };
             let records = scope.records();
             let inspections = store.submitted_inspections(&records, &filter)?;
-            let mut attendance = HashMap::new();
-            let towns: HashSet<&str> = enterprises.iter().map(|e| e.region_code.as_str()).collect();
-            for town in towns {
-                let counts = store.attendance_counts(
-                    &RecordScope::Regions(vec![town.to_string()]),
-                    Some(from),
-                    Some(until),
-                )?;
-                let (shifts, attended) = counts
-                    .iter()
-                    .fold((0, 0), |(s, a), c| (s + c.shifts, a + c.present));
-                if shifts > 0 {
-                    attendance.insert(town.to_string(), (shifts, attended));
-                }
+            let mut attendance: HashMap<String, (i64, i64)> = HashMap::new();
+            for count in store.attendance_counts(&records, Some(from), Some(until))? {
+                let entry = attendance.entry(count.region_code).or_default();
+                entry.0 += count.shifts;
+                entry.1 += count.present;
             }
             Ok(Inputs {
                 declared: store.health_declared(&records)?.into_iter().collect(),

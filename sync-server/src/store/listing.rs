@@ -210,8 +210,8 @@ pub(super) fn submitted_inspections(
     })
 }
 
-/// Duty-leader shifts due in scope, per month (`YYYY-MM`) and the enterprise's industry: how
-/// many, and how many with the leader on site. Dates are inclusive China dates.
+/// Duty-leader shifts due in scope, per month (`YYYY-MM`) and the enterprise's industry and
+/// region: how many, and how many with the leader on site. Dates are inclusive China dates.
 pub(super) fn attendance_counts(
     db: &mut impl Exec,
     scope: &RecordScope,
@@ -236,19 +236,20 @@ pub(super) fn attendance_counts(
         conditions.push(format!("a.date <= {p}"));
     }
     query.push(&format!(
-        "SELECT substr(a.date, 1, 7), e.industry, COUNT(*),
+        "SELECT substr(a.date, 1, 7), e.industry, e.region_code, COUNT(*),
                 SUM(CASE WHEN a.present THEN 1 ELSE 0 END)
          FROM attendance a JOIN enterprises e ON e.credit_code = a.credit_code
          WHERE {}
-         GROUP BY 1, 2 ORDER BY 1, 2",
+         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
         conditions.join(" AND ")
     ));
     fetch(db, &query, |row: &dyn Cells| {
         Ok(AttendanceCount {
             month: row.text(0)?,
             industry: row.text(1)?,
-            shifts: row.int(2)?,
-            present: row.int(3)?,
+            region_code: row.text(2)?,
+            shifts: row.int(3)?,
+            present: row.int(4)?,
         })
     })
 }

@@ -296,11 +296,13 @@ pub struct SubmittedInspection {
     pub hazard_count: i64,
 }
 
-/// Duty-leader shifts due in one month in one industry, and those the leader attended.
+/// Duty-leader shifts due in one month in one industry and region, and those the leader
+/// attended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AttendanceCount {
     pub month: String,
     pub industry: String,
+    pub region_code: String,
     pub shifts: i64,
     pub present: i64,
 }
@@ -522,7 +524,8 @@ pub trait Store: Send + Sync + 'static {
         scope: &RecordScope,
         filter: &RecordFilter,
     ) -> StoreResult<Vec<SubmittedInspection>>;
-    /// Duty-leader attendance in scope, per month and industry, between two dates (inclusive).
+    /// Duty-leader attendance in scope, per month, industry and region, between two dates
+    /// (inclusive).
     fn attendance_counts(
         &self,
         scope: &RecordScope,
