@@ -420,12 +420,8 @@ fn the_hazard_analysis_counts_submitted_records_in_scope_and_exports_them() {
     assert!(page.contains("分组方式 weekday 无效"));
 }
 
-#[test]
-fn the_monthly_self_inspection_analysis_lists_who_reported_and_who_did_not() {
-    use chrono::Datelike;
-
-    let server = Server::start();
-    // The enterprise's officer runs this month's self-inspection and submits it at once.
+/// The factory's officer runs this month's self-inspection, submits and syncs it.
+fn officer_self_inspection(server: &Server) -> (Device, String) {
     let mut officer = Device::logged_in(&server.url, "officer");
     let id = officer
         .store
@@ -442,6 +438,16 @@ fn the_monthly_self_inspection_analysis_lists_who_reported_and_who_did_not() {
     officer.answer_required(&id, 0, 1);
     officer.store.submit_inspection(&id, Utc::now()).unwrap();
     officer.sync().unwrap();
+    (officer, id)
+}
+
+#[test]
+fn the_monthly_self_inspection_analysis_lists_who_reported_and_who_did_not() {
+    use chrono::Datelike;
+
+    let server = Server::start();
+    // The enterprise's officer runs this month's self-inspection and submits it at once.
+    let (officer, id) = officer_self_inspection(&server);
     assert!(officer.store.is_locked(&id).unwrap());
 
     let today = anjian_core::time::china_date(Utc::now());
@@ -602,22 +608,7 @@ fn towns_are_ranked_by_coverage_and_graded_from_their_indicators() {
     // self-inspection that found none, both this month.
     let mut zhang = Device::logged_in(&server.url, "zhang");
     submitted_with_hazards(&mut zhang, FACTORY, LI, &["IT-001"]);
-    let mut officer = Device::logged_in(&server.url, "officer");
-    let id = officer
-        .store
-        .start_inspection(
-            &anjian_core::inspection::StartInspection {
-                enterprise: FACTORY.into(),
-                template: "self-monthly".into(),
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap()
-        .id;
-    officer.answer_required(&id, 0, 1);
-    officer.store.submit_inspection(&id, Utc::now()).unwrap();
-    officer.sync().unwrap();
+    officer_self_inspection(&server);
 
     // The period: this month so far, whatever today's date.
     use chrono::Datelike;
