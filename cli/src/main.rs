@@ -268,10 +268,12 @@ enum InspectCommand {
         #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
         gps: Option<String>,
     },
-    /// Start the re-inspection of a record's order; prints the new record's id
+    /// Start the re-inspection (整改复查) of a submitted inspection's hazards; prints the new
+    /// record's id
     Reinspect {
-        /// The inspection record whose 责令限期整改指令书 is followed up
-        order_record_id: String,
+        /// The submitted inspection record whose hazards are re-checked (for an enforcement
+        /// inspection, the one whose 责令限期整改指令书 is followed up)
+        original_id: String,
         /// A co-inspector, NAME:CERT or NAME:CERT:VALID_UNTIL (repeatable)
         #[arg(long = "with", value_name = "NAME:CERT")]
         with: Vec<String>,
@@ -675,7 +677,7 @@ fn inspect(
             );
         }
         InspectCommand::Reinspect {
-            order_record_id,
+            original_id,
             with,
             place,
         } => {
@@ -683,18 +685,15 @@ fn inspect(
                 .iter()
                 .map(|w| CoInspector::parse(w))
                 .collect::<Result<Vec<_>>>()?;
-            let record = store.start_reinspection(
-                &order_record_id,
-                &co_inspectors,
-                place.as_deref(),
-                now,
-            )?;
+            let record =
+                store.start_reinspection(&original_id, &co_inspectors, place.as_deref(), now)?;
             let reinspects = record.reinspects.as_ref();
+            // Without an order (self, resident, expert inspections) the number is null.
             out.value(
                 &json!({
                     "id": record.id,
-                    "reinspects": order_record_id,
-                    "order_number": reinspects.map(|r| r.order_number.clone()),
+                    "reinspects": original_id,
+                    "order_number": reinspects.and_then(|r| r.order_number.clone()),
                     "items": reinspects.map_or(0, |r| r.hazards.len()),
                 }),
                 || record.id.clone(),

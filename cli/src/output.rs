@@ -456,13 +456,15 @@ fn record_text(record: &Record, template: &Template) -> String {
     let _ = writeln!(text, "检查人员：{}", inspectors.join("、"));
     let items = anjian_core::inspection::checklist(record, template);
     if let Some(reinspects) = &record.reinspects {
-        let _ = writeln!(
-            text,
-            "复查：{}（记录 {}）所列 {} 项隐患",
-            reinspects.order_number,
-            reinspects.record_id,
-            reinspects.hazards.len()
-        );
+        let followed = match &reinspects.order_number {
+            Some(order) => format!("复查：{order}（记录 {}）", reinspects.record_id),
+            None => format!(
+                "复查（无指令书）：{}（记录 {}）",
+                anjian_core::inspection::reinspection_label(reinspects),
+                reinspects.record_id
+            ),
+        };
+        let _ = writeln!(text, "{followed}所列 {} 项隐患", reinspects.hazards.len());
     }
     let required_left = items
         .iter()

@@ -192,7 +192,7 @@ fn json_is_accepted_anywhere_on_the_line() {
         &["template", "list", "--json"][..],
     ] {
         let value: Value = serde_json::from_str(&device.ok(args)).unwrap();
-        assert_eq!(value.as_array().unwrap().len(), 4, "{args:?}");
+        assert_eq!(value.as_array().unwrap().len(), 6, "{args:?}");
     }
 }
 
@@ -796,6 +796,14 @@ fn reinspect_follows_up_an_order() {
     ]);
     device.ok(&["doc", "issue", &id, "--type", "record"]);
     let order = device.json(&["doc", "issue", &id, "--type", "order"]);
+    // The order is issued, but the inspection it ends is not submitted yet.
+    let err = device.fails(&["inspect", "reinspect", &id]);
+    assert_eq!(err["code"], "invalid_input");
+    assert!(
+        err["message"].as_str().unwrap().contains("尚未提交"),
+        "{err}"
+    );
+    device.ok(&["inspect", "submit", &id]);
 
     let started = device.json(&[
         "inspect",
@@ -839,4 +847,60 @@ fn reinspect_follows_up_an_order() {
         "{text}"
     );
     assert!(text.contains(order["number"].as_str().unwrap()));
+}
+
+#[test]
+fn reinspect_rechecks_a_self_inspection_without_an_order() {
+    let device = Device::ready("张伟", "37030001");
+    let started = device.json(&[
+        "inspect",
+        "start",
+        "--enterprise",
+        FACTORY,
+        "--template",
+        "self-monthly",
+    ]);
+    let id = started["id"].as_str().unwrap().to_string();
+    answer_required(&device, &id, "self-monthly");
+    device.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "SI-003",
+        "fail",
+        "--deadline",
+        "2099-01-31",
+    ]);
+    device.ok(&["inspect", "submit", &id]);
+
+    let started = device.json(&["inspect", "reinspect", &id]);
+    assert_eq!(started["order_number"], Value::Null);
+    assert_eq!(started["items"], 1);
+    let re = started["id"].as_str().unwrap();
+    let shown = device.json(&["inspect", "show", re]);
+    assert_eq!(shown["inspection_kind"], "self");
+    assert_eq!(shown["reinspects"]["order_number"], Value::Null);
+    let text = device.ok(&["inspect", "show", re]);
+    assert!(
+        text.contains("复查（无指令书）：整改复查（") && text.contains(&id),
+        "{text}"
+    );
+    device.ok(&["inspect", "answer", re, "SI-003", "pass"]);
+    // No enforcement document follows a self-inspection's re-inspection.
+    for doc_type in ["reinspection", "order", "record"] {
+        let err = device.fails(&["doc", "issue", re, "--type", doc_type]);
+        assert_eq!(err["code"], "cannot_issue", "{doc_type}: {err}");
+    }
+    let err = device.fails(&["doc", "issue", re, "--type", "reinspection"]);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("企业自查的整改复查没有责令限期整改指令书"),
+        "{err}"
+    );
+    assert_eq!(
+        device.json(&["inspect", "submit", re])["status"],
+        "submitted"
+    );
 }

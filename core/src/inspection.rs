@@ -222,11 +222,26 @@ pub fn build_answer(
     })
 }
 
-/// The items a record answers: its template's, or for a re-inspection the hazards of the order
-/// it follows up, each asked as "rectified or not".
+/// What a re-inspection follows up, as its items' section and in messages: the order, or for
+/// an inspection without one the day of the inspection that found the hazards.
+pub fn reinspection_label(reinspects: &Reinspects) -> String {
+    match (&reinspects.order_number, reinspects.inspected_at) {
+        (Some(order), _) => format!("复查 {order}"),
+        (None, Some(at)) => format!("整改复查（{}检查）", china_date(at)),
+        (None, None) => "整改复查".into(),
+    }
+}
+
+/// The items a record answers: its template's, or for a re-inspection the hazards of the
+/// inspection it follows up (the order's, for enforcement), each asked as "rectified or not".
 pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]> {
     let Some(reinspects) = &record.reinspects else {
         return Cow::Borrowed(&template.items);
+    };
+    let section = reinspection_label(reinspects);
+    let against = match reinspects.order_number {
+        Some(_) => "原指令书",
+        None => "原检查记录",
     };
     let items = reinspects
         .hazards
@@ -238,7 +253,7 @@ pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]>
                 .map_or("未定".to_string(), |d| d.to_string());
             Item {
                 code: entry.item.clone(),
-                section: format!("复查 {}", reinspects.order_number),
+                section: section.clone(),
                 text: format!("是否已整改：{}", h.description),
                 hazard: h.description.clone(),
                 legal_basis: h.legal_basis.clone(),
@@ -246,7 +261,7 @@ pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]>
                 answer: AnswerKind::Check,
                 required: true,
                 guidance: format!(
-                    "对照原指令书逐项核查整改情况（原整改期限 {deadline}）：已整改合格答 pass；未整改答 fail，并给出新的整改期限或后续处理措施。"
+                    "对照{against}逐项核查整改情况（原整改期限 {deadline}）：已整改合格答 pass；未整改答 fail，并给出新的整改期限或后续处理措施。"
                 ),
                 measure: None,
             }
@@ -386,33 +401,54 @@ impl Store {
         )
     }
 
-    /// Starts the re-inspection of an order: a record whose items are the hazards the order
-    /// listed, to be answered rectified (pass) or not (fail, with a new deadline or the
-    /// follow-up measure). There is no re-inspection without an issued order.
+    /// Starts the re-inspection (整改复查) of a submitted inspection that found hazards: a record
+    /// of the same inspection kind and template whose items are those hazards, to be answered
+    /// rectified (pass) or not (fail, with a new deadline or the follow-up measure). An
+    /// enforcement inspection is re-inspected only after its 责令限期整改指令书 was issued, and
+    /// the re-inspection names that order; a self, resident or expert inspection has no order.
+    /// Whoever may start an inspection on this device may start its re-inspection.
     pub fn start_reinspection(
         &mut self,
-        order_record_id: &str,
+        original_id: &str,
         co_inspectors: &[CoInspector],
         place: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Record> {
         self.current_inspector()?;
-        let original = self.record(order_record_id)?;
+        let original = self.record(original_id)?;
+        let refuse = |why: &str| {
+            Err(Error::InvalidInput(format!(
+                "记录 {original_id} {why}，不能复查"
+            )))
+        };
+        if original.kind != RecordKind::Inspection {
+            return refuse(&format!(
+                "是{}，只有检查记录才能复查",
+                match original.kind {
+                    RecordKind::Reinspection => "复查记录",
+                    _ => "补正记录",
+                }
+            ));
+        }
         let order = original
             .documents
             .iter()
-            .find(|d| d.doc_type == DocType::Order)
-            .filter(|_| original.kind == RecordKind::Inspection)
-            .ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "记录 {order_record_id} 没有已签发的责令限期整改指令书，不能复查"
-                ))
-            })?;
+            .find(|d| d.doc_type == DocType::Order);
+        if original.inspection_kind == InspectionKind::Enforcement && order.is_none() {
+            return refuse("没有已签发的责令限期整改指令书");
+        }
+        if original.status != Status::Submitted {
+            return refuse("尚未提交");
+        }
+        if original.hazards.is_empty() {
+            return refuse("未发现隐患");
+        }
         let template = self.template(&original.template_id, Some(original.template_version))?;
         let reinspects = Reinspects {
             record_id: original.id.clone(),
-            order_number: order.number.clone(),
-            order_issued_at: order.issued_at,
+            inspected_at: Some(original.started_at),
+            order_number: order.map(|o| o.number.clone()),
+            order_issued_at: order.map(|o| o.issued_at),
             hazards: original.hazards.clone(),
         };
         self.create_record(
@@ -525,7 +561,7 @@ impl Store {
             .find(|item| item.code == item_code)
             .ok_or_else(|| Error::UnknownItem {
                 template: match &record.reinspects {
-                    Some(r) => format!("复查 {}", r.order_number),
+                    Some(r) => reinspection_label(r),
                     None => format!("{} 第 {} 版", template.id, template.version),
                 },
                 item: item_code.to_string(),

@@ -11,9 +11,12 @@
 //! status: draft|submitted       submitted_at?, submitted_by?: {name, cert}
 //! documents?: {record|order|reinspection: {number, issued_at, issued_by_name, issued_by_cert}}
 //! amends?: {record_id, locked_heads: "h1,h2", late_heads}     (amendment records only)
-//! reinspects?: {record_id, order_number, order_issued_at,          (reinspection records only:
-//!               hazards: {ITEM: {description, class, legal_basis,   the order's hazards, which
-//!                                deadline?, measure?, note?}}}       are the items answered)
+//! reinspects?: {record_id, inspected_at?,                         (reinspection records only:
+//!               order_number?, order_issued_at?,                    the original inspection, its
+//!               hazards: {ITEM: {description, class, legal_basis,   hazards, which are the items
+//!                                deadline?, measure?, note?}}}       answered, and the order's
+//!                                                                   number and date for, and only
+//!                                                                   for, enforcement)
 //! answers: {ITEM: {status, value?, note?, photos: [sha256], by_name, by_cert, device, at,
 //!                  hazard?: {description, class, legal_basis, measure?, deadline?},
 //!                  resolved_by_name?, resolved_by_cert?}}
@@ -239,14 +242,20 @@ pub struct IssuedDocument {
     pub issued_by: Person,
 }
 
-/// What a re-inspection record re-inspects: the order (its record and number) and the hazards
-/// it ordered rectified, copied when the re-inspection starts.
+/// What a re-inspection record re-inspects: the submitted inspection (its record and when it
+/// started) and the hazards it found, copied when the re-inspection starts. An enforcement
+/// re-inspection follows up the order issued for them and names it (number and issue time); a
+/// self, resident or expert inspection has no order, and both are `None`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reinspects {
     pub record_id: String,
-    pub order_number: String,
-    #[serde(serialize_with = "serialize_china_time")]
-    pub order_issued_at: DateTime<Utc>,
+    /// When the re-inspected inspection started; `None` in re-inspections written before it
+    /// was kept (all of them of an order).
+    #[serde(serialize_with = "serialize_opt_china_time")]
+    pub inspected_at: Option<DateTime<Utc>>,
+    pub order_number: Option<String>,
+    #[serde(serialize_with = "serialize_opt_china_time")]
+    pub order_issued_at: Option<DateTime<Utc>>,
     pub hazards: Vec<HazardEntry>,
 }
 
@@ -301,7 +310,7 @@ pub struct Record {
     pub submitted_by: Option<Person>,
     /// The enforcement documents issued for this record, with their numbers.
     pub documents: Vec<IssuedDocument>,
-    /// For a re-inspection: the order it follows up.
+    /// For a re-inspection: the inspection (and, for enforcement, the order) it follows up.
     pub reinspects: Option<Reinspects>,
     /// For an amendment: the locked record it corrects.
     pub amends: Option<Amends>,
@@ -390,12 +399,23 @@ impl RecordDoc {
         if let Some(reinspects) = &new.reinspects {
             let obj = doc.put_object(ROOT, "reinspects", ObjType::Map)?;
             doc.put(&obj, "record_id", reinspects.record_id.as_str())?;
-            doc.put(&obj, "order_number", reinspects.order_number.as_str())?;
-            doc.put(
-                &obj,
-                "order_issued_at",
-                ScalarValue::Timestamp(reinspects.order_issued_at.timestamp_millis()),
-            )?;
+            if let Some(at) = reinspects.inspected_at {
+                doc.put(
+                    &obj,
+                    "inspected_at",
+                    ScalarValue::Timestamp(at.timestamp_millis()),
+                )?;
+            }
+            if let Some(number) = &reinspects.order_number {
+                doc.put(&obj, "order_number", number.as_str())?;
+            }
+            if let Some(issued_at) = reinspects.order_issued_at {
+                doc.put(
+                    &obj,
+                    "order_issued_at",
+                    ScalarValue::Timestamp(issued_at.timestamp_millis()),
+                )?;
+            }
             let hazards = doc.put_object(&obj, "hazards", ObjType::Map)?;
             for entry in &reinspects.hazards {
                 let h = doc.put_object(&hazards, entry.item.as_str(), ObjType::Map)?;
@@ -845,17 +865,34 @@ impl RecordDoc {
                         item,
                     });
                 }
+                let order_number = r.opt_str(&obj, "order_number")?;
+                let order_issued_at = r.opt_timestamp(&obj, "order_issued_at")?;
+                if order_number.is_some() != order_issued_at.is_some() {
+                    return Err(r.corrupt("复查记录的原指令书编号与签发时间应同时记载".into()));
+                }
+                // The order is what an enforcement re-inspection follows up; the other kinds
+                // issue none.
+                if order_number.is_some() != (inspection_kind == InspectionKind::Enforcement) {
+                    return Err(r.corrupt(match order_number {
+                        None => "执法检查的复查记录缺少原责令限期整改指令书编号".into(),
+                        Some(_) => format!(
+                            "{}的复查记录不应引用责令限期整改指令书",
+                            inspection_kind.label()
+                        ),
+                    }));
+                }
                 Some(Reinspects {
                     record_id: r.str(&obj, "record_id")?,
-                    order_number: r.str(&obj, "order_number")?,
-                    order_issued_at: r.timestamp(&obj, "order_issued_at")?,
+                    inspected_at: r.opt_timestamp(&obj, "inspected_at")?,
+                    order_number,
+                    order_issued_at,
                     hazards,
                 })
             }
             None => None,
         };
         if (kind == RecordKind::Reinspection) != reinspects.is_some() {
-            return Err(r.corrupt("复查记录必须且只有复查记录才引用原指令书".into()));
+            return Err(r.corrupt("复查记录必须且只有复查记录才引用原检查记录".into()));
         }
         let split = |text: String| crate::sync::protocol::heads_from_text(&text);
         let amends = match r.opt_map(&ROOT, "amends")? {
@@ -1279,6 +1316,136 @@ mod tests {
             .map(|i| i.name)
             .collect();
         assert_eq!(names, ["李娜", "张伟", "王强"]);
+    }
+
+    fn reinspection_of(inspection_kind: InspectionKind, order: Option<&str>) -> NewRecord {
+        let mut new = new_record();
+        new.kind = RecordKind::Reinspection;
+        new.inspection_kind = inspection_kind;
+        new.reinspects = Some(Reinspects {
+            record_id: "0190a000-0000-7000-8000-0000000000aa".into(),
+            inspected_at: DateTime::from_timestamp_millis(1_788_000_000_000),
+            order_number: order.map(str::to_string),
+            order_issued_at: order
+                .map(|_| DateTime::from_timestamp_millis(1_789_000_000_000).unwrap()),
+            hazards: vec![HazardEntry {
+                item: "IT-002".into(),
+                hazard: Hazard {
+                    description: "焊工无证上岗".into(),
+                    class: "一般".into(),
+                    legal_basis: "《安全生产法》第三十条".into(),
+                    measure: None,
+                    deadline: NaiveDate::from_ymd_opt(2026, 12, 5),
+                },
+                note: Some("两名焊工".into()),
+            }],
+        });
+        new
+    }
+
+    #[test]
+    fn a_reinspection_without_an_order_writes_no_order_keys_and_reads_back_none() {
+        let new = reinspection_of(InspectionKind::SelfInspection, None);
+        let mut doc = RecordDoc::create(&new).unwrap();
+        let (_, obj) = doc.doc.get(ROOT, "reinspects").unwrap().unwrap();
+        let keys: Vec<String> = doc.doc.keys(&obj).collect();
+        assert_eq!(keys, ["hazards", "inspected_at", "record_id"]);
+        let record = doc.read().unwrap();
+        assert_eq!(record.reinspects, new.reinspects);
+        let saved = doc.save();
+        let loaded = RecordDoc::load(doc.id(), &saved, &[], "other")
+            .unwrap()
+            .read()
+            .unwrap();
+        assert_eq!(loaded, record);
+        let json = serde_json::to_value(&record.reinspects).unwrap();
+        assert_eq!(json["order_number"], serde_json::Value::Null);
+        assert_eq!(json["order_issued_at"], serde_json::Value::Null);
+    }
+
+    /// The layout as written before re-inspections without an order existed: both order
+    /// keys always present. Written here key by key, as that code wrote them.
+    #[test]
+    fn an_enforcement_reinspection_written_with_its_order_still_reads_the_same() {
+        let mut new = new_record();
+        new.kind = RecordKind::Reinspection;
+        new.reinspects = None;
+        let mut doc = RecordDoc::create(&new).unwrap();
+        let am = &mut doc.doc;
+        let obj = am.put_object(ROOT, "reinspects", ObjType::Map).unwrap();
+        am.put(&obj, "record_id", "0190a000-0000-7000-8000-0000000000aa")
+            .unwrap();
+        am.put(&obj, "order_number", "(淄)安监责改〔2026〕0001号")
+            .unwrap();
+        am.put(
+            &obj,
+            "order_issued_at",
+            ScalarValue::Timestamp(1_789_000_000_000),
+        )
+        .unwrap();
+        let hazards = am.put_object(&obj, "hazards", ObjType::Map).unwrap();
+        let h = am.put_object(&hazards, "IT-002", ObjType::Map).unwrap();
+        am.put(&h, "description", "焊工无证上岗").unwrap();
+        am.put(&h, "class", "一般").unwrap();
+        am.put(&h, "legal_basis", "《安全生产法》第三十条").unwrap();
+        let bytes = doc.save();
+        let record = RecordDoc::load_foreign(&bytes, "d")
+            .unwrap()
+            .read()
+            .unwrap();
+        let reinspects = record.reinspects.unwrap();
+        assert_eq!(
+            reinspects.order_number.as_deref(),
+            Some("(淄)安监责改〔2026〕0001号")
+        );
+        assert_eq!(
+            reinspects.order_issued_at,
+            DateTime::from_timestamp_millis(1_789_000_000_000)
+        );
+        assert_eq!(reinspects.hazards[0].item, "IT-002");
+        assert_eq!(reinspects.inspected_at, None);
+
+        let mut written = RecordDoc::create(&reinspection_of(
+            InspectionKind::Enforcement,
+            Some("(淄)安监责改〔2026〕0001号"),
+        ))
+        .unwrap();
+        let record = written.read().unwrap();
+        assert_eq!(
+            record.reinspects.unwrap().order_issued_at,
+            DateTime::from_timestamp_millis(1_789_000_000_000)
+        );
+    }
+
+    #[test]
+    fn an_enforcement_reinspection_without_its_order_is_corrupt_and_the_others_carry_none() {
+        let mut doc = RecordDoc::create(&reinspection_of(
+            InspectionKind::Enforcement,
+            Some("(淄)安监责改〔2026〕0001号"),
+        ))
+        .unwrap();
+        let (_, obj) = doc.doc.get(ROOT, "reinspects").unwrap().unwrap();
+        doc.doc.delete(&obj, "order_issued_at").unwrap();
+        let err = doc.read_document().unwrap_err();
+        assert!(err.to_string().contains("同时记载"), "{err}");
+        doc.doc.delete(&obj, "order_number").unwrap();
+        let err = doc.read_document().unwrap_err();
+        assert!(matches!(err, Error::CorruptRecord { .. }), "{err}");
+        assert!(
+            err.to_string().contains("缺少原责令限期整改指令书编号"),
+            "{err}"
+        );
+
+        let mut doc = RecordDoc::create(&reinspection_of(
+            InspectionKind::Expert,
+            Some("(淄)安监责改〔2026〕0001号"),
+        ))
+        .unwrap();
+        let err = doc.read_document().unwrap_err();
+        assert!(
+            err.to_string().contains("专家检查的复查记录不应引用"),
+            "{err}"
+        );
     }
 
     #[test]

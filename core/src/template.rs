@@ -26,6 +26,14 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
         "self-monthly.toml",
         include_str!("../../templates/checklists/self-monthly.toml"),
     ),
+    (
+        "expert-general.toml",
+        include_str!("../../templates/checklists/expert-general.toml"),
+    ),
+    (
+        "resident-weekly.toml",
+        include_str!("../../templates/checklists/resident-weekly.toml"),
+    ),
 ];
 
 /// The hazard-class scales a template may use.
@@ -571,6 +579,14 @@ guidance = "用测距仪测量"
         assert!(count("mine-enforcement") >= 30);
         assert!(count("trade-enforcement") >= 25);
         assert!(count("self-monthly") >= 20);
+        assert!(count("expert-general") >= 30);
+        assert!(count("resident-weekly") >= 15);
+        let kinds: HashSet<&str> = templates.iter().map(|t| t.kind.as_str()).collect();
+        assert_eq!(
+            kinds.len(),
+            4,
+            "every inspection kind has a shipped list: {kinds:?}"
+        );
     }
 
     #[test]

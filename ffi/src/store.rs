@@ -202,7 +202,10 @@ impl DeviceStore {
         Ok((&self.lock().start_inspection(&start, Utc::now())?).into())
     }
 
-    /// Starts the re-inspection of a record whose order was issued.
+    /// Starts the re-inspection (整改复查) of a submitted inspection that found hazards: of an
+    /// enforcement inspection only once its order was issued; of a self, resident or expert
+    /// inspection without an order (`reinspects_order_number` is then `None`). Refused as
+    /// `InvalidInput` otherwise.
     pub fn start_reinspection(
         &self,
         order_record_id: String,

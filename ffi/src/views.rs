@@ -349,7 +349,8 @@ pub struct RecordView {
     pub submitted_at: Option<String>,
     pub submitted_by: Option<String>,
     pub documents: Vec<IssuedDocumentView>,
-    /// For a re-inspection: the record of the order it follows up, and the order's number.
+    /// For a re-inspection: the inspection record it follows up, and the number of the order
+    /// it follows up (enforcement only; `None` for the other kinds).
     pub reinspects_record_id: Option<String>,
     pub reinspects_order_number: Option<String>,
     /// For an amendment: the locked record it corrects.
@@ -381,7 +382,7 @@ impl From<&Record> for RecordView {
             submitted_by: r.submitted_by.as_ref().map(|p| p.name.clone()),
             documents: r.documents.iter().map(Into::into).collect(),
             reinspects_record_id: r.reinspects.as_ref().map(|x| x.record_id.clone()),
-            reinspects_order_number: r.reinspects.as_ref().map(|x| x.order_number.clone()),
+            reinspects_order_number: r.reinspects.as_ref().and_then(|x| x.order_number.clone()),
             amends_record_id: r.amends.as_ref().map(|a| a.record_id.clone()),
             answers: r
                 .answers

@@ -10,9 +10,9 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use anjian_core::agency::Agency;
+use anjian_core::agency::{Agency, DocType};
 use anjian_core::inspection::{MIN_ENFORCEMENT_INSPECTORS, completion_problems};
-use anjian_core::record::{AnswerStatus, Record, RecordDoc, RecordKind, Status};
+use anjian_core::record::{AnswerStatus, Record, RecordDoc, RecordKind, Reinspects, Status};
 use anjian_core::sync::protocol::{
     LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role, SyncRequest,
     SyncResponse, Updates, UploadResult, sorted_heads,
@@ -381,6 +381,58 @@ fn uuid_like(id: &str) -> bool {
         })
 }
 
+/// What a re-inspection follows up must be a submitted inspection the uploader may read, of
+/// the same kind and enterprise; an enforcement re-inspection must name the order issued for
+/// it (reading the record already requires the number there, and none for the other kinds).
+fn check_reinspected(
+    state: &AppState,
+    scope: &Scope,
+    after: &Record,
+    reinspects: &Reinspects,
+) -> AppResult<Result<(), Rejection>> {
+    let invalid = |message: String| Ok(Err(reject("invalid_reinspection", message)));
+    let original_id = reinspects.record_id.as_str();
+    // Outside the scope it is answered as if it did not exist.
+    let Some(original) = state
+        .store
+        .record(original_id)?
+        .filter(|original| scope.may_read(original))
+    else {
+        return invalid(format!(
+            "复查所依据的检查记录 {original_id} 不存在或不在您的管辖范围内"
+        ));
+    };
+    if original.kind != RecordKind::Inspection.as_str() {
+        return invalid(format!("复查所依据的记录 {original_id} 不是检查记录"));
+    }
+    if original.status != Status::Submitted.as_str() {
+        return invalid(format!("复查所依据的检查记录 {original_id} 尚未提交"));
+    }
+    if original.inspection_kind != after.inspection_kind.as_str()
+        || original.enterprise_code != after.enterprise.credit_code.as_str()
+    {
+        return invalid(format!(
+            "复查记录的检查类型或被检查单位与所依据的检查记录 {original_id} 不同"
+        ));
+    }
+    if after.inspection_kind == InspectionKind::Enforcement {
+        let original_doc = RecordDoc::load(original_id, &original.doc, &[], SERVER_DEVICE)
+            .and_then(|mut doc| doc.read())
+            .map_err(|e| AppError::internal("stored record", e))?;
+        let order = original_doc
+            .documents
+            .iter()
+            .find(|d| d.doc_type == DocType::Order);
+        let named = reinspects.order_number.as_ref();
+        if !matches!((order, named), (Some(order), Some(named)) if &order.number == named) {
+            return invalid(format!(
+                "执法检查的复查须依据检查记录 {original_id} 签发的责令限期整改指令书"
+            ));
+        }
+    }
+    Ok(Ok(()))
+}
+
 /// The server's rules for a record after the upload; the projection rows when it passes.
 fn validate(
     state: &AppState,
@@ -427,6 +479,7 @@ fn validate(
                 before.created_by_device == after.created_by_device,
             ),
             ("开始时间", before.started_at == after.started_at),
+            ("复查所依据的原检查", before.reinspects == after.reinspects),
         ] {
             if !same {
                 return Ok(Err(reject(
@@ -493,6 +546,11 @@ fn validate(
                 )));
             }
         }
+    }
+    if let Some(reinspects) = &after.reinspects
+        && let Err(rejection) = check_reinspected(state, scope, after, reinspects)?
+    {
+        return Ok(Err(rejection));
     }
     if after.status == Status::Submitted {
         let problems = completion_problems(after, &template);
@@ -563,7 +621,10 @@ fn validate(
         });
     }
     if after.kind == RecordKind::Reinspection && after.reinspects.is_none() {
-        return Ok(Err(reject("invalid_record", "复查记录缺少原指令书")));
+        return Ok(Err(reject(
+            "invalid_record",
+            "复查记录缺少所依据的检查记录",
+        )));
     }
     Ok(Ok(RecordProjection {
         kind: after.kind.as_str().to_string(),

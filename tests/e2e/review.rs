@@ -859,6 +859,107 @@ fn hazard_tracking_follows_rectification_by_reinspection() {
 }
 
 #[test]
+fn a_self_inspection_hazard_the_officer_rechecks_pass_stands_rectified() {
+    use anjian_core::inspection::{AnswerDetails, StartInspection};
+    use anjian_server::store::RecordScope;
+
+    let server = Server::start();
+    let mut officer = Device::logged_in(&server.url, "officer");
+    let id = officer
+        .store
+        .start_inspection(
+            &StartInspection {
+                enterprise: FACTORY.into(),
+                template: "self-monthly".into(),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap()
+        .id;
+    officer.answer_required(&id, 0, 1);
+    let later = chrono::NaiveDate::from_ymd_opt(2030, 6, 30).unwrap();
+    let with_deadline = AnswerDetails {
+        deadline: Some(later),
+        ..Default::default()
+    };
+    for item in ["SI-002", "SI-003"] {
+        officer
+            .store
+            .answer_item(&id, item, "fail", &with_deadline, Utc::now())
+            .unwrap();
+    }
+    officer.store.submit_inspection(&id, Utc::now()).unwrap();
+    officer.sync().unwrap();
+
+    // The officer re-checks both, without any order: SI-002 rectified, SI-003 not yet.
+    let reinspection = officer
+        .store
+        .start_reinspection(&id, &[], None, Utc::now())
+        .unwrap()
+        .id;
+    officer
+        .store
+        .answer_item(
+            &reinspection,
+            "SI-002",
+            "pass",
+            &AnswerDetails::default(),
+            Utc::now(),
+        )
+        .unwrap();
+    officer
+        .store
+        .answer_item(&reinspection, "SI-003", "fail", &with_deadline, Utc::now())
+        .unwrap();
+    officer
+        .store
+        .submit_inspection(&reinspection, Utc::now())
+        .unwrap();
+    officer.sync().unwrap();
+    assert!(officer.store.is_locked(&reinspection).unwrap());
+
+    let standings: Vec<(String, bool)> = server
+        .store
+        .hazard_statuses(&RecordScope::All)
+        .unwrap()
+        .into_iter()
+        .map(|h| {
+            assert_eq!(
+                (h.record_id.as_str(), h.inspection_kind.as_str()),
+                (id.as_str(), "self")
+            );
+            (h.item, h.rectified_at.is_some())
+        })
+        .collect();
+    assert_eq!(
+        standings,
+        [("SI-002".to_string(), true), ("SI-003".to_string(), false)],
+        "the re-inspection's own outstanding hazard is not counted again"
+    );
+
+    // The same through the API, for the officer and for the town's supervisor.
+    let api = anjian_e2e::Api::new(&server.url);
+    for (login, device) in [
+        ("officer", "0190a000-0000-7000-8000-0000000000b1"),
+        ("town", "0190a000-0000-7000-8000-0000000000b2"),
+    ] {
+        let token = api.login(login, device);
+        for (query, standing, item) in [
+            ("", "整改中", "SI-003"),
+            ("?state=rectified", "已整改", "SI-002"),
+        ] {
+            let (status, body) = api.get(&format!("/api/v1/hazards{query}"), Some(&token));
+            assert_eq!(status, 200, "{login}: {body}");
+            let rows = body["tables"][0]["rows"].as_array().unwrap();
+            assert_eq!(rows.len(), 1, "{login}{query}: {body}");
+            assert_eq!(rows[0]["item"], item, "{login}{query}");
+            assert_eq!(rows[0]["standing"], standing, "{login}{query}");
+        }
+    }
+}
+
+#[test]
 fn every_analysis_is_also_a_json_api_for_a_bearer_token() {
     let server = Server::start();
     let mut zhang = Device::logged_in(&server.url, "zhang");

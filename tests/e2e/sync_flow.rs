@@ -1,9 +1,12 @@
 use anjian_core::agency::DocType;
-use anjian_core::inspection::AnswerDetails;
-use anjian_core::record::RecordKind;
+use anjian_core::enterprise::CreditCode;
+use anjian_core::inspection::{AnswerDetails, StartInspection};
+use anjian_core::record::{NewRecord, RecordDoc, RecordKind, Reinspects};
 use anjian_core::sync::client::SyncClient;
-use anjian_core::sync::protocol::UploadResult;
-use anjian_e2e::{Device, FACTORY, LI, Server, block_on, retry};
+use anjian_core::sync::protocol::{RecordUpload, SyncRequest, UploadResult};
+use anjian_e2e::{Api, Device, FACTORY, LI, Server, block_on, retry};
+use automerge::ReadDoc;
+use automerge::transaction::Transactable;
 use chrono::Utc;
 
 #[test]
@@ -420,4 +423,231 @@ fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
             .problem
             .is_some()
     );
+}
+
+/// A re-inspection record made by hand, as no device makes it: following `original_id`,
+/// whatever that is, with the given order number.
+fn forged_reinspection(
+    device: &Device,
+    original_id: &str,
+    template: &str,
+    order_number: Option<&str>,
+) -> RecordDoc {
+    let template = device.store.template(template, None).unwrap();
+    let hazards = device
+        .store
+        .record(original_id)
+        .map(|original| original.hazards)
+        .unwrap_or_default();
+    RecordDoc::create(&NewRecord {
+        kind: RecordKind::Reinspection,
+        inspection_kind: template.kind,
+        agency: None,
+        template_id: template.id.clone(),
+        template_version: template.version,
+        enterprise: device
+            .store
+            .enterprise(&CreditCode::parse(FACTORY).unwrap())
+            .unwrap(),
+        inspectors: vec![device.store.current_inspector().unwrap()],
+        place: "一号车间".into(),
+        gps: None,
+        started_at: Utc::now(),
+        device_id: device.store.device_id().to_string(),
+        reinspects: Some(Reinspects {
+            record_id: original_id.to_string(),
+            inspected_at: Some(Utc::now()),
+            order_number: order_number.map(str::to_string),
+            order_issued_at: order_number.map(|_| Utc::now()),
+            hazards,
+        }),
+        amends: None,
+    })
+    .unwrap()
+}
+
+/// The factory's self-inspection by its officer, SI-002 failed; submitted or left a draft.
+fn officers_self_inspection(officer: &mut Device, submit: bool) -> String {
+    let id = officer
+        .store
+        .start_inspection(
+            &StartInspection {
+                enterprise: FACTORY.into(),
+                template: "self-monthly".into(),
+                ..Default::default()
+            },
+            Utc::now(),
+        )
+        .unwrap()
+        .id;
+    officer.answer_required(&id, 0, 1);
+    let details = AnswerDetails {
+        deadline: Some(chrono::NaiveDate::from_ymd_opt(2030, 6, 30).unwrap()),
+        ..Default::default()
+    };
+    officer
+        .store
+        .answer_item(&id, "SI-002", "fail", &details, Utc::now())
+        .unwrap();
+    if submit {
+        officer.store.submit_inspection(&id, Utc::now()).unwrap();
+    }
+    id
+}
+
+#[test]
+fn a_reinspection_must_follow_a_submitted_inspection_of_its_kind_the_uploader_may_read() {
+    let server = Server::start();
+    let mut officer = Device::logged_in(&server.url, "officer");
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+
+    // Zhang's enforcement inspection of the factory, with its order; the officer's
+    // self-inspection, still a draft on the server.
+    let enforcement = zhang.start_trade(FACTORY, LI);
+    zhang.answer_required(&enforcement, 0, 1);
+    let details = AnswerDetails {
+        deadline: Some(chrono::NaiveDate::from_ymd_opt(2030, 6, 30).unwrap()),
+        ..Default::default()
+    };
+    zhang
+        .store
+        .answer_item(&enforcement, "IT-002", "fail", &details, Utc::now())
+        .unwrap();
+    for doc_type in [DocType::Record, DocType::Order] {
+        zhang
+            .store
+            .issue_document(&enforcement, doc_type, Utc::now())
+            .unwrap();
+    }
+    zhang
+        .store
+        .submit_inspection(&enforcement, Utc::now())
+        .unwrap();
+    zhang.sync().unwrap();
+    let draft = officers_self_inspection(&mut officer, false);
+    officer.sync().unwrap();
+
+    // The officer's: of a draft, of nothing, of an enforcement inspection (outside the
+    // officer's scope, so answered as if it did not exist).
+    let mut officers = Vec::new();
+    for (original, why) in [
+        (draft.as_str(), "尚未提交"),
+        (
+            "0190a000-0000-7000-8000-0000000000ff",
+            "不存在或不在您的管辖范围内",
+        ),
+        (enforcement.as_str(), "不存在或不在您的管辖范围内"),
+    ] {
+        let mut doc = forged_reinspection(&officer, original, "self-monthly", None);
+        let id = officer.store.insert_record(&mut doc).unwrap().id;
+        officers.push((id, why));
+    }
+    let report = officer.sync().unwrap();
+    for (id, why) in &officers {
+        let outcome = report.records.iter().find(|r| &r.id == id).unwrap();
+        assert_eq!(outcome.result, UploadResult::Rejected, "{why}");
+        assert_eq!(outcome.code.as_deref(), Some("invalid_reinspection"));
+        let message = outcome.message.as_deref().unwrap();
+        assert!(message.contains(why), "{why}: {message}");
+        assert!(server.store.record(id).unwrap().is_none());
+    }
+
+    // Once the self-inspection is submitted, the re-inspection of it that the server refused
+    // is taken when the device sends it again; the others are refused again.
+    officer.store.submit_inspection(&draft, Utc::now()).unwrap();
+    let report = officer.sync().unwrap();
+    let results: Vec<_> = officers
+        .iter()
+        .map(|(id, _)| {
+            let outcome = report.records.iter().find(|r| &r.id == id).unwrap();
+            (outcome.result, outcome.code.as_deref())
+        })
+        .collect();
+    assert_eq!(
+        results,
+        [
+            (UploadResult::Accepted, None),
+            (UploadResult::Rejected, Some("invalid_reinspection")),
+            (UploadResult::Rejected, Some("invalid_reinspection")),
+        ]
+    );
+
+    // Zhang's: of the officer's self-inspection (another kind), and of the enforcement
+    // inspection under an order number it was not issued.
+    let mut refused = Vec::new();
+    for (original, order, why) in [
+        (
+            draft.as_str(),
+            "(淄)安监责改〔2030〕0001号",
+            "检查类型或被检查单位",
+        ),
+        (
+            enforcement.as_str(),
+            "(淄)安监责改〔2030〕0999号",
+            "签发的责令限期整改指令书",
+        ),
+    ] {
+        let mut doc = forged_reinspection(&zhang, original, "trade-enforcement", Some(order));
+        let id = zhang.store.insert_record(&mut doc).unwrap().id;
+        refused.push((id, why));
+    }
+    let report = zhang.sync().unwrap();
+    for (id, why) in &refused {
+        let outcome = report.records.iter().find(|r| &r.id == id).unwrap();
+        assert_eq!(
+            outcome.code.as_deref(),
+            Some("invalid_reinspection"),
+            "{why}"
+        );
+        assert!(outcome.message.as_deref().unwrap().contains(why), "{why}");
+        assert!(server.store.record(id).unwrap().is_none());
+    }
+
+    // An enforcement re-inspection without its order's number is no record at all.
+    let mut doc = forged_reinspection(&zhang, &enforcement, "trade-enforcement", Some("x"));
+    let mut raw = automerge::AutoCommit::load(&doc.save()).unwrap();
+    let (_, reinspects) = raw.get(automerge::ROOT, "reinspects").unwrap().unwrap();
+    raw.delete(&reinspects, "order_number").unwrap();
+    raw.delete(&reinspects, "order_issued_at").unwrap();
+    let upload = RecordUpload {
+        id: doc.id().to_string(),
+        known_heads: vec![],
+        heads: raw.get_heads().iter().map(|h| h.to_string()).collect(),
+        changes: raw.save(),
+    };
+    let session = zhang.store.server_session().unwrap().unwrap();
+    let (status, body) = Api::new(&server.url).post_json(
+        "/api/v1/sync",
+        Some(&session.access_token),
+        &serde_json::to_value(SyncRequest {
+            device_id: zhang.store.device_id().into(),
+            cursor: 0,
+            records: vec![upload],
+            voided_numbers: vec![],
+            number_requests: vec![],
+        })
+        .unwrap(),
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_record"))
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("缺少原责令限期整改指令书编号"),
+        "{body}"
+    );
+    assert!(server.store.record(doc.id()).unwrap().is_none());
+
+    // The device's own re-inspection of the now submitted self-inspection is taken.
+    let re = officer
+        .store
+        .start_reinspection(&draft, &[], None, Utc::now())
+        .unwrap()
+        .id;
+    let report = officer.sync().unwrap();
+    let outcome = report.records.iter().find(|r| r.id == re).unwrap();
+    assert_eq!(outcome.result, UploadResult::Accepted, "{outcome:?}");
 }

@@ -60,6 +60,14 @@ pub fn issue_problems(
                 problems.push("整改复查意见书只能依据复查记录制作".into());
                 return problems;
             }
+            // The opinion answers an order; the other kinds' re-inspections have none.
+            if record.inspection_kind != InspectionKind::Enforcement {
+                problems.push(format!(
+                    "{}的整改复查没有责令限期整改指令书，不签发整改复查意见书",
+                    record.inspection_kind.label()
+                ));
+                return problems;
+            }
             problems.extend(completion_problems(record, template));
         }
     }

@@ -279,13 +279,16 @@ impl Document {
         Document::new(DocType::Order, record, agency, issued, blocks)
     }
 
-    /// 整改复查意见书, for a re-inspection record (`None` for any other record).
+    /// 整改复查意见书, for the re-inspection of an order (`None` for any other record,
+    /// including the re-inspection of an inspection without an order).
     pub fn reinspection_opinion(
         record: &Record,
         agency: &Agency,
         issued: &IssuedDocument,
     ) -> Option<Document> {
         let reinspects = record.reinspects.as_ref()?;
+        let order_number = reinspects.order_number.as_ref()?;
+        let order_issued_at = reinspects.order_issued_at?;
         let mut blocks = vec![
             Block::Addressee {
                 text: format!("{}：", record.enterprise.name),
@@ -293,8 +296,8 @@ impl Document {
             Block::Paragraph {
                 text: format!(
                     "本机关于{}作出了责令限期整改的决定[{}]，经对你单位整改情况进行复查，提出如下意见：",
-                    chinese_date(crate::time::china_date(reinspects.order_issued_at)),
-                    reinspects.order_number
+                    chinese_date(crate::time::china_date(order_issued_at)),
+                    order_number
                 ),
             },
         ];

@@ -11,21 +11,26 @@ data class DocumentChoice(val type: DocumentType, val issued: IssuedDocumentView
 
 /**
  * The documents worth offering for a record, following core's issue rules: an inspection
- * gives the record and, when it found hazards, the order; a re-inspection gives the opinion;
+ * gives the record and, when it found hazards, the order; a re-inspection of an enforcement
+ * inspection gives the opinion (a self, resident or expert re-check has no order to answer);
  * an amendment gives none. Core still decides at issue time (completeness, certificates).
  */
 fun documentChoices(record: RecordView): List<DocumentChoice> {
     val types = when (record.kind) {
         "inspection" -> listOf(DocumentType.RECORD) + if (record.hazards.isNotEmpty()) listOf(DocumentType.ORDER) else emptyList()
-        "reinspection" -> listOf(DocumentType.REINSPECTION)
+        "reinspection" -> if (record.inspectionKind == "enforcement") listOf(DocumentType.REINSPECTION) else emptyList()
         else -> emptyList()
     }
     return types.map { type -> DocumentChoice(type, record.documents.firstOrNull { it.docType == type }) }
 }
 
-/** Whether a re-inspection can follow this record up: a submitted inspection with an issued order. */
+/**
+ * Whether a re-inspection can follow this record up, as core decides: a submitted inspection
+ * that found hazards, and for enforcement one with an issued order.
+ */
 fun canReinspect(record: RecordView): Boolean =
-    record.kind == "inspection" && record.status == "submitted" && record.documents.any { it.docType == DocumentType.ORDER }
+    record.kind == "inspection" && record.status == "submitted" && record.hazards.isNotEmpty() &&
+        (record.inspectionKind != "enforcement" || record.documents.any { it.docType == DocumentType.ORDER })
 
 /** Paper widths offered; DOMAIN.md §5: 58 mm (384 dots) and 80 mm (576 dots) portable printers. */
 val PAPER_WIDTHS_MM: List<Int> = listOf(58, 80)

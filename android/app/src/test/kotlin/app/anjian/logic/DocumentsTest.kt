@@ -23,15 +23,20 @@ class DocumentsTest {
             documentChoices(record(hazards = listOf(hazard("IT-003", "2026-12-28")), documents = listOf(recordDoc))),
         )
         assertEquals(listOf(DocumentChoice(DocumentType.REINSPECTION, null)), documentChoices(record(kind = "reinspection")))
+        assertEquals(listOf<DocumentChoice>(), documentChoices(record(kind = "reinspection", inspectionKind = "self")))
         assertEquals(listOf<DocumentChoice>(), documentChoices(record(kind = "amendment")))
     }
 
     @Test
-    fun `only a submitted inspection with an order can be re-inspected`() {
+    fun `a submitted inspection with hazards can be re-inspected, enforcement only with an order`() {
         val hazards = listOf(hazard("IT-003", "2026-12-28"))
         assertTrue(canReinspect(record(status = "submitted", hazards = hazards, documents = listOf(recordDoc, orderDoc))))
         assertFalse(canReinspect(record(status = "draft", hazards = hazards, documents = listOf(recordDoc, orderDoc))))
+        assertFalse(canReinspect(record(status = "submitted", hazards = hazards, documents = listOf(recordDoc))))
         assertFalse(canReinspect(record(status = "submitted", documents = listOf(recordDoc))))
+        assertTrue(canReinspect(record(status = "submitted", hazards = hazards, inspectionKind = "self")))
+        assertFalse(canReinspect(record(status = "submitted", inspectionKind = "self")))
+        assertFalse(canReinspect(record(kind = "reinspection", status = "submitted", hazards = hazards, inspectionKind = "self")))
     }
 
     @Test
