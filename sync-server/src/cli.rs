@@ -23,6 +23,7 @@ use crate::store::{ImportKind, Region, Store};
 pub const SQLITE_FILE: &str = "anjian-server.sqlite3";
 pub const INITIAL_ADMIN_PASSWORD_FILE: &str = "initial-admin-password.txt";
 pub const DEMO_PASSWORD_FILE: &str = "demo-password.txt";
+pub const SEED_PASSWORD_FILE: &str = "seed-password.txt";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -99,6 +100,14 @@ enum Command {
     },
     /// Recomputes the audit log's hash chain and checks every receipt.
     VerifyLog,
+    /// Fills an empty database with a synthetic city and its history, uploaded through the
+    /// real sync path: `city` is 2,600 enterprises in 88 towns over three years (the
+    /// benchmarks' data), `demo` the demo world and a year of it. Every account's password is
+    /// written to seed-password.txt in the data directory.
+    Seed {
+        #[arg(long, value_parser = PossibleValuesParser::new(["demo", "city"]))]
+        scale: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -197,6 +206,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let store = store.as_ref();
     match cli.command {
         Command::Serve { listen, demo } => return serve(&cli.storage, listen, demo),
+        Command::Seed { scale } => return seed(&cli.storage, &scale),
         Command::Region { command } => match command {
             RegionCommand::Add { code, name, parent } => {
                 let region = Region { code, name, parent };
@@ -342,16 +352,23 @@ fn serve(storage: &Storage, listen: SocketAddr, demo: bool) -> Result<ExitCode, 
         println!("已发布随程序提供的检查表模板 {published} 个");
     }
     let first_admin = ensure_first_admin(store.as_ref(), &storage.data)?;
-    let demo_password = if demo && store.regions()?.is_empty() {
+    let state = AppState::new(store.clone(), key);
+    let demo_seeded = if demo && store.regions()?.is_empty() {
         let password = crate::auth::new_token().map_err(Failure)?[..12].to_string();
-        crate::demo::seed(store.as_ref(), &password)?;
         let path = storage.data.join(DEMO_PASSWORD_FILE);
         write_private(&path, &format!("{password}\n"))?;
-        Some(path)
+        println!("正在生成淄博演示数据（一年的检查记录）……");
+        let summary = crate::seed::seed(
+            &state,
+            crate::seed::Scale::Demo,
+            &password,
+            chrono::Utc::now(),
+            &mut |_| {},
+        )?;
+        Some((path, summary))
     } else {
         None
     };
-    let state = AppState::new(store, key);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -376,10 +393,11 @@ fn serve(storage: &Storage, listen: SocketAddr, demo: bool) -> Result<ExitCode, 
                 password_file.display()
             );
         }
-        if let Some(path) = demo_password {
+        if let Some((path, summary)) = demo_seeded {
             let logins: Vec<&str> = crate::demo::ACCOUNTS.iter().map(|a| a.0).collect();
+            println!("已载入淄博演示数据：{summary}");
             println!(
-                "已载入淄博演示数据：区划、执法机关、12 家企业，演示账号 {}（密码均写入 {}）",
+                "演示账号 {}（密码均写入 {}）；监管人员页面：http://{address}/review",
                 logins.join("、"),
                 path.display()
             );
@@ -395,6 +413,23 @@ fn serve(storage: &Storage, listen: SocketAddr, demo: bool) -> Result<ExitCode, 
         println!("anjian-server 已停止");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+fn seed(storage: &Storage, scale: &str) -> Result<ExitCode, Failure> {
+    let scale = crate::seed::Scale::parse(scale)
+        .ok_or_else(|| Failure(format!("未知的规模 {scale}：应为 demo 或 city")))?;
+    let store = open_store(storage)?;
+    let (key, _) = keys::load_or_create(&storage.data.join(keys::KEY_FILE)).map_err(Failure)?;
+    let state = AppState::new(store, key);
+    let password = crate::auth::new_token().map_err(Failure)?[..12].to_string();
+    let path = storage.data.join(SEED_PASSWORD_FILE);
+    write_private(&path, &format!("{password}\n"))?;
+    let summary = crate::seed::seed(&state, scale, &password, chrono::Utc::now(), &mut |line| {
+        println!("{line}")
+    })?;
+    println!("已生成模拟数据：{summary}");
+    println!("所有模拟账号的密码已写入 {}", path.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {

@@ -18,6 +18,7 @@ pub mod error;
 pub mod keys;
 pub mod report;
 pub mod review;
+pub mod seed;
 pub mod state;
 pub mod store;
 pub mod sync;

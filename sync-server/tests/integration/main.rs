@@ -13,4 +13,5 @@ macro_rules! conformance {
 
 mod cli;
 mod reference;
+mod seed;
 mod store;

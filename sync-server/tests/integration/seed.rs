@@ -1,0 +1,218 @@
+//! The synthetic history (`serve --demo`, `seed --scale city`) at demo scale: everything it
+//! plans is taken by the real upload path, the same seed gives the same rows on SQLite and on
+//! PostgreSQL, the audit chain verifies, and the history looks like a real one — late and
+//! missing monthly self-inspections, hazards of every kind rectified on time, late or not
+//! yet.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Utc};
+
+use anjian_server::seed::{Scale, SeedSummary, seed};
+use anjian_server::state::AppState;
+use anjian_server::store::postgres::PostgresStore;
+use anjian_server::store::sqlite::SqliteStore;
+use anjian_server::store::{RecordFilter, RecordScope, Store};
+
+use crate::store::TestDatabase;
+
+const PASSWORD: &str = "demo-password-1";
+
+fn now() -> DateTime<Utc> {
+    "2026-06-15T04:00:00Z".parse().unwrap()
+}
+
+fn seeded(store: Arc<dyn Store>, key_dir: &std::path::Path) -> (AppState, SeedSummary) {
+    let (key, _) = anjian_server::keys::load_or_create(&key_dir.join("key")).unwrap();
+    let state = AppState::new(store, key);
+    let summary = seed(&state, Scale::Demo, PASSWORD, now(), &mut |_| {}).unwrap();
+    (state, summary)
+}
+
+/// Every record and hazard as its projection rows hold it, without the record ids (which
+/// are random) and in a fixed order.
+fn fingerprint(store: &dyn Store) -> (Vec<String>, Vec<String>) {
+    let mut records: Vec<String> = store
+        .list_records(&RecordScope::All, &RecordFilter::default(), -1, 0)
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            format!(
+                "{} {} {} {} {} {} {}",
+                r.kind,
+                r.inspection_kind,
+                r.enterprise_code,
+                r.status,
+                r.started_at,
+                r.locked,
+                r.hazard_count
+            )
+        })
+        .collect();
+    records.sort();
+    let mut hazards: Vec<String> = store
+        .hazard_statuses(&RecordScope::All)
+        .unwrap()
+        .into_iter()
+        .map(|h| {
+            format!(
+                "{} {} {} {:?} {} {:?}",
+                h.enterprise_code,
+                h.item,
+                h.inspection_kind,
+                h.deadline,
+                h.found_at,
+                h.rectified_at
+            )
+        })
+        .collect();
+    hazards.sort();
+    (records, hazards)
+}
+
+#[test]
+fn the_demo_history_is_taken_whole_verifies_and_is_the_same_on_both_backends() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    let (state, summary) = seeded(sqlite.clone(), dir.path());
+
+    let rows = sqlite
+        .list_records(&RecordScope::All, &RecordFilter::default(), -1, 0)
+        .unwrap();
+    assert_eq!(rows.len(), summary.total_records(), "{summary}");
+    assert!(summary.total_records() > 400, "{summary}");
+    for kind in ["self", "expert", "enforcement", "resident", "reinspection"] {
+        assert!(
+            summary.records.get(kind).is_some_and(|n| *n > 0),
+            "{kind}: {summary}"
+        );
+    }
+    // Every submitted record was locked on upload, each with an entry in the chain.
+    let drafts = rows.iter().filter(|r| r.status == "draft").count();
+    assert_eq!(drafts, summary.drafts);
+    assert!(rows.iter().all(|r| r.locked == (r.status == "submitted")));
+    let verification =
+        anjian_server::audit::verify(sqlite.as_ref(), &state.public_key_hex()).unwrap();
+    assert!(
+        verification.first_bad.is_none(),
+        "{:?}",
+        verification.first_bad
+    );
+    assert_eq!(verification.entries, rows.len() - drafts);
+    assert!(rows.iter().all(|r| r.started_at <= now()));
+
+    // Hazards of every kind; most rectified, on time more often than late; some overdue.
+    let hazards = sqlite.hazard_statuses(&RecordScope::All).unwrap();
+    assert_eq!(hazards.len(), summary.hazards, "{summary}");
+    let today = anjian_core::time::china_date(now());
+    let mut by_kind: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let (mut on_time, mut late, mut overdue) = (0, 0, 0);
+    for h in &hazards {
+        let entry = by_kind.entry(h.inspection_kind.as_str()).or_default();
+        entry.0 += 1;
+        match (h.rectified_at, h.deadline) {
+            (Some(at), Some(deadline)) => {
+                entry.1 += 1;
+                if anjian_core::time::china_date(at) <= deadline {
+                    on_time += 1;
+                } else {
+                    late += 1;
+                }
+            }
+            (None, Some(deadline)) if deadline < today => overdue += 1,
+            _ => {}
+        }
+    }
+    for kind in ["self", "expert", "enforcement"] {
+        let (found, rectified) = by_kind.get(kind).copied().unwrap_or_default();
+        assert!(
+            found > 0 && rectified > 0 && rectified < found,
+            "{kind}: {by_kind:?}"
+        );
+    }
+    assert!(
+        on_time > 3 * late && late > 0 && overdue > 0,
+        "{on_time} {late} {overdue}"
+    );
+
+    // Monthly self-inspections: some late (after the 5th of the next month), some months
+    // missing, per enterprise.
+    let self_done = sqlite
+        .submitted_inspections(
+            &RecordScope::All,
+            &RecordFilter {
+                inspection_kinds: vec!["self".into()],
+                ..RecordFilter::default()
+            },
+        )
+        .unwrap();
+    let late_months = self_done
+        .iter()
+        .filter(|s| {
+            let started = anjian_core::time::china_date(s.started_at);
+            let submitted = anjian_core::time::china_date(s.submitted_at);
+            (submitted.year(), submitted.month()) != (started.year(), started.month())
+                && submitted.day() > 5
+        })
+        .count();
+    assert!(late_months > 0);
+    let months_done: HashSet<(String, u32)> = self_done
+        .iter()
+        .map(|s| {
+            (
+                s.enterprise_code.clone(),
+                anjian_core::time::china_date(s.started_at).month(),
+            )
+        })
+        .collect();
+    assert!(
+        months_done.len() < 12 * summary.enterprises,
+        "no month is ever missed"
+    );
+
+    // The reference data went in through the imports.
+    for kind in [
+        "permits",
+        "staff",
+        "attendance",
+        "health-declarations",
+        "hotline",
+    ] {
+        assert!(
+            summary.reference.get(kind).is_some_and(|n| *n > 0),
+            "{kind}: {summary}"
+        );
+    }
+    assert!(
+        !sqlite
+            .attendance_counts(&RecordScope::All, None, None)
+            .unwrap()
+            .is_empty()
+    );
+
+    let database = TestDatabase::create();
+    let postgres: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).unwrap());
+    let pg_dir = tempfile::tempdir().unwrap();
+    let (_, pg_summary) = seeded(postgres.clone(), pg_dir.path());
+    assert_eq!(pg_summary.total_records(), summary.total_records());
+    assert_eq!(fingerprint(postgres.as_ref()), fingerprint(sqlite.as_ref()));
+    drop(postgres);
+}
+
+#[test]
+fn seeding_a_store_that_holds_data_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    anjian_server::demo::seed(store.as_ref(), PASSWORD).unwrap();
+    let before = store.current_seq().unwrap();
+    let (key, _) = anjian_server::keys::load_or_create(&dir.path().join("key")).unwrap();
+    let state = AppState::new(store.clone(), key);
+    let error = seed(&state, Scale::City, PASSWORD, now(), &mut |_| {}).unwrap_err();
+    assert_eq!(error.code, "not_empty");
+    assert!(error.message.contains("空数据库"), "{}", error.message);
+    assert_eq!(store.current_seq().unwrap(), before);
+}
