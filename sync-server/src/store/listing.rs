@@ -24,7 +24,30 @@ fn like_pattern(text: &str) -> String {
 /// The conditions every record query shares: the scope, then the filter's dates, regions,
 /// industry and inspection kinds, on the records aliased `r`.
 fn record_conditions(query: &mut Query, scope: &RecordScope, filter: &RecordFilter) -> Vec<String> {
-    let mut conditions = vec![scope_condition(query, scope)];
+    let scope = scope_condition(query, scope);
+    record_filter(query, scope, filter, Query::any_of)
+}
+
+/// The conditions of a page of records newest first: regions as [`Query::any_of_paged`].
+fn paged_record_conditions(
+    query: &mut Query,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+) -> Vec<String> {
+    let scope = match scope {
+        RecordScope::Regions(codes) => query.any_of_paged("r.region_code", codes),
+        other => scope_condition(query, other),
+    };
+    record_filter(query, scope, filter, Query::any_of_paged)
+}
+
+fn record_filter(
+    query: &mut Query,
+    scope: String,
+    filter: &RecordFilter,
+    regions_of: fn(&mut Query, &str, &[String]) -> String,
+) -> Vec<String> {
+    let mut conditions = vec![scope];
     if let Some(from) = filter.started_from {
         let p = query.bind(Cell::Int(from.timestamp_millis()));
         conditions.push(format!("r.started_at >= {p}"));
@@ -34,7 +57,7 @@ fn record_conditions(query: &mut Query, scope: &RecordScope, filter: &RecordFilt
         conditions.push(format!("r.started_at < {p}"));
     }
     if let Some(regions) = &filter.regions {
-        conditions.push(query.any_of("r.region_code", regions));
+        conditions.push(regions_of(query, "r.region_code", regions));
     }
     if let Some(industry) = &filter.industry {
         let p = query.bind(text(industry));
@@ -70,7 +93,7 @@ pub(super) fn records(
     offset: i64,
 ) -> StoreResult<Vec<RecordRow>> {
     let mut query = Query::new(db.postgres());
-    let mut conditions = record_conditions(&mut query, scope, filter);
+    let mut conditions = paged_record_conditions(&mut query, scope, filter);
     match filter.state {
         None => {}
         Some(super::RecordState::Draft) => conditions.push("r.status = 'draft'".into()),

@@ -36,7 +36,7 @@ use super::{
     parse_date,
 };
 
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -194,6 +194,12 @@ CREATE TABLE numbers (
 
 /// Version 2: the supervisors' reference data ([`super::reference`]), as in SQLite.
 /// Version 3: which hazards re-inspections found rectified (see the SQLite store).
+/// Version 4: the record list pages newest first over every record of a city or district;
+/// without an index in that order each page sorted them all (410 ms at 63,000 records).
+const SCHEMA_V4: &str = "
+CREATE INDEX records_by_started ON records (started_at, id);
+";
+
 const SCHEMA_V3: &str = r#"
 CREATE TABLE hazard_rectifications (
     record_id    TEXT COLLATE "C" NOT NULL,
@@ -503,6 +509,9 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 3 {
         tx.batch_execute(SCHEMA_V3)?;
+    }
+    if found < 4 {
+        tx.batch_execute(SCHEMA_V4)?;
     }
     tx.execute(
         "INSERT INTO schema_version (id, version) VALUES (1, $1)
@@ -1262,8 +1271,9 @@ impl Store for PostgresStore {
                 &format!(
                     "SELECT {RECORD_COLUMNS} FROM records r
                      LEFT JOIN audit_log a ON a.record_id = r.id
-                     WHERE r.seq > $1 AND (r.created_by_device = $2 OR r.id IN
-                         (SELECT record_id FROM record_inspectors WHERE cert = $3))
+                     WHERE r.seq > $1 AND (r.created_by_device = $2 OR EXISTS
+                         (SELECT 1 FROM record_inspectors i
+                          WHERE i.record_id = r.id AND i.cert = $3))
                      ORDER BY r.seq"
                 ),
                 &[&seq, &device_id, &cert],

@@ -669,6 +669,19 @@ impl Query {
         }
     }
 
+    /// Like [`Query::any_of`], for a query that pages in another index's order: on SQLite a
+    /// list of several values does not choose the index on `expr` (unary `+`), because
+    /// walking that index for each value and sorting everything it found cost 60 ms for a
+    /// district's records in the seeded city, where walking the order's index until a page is
+    /// full took 2 ms. One value keeps its index: it finds a town's few records at once.
+    pub(super) fn any_of_paged(&mut self, expr: &str, values: &[String]) -> String {
+        if !self.postgres && values.len() > 1 {
+            self.any_of(&format!("+{expr}"), values)
+        } else {
+            self.any_of(expr, values)
+        }
+    }
+
     /// `AND column >= from AND column <= until`, the ends given, then order and paging.
     fn dated_page(&mut self, column: &str, page: &DatedPage, order: &str) {
         if let Some(from) = page.from {
