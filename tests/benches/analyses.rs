@@ -79,7 +79,11 @@ fn main() {
         ("district", "qu370303".to_string()),
         ("town", format!("zhen{town}")),
     ];
-    let client = reqwest::Client::new();
+    // Redirects are not followed: the review login answers with its cookie and a redirect.
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     println!("| request | caller | range | median ms | slowest ms | bytes |");
     println!("|---|---|---|---|---|---|");
     for (label, login) in &callers {
