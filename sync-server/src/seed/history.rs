@@ -160,6 +160,27 @@ fn rectification_days(class: &str) -> i64 {
     }
 }
 
+/// Who inspects: the kind and checklist, the account whose device writes the record, and
+/// the enforcement colleague.
+#[derive(Debug, Clone, Copy)]
+struct Who {
+    kind: InspectionKind,
+    template: &'static str,
+    owner: usize,
+    colleague: Option<usize>,
+}
+
+impl Who {
+    fn alone(kind: InspectionKind, template: &'static str, owner: usize) -> Who {
+        Who {
+            kind,
+            template,
+            owner,
+            colleague: None,
+        }
+    }
+}
+
 /// The days a history covers (China dates) and the instant it ends.
 #[derive(Debug, Clone, Copy)]
 pub struct Period {
@@ -185,14 +206,23 @@ pub fn plan(
         let officer = staff.officers[index];
         let district = district_of(&enterprise.region_code);
         let enforcement = Checklists::enforcement_for(&enterprise.industry);
+        let self_check = Who {
+            kind: InspectionKind::SelfInspection,
+            template: Checklists::SELF,
+            owner: officer,
+            colleague: None,
+        };
         let inspect = |rng: &mut Rng,
                        plans: &mut Vec<Plan>,
-                       kind: InspectionKind,
-                       template: &'static str,
-                       owner: usize,
-                       colleague: Option<usize>,
+                       who: &Who,
                        started_at: DateTime<Utc>,
                        submitted_at: DateTime<Utc>| {
+            let Who {
+                kind,
+                template,
+                owner,
+                colleague,
+            } = *who;
             if started_at > now {
                 return;
             }
@@ -258,47 +288,21 @@ pub fn plan(
                     let started = china_instant(day, rng.between(8, 15) as u32, 0);
                     (started, started + Duration::minutes(rng.between(20, 90)))
                 };
-                inspect(
-                    rng,
-                    &mut plans,
-                    InspectionKind::SelfInspection,
-                    Checklists::SELF,
-                    officer,
-                    None,
-                    started,
-                    submitted,
-                );
+                inspect(rng, &mut plans, &self_check, started, submitted);
             }
             for _ in 0..rng.poisson(rates.extra_self) {
                 let day = working_day(rng, *month_first, *month_last);
                 let started = china_instant(day, rng.between(8, 16) as u32, 0);
                 let submitted = started + Duration::minutes(rng.between(20, 90));
-                inspect(
-                    rng,
-                    &mut plans,
-                    InspectionKind::SelfInspection,
-                    Checklists::SELF,
-                    officer,
-                    None,
-                    started,
-                    submitted,
-                );
+                inspect(rng, &mut plans, &self_check, started, submitted);
             }
             for _ in 0..rng.poisson(rates.expert) {
                 let expert = *rng.pick(&staff.experts[district]);
                 let day = working_day(rng, *month_first, *month_last);
                 let started = china_instant(day, rng.between(8, 14) as u32, 30);
                 let submitted = started + Duration::minutes(rng.between(90, 240));
-                inspect(
-                    rng,
-                    &mut plans,
-                    InspectionKind::Expert,
-                    Checklists::EXPERT,
-                    expert,
-                    None,
-                    started,
-                    submitted,
-                );
+                let visit = Who::alone(InspectionKind::Expert, Checklists::EXPERT, expert);
+                inspect(rng, &mut plans, &visit, started, submitted);
             }
             if let Some(template) = enforcement {
                 for _ in 0..rng.poisson(rates.enforcement) {
@@ -306,16 +310,13 @@ pub fn plan(
                     let day = working_day(rng, *month_first, *month_last);
                     let started = china_instant(day, rng.between(8, 14) as u32, 0);
                     let submitted = started + Duration::minutes(rng.between(60, 180));
-                    inspect(
-                        rng,
-                        &mut plans,
-                        InspectionKind::Enforcement,
+                    let team = Who {
+                        kind: InspectionKind::Enforcement,
                         template,
                         owner,
-                        Some(colleague),
-                        started,
-                        submitted,
-                    );
+                        colleague: Some(colleague),
+                    };
+                    inspect(rng, &mut plans, &team, started, submitted);
                 }
             }
         }
@@ -326,16 +327,9 @@ pub fn plan(
                     let day = (monday + Duration::days(rng.between(0, 4))).max(first);
                     let started = china_instant(day, rng.between(9, 15) as u32, 0);
                     let submitted = started + Duration::minutes(rng.between(30, 90));
-                    inspect(
-                        rng,
-                        &mut plans,
-                        InspectionKind::Resident,
-                        Checklists::RESIDENT,
-                        resident,
-                        None,
-                        started,
-                        submitted,
-                    );
+                    let visit =
+                        Who::alone(InspectionKind::Resident, Checklists::RESIDENT, resident);
+                    inspect(rng, &mut plans, &visit, started, submitted);
                 }
                 monday += Duration::days(7);
             }
