@@ -11,7 +11,8 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc, Weekday};
 use anjian_core::agency::{Agency, DocType};
 use anjian_core::inspection::{AnswerDetails, Attribution, build_answer, checklist};
 use anjian_core::record::{
-    HazardEntry, Inspector, IssuedDocument, NewRecord, Person, RecordDoc, RecordKind, Reinspects,
+    HazardEntry, Inspector, IssuedDocument, NewRecord, Person, Record, RecordDoc, RecordKind,
+    Reinspects,
 };
 use anjian_core::template::{AnswerKind, InspectionKind, Item, Template};
 use anjian_core::time::{china, china_date};
@@ -499,30 +500,62 @@ impl Writer<'_> {
         }
     }
 
-    fn inspection(&mut self, index: usize, owner: usize, plan: &Inspection) -> Result<Built> {
-        let template = self.checklists.get(plan.template);
-        let enforcement = plan.kind == InspectionKind::Enforcement;
+    /// A new record of `inspection`'s kind, enterprise, checklist and inspectors, created on
+    /// `owner`'s device.
+    fn create(
+        &self,
+        kind: RecordKind,
+        owner: usize,
+        inspection: &Inspection,
+        started_at: DateTime<Utc>,
+        reinspects: Option<Reinspects>,
+    ) -> Result<RecordDoc> {
+        let template = self.checklists.get(inspection.template);
         let mut inspectors = vec![self.inspector(owner)];
-        inspectors.extend(plan.colleague.map(|c| self.inspector(c)));
-        let device = self.staff.accounts[owner].device_id.clone();
-        let mut doc = RecordDoc::create(&NewRecord {
-            kind: RecordKind::Inspection,
-            inspection_kind: plan.kind,
-            agency: enforcement.then(|| self.agency.name.clone()),
+        inspectors.extend(inspection.colleague.map(|c| self.inspector(c)));
+        RecordDoc::create(&NewRecord {
+            kind,
+            inspection_kind: inspection.kind,
+            agency: (inspection.kind == InspectionKind::Enforcement)
+                .then(|| self.agency.name.clone()),
             template_id: template.id.clone(),
             template_version: template.version,
-            enterprise: self.world.enterprises[plan.enterprise].clone(),
+            enterprise: self.world.enterprises[inspection.enterprise].clone(),
             inspectors,
-            place: plan.place.to_string(),
+            place: inspection.place.to_string(),
             gps: None,
-            started_at: plan.started_at,
-            device_id: device.clone(),
-            reinspects: None,
+            started_at,
+            device_id: self.staff.accounts[owner].device_id.clone(),
+            reinspects,
             amends: None,
         })
+        .map_err(|e| e.to_string())
+    }
+
+    /// Issues a document of the record with the owner's next number; returns the number.
+    fn issue(
+        &mut self,
+        doc: &mut RecordDoc,
+        owner: usize,
+        doc_type: DocType,
+        issued_at: DateTime<Utc>,
+    ) -> Result<String> {
+        let number = self.number(owner, doc_type, issued_at)?;
+        doc.put_document(&IssuedDocument {
+            doc_type,
+            number: number.clone(),
+            issued_at,
+            issued_by: self.person(owner),
+        })
         .map_err(|e| e.to_string())?;
+        Ok(number)
+    }
+
+    fn inspection(&mut self, index: usize, owner: usize, plan: &Inspection) -> Result<Built> {
+        let template = self.checklists.get(plan.template);
+        let mut doc = self.create(RecordKind::Inspection, owner, plan, plan.started_at, None)?;
         let record = doc.read().map_err(|e| e.to_string())?;
-        let person = self.person(owner);
+        let by = self.attribution(owner, plan.started_at);
         let required: Vec<&Item> = template.items.iter().filter(|i| i.required).collect();
         let answered = if plan.submitted_at.is_some() {
             required.len()
@@ -535,62 +568,48 @@ impl Writer<'_> {
                 Some(_) => failing_input(&item.answer),
                 None => passing_input(&item.answer),
             };
-            let details = AnswerDetails {
-                deadline: failing.map(|f| f.1),
-                ..AnswerDetails::default()
-            };
-            let attribution = Attribution {
-                by: person.clone(),
-                device: device.clone(),
-                at: plan.started_at + Duration::seconds(40 * n as i64),
-            };
-            let answer = build_answer(&record, item, &input, &details, Vec::new(), &attribution)
-                .map_err(|e| e.to_string())?;
-            doc.put_answer(&item.code, &answer)
-                .map_err(|e| e.to_string())?;
+            let at = plan.started_at + Duration::seconds(40 * n as i64);
+            answer(
+                &mut doc,
+                &record,
+                item,
+                &input,
+                failing.map(|f| f.1),
+                &by,
+                at,
+            )?;
         }
         let mut order = None;
         if let Some(submitted_at) = plan.submitted_at {
-            if enforcement {
-                let mut types = vec![DocType::Record];
+            if plan.kind == InspectionKind::Enforcement {
+                self.issue(
+                    &mut doc,
+                    owner,
+                    DocType::Record,
+                    submitted_at - Duration::minutes(5),
+                )?;
                 if !plan.failures.is_empty() {
-                    types.push(DocType::Order);
-                }
-                for (n, doc_type) in types.into_iter().enumerate() {
-                    let issued_at = submitted_at - Duration::minutes(5 - n as i64);
-                    let number = self.number(owner, doc_type, issued_at)?;
-                    if doc_type == DocType::Order {
-                        order = Some((number.clone(), issued_at));
-                    }
-                    doc.put_document(&IssuedDocument {
-                        doc_type,
-                        number,
-                        issued_at,
-                        issued_by: person.clone(),
-                    })
-                    .map_err(|e| e.to_string())?;
+                    let issued_at = submitted_at - Duration::minutes(4);
+                    let number = self.issue(&mut doc, owner, DocType::Order, issued_at)?;
+                    order = Some((number, issued_at));
                 }
             }
-            doc.mark_submitted(submitted_at, &person)
+            doc.mark_submitted(submitted_at, &by.by)
                 .map_err(|e| e.to_string())?;
         }
-        let record = doc.read().map_err(|e| e.to_string())?;
+        let (record, built) = finish(doc)?;
         if self.followed.contains(&index) {
             self.written.insert(
                 index,
                 Written {
-                    record_id: record.id.clone(),
+                    record_id: record.id,
                     started_at: record.started_at,
-                    hazards: record.hazards.clone(),
+                    hazards: record.hazards,
                     order,
                 },
             );
         }
-        Ok(Built {
-            id: record.id,
-            heads: record.heads,
-            bytes: doc.save(),
-        })
+        Ok(built)
     }
 
     fn recheck(&mut self, plans: &[Plan], owner: usize, plan: &Recheck) -> Result<Built> {
@@ -601,76 +620,90 @@ impl Writer<'_> {
             .written
             .remove(&plan.original)
             .ok_or("a re-inspection planned before its inspection")?;
-        let template = self.checklists.get(inspection.template);
-        let enforcement = inspection.kind == InspectionKind::Enforcement;
-        let mut inspectors = vec![self.inspector(owner)];
-        inspectors.extend(inspection.colleague.map(|c| self.inspector(c)));
-        let device = self.staff.accounts[owner].device_id.clone();
         let (order_number, order_issued_at) = original.order.unzip();
-        let mut doc = RecordDoc::create(&NewRecord {
-            kind: RecordKind::Reinspection,
-            inspection_kind: inspection.kind,
-            agency: enforcement.then(|| self.agency.name.clone()),
-            template_id: template.id.clone(),
-            template_version: template.version,
-            enterprise: self.world.enterprises[inspection.enterprise].clone(),
-            inspectors,
-            place: inspection.place.to_string(),
-            gps: None,
-            started_at: plan.started_at,
-            device_id: device.clone(),
-            reinspects: Some(Reinspects {
-                record_id: original.record_id,
-                inspected_at: Some(original.started_at),
-                order_number,
-                order_issued_at,
-                hazards: original.hazards,
-            }),
-            amends: None,
-        })
-        .map_err(|e| e.to_string())?;
+        let reinspects = Reinspects {
+            record_id: original.record_id,
+            inspected_at: Some(original.started_at),
+            order_number,
+            order_issued_at,
+            hazards: original.hazards,
+        };
+        let mut doc = self.create(
+            RecordKind::Reinspection,
+            owner,
+            inspection,
+            plan.started_at,
+            Some(reinspects),
+        )?;
         let record = doc.read().map_err(|e| e.to_string())?;
-        let person = self.person(owner);
+        let by = self.attribution(owner, plan.started_at);
+        let template = self.checklists.get(inspection.template);
         for (n, item) in checklist(&record, template).iter().enumerate() {
             let failing = plan
                 .still_failing
                 .as_ref()
                 .filter(|(code, _)| *code == item.code);
-            let details = AnswerDetails {
-                deadline: failing.map(|f| f.1),
-                ..AnswerDetails::default()
-            };
-            let attribution = Attribution {
-                by: person.clone(),
-                device: device.clone(),
-                at: plan.started_at + Duration::seconds(60 * n as i64),
-            };
             let input = if failing.is_some() { "fail" } else { "pass" };
-            let answer = build_answer(&record, item, input, &details, Vec::new(), &attribution)
-                .map_err(|e| e.to_string())?;
-            doc.put_answer(&item.code, &answer)
-                .map_err(|e| e.to_string())?;
+            let at = plan.started_at + Duration::seconds(60 * n as i64);
+            answer(
+                &mut doc,
+                &record,
+                item,
+                input,
+                failing.map(|f| f.1),
+                &by,
+                at,
+            )?;
         }
-        if enforcement {
+        if inspection.kind == InspectionKind::Enforcement {
             let issued_at = plan.submitted_at - Duration::minutes(2);
-            let number = self.number(owner, DocType::Reinspection, issued_at)?;
-            doc.put_document(&IssuedDocument {
-                doc_type: DocType::Reinspection,
-                number,
-                issued_at,
-                issued_by: person.clone(),
-            })
-            .map_err(|e| e.to_string())?;
+            self.issue(&mut doc, owner, DocType::Reinspection, issued_at)?;
         }
-        doc.mark_submitted(plan.submitted_at, &person)
+        doc.mark_submitted(plan.submitted_at, &by.by)
             .map_err(|e| e.to_string())?;
-        let record = doc.read().map_err(|e| e.to_string())?;
-        Ok(Built {
-            id: record.id,
-            heads: record.heads,
-            bytes: doc.save(),
-        })
+        Ok(finish(doc)?.1)
     }
+
+    fn attribution(&self, owner: usize, at: DateTime<Utc>) -> Attribution {
+        Attribution {
+            by: self.person(owner),
+            device: self.staff.accounts[owner].device_id.clone(),
+            at,
+        }
+    }
+}
+
+/// Answers an item as the device would from the inspector's input, with the deadline of a
+/// failed item.
+fn answer(
+    doc: &mut RecordDoc,
+    record: &Record,
+    item: &Item,
+    input: &str,
+    deadline: Option<NaiveDate>,
+    by: &Attribution,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let details = AnswerDetails {
+        deadline,
+        ..AnswerDetails::default()
+    };
+    let attribution = Attribution { at, ..by.clone() };
+    let answer = build_answer(record, item, input, &details, Vec::new(), &attribution)
+        .map_err(|e| e.to_string())?;
+    doc.put_answer(&item.code, &answer)
+        .map_err(|e| e.to_string())
+}
+
+/// The record as written, and what its upload carries.
+fn finish(mut doc: RecordDoc) -> Result<(Record, Built)> {
+    let record = doc.read().map_err(|e| e.to_string())?;
+    let built = Built {
+        id: record.id.clone(),
+        heads: record.heads.clone(),
+        bytes: doc.save(),
+    };
+    Ok((record, built))
 }
 
 fn passing_input(kind: &AnswerKind) -> String {
