@@ -6,7 +6,6 @@ use std::collections::BTreeSet;
 
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::parse_enterprise_csv;
-use anjian_core::inspection::StartInspection;
 use anjian_core::sync::protocol::UploadResult;
 use anjian_e2e::{Api, DEMO_CSV, Device, FACTORY, FOREIGN_FACTORY, LI, Server, WU, accounts};
 use chrono::Utc;
@@ -40,18 +39,7 @@ fn submitted_enforcement(
 
 fn self_inspection(server: &Server, login: &str, enterprise: &str) -> String {
     let mut device = Device::logged_in(&server.url, login);
-    let id = device
-        .store
-        .start_inspection(
-            &StartInspection {
-                enterprise: enterprise.into(),
-                template: "self-monthly".into(),
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap()
-        .id;
+    let id = device.start_self_inspection(enterprise);
     device.answer_required(&id, 0, 3);
     let report = device.sync().unwrap();
     assert_eq!(
@@ -288,18 +276,7 @@ fn uploads_outside_the_scope_or_the_role_are_refused_and_not_stored() {
     // An enterprise officer records a self-inspection of another enterprise.
     let mut officer = Device::logged_in(&server.url, "officer");
     officer.store.import_enterprises(&everything).unwrap();
-    let id = officer
-        .store
-        .start_inspection(
-            &StartInspection {
-                enterprise: FOREIGN_FACTORY.into(),
-                template: "self-monthly".into(),
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap()
-        .id;
+    let id = officer.start_self_inspection(FOREIGN_FACTORY);
     let report = officer.sync().unwrap();
     assert_eq!(report.records[0].code.as_deref(), Some("out_of_scope"));
     assert!(server.store.record(&id).unwrap().is_none());

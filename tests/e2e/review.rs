@@ -423,18 +423,7 @@ fn the_hazard_analysis_counts_submitted_records_in_scope_and_exports_them() {
 /// The factory's officer runs this month's self-inspection, submits and syncs it.
 fn officer_self_inspection(server: &Server) -> (Device, String) {
     let mut officer = Device::logged_in(&server.url, "officer");
-    let id = officer
-        .store
-        .start_inspection(
-            &anjian_core::inspection::StartInspection {
-                enterprise: FACTORY.into(),
-                template: "self-monthly".into(),
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap()
-        .id;
+    let id = officer.start_self_inspection(FACTORY);
     officer.answer_required(&id, 0, 1);
     officer.store.submit_inspection(&id, Utc::now()).unwrap();
     officer.sync().unwrap();
@@ -860,23 +849,12 @@ fn hazard_tracking_follows_rectification_by_reinspection() {
 
 #[test]
 fn a_self_inspection_hazard_the_officer_rechecks_pass_stands_rectified() {
-    use anjian_core::inspection::{AnswerDetails, StartInspection};
+    use anjian_core::inspection::AnswerDetails;
     use anjian_server::store::RecordScope;
 
     let server = Server::start();
     let mut officer = Device::logged_in(&server.url, "officer");
-    let id = officer
-        .store
-        .start_inspection(
-            &StartInspection {
-                enterprise: FACTORY.into(),
-                template: "self-monthly".into(),
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap()
-        .id;
+    let id = officer.start_self_inspection(FACTORY);
     officer.answer_required(&id, 0, 1);
     let later = chrono::NaiveDate::from_ymd_opt(2030, 6, 30).unwrap();
     let with_deadline = AnswerDetails {

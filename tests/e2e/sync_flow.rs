@@ -1,6 +1,6 @@
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::CreditCode;
-use anjian_core::inspection::{AnswerDetails, StartInspection};
+use anjian_core::inspection::AnswerDetails;
 use anjian_core::record::{NewRecord, RecordDoc, RecordKind, Reinspects};
 use anjian_core::sync::client::SyncClient;
 use anjian_core::sync::protocol::{RecordUpload, SyncRequest, UploadResult};
@@ -468,18 +468,7 @@ fn forged_reinspection(
 
 /// The factory's self-inspection by its officer, SI-002 failed; submitted or left a draft.
 fn officers_self_inspection(officer: &mut Device, submit: bool) -> String {
-    let id = officer
-        .store
-        .start_inspection(
-            &StartInspection {
-                enterprise: FACTORY.into(),
-                template: "self-monthly".into(),
-                ..Default::default()
-            },
-            Utc::now(),
-        )
-        .unwrap()
-        .id;
+    let id = officer.start_self_inspection(FACTORY);
     officer.answer_required(&id, 0, 1);
     let details = AnswerDetails {
         deadline: Some(chrono::NaiveDate::from_ymd_opt(2030, 6, 30).unwrap()),

@@ -290,6 +290,22 @@ impl Device {
             .id
     }
 
+    /// Starts a monthly self-inspection of `enterprise` (the device's officer's own, unless a
+    /// test means otherwise).
+    pub fn start_self_inspection(&mut self, enterprise: &str) -> String {
+        self.store
+            .start_inspection(
+                &StartInspection {
+                    enterprise: enterprise.into(),
+                    template: "self-monthly".into(),
+                    ..Default::default()
+                },
+                Utc::now(),
+            )
+            .unwrap()
+            .id
+    }
+
     /// Answers required items (every `step`-th from `first`) with passing answers.
     pub fn answer_required(&mut self, id: &str, first: usize, step: usize) -> Vec<String> {
         let record = self.store.record(id).unwrap();
