@@ -100,6 +100,13 @@ enum Command {
     },
     /// Recomputes the audit log's hash chain and checks every receipt.
     VerifyLog,
+    /// Recounts the analyses' rollups from the records (the server keeps them as records
+    /// arrive; this is for an administrator who doubts them). With --check, only says whether
+    /// they agree with the records.
+    RebuildRollups {
+        #[arg(long)]
+        check: bool,
+    },
     /// Fills an empty database with a synthetic city and its history, uploaded through the
     /// real sync path: `city` is 2,600 enterprises in 88 towns over three years (the
     /// benchmarks' data), `demo` the demo world and a year of it. Every account's password is
@@ -311,6 +318,17 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 summary.updated,
                 summary.unchanged
             );
+        }
+        Command::RebuildRollups { check: true } => {
+            if store.rollups_agree()? {
+                println!("统计汇总表与检查记录一致");
+            } else {
+                println!("统计汇总表与检查记录不一致：请运行 anjian-server rebuild-rollups");
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::RebuildRollups { check: false } => {
+            println!("已重建统计汇总表：{}", store.rebuild_rollups()?);
         }
         Command::VerifyLog => {
             let (key, _) =

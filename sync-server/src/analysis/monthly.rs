@@ -2,7 +2,11 @@
 //! deadline in the following month (by default the 5th, inclusive, China time). Each month of
 //! a range is on time, late or missing; the late and missing lists feed penalty decisions.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, NaiveDate};
+
+use crate::store::InspectionYear;
 
 /// The default deadline: the 5th of the following month.
 pub const DEFAULT_DEADLINE_DAY: u32 = 5;
@@ -85,6 +89,30 @@ impl MonthStatus {
             MonthStatus::Missing => "未报",
         }
     }
+}
+
+/// Each enterprise's first submission per month, from its inspection years (an enterprise
+/// that moved region has a row in each; the earliest submission counts).
+pub fn first_submissions<'a>(
+    years: impl IntoIterator<Item = &'a InspectionYear>,
+) -> HashMap<(&'a str, Month), NaiveDate> {
+    let mut first: HashMap<(&'a str, Month), NaiveDate> = HashMap::new();
+    for year in years {
+        for (month0, submitted) in year.first_submitted.iter().enumerate() {
+            let Some(submitted) = submitted else {
+                continue;
+            };
+            let month = Month {
+                year: year.year,
+                month: month0 as u32 + 1,
+            };
+            first
+                .entry((year.enterprise_code.as_str(), month))
+                .and_modify(|day| *day = (*day).min(*submitted))
+                .or_insert(*submitted);
+        }
+    }
+    first
 }
 
 /// A month's status given the dates (China time) self-inspections covering that month were

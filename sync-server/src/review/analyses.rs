@@ -14,15 +14,17 @@ use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
 
 use super::page::Page;
-use super::{ListQuery, PageResult, Session, checked, china_midnight, kind_checkboxes, url_encode};
-use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, month_status};
+use super::{ListQuery, PageResult, Session, checked, kind_checkboxes, url_encode};
+use crate::analysis::monthly::{
+    DEFAULT_DEADLINE_DAY, Month, MonthStatus, first_submissions, month_status,
+};
 use crate::auth::{Scope, descendants};
 use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::{
-    AttendanceCount, DatedPage, HazardCount, HotlineReport, MailboxKind, MailboxMessage,
-    RecordFilter, Region, SubmittedInspection, User,
+    AttendanceCount, DatedPage, HazardCount, HotlineReport, MailboxKind, MailboxMessage, Region,
+    User,
 };
 
 /// How a hazard analysis groups its counts.
@@ -279,7 +281,18 @@ pub(crate) async fn hazard_analysis(
         .blocking(move |store| {
             let regions = store.regions()?;
             let scope = Scope::of(&user, &regions);
-            let counts = store.hazard_counts(&scope.records(), &for_store.filter(&regions))?;
+            let counts = store
+                .area_counts(&scope.records(), &for_store.filter(&regions))?
+                .into_iter()
+                .filter(|c| c.hazards > 0)
+                .map(|c| HazardCount {
+                    month: c.month,
+                    region_code: c.region_code,
+                    industry: c.industry,
+                    inspection_kind: c.inspection_kind,
+                    count: c.hazards,
+                })
+                .collect::<Vec<_>>();
             Ok((counts, regions))
         })
         .await?;
@@ -473,31 +486,19 @@ struct SelfAnalysis {
 
 fn classify(
     enterprises: &[Enterprise],
-    rows: &[SubmittedInspection],
+    first_submitted: &HashMap<(&str, Month), NaiveDate>,
     months: &[Month],
     deadline_day: u32,
     today: NaiveDate,
     region_names: &HashMap<String, String>,
 ) -> SelfAnalysis {
-    let mut submitted: HashMap<(&str, Month), Vec<NaiveDate>> = HashMap::new();
-    for row in rows {
-        submitted
-            .entry((
-                row.enterprise_code.as_str(),
-                Month::of(china_date(row.started_at)),
-            ))
-            .or_default()
-            .push(china_date(row.submitted_at));
-    }
     let mut summary = vec![[0i64; 4]; months.len()];
     let mut overdue = Vec::new();
     for enterprise in enterprises {
         let code = enterprise.credit_code.as_str();
         for (index, month) in months.iter().enumerate() {
-            let dates = submitted
-                .get(&(code, *month))
-                .map_or(&[][..], Vec::as_slice);
-            let status = month_status(*month, dates, deadline_day, today);
+            let first = first_submitted.get(&(code, *month)).copied();
+            let status = month_status(*month, first.as_slice(), deadline_day, today);
             let slot = match status {
                 Some(MonthStatus::OnTime) => 0,
                 Some(MonthStatus::Late) => 1,
@@ -515,7 +516,7 @@ fn classify(
                         .unwrap_or_else(|| enterprise.region_code.clone()),
                     *month,
                     status,
-                    dates.iter().min().copied(),
+                    first,
                 ));
             }
         }
@@ -589,7 +590,7 @@ pub(super) async fn self_inspections(
     let query = SelfQuery::parse(raw.as_deref(), today)?;
     let months = Month::range(query.from, query.until);
     let user = caller.user.clone();
-    let (first, after) = (query.from.first_day(), query.until.next().first_day());
+    let years = query.from.year..=query.until.year;
     let region = query.region.clone();
     let (enterprises, rows, region_names) = state
         .blocking(move |store| {
@@ -603,13 +604,11 @@ pub(super) async fn self_inspections(
                 .filter(|e| scope.covers_enterprise(e))
                 .filter(|e| within.as_ref().is_none_or(|w| w.contains(&e.region_code)))
                 .collect();
-            let filter = RecordFilter {
-                started_from: first.and_then(china_midnight),
-                started_before: after.and_then(china_midnight),
-                inspection_kinds: vec![InspectionKind::SelfInspection.as_str().into()],
-                ..RecordFilter::default()
-            };
-            let rows = store.submitted_inspections(&scope.records(), &filter)?;
+            let rows = store.inspection_years(
+                &scope.records(),
+                years,
+                &[InspectionKind::SelfInspection.as_str().into()],
+            )?;
             let names: HashMap<String, String> =
                 regions.into_iter().map(|r| (r.code, r.name)).collect();
             Ok((enterprises, rows, names))
@@ -617,7 +616,7 @@ pub(super) async fn self_inspections(
         .await?;
     let analysis = classify(
         &enterprises,
-        &rows,
+        &first_submissions(&rows),
         &months,
         query.deadline_day,
         today,
@@ -1140,29 +1139,18 @@ mod tests {
         }
     }
 
-    fn china_noon(y: i32, m: u32, d: u32) -> chrono::DateTime<Utc> {
-        NaiveDate::from_ymd_opt(y, m, d)
-            .and_then(|d| d.and_hms_opt(12, 0, 0))
-            .and_then(|t| t.and_local_timezone(anjian_core::time::china()).single())
-            .expect("a real time")
-            .with_timezone(&Utc)
-    }
-
     #[test]
     fn each_enterprise_month_is_on_time_late_missing_or_open() {
         let a = enterprise("913703030226339277", "甲公司");
         let b = enterprise("913703020590819387", "乙公司");
-        let row = |started: (i32, u32, u32), submitted: (i32, u32, u32)| SubmittedInspection {
-            enterprise_code: a.credit_code.as_str().into(),
-            inspection_kind: "self".into(),
-            started_at: china_noon(started.0, started.1, started.2),
-            submitted_at: china_noon(submitted.0, submitted.1, submitted.2),
-            hazard_count: 0,
-        };
-        let rows = [
-            row((2026, 1, 28), (2026, 2, 5)),
-            row((2026, 2, 27), (2026, 3, 6)),
-        ];
+        let month = |month| Month { year: 2026, month };
+        let first: HashMap<(&str, Month), NaiveDate> = [
+            (month(1), NaiveDate::from_ymd_opt(2026, 2, 5)),
+            (month(2), NaiveDate::from_ymd_opt(2026, 3, 6)),
+        ]
+        .into_iter()
+        .map(|(m, d)| ((a.credit_code.as_str(), m), d.expect("date")))
+        .collect();
         let months = Month::range(
             Month {
                 year: 2026,
@@ -1174,7 +1162,7 @@ mod tests {
             },
         );
         let today = NaiveDate::from_ymd_opt(2026, 4, 10).expect("date");
-        let analysis = classify(&[a, b], &rows, &months, 5, today, &HashMap::new());
+        let analysis = classify(&[a.clone(), b], &first, &months, 5, today, &HashMap::new());
         // January: A on time, B missing; February: A late, B missing; March: both missing;
         // April: not due until 5 May.
         assert_eq!(

@@ -31,12 +31,14 @@ use super::analyses::{export, export_format, table_html};
 use super::page::Page;
 use super::{ListQuery, PageResult, Session, china_midnight};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
-use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, month_status};
+use crate::analysis::monthly::{
+    DEFAULT_DEADLINE_DAY, Month, MonthStatus, first_submissions, month_status,
+};
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::{RecordFilter, Region, SubmittedInspection};
+use crate::store::{AreaCount, InspectionYear, RecordFilter, Region};
 
 const KINDS: [InspectionKind; 4] = [
     InspectionKind::SelfInspection,
@@ -147,7 +149,10 @@ fn period(query: &ListQuery, today: NaiveDate) -> (NaiveDate, NaiveDate) {
 struct Inputs {
     regions: Vec<Region>,
     enterprises: Vec<Enterprise>,
-    inspections: Vec<SubmittedInspection>,
+    /// Every kind's inspection days and monthly first submissions, per enterprise and year.
+    years: Vec<InspectionYear>,
+    /// Inspections and those that found no hazard, per month, region and kind.
+    counts: Vec<AreaCount>,
     /// Per town: shifts due and attended.
     attendance: HashMap<String, (i64, i64)>,
     declared: HashSet<(String, i64)>,
@@ -187,13 +192,19 @@ fn area_stats(
     };
     let months = Month::range(Month::of(from), Month::of(until));
     let weeks = ((until - from).num_days() + 7).div_euclid(7).max(1);
-    let mut by_enterprise: HashMap<&str, Vec<&SubmittedInspection>> = HashMap::new();
-    for inspection in &inputs.inspections {
+    let mut by_enterprise: HashMap<&str, Vec<&InspectionYear>> = HashMap::new();
+    for year in &inputs.years {
         by_enterprise
-            .entry(inspection.enterprise_code.as_str())
+            .entry(year.enterprise_code.as_str())
             .or_default()
-            .push(inspection);
+            .push(year);
     }
+    let first_submitted = first_submissions(
+        inputs
+            .years
+            .iter()
+            .filter(|y| y.inspection_kind == InspectionKind::SelfInspection.as_str()),
+    );
     let mut ends_by_enterprise: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
     for (code, _, end) in &inputs.permit_ends {
         ends_by_enterprise
@@ -208,24 +219,16 @@ fn area_stats(
         stats.enterprises += 1;
         let done = by_enterprise.get(code).map_or(&[][..], Vec::as_slice);
         for (k, kind) in KINDS.iter().enumerate() {
-            let of_kind: Vec<&&SubmittedInspection> = done
-                .iter()
-                .filter(|i| i.inspection_kind == kind.as_str())
-                .collect();
-            if !of_kind.is_empty() {
+            if done.iter().any(|y| {
+                y.inspection_kind == kind.as_str()
+                    && y.started_between(from, until).next().is_some()
+            }) {
                 stats.covered[k] += 1;
             }
-            stats.inspections[k] += of_kind.len();
-            stats.passed[k] += of_kind.iter().filter(|i| i.hazard_count == 0).count();
         }
         for month in &months {
-            let submitted: Vec<NaiveDate> = done
-                .iter()
-                .filter(|i| i.inspection_kind == InspectionKind::SelfInspection.as_str())
-                .filter(|i| Month::of(china_date(i.started_at)) == *month)
-                .map(|i| china_date(i.submitted_at))
-                .collect();
-            match month_status(*month, &submitted, DEFAULT_DEADLINE_DAY, today) {
+            let first = first_submitted.get(&(code, *month)).copied();
+            match month_status(*month, first.as_slice(), DEFAULT_DEADLINE_DAY, today) {
                 Some(MonthStatus::OnTime) => {
                     stats.self_on_time += 1;
                     stats.self_due += 1;
@@ -236,8 +239,9 @@ fn area_stats(
         }
         let resident_weeks: HashSet<i64> = done
             .iter()
-            .filter(|i| i.inspection_kind == InspectionKind::Resident.as_str())
-            .map(|i| (china_date(i.started_at) - from).num_days().div_euclid(7))
+            .filter(|y| y.inspection_kind == InspectionKind::Resident.as_str())
+            .flat_map(|y| y.started_between(from, until))
+            .map(|day| (day - from).num_days().div_euclid(7))
             .collect();
         if !resident_weeks.is_empty() {
             stats.resident_weeks += resident_weeks.len() as i64;
@@ -256,6 +260,17 @@ fn area_stats(
                 stats.permits_valid += 1;
             }
         }
+    }
+    for count in &inputs.counts {
+        let Some(k) = KINDS
+            .iter()
+            .position(|k| k.as_str() == count.inspection_kind)
+        else {
+            continue;
+        };
+        let stats = areas.entry(area_of(&count.region_code)).or_default();
+        stats.inspections[k] += count.inspections as usize;
+        stats.passed[k] += count.passed as usize;
     }
     for (region, (shifts, attended)) in &inputs.attendance {
         let stats = areas.entry(area_of(region)).or_default();
@@ -287,7 +302,8 @@ async fn read_inputs(
                 ..RecordFilter::default()
             };
             let records = scope.records();
-            let inspections = store.submitted_inspections(&records, &filter)?;
+            let years = store.inspection_years(&records, from.year()..=until.year(), &[])?;
+            let counts = store.area_counts(&records, &filter)?;
             let mut attendance: HashMap<String, (i64, i64)> = HashMap::new();
             for count in store.attendance_counts(&records, Some(from), Some(until))? {
                 let entry = attendance.entry(count.region_code).or_default();
@@ -299,7 +315,8 @@ async fn read_inputs(
                 permit_ends: store.permit_ends(&records)?,
                 regions,
                 enterprises,
-                inspections,
+                years,
+                counts,
                 attendance,
             })
         })

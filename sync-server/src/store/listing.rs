@@ -23,7 +23,11 @@ fn like_pattern(text: &str) -> String {
 
 /// The conditions every record query shares: the scope, then the filter's dates, regions,
 /// industry and inspection kinds, on the records aliased `r`.
-fn record_conditions(query: &mut Query, scope: &RecordScope, filter: &RecordFilter) -> Vec<String> {
+pub(super) fn record_conditions(
+    query: &mut Query,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+) -> Vec<String> {
     let scope = scope_condition(query, scope);
     record_filter(query, scope, filter, Query::any_of)
 }

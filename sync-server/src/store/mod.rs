@@ -19,6 +19,7 @@ use anjian_core::sync::receipt::Receipt;
 mod listing;
 pub mod postgres;
 pub mod reference;
+pub mod rollups;
 pub mod sqlite;
 
 pub use reference::{
@@ -296,6 +297,55 @@ pub struct SubmittedInspection {
     pub hazard_count: i64,
 }
 
+/// Submitted inspections started in one China month (`YYYY-MM`) in one region, industry and
+/// inspection kind: how many, how many found no hazard, how many hazards they found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AreaCount {
+    pub month: String,
+    pub region_code: String,
+    pub industry: String,
+    pub inspection_kind: String,
+    pub inspections: i64,
+    pub passed: i64,
+    pub hazards: i64,
+}
+
+/// One enterprise's submitted inspections of one kind in one China year (those recorded in
+/// one region): the days one started, and each month's first submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectionYear {
+    pub enterprise_code: String,
+    pub inspection_kind: String,
+    pub year: i32,
+    pub region_code: String,
+    /// Bit `n % 8` of byte `n / 8`: an inspection started on the year's day `n` (from 0).
+    started_days: [u8; 46],
+    /// Per month (January first): the first day an inspection started in it was submitted.
+    pub first_submitted: [Option<NaiveDate>; 12],
+}
+
+impl InspectionYear {
+    /// The days of this year within `from..=until` on which an inspection started.
+    pub fn started_between(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> impl Iterator<Item = NaiveDate> + '_ {
+        // Most bytes are zero (a kind's inspections fall on a few days a year).
+        self.started_days
+            .iter()
+            .enumerate()
+            .filter(|(_, byte)| **byte != 0)
+            .flat_map(|(index, byte)| {
+                (0..8u32)
+                    .filter(move |bit| byte & (1 << bit) != 0)
+                    .map(move |bit| index as u32 * 8 + bit)
+            })
+            .filter_map(move |ordinal0| NaiveDate::from_yo_opt(self.year, ordinal0 + 1))
+            .filter(move |day| (from..=until).contains(day))
+    }
+}
+
 /// Duty-leader shifts due in one month in one industry and region, and those the leader
 /// attended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -517,6 +567,26 @@ pub trait Store: Send + Sync + 'static {
         scope: &RecordScope,
         filter: &RecordFilter,
     ) -> StoreResult<Vec<HazardCount>>;
+    /// Submitted inspections in scope started within the filter's dates (whole China days),
+    /// of its regions, industry and kinds, counted per month, region, industry and kind.
+    /// Read from the rollups ([`rollups`]), not the records.
+    fn area_counts(
+        &self,
+        scope: &RecordScope,
+        filter: &RecordFilter,
+    ) -> StoreResult<Vec<AreaCount>>;
+    /// Per enterprise in scope, inspection kind (every kind when none given) and China year
+    /// of `years`: the days inspections started and each month's first submission.
+    fn inspection_years(
+        &self,
+        scope: &RecordScope,
+        years: std::ops::RangeInclusive<i32>,
+        kinds: &[String],
+    ) -> StoreResult<Vec<InspectionYear>>;
+    /// Recounts the rollups from the records.
+    fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary>;
+    /// Whether the rollups hold what a rebuild would write now.
+    fn rollups_agree(&self) -> StoreResult<bool>;
     /// Submitted inspections in scope started within the filter's dates, of its kinds and
     /// regions, by enterprise and start.
     fn submitted_inspections(

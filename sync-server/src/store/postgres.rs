@@ -25,18 +25,18 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
-use super::listing;
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage, EnterpriseArchive,
-    EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport, ImportSummary, MailboxMessage,
-    NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
-    RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
-    SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
-    parse_date,
+    AreaCount, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
+    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport,
+    ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow, QuarantineEntry,
+    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
+    StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt,
+    doc_type, from_millis, millis, parse_date,
 };
+use super::{listing, rollups};
 
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -203,6 +203,41 @@ const SCHEMA_V4: &str = "
 CREATE INDEX records_by_started ON records (started_at, id);
 CREATE INDEX enterprises_by_region ON enterprises (region_code);
 ";
+
+/// Version 5: the analyses' rollups ([`super::rollups`]), counted from the records when
+/// the version is added.
+const SCHEMA_V5: &str = r#"
+CREATE TABLE inspection_days (
+    day             BIGINT NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    industry        TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    inspections     BIGINT NOT NULL,
+    passed          BIGINT NOT NULL,
+    hazards         BIGINT NOT NULL,
+    PRIMARY KEY (day, region_code, industry, inspection_kind)
+);
+CREATE TABLE inspection_months (
+    month           BIGINT NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    industry        TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    inspections     BIGINT NOT NULL,
+    passed          BIGINT NOT NULL,
+    hazards         BIGINT NOT NULL,
+    PRIMARY KEY (month, region_code, industry, inspection_kind)
+);
+CREATE TABLE inspection_years (
+    enterprise_code TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    year            BIGINT NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    days            BYTEA NOT NULL,
+    first_submitted BYTEA NOT NULL,
+    PRIMARY KEY (enterprise_code, inspection_kind, year, region_code)
+);
+CREATE INDEX inspection_years_by_region ON inspection_years (region_code, year);
+"#;
 
 const SCHEMA_V3: &str = r#"
 CREATE TABLE hazard_rectifications (
@@ -517,6 +552,10 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     if found < 4 {
         tx.batch_execute(SCHEMA_V4)?;
     }
+    if found < 5 {
+        tx.batch_execute(SCHEMA_V5)?;
+        rollups::rebuild(&mut PgExec::new(&mut tx))?;
+    }
     tx.execute(
         "INSERT INTO schema_version (id, version) VALUES (1, $1)
          ON CONFLICT (id) DO UPDATE SET version = excluded.version",
@@ -560,6 +599,7 @@ fn pg_value(cell: &Cell) -> Box<dyn ToSql + Sync> {
         Cell::Bool(b) => Box::new(*b),
         Cell::TextList(list) => Box::new(list.clone()),
         Cell::Limit(n) => Box::new((*n >= 0).then_some(*n)),
+        Cell::Bytes(bytes) => Box::new(bytes.clone()),
     }
 }
 
@@ -613,6 +653,10 @@ impl Cells for Row {
     }
 
     fn boolean(&self, i: usize) -> StoreResult<bool> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn bytes(&self, i: usize) -> StoreResult<Vec<u8>> {
         Ok(self.try_get(i)?)
     }
 }
@@ -1074,6 +1118,7 @@ impl Store for PostgresStore {
             _ => return Ok(CommitOutcome::VersionConflict),
         };
         let p = &commit.projection;
+        let counted_before = rollups::counted_record(&mut PgExec::new(&mut tx), &commit.id)?;
         let now = millis(Utc::now());
         let heads = commit.heads.join(",");
         tx.execute(
@@ -1112,6 +1157,12 @@ impl Store for PostgresStore {
                 &commit.uploader,
                 &now,
             ],
+        )?;
+        let counted_after = rollups::counted_record(&mut PgExec::new(&mut tx), &commit.id)?;
+        rollups::record_changed(
+            &mut PgExec::new(&mut tx),
+            counted_before.as_ref(),
+            counted_after.as_ref(),
         )?;
         tx.execute(
             "DELETE FROM record_inspectors WHERE record_id = $1",
@@ -1293,6 +1344,34 @@ impl Store for PostgresStore {
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>> {
         self.read(|tx| listing::records(&mut PgExec::new(tx), scope, filter, limit, offset))
+    }
+
+    fn area_counts(
+        &self,
+        scope: &RecordScope,
+        filter: &RecordFilter,
+    ) -> StoreResult<Vec<AreaCount>> {
+        self.read(|tx| rollups::area_counts(&mut PgExec::new(tx), scope, filter))
+    }
+
+    fn inspection_years(
+        &self,
+        scope: &RecordScope,
+        years: std::ops::RangeInclusive<i32>,
+        kinds: &[String],
+    ) -> StoreResult<Vec<InspectionYear>> {
+        self.read(|tx| rollups::inspection_years(&mut PgExec::new(tx), scope, years, kinds))
+    }
+
+    fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary> {
+        self.write(|tx| rollups::rebuild(&mut PgExec::new(tx)))
+    }
+
+    fn rollups_agree(&self) -> StoreResult<bool> {
+        self.read(|tx| {
+            let mut db = PgExec::new(tx);
+            Ok(rollups::stored(&mut db)? == rollups::recount(&mut db)?)
+        })
     }
 
     fn hazard_counts(

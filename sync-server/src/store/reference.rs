@@ -618,6 +618,7 @@ pub(super) enum Cell {
     TextList(Vec<String>),
     /// A row limit: negative means none (SQLite's `LIMIT -1`, PostgreSQL's `LIMIT NULL`).
     Limit(i64),
+    Bytes(Vec<u8>),
 }
 
 pub(super) fn text(value: &str) -> Cell {
@@ -705,6 +706,7 @@ pub(super) trait Cells {
     fn int(&self, i: usize) -> StoreResult<i64>;
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>>;
     fn boolean(&self, i: usize) -> StoreResult<bool>;
+    fn bytes(&self, i: usize) -> StoreResult<Vec<u8>>;
 }
 
 /// A backend's open transaction, running SQL with placeholders of its dialect.

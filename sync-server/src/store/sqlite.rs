@@ -14,18 +14,18 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
-use super::listing;
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage, EnterpriseArchive,
-    EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport, ImportSummary, MailboxMessage,
-    NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
-    RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
-    SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
-    parse_date,
+    AreaCount, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
+    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport,
+    ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow, QuarantineEntry,
+    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
+    StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt,
+    doc_type, from_millis, millis, parse_date,
 };
+use super::{listing, rollups};
 
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -193,6 +193,41 @@ CREATE TABLE hazard_rectifications (
 const SCHEMA_V4: &str = "
 CREATE INDEX records_by_started ON records (started_at, id);
 CREATE INDEX enterprises_by_region ON enterprises (region_code);
+";
+
+/// Version 5: the analyses' rollups ([`super::rollups`]), counted from the records when
+/// the version is added.
+const SCHEMA_V5: &str = "
+CREATE TABLE inspection_days (
+    day             INTEGER NOT NULL,
+    region_code     TEXT NOT NULL,
+    industry        TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    inspections     INTEGER NOT NULL,
+    passed          INTEGER NOT NULL,
+    hazards         INTEGER NOT NULL,
+    PRIMARY KEY (day, region_code, industry, inspection_kind)
+) WITHOUT ROWID;
+CREATE TABLE inspection_months (
+    month           INTEGER NOT NULL,
+    region_code     TEXT NOT NULL,
+    industry        TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    inspections     INTEGER NOT NULL,
+    passed          INTEGER NOT NULL,
+    hazards         INTEGER NOT NULL,
+    PRIMARY KEY (month, region_code, industry, inspection_kind)
+) WITHOUT ROWID;
+CREATE TABLE inspection_years (
+    enterprise_code TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    year            INTEGER NOT NULL,
+    region_code     TEXT NOT NULL,
+    days            BLOB NOT NULL,
+    first_submitted BLOB NOT NULL,
+    PRIMARY KEY (enterprise_code, inspection_kind, year, region_code)
+) WITHOUT ROWID;
+CREATE INDEX inspection_years_by_region ON inspection_years (region_code, year);
 ";
 
 const SCHEMA_V2: &str = "
@@ -422,6 +457,10 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     if found < 4 {
         tx.execute_batch(SCHEMA_V4)?;
     }
+    if found < 5 {
+        tx.execute_batch(SCHEMA_V5)?;
+        rollups::rebuild(&mut SqliteExec(&tx))?;
+    }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
     Ok(())
@@ -437,6 +476,7 @@ fn sqlite_value(cell: &Cell) -> StoreResult<Value> {
         Cell::Int(n) | Cell::Limit(n) => Value::Integer(*n),
         Cell::OptInt(n) => n.map_or(Value::Null, Value::Integer),
         Cell::Bool(b) => Value::Integer(i64::from(*b)),
+        Cell::Bytes(bytes) => Value::Blob(bytes.clone()),
         Cell::TextList(_) => {
             return Err(StoreError::Database(
                 "a list parameter in a SQLite statement".into(),
@@ -502,6 +542,10 @@ impl Cells for rusqlite::Row<'_> {
     }
 
     fn boolean(&self, i: usize) -> StoreResult<bool> {
+        Ok(self.get(i)?)
+    }
+
+    fn bytes(&self, i: usize) -> StoreResult<Vec<u8>> {
         Ok(self.get(i)?)
     }
 }
@@ -1009,6 +1053,7 @@ impl Store for SqliteStore {
             _ => return Ok(CommitOutcome::VersionConflict),
         };
         let p = &commit.projection;
+        let counted_before = rollups::counted_record(&mut SqliteExec(&tx), &commit.id)?;
         let seq = next_seq(&tx)?;
         let now = millis(Utc::now());
         let heads = commit.heads.join(",");
@@ -1050,6 +1095,12 @@ impl Store for SqliteStore {
                  hazard_count = excluded.hazard_count, uploaded_by = excluded.uploaded_by,
                  updated_at = excluded.updated_at",
             values,
+        )?;
+        let counted_after = rollups::counted_record(&mut SqliteExec(&tx), &commit.id)?;
+        rollups::record_changed(
+            &mut SqliteExec(&tx),
+            counted_before.as_ref(),
+            counted_after.as_ref(),
         )?;
         exec(
             &tx,
@@ -1254,6 +1305,34 @@ impl Store for SqliteStore {
         offset: i64,
     ) -> StoreResult<Vec<RecordRow>> {
         self.read(|tx| listing::records(&mut SqliteExec(tx), scope, filter, limit, offset))
+    }
+
+    fn area_counts(
+        &self,
+        scope: &RecordScope,
+        filter: &RecordFilter,
+    ) -> StoreResult<Vec<AreaCount>> {
+        self.read(|tx| rollups::area_counts(&mut SqliteExec(tx), scope, filter))
+    }
+
+    fn inspection_years(
+        &self,
+        scope: &RecordScope,
+        years: std::ops::RangeInclusive<i32>,
+        kinds: &[String],
+    ) -> StoreResult<Vec<InspectionYear>> {
+        self.read(|tx| rollups::inspection_years(&mut SqliteExec(tx), scope, years, kinds))
+    }
+
+    fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary> {
+        self.write(|tx| rollups::rebuild(&mut SqliteExec(tx)))
+    }
+
+    fn rollups_agree(&self) -> StoreResult<bool> {
+        self.read(|tx| {
+            let mut db = SqliteExec(tx);
+            Ok(rollups::stored(&mut db)? == rollups::recount(&mut db)?)
+        })
     }
 
     fn hazard_counts(

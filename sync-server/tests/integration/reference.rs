@@ -14,8 +14,8 @@ use anjian_server::store::sqlite::{self as sqlite_store, SqliteStore};
 use anjian_server::store::{
     Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive, HandlingStatus,
     HazardLevel, HazardSource, HealthDeclaration, HotlineCategory, HotlineReport, ImportKind,
-    ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType, RecordScope, ReferenceBatch,
-    Shift, StaffCertificate, StaffRole, Store, StoreError,
+    ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType, RecordFilter, RecordScope,
+    ReferenceBatch, Shift, StaffCertificate, StaffRole, Store, StoreError,
 };
 
 use crate::store::{TestDatabase, on_postgres, on_sqlite};
@@ -1235,6 +1235,12 @@ fn sqlite_stores_opening_an_old_database_at_once_upgrade_it_once() {
             3
         );
     }
+    // Version 5 counted the submitted inspection version 1 stored into the rollups.
+    let counted = stores[0]
+        .area_counts(&RecordScope::All, &RecordFilter::default())
+        .unwrap();
+    assert_eq!(counted.iter().map(|c| c.inspections).sum::<i64>(), 1);
+    assert!(stores[0].rollups_agree().unwrap());
 }
 
 /// The tables version 2 added, newest first (for dropping).
@@ -1255,7 +1261,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
     let store = PostgresStore::connect(&db.url).unwrap();
     demo_world(&store);
     drop(store);
-    // Back to what version 1 wrote: its tables only (versions 2 and 3 changed none of them,
+    // Back to what version 1 wrote: its tables only (versions 2, 3 and 5 changed none of them,
     // version 4 added indexes).
     let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
     let columns = |client: &mut postgres::Client| -> Vec<(String, String, String)> {
@@ -1272,7 +1278,13 @@ fn a_version_1_postgres_database_upgrades_in_place() {
             .collect()
     };
     let v2_columns = columns(&mut admin);
-    for table in V2_TABLES.iter().chain(&["hazard_rectifications"]) {
+    let later_tables = [
+        "hazard_rectifications",
+        "inspection_days",
+        "inspection_months",
+        "inspection_years",
+    ];
+    for table in V2_TABLES.iter().chain(&later_tables) {
         admin.batch_execute(&format!("DROP TABLE {table}")).unwrap();
     }
     admin

@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use anjian_server::seed::{Scale, SeedSummary, seed};
 use anjian_server::state::AppState;
@@ -199,7 +199,158 @@ fn the_demo_history_is_taken_whole_verifies_and_is_the_same_on_both_backends() {
     let (_, pg_summary) = seeded(postgres.clone(), pg_dir.path());
     assert_eq!(pg_summary.total_records(), summary.total_records());
     assert_eq!(fingerprint(postgres.as_ref()), fingerprint(sqlite.as_ref()));
+    for store in [sqlite.as_ref(), postgres.as_ref()] {
+        rollups_answer_as_the_records_do(store);
+    }
     drop(postgres);
+}
+
+type AreaTotals = BTreeMap<(String, String, String, String), (i64, i64, i64)>;
+/// Per enterprise, kind and year: the days inspections started and each month's first
+/// submission.
+type YearDays = BTreeMap<(String, String, i32), (Vec<NaiveDate>, [Option<NaiveDate>; 12])>;
+
+/// The analyses' rollups agree with a rebuild, and answer ranges of China days (whole months,
+/// edge days, open ends) at every scope exactly as a count of the raw submitted inspections.
+fn rollups_answer_as_the_records_do(store: &dyn Store) {
+    assert!(store.rollups_agree().unwrap(), "{}", store.backend());
+    let register: BTreeMap<String, (String, String)> = store
+        .enterprises_since(0)
+        .unwrap()
+        .into_iter()
+        .map(|e| {
+            (
+                e.credit_code.as_str().to_string(),
+                (e.region_code, e.industry),
+            )
+        })
+        .collect();
+    let raw = store
+        .submitted_inspections(&RecordScope::All, &RecordFilter::default())
+        .unwrap();
+    let regions: Vec<String> = register.values().map(|(r, _)| r.clone()).collect();
+    let one_town = RecordScope::Regions(vec![regions[0].clone()]);
+    let china_midnight = |y, m, d| {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_local_timezone(anjian_core::time::china())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let ranges = [
+        (None, None),
+        (
+            Some(china_midnight(2025, 7, 1)),
+            Some(china_midnight(2026, 6, 1)),
+        ),
+        (
+            Some(china_midnight(2025, 6, 20)),
+            Some(china_midnight(2026, 6, 15)),
+        ),
+        (
+            Some(china_midnight(2026, 3, 3)),
+            Some(china_midnight(2026, 3, 18)),
+        ),
+        (None, Some(china_midnight(2026, 2, 10))),
+        (Some(china_midnight(2025, 12, 31)), None),
+    ];
+    let mut compared = 0;
+    for (from, before) in ranges {
+        for scope in [RecordScope::All, one_town.clone()] {
+            for kinds in [vec![], vec!["self".to_string(), "enforcement".to_string()]] {
+                let filter = RecordFilter {
+                    started_from: from,
+                    started_before: before,
+                    inspection_kinds: kinds.clone(),
+                    ..RecordFilter::default()
+                };
+                let mut expected = AreaTotals::new();
+                for row in &raw {
+                    let (region, industry) = &register[&row.enterprise_code];
+                    let in_scope = match &scope {
+                        RecordScope::Regions(codes) => codes.contains(region),
+                        _ => true,
+                    };
+                    if !in_scope
+                        || from.is_some_and(|f| row.started_at < f)
+                        || before.is_some_and(|b| row.started_at >= b)
+                        || !(kinds.is_empty() || kinds.contains(&row.inspection_kind))
+                    {
+                        continue;
+                    }
+                    let month = anjian_core::time::china_date(row.started_at)
+                        .format("%Y-%m")
+                        .to_string();
+                    let totals = expected
+                        .entry((
+                            month,
+                            region.clone(),
+                            industry.clone(),
+                            row.inspection_kind.clone(),
+                        ))
+                        .or_default();
+                    totals.0 += 1;
+                    totals.1 += i64::from(row.hazard_count == 0);
+                    totals.2 += row.hazard_count;
+                }
+                let found: AreaTotals = store
+                    .area_counts(&scope, &filter)
+                    .unwrap()
+                    .into_iter()
+                    .map(|c| {
+                        (
+                            (c.month, c.region_code, c.industry, c.inspection_kind),
+                            (c.inspections, c.passed, c.hazards),
+                        )
+                    })
+                    .collect();
+                assert!(!expected.is_empty() || from.is_some());
+                assert_eq!(found, expected, "{from:?}..{before:?} {scope:?} {kinds:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert_eq!(compared, 24);
+
+    // Each enterprise's year rows: the days its inspections started and each month's first
+    // submission.
+    let mut expected = YearDays::new();
+    for row in &raw {
+        let started = anjian_core::time::china_date(row.started_at);
+        let submitted = anjian_core::time::china_date(row.submitted_at);
+        let entry = expected
+            .entry((
+                row.enterprise_code.clone(),
+                row.inspection_kind.clone(),
+                started.year(),
+            ))
+            .or_default();
+        if !entry.0.contains(&started) {
+            entry.0.push(started);
+        }
+        let first = &mut entry.1[started.month0() as usize];
+        *first = Some(first.map_or(submitted, |f: NaiveDate| f.min(submitted)));
+    }
+    for days in expected.values_mut() {
+        days.0.sort();
+    }
+    let found: YearDays = store
+        .inspection_years(&RecordScope::All, 2000..=2100, &[])
+        .unwrap()
+        .into_iter()
+        .map(|y| {
+            let first = NaiveDate::from_ymd_opt(y.year, 1, 1).unwrap();
+            let last = NaiveDate::from_ymd_opt(y.year, 12, 31).unwrap();
+            let days: Vec<NaiveDate> = y.started_between(first, last).collect();
+            (
+                (y.enterprise_code, y.inspection_kind, y.year),
+                (days, y.first_submitted),
+            )
+        })
+        .collect();
+    assert_eq!(found, expected);
 }
 
 #[test]

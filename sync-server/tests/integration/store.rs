@@ -22,9 +22,9 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
 use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
 use anjian_server::store::{
-    CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry, QuarantineEntry,
-    RecordCommit, RecordFilter, RecordProjection, RecordRow, RecordScope, RecordState,
-    Rectification, Region, Store, StoreError, StoredRecord, TokenKind, TokenRow, User,
+    AreaCount, CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry,
+    QuarantineEntry, RecordCommit, RecordFilter, RecordProjection, RecordRow, RecordScope,
+    RecordState, Rectification, Region, Store, StoreError, StoredRecord, TokenKind, TokenRow, User,
 };
 
 conformance! {
@@ -49,6 +49,7 @@ conformance! {
     an_enterprise_history_lists_its_hazards_newest_first,
     hazards_are_counted_per_china_month_region_industry_and_kind,
     submitted_inspections_are_listed_by_enterprise_and_start,
+    rollups_follow_every_commit_and_answer_ranges_of_china_days,
     a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first,
     amendments_name_the_record_they_amend,
     leases_are_consecutive_blocks_per_agency_type_and_year,
@@ -1347,6 +1348,234 @@ fn hazards_are_counted_per_china_month_region_industry_and_kind(store: &dyn Stor
             row("2025-02", "440305", "制造业", "self", 3),
         ]
     );
+}
+
+/// A China calendar day's midnight as an instant, in milliseconds.
+fn china_midnight_ms(y: i32, m: u32, d: u32) -> i64 {
+    NaiveDate::from_ymd_opt(y, m, d)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis()
+        - 8 * 3_600_000
+}
+
+fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store) {
+    let hour = 3_600_000;
+    let inspection =
+        |id: &str, code: &str, region: &str, kind: &str, started: i64, hazards: usize| {
+            let mut c = new_record(id);
+            c.projection = projection(code, region, started);
+            c.projection.inspection_kind = kind.into();
+            c.projection.status = "submitted".into();
+            c.projection.submitted_at = Some(at(started + 30 * 24 * hour));
+            c.projection.hazards = (0..hazards).map(|i| hazard(&format!("{i}"))).collect();
+            c
+        };
+    // 2025-03-31 23:30 in China: the last half hour of March.
+    let march_end = china_midnight_ms(2025, 4, 1) - hour / 2;
+    // 2025-04-01 00:30 in China is 31 March in UTC: April here.
+    let april_first = china_midnight_ms(2025, 4, 1) + hour / 2;
+    let records = [
+        inspection("s1", CODE_A, "440305", "self", march_end, 0),
+        inspection("s2", CODE_A, "440305", "self", april_first, 2),
+        inspection(
+            "s3",
+            CODE_A,
+            "440305",
+            "self",
+            china_midnight_ms(2025, 4, 20),
+            0,
+        ),
+        inspection(
+            "e1",
+            CODE_A,
+            "440305",
+            "enforcement",
+            china_midnight_ms(2025, 5, 2),
+            3,
+        ),
+        inspection(
+            "e2",
+            CODE_B,
+            "440306",
+            "enforcement",
+            china_midnight_ms(2025, 4, 15),
+            1,
+        ),
+        inspection(
+            "x1",
+            CODE_B,
+            "440306",
+            "expert",
+            china_midnight_ms(2025, 6, 30),
+            0,
+        ),
+    ];
+    for c in &records {
+        commit(store, c);
+    }
+    let mut draft = new_record("d1");
+    draft.projection.hazards = vec![hazard("9")];
+    commit(store, &draft);
+    let mut reinspection = inspection("r1", CODE_A, "440305", "self", april_first, 1);
+    reinspection.projection.kind = "reinspection".into();
+    commit(store, &reinspection);
+    assert!(store.rollups_agree().unwrap(), "after new records");
+
+    // A draft submitted later joins; a submitted record resubmitted with fewer hazards, and
+    // one taken back to a draft, move and leave.
+    let mut submitted = update("d1", 1);
+    submitted.projection = projection(CODE_A, "440305", T0);
+    submitted.projection.status = "submitted".into();
+    submitted.projection.submitted_at = Some(at(T0 + hour));
+    submitted.projection.hazards = vec![hazard("9")];
+    commit(store, &submitted);
+    let mut fewer = update("e1", 1);
+    fewer.projection = records[3].projection.clone();
+    fewer.projection.hazards = vec![hazard("1")];
+    commit(store, &fewer);
+    let mut withdrawn = update("x1", 1);
+    withdrawn.projection = records[5].projection.clone();
+    withdrawn.projection.status = "draft".into();
+    withdrawn.projection.submitted_at = None;
+    commit(store, &withdrawn);
+    assert!(store.rollups_agree().unwrap(), "after updates");
+
+    let counts = |scope: &RecordScope, from: Option<i64>, before: Option<i64>, kinds: &[&str]| {
+        store
+            .area_counts(
+                scope,
+                &RecordFilter {
+                    started_from: from.map(at),
+                    started_before: before.map(at),
+                    inspection_kinds: kinds.iter().map(|k| k.to_string()).collect(),
+                    ..RecordFilter::default()
+                },
+            )
+            .unwrap()
+            .into_iter()
+            .map(|c: AreaCount| {
+                (
+                    c.month,
+                    c.region_code,
+                    c.inspection_kind,
+                    c.inspections,
+                    c.passed,
+                    c.hazards,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let row = |month: &str, region: &str, kind: &str, n: i64, passed: i64, hazards: i64| {
+        (
+            month.to_string(),
+            region.to_string(),
+            kind.to_string(),
+            n,
+            passed,
+            hazards,
+        )
+    };
+    let everything = [
+        row("2025-03", "440305", "self", 1, 1, 0),
+        row("2025-04", "440305", "self", 2, 1, 2),
+        row("2025-04", "440306", "enforcement", 1, 0, 1),
+        row("2025-05", "440305", "enforcement", 1, 0, 1),
+        // T0 is 15 June 2025 in China.
+        row("2025-06", "440305", "enforcement", 1, 0, 1),
+    ];
+    assert_eq!(counts(&RecordScope::All, None, None, &[]), everything);
+    // Whole months only, edge days only, and both.
+    assert_eq!(
+        counts(
+            &RecordScope::All,
+            Some(china_midnight_ms(2025, 4, 1)),
+            Some(china_midnight_ms(2025, 5, 1)),
+            &[]
+        ),
+        everything[1..3]
+    );
+    assert_eq!(
+        counts(
+            &RecordScope::All,
+            Some(china_midnight_ms(2025, 4, 2)),
+            Some(china_midnight_ms(2025, 4, 20)),
+            &[]
+        ),
+        [row("2025-04", "440306", "enforcement", 1, 0, 1)],
+        "2–19 April: the 1 April and 20 April self-inspections are outside"
+    );
+    assert_eq!(
+        counts(
+            &RecordScope::All,
+            Some(china_midnight_ms(2025, 3, 31)),
+            Some(china_midnight_ms(2025, 5, 3)),
+            &["self", "enforcement"]
+        ),
+        everything[..4]
+    );
+    assert_eq!(
+        counts(
+            &RecordScope::Regions(vec!["440306".into()]),
+            None,
+            Some(china_midnight_ms(2025, 4, 16)),
+            &[]
+        ),
+        [row("2025-04", "440306", "enforcement", 1, 0, 1)]
+    );
+    let enterprise_b = RecordScope::Enterprise {
+        credit_code: CODE_B.into(),
+        inspection_kinds: vec!["enforcement".into(), "expert".into()],
+    };
+    assert_eq!(
+        counts(&enterprise_b, None, None, &[]),
+        [row("2025-04", "440306", "enforcement", 1, 0, 1)],
+        "an enterprise's scope, read from its records"
+    );
+
+    // The year rows: days started and each month's first submission.
+    let years = store
+        .inspection_years(&RecordScope::All, 2025..=2025, &["self".to_string()])
+        .unwrap();
+    assert_eq!(years.len(), 1);
+    let year = &years[0];
+    assert_eq!((year.enterprise_code.as_str(), year.year), (CODE_A, 2025));
+    let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+    assert_eq!(
+        year.started_between(day(1, 1), day(12, 31))
+            .collect::<Vec<_>>(),
+        [day(3, 31), day(4, 1), day(4, 20)]
+    );
+    assert_eq!(
+        year.started_between(day(4, 1), day(4, 19))
+            .collect::<Vec<_>>(),
+        [day(4, 1)]
+    );
+    assert_eq!(year.first_submitted[2], Some(day(4, 30)));
+    assert_eq!(
+        year.first_submitted[3],
+        Some(day(5, 1)),
+        "the earlier of April's two"
+    );
+    assert_eq!(year.first_submitted[4], None);
+    assert!(
+        store
+            .inspection_years(
+                &RecordScope::Regions(vec!["440306".into()]),
+                2025..=2025,
+                &[]
+            )
+            .unwrap()
+            .iter()
+            .all(|y| y.enterprise_code == CODE_B && y.inspection_kind == "enforcement")
+    );
+
+    let summary = store.rebuild_rollups().unwrap();
+    assert_eq!(summary.inspections, 6);
+    assert!(store.rollups_agree().unwrap());
+    assert_eq!(counts(&RecordScope::All, None, None, &[]), everything);
 }
 
 fn submitted_inspections_are_listed_by_enterprise_and_start(store: &dyn Store) {
