@@ -103,6 +103,7 @@ fn main() {
                 "/api/v1/analyses/certificates".to_string(),
                 "/api/v1/analyses/permits".to_string(),
                 "/api/v1/hazards".to_string(),
+                "/api/v1/hazards?state=overdue&by=town&limit=100".to_string(),
             ];
             for path in &requests {
                 let (median, slowest, bytes) = time(&client, &server.url, path, &token, false);
@@ -115,6 +116,7 @@ fn main() {
             "/review/records?page=40".to_string(),
             format!("/review/records?kind=enforcement&with_hazards=on&from={year_ago}"),
             "/review/records?enterprise=化工".to_string(),
+            "/review/hazards".to_string(),
         ] {
             let (median, slowest, bytes) = time(&client, &server.url, &path, &cookie, true);
             println!("| `{path}` (page) | {label} | – | {median:.1} | {slowest:.1} | {bytes} |");

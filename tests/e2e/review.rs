@@ -986,6 +986,26 @@ fn every_analysis_is_also_a_json_api_for_a_bearer_token() {
     assert!((rows[0]["enforcement_coverage"].as_f64().unwrap() - 1.0 / 3.0).abs() < 1e-12);
     let (_, body) = api.get("/api/v1/hazards", Some(&token));
     assert_eq!(body["tables"][0]["rows"][0]["item"], "IT-001");
+    assert_eq!(body["page"]["total"], 1, "{body}");
+    // A page past the end is empty but still counts them all; a bad page is refused.
+    let (status, body) = api.get("/api/v1/hazards?offset=1&limit=10", Some(&token));
+    assert_eq!(status, 200);
+    assert_eq!(body["tables"][0]["rows"].as_array().map(Vec::len), Some(0));
+    assert_eq!(
+        (
+            body["page"]["total"].as_i64(),
+            body["page"]["offset"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    for bad in ["limit=5001", "limit=-1", "offset=x"] {
+        let (status, body) = api.get(&format!("/api/v1/hazards?{bad}"), Some(&token));
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_query")),
+            "{bad}"
+        );
+    }
     // Bad input is a JSON error too, whatever format was asked for.
     let (status, body) = api.get(
         "/api/v1/analyses/grading?from=2026-02-30&format=xlsx",

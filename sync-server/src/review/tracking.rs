@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use axum::extract::RawQuery;
-use axum::response::Response;
-use chrono::{NaiveDate, Utc};
+use axum::response::{IntoResponse, Response};
+use chrono::{Duration, NaiveDate, Utc};
 
 use anjian_core::time::china_date;
 
@@ -15,14 +15,17 @@ use super::page::{Page, datetime, kind_label};
 use super::{PageResult, Session, checked};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{Cell, Column, Table, escape, svg};
+use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::HazardStatusRow;
+use crate::store::standings::OpenStanding;
+use crate::store::{HazardStatusRow, HazardTally};
 
 /// A deadline this close counts as due soon.
 const DUE_SOON_DAYS: i64 = 7;
-/// The list shows at most this many hazards; the exports carry them all.
-const LIST_LIMIT: usize = 500;
+/// The page lists at most this many hazards, and the API this many unless asked for fewer
+/// (`limit`, up to [`API_LIMIT_MAX`], and `offset`); the exports carry them all.
+const LIST_LIMIT: i64 = 500;
+const API_LIMIT_MAX: i64 = 5000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Standing {
@@ -71,31 +74,27 @@ impl Standing {
 }
 
 fn summary_table(
-    hazards: &[(HazardStatusRow, Standing)],
+    tallies: &[HazardTally],
     by_town: bool,
     names: &std::collections::HashMap<String, String>,
 ) -> Table {
     let mut groups: BTreeMap<(String, String), [i64; 4]> = BTreeMap::new();
-    for (hazard, standing) in hazards {
+    for tally in tallies {
         let key = if by_town {
             (
-                hazard.region_code.clone(),
+                tally.region_code.clone(),
                 names
-                    .get(&hazard.region_code)
+                    .get(&tally.region_code)
                     .cloned()
-                    .unwrap_or_else(|| hazard.region_code.clone()),
+                    .unwrap_or_else(|| tally.region_code.clone()),
             )
         } else {
-            (
-                hazard.enterprise_code.clone(),
-                hazard.enterprise_name.clone(),
-            )
+            (tally.enterprise_code.clone(), tally.enterprise_name.clone())
         };
-        let slot = Standing::ALL
-            .iter()
-            .position(|s| s == standing)
-            .unwrap_or(2);
-        groups.entry(key).or_default()[slot] += 1;
+        let counts = groups.entry(key).or_default();
+        for (slot, n) in standing_counts(tally).into_iter().enumerate() {
+            counts[slot] += n;
+        }
     }
     let mut rows: Vec<((String, String), [i64; 4])> = groups.into_iter().collect();
     // Most overdue first.
@@ -141,7 +140,13 @@ fn summary_table(
     table
 }
 
-fn list_table(hazards: &[&(HazardStatusRow, Standing)]) -> Table {
+/// A tally's hazards in the order of [`Standing::ALL`].
+fn standing_counts(tally: &HazardTally) -> [i64; 4] {
+    let open = tally.found - tally.rectified - tally.overdue - tally.due_soon;
+    [tally.overdue, tally.due_soon, open, tally.rectified]
+}
+
+fn list_table(hazards: &[(HazardStatusRow, Standing)]) -> Table {
     let mut table = Table::new(
         "隐患清单",
         vec![
@@ -172,6 +177,30 @@ fn list_table(hazards: &[&(HazardStatusRow, Standing)]) -> Table {
     table
 }
 
+impl Standing {
+    fn open(self) -> Option<OpenStanding> {
+        match self {
+            Standing::Overdue => Some(OpenStanding::Overdue),
+            Standing::DueSoon => Some(OpenStanding::DueSoon),
+            Standing::Open => Some(OpenStanding::Open),
+            Standing::Rectified => None,
+        }
+    }
+}
+
+fn parse_count(key: &str, value: &str, max: i64) -> Result<i64, AppError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (0..=max).contains(n))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_query",
+                format!("{key} 应为 0 到 {max} 之间的整数，收到 {value:?}"),
+            )
+        })
+}
+
 pub(super) async fn hazards(
     axum::extract::State(state): axum::extract::State<AppState>,
     Session(caller): Session,
@@ -180,6 +209,7 @@ pub(super) async fn hazards(
     let mut by_town = false;
     let mut wanted: Option<Standing> = None;
     let mut format = None;
+    let (mut limit, mut offset) = (LIST_LIMIT, 0);
     for pair in raw.as_deref().unwrap_or("").split('&') {
         match pair.split_once('=') {
             Some(("by", "town")) => by_town = true,
@@ -194,6 +224,8 @@ pub(super) async fn hazards(
                         })?,
                 )
             }
+            Some(("limit", value)) => limit = parse_count("limit", value, API_LIMIT_MAX)?,
+            Some(("offset", value)) => offset = parse_count("offset", value, i64::MAX)?,
             Some(("format", "csv")) => format = Some("csv"),
             Some(("format", "xlsx")) => format = Some("xlsx"),
             Some(("format", "json")) => format = Some("json"),
@@ -205,41 +237,92 @@ pub(super) async fn hazards(
             _ => {}
         }
     }
+    // The page shows the first rows, the API a page of them, the files every one.
+    let (limit, offset) = match format {
+        Some("json") => (limit, offset),
+        Some(_) => (-1, 0),
+        None => (LIST_LIMIT, 0),
+    };
     let today = china_date(Utc::now());
+    let soon = today + Duration::days(DUE_SOON_DAYS);
     let user = caller.user.clone();
-    let (rows, names) = state
+    let (tallies, rows, names) = state
         .blocking(move |store| {
             let regions = store.regions()?;
-            let rows = store.hazard_statuses(&Scope::of(&user, &regions).records())?;
+            let scope = Scope::of(&user, &regions).records();
+            let tallies = store.hazard_tallies(&scope, today, soon)?;
+            let rows = match wanted {
+                // Rectified hazards are not kept apart: read from every hazard in scope.
+                Some(Standing::Rectified) => {
+                    let mut rows: Vec<HazardStatusRow> = store
+                        .hazard_statuses(&scope)?
+                        .into_iter()
+                        .filter(|h| h.rectified_at.is_some())
+                        .collect();
+                    rows.sort_by(|a, b| {
+                        (a.deadline.is_none(), a.deadline, &a.record_id, &a.item).cmp(&(
+                            b.deadline.is_none(),
+                            b.deadline,
+                            &b.record_id,
+                            &b.item,
+                        ))
+                    });
+                    rows.into_iter()
+                        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+                        .collect()
+                }
+                other => store.open_hazards(
+                    &scope,
+                    other.and_then(Standing::open),
+                    today,
+                    soon,
+                    limit,
+                    offset,
+                )?,
+            };
             let names = regions.into_iter().map(|r| (r.code, r.name)).collect();
-            Ok((rows, names))
+            Ok((tallies, rows, names))
         })
         .await?;
-    let hazards: Vec<(HazardStatusRow, Standing)> = rows
+    let listed: Vec<(HazardStatusRow, Standing)> = rows
         .into_iter()
         .map(|h| {
             let standing = Standing::of(&h, today);
             (h, standing)
         })
         .collect();
-    let summary = summary_table(&hazards, by_town, &names);
-    let mut listed: Vec<&(HazardStatusRow, Standing)> = hazards
-        .iter()
-        .filter(|(_, s)| wanted.map_or(*s != Standing::Rectified, |w| *s == w))
-        .collect();
-    listed.sort_by(|a, b| a.1.cmp(&b.1).then(a.0.deadline.cmp(&b.0.deadline)));
+    let summary = summary_table(&tallies, by_town, &names);
     let list = list_table(&listed);
+    let mut totals = [0i64; 4];
+    for tally in &tallies {
+        for (slot, n) in standing_counts(tally).into_iter().enumerate() {
+            totals[slot] += n;
+        }
+    }
+    let listed_total: i64 = match wanted {
+        Some(standing) => {
+            totals[Standing::ALL
+                .iter()
+                .position(|s| *s == standing)
+                .unwrap_or(0)]
+        }
+        None => totals[..3].iter().sum(),
+    };
+    if format == Some("json") {
+        return Ok(axum::Json(serde_json::json!({
+            "tables": [report::table::to_json(&list), report::table::to_json(&summary)],
+            "page": { "offset": offset, "limit": limit, "total": listed_total },
+        }))
+        .into_response());
+    }
     if let Some(format) = format {
         return Ok(export(&[&list, &summary], format, "隐患整改跟踪")?);
     }
     let totals: Vec<(String, f64)> = Standing::ALL
         .iter()
-        .map(|s| {
-            (
-                s.label().to_string(),
-                hazards.iter().filter(|(_, h)| h == s).count() as f64,
-            )
-        })
+        .zip(totals)
+        .map(|(s, n)| (s.label().to_string(), n as f64))
         .collect();
     let chart = svg::pie(&totals, &svg::Options::new("隐患整改状态"));
     let mut counts = String::new();
@@ -265,7 +348,7 @@ pub(super) async fn hazards(
         ));
     }
     let mut rows_html = String::new();
-    for (hazard, standing) in listed.iter().take(LIST_LIMIT) {
+    for (hazard, standing) in &listed {
         rows_html.push_str(&format!(
             "<tr data-state=\"{key}\"><td>{label}</td><td>{deadline}</td><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
              <td>{description}</td><td>{class}</td><td><a href=\"/review/records/{record}\">{found}</a></td></tr>",
@@ -280,11 +363,8 @@ pub(super) async fn hazards(
             found = datetime(hazard.found_at),
         ));
     }
-    let more = if listed.len() > LIST_LIMIT {
-        format!(
-            "<p>仅显示前 {LIST_LIMIT} 条，共 {} 条；完整清单请导出。</p>",
-            listed.len()
-        )
+    let more = if listed_total > LIST_LIMIT {
+        format!("<p>仅显示前 {LIST_LIMIT} 条，共 {listed_total} 条；完整清单请导出。</p>")
     } else {
         String::new()
     };
@@ -310,7 +390,7 @@ pub(super) async fn hazards(
         by_enterprise = checked(!by_town),
         by_town_checked = checked(by_town),
         summary = table_html(&summary, "hazard-summary"),
-        listed = listed.len(),
+        listed = listed_total,
     );
     Ok(Page::new("隐患整改跟踪").body(body).html(Some(&caller)))
 }

@@ -21,6 +21,7 @@ pub mod postgres;
 pub mod reference;
 pub mod rollups;
 pub mod sqlite;
+pub mod standings;
 
 pub use reference::{
     Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive, HandlingStatus,
@@ -179,6 +180,20 @@ pub struct HazardStatusRow {
     pub inspection_kind: String,
     pub found_at: DateTime<Utc>,
     pub rectified_at: Option<DateTime<Utc>>,
+}
+
+/// Hazard tracking's count for one enterprise, region and inspection kind: hazards found,
+/// rectified, and of those still open, overdue and due soon as of the day asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HazardTally {
+    pub enterprise_code: String,
+    pub enterprise_name: String,
+    pub region_code: String,
+    pub inspection_kind: String,
+    pub found: i64,
+    pub rectified: i64,
+    pub overdue: i64,
+    pub due_soon: i64,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -583,9 +598,28 @@ pub trait Store: Send + Sync + 'static {
         years: std::ops::RangeInclusive<i32>,
         kinds: &[String],
     ) -> StoreResult<Vec<InspectionYear>>;
-    /// Recounts the rollups from the records.
+    /// Hazard tracking's counts per enterprise, region and kind in scope: open hazards
+    /// overdue on `today` or due by `soon`.
+    fn hazard_tallies(
+        &self,
+        scope: &RecordScope,
+        today: NaiveDate,
+        soon: NaiveDate,
+    ) -> StoreResult<Vec<HazardTally>>;
+    /// A page of the hazards in scope not yet rectified (of one standing, or all), by
+    /// deadline: overdue first, undated last.
+    fn open_hazards(
+        &self,
+        scope: &RecordScope,
+        standing: Option<standings::OpenStanding>,
+        today: NaiveDate,
+        soon: NaiveDate,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<HazardStatusRow>>;
+    /// Recounts the rollups and hazard tracking's tables from the records.
     fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary>;
-    /// Whether the rollups hold what a rebuild would write now.
+    /// Whether the rollups and hazard tracking's tables hold what a rebuild would write now.
     fn rollups_agree(&self) -> StoreResult<bool>;
     /// Submitted inspections in scope started within the filter's dates, of its kinds and
     /// regions, by enterprise and start.

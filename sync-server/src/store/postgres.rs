@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
@@ -28,13 +28,13 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
-    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport,
+    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally, HotlineReport,
     ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow, QuarantineEntry,
     RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
     StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt,
     doc_type, from_millis, millis, parse_date,
 };
-use super::{listing, rollups};
+use super::{listing, rollups, standings};
 
 pub const SCHEMA_VERSION: i32 = 5;
 
@@ -204,8 +204,8 @@ CREATE INDEX records_by_started ON records (started_at, id);
 CREATE INDEX enterprises_by_region ON enterprises (region_code);
 ";
 
-/// Version 5: the analyses' rollups ([`super::rollups`]), counted from the records when
-/// the version is added.
+/// Version 5: the analyses' rollups ([`super::rollups`]) and hazard tracking's tallies and
+/// open hazards ([`super::standings`]), counted from the records when the version is added.
 const SCHEMA_V5: &str = r#"
 CREATE TABLE inspection_days (
     day             BIGINT NOT NULL,
@@ -237,6 +237,32 @@ CREATE TABLE inspection_years (
     PRIMARY KEY (enterprise_code, inspection_kind, year, region_code)
 );
 CREATE INDEX inspection_years_by_region ON inspection_years (region_code, year);
+CREATE TABLE hazard_tallies (
+    enterprise_code TEXT COLLATE "C" NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    enterprise_name TEXT COLLATE "C" NOT NULL,
+    found           BIGINT NOT NULL,
+    rectified       BIGINT NOT NULL,
+    PRIMARY KEY (enterprise_code, region_code, inspection_kind)
+);
+CREATE INDEX hazard_tallies_by_region ON hazard_tallies (region_code);
+CREATE TABLE open_hazards (
+    record_id       TEXT COLLATE "C" NOT NULL,
+    item            TEXT COLLATE "C" NOT NULL,
+    enterprise_code TEXT COLLATE "C" NOT NULL,
+    enterprise_name TEXT COLLATE "C" NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    found_at        BIGINT NOT NULL,
+    class           TEXT COLLATE "C" NOT NULL,
+    description     TEXT COLLATE "C" NOT NULL,
+    deadline        TEXT COLLATE "C",
+    PRIMARY KEY (record_id, item)
+);
+CREATE INDEX open_hazards_by_enterprise ON open_hazards (enterprise_code);
+CREATE INDEX open_hazards_by_region ON open_hazards (region_code, deadline);
+CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline);
 "#;
 
 const SCHEMA_V3: &str = r#"
@@ -1205,6 +1231,20 @@ impl Store for PostgresStore {
                 )?;
             }
         }
+        let mut recount: std::collections::BTreeSet<String> = counted_before
+            .iter()
+            .chain(&counted_after)
+            .map(|c| c.enterprise_code().to_string())
+            .collect();
+        if let Some(rectification) = &p.rectifies
+            && let Some(code) =
+                standings::enterprise_of(&mut PgExec::new(&mut tx), &rectification.record_id)?
+        {
+            recount.insert(code);
+        }
+        for code in recount {
+            standings::recount_enterprise(&mut PgExec::new(&mut tx), &code)?;
+        }
         for n in &p.documents {
             let serial = i64::from(n.serial);
             tx.execute(
@@ -1363,6 +1403,37 @@ impl Store for PostgresStore {
         self.read(|tx| rollups::inspection_years(&mut PgExec::new(tx), scope, years, kinds))
     }
 
+    fn hazard_tallies(
+        &self,
+        scope: &RecordScope,
+        today: NaiveDate,
+        soon: NaiveDate,
+    ) -> StoreResult<Vec<HazardTally>> {
+        self.read(|tx| standings::tallies(&mut PgExec::new(tx), scope, today, soon))
+    }
+
+    fn open_hazards(
+        &self,
+        scope: &RecordScope,
+        standing: Option<standings::OpenStanding>,
+        today: NaiveDate,
+        soon: NaiveDate,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<HazardStatusRow>> {
+        self.read(|tx| {
+            standings::open_hazards(
+                &mut PgExec::new(tx),
+                scope,
+                standing,
+                today,
+                soon,
+                limit,
+                offset,
+            )
+        })
+    }
+
     fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary> {
         self.write(|tx| rollups::rebuild(&mut PgExec::new(tx)))
     }
@@ -1370,7 +1441,8 @@ impl Store for PostgresStore {
     fn rollups_agree(&self) -> StoreResult<bool> {
         self.read(|tx| {
             let mut db = PgExec::new(tx);
-            Ok(rollups::stored(&mut db)? == rollups::recount(&mut db)?)
+            Ok(rollups::stored(&mut db)? == rollups::recount(&mut db)?
+                && standings::stored(&mut db)? == standings::recount(&mut db)?)
         })
     }
 

@@ -102,6 +102,12 @@ const COUNTED_COLUMNS: &str = "r.enterprise_code, r.inspection_kind, r.region_co
 /// which restate what an inspection reported).
 const COUNTED: &str = "r.kind = 'inspection' AND r.status = 'submitted'";
 
+impl Counted {
+    pub(super) fn enterprise_code(&self) -> &str {
+        &self.enterprise_code
+    }
+}
+
 fn counted_from(row: &dyn Cells) -> StoreResult<Counted> {
     Ok(Counted {
         enterprise_code: row.text(0)?,
@@ -462,7 +468,7 @@ fn decode_bits(days: &[u8], first_submitted: &[u8]) -> StoreResult<YearBits> {
     })
 }
 
-/// Replaces the rollups with a count of the records: after the schema adds them, and for an
+/// Replaces the rollups, and hazard tracking's tables, with a count of the records: for an
 /// administrator who suspects them (`anjian-server rebuild-rollups`).
 pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
     let contents = recount(db)?;
@@ -502,6 +508,7 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
         day_rows: contents.days.len(),
         month_rows: contents.months.len(),
         year_rows: contents.years.len(),
+        tracked_enterprises: super::standings::rebuild(db)?,
     })
 }
 
@@ -512,14 +519,20 @@ pub struct RollupSummary {
     pub day_rows: usize,
     pub month_rows: usize,
     pub year_rows: usize,
+    /// Enterprises with a hazard, as hazard tracking counted them.
+    pub tracked_enterprises: usize,
 }
 
 impl std::fmt::Display for RollupSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "已提交的检查 {} 次：按日汇总 {} 行、按月 {} 行、按企业年度 {} 行",
-            self.inspections, self.day_rows, self.month_rows, self.year_rows
+            "已提交的检查 {} 次：按日汇总 {} 行、按月 {} 行、按企业年度 {} 行；隐患跟踪企业 {} 家",
+            self.inspections,
+            self.day_rows,
+            self.month_rows,
+            self.year_rows,
+            self.tracked_enterprises
         )
     }
 }

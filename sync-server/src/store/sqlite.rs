@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -17,13 +17,13 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
-    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HotlineReport,
+    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally, HotlineReport,
     ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow, QuarantineEntry,
     RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
     StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt,
     doc_type, from_millis, millis, parse_date,
 };
-use super::{listing, rollups};
+use super::{listing, rollups, standings};
 
 pub const SCHEMA_VERSION: u32 = 5;
 
@@ -195,8 +195,8 @@ CREATE INDEX records_by_started ON records (started_at, id);
 CREATE INDEX enterprises_by_region ON enterprises (region_code);
 ";
 
-/// Version 5: the analyses' rollups ([`super::rollups`]), counted from the records when
-/// the version is added.
+/// Version 5: the analyses' rollups ([`super::rollups`]) and hazard tracking's tallies and
+/// open hazards ([`super::standings`]), counted from the records when the version is added.
 const SCHEMA_V5: &str = "
 CREATE TABLE inspection_days (
     day             INTEGER NOT NULL,
@@ -228,6 +228,32 @@ CREATE TABLE inspection_years (
     PRIMARY KEY (enterprise_code, inspection_kind, year, region_code)
 ) WITHOUT ROWID;
 CREATE INDEX inspection_years_by_region ON inspection_years (region_code, year);
+CREATE TABLE hazard_tallies (
+    enterprise_code TEXT NOT NULL,
+    region_code     TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    enterprise_name TEXT NOT NULL,
+    found           INTEGER NOT NULL,
+    rectified       INTEGER NOT NULL,
+    PRIMARY KEY (enterprise_code, region_code, inspection_kind)
+) WITHOUT ROWID;
+CREATE INDEX hazard_tallies_by_region ON hazard_tallies (region_code);
+CREATE TABLE open_hazards (
+    record_id       TEXT NOT NULL,
+    item            TEXT NOT NULL,
+    enterprise_code TEXT NOT NULL,
+    enterprise_name TEXT NOT NULL,
+    region_code     TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    found_at        INTEGER NOT NULL,
+    class           TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    deadline        TEXT,
+    PRIMARY KEY (record_id, item)
+);
+CREATE INDEX open_hazards_by_enterprise ON open_hazards (enterprise_code);
+CREATE INDEX open_hazards_by_region ON open_hazards (region_code, deadline);
+CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline);
 ";
 
 const SCHEMA_V2: &str = "
@@ -1150,6 +1176,20 @@ impl Store for SqliteStore {
                 )?;
             }
         }
+        let mut recount: std::collections::BTreeSet<String> = counted_before
+            .iter()
+            .chain(&counted_after)
+            .map(|c| c.enterprise_code().to_string())
+            .collect();
+        if let Some(rectification) = &p.rectifies
+            && let Some(code) =
+                standings::enterprise_of(&mut SqliteExec(&tx), &rectification.record_id)?
+        {
+            recount.insert(code);
+        }
+        for code in recount {
+            standings::recount_enterprise(&mut SqliteExec(&tx), &code)?;
+        }
         for n in &p.documents {
             exec(
                 &tx,
@@ -1324,6 +1364,37 @@ impl Store for SqliteStore {
         self.read(|tx| rollups::inspection_years(&mut SqliteExec(tx), scope, years, kinds))
     }
 
+    fn hazard_tallies(
+        &self,
+        scope: &RecordScope,
+        today: NaiveDate,
+        soon: NaiveDate,
+    ) -> StoreResult<Vec<HazardTally>> {
+        self.read(|tx| standings::tallies(&mut SqliteExec(tx), scope, today, soon))
+    }
+
+    fn open_hazards(
+        &self,
+        scope: &RecordScope,
+        standing: Option<standings::OpenStanding>,
+        today: NaiveDate,
+        soon: NaiveDate,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<HazardStatusRow>> {
+        self.read(|tx| {
+            standings::open_hazards(
+                &mut SqliteExec(tx),
+                scope,
+                standing,
+                today,
+                soon,
+                limit,
+                offset,
+            )
+        })
+    }
+
     fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary> {
         self.write(|tx| rollups::rebuild(&mut SqliteExec(tx)))
     }
@@ -1331,7 +1402,8 @@ impl Store for SqliteStore {
     fn rollups_agree(&self) -> StoreResult<bool> {
         self.read(|tx| {
             let mut db = SqliteExec(tx);
-            Ok(rollups::stored(&mut db)? == rollups::recount(&mut db)?)
+            Ok(rollups::stored(&mut db)? == rollups::recount(&mut db)?
+                && standings::stored(&mut db)? == standings::recount(&mut db)?)
         })
     }
 

@@ -21,6 +21,7 @@ use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
 use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
+use anjian_server::store::standings::OpenStanding;
 use anjian_server::store::{
     AreaCount, CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry,
     QuarantineEntry, RecordCommit, RecordFilter, RecordProjection, RecordRow, RecordScope,
@@ -1704,6 +1705,62 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
             .unwrap(),
         []
     );
+
+    // Hazard tracking's tallies and open list followed both orders of arrival. Each hazard's
+    // deadline is 15 July 2025.
+    assert!(store.rollups_agree().unwrap());
+    let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
+    let tallied = |today: NaiveDate| {
+        store
+            .hazard_tallies(&RecordScope::All, today, today + chrono::Duration::days(7))
+            .unwrap()
+            .into_iter()
+            .map(|t| {
+                (
+                    t.enterprise_code,
+                    t.found,
+                    t.rectified,
+                    t.overdue,
+                    t.due_soon,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(tallied(day(7, 20)), [(CODE_A.to_string(), 3, 2, 1, 0)]);
+    assert_eq!(tallied(day(7, 10)), [(CODE_A.to_string(), 3, 2, 0, 1)]);
+    assert_eq!(tallied(day(6, 1)), [(CODE_A.to_string(), 3, 2, 0, 0)]);
+    assert_eq!(
+        store
+            .hazard_tallies(
+                &RecordScope::Regions(vec!["440306".into()]),
+                day(7, 20),
+                day(7, 27)
+            )
+            .unwrap(),
+        []
+    );
+    let open = |standing, today: NaiveDate, limit| {
+        store
+            .open_hazards(
+                &RecordScope::All,
+                standing,
+                today,
+                today + chrono::Duration::days(7),
+                limit,
+                0,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.record_id, h.item))
+            .collect::<Vec<_>>()
+    };
+    let r1_2 = vec![("r1".to_string(), "1.2".to_string())];
+    assert_eq!(open(None, day(7, 20), -1), r1_2);
+    assert_eq!(open(Some(OpenStanding::Overdue), day(7, 20), -1), r1_2);
+    assert_eq!(open(Some(OpenStanding::DueSoon), day(7, 20), -1), []);
+    assert_eq!(open(Some(OpenStanding::DueSoon), day(7, 10), -1), r1_2);
+    assert_eq!(open(Some(OpenStanding::Open), day(6, 1), -1), r1_2);
+    assert_eq!(open(None, day(7, 20), 0), []);
 }
 
 fn amendments_name_the_record_they_amend(store: &dyn Store) {

@@ -1,0 +1,363 @@
+//! Hazard tracking kept current, so that its page does not read every hazard ever found:
+//! per enterprise, region and inspection kind, the hazards its submitted inspections found
+//! and how many a re-inspection found rectified (`hazard_tallies`); and every hazard not yet
+//! rectified, with what the tracking list shows of it (`open_hazards`). Overdue and due soon
+//! depend on the day, so they are counted from the open hazards when asked.
+//!
+//! A commit recounts the enterprise of the record it stores, and the enterprise of the record
+//! a re-inspection rectifies: a re-inspection may arrive before or after its original, and a
+//! recount from the rows is right in either order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+
+use super::reference::{Cell, Cells, Exec, Query, fetch, text};
+use super::{HazardStatusRow, HazardTally, RecordScope, StoreResult, from_millis, parse_date};
+
+/// Which hazards not yet rectified a list shows, by their deadline as of a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenStanding {
+    /// The deadline has passed.
+    Overdue,
+    /// The deadline is between today and `soon` (inclusive).
+    DueSoon,
+    /// A later deadline, or none.
+    Open,
+}
+
+/// The hazards of submitted inspections (re-inspections and amendments restate them).
+const COUNTED: &str = "r.kind = 'inspection' AND r.status = 'submitted'";
+
+/// Every hazard of an enterprise's submitted inspections, with its rectification if any.
+fn enterprise_hazards(db: &mut impl Exec, code: &str) -> StoreResult<Vec<HazardStatusRow>> {
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(code));
+    query.push(&format!(
+        "SELECT h.record_id, h.item, h.description, h.class, h.deadline, r.enterprise_code,
+                r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
+                x.rectified_at
+         FROM records r JOIN hazards h ON h.record_id = r.id
+         LEFT JOIN hazard_rectifications x ON x.record_id = h.record_id AND x.item = h.item
+         WHERE r.enterprise_code = {code} AND {COUNTED}"
+    ));
+    fetch(db, &query, status_row)
+}
+
+fn status_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {
+    Ok(HazardStatusRow {
+        record_id: row.text(0)?,
+        item: row.text(1)?,
+        description: row.text(2)?,
+        class: row.text(3)?,
+        deadline: parse_date(row.opt_text(4)?)?,
+        enterprise_code: row.text(5)?,
+        enterprise_name: row.text(6)?,
+        region_code: row.text(7)?,
+        inspection_kind: row.text(8)?,
+        found_at: from_millis(row.int(9)?)?,
+        rectified_at: row.opt_int(10)?.map(from_millis).transpose()?,
+    })
+}
+
+/// The enterprise whose record this is, if it is stored.
+pub(super) fn enterprise_of(db: &mut impl Exec, record_id: &str) -> StoreResult<Option<String>> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(record_id));
+    query.push(&format!(
+        "SELECT enterprise_code FROM records WHERE id = {id}"
+    ));
+    Ok(fetch(db, &query, |row: &dyn Cells| row.text(0))?.pop())
+}
+
+type TallyKey = (String, String, String);
+
+/// What the two tables hold for some enterprises: tallies by (enterprise, region, kind)
+/// with the enterprise's name, and the open hazards by (record, item).
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Standings {
+    tallies: BTreeMap<TallyKey, (String, i64, i64)>,
+    open: BTreeMap<(String, String), HazardStatusRow>,
+}
+
+fn count(rows: Vec<HazardStatusRow>) -> Standings {
+    let mut standings = Standings::default();
+    for row in rows {
+        let tally = standings
+            .tallies
+            .entry((
+                row.enterprise_code.clone(),
+                row.region_code.clone(),
+                row.inspection_kind.clone(),
+            ))
+            .or_insert_with(|| (row.enterprise_name.clone(), 0, 0));
+        tally.1 += 1;
+        if row.rectified_at.is_some() {
+            tally.2 += 1;
+        } else {
+            standings
+                .open
+                .insert((row.record_id.clone(), row.item.clone()), row);
+        }
+    }
+    standings
+}
+
+/// Recounts one enterprise's tallies and open hazards from its records.
+pub(super) fn recount_enterprise(db: &mut impl Exec, code: &str) -> StoreResult<()> {
+    let standings = count(enterprise_hazards(db, code)?);
+    for table in ["hazard_tallies", "open_hazards"] {
+        let mut query = Query::new(db.postgres());
+        let code = query.bind(text(code));
+        query.push(&format!(
+            "DELETE FROM {table} WHERE enterprise_code = {code}"
+        ));
+        fetch(db, &query, |_| Ok(()))?;
+    }
+    write(db, &standings)
+}
+
+fn write(db: &mut impl Exec, standings: &Standings) -> StoreResult<()> {
+    for ((code, region, kind), (name, found, rectified)) in &standings.tallies {
+        let mut query = Query::new(db.postgres());
+        let values = [
+            query.bind(text(code)),
+            query.bind(text(region)),
+            query.bind(text(kind)),
+            query.bind(text(name)),
+            query.bind(Cell::Int(*found)),
+            query.bind(Cell::Int(*rectified)),
+        ];
+        query.push(&format!(
+            "INSERT INTO hazard_tallies (enterprise_code, region_code, inspection_kind,
+                 enterprise_name, found, rectified) VALUES ({})",
+            values.join(", ")
+        ));
+        fetch(db, &query, |_| Ok(()))?;
+    }
+    for hazard in standings.open.values() {
+        let mut query = Query::new(db.postgres());
+        let values = [
+            query.bind(text(&hazard.record_id)),
+            query.bind(text(&hazard.item)),
+            query.bind(text(&hazard.enterprise_code)),
+            query.bind(text(&hazard.enterprise_name)),
+            query.bind(text(&hazard.region_code)),
+            query.bind(text(&hazard.inspection_kind)),
+            query.bind(Cell::Int(hazard.found_at.timestamp_millis())),
+            query.bind(text(&hazard.class)),
+            query.bind(text(&hazard.description)),
+            query.bind(Cell::OptText(hazard.deadline.map(|d| d.to_string()))),
+        ];
+        query.push(&format!(
+            "INSERT INTO open_hazards (record_id, item, enterprise_code, enterprise_name,
+                 region_code, inspection_kind, found_at, class, description, deadline)
+             VALUES ({})",
+            values.join(", ")
+        ));
+        fetch(db, &query, |_| Ok(()))?;
+    }
+    Ok(())
+}
+
+fn all_hazards(db: &mut impl Exec) -> StoreResult<Vec<HazardStatusRow>> {
+    let mut query = Query::new(db.postgres());
+    query.push(&format!(
+        "SELECT h.record_id, h.item, h.description, h.class, h.deadline, r.enterprise_code,
+                r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
+                x.rectified_at
+         FROM records r JOIN hazards h ON h.record_id = r.id
+         LEFT JOIN hazard_rectifications x ON x.record_id = h.record_id AND x.item = h.item
+         WHERE {COUNTED}"
+    ));
+    fetch(db, &query, status_row)
+}
+
+/// What the tables would hold if recounted now.
+pub(super) fn recount(db: &mut impl Exec) -> StoreResult<Standings> {
+    Ok(count(all_hazards(db)?))
+}
+
+/// What the tables hold.
+pub(super) fn stored(db: &mut impl Exec) -> StoreResult<Standings> {
+    let mut standings = Standings::default();
+    let mut query = Query::new(db.postgres());
+    query.push(
+        "SELECT enterprise_code, region_code, inspection_kind, enterprise_name, found, rectified
+         FROM hazard_tallies",
+    );
+    for (key, value) in fetch(db, &query, |row: &dyn Cells| {
+        Ok((
+            (row.text(0)?, row.text(1)?, row.text(2)?),
+            (row.text(3)?, row.int(4)?, row.int(5)?),
+        ))
+    })? {
+        standings.tallies.insert(key, value);
+    }
+    let mut query = Query::new(db.postgres());
+    query.push(&format!("SELECT {OPEN_COLUMNS} FROM open_hazards o"));
+    for row in fetch(db, &query, open_row)? {
+        standings
+            .open
+            .insert((row.record_id.clone(), row.item.clone()), row);
+    }
+    Ok(standings)
+}
+
+/// Replaces both tables with a count of the records; returns how many enterprises have a
+/// hazard.
+pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<usize> {
+    let standings = recount(db)?;
+    for table in ["hazard_tallies", "open_hazards"] {
+        let mut query = Query::new(db.postgres());
+        query.push(&format!("DELETE FROM {table}"));
+        fetch(db, &query, |_| Ok(()))?;
+    }
+    write(db, &standings)?;
+    let enterprises: BTreeSet<&str> = standings
+        .tallies
+        .keys()
+        .map(|(code, _, _)| code.as_str())
+        .collect();
+    Ok(enterprises.len())
+}
+
+const OPEN_COLUMNS: &str = "o.record_id, o.item, o.description, o.class, o.deadline,
+    o.enterprise_code, o.enterprise_name, o.region_code, o.inspection_kind, o.found_at";
+
+fn open_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {
+    Ok(HazardStatusRow {
+        record_id: row.text(0)?,
+        item: row.text(1)?,
+        description: row.text(2)?,
+        class: row.text(3)?,
+        deadline: parse_date(row.opt_text(4)?)?,
+        enterprise_code: row.text(5)?,
+        enterprise_name: row.text(6)?,
+        region_code: row.text(7)?,
+        inspection_kind: row.text(8)?,
+        found_at: from_millis(row.int(9)?)?,
+        rectified_at: None,
+    })
+}
+
+/// The scope on a table with `enterprise_code`, `region_code` and `inspection_kind`.
+fn scope_condition(query: &mut Query, scope: &RecordScope, alias: &str) -> String {
+    match scope {
+        RecordScope::All => "1 = 1".into(),
+        RecordScope::Regions(codes) => query.any_of(&format!("{alias}.region_code"), codes),
+        RecordScope::Enterprise {
+            credit_code,
+            inspection_kinds,
+        } => {
+            let code = query.bind(text(credit_code));
+            let kinds = query.any_of(&format!("{alias}.inspection_kind"), inspection_kinds);
+            format!("{alias}.enterprise_code = {code} AND {kinds}")
+        }
+    }
+}
+
+/// Per enterprise, region and kind in scope: hazards found and rectified, and of those still
+/// open how many are overdue on `today` and how many due by `soon`.
+pub(super) fn tallies(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    today: NaiveDate,
+    soon: NaiveDate,
+) -> StoreResult<Vec<HazardTally>> {
+    let mut query = Query::new(db.postgres());
+    let condition = scope_condition(&mut query, scope, "t");
+    query.push(&format!(
+        "SELECT t.enterprise_code, t.region_code, t.inspection_kind, t.enterprise_name,
+                t.found, t.rectified
+         FROM hazard_tallies t WHERE {condition}"
+    ));
+    let mut tallies: BTreeMap<TallyKey, HazardTally> = BTreeMap::new();
+    for tally in fetch(db, &query, |row: &dyn Cells| {
+        Ok(HazardTally {
+            enterprise_code: row.text(0)?,
+            region_code: row.text(1)?,
+            inspection_kind: row.text(2)?,
+            enterprise_name: row.text(3)?,
+            found: row.int(4)?,
+            rectified: row.int(5)?,
+            overdue: 0,
+            due_soon: 0,
+        })
+    })? {
+        tallies.insert(
+            (
+                tally.enterprise_code.clone(),
+                tally.region_code.clone(),
+                tally.inspection_kind.clone(),
+            ),
+            tally,
+        );
+    }
+    let mut query = Query::new(db.postgres());
+    let condition = scope_condition(&mut query, scope, "o");
+    let today = query.bind(text(&today.to_string()));
+    let soon = query.bind(text(&soon.to_string()));
+    query.push(&format!(
+        "SELECT o.enterprise_code, o.region_code, o.inspection_kind,
+                SUM(CASE WHEN o.deadline < {today} THEN 1 ELSE 0 END),
+                SUM(CASE WHEN o.deadline >= {today} AND o.deadline <= {soon} THEN 1 ELSE 0 END)
+         FROM open_hazards o WHERE {condition} AND o.deadline <= {soon}
+         GROUP BY o.enterprise_code, o.region_code, o.inspection_kind"
+    ));
+    for (key, overdue, due_soon) in fetch(db, &query, |row: &dyn Cells| {
+        Ok((
+            (row.text(0)?, row.text(1)?, row.text(2)?),
+            row.int(3)?,
+            row.int(4)?,
+        ))
+    })? {
+        if let Some(tally) = tallies.get_mut(&key) {
+            tally.overdue = overdue;
+            tally.due_soon = due_soon;
+        }
+    }
+    Ok(tallies.into_values().collect())
+}
+
+/// A page of the hazards in scope not yet rectified, of one standing or all: by deadline
+/// (overdue first, undated last), then record and item.
+pub(super) fn open_hazards(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    standing: Option<OpenStanding>,
+    today: NaiveDate,
+    soon: NaiveDate,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<Vec<HazardStatusRow>> {
+    let mut query = Query::new(db.postgres());
+    let mut conditions = vec![scope_condition(&mut query, scope, "o")];
+    let today = text(&today.to_string());
+    let soon = text(&soon.to_string());
+    match standing {
+        None => {}
+        Some(OpenStanding::Overdue) => {
+            let p = query.bind(today);
+            conditions.push(format!("o.deadline < {p}"));
+        }
+        Some(OpenStanding::DueSoon) => {
+            let (from, until) = (query.bind(today), query.bind(soon));
+            conditions.push(format!("o.deadline >= {from} AND o.deadline <= {until}"));
+        }
+        Some(OpenStanding::Open) => {
+            let p = query.bind(soon);
+            conditions.push(format!("(o.deadline IS NULL OR o.deadline > {p})"));
+        }
+    }
+    let limit = query.bind(Cell::Limit(limit));
+    let offset = query.bind(Cell::Int(offset.max(0)));
+    query.push(&format!(
+        "SELECT {OPEN_COLUMNS} FROM open_hazards o WHERE {}
+         ORDER BY CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.record_id,
+                  o.item
+         LIMIT {limit} OFFSET {offset}",
+        conditions.join(" AND ")
+    ));
+    fetch(db, &query, open_row)
+}
