@@ -998,6 +998,20 @@ fn every_analysis_is_also_a_json_api_for_a_bearer_token() {
         ),
         (Some(1), Some(1))
     );
+    let (status, body) = api.get("/api/v1/analyses/self-inspections?limit=1", Some(&token));
+    assert_eq!(status, 200, "{body}");
+    let listed = body["tables"][0]["rows"].as_array().map_or(0, Vec::len);
+    let total = body["page"]["total"].as_u64().unwrap();
+    assert!(listed <= 1 && listed as u64 == total.min(1), "{body}");
+    assert!(
+        total > 0,
+        "the demo district has late or missing months: {body}"
+    );
+    let (status, body) = api.get("/api/v1/analyses/self-inspections?limit=9999", Some(&token));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
     for bad in ["limit=5001", "limit=-1", "offset=x"] {
         let (status, body) = api.get(&format!("/api/v1/hazards?{bad}"), Some(&token));
         assert_eq!(

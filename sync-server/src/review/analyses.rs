@@ -14,7 +14,10 @@ use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
 
 use super::page::Page;
-use super::{ListQuery, PageResult, Session, checked, kind_checkboxes, url_encode};
+use super::{
+    API_LIMIT_MAX, LIST_LIMIT, ListQuery, PageResult, Session, checked, kind_checkboxes,
+    parse_count, url_encode,
+};
 use crate::analysis::monthly::{
     DEFAULT_DEADLINE_DAY, Month, MonthStatus, first_submissions, month_status,
 };
@@ -23,8 +26,8 @@ use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::{
-    AttendanceCount, DatedPage, HazardCount, HotlineReport, MailboxKind, MailboxMessage, Region,
-    User,
+    AreaGrouping, AttendanceCount, DatedPage, HazardCount, HotlineReport, MailboxKind,
+    MailboxMessage, Region, User,
 };
 
 /// How a hazard analysis groups its counts.
@@ -282,7 +285,15 @@ pub(crate) async fn hazard_analysis(
             let regions = store.regions()?;
             let scope = Scope::of(&user, &regions);
             let counts = store
-                .area_counts(&scope.records(), &for_store.filter(&regions))?
+                .area_counts(
+                    &scope.records(),
+                    &for_store.filter(&regions),
+                    AreaGrouping {
+                        month: by == HazardsBy::Month,
+                        region: matches!(by, HazardsBy::Town | HazardsBy::District),
+                        industry: by == HazardsBy::Industry,
+                    },
+                )?
                 .into_iter()
                 .filter(|c| c.hazards > 0)
                 .map(|c| HazardCount {
@@ -389,6 +400,9 @@ struct SelfQuery {
     deadline_day: u32,
     region: Option<String>,
     format: Option<&'static str>,
+    /// The page of the late and missing list the API answers.
+    limit: i64,
+    offset: i64,
 }
 
 fn parse_month(field: &str, text: &str) -> Result<Month, AppError> {
@@ -429,6 +443,8 @@ impl SelfQuery {
             deadline_day: DEFAULT_DEADLINE_DAY,
             region: None,
             format: None,
+            limit: LIST_LIMIT,
+            offset: 0,
         };
         for pair in raw.unwrap_or("").split('&') {
             let Some((key, value)) = pair.split_once('=') else {
@@ -454,6 +470,8 @@ impl SelfQuery {
                 }
                 "region" => query.region = Some(value.to_string()),
                 "format" => query.format = export_format(Some(pair))?,
+                "limit" => query.limit = parse_count("limit", value, API_LIMIT_MAX)?,
+                "offset" => query.offset = parse_count("offset", value, i64::MAX)?,
                 _ => {}
             }
         }
@@ -622,7 +640,18 @@ pub(super) async fn self_inspections(
         today,
         &region_names,
     );
-    let (summary, overdue) = self_tables(&analysis, query.deadline_day);
+    let (summary, mut overdue) = self_tables(&analysis, query.deadline_day);
+    let overdue_total = overdue.rows.len();
+    if query.format == Some("json") {
+        let skip = usize::try_from(query.offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(query.limit).unwrap_or(usize::MAX);
+        overdue.rows = overdue.rows.into_iter().skip(skip).take(take).collect();
+        return Ok(axum::Json(serde_json::json!({
+            "tables": [report::table::to_json(&overdue), report::table::to_json(&summary)],
+            "page": { "offset": query.offset, "limit": query.limit, "total": overdue_total },
+        }))
+        .into_response());
+    }
     if let Some(format) = query.format {
         return Ok(export(
             &[&overdue, &summary],
@@ -666,14 +695,22 @@ pub(super) async fn self_inspections(
          <p>范围内企业 <strong id=\"enterprises\">{count}</strong> 家；某月的自查于次月 {deadline} 日（含）前提交为按时。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/self-inspections?{export}&amp;format=csv\">逾期和未报名单 CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/self-inspections?{export}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{summary}<h2>逾期和未报名单（{overdue_count}）</h2>{overdue}",
+         <div class=\"chart\">{chart}</div>{summary}<h2>逾期和未报名单（{overdue_count}）</h2>{more}{overdue}",
         from = query.from.label(),
         until = query.until.label(),
         deadline = query.deadline_day,
         count = analysis.enterprises,
         summary = table_html(&summary, "summary"),
-        overdue_count = overdue.rows.len(),
-        overdue = table_html(&overdue, "overdue"),
+        overdue_count = overdue_total,
+        more = if overdue_total > LIST_LIMIT as usize {
+            format!("<p>仅显示前 {LIST_LIMIT} 条，共 {overdue_total} 条；完整名单请导出。</p>")
+        } else {
+            String::new()
+        },
+        overdue = {
+            overdue.rows.truncate(LIST_LIMIT as usize);
+            table_html(&overdue, "overdue")
+        },
     );
     Ok(Page::new("企业月度自查").body(body).html(Some(&caller)))
 }

@@ -163,6 +163,26 @@ json_api! {
     api_hazard_tracking => tracking::hazards,
 }
 
+/// A long list (hazards to act on, late and missing self-inspections) shows this many rows
+/// on its page, and the API as many unless asked for fewer (`limit`, up to
+/// [`API_LIMIT_MAX`], and `offset`); the exports carry them all.
+const LIST_LIMIT: i64 = 500;
+const API_LIMIT_MAX: i64 = 5000;
+
+/// A `limit` or `offset` of a list's API: a whole number from 0 to `max`.
+pub(super) fn parse_count(key: &str, value: &str, max: i64) -> Result<i64, AppError> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (0..=max).contains(n))
+        .ok_or_else(|| {
+            AppError::bad_request(
+                "invalid_query",
+                format!("{key} 应为 0 到 {max} 之间的整数，收到 {value:?}"),
+            )
+        })
+}
+
 /// The logged-in account of a page request; without a valid session the browser is sent to
 /// the login page and brought back afterwards.
 #[derive(Debug)]

@@ -5,8 +5,10 @@
 //! Every indicator is a rate over the period, counted from the same rows:
 //! - coverage of a kind: enterprises with at least one submitted inspection of that kind
 //!   started in the period, over the enterprises registered in the area;
-//! - pass rate of a kind: those inspections that found no hazard, over all of them;
-//! - self-inspection upload rate: months reported on time over months due (the monthly rule);
+//! - pass rate of a kind: those inspections that found no hazard, over all of them (each
+//!   counted in the region it was recorded in);
+//! - self-inspection upload rate: of the calendar months the period touches, those reported on
+//!   time over those due (the monthly rule, each month judged whole);
 //! - resident weekly report rate: over the enterprises that had a resident inspector in the
 //!   period (at least one weekly report), the weeks with a report over the weeks of the period;
 //! - duty-leader attendance: shifts attended over shifts due;
@@ -38,7 +40,7 @@ use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::{AreaCount, InspectionYear, RecordFilter, Region};
+use crate::store::{AreaCount, AreaGrouping, InspectionYear, RecordFilter, Region};
 
 const KINDS: [InspectionKind; 4] = [
     InspectionKind::SelfInspection,
@@ -303,7 +305,12 @@ async fn read_inputs(
             };
             let records = scope.records();
             let years = store.inspection_years(&records, from.year()..=until.year(), &[])?;
-            let counts = store.area_counts(&records, &filter)?;
+            let by_region = AreaGrouping {
+                month: false,
+                region: true,
+                industry: false,
+            };
+            let counts = store.area_counts(&records, &filter, by_region)?;
             let mut attendance: HashMap<String, (i64, i64)> = HashMap::new();
             for count in store.attendance_counts(&records, Some(from), Some(until))? {
                 let entry = attendance.entry(count.region_code).or_default();

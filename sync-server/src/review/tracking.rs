@@ -22,10 +22,7 @@ use crate::store::{HazardStatusRow, HazardTally};
 
 /// A deadline this close counts as due soon.
 const DUE_SOON_DAYS: i64 = 7;
-/// The page lists at most this many hazards, and the API this many unless asked for fewer
-/// (`limit`, up to [`API_LIMIT_MAX`], and `offset`); the exports carry them all.
-const LIST_LIMIT: i64 = 500;
-const API_LIMIT_MAX: i64 = 5000;
+use super::{API_LIMIT_MAX, LIST_LIMIT, parse_count};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Standing {
@@ -186,19 +183,6 @@ impl Standing {
             Standing::Rectified => None,
         }
     }
-}
-
-fn parse_count(key: &str, value: &str, max: i64) -> Result<i64, AppError> {
-    value
-        .parse::<i64>()
-        .ok()
-        .filter(|n| (0..=max).contains(n))
-        .ok_or_else(|| {
-            AppError::bad_request(
-                "invalid_query",
-                format!("{key} 应为 0 到 {max} 之间的整数，收到 {value:?}"),
-            )
-        })
 }
 
 pub(super) async fn hazards(

@@ -239,6 +239,7 @@ pub(super) fn submitted_inspections(
 
 /// Duty-leader shifts due in scope, per month (`YYYY-MM`) and the enterprise's industry and
 /// region: how many, and how many with the leader on site. Dates are inclusive China dates.
+/// Read from `attendance` row by row: the partial months of [`super::rollups`]'s router.
 pub(super) fn attendance_counts(
     db: &mut impl Exec,
     scope: &RecordScope,
@@ -246,14 +247,7 @@ pub(super) fn attendance_counts(
     until: Option<chrono::NaiveDate>,
 ) -> StoreResult<Vec<AttendanceCount>> {
     let mut query = Query::new(db.postgres());
-    let mut conditions = vec![match scope {
-        RecordScope::All => "1 = 1".to_string(),
-        RecordScope::Regions(codes) => query.any_of("e.region_code", codes),
-        RecordScope::Enterprise { credit_code, .. } => {
-            let code = query.bind(text(credit_code));
-            format!("a.credit_code = {code}")
-        }
-    }];
+    let mut conditions = vec![enterprise_region_scope(&mut query, scope, "a")];
     if let Some(from) = from {
         let p = query.bind(text(&from.to_string()));
         conditions.push(format!("a.date >= {p}"));
@@ -279,6 +273,23 @@ pub(super) fn attendance_counts(
             present: row.int(4)?,
         })
     })
+}
+
+/// The scope on the enterprises aliased `e` joined to a table aliased `alias` by its
+/// `credit_code`.
+pub(super) fn enterprise_region_scope(
+    query: &mut Query,
+    scope: &RecordScope,
+    alias: &str,
+) -> String {
+    match scope {
+        RecordScope::All => "1 = 1".to_string(),
+        RecordScope::Regions(codes) => query.any_of("e.region_code", codes),
+        RecordScope::Enterprise { credit_code, .. } => {
+            let code = query.bind(text(credit_code));
+            format!("{alias}.credit_code = {code}")
+        }
+    }
 }
 
 /// The scope condition on a reference table's `credit_code`, through its enterprise.

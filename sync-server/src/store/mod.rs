@@ -325,6 +325,23 @@ pub struct AreaCount {
     pub hazards: i64,
 }
 
+/// Which of month, region and industry an [`AreaCount`] keeps apart (the inspection kind
+/// always is); the others are summed over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AreaGrouping {
+    pub month: bool,
+    pub region: bool,
+    pub industry: bool,
+}
+
+impl AreaGrouping {
+    pub const ALL: AreaGrouping = AreaGrouping {
+        month: true,
+        region: true,
+        industry: true,
+    };
+}
+
 /// One enterprise's submitted inspections of one kind in one China year (those recorded in
 /// one region): the days one started, and each month's first submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -583,12 +600,13 @@ pub trait Store: Send + Sync + 'static {
         filter: &RecordFilter,
     ) -> StoreResult<Vec<HazardCount>>;
     /// Submitted inspections in scope started within the filter's dates (whole China days),
-    /// of its regions, industry and kinds, counted per month, region, industry and kind.
+    /// of its regions, industry and kinds, counted per kind and what `grouping` keeps.
     /// Read from the rollups ([`rollups`]), not the records.
     fn area_counts(
         &self,
         scope: &RecordScope,
         filter: &RecordFilter,
+        grouping: AreaGrouping,
     ) -> StoreResult<Vec<AreaCount>>;
     /// Per enterprise in scope, inspection kind (every kind when none given) and China year
     /// of `years`: the days inspections started and each month's first submission.

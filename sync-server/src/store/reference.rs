@@ -831,6 +831,9 @@ pub(super) fn import(db: &mut impl Exec, batch: &ReferenceBatch) -> StoreResult<
         summary.updated += returned.len() - inserted;
         summary.unchanged += rows.len() - returned.len();
     }
+    if let ReferenceBatch::Attendance(rows) = batch {
+        super::rollups::attendance_changed(db, rows)?;
+    }
     Ok(summary)
 }
 

@@ -16,7 +16,7 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    AreaCount, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
+    AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
     EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally, HotlineReport,
     ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow, QuarantineEntry,
     RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
@@ -228,6 +228,13 @@ CREATE TABLE inspection_years (
     PRIMARY KEY (enterprise_code, inspection_kind, year, region_code)
 ) WITHOUT ROWID;
 CREATE INDEX inspection_years_by_region ON inspection_years (region_code, year);
+CREATE TABLE attendance_months (
+    credit_code TEXT NOT NULL,
+    month       TEXT NOT NULL,
+    shifts      INTEGER NOT NULL,
+    present     INTEGER NOT NULL,
+    PRIMARY KEY (credit_code, month)
+);
 CREATE TABLE hazard_tallies (
     enterprise_code TEXT NOT NULL,
     region_code     TEXT NOT NULL,
@@ -251,9 +258,10 @@ CREATE TABLE open_hazards (
     deadline        TEXT,
     PRIMARY KEY (record_id, item)
 );
-CREATE INDEX open_hazards_by_enterprise ON open_hazards (enterprise_code);
-CREATE INDEX open_hazards_by_region ON open_hazards (region_code, deadline);
-CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline);
+CREATE INDEX open_hazards_by_enterprise
+    ON open_hazards (enterprise_code, region_code, inspection_kind, deadline);
+CREATE INDEX open_hazards_by_region ON open_hazards (region_code, deadline, record_id, item);
+CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline, record_id, item);
 ";
 
 const SCHEMA_V2: &str = "
@@ -1351,8 +1359,9 @@ impl Store for SqliteStore {
         &self,
         scope: &RecordScope,
         filter: &RecordFilter,
+        grouping: AreaGrouping,
     ) -> StoreResult<Vec<AreaCount>> {
-        self.read(|tx| rollups::area_counts(&mut SqliteExec(tx), scope, filter))
+        self.read(|tx| rollups::area_counts(&mut SqliteExec(tx), scope, filter, grouping))
     }
 
     fn inspection_years(
@@ -1429,7 +1438,7 @@ impl Store for SqliteStore {
         from: Option<chrono::NaiveDate>,
         until: Option<chrono::NaiveDate>,
     ) -> StoreResult<Vec<AttendanceCount>> {
-        self.read(|tx| listing::attendance_counts(&mut SqliteExec(tx), scope, from, until))
+        self.read(|tx| rollups::attendance_counts(&mut SqliteExec(tx), scope, from, until))
     }
 
     fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>> {

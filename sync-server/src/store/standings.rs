@@ -321,7 +321,8 @@ pub(super) fn tallies(
 }
 
 /// A page of the hazards in scope not yet rectified, of one standing or all: by deadline
-/// (overdue first, undated last), then record and item.
+/// (overdue first), then record and item, the undated last. Dated and undated are read
+/// apart, each in an index's order.
 pub(super) fn open_hazards(
     db: &mut impl Exec,
     scope: &RecordScope,
@@ -331,33 +332,65 @@ pub(super) fn open_hazards(
     limit: i64,
     offset: i64,
 ) -> StoreResult<Vec<HazardStatusRow>> {
+    let (from, until) = match standing {
+        None => (None, None),
+        Some(OpenStanding::Overdue) => (None, today.pred_opt()),
+        Some(OpenStanding::DueSoon) => (Some(today), Some(soon)),
+        Some(OpenStanding::Open) => (soon.succ_opt(), None),
+    };
+    let undated = matches!(standing, None | Some(OpenStanding::Open));
+    let offset = offset.max(0);
+    let dated_query = |query: &mut Query, select: &str, paged: Option<(i64, i64)>| {
+        let mut conditions = vec![
+            scope_condition(query, scope, "o"),
+            "o.deadline IS NOT NULL".to_string(),
+        ];
+        if let Some(from) = from {
+            let p = query.bind(text(&from.to_string()));
+            conditions.push(format!("o.deadline >= {p}"));
+        }
+        if let Some(until) = until {
+            let p = query.bind(text(&until.to_string()));
+            conditions.push(format!("o.deadline <= {p}"));
+        }
+        let mut sql = format!(
+            "SELECT {select} FROM open_hazards o WHERE {}",
+            conditions.join(" AND ")
+        );
+        if let Some((limit, offset)) = paged {
+            let limit = query.bind(Cell::Limit(limit));
+            let offset = query.bind(Cell::Int(offset));
+            sql.push_str(&format!(
+                " ORDER BY o.deadline, o.record_id, o.item LIMIT {limit} OFFSET {offset}"
+            ));
+        }
+        query.push(&sql);
+    };
     let mut query = Query::new(db.postgres());
-    let mut conditions = vec![scope_condition(&mut query, scope, "o")];
-    let today = text(&today.to_string());
-    let soon = text(&soon.to_string());
-    match standing {
-        None => {}
-        Some(OpenStanding::Overdue) => {
-            let p = query.bind(today);
-            conditions.push(format!("o.deadline < {p}"));
-        }
-        Some(OpenStanding::DueSoon) => {
-            let (from, until) = (query.bind(today), query.bind(soon));
-            conditions.push(format!("o.deadline >= {from} AND o.deadline <= {until}"));
-        }
-        Some(OpenStanding::Open) => {
-            let p = query.bind(soon);
-            conditions.push(format!("(o.deadline IS NULL OR o.deadline > {p})"));
-        }
+    dated_query(&mut query, OPEN_COLUMNS, Some((limit, offset)));
+    let mut rows = fetch(db, &query, open_row)?;
+    let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
+    if !undated || rows.len() >= wanted {
+        return Ok(rows);
     }
-    let limit = query.bind(Cell::Limit(limit));
-    let offset = query.bind(Cell::Int(offset.max(0)));
+    // The undated follow every dated one: skip what of the offset the dated used up.
+    let mut query = Query::new(db.postgres());
+    dated_query(&mut query, "COUNT(*)", None);
+    let dated = fetch(db, &query, |row: &dyn Cells| row.int(0))?
+        .pop()
+        .unwrap_or(0);
+    let mut query = Query::new(db.postgres());
+    let condition = scope_condition(&mut query, scope, "o");
+    let limit = query.bind(Cell::Limit(if limit < 0 {
+        -1
+    } else {
+        limit - rows.len() as i64
+    }));
+    let offset = query.bind(Cell::Int((offset - dated).max(0)));
     query.push(&format!(
-        "SELECT {OPEN_COLUMNS} FROM open_hazards o WHERE {}
-         ORDER BY CASE WHEN o.deadline IS NULL THEN 1 ELSE 0 END, o.deadline, o.record_id,
-                  o.item
-         LIMIT {limit} OFFSET {offset}",
-        conditions.join(" AND ")
+        "SELECT {OPEN_COLUMNS} FROM open_hazards o WHERE {condition} AND o.deadline IS NULL
+         ORDER BY o.record_id, o.item LIMIT {limit} OFFSET {offset}"
     ));
-    fetch(db, &query, open_row)
+    rows.extend(fetch(db, &query, open_row)?);
+    Ok(rows)
 }

@@ -12,10 +12,10 @@ use anjian_server::demo;
 use anjian_server::store::postgres::{self as postgres_store, PostgresStore};
 use anjian_server::store::sqlite::{self as sqlite_store, SqliteStore};
 use anjian_server::store::{
-    Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive, HandlingStatus,
-    HazardLevel, HazardSource, HealthDeclaration, HotlineCategory, HotlineReport, ImportKind,
-    ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType, RecordFilter, RecordScope,
-    ReferenceBatch, Shift, StaffCertificate, StaffRole, Store, StoreError,
+    AreaGrouping, Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive,
+    HandlingStatus, HazardLevel, HazardSource, HealthDeclaration, HotlineCategory, HotlineReport,
+    ImportKind, ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType, RecordFilter,
+    RecordScope, ReferenceBatch, Shift, StaffCertificate, StaffRole, Store, StoreError,
 };
 
 use crate::store::{TestDatabase, on_postgres, on_sqlite};
@@ -675,6 +675,10 @@ fn attendance_is_updated_in_place_by_its_key(store: &dyn Store) {
         AttendanceSource::Csv
     );
     assert_eq!(store.attendance_of(MINE, &DatedPage::ALL).unwrap().len(), 5);
+    assert!(
+        store.rollups_agree().unwrap(),
+        "the monthly totals followed"
+    );
 }
 
 /// More rows than one upsert statement takes (500): every row is counted once as inserted,
@@ -742,6 +746,7 @@ fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) 
         ),
         [row("2025-03", "危险化学品", 1, 0)]
     );
+    assert!(store.rollups_agree().unwrap());
 }
 
 fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &dyn Store) {
@@ -1237,7 +1242,11 @@ fn sqlite_stores_opening_an_old_database_at_once_upgrade_it_once() {
     }
     // Version 5 counted the submitted inspection version 1 stored into the rollups.
     let counted = stores[0]
-        .area_counts(&RecordScope::All, &RecordFilter::default())
+        .area_counts(
+            &RecordScope::All,
+            &RecordFilter::default(),
+            AreaGrouping::ALL,
+        )
         .unwrap();
     assert_eq!(counted.iter().map(|c| c.inspections).sum::<i64>(), 1);
     assert!(stores[0].rollups_agree().unwrap());
@@ -1283,6 +1292,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         "inspection_days",
         "inspection_months",
         "inspection_years",
+        "attendance_months",
         "hazard_tallies",
         "open_hazards",
     ];

@@ -14,7 +14,7 @@ use anjian_server::seed::{Scale, SeedSummary, seed};
 use anjian_server::state::AppState;
 use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
-use anjian_server::store::{RecordFilter, RecordScope, Store};
+use anjian_server::store::{AreaGrouping, RecordFilter, RecordScope, Store};
 
 use crate::store::TestDatabase;
 
@@ -296,7 +296,7 @@ fn rollups_answer_as_the_records_do(store: &dyn Store) {
                     totals.2 += row.hazard_count;
                 }
                 let found: AreaTotals = store
-                    .area_counts(&scope, &filter)
+                    .area_counts(&scope, &filter, AreaGrouping::ALL)
                     .unwrap()
                     .into_iter()
                     .map(|c| {
@@ -309,6 +309,57 @@ fn rollups_answer_as_the_records_do(store: &dyn Store) {
                 assert!(!expected.is_empty() || from.is_some());
                 assert_eq!(found, expected, "{from:?}..{before:?} {scope:?} {kinds:?}");
                 compared += 1;
+                // Grouped by the database: the same totals with the dropped keys summed.
+                for grouping in [
+                    AreaGrouping {
+                        month: true,
+                        region: false,
+                        industry: false,
+                    },
+                    AreaGrouping {
+                        month: false,
+                        region: true,
+                        industry: false,
+                    },
+                    AreaGrouping {
+                        month: false,
+                        region: false,
+                        industry: true,
+                    },
+                ] {
+                    let mut summed = AreaTotals::new();
+                    for ((month, region, industry, kind), (n, passed, hazards)) in &expected {
+                        let keep = |kept: bool, text: &String| {
+                            if kept { text.clone() } else { String::new() }
+                        };
+                        let totals = summed
+                            .entry((
+                                keep(grouping.month, month),
+                                keep(grouping.region, region),
+                                keep(grouping.industry, industry),
+                                kind.clone(),
+                            ))
+                            .or_default();
+                        totals.0 += n;
+                        totals.1 += passed;
+                        totals.2 += hazards;
+                    }
+                    let grouped: AreaTotals = store
+                        .area_counts(&scope, &filter, grouping)
+                        .unwrap()
+                        .into_iter()
+                        .map(|c| {
+                            (
+                                (c.month, c.region_code, c.industry, c.inspection_kind),
+                                (c.inspections, c.passed, c.hazards),
+                            )
+                        })
+                        .collect();
+                    assert_eq!(
+                        grouped, summed,
+                        "{grouping:?} {from:?}..{before:?} {scope:?}"
+                    );
+                }
             }
         }
     }

@@ -23,9 +23,10 @@ use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
 use anjian_server::store::standings::OpenStanding;
 use anjian_server::store::{
-    AreaCount, CommitOutcome, HazardRow, IssuedNumber, LockRequest, NumberRegisterEntry,
-    QuarantineEntry, RecordCommit, RecordFilter, RecordProjection, RecordRow, RecordScope,
-    RecordState, Rectification, Region, Store, StoreError, StoredRecord, TokenKind, TokenRow, User,
+    AreaCount, AreaGrouping, CommitOutcome, HazardRow, IssuedNumber, LockRequest,
+    NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordFilter, RecordProjection, RecordRow,
+    RecordScope, RecordState, Rectification, Region, Store, StoreError, StoredRecord, TokenKind,
+    TokenRow, User,
 };
 
 conformance! {
@@ -1454,6 +1455,7 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
                     inspection_kinds: kinds.iter().map(|k| k.to_string()).collect(),
                     ..RecordFilter::default()
                 },
+                AreaGrouping::ALL,
             )
             .unwrap()
             .into_iter()
@@ -1761,6 +1763,33 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     assert_eq!(open(Some(OpenStanding::DueSoon), day(7, 10), -1), r1_2);
     assert_eq!(open(Some(OpenStanding::Open), day(6, 1), -1), r1_2);
     assert_eq!(open(None, day(7, 20), 0), []);
+
+    // An undated hazard is listed after every dated one, and paging runs across both.
+    let mut undated = submitted("r3", T0 + 20_000, &["3.1"]);
+    undated.projection.hazards[0].deadline = None;
+    commit(store, &undated);
+    let page = |standing, limit, offset| {
+        store
+            .open_hazards(
+                &RecordScope::All,
+                standing,
+                day(7, 20),
+                day(7, 27),
+                limit,
+                offset,
+            )
+            .unwrap()
+            .into_iter()
+            .map(|h| h.record_id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(page(None, -1, 0), ["r1", "r3"]);
+    assert_eq!(page(None, 1, 0), ["r1"]);
+    assert_eq!(page(None, 1, 1), ["r3"]);
+    assert_eq!(page(None, 5, 2), Vec::<String>::new());
+    assert_eq!(page(Some(OpenStanding::Open), -1, 0), ["r3"]);
+    assert_eq!(page(Some(OpenStanding::Overdue), -1, 0), ["r1"]);
+    assert!(store.rollups_agree().unwrap());
 }
 
 fn amendments_name_the_record_they_amend(store: &dyn Store) {
