@@ -2,7 +2,7 @@
 //! deadline in the following month (by default the 5th, inclusive, China time). Each month of
 //! a range is on time, late or missing; the late and missing lists feed penalty decisions.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, NaiveDate};
 
@@ -93,26 +93,59 @@ impl MonthStatus {
 
 /// Each enterprise's first submission per month, from its inspection years (an enterprise
 /// that moved region has a row in each; the earliest submission counts).
-pub fn first_submissions<'a>(
-    years: impl IntoIterator<Item = &'a InspectionYear>,
-) -> HashMap<(&'a str, Month), NaiveDate> {
-    let mut first: HashMap<(&'a str, Month), NaiveDate> = HashMap::new();
-    for year in years {
-        for (month0, submitted) in year.first_submitted.iter().enumerate() {
-            let Some(submitted) = submitted else {
-                continue;
-            };
-            let month = Month {
-                year: year.year,
-                month: month0 as u32 + 1,
-            };
-            first
-                .entry((year.enterprise_code.as_str(), month))
-                .and_modify(|day| *day = (*day).min(*submitted))
-                .or_insert(*submitted);
-        }
+#[derive(Debug, Default)]
+pub struct FirstSubmissions<'a>(HashMap<&'a str, BTreeMap<Month, NaiveDate>>);
+
+impl<'a> FirstSubmissions<'a> {
+    pub fn of(years: impl IntoIterator<Item = &'a InspectionYear>) -> FirstSubmissions<'a> {
+        years
+            .into_iter()
+            .flat_map(|year| {
+                year.first_submitted
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(month0, submitted)| {
+                        let month = Month {
+                            year: year.year,
+                            month: month0 as u32 + 1,
+                        };
+                        submitted.map(|day| (year.enterprise_code.as_str(), month, day))
+                    })
+            })
+            .collect()
     }
-    first
+
+    /// One enterprise's months: looked up once per enterprise, not per month (a city's
+    /// enterprises times three years of months is 94,000 lookups otherwise).
+    pub fn enterprise(&self, credit_code: &str) -> EnterpriseMonths<'_> {
+        EnterpriseMonths(self.0.get(credit_code))
+    }
+}
+
+impl<'a> FromIterator<(&'a str, Month, NaiveDate)> for FirstSubmissions<'a> {
+    /// Submissions by enterprise and month; the earliest of a month counts.
+    fn from_iter<I: IntoIterator<Item = (&'a str, Month, NaiveDate)>>(submissions: I) -> Self {
+        let mut first: HashMap<&'a str, BTreeMap<Month, NaiveDate>> = HashMap::new();
+        for (code, month, day) in submissions {
+            first
+                .entry(code)
+                .or_default()
+                .entry(month)
+                .and_modify(|earliest| *earliest = (*earliest).min(day))
+                .or_insert(day);
+        }
+        FirstSubmissions(first)
+    }
+}
+
+/// One enterprise's first submission per month.
+#[derive(Debug, Clone, Copy)]
+pub struct EnterpriseMonths<'a>(Option<&'a BTreeMap<Month, NaiveDate>>);
+
+impl EnterpriseMonths<'_> {
+    pub fn get(&self, month: Month) -> Option<NaiveDate> {
+        self.0.and_then(|months| months.get(&month).copied())
+    }
 }
 
 /// A month's status given the dates (China time) self-inspections covering that month were

@@ -19,7 +19,7 @@ use super::{
     parse_count, url_encode,
 };
 use crate::analysis::monthly::{
-    DEFAULT_DEADLINE_DAY, Month, MonthStatus, first_submissions, month_status,
+    DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, month_status,
 };
 use crate::auth::{Scope, descendants};
 use crate::error::AppError;
@@ -504,7 +504,7 @@ struct SelfAnalysis {
 
 fn classify(
     enterprises: &[Enterprise],
-    first_submitted: &HashMap<(&str, Month), NaiveDate>,
+    first_submitted: &FirstSubmissions<'_>,
     months: &[Month],
     deadline_day: u32,
     today: NaiveDate,
@@ -514,8 +514,9 @@ fn classify(
     let mut overdue = Vec::new();
     for enterprise in enterprises {
         let code = enterprise.credit_code.as_str();
+        let submitted = first_submitted.enterprise(code);
         for (index, month) in months.iter().enumerate() {
-            let first = first_submitted.get(&(code, *month)).copied();
+            let first = submitted.get(*month);
             let status = month_status(*month, first.as_slice(), deadline_day, today);
             let slot = match status {
                 Some(MonthStatus::OnTime) => 0,
@@ -634,7 +635,7 @@ pub(super) async fn self_inspections(
         .await?;
     let analysis = classify(
         &enterprises,
-        &first_submissions(&rows),
+        &FirstSubmissions::of(&rows),
         &months,
         query.deadline_day,
         today,
@@ -1181,12 +1182,12 @@ mod tests {
         let a = enterprise("913703030226339277", "甲公司");
         let b = enterprise("913703020590819387", "乙公司");
         let month = |month| Month { year: 2026, month };
-        let first: HashMap<(&str, Month), NaiveDate> = [
+        let first: FirstSubmissions = [
             (month(1), NaiveDate::from_ymd_opt(2026, 2, 5)),
             (month(2), NaiveDate::from_ymd_opt(2026, 3, 6)),
         ]
         .into_iter()
-        .map(|(m, d)| ((a.credit_code.as_str(), m), d.expect("date")))
+        .map(|(m, d)| (a.credit_code.as_str(), m, d.expect("date")))
         .collect();
         let months = Month::range(
             Month {

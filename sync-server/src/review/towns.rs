@@ -34,7 +34,7 @@ use super::page::Page;
 use super::{ListQuery, PageResult, Session, china_midnight};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
 use crate::analysis::monthly::{
-    DEFAULT_DEADLINE_DAY, Month, MonthStatus, first_submissions, month_status,
+    DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, month_status,
 };
 use crate::auth::Scope;
 use crate::error::AppError;
@@ -201,7 +201,7 @@ fn area_stats(
             .or_default()
             .push(year);
     }
-    let first_submitted = first_submissions(
+    let first_submitted = FirstSubmissions::of(
         inputs
             .years
             .iter()
@@ -228,8 +228,9 @@ fn area_stats(
                 stats.covered[k] += 1;
             }
         }
+        let submitted = first_submitted.enterprise(code);
         for month in &months {
-            let first = first_submitted.get(&(code, *month)).copied();
+            let first = submitted.get(*month);
             match month_status(*month, first.as_slice(), DEFAULT_DEADLINE_DAY, today) {
                 Some(MonthStatus::OnTime) => {
                     stats.self_on_time += 1;
