@@ -12,7 +12,7 @@ use anjian_core::time::china_date;
 
 use super::analyses::{export, table_html};
 use super::page::{Page, datetime, kind_label};
-use super::{PageResult, Session, checked};
+use super::{API_LIMIT_MAX, LIST_LIMIT, PageResult, Session, checked, parse_count};
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
@@ -22,7 +22,6 @@ use crate::store::{HazardStatusRow, HazardTally};
 
 /// A deadline this close counts as due soon.
 const DUE_SOON_DAYS: i64 = 7;
-use super::{API_LIMIT_MAX, LIST_LIMIT, parse_count};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Standing {
