@@ -400,29 +400,12 @@ pub(super) fn hazard_statuses(
     let mut query = Query::new(db.postgres());
     let condition = scope_condition(&mut query, scope);
     query.push(&format!(
-        "SELECT h.record_id, h.item, h.description, h.class, h.deadline, r.enterprise_code,
-                r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
-                x.rectified_at
-         FROM hazards h JOIN records r ON r.id = h.record_id
-         LEFT JOIN hazard_rectifications x ON x.record_id = h.record_id AND x.item = h.item
-         WHERE r.kind = 'inspection' AND r.status = 'submitted' AND {condition}
-         ORDER BY r.started_at, h.record_id, h.item"
+        "SELECT {} {} WHERE r.kind = 'inspection' AND r.status = 'submitted' AND {condition}
+         ORDER BY r.started_at, h.record_id, h.item",
+        super::standings::STATUS_COLUMNS,
+        super::standings::STATUS_FROM
     ));
-    fetch(db, &query, |row: &dyn Cells| {
-        Ok(HazardStatusRow {
-            record_id: row.text(0)?,
-            item: row.text(1)?,
-            description: row.text(2)?,
-            class: row.text(3)?,
-            deadline: parse_date(row.opt_text(4)?)?,
-            enterprise_code: row.text(5)?,
-            enterprise_name: row.text(6)?,
-            region_code: row.text(7)?,
-            inspection_kind: row.text(8)?,
-            found_at: from_millis(row.int(9)?)?,
-            rectified_at: row.opt_int(10)?.map(from_millis).transpose()?,
-        })
-    })
+    fetch(db, &query, super::standings::status_row)
 }
 
 #[cfg(test)]

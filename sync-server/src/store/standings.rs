@@ -29,22 +29,29 @@ pub enum OpenStanding {
 /// The hazards of submitted inspections (re-inspections and amendments restate them).
 const COUNTED: &str = "r.kind = 'inspection' AND r.status = 'submitted'";
 
-/// Every hazard of an enterprise's submitted inspections, with its rectification if any.
-fn enterprise_hazards(db: &mut impl Exec, code: &str) -> StoreResult<Vec<HazardStatusRow>> {
+/// A hazard as tracking reads it: these columns of [`STATUS_FROM`], decoded by [`status_row`].
+pub(super) const STATUS_COLUMNS: &str = "h.record_id, h.item, h.description, h.class, h.deadline,
+    r.enterprise_code, r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
+    x.rectified_at";
+
+/// Every hazard of the records aliased `r`, with its rectification if any.
+pub(super) const STATUS_FROM: &str = "FROM records r JOIN hazards h ON h.record_id = r.id
+    LEFT JOIN hazard_rectifications x ON x.record_id = h.record_id AND x.item = h.item";
+
+/// Every hazard of the submitted inspections of one enterprise, or of all.
+fn counted_hazards(db: &mut impl Exec, code: Option<&str>) -> StoreResult<Vec<HazardStatusRow>> {
     let mut query = Query::new(db.postgres());
-    let code = query.bind(text(code));
+    let of_enterprise = match code {
+        Some(code) => format!(" AND r.enterprise_code = {}", query.bind(text(code))),
+        None => String::new(),
+    };
     query.push(&format!(
-        "SELECT h.record_id, h.item, h.description, h.class, h.deadline, r.enterprise_code,
-                r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
-                x.rectified_at
-         FROM records r JOIN hazards h ON h.record_id = r.id
-         LEFT JOIN hazard_rectifications x ON x.record_id = h.record_id AND x.item = h.item
-         WHERE r.enterprise_code = {code} AND {COUNTED}"
+        "SELECT {STATUS_COLUMNS} {STATUS_FROM} WHERE {COUNTED}{of_enterprise}"
     ));
     fetch(db, &query, status_row)
 }
 
-fn status_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {
+pub(super) fn status_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {
     Ok(HazardStatusRow {
         record_id: row.text(0)?,
         item: row.text(1)?,
@@ -105,7 +112,7 @@ fn count(rows: Vec<HazardStatusRow>) -> Standings {
 
 /// Recounts one enterprise's tallies and open hazards from its records.
 pub(super) fn recount_enterprise(db: &mut impl Exec, code: &str) -> StoreResult<()> {
-    let standings = count(enterprise_hazards(db, code)?);
+    let standings = count(counted_hazards(db, Some(code))?);
     for table in ["hazard_tallies", "open_hazards"] {
         let mut query = Query::new(db.postgres());
         let code = query.bind(text(code));
@@ -160,22 +167,9 @@ fn write(db: &mut impl Exec, standings: &Standings) -> StoreResult<()> {
     Ok(())
 }
 
-fn all_hazards(db: &mut impl Exec) -> StoreResult<Vec<HazardStatusRow>> {
-    let mut query = Query::new(db.postgres());
-    query.push(&format!(
-        "SELECT h.record_id, h.item, h.description, h.class, h.deadline, r.enterprise_code,
-                r.enterprise_name, r.region_code, r.inspection_kind, r.started_at,
-                x.rectified_at
-         FROM records r JOIN hazards h ON h.record_id = r.id
-         LEFT JOIN hazard_rectifications x ON x.record_id = h.record_id AND x.item = h.item
-         WHERE {COUNTED}"
-    ));
-    fetch(db, &query, status_row)
-}
-
 /// What the tables would hold if recounted now.
 pub(super) fn recount(db: &mut impl Exec) -> StoreResult<Standings> {
-    Ok(count(all_hazards(db)?))
+    Ok(count(counted_hazards(db, None)?))
 }
 
 /// What the tables hold.
@@ -196,7 +190,7 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<Standings> {
     }
     let mut query = Query::new(db.postgres());
     query.push(&format!("SELECT {OPEN_COLUMNS} FROM open_hazards o"));
-    for row in fetch(db, &query, open_row)? {
+    for row in fetch(db, &query, status_row)? {
         standings
             .open
             .insert((row.record_id.clone(), row.item.clone()), row);
@@ -222,24 +216,10 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<usize> {
     Ok(enterprises.len())
 }
 
+/// An open hazard in the shape of [`status_row`]: not rectified.
 const OPEN_COLUMNS: &str = "o.record_id, o.item, o.description, o.class, o.deadline,
-    o.enterprise_code, o.enterprise_name, o.region_code, o.inspection_kind, o.found_at";
-
-fn open_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {
-    Ok(HazardStatusRow {
-        record_id: row.text(0)?,
-        item: row.text(1)?,
-        description: row.text(2)?,
-        class: row.text(3)?,
-        deadline: parse_date(row.opt_text(4)?)?,
-        enterprise_code: row.text(5)?,
-        enterprise_name: row.text(6)?,
-        region_code: row.text(7)?,
-        inspection_kind: row.text(8)?,
-        found_at: from_millis(row.int(9)?)?,
-        rectified_at: None,
-    })
-}
+    o.enterprise_code, o.enterprise_name, o.region_code, o.inspection_kind, o.found_at,
+    CAST(NULL AS BIGINT)";
 
 /// The scope on a table with `enterprise_code`, `region_code` and `inspection_kind`.
 fn scope_condition(query: &mut Query, scope: &RecordScope, alias: &str) -> String {
@@ -368,7 +348,7 @@ pub(super) fn open_hazards(
     };
     let mut query = Query::new(db.postgres());
     dated_query(&mut query, OPEN_COLUMNS, Some((limit, offset)));
-    let mut rows = fetch(db, &query, open_row)?;
+    let mut rows = fetch(db, &query, status_row)?;
     let wanted = usize::try_from(limit).unwrap_or(usize::MAX);
     if !undated || rows.len() >= wanted {
         return Ok(rows);
@@ -391,6 +371,6 @@ pub(super) fn open_hazards(
         "SELECT {OPEN_COLUMNS} FROM open_hazards o WHERE {condition} AND o.deadline IS NULL
          ORDER BY o.record_id, o.item LIMIT {limit} OFFSET {offset}"
     ));
-    rows.extend(fetch(db, &query, open_row)?);
+    rows.extend(fetch(db, &query, status_row)?);
     Ok(rows)
 }
