@@ -414,16 +414,7 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<RollupContents> {
             "SELECT {column}, region_code, industry, inspection_kind, inspections, passed,
                     hazards FROM {table}"
         ));
-        let rows = fetch(db, &query, |row: &dyn Cells| {
-            Ok((
-                (row.int(0)?, row.text(1)?, row.text(2)?, row.text(3)?),
-                Sums {
-                    inspections: row.int(4)?,
-                    passed: row.int(5)?,
-                    hazards: row.int(6)?,
-                },
-            ))
-        })?;
+        let rows = fetch(db, &query, area_row)?;
         let target = if column == "day" {
             &mut contents.days
         } else {
@@ -432,25 +423,26 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<RollupContents> {
         target.extend(rows);
     }
     let mut query = Query::new(db.postgres());
-    query.push(
-        "SELECT enterprise_code, inspection_kind, year, region_code, days, first_submitted
-         FROM inspection_years",
-    );
-    for (key, bits) in fetch(db, &query, |row: &dyn Cells| {
-        Ok((
-            YearKey {
-                enterprise_code: row.text(0)?,
-                inspection_kind: row.text(1)?,
-                year: year_of(row.int(2)?)?,
-                region_code: row.text(3)?,
-            },
-            decode_bits(&row.bytes(4)?, &row.bytes(5)?)?,
-        ))
-    })? {
-        contents.years.insert(key, bits);
-    }
+    query.push(&format!("SELECT {YEAR_COLUMNS} FROM inspection_years"));
+    contents.years.extend(fetch(db, &query, year_row)?);
     contents.attendance = attendance_stored(db)?;
     Ok(contents)
+}
+
+const YEAR_COLUMNS: &str =
+    "enterprise_code, inspection_kind, year, region_code, days, first_submitted";
+
+/// A row of [`YEAR_COLUMNS`].
+fn year_row(row: &dyn Cells) -> StoreResult<(YearKey, YearBits)> {
+    Ok((
+        YearKey {
+            enterprise_code: row.text(0)?,
+            inspection_kind: row.text(1)?,
+            year: year_of(row.int(2)?)?,
+            region_code: row.text(3)?,
+        },
+        decode_bits(&row.bytes(4)?, &row.bytes(5)?)?,
+    ))
 }
 
 fn year_of(value: i64) -> StoreResult<i32> {
@@ -820,13 +812,11 @@ pub(super) fn inspection_years(
         conditions.push(query.any_of("inspection_kind", kinds));
     }
     query.push(&format!(
-        "SELECT enterprise_code, inspection_kind, year, region_code, days, first_submitted
-         FROM inspection_years WHERE {}",
+        "SELECT {YEAR_COLUMNS} FROM inspection_years WHERE {}",
         conditions.join(" AND ")
     ));
     fetch(db, &query, |row: &dyn Cells| {
-        let year = year_of(row.int(2)?)?;
-        let bits = decode_bits(&row.bytes(4)?, &row.bytes(5)?)?;
+        let (key, bits) = year_row(row)?;
         let mut first_submitted = [None; 12];
         for (slot, day) in first_submitted.iter_mut().zip(bits.first_submitted) {
             if day != 0 {
@@ -834,10 +824,10 @@ pub(super) fn inspection_years(
             }
         }
         Ok(InspectionYear {
-            enterprise_code: row.text(0)?,
-            inspection_kind: row.text(1)?,
-            year,
-            region_code: row.text(3)?,
+            enterprise_code: key.enterprise_code,
+            inspection_kind: key.inspection_kind,
+            year: key.year,
+            region_code: key.region_code,
             started_days: bits.days,
             first_submitted,
         })

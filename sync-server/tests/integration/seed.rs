@@ -210,6 +210,26 @@ type AreaTotals = BTreeMap<(String, String, String, String), (i64, i64, i64)>;
 /// submission.
 type YearDays = BTreeMap<(String, String, i32), (Vec<NaiveDate>, [Option<NaiveDate>; 12])>;
 
+/// The store's area counts, keyed as the test counts them.
+fn area_totals(
+    store: &dyn Store,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+    grouping: AreaGrouping,
+) -> AreaTotals {
+    store
+        .area_counts(scope, filter, grouping)
+        .unwrap()
+        .into_iter()
+        .map(|c| {
+            (
+                (c.month, c.region_code, c.industry, c.inspection_kind),
+                (c.inspections, c.passed, c.hazards),
+            )
+        })
+        .collect()
+}
+
 /// The analyses' rollups agree with a rebuild, and answer ranges of China days (whole months,
 /// edge days, open ends) at every scope exactly as a count of the raw submitted inspections.
 fn rollups_answer_as_the_records_do(store: &dyn Store) {
@@ -295,17 +315,7 @@ fn rollups_answer_as_the_records_do(store: &dyn Store) {
                     totals.1 += i64::from(row.hazard_count == 0);
                     totals.2 += row.hazard_count;
                 }
-                let found: AreaTotals = store
-                    .area_counts(&scope, &filter, AreaGrouping::ALL)
-                    .unwrap()
-                    .into_iter()
-                    .map(|c| {
-                        (
-                            (c.month, c.region_code, c.industry, c.inspection_kind),
-                            (c.inspections, c.passed, c.hazards),
-                        )
-                    })
-                    .collect();
+                let found = area_totals(store, &scope, &filter, AreaGrouping::ALL);
                 assert!(!expected.is_empty() || from.is_some());
                 assert_eq!(found, expected, "{from:?}..{before:?} {scope:?} {kinds:?}");
                 compared += 1;
@@ -344,17 +354,7 @@ fn rollups_answer_as_the_records_do(store: &dyn Store) {
                         totals.1 += passed;
                         totals.2 += hazards;
                     }
-                    let grouped: AreaTotals = store
-                        .area_counts(&scope, &filter, grouping)
-                        .unwrap()
-                        .into_iter()
-                        .map(|c| {
-                            (
-                                (c.month, c.region_code, c.industry, c.inspection_kind),
-                                (c.inspections, c.passed, c.hazards),
-                            )
-                        })
-                        .collect();
+                    let grouped = area_totals(store, &scope, &filter, grouping);
                     assert_eq!(
                         grouped, summed,
                         "{grouping:?} {from:?}..{before:?} {scope:?}"
