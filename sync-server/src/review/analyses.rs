@@ -998,7 +998,7 @@ pub(super) async fn attendance(
         .blocking(move |store| {
             let regions = store.regions()?;
             let scope = Scope::of(&user, &regions).records();
-            store.attendance_counts(&scope, from, until)
+            store.attendance_counts(&scope, from, until, true)
         })
         .await?;
     // Per month and industry, whatever the region.

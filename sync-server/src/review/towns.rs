@@ -313,7 +313,7 @@ async fn read_inputs(
             };
             let counts = store.area_counts(&records, &filter, by_region)?;
             let mut attendance: HashMap<String, (i64, i64)> = HashMap::new();
-            for count in store.attendance_counts(&records, Some(from), Some(until))? {
+            for count in store.attendance_counts(&records, Some(from), Some(until), false)? {
                 let entry = attendance.entry(count.region_code).or_default();
                 entry.0 += count.shifts;
                 entry.1 += count.present;

@@ -3,9 +3,8 @@
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    AttendanceCount, CertificateRow, EnterpriseHazard, HazardCount, HazardStatusRow, PermitRow,
-    RecordFilter, RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis,
-    parse_date,
+    CertificateRow, EnterpriseHazard, HazardCount, HazardStatusRow, PermitRow, RecordFilter,
+    RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis, parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -233,44 +232,6 @@ pub(super) fn submitted_inspections(
             started_at: from_millis(row.int(2)?)?,
             submitted_at: from_millis(row.int(3)?)?,
             hazard_count: row.int(4)?,
-        })
-    })
-}
-
-/// Duty-leader shifts due in scope, per month (`YYYY-MM`) and the enterprise's industry and
-/// region: how many, and how many with the leader on site. Dates are inclusive China dates.
-/// Read from `attendance` row by row: the partial months of [`super::rollups`]'s router.
-pub(super) fn attendance_counts(
-    db: &mut impl Exec,
-    scope: &RecordScope,
-    from: Option<chrono::NaiveDate>,
-    until: Option<chrono::NaiveDate>,
-) -> StoreResult<Vec<AttendanceCount>> {
-    let mut query = Query::new(db.postgres());
-    let mut conditions = vec![enterprise_region_scope(&mut query, scope, "a")];
-    if let Some(from) = from {
-        let p = query.bind(text(&from.to_string()));
-        conditions.push(format!("a.date >= {p}"));
-    }
-    if let Some(until) = until {
-        let p = query.bind(text(&until.to_string()));
-        conditions.push(format!("a.date <= {p}"));
-    }
-    query.push(&format!(
-        "SELECT substr(a.date, 1, 7), e.industry, e.region_code, COUNT(*),
-                SUM(CASE WHEN a.present THEN 1 ELSE 0 END)
-         FROM attendance a JOIN enterprises e ON e.credit_code = a.credit_code
-         WHERE {}
-         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3",
-        conditions.join(" AND ")
-    ));
-    fetch(db, &query, |row: &dyn Cells| {
-        Ok(AttendanceCount {
-            month: row.text(0)?,
-            industry: row.text(1)?,
-            region_code: row.text(2)?,
-            shifts: row.int(3)?,
-            present: row.int(4)?,
         })
     })
 }

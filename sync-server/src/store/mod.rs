@@ -646,13 +646,14 @@ pub trait Store: Send + Sync + 'static {
         scope: &RecordScope,
         filter: &RecordFilter,
     ) -> StoreResult<Vec<SubmittedInspection>>;
-    /// Duty-leader attendance in scope, per month, industry and region, between two dates
-    /// (inclusive).
+    /// Duty-leader attendance in scope, per industry and region and, when `monthly`, per
+    /// month (else month ""), between two dates (inclusive).
     fn attendance_counts(
         &self,
         scope: &RecordScope,
         from: Option<NaiveDate>,
         until: Option<NaiveDate>,
+        monthly: bool,
     ) -> StoreResult<Vec<AttendanceCount>>;
     /// The (enterprise, year) of every occupational-health declaration in scope.
     fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>>;

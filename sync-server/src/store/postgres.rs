@@ -36,7 +36,7 @@ use super::{
 };
 use super::{listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 5;
+pub const SCHEMA_VERSION: i32 = 6;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -271,6 +271,42 @@ CREATE INDEX open_hazards_by_enterprise
     ON open_hazards (enterprise_code, region_code, inspection_kind, deadline);
 CREATE INDEX open_hazards_by_region ON open_hazards (region_code, deadline, record_id, item);
 CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline, record_id, item);
+"#;
+
+/// Version 6: see the SQLite store's; the same tables.
+const SCHEMA_V6: &str = r#"
+DROP TABLE inspection_days;
+DROP TABLE inspection_years;
+CREATE TABLE inspection_series (
+    region_code     TEXT COLLATE "C" NOT NULL,
+    industry        TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (region_code, industry, inspection_kind)
+);
+CREATE TABLE inspection_totals (
+    region_code     TEXT COLLATE "C" NOT NULL,
+    industry        TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    day             BIGINT NOT NULL,
+    inspections     BIGINT NOT NULL,
+    passed          BIGINT NOT NULL,
+    hazards         BIGINT NOT NULL,
+    PRIMARY KEY (region_code, industry, inspection_kind, day)
+);
+CREATE TABLE inspection_histories (
+    enterprise_code TEXT COLLATE "C" NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    history         BYTEA NOT NULL,
+    PRIMARY KEY (enterprise_code, region_code)
+);
+CREATE INDEX inspection_histories_by_region ON inspection_histories (region_code);
+CREATE TABLE attendance_totals (
+    credit_code TEXT COLLATE "C" NOT NULL,
+    date        TEXT COLLATE "C" NOT NULL,
+    shifts      BIGINT NOT NULL,
+    present     BIGINT NOT NULL,
+    PRIMARY KEY (credit_code, date)
+);
 "#;
 
 const SCHEMA_V3: &str = r#"
@@ -588,6 +624,9 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 5 {
         tx.batch_execute(SCHEMA_V5)?;
+    }
+    if found < 6 {
+        tx.batch_execute(SCHEMA_V6)?;
         rollups::rebuild(&mut PgExec::new(&mut tx))?;
     }
     tx.execute(
@@ -1476,8 +1515,11 @@ impl Store for PostgresStore {
         scope: &RecordScope,
         from: Option<chrono::NaiveDate>,
         until: Option<chrono::NaiveDate>,
+        monthly: bool,
     ) -> StoreResult<Vec<AttendanceCount>> {
-        self.read(|tx| rollups::attendance_counts(&mut PgExec::new(tx), scope, from, until))
+        self.read(|tx| {
+            rollups::attendance_counts(&mut PgExec::new(tx), scope, from, until, monthly)
+        })
     }
 
     fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>> {

@@ -2,24 +2,28 @@
 //! rollups kept in the writing transaction, and the router that answers a range of China
 //! days from them.
 //!
-//! - `inspection_days` and `inspection_months`: per China day (month) and region, industry
-//!   and inspection kind, the inspections started, those that found no hazard, the hazards
-//!   they found. A range reads whole months from the second and its partial edge months,
-//!   day by day, from the first.
-//! - `inspection_years`: per enterprise, kind, China year and region, the days on which an
-//!   inspection started (a bitmap) and, per month, the first submission of an inspection
-//!   started in it: coverage, the resident inspector's weeks and the monthly self-inspection
-//!   deadline are all read from these.
-//! - `attendance_months`: per enterprise and month, the duty-leader shifts due and attended,
-//!   recounted for the months an attendance import wrote.
+//! - `inspection_totals`: per series (region, industry and inspection kind) and China day on
+//!   which one of its inspections started, the running totals up to and including that day:
+//!   inspections, those that found no hazard, hazards found. Any range is the difference of
+//!   two rows per series (`inspection_series` lists them), however long it is.
+//! - `inspection_months`: per month and series, the same counts, for analyses by month.
+//! - `inspection_histories`: per enterprise and region, every kind's and China year's days on
+//!   which an inspection started (a bitmap) and, per month, the first submission of an
+//!   inspection started in it: coverage, the resident inspector's weeks and the monthly
+//!   self-inspection deadline are read from these. One row per enterprise, because a row
+//!   per enterprise, kind and year made a city's three years 27,000 rows to read (40 ms).
+//! - `attendance_months` and `attendance_totals`: per enterprise and month the duty-leader
+//!   shifts due and attended, and per enterprise and day the running totals of both;
+//!   recounted from the first day an attendance import wrote.
 //!
 //! Reading every record was the cost: each sits beside its Automerge document, so a
 //! city-wide three-year analysis read 145,000–280,000 pages (0.5–1.7 s in the seeded city).
 //!
 //! A submitted inspection is locked on upload and its projection never changes after that,
-//! so in practice a record only ever joins the rollups; leaving them is handled too (the
-//! area tables by a negative delta, the year rows by recounting them from their records).
-//! [`rebuild`] recomputes them all from the records; a test keeps both ways equal.
+//! so in practice a record only ever joins the rollups, on the day it started: the running
+//! totals of that day and the (few, if any) days after it move. Leaving them is handled too
+//! (a negative delta; a history by recounting its year from the records). [`rebuild`]
+//! recomputes them all from the records; a test keeps both ways equal.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
@@ -160,52 +164,137 @@ pub(super) fn record_changed(
     Ok(())
 }
 
-/// The area tables: the table, its time column and that column's value for a record.
-const AREA_TABLES: [(&str, &str); 2] = [("inspection_days", "day"), ("inspection_months", "month")];
-
-fn area_time(column: &str, counted: &Counted) -> StoreResult<i64> {
-    let day = china_day(counted.started_at);
-    Ok(if column == "day" {
-        day
-    } else {
-        month_key(date_of(day)?)
-    })
+fn add_to_areas(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResult<()> {
+    add_to_month(db, counted, sign)?;
+    add_to_totals(db, counted, sign)
 }
 
-fn add_to_areas(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResult<()> {
-    for (table, column) in AREA_TABLES {
+fn add_to_month(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResult<()> {
+    let month = month_key(date_of(china_day(counted.started_at))?);
+    let sums = Sums::of(counted).times(sign);
+    let mut query = Query::new(db.postgres());
+    let values = [
+        query.bind(Cell::Int(month)),
+        query.bind(text(&counted.region_code)),
+        query.bind(text(&counted.industry)),
+        query.bind(text(&counted.inspection_kind)),
+        query.bind(Cell::Int(sums.inspections)),
+        query.bind(Cell::Int(sums.passed)),
+        query.bind(Cell::Int(sums.hazards)),
+    ];
+    query.push(&format!(
+        "INSERT INTO inspection_months (month, region_code, industry, inspection_kind,
+             inspections, passed, hazards)
+         VALUES ({})
+         ON CONFLICT (month, region_code, industry, inspection_kind) DO UPDATE SET
+             inspections = inspection_months.inspections + excluded.inspections,
+             passed = inspection_months.passed + excluded.passed,
+             hazards = inspection_months.hazards + excluded.hazards",
+        values.join(", ")
+    ));
+    fetch(db, &query, |_| Ok(()))?;
+    if sign < 0 {
         let mut query = Query::new(db.postgres());
-        let time = query.bind(Cell::Int(area_time(column, counted)?));
-        let region = query.bind(text(&counted.region_code));
-        let industry = query.bind(text(&counted.industry));
-        let kind = query.bind(text(&counted.inspection_kind));
-        let inspections = query.bind(Cell::Int(sign));
-        let passed = query.bind(Cell::Int(if counted.hazard_count == 0 { sign } else { 0 }));
-        let hazards = query.bind(Cell::Int(sign * counted.hazard_count));
+        let month = query.bind(Cell::Int(month));
+        let series = series_key(&mut query, "inspection_months", counted);
         query.push(&format!(
-            "INSERT INTO {table} ({column}, region_code, industry, inspection_kind, inspections,
-                 passed, hazards)
-             VALUES ({time}, {region}, {industry}, {kind}, {inspections}, {passed}, {hazards})
-             ON CONFLICT ({column}, region_code, industry, inspection_kind) DO UPDATE SET
-                 inspections = {table}.inspections + excluded.inspections,
-                 passed = {table}.passed + excluded.passed,
-                 hazards = {table}.hazards + excluded.hazards"
+            "DELETE FROM inspection_months WHERE month = {month} AND {series}
+             AND inspections = 0"
         ));
         fetch(db, &query, |_| Ok(()))?;
-        if sign < 0 {
-            let mut query = Query::new(db.postgres());
-            let time = query.bind(Cell::Int(area_time(column, counted)?));
-            let region = query.bind(text(&counted.region_code));
-            let industry = query.bind(text(&counted.industry));
-            let kind = query.bind(text(&counted.inspection_kind));
-            query.push(&format!(
-                "DELETE FROM {table} WHERE {column} = {time} AND region_code = {region}
-                 AND industry = {industry} AND inspection_kind = {kind} AND inspections = 0"
-            ));
-            fetch(db, &query, |_| Ok(()))?;
-        }
     }
     Ok(())
+}
+
+/// `alias`'s region, industry and kind are the record's.
+fn series_key(query: &mut Query, alias: &str, counted: &Counted) -> String {
+    let region = query.bind(text(&counted.region_code));
+    let industry = query.bind(text(&counted.industry));
+    let kind = query.bind(text(&counted.inspection_kind));
+    format!(
+        "{alias}.region_code = {region} AND {alias}.industry = {industry}
+         AND {alias}.inspection_kind = {kind}"
+    )
+}
+
+/// Moves the record's series' running totals from the day it started on.
+fn add_to_totals(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResult<()> {
+    let day = china_day(counted.started_at);
+    let delta = Sums::of(counted).times(sign);
+    let mut query = Query::new(db.postgres());
+    let series = [
+        query.bind(text(&counted.region_code)),
+        query.bind(text(&counted.industry)),
+        query.bind(text(&counted.inspection_kind)),
+    ];
+    query.push(&format!(
+        "INSERT INTO inspection_series (region_code, industry, inspection_kind) VALUES ({})
+         ON CONFLICT (region_code, industry, inspection_kind) DO NOTHING",
+        series.join(", ")
+    ));
+    fetch(db, &query, |_| Ok(()))?;
+
+    // The totals before the day, which a new row for the day starts from.
+    let mut query = Query::new(db.postgres());
+    let key = series_key(&mut query, "t", counted);
+    let p = query.bind(Cell::Int(day));
+    query.push(&format!(
+        "SELECT t.inspections, t.passed, t.hazards FROM inspection_totals t
+         WHERE {key} AND t.day < {p} ORDER BY t.day DESC LIMIT 1"
+    ));
+    let before = fetch(db, &query, sums_row)?.pop().unwrap_or_default();
+    let mut query = Query::new(db.postgres());
+    let values = [
+        query.bind(text(&counted.region_code)),
+        query.bind(text(&counted.industry)),
+        query.bind(text(&counted.inspection_kind)),
+        query.bind(Cell::Int(day)),
+        query.bind(Cell::Int(before.inspections)),
+        query.bind(Cell::Int(before.passed)),
+        query.bind(Cell::Int(before.hazards)),
+    ];
+    query.push(&format!(
+        "INSERT INTO inspection_totals (region_code, industry, inspection_kind, day,
+             inspections, passed, hazards) VALUES ({})
+         ON CONFLICT (region_code, industry, inspection_kind, day) DO NOTHING",
+        values.join(", ")
+    ));
+    fetch(db, &query, |_| Ok(()))?;
+
+    let mut query = Query::new(db.postgres());
+    let inspections = query.bind(Cell::Int(delta.inspections));
+    let passed = query.bind(Cell::Int(delta.passed));
+    let hazards = query.bind(Cell::Int(delta.hazards));
+    let key = series_key(&mut query, "inspection_totals", counted);
+    let p = query.bind(Cell::Int(day));
+    query.push(&format!(
+        "UPDATE inspection_totals SET inspections = inspections + {inspections},
+             passed = passed + {passed}, hazards = hazards + {hazards}
+         WHERE {key} AND day >= {p}"
+    ));
+    fetch(db, &query, |_| Ok(()))?;
+
+    if sign < 0 {
+        // A day left with no inspection of the series keeps no row.
+        let mut query = Query::new(db.postgres());
+        let key = series_key(&mut query, "inspection_totals", counted);
+        let p = query.bind(Cell::Int(day));
+        let inspections = query.bind(Cell::Int(before.inspections));
+        query.push(&format!(
+            "DELETE FROM inspection_totals WHERE {key} AND day = {p}
+             AND inspections = {inspections}"
+        ));
+        fetch(db, &query, |_| Ok(()))?;
+    }
+    Ok(())
+}
+
+fn sums_row(row: &dyn Cells) -> StoreResult<Sums> {
+    Ok(Sums {
+        inspections: row.int(0)?,
+        passed: row.int(1)?,
+        hazards: row.int(2)?,
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -228,7 +317,7 @@ impl YearKey {
     }
 }
 
-/// One `inspection_years` row being counted.
+/// One kind's year in an enterprise's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct YearBits {
     days: [u8; DAY_BITMAP_BYTES],
@@ -259,17 +348,126 @@ impl YearBits {
         }
         Ok(())
     }
+}
 
-    fn first_submitted_bytes(&self) -> Vec<u8> {
-        self.first_submitted
-            .iter()
-            .flat_map(|day| day.to_le_bytes())
-            .collect()
+/// An enterprise's history in one region: per inspection kind and China year, its days.
+type History = BTreeMap<(String, i32), YearBits>;
+
+/// Bytes of one year after its kind: the year (4), the day bitmap, 12 first submissions (4).
+const HISTORY_YEAR_BYTES: usize = 4 + DAY_BITMAP_BYTES + 48;
+
+/// A history as stored: per kind and year, the kind's length (1 byte) and name, then
+/// [`HISTORY_YEAR_BYTES`] (integers little-endian).
+fn encode_history(history: &History) -> StoreResult<Vec<u8>> {
+    let mut bytes = Vec::with_capacity(history.len() * (HISTORY_YEAR_BYTES + 12));
+    for ((kind, year), bits) in history {
+        let length = u8::try_from(kind.len())
+            .map_err(|_| StoreError::Corrupt(format!("inspection kind {kind} is too long")))?;
+        bytes.push(length);
+        bytes.extend_from_slice(kind.as_bytes());
+        bytes.extend_from_slice(&year.to_le_bytes());
+        bytes.extend_from_slice(&bits.days);
+        for day in bits.first_submitted {
+            bytes.extend_from_slice(&day.to_le_bytes());
+        }
+    }
+    Ok(bytes)
+}
+
+/// One kind's year of a stored history, not yet decoded.
+struct HistoryYear<'a> {
+    kind: &'a str,
+    year: i32,
+    rest: &'a [u8],
+}
+
+impl HistoryYear<'_> {
+    fn bits(&self) -> YearBits {
+        let mut days = [0u8; DAY_BITMAP_BYTES];
+        days.copy_from_slice(&self.rest[..DAY_BITMAP_BYTES]);
+        let mut first_submitted = [0i32; 12];
+        for (slot, chunk) in first_submitted
+            .iter_mut()
+            .zip(self.rest[DAY_BITMAP_BYTES..].chunks_exact(4))
+        {
+            *slot = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        }
+        YearBits {
+            days,
+            first_submitted,
+        }
     }
 }
 
-/// Recounts one `inspection_years` row from its records (an enterprise's inspections of one
-/// kind in one year: a few dozen at most).
+fn history_years(mut bytes: &[u8]) -> StoreResult<Vec<HistoryYear<'_>>> {
+    let corrupt = || StoreError::Corrupt("an inspection history is cut short".into());
+    let mut years = Vec::new();
+    while let Some((&length, rest)) = bytes.split_first() {
+        let length = usize::from(length);
+        if rest.len() < length + HISTORY_YEAR_BYTES {
+            return Err(corrupt());
+        }
+        let kind = std::str::from_utf8(&rest[..length])
+            .map_err(|_| StoreError::Corrupt("an inspection kind is not UTF-8".into()))?;
+        let year_bytes = &rest[length..length + 4];
+        years.push(HistoryYear {
+            kind,
+            year: i32::from_le_bytes([year_bytes[0], year_bytes[1], year_bytes[2], year_bytes[3]]),
+            rest: &rest[length + 4..length + HISTORY_YEAR_BYTES],
+        });
+        bytes = &rest[length + HISTORY_YEAR_BYTES..];
+    }
+    Ok(years)
+}
+
+fn decode_history(bytes: &[u8]) -> StoreResult<History> {
+    Ok(history_years(bytes)?
+        .into_iter()
+        .map(|y| ((y.kind.to_string(), y.year), y.bits()))
+        .collect())
+}
+
+fn read_history(db: &mut impl Exec, enterprise: &str, region: &str) -> StoreResult<History> {
+    let mut query = Query::new(db.postgres());
+    let enterprise = query.bind(text(enterprise));
+    let region = query.bind(text(region));
+    query.push(&format!(
+        "SELECT history FROM inspection_histories
+         WHERE enterprise_code = {enterprise} AND region_code = {region}"
+    ));
+    match fetch(db, &query, |row: &dyn Cells| row.bytes(0))?.pop() {
+        Some(bytes) => decode_history(&bytes),
+        None => Ok(History::new()),
+    }
+}
+
+fn write_history(
+    db: &mut impl Exec,
+    enterprise: &str,
+    region: &str,
+    history: &History,
+) -> StoreResult<()> {
+    let mut query = Query::new(db.postgres());
+    let enterprise = query.bind(text(enterprise));
+    let region = query.bind(text(region));
+    if history.is_empty() {
+        query.push(&format!(
+            "DELETE FROM inspection_histories
+             WHERE enterprise_code = {enterprise} AND region_code = {region}"
+        ));
+    } else {
+        let bytes = query.bind(Cell::Bytes(encode_history(history)?));
+        query.push(&format!(
+            "INSERT INTO inspection_histories (enterprise_code, region_code, history)
+             VALUES ({enterprise}, {region}, {bytes})
+             ON CONFLICT (enterprise_code, region_code) DO UPDATE SET history = excluded.history"
+        ));
+    }
+    fetch(db, &query, |_| Ok(())).map(drop)
+}
+
+/// Recounts one kind's year of an enterprise's history from its records (a few dozen at
+/// most).
 fn recount_year(db: &mut impl Exec, key: &YearKey) -> StoreResult<()> {
     let first = NaiveDate::from_ymd_opt(key.year, 1, 1)
         .ok_or_else(|| StoreError::Corrupt(format!("year {}", key.year)))?;
@@ -288,41 +486,18 @@ fn recount_year(db: &mut impl Exec, key: &YearKey) -> StoreResult<()> {
            AND r.region_code = {region} AND {COUNTED}"
     ));
     let rows = fetch(db, &query, counted_from)?;
+    let mut history = read_history(db, &key.enterprise_code, &key.region_code)?;
+    let slot = (key.inspection_kind.clone(), key.year);
     if rows.is_empty() {
-        let mut query = Query::new(db.postgres());
-        let enterprise = query.bind(text(&key.enterprise_code));
-        let kind = query.bind(text(&key.inspection_kind));
-        let year = query.bind(Cell::Int(i64::from(key.year)));
-        let region = query.bind(text(&key.region_code));
-        query.push(&format!(
-            "DELETE FROM inspection_years WHERE enterprise_code = {enterprise}
-             AND inspection_kind = {kind} AND year = {year} AND region_code = {region}"
-        ));
-        return fetch(db, &query, |_| Ok(())).map(drop);
+        history.remove(&slot);
+    } else {
+        let mut bits = YearBits::new();
+        for row in &rows {
+            bits.add(row)?;
+        }
+        history.insert(slot, bits);
     }
-    let mut bits = YearBits::new();
-    for row in &rows {
-        bits.add(row)?;
-    }
-    write_year(db, key, &bits)
-}
-
-fn write_year(db: &mut impl Exec, key: &YearKey, bits: &YearBits) -> StoreResult<()> {
-    let mut query = Query::new(db.postgres());
-    let enterprise = query.bind(text(&key.enterprise_code));
-    let kind = query.bind(text(&key.inspection_kind));
-    let year = query.bind(Cell::Int(i64::from(key.year)));
-    let region = query.bind(text(&key.region_code));
-    let days = query.bind(Cell::Bytes(bits.days.to_vec()));
-    let first = query.bind(Cell::Bytes(bits.first_submitted_bytes()));
-    query.push(&format!(
-        "INSERT INTO inspection_years (enterprise_code, inspection_kind, year, region_code,
-             days, first_submitted)
-         VALUES ({enterprise}, {kind}, {year}, {region}, {days}, {first})
-         ON CONFLICT (enterprise_code, inspection_kind, year, region_code) DO UPDATE SET
-             days = excluded.days, first_submitted = excluded.first_submitted"
-    ));
-    fetch(db, &query, |_| Ok(())).map(drop)
+    write_history(db, &key.enterprise_code, &key.region_code, &history)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -346,17 +521,38 @@ impl Sums {
             hazards: counted.hazard_count,
         }
     }
+
+    fn times(self, sign: i64) -> Sums {
+        Sums {
+            inspections: self.inspections * sign,
+            passed: self.passed * sign,
+            hazards: self.hazards * sign,
+        }
+    }
+
+    fn minus(self, other: Sums) -> Sums {
+        self.add_to(other.times(-1))
+    }
+
+    fn add_to(mut self, other: Sums) -> Sums {
+        self.add(other);
+        self
+    }
 }
 
 type AreaKey = (i64, String, String, String);
+/// An enterprise's duty-leader shifts on one day (credit code, `YYYY-MM-DD`): due, attended.
+type AttendanceDays = BTreeMap<(String, String), (i64, i64)>;
 
-/// Everything the rollups hold, counted from the records in memory.
+/// Everything the rollups hold, counted from the records in memory; the running totals as
+/// what each day adds.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct RollupContents {
     days: BTreeMap<AreaKey, Sums>,
     months: BTreeMap<AreaKey, Sums>,
     years: BTreeMap<YearKey, YearBits>,
     attendance: AttendanceTotals,
+    attendance_days: AttendanceDays,
 }
 
 fn count_all(rows: &[Counted]) -> StoreResult<RollupContents> {
@@ -402,114 +598,227 @@ fn all_counted(db: &mut impl Exec) -> StoreResult<Vec<Counted>> {
 pub(super) fn recount(db: &mut impl Exec) -> StoreResult<RollupContents> {
     let mut contents = count_all(&all_counted(db)?)?;
     contents.attendance = attendance_recount(db)?;
+    let mut query = Query::new(db.postgres());
+    query.push(&format!(
+        "SELECT credit_code, date, {DAY_SHIFTS} FROM attendance GROUP BY credit_code, date"
+    ));
+    contents.attendance_days = fetch(db, &query, attendance_day_row)?.into_iter().collect();
     Ok(contents)
+}
+
+/// An attendance day's shifts due and attended, over `attendance` grouped by day.
+const DAY_SHIFTS: &str = "COUNT(*), SUM(CASE WHEN present THEN 1 ELSE 0 END)";
+
+fn attendance_day_row(row: &dyn Cells) -> StoreResult<((String, String), (i64, i64))> {
+    Ok(((row.text(0)?, row.text(1)?), (row.int(2)?, row.int(3)?)))
 }
 
 /// What the rollups hold.
 pub(super) fn stored(db: &mut impl Exec) -> StoreResult<RollupContents> {
     let mut contents = RollupContents::default();
-    for (table, column) in AREA_TABLES {
-        let mut query = Query::new(db.postgres());
-        query.push(&format!(
-            "SELECT {column}, region_code, industry, inspection_kind, inspections, passed,
-                    hazards FROM {table}"
-        ));
-        let rows = fetch(db, &query, area_row)?;
-        let target = if column == "day" {
-            &mut contents.days
-        } else {
-            &mut contents.months
-        };
-        target.extend(rows);
-    }
     let mut query = Query::new(db.postgres());
-    query.push(&format!("SELECT {YEAR_COLUMNS} FROM inspection_years"));
-    contents.years.extend(fetch(db, &query, year_row)?);
+    query.push(
+        "SELECT month, region_code, industry, inspection_kind, inspections, passed, hazards
+         FROM inspection_months",
+    );
+    contents.months.extend(fetch(db, &query, area_row)?);
+
+    let mut query = Query::new(db.postgres());
+    query.push(
+        "SELECT day, region_code, industry, inspection_kind, inspections, passed, hazards
+         FROM inspection_totals ORDER BY region_code, industry, inspection_kind, day",
+    );
+    let mut previous: Option<(AreaKey, Sums)> = None;
+    for (key, total) in fetch(db, &query, area_row)? {
+        let before = match &previous {
+            Some(((_, region, industry, kind), sums))
+                if (region, industry, kind) == (&key.1, &key.2, &key.3) =>
+            {
+                *sums
+            }
+            _ => Sums::default(),
+        };
+        contents.days.insert(key.clone(), total.minus(before));
+        previous = Some((key, total));
+    }
+
+    let mut query = Query::new(db.postgres());
+    query.push("SELECT enterprise_code, region_code, history FROM inspection_histories");
+    for (enterprise, region, bytes) in fetch(db, &query, |row: &dyn Cells| {
+        Ok((row.text(0)?, row.text(1)?, row.bytes(2)?))
+    })? {
+        for ((kind, year), bits) in decode_history(&bytes)? {
+            let key = YearKey {
+                enterprise_code: enterprise.clone(),
+                inspection_kind: kind,
+                year,
+                region_code: region.clone(),
+            };
+            contents.years.insert(key, bits);
+        }
+    }
+
     contents.attendance = attendance_stored(db)?;
+    let mut query = Query::new(db.postgres());
+    query.push(
+        "SELECT credit_code, date, shifts, present FROM attendance_totals
+         ORDER BY credit_code, date",
+    );
+    let mut previous: Option<(String, (i64, i64))> = None;
+    for ((code, date), total) in fetch(db, &query, attendance_day_row)? {
+        let before = match &previous {
+            Some((last, sums)) if *last == code => *sums,
+            _ => (0, 0),
+        };
+        contents.attendance_days.insert(
+            (code.clone(), date),
+            (total.0 - before.0, total.1 - before.1),
+        );
+        previous = Some((code, total));
+    }
     Ok(contents)
 }
 
-const YEAR_COLUMNS: &str =
-    "enterprise_code, inspection_kind, year, region_code, days, first_submitted";
-
-/// A row of [`YEAR_COLUMNS`].
-fn year_row(row: &dyn Cells) -> StoreResult<(YearKey, YearBits)> {
-    Ok((
-        YearKey {
-            enterprise_code: row.text(0)?,
-            inspection_kind: row.text(1)?,
-            year: year_of(row.int(2)?)?,
-            region_code: row.text(3)?,
-        },
-        decode_bits(&row.bytes(4)?, &row.bytes(5)?)?,
-    ))
-}
-
-fn year_of(value: i64) -> StoreResult<i32> {
-    i32::try_from(value).map_err(|_| StoreError::Corrupt(format!("year {value}")))
-}
-
-fn decode_bits(days: &[u8], first_submitted: &[u8]) -> StoreResult<YearBits> {
-    let days: [u8; DAY_BITMAP_BYTES] = days
-        .try_into()
-        .map_err(|_| StoreError::Corrupt(format!("a day bitmap of {} bytes", days.len())))?;
-    if first_submitted.len() != 48 {
-        return Err(StoreError::Corrupt(format!(
-            "{} bytes of first submissions",
-            first_submitted.len()
-        )));
+/// Inserts `rows` (each `columns.len()` values) into `table`, many to a statement.
+fn insert_all(
+    db: &mut impl Exec,
+    table: &str,
+    columns: &[&str],
+    rows: impl IntoIterator<Item = Vec<Cell>>,
+) -> StoreResult<()> {
+    const ROWS_PER_STATEMENT: usize = 500;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut query = Query::new(db.postgres());
+        let tuples: Vec<String> = rows
+            .by_ref()
+            .take(ROWS_PER_STATEMENT)
+            .map(|row| {
+                let values: Vec<String> = row.into_iter().map(|cell| query.bind(cell)).collect();
+                format!("({})", values.join(", "))
+            })
+            .collect();
+        query.push(&format!(
+            "INSERT INTO {table} ({}) VALUES {}",
+            columns.join(", "),
+            tuples.join(", ")
+        ));
+        fetch(db, &query, |_| Ok(()))?;
     }
-    let mut first = [0i32; 12];
-    for (slot, chunk) in first.iter_mut().zip(first_submitted.chunks_exact(4)) {
-        *slot = i32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
-    }
-    Ok(YearBits {
-        days,
-        first_submitted: first,
-    })
+    Ok(())
 }
 
 /// Replaces the rollups, and hazard tracking's tables, with a count of the records: for an
 /// administrator who suspects them (`anjian-server rebuild-rollups`).
 pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
     let contents = recount(db)?;
-    for table in ["inspection_days", "inspection_months", "inspection_years"] {
+    for table in [
+        "inspection_months",
+        "inspection_totals",
+        "inspection_series",
+        "inspection_histories",
+    ] {
         let mut query = Query::new(db.postgres());
         query.push(&format!("DELETE FROM {table}"));
         fetch(db, &query, |_| Ok(()))?;
     }
-    for ((table, column), rows) in AREA_TABLES
-        .into_iter()
-        .zip([&contents.days, &contents.months])
-    {
-        for ((time, region, industry, kind), sums) in rows {
-            let mut query = Query::new(db.postgres());
-            let values = [
-                query.bind(Cell::Int(*time)),
-                query.bind(text(region)),
-                query.bind(text(industry)),
-                query.bind(text(kind)),
-                query.bind(Cell::Int(sums.inspections)),
-                query.bind(Cell::Int(sums.passed)),
-                query.bind(Cell::Int(sums.hazards)),
-            ];
-            query.push(&format!(
-                "INSERT INTO {table} ({column}, region_code, industry, inspection_kind,
-                     inspections, passed, hazards) VALUES ({})",
-                values.join(", ")
-            ));
-            fetch(db, &query, |_| Ok(()))?;
+    let sums_cells = |sums: &Sums| {
+        [
+            Cell::Int(sums.inspections),
+            Cell::Int(sums.passed),
+            Cell::Int(sums.hazards),
+        ]
+    };
+    insert_all(
+        db,
+        "inspection_months",
+        &[
+            "month",
+            "region_code",
+            "industry",
+            "inspection_kind",
+            "inspections",
+            "passed",
+            "hazards",
+        ],
+        contents
+            .months
+            .iter()
+            .map(|((month, region, industry, kind), sums)| {
+                let mut row = vec![Cell::Int(*month), text(region), text(industry), text(kind)];
+                row.extend(sums_cells(sums));
+                row
+            }),
+    )?;
+
+    let mut series: BTreeMap<(&str, &str, &str), Vec<(i64, Sums)>> = BTreeMap::new();
+    for ((day, region, industry, kind), sums) in &contents.days {
+        series
+            .entry((region.as_str(), industry.as_str(), kind.as_str()))
+            .or_default()
+            .push((*day, *sums));
+    }
+    insert_all(
+        db,
+        "inspection_series",
+        &["region_code", "industry", "inspection_kind"],
+        series
+            .keys()
+            .map(|(region, industry, kind)| vec![text(region), text(industry), text(kind)]),
+    )?;
+    let mut totals = Vec::with_capacity(contents.days.len());
+    for ((region, industry, kind), days) in &series {
+        // `days` is in order: the map's key starts with the day.
+        let mut running = Sums::default();
+        for (day, sums) in days {
+            running.add(*sums);
+            let mut row = vec![text(region), text(industry), text(kind), Cell::Int(*day)];
+            row.extend(sums_cells(&running));
+            totals.push(row);
         }
     }
+    insert_all(
+        db,
+        "inspection_totals",
+        &[
+            "region_code",
+            "industry",
+            "inspection_kind",
+            "day",
+            "inspections",
+            "passed",
+            "hazards",
+        ],
+        totals,
+    )?;
+
+    let mut histories: BTreeMap<(&str, &str), History> = BTreeMap::new();
     for (key, bits) in &contents.years {
-        write_year(db, key, bits)?;
+        histories
+            .entry((key.enterprise_code.as_str(), key.region_code.as_str()))
+            .or_default()
+            .insert((key.inspection_kind.clone(), key.year), bits.clone());
     }
+    let mut history_rows = Vec::with_capacity(histories.len());
+    for ((enterprise, region), history) in &histories {
+        history_rows.push(vec![
+            text(enterprise),
+            text(region),
+            Cell::Bytes(encode_history(history)?),
+        ]);
+    }
+    insert_all(
+        db,
+        "inspection_histories",
+        &["enterprise_code", "region_code", "history"],
+        history_rows,
+    )?;
     rebuild_attendance(db)?;
     Ok(RollupSummary {
         inspections: contents.days.values().map(|s| s.inspections).sum(),
-        day_rows: contents.days.len(),
+        total_rows: contents.days.len(),
         month_rows: contents.months.len(),
-        year_rows: contents.years.len(),
+        history_rows: histories.len(),
         tracked_enterprises: super::standings::rebuild(db)?,
     })
 }
@@ -518,9 +827,11 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RollupSummary {
     pub inspections: i64,
-    pub day_rows: usize,
+    /// Running totals: one per series and day with an inspection.
+    pub total_rows: usize,
     pub month_rows: usize,
-    pub year_rows: usize,
+    /// Histories: one per enterprise and region with an inspection.
+    pub history_rows: usize,
     /// Enterprises with a hazard, as hazard tracking counted them.
     pub tracked_enterprises: usize,
 }
@@ -529,11 +840,11 @@ impl std::fmt::Display for RollupSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "已提交的检查 {} 次：按日汇总 {} 行、按月 {} 行、按企业年度 {} 行；隐患跟踪企业 {} 家",
+            "已提交的检查 {} 次：逐日累计 {} 行、按月 {} 行、企业检查记录 {} 行；隐患跟踪企业 {} 家",
             self.inspections,
-            self.day_rows,
+            self.total_rows,
             self.month_rows,
-            self.year_rows,
+            self.history_rows,
             self.tracked_enterprises
         )
     }
@@ -541,24 +852,33 @@ impl std::fmt::Display for RollupSummary {
 
 // ---- reading ----------------------------------------------------------------------------------
 
-/// Conditions on a rollup's `region_code`, `industry` and `inspection_kind`: the scope (not
-/// an enterprise: the area tables do not know one), then the filter's regions, industry and
-/// kinds.
-fn area_conditions(query: &mut Query, scope: &RecordScope, filter: &RecordFilter) -> Vec<String> {
+/// Conditions on the `region_code`, `industry` and `inspection_kind` of a rollup aliased
+/// `alias`: the scope (not an enterprise: the area tables do not know one), then the
+/// filter's regions, industry and kinds.
+fn area_conditions(
+    query: &mut Query,
+    alias: &str,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+) -> Vec<String> {
     let mut conditions = Vec::new();
     if let RecordScope::Regions(codes) = scope {
-        conditions.push(query.any_of("region_code", codes));
+        conditions.push(query.any_of(&format!("{alias}.region_code"), codes));
     }
     if let Some(regions) = &filter.regions {
-        conditions.push(query.any_of("region_code", regions));
+        conditions.push(query.any_of(&format!("{alias}.region_code"), regions));
     }
     if let Some(industry) = &filter.industry {
         let p = query.bind(text(industry));
-        conditions.push(format!("industry = {p}"));
+        conditions.push(format!("{alias}.industry = {p}"));
     }
     if !filter.inspection_kinds.is_empty() {
-        conditions.push(query.any_of("inspection_kind", &filter.inspection_kinds));
+        conditions.push(query.any_of(
+            &format!("{alias}.inspection_kind"),
+            &filter.inspection_kinds,
+        ));
     }
+    conditions.push("1 = 1".into());
     conditions
 }
 
@@ -566,7 +886,7 @@ fn area_conditions(query: &mut Query, scope: &RecordScope, filter: &RecordFilter
 /// months at its edges. `None` bounds are open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct DaySplit {
-    /// Days read day by day: `[from, before)` each.
+    /// Partial months, each within one month: `[from, before)` each.
     edges: Vec<(i64, i64)>,
     /// Whole months (`YYYYMM`, inclusive), read from the month table; either end open.
     months: Option<(Option<i64>, Option<i64>)>,
@@ -592,14 +912,18 @@ fn split_days(from: Option<i64>, before: Option<i64>) -> StoreResult<DaySplit> {
     if let (Some(start), Some(end)) = (whole_from, whole_before)
         && start >= end
     {
-        // No whole month: every day is read.
+        // No whole month: every day is read, in at most two edges (each within a month).
         let (from, before) = (from.unwrap_or(start), before.unwrap_or(end));
-        return Ok(DaySplit {
-            edges: if from < before {
-                vec![(from, before)]
+        let mut edges = Vec::new();
+        if from < before {
+            if from < end && end < before {
+                edges.extend([(from, end), (end, before)]);
             } else {
-                Vec::new()
-            },
+                edges.push((from, before));
+            }
+        }
+        return Ok(DaySplit {
+            edges,
             months: None,
         });
     }
@@ -657,83 +981,69 @@ pub(super) fn area_counts(
                 });
         }
     } else {
-        let split = split_days(
-            filter
-                .started_from
-                .map(|t| china_day_from(t.timestamp_millis())),
-            filter
-                .started_before
-                .map(|t| china_day_from(t.timestamp_millis())),
-        )?;
-        // The month selected (a column, or a constant for an edge) and whether it is grouped.
-        let columns = |month: &str, grouped: bool| {
-            let month = if grouping.month {
-                format!("CAST({month} AS BIGINT)")
-            } else {
-                "CAST(0 AS BIGINT)".to_string()
-            };
-            let mut select = vec![month.as_str()];
-            let mut group = Vec::new();
-            if grouping.month && grouped {
-                group.push("month");
+        let from = filter
+            .started_from
+            .map(|t| china_day_from(t.timestamp_millis()));
+        let before = filter
+            .started_before
+            .map(|t| china_day_from(t.timestamp_millis()));
+        let add = |totals: &mut BTreeMap<AreaKey, Sums>, month: i64, series: Vec<SeriesSums>| {
+            for (region, industry, kind, sums) in series {
+                totals
+                    .entry((
+                        month,
+                        keep(grouping.region, region),
+                        keep(grouping.industry, industry),
+                        kind,
+                    ))
+                    .or_default()
+                    .add(sums);
             }
-            for (kept, column) in [
-                (grouping.region, "region_code"),
-                (grouping.industry, "industry"),
-            ] {
-                select.push(if kept { column } else { "''" });
-                if kept {
-                    group.push(column);
-                }
-            }
-            select.push("inspection_kind");
-            group.push("inspection_kind");
-            (select.join(", "), group.join(", "))
         };
-        const SUMS: &str = "CAST(SUM(inspections) AS BIGINT), CAST(SUM(passed) AS BIGINT),
-            CAST(SUM(hazards) AS BIGINT)";
-        for (from, before) in &split.edges {
-            // An edge lies within one month: its month is a constant.
-            let mut query = Query::new(db.postgres());
-            // Bound only when selected: PostgreSQL cannot type an unused parameter.
-            let month = if grouping.month {
-                query.bind(Cell::Int(month_key(date_of(*from)?)))
-            } else {
-                String::new()
-            };
-            let (select, group) = columns(&month, false);
-            let mut conditions = area_conditions(&mut query, scope, filter);
-            let p = query.bind(Cell::Int(*from));
-            conditions.push(format!("day >= {p}"));
-            let p = query.bind(Cell::Int(*before));
-            conditions.push(format!("day < {p}"));
-            query.push(&format!(
-                "SELECT {select}, {SUMS} FROM inspection_days WHERE {} GROUP BY {group}",
-                conditions.join(" AND ")
-            ));
-            for (key, sums) in fetch(db, &query, area_row)? {
-                totals.entry(key).or_default().add(sums);
+        if !grouping.month {
+            add(
+                &mut totals,
+                0,
+                series_between(db, scope, filter, from, before)?,
+            );
+        } else {
+            let split = split_days(from, before)?;
+            // An edge lies within one month.
+            for (from, before) in &split.edges {
+                let month = month_key(date_of(*from)?);
+                add(
+                    &mut totals,
+                    month,
+                    series_between(db, scope, filter, Some(*from), Some(*before))?,
+                );
             }
-        }
-        if let Some((first, last)) = split.months {
-            let mut query = Query::new(db.postgres());
-            let (select, group) = columns("month", true);
-            let mut conditions = area_conditions(&mut query, scope, filter);
-            if let Some(first) = first {
-                let p = query.bind(Cell::Int(first));
-                conditions.push(format!("month >= {p}"));
-            }
-            if let Some(last) = last {
-                let p = query.bind(Cell::Int(last));
-                conditions.push(format!("month <= {p}"));
-            }
-            conditions.push("1 = 1".into());
-            query.push(&format!(
-                "SELECT {select}, {SUMS} FROM inspection_months WHERE {} GROUP BY {group}",
-                conditions.join(" AND ")
-            ));
-            for (key, sums) in fetch(db, &query, area_row)? {
-                totals.entry(key).or_default().add(sums);
+            if let Some((first, last)) = split.months {
+                let mut query = Query::new(db.postgres());
+                let mut conditions = area_conditions(&mut query, "m", scope, filter);
+                if let Some(first) = first {
+                    let p = query.bind(Cell::Int(first));
+                    conditions.push(format!("m.month >= {p}"));
+                }
+                if let Some(last) = last {
+                    let p = query.bind(Cell::Int(last));
+                    conditions.push(format!("m.month <= {p}"));
+                }
+                let (select, group) = match (grouping.region, grouping.industry) {
+                    (true, true) => ("m.region_code, m.industry", ", m.region_code, m.industry"),
+                    (true, false) => ("m.region_code, ''", ", m.region_code"),
+                    (false, true) => ("'', m.industry", ", m.industry"),
+                    (false, false) => ("'', ''", ""),
+                };
+                query.push(&format!(
+                    "SELECT m.month, {select}, m.inspection_kind, CAST(SUM(m.inspections) AS BIGINT),
+                            CAST(SUM(m.passed) AS BIGINT), CAST(SUM(m.hazards) AS BIGINT)
+                     FROM inspection_months m WHERE {}
+                     GROUP BY m.month{group}, m.inspection_kind",
+                    conditions.join(" AND ")
+                ));
+                for (key, sums) in fetch(db, &query, area_row)? {
+                    totals.entry(key).or_default().add(sums);
+                }
             }
         }
     }
@@ -754,6 +1064,85 @@ pub(super) fn area_counts(
                 hazards: sums.hazards,
             },
         )
+        .collect())
+}
+
+/// A series (region, industry, inspection kind) and what it counted over a range.
+type SeriesSums = (String, String, String, Sums);
+
+/// Per series in scope matching the filter: what it counted from China day `from` up to
+/// `before` (either end open), as the difference of its running totals at the two ends.
+fn series_between(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+    from: Option<i64>,
+    before: Option<i64>,
+) -> StoreResult<Vec<SeriesSums>> {
+    let postgres = db.postgres();
+    let mut query = Query::new(postgres);
+    let conditions = area_conditions(&mut query, "s", scope, filter);
+    // The series' last running total before a day (or its last of all).
+    let mut total_before = |alias: &str, day: Option<i64>| -> String {
+        let bound = day.map(|day| {
+            let p = query.bind(Cell::Int(day));
+            format!("AND t.day < {p}")
+        });
+        let bound = bound.unwrap_or_default();
+        let series = "t.region_code = s.region_code AND t.industry = s.industry
+            AND t.inspection_kind = s.inspection_kind";
+        if postgres {
+            // A lateral subquery walks the index backwards from the bound: one row.
+            format!(
+                "LEFT JOIN LATERAL (SELECT t.inspections, t.passed, t.hazards
+                     FROM inspection_totals t WHERE {series} {bound}
+                     ORDER BY t.day DESC LIMIT 1) {alias} ON TRUE"
+            )
+        } else {
+            format!(
+                "LEFT JOIN inspection_totals {alias} ON {alias}.region_code = s.region_code
+                     AND {alias}.industry = s.industry
+                     AND {alias}.inspection_kind = s.inspection_kind
+                     AND {alias}.day = (SELECT MAX(t.day) FROM inspection_totals t
+                                        WHERE {series} {bound})"
+            )
+        }
+    };
+    let end = total_before("b", before);
+    let (start, start_sums) = match from {
+        Some(from) => (
+            total_before("a", Some(from)),
+            "COALESCE(a.inspections, 0), COALESCE(a.passed, 0), COALESCE(a.hazards, 0)",
+        ),
+        None => (
+            String::new(),
+            "CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT)",
+        ),
+    };
+    query.push(&format!(
+        "SELECT s.region_code, s.industry, s.inspection_kind,
+                COALESCE(b.inspections, 0), COALESCE(b.passed, 0), COALESCE(b.hazards, 0),
+                {start_sums}
+         FROM inspection_series s {end} {start}
+         WHERE {}",
+        conditions.join(" AND ")
+    ));
+    let rows = fetch(db, &query, |row: &dyn Cells| {
+        let end = Sums {
+            inspections: row.int(3)?,
+            passed: row.int(4)?,
+            hazards: row.int(5)?,
+        };
+        let start = Sums {
+            inspections: row.int(6)?,
+            passed: row.int(7)?,
+            hazards: row.int(8)?,
+        };
+        Ok((row.text(0)?, row.text(1)?, row.text(2)?, end.minus(start)))
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, _, sums)| sums.inspections != 0)
         .collect())
 }
 
@@ -784,8 +1173,9 @@ fn area_row(row: &dyn Cells) -> StoreResult<(AreaKey, Sums)> {
     ))
 }
 
-/// The `inspection_years` rows in scope for the China years given, of the kinds given
-/// (every kind when none).
+/// Per enterprise in scope, kind and China year of `years`, of the kinds given (every kind
+/// when none): the days inspections started and each month's first submission, from the
+/// enterprises' histories.
 pub(super) fn inspection_years(
     db: &mut impl Exec,
     scope: &RecordScope,
@@ -793,45 +1183,52 @@ pub(super) fn inspection_years(
     kinds: &[String],
 ) -> StoreResult<Vec<InspectionYear>> {
     let mut query = Query::new(db.postgres());
-    let first = query.bind(Cell::Int(i64::from(*years.start())));
-    let last = query.bind(Cell::Int(i64::from(*years.end())));
-    let mut conditions = vec![format!("year >= {first} AND year <= {last}")];
-    match scope {
-        RecordScope::All => {}
-        RecordScope::Regions(codes) => conditions.push(query.any_of("region_code", codes)),
+    let (condition, scope_kinds) = match scope {
+        RecordScope::All => ("1 = 1".to_string(), None),
+        RecordScope::Regions(codes) => (query.any_of("region_code", codes), None),
         RecordScope::Enterprise {
             credit_code,
             inspection_kinds,
         } => {
             let code = query.bind(text(credit_code));
-            conditions.push(format!("enterprise_code = {code}"));
-            conditions.push(query.any_of("inspection_kind", inspection_kinds));
+            (format!("enterprise_code = {code}"), Some(inspection_kinds))
         }
-    }
-    if !kinds.is_empty() {
-        conditions.push(query.any_of("inspection_kind", kinds));
-    }
+    };
     query.push(&format!(
-        "SELECT {YEAR_COLUMNS} FROM inspection_years WHERE {}",
-        conditions.join(" AND ")
+        "SELECT enterprise_code, region_code, history FROM inspection_histories WHERE {condition}"
     ));
-    fetch(db, &query, |row: &dyn Cells| {
-        let (key, bits) = year_row(row)?;
-        let mut first_submitted = [None; 12];
-        for (slot, day) in first_submitted.iter_mut().zip(bits.first_submitted) {
-            if day != 0 {
-                *slot = Some(date_of(i64::from(day))?);
+    let wanted = |kind: &str| {
+        (kinds.is_empty() || kinds.iter().any(|k| k == kind))
+            && scope_kinds.is_none_or(|allowed| allowed.iter().any(|k| k == kind))
+    };
+    let per_history = fetch(db, &query, |row: &dyn Cells| {
+        let enterprise_code = row.text(0)?;
+        let region_code = row.text(1)?;
+        let bytes = row.bytes(2)?;
+        let mut found = Vec::new();
+        for entry in history_years(&bytes)? {
+            if !years.contains(&entry.year) || !wanted(entry.kind) {
+                continue;
             }
+            let bits = entry.bits();
+            let mut first_submitted = [None; 12];
+            for (slot, day) in first_submitted.iter_mut().zip(bits.first_submitted) {
+                if day != 0 {
+                    *slot = Some(date_of(i64::from(day))?);
+                }
+            }
+            found.push(InspectionYear {
+                enterprise_code: enterprise_code.clone(),
+                inspection_kind: entry.kind.to_string(),
+                year: entry.year,
+                region_code: region_code.clone(),
+                started_days: bits.days,
+                first_submitted,
+            });
         }
-        Ok(InspectionYear {
-            enterprise_code: key.enterprise_code,
-            inspection_kind: key.inspection_kind,
-            year: key.year,
-            region_code: key.region_code,
-            started_days: bits.days,
-            first_submitted,
-        })
-    })
+        Ok(found)
+    })?;
+    Ok(per_history.into_iter().flatten().collect())
 }
 
 // ---- duty-leader attendance ---------------------------------------------------------------
@@ -851,10 +1248,55 @@ pub(super) fn attendance_changed(
         .iter()
         .map(|a| (a.credit_code.as_str(), first_of_month(a.date)))
         .collect();
-    for (code, first) in touched {
-        recount_attendance(db, code, first)?;
+    for (code, first) in &touched {
+        recount_attendance(db, code, *first)?;
+    }
+    let mut earliest: BTreeMap<&str, NaiveDate> = BTreeMap::new();
+    for row in rows {
+        let day = earliest.entry(row.credit_code.as_str()).or_insert(row.date);
+        *day = (*day).min(row.date);
+    }
+    for (code, from) in earliest {
+        recount_attendance_totals(db, code, from)?;
     }
     Ok(())
+}
+
+/// Recounts an enterprise's running attendance totals from a day on, from `attendance`.
+fn recount_attendance_totals(db: &mut impl Exec, code: &str, from: NaiveDate) -> StoreResult<()> {
+    let mut query = Query::new(db.postgres());
+    let code_p = query.bind(text(code));
+    let from_p = query.bind(text(&from.to_string()));
+    query.push(&format!(
+        "DELETE FROM attendance_totals WHERE credit_code = {code_p} AND date >= {from_p}"
+    ));
+    fetch(db, &query, |_| Ok(()))?;
+    let mut query = Query::new(db.postgres());
+    let code_p = query.bind(text(code));
+    let from_p = query.bind(text(&from.to_string()));
+    query.push(&format!(
+        "SELECT shifts, present FROM attendance_totals
+         WHERE credit_code = {code_p} AND date < {from_p} ORDER BY date DESC LIMIT 1"
+    ));
+    let (shifts, present) = fetch(db, &query, |row: &dyn Cells| Ok((row.int(0)?, row.int(1)?)))?
+        .pop()
+        .unwrap_or_default();
+    let mut query = Query::new(db.postgres());
+    let code_p = query.bind(text(code));
+    let from_p = query.bind(text(&from.to_string()));
+    let shifts = query.bind(Cell::Int(shifts));
+    let present = query.bind(Cell::Int(present));
+    query.push(&format!(
+        "INSERT INTO attendance_totals (credit_code, date, shifts, present)
+         SELECT credit_code, date,
+                {shifts} + CAST(SUM(due) OVER (ORDER BY date) AS BIGINT),
+                {present} + CAST(SUM(attended) OVER (ORDER BY date) AS BIGINT)
+         FROM (SELECT credit_code, date, COUNT(*) AS due,
+                      SUM(CASE WHEN present THEN 1 ELSE 0 END) AS attended
+               FROM attendance WHERE credit_code = {code_p} AND date >= {from_p}
+               GROUP BY credit_code, date) d"
+    ));
+    fetch(db, &query, |_| Ok(())).map(drop)
 }
 
 fn recount_attendance(db: &mut impl Exec, code: &str, first: NaiveDate) -> StoreResult<()> {
@@ -907,84 +1349,101 @@ fn attendance_totals(db: &mut impl Exec, query: &Query) -> StoreResult<Attendanc
 }
 
 fn rebuild_attendance(db: &mut impl Exec) -> StoreResult<()> {
+    let mut query = Query::new(db.postgres());
+    query.push("DELETE FROM attendance_totals");
+    fetch(db, &query, |_| Ok(()))?;
+    let mut query = Query::new(db.postgres());
+    query.push(
+        "INSERT INTO attendance_totals (credit_code, date, shifts, present)
+         SELECT credit_code, date,
+                CAST(SUM(due) OVER (PARTITION BY credit_code ORDER BY date) AS BIGINT),
+                CAST(SUM(attended) OVER (PARTITION BY credit_code ORDER BY date) AS BIGINT)
+         FROM (SELECT credit_code, date, COUNT(*) AS due,
+                      SUM(CASE WHEN present THEN 1 ELSE 0 END) AS attended
+               FROM attendance GROUP BY credit_code, date) d",
+    );
+    fetch(db, &query, |_| Ok(()))?;
+
     let totals = attendance_recount(db)?;
     let mut query = Query::new(db.postgres());
     query.push("DELETE FROM attendance_months");
     fetch(db, &query, |_| Ok(()))?;
-    for ((code, month), (shifts, present)) in totals {
-        let mut query = Query::new(db.postgres());
-        let values = [
-            query.bind(text(&code)),
-            query.bind(text(&month)),
-            query.bind(Cell::Int(shifts)),
-            query.bind(Cell::Int(present)),
-        ];
-        query.push(&format!(
-            "INSERT INTO attendance_months (credit_code, month, shifts, present) VALUES ({})",
-            values.join(", ")
-        ));
-        fetch(db, &query, |_| Ok(()))?;
-    }
-    Ok(())
+    insert_all(
+        db,
+        "attendance_months",
+        &["credit_code", "month", "shifts", "present"],
+        totals.iter().map(|((code, month), (shifts, present))| {
+            vec![
+                text(code),
+                text(month),
+                Cell::Int(*shifts),
+                Cell::Int(*present),
+            ]
+        }),
+    )
 }
 
-/// Duty-leader shifts due in scope between two China dates (inclusive), per month and the
-/// enterprise's industry and region: whole months from `attendance_months`, the days of
-/// partial months from `attendance`.
+/// Duty-leader shifts due in scope between two China dates (inclusive), per the
+/// enterprise's industry and region and, when `monthly`, per month (else month ""): whole
+/// months from `attendance_months`, anything else from the running totals.
 pub(super) fn attendance_counts(
     db: &mut impl Exec,
     scope: &RecordScope,
     from: Option<NaiveDate>,
     until: Option<NaiveDate>,
+    monthly: bool,
 ) -> StoreResult<Vec<super::AttendanceCount>> {
-    let split = split_days(from.map(day_of), until.map(|d| day_of(d) + 1))?;
     let mut totals: BTreeMap<(String, String, String), (i64, i64)> = BTreeMap::new();
-    let mut add = |rows: Vec<super::AttendanceCount>| {
-        for row in rows {
+    let mut add = |month: &str, rows: Vec<(String, String, i64, i64)>| {
+        for (industry, region_code, shifts, present) in rows {
             let entry = totals
-                .entry((row.month, row.industry, row.region_code))
+                .entry((month.to_string(), industry, region_code))
                 .or_default();
-            entry.0 += row.shifts;
-            entry.1 += row.present;
+            entry.0 += shifts;
+            entry.1 += present;
         }
     };
-    for (from, before) in &split.edges {
-        add(super::listing::attendance_counts(
-            db,
-            scope,
-            Some(date_of(*from)?),
-            Some(date_of(*before - 1)?),
-        )?);
-    }
-    if let Some((first, last)) = split.months {
-        let mut query = Query::new(db.postgres());
-        let mut conditions = vec![super::listing::enterprise_region_scope(
-            &mut query, scope, "m",
-        )];
-        if let Some(first) = first {
-            let p = query.bind(text(&month_label(first)));
-            conditions.push(format!("m.month >= {p}"));
+    if !monthly {
+        add("", attendance_between(db, scope, from, until)?);
+    } else {
+        let split = split_days(from.map(day_of), until.map(|d| day_of(d) + 1))?;
+        for (from, before) in &split.edges {
+            let (first, last) = (date_of(*from)?, date_of(*before - 1)?);
+            add(
+                &attendance_month(first),
+                attendance_between(db, scope, Some(first), Some(last))?,
+            );
         }
-        if let Some(last) = last {
-            let p = query.bind(text(&month_label(last)));
-            conditions.push(format!("m.month <= {p}"));
+        if let Some((first, last)) = split.months {
+            let mut query = Query::new(db.postgres());
+            let mut conditions = vec![super::listing::enterprise_region_scope(
+                &mut query, scope, "m",
+            )];
+            if let Some(first) = first {
+                let p = query.bind(text(&month_label(first)));
+                conditions.push(format!("m.month >= {p}"));
+            }
+            if let Some(last) = last {
+                let p = query.bind(text(&month_label(last)));
+                conditions.push(format!("m.month <= {p}"));
+            }
+            query.push(&format!(
+                "SELECT m.month, e.industry, e.region_code, CAST(SUM(m.shifts) AS BIGINT),
+                        CAST(SUM(m.present) AS BIGINT)
+                 FROM attendance_months m JOIN enterprises e ON e.credit_code = m.credit_code
+                 WHERE {} GROUP BY m.month, e.industry, e.region_code",
+                conditions.join(" AND ")
+            ));
+            let rows = fetch(db, &query, |row: &dyn Cells| {
+                Ok((
+                    row.text(0)?,
+                    (row.text(1)?, row.text(2)?, row.int(3)?, row.int(4)?),
+                ))
+            })?;
+            for (month, row) in rows {
+                add(&month, vec![row]);
+            }
         }
-        query.push(&format!(
-            "SELECT m.month, e.industry, e.region_code, CAST(SUM(m.shifts) AS BIGINT),
-                    CAST(SUM(m.present) AS BIGINT)
-             FROM attendance_months m JOIN enterprises e ON e.credit_code = m.credit_code
-             WHERE {} GROUP BY m.month, e.industry, e.region_code",
-            conditions.join(" AND ")
-        ));
-        add(fetch(db, &query, |row: &dyn Cells| {
-            Ok(super::AttendanceCount {
-                month: row.text(0)?,
-                industry: row.text(1)?,
-                region_code: row.text(2)?,
-                shifts: row.int(3)?,
-                present: row.int(4)?,
-            })
-        })?);
     }
     Ok(totals
         .into_iter()
@@ -997,6 +1456,65 @@ pub(super) fn attendance_counts(
                 present,
             },
         )
+        .collect())
+}
+
+/// Per industry and region of the enterprises in scope: the shifts due and attended between
+/// two dates (inclusive; either end open), as the difference of each enterprise's running
+/// totals at the two ends.
+fn attendance_between(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    from: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+) -> StoreResult<Vec<(String, String, i64, i64)>> {
+    let postgres = db.postgres();
+    let mut query = Query::new(postgres);
+    let condition = super::listing::enterprise_region_scope(&mut query, scope, "e");
+    // The enterprise's last running total up to a bound.
+    let mut total_until = |alias: &str, bound: Option<(&str, NaiveDate)>| -> String {
+        let bound = bound
+            .map(|(op, date)| {
+                let p = query.bind(text(&date.to_string()));
+                format!("AND t.date {op} {p}")
+            })
+            .unwrap_or_default();
+        if postgres {
+            format!(
+                "LEFT JOIN LATERAL (SELECT t.shifts, t.present FROM attendance_totals t
+                     WHERE t.credit_code = e.credit_code {bound}
+                     ORDER BY t.date DESC LIMIT 1) {alias} ON TRUE"
+            )
+        } else {
+            format!(
+                "LEFT JOIN attendance_totals {alias} ON {alias}.credit_code = e.credit_code
+                     AND {alias}.date = (SELECT MAX(t.date) FROM attendance_totals t
+                                         WHERE t.credit_code = e.credit_code {bound})"
+            )
+        }
+    };
+    let end = total_until("b", until.map(|d| ("<=", d)));
+    let (start, start_shifts, start_present) = match from {
+        Some(from) => (
+            total_until("a", Some(("<", from))),
+            "COALESCE(a.shifts, 0)",
+            "COALESCE(a.present, 0)",
+        ),
+        None => (String::new(), "0", "0"),
+    };
+    query.push(&format!(
+        "SELECT e.industry, e.region_code,
+                CAST(SUM(COALESCE(b.shifts, 0) - {start_shifts}) AS BIGINT),
+                CAST(SUM(COALESCE(b.present, 0) - {start_present}) AS BIGINT)
+         FROM enterprises e {end} {start}
+         WHERE {condition} GROUP BY e.industry, e.region_code"
+    ));
+    let rows = fetch(db, &query, |row: &dyn Cells| {
+        Ok((row.text(0)?, row.text(1)?, row.int(2)?, row.int(3)?))
+    })?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, _, shifts, _)| *shifts != 0)
         .collect())
 }
 
@@ -1049,9 +1567,17 @@ mod tests {
         let split = split_days(Some(day(2026, 5, 3)), Some(day(2026, 5, 9))).unwrap();
         assert_eq!(split.edges, vec![(day(2026, 5, 3), day(2026, 5, 9))]);
         assert_eq!(split.months, None);
-        // Across a month end without a whole month between.
+        // Across a month end without a whole month between: each edge within its month.
         let split = split_days(Some(day(2026, 5, 20)), Some(day(2026, 6, 9))).unwrap();
-        assert_eq!(split.edges, vec![(day(2026, 5, 20), day(2026, 6, 9))]);
+        assert_eq!(
+            split.edges,
+            vec![
+                (day(2026, 5, 20), day(2026, 6, 1)),
+                (day(2026, 6, 1), day(2026, 6, 9))
+            ]
+        );
+        let split = split_days(Some(day(2026, 5, 20)), Some(day(2026, 6, 1))).unwrap();
+        assert_eq!(split.edges, vec![(day(2026, 5, 20), day(2026, 6, 1))]);
         assert_eq!(split.months, None);
         // An empty range reads nothing.
         let split = split_days(Some(day(2026, 5, 9)), Some(day(2026, 5, 9))).unwrap();
@@ -1085,8 +1611,24 @@ mod tests {
         assert_eq!(i64::from(bits.first_submitted[0]), day(2026, 1, 21));
         assert_eq!(i64::from(bits.first_submitted[11]), day(2027, 1, 3));
         assert_eq!(bits.first_submitted[5], 0);
-        let decoded = decode_bits(&bits.days, &bits.first_submitted_bytes()).unwrap();
-        assert_eq!(decoded, bits);
-        assert!(decode_bits(&[0; 3], &bits.first_submitted_bytes()).is_err());
+    }
+
+    #[test]
+    fn a_history_keeps_every_kind_and_year_and_refuses_a_cut_one() {
+        let mut history = History::new();
+        let mut bits = YearBits::new();
+        bits.add(&counted(day(2026, 3, 2), day(2026, 3, 3), 1))
+            .unwrap();
+        history.insert(("self".into(), 2026), bits.clone());
+        bits.add(&counted(day(2025, 7, 9), day(2025, 8, 1), 0))
+            .unwrap();
+        history.insert(("enforcement".into(), 2025), bits);
+        let bytes = encode_history(&history).unwrap();
+        assert_eq!(decode_history(&bytes).unwrap(), history);
+        assert!(decode_history(&[]).unwrap().is_empty());
+        assert!(decode_history(&bytes[..bytes.len() - 1]).is_err());
+        assert!(
+            encode_history(&History::from([(("k".repeat(300), 2026), YearBits::new())])).is_err()
+        );
     }
 }

@@ -25,7 +25,7 @@ use super::{
 };
 use super::{listing, rollups, standings};
 
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 6;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -264,6 +264,45 @@ CREATE INDEX open_hazards_by_region ON open_hazards (region_code, deadline, reco
 CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline, record_id, item);
 ";
 
+/// Version 6: rollups a range reads in a few rows whatever its length. The day table and the
+/// year rows (one per enterprise, kind and year: 27,000 for a city's three years, 40 ms to
+/// read) give way to running totals per series and day, one history row per enterprise, and
+/// running totals of duty-leader shifts per enterprise and day; counted again from the records.
+const SCHEMA_V6: &str = "
+DROP TABLE inspection_days;
+DROP TABLE inspection_years;
+CREATE TABLE inspection_series (
+    region_code     TEXT NOT NULL,
+    industry        TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    PRIMARY KEY (region_code, industry, inspection_kind)
+) WITHOUT ROWID;
+CREATE TABLE inspection_totals (
+    region_code     TEXT NOT NULL,
+    industry        TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    day             INTEGER NOT NULL,
+    inspections     INTEGER NOT NULL,
+    passed          INTEGER NOT NULL,
+    hazards         INTEGER NOT NULL,
+    PRIMARY KEY (region_code, industry, inspection_kind, day)
+) WITHOUT ROWID;
+CREATE TABLE inspection_histories (
+    enterprise_code TEXT NOT NULL,
+    region_code     TEXT NOT NULL,
+    history         BLOB NOT NULL,
+    PRIMARY KEY (enterprise_code, region_code)
+);
+CREATE INDEX inspection_histories_by_region ON inspection_histories (region_code);
+CREATE TABLE attendance_totals (
+    credit_code TEXT NOT NULL,
+    date        TEXT NOT NULL,
+    shifts      INTEGER NOT NULL,
+    present     INTEGER NOT NULL,
+    PRIMARY KEY (credit_code, date)
+) WITHOUT ROWID;
+";
+
 const SCHEMA_V2: &str = "
 CREATE TABLE permits (
     permit_type TEXT NOT NULL,
@@ -493,6 +532,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     if found < 5 {
         tx.execute_batch(SCHEMA_V5)?;
+    }
+    if found < 6 {
+        tx.execute_batch(SCHEMA_V6)?;
         rollups::rebuild(&mut SqliteExec(&tx))?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
@@ -1437,8 +1479,9 @@ impl Store for SqliteStore {
         scope: &RecordScope,
         from: Option<chrono::NaiveDate>,
         until: Option<chrono::NaiveDate>,
+        monthly: bool,
     ) -> StoreResult<Vec<AttendanceCount>> {
-        self.read(|tx| rollups::attendance_counts(&mut SqliteExec(tx), scope, from, until))
+        self.read(|tx| rollups::attendance_counts(&mut SqliteExec(tx), scope, from, until, monthly))
     }
 
     fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>> {

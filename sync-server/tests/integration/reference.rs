@@ -697,17 +697,37 @@ fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) 
              {CHEMICALS},2025-03-01,白班,王建国,否\n"
         ),
     );
-    let counts = |scope: &RecordScope, from: Option<&str>, until: Option<&str>| {
+    let counted = |scope: &RecordScope, from: Option<&str>, until: Option<&str>, monthly| {
         store
-            .attendance_counts(scope, from.map(day), until.map(day))
+            .attendance_counts(scope, from.map(day), until.map(day), monthly)
             .unwrap()
             .into_iter()
             .map(|c| (c.month, c.industry, c.shifts, c.present))
             .collect::<Vec<_>>()
     };
+    let counts = |scope: &RecordScope, from: Option<&str>, until: Option<&str>| {
+        counted(scope, from, until, true)
+    };
+    let totals =
+        |from: Option<&str>, until: Option<&str>| counted(&RecordScope::All, from, until, false);
     let row = |month: &str, industry: &str, shifts: i64, present: i64| {
         (month.to_string(), industry.to_string(), shifts, present)
     };
+    // Over a whole range, whatever the months.
+    assert_eq!(
+        totals(None, None),
+        [row("", "危险化学品", 1, 0), row("", "非煤矿山", 4, 3)]
+    );
+    assert_eq!(
+        totals(Some("2025-03-31"), Some("2025-04-01")),
+        [row("", "非煤矿山", 2, 2)]
+    );
+    assert_eq!(totals(Some("2025-03-02"), Some("2025-03-30")), []);
+    assert_eq!(
+        totals(Some("2025-03-01"), Some("2025-03-01")),
+        [row("", "危险化学品", 1, 0), row("", "非煤矿山", 2, 1)],
+        "one day, both ends included"
+    );
     assert_eq!(
         counts(&RecordScope::All, None, None),
         [
@@ -745,6 +765,24 @@ fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) 
             None
         ),
         [row("2025-03", "危险化学品", 1, 0)]
+    );
+    assert!(store.rollups_agree().unwrap());
+
+    // A correction to an early day moves the running totals of every later one.
+    import(
+        store,
+        ImportKind::Attendance,
+        &format!(
+            "统一社会信用代码,日期,班次,带班领导,是否在岗\n{MINE},2025-03-01,夜班,钱志刚,是\n"
+        ),
+    );
+    assert_eq!(
+        totals(Some("2025-03-31"), None),
+        [row("", "非煤矿山", 2, 2)]
+    );
+    assert_eq!(
+        totals(None, None),
+        [row("", "危险化学品", 1, 0), row("", "非煤矿山", 4, 4)]
     );
     assert!(store.rollups_agree().unwrap());
 }
@@ -1289,10 +1327,12 @@ fn a_version_1_postgres_database_upgrades_in_place() {
     let v2_columns = columns(&mut admin);
     let later_tables = [
         "hazard_rectifications",
-        "inspection_days",
         "inspection_months",
-        "inspection_years",
         "attendance_months",
+        "inspection_series",
+        "inspection_totals",
+        "inspection_histories",
+        "attendance_totals",
         "hazard_tallies",
         "open_hazards",
     ];

@@ -188,7 +188,7 @@ fn the_demo_history_is_taken_whole_verifies_and_is_the_same_on_both_backends() {
     }
     assert!(
         !sqlite
-            .attendance_counts(&RecordScope::All, None, None)
+            .attendance_counts(&RecordScope::All, None, None, true)
             .unwrap()
             .is_empty()
     );

@@ -1528,6 +1528,86 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
         ),
         [row("2025-04", "440306", "enforcement", 1, 0, 1)]
     );
+    assert_eq!(
+        counts(
+            &RecordScope::All,
+            Some(china_midnight_ms(2025, 3, 31)),
+            Some(china_midnight_ms(2025, 4, 2)),
+            &[]
+        ),
+        [
+            row("2025-03", "440305", "self", 1, 1, 0),
+            row("2025-04", "440305", "self", 1, 0, 2)
+        ],
+        "two days across a month end, each in its month"
+    );
+    // Without months: the running totals at the range's two ends.
+    let by_region = |from: Option<i64>, before: Option<i64>| {
+        store
+            .area_counts(
+                &RecordScope::All,
+                &RecordFilter {
+                    started_from: from.map(at),
+                    started_before: before.map(at),
+                    ..RecordFilter::default()
+                },
+                AreaGrouping {
+                    month: false,
+                    region: true,
+                    industry: false,
+                },
+            )
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                assert_eq!((c.month.as_str(), c.industry.as_str()), ("", ""));
+                (
+                    c.region_code,
+                    c.inspection_kind,
+                    c.inspections,
+                    c.passed,
+                    c.hazards,
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let area = |region: &str, kind: &str, n: i64, passed: i64, hazards: i64| {
+        (region.to_string(), kind.to_string(), n, passed, hazards)
+    };
+    assert_eq!(
+        by_region(None, None),
+        [
+            area("440305", "enforcement", 2, 0, 2),
+            area("440305", "self", 3, 2, 2),
+            area("440306", "enforcement", 1, 0, 1),
+        ]
+    );
+    assert_eq!(
+        by_region(
+            Some(china_midnight_ms(2025, 4, 1)),
+            Some(china_midnight_ms(2025, 4, 21))
+        ),
+        [
+            area("440305", "self", 2, 1, 2),
+            area("440306", "enforcement", 1, 0, 1),
+        ],
+        "1–20 April, both days of the self-inspections included"
+    );
+    assert_eq!(
+        by_region(Some(china_midnight_ms(2025, 4, 2)), None),
+        [
+            area("440305", "enforcement", 2, 0, 2),
+            area("440305", "self", 1, 1, 0),
+            area("440306", "enforcement", 1, 0, 1),
+        ]
+    );
+    assert_eq!(
+        by_region(
+            Some(china_midnight_ms(2025, 4, 21)),
+            Some(china_midnight_ms(2025, 5, 1))
+        ),
+        []
+    );
     let enterprise_b = RecordScope::Enterprise {
         credit_code: CODE_B.into(),
         inspection_kinds: vec!["enforcement".into(), "expert".into()],
