@@ -2,7 +2,7 @@
 //! deadline in the following month (by default the 5th, inclusive, China time). Each month of
 //! a range is on time, late or missing; the late and missing lists feed penalty decisions.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -91,16 +91,23 @@ impl MonthStatus {
     }
 }
 
-/// Each enterprise's first submission per month, from its inspection years (an enterprise
-/// that moved region has a row in each; the earliest submission counts).
-#[derive(Debug, Default)]
-pub struct FirstSubmissions<'a>(HashMap<&'a str, BTreeMap<Month, NaiveDate>>);
+/// Each enterprise's first submission in each month of a period (consecutive months), from
+/// its inspection years (an enterprise that moved region has a row in each; the earliest
+/// submission counts).
+#[derive(Debug)]
+pub struct FirstSubmissions<'a> {
+    first: Option<Month>,
+    months: usize,
+    by_enterprise: HashMap<&'a str, Vec<Option<NaiveDate>>>,
+}
 
 impl<'a> FirstSubmissions<'a> {
-    pub fn of(years: impl IntoIterator<Item = &'a InspectionYear>) -> FirstSubmissions<'a> {
-        years
-            .into_iter()
-            .flat_map(|year| {
+    pub fn of(
+        years: impl IntoIterator<Item = &'a InspectionYear>,
+        period: &[Month],
+    ) -> FirstSubmissions<'a> {
+        FirstSubmissions::from_submissions(
+            years.into_iter().flat_map(|year| {
                 year.first_submitted
                     .iter()
                     .enumerate()
@@ -111,40 +118,68 @@ impl<'a> FirstSubmissions<'a> {
                         };
                         submitted.map(|day| (year.enterprise_code.as_str(), month, day))
                     })
-            })
-            .collect()
+            }),
+            period,
+        )
     }
 
-    /// One enterprise's months: looked up once per enterprise, not per month (a city's
-    /// enterprises times three years of months is 94,000 lookups otherwise).
-    pub fn enterprise(&self, credit_code: &str) -> EnterpriseMonths<'_> {
-        EnterpriseMonths(self.0.get(credit_code))
-    }
-}
-
-impl<'a> FromIterator<(&'a str, Month, NaiveDate)> for FirstSubmissions<'a> {
-    /// Submissions by enterprise and month; the earliest of a month counts.
-    fn from_iter<I: IntoIterator<Item = (&'a str, Month, NaiveDate)>>(submissions: I) -> Self {
-        let mut first: HashMap<&'a str, BTreeMap<Month, NaiveDate>> = HashMap::new();
+    /// From (enterprise, month, submission day) triples; months outside `period` are left out.
+    pub fn from_submissions(
+        submissions: impl IntoIterator<Item = (&'a str, Month, NaiveDate)>,
+        period: &[Month],
+    ) -> FirstSubmissions<'a> {
+        let mut first = FirstSubmissions {
+            first: period.first().copied(),
+            months: period.len(),
+            by_enterprise: HashMap::new(),
+        };
         for (code, month, day) in submissions {
-            first
+            let Some(index) = first.index(month) else {
+                continue;
+            };
+            let slot = &mut first
+                .by_enterprise
                 .entry(code)
-                .or_default()
-                .entry(month)
-                .and_modify(|earliest| *earliest = (*earliest).min(day))
-                .or_insert(day);
+                .or_insert_with(|| vec![None; first.months])[index];
+            *slot = Some(slot.map_or(day, |earliest| earliest.min(day)));
         }
-        FirstSubmissions(first)
+        first
+    }
+
+    fn index(&self, month: Month) -> Option<usize> {
+        let first = self.first?;
+        let offset = (i64::from(month.year) - i64::from(first.year)) * 12 + i64::from(month.month)
+            - i64::from(first.month);
+        usize::try_from(offset).ok().filter(|i| *i < self.months)
+    }
+
+    /// The enterprise's first submission in each month of the period (in order; empty when it
+    /// submitted none).
+    pub fn enterprise(&self, credit_code: &str) -> &[Option<NaiveDate>] {
+        self.by_enterprise
+            .get(credit_code)
+            .map_or(&[][..], Vec::as_slice)
     }
 }
 
-/// One enterprise's first submission per month.
-#[derive(Debug, Clone, Copy)]
-pub struct EnterpriseMonths<'a>(Option<&'a BTreeMap<Month, NaiveDate>>);
+/// The deadline of each month of a period, computed once for every enterprise.
+pub fn deadlines(period: &[Month], deadline_day: u32) -> Vec<Option<NaiveDate>> {
+    period.iter().map(|m| m.deadline(deadline_day)).collect()
+}
 
-impl EnterpriseMonths<'_> {
-    pub fn get(&self, month: Month) -> Option<NaiveDate> {
-        self.0.and_then(|months| months.get(&month).copied())
+/// A month's status given its deadline and the day its first self-inspection was submitted;
+/// see [`month_status`].
+pub fn status_by(
+    deadline: Option<NaiveDate>,
+    first: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Option<MonthStatus> {
+    let deadline = deadline?;
+    match first {
+        Some(first) if first <= deadline => Some(MonthStatus::OnTime),
+        Some(_) => Some(MonthStatus::Late),
+        None if today <= deadline => None,
+        None => Some(MonthStatus::Missing),
     }
 }
 
@@ -157,13 +192,11 @@ pub fn month_status(
     deadline_day: u32,
     today: NaiveDate,
 ) -> Option<MonthStatus> {
-    let deadline = month.deadline(deadline_day)?;
-    match submitted.iter().min() {
-        Some(first) if *first <= deadline => Some(MonthStatus::OnTime),
-        Some(_) => Some(MonthStatus::Late),
-        None if today <= deadline => None,
-        None => Some(MonthStatus::Missing),
-    }
+    status_by(
+        month.deadline(deadline_day),
+        submitted.iter().min().copied(),
+        today,
+    )
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::{
     parse_count, url_encode,
 };
 use crate::analysis::monthly::{
-    DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, month_status,
+    DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, deadlines, status_by,
 };
 use crate::auth::{Scope, descendants};
 use crate::error::AppError;
@@ -512,12 +512,13 @@ fn classify(
 ) -> SelfAnalysis {
     let mut summary = vec![[0i64; 4]; months.len()];
     let mut overdue = Vec::new();
+    let deadlines = deadlines(months, deadline_day);
     for enterprise in enterprises {
         let code = enterprise.credit_code.as_str();
         let submitted = first_submitted.enterprise(code);
-        for (index, month) in months.iter().enumerate() {
-            let first = submitted.get(*month);
-            let status = month_status(*month, first.as_slice(), deadline_day, today);
+        for (index, (month, deadline)) in months.iter().zip(&deadlines).enumerate() {
+            let first = submitted.get(index).copied().flatten();
+            let status = status_by(*deadline, first, today);
             let slot = match status {
                 Some(MonthStatus::OnTime) => 0,
                 Some(MonthStatus::Late) => 1,
@@ -635,7 +636,7 @@ pub(super) async fn self_inspections(
         .await?;
     let analysis = classify(
         &enterprises,
-        &FirstSubmissions::of(&rows),
+        &FirstSubmissions::of(&rows, &months),
         &months,
         query.deadline_day,
         today,
@@ -1182,13 +1183,6 @@ mod tests {
         let a = enterprise("913703030226339277", "甲公司");
         let b = enterprise("913703020590819387", "乙公司");
         let month = |month| Month { year: 2026, month };
-        let first: FirstSubmissions = [
-            (month(1), NaiveDate::from_ymd_opt(2026, 2, 5)),
-            (month(2), NaiveDate::from_ymd_opt(2026, 3, 6)),
-        ]
-        .into_iter()
-        .map(|(m, d)| (a.credit_code.as_str(), m, d.expect("date")))
-        .collect();
         let months = Month::range(
             Month {
                 year: 2026,
@@ -1198,6 +1192,18 @@ mod tests {
                 year: 2026,
                 month: 4,
             },
+        );
+        let first = FirstSubmissions::from_submissions(
+            [
+                (month(1), NaiveDate::from_ymd_opt(2026, 2, 5)),
+                (month(2), NaiveDate::from_ymd_opt(2026, 3, 9)),
+                (month(2), NaiveDate::from_ymd_opt(2026, 3, 6)),
+                // Outside the period.
+                (month(5), NaiveDate::from_ymd_opt(2026, 5, 6)),
+            ]
+            .into_iter()
+            .map(|(m, d)| (a.credit_code.as_str(), m, d.expect("date"))),
+            &months,
         );
         let today = NaiveDate::from_ymd_opt(2026, 4, 10).expect("date");
         let analysis = classify(&[a.clone(), b], &first, &months, 5, today, &HashMap::new());

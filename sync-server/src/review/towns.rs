@@ -34,7 +34,7 @@ use super::page::Page;
 use super::{ListQuery, PageResult, Session, china_midnight};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
 use crate::analysis::monthly::{
-    DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, month_status,
+    DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, deadlines, status_by,
 };
 use crate::auth::Scope;
 use crate::error::AppError;
@@ -157,7 +157,7 @@ struct Inputs {
     counts: Vec<AreaCount>,
     /// Per town: shifts due and attended.
     attendance: HashMap<String, (i64, i64)>,
-    declared: HashSet<(String, i64)>,
+    declared: Vec<(String, i64)>,
     permit_ends: Vec<(String, String, NaiveDate)>,
 }
 
@@ -174,7 +174,7 @@ fn area_stats(
         .iter()
         .map(|r| (r.code.as_str(), r.parent.as_deref()))
         .collect();
-    let district_of = |code: &str| -> String {
+    let district_of = |code: &'_ str| -> String {
         let mut current = code;
         while let Some(Some(parent)) = parents.get(current) {
             if parents.get(parent).is_some_and(Option::is_some) {
@@ -185,14 +185,27 @@ fn area_stats(
         }
         current.to_string()
     };
-    let area_of = |region: &str| {
-        if districts {
-            district_of(region)
-        } else {
-            region.to_string()
-        }
+    // Each region's area, worked out once.
+    let areas_of_regions: HashMap<&str, String> = inputs
+        .regions
+        .iter()
+        .map(|r| {
+            let area = if districts {
+                district_of(&r.code)
+            } else {
+                r.code.clone()
+            };
+            (r.code.as_str(), area)
+        })
+        .collect();
+    let area_of = |region: &str| -> String {
+        areas_of_regions
+            .get(region)
+            .cloned()
+            .unwrap_or_else(|| region.to_string())
     };
     let months = Month::range(Month::of(from), Month::of(until));
+    let deadlines = deadlines(&months, DEFAULT_DEADLINE_DAY);
     let weeks = ((until - from).num_days() + 7).div_euclid(7).max(1);
     let mut by_enterprise: HashMap<&str, Vec<&InspectionYear>> = HashMap::new();
     for year in &inputs.years {
@@ -206,6 +219,7 @@ fn area_stats(
             .years
             .iter()
             .filter(|y| y.inspection_kind == InspectionKind::SelfInspection.as_str()),
+        &months,
     );
     let mut ends_by_enterprise: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
     for (code, _, end) in &inputs.permit_ends {
@@ -214,24 +228,29 @@ fn area_stats(
             .or_default()
             .push(*end);
     }
-    let mut areas: BTreeMap<String, AreaStats> = BTreeMap::new();
+    let declared: HashSet<(&str, i64)> = inputs
+        .declared
+        .iter()
+        .map(|(code, year)| (code.as_str(), *year))
+        .collect();
+    let mut by_area: HashMap<String, AreaStats> = HashMap::new();
     for enterprise in &inputs.enterprises {
         let code = enterprise.credit_code.as_str();
-        let stats = areas.entry(area_of(&enterprise.region_code)).or_default();
+        let stats = by_area.entry(area_of(&enterprise.region_code)).or_default();
         stats.enterprises += 1;
         let done = by_enterprise.get(code).map_or(&[][..], Vec::as_slice);
         for (k, kind) in KINDS.iter().enumerate() {
-            if done.iter().any(|y| {
-                y.inspection_kind == kind.as_str()
-                    && y.started_between(from, until).next().is_some()
-            }) {
+            if done
+                .iter()
+                .any(|y| y.inspection_kind == kind.as_str() && y.started_any_between(from, until))
+            {
                 stats.covered[k] += 1;
             }
         }
         let submitted = first_submitted.enterprise(code);
-        for month in &months {
-            let first = submitted.get(*month);
-            match month_status(*month, first.as_slice(), DEFAULT_DEADLINE_DAY, today) {
+        for (index, deadline) in deadlines.iter().enumerate() {
+            let first = submitted.get(index).copied().flatten();
+            match status_by(*deadline, first, today) {
                 Some(MonthStatus::OnTime) => {
                     stats.self_on_time += 1;
                     stats.self_due += 1;
@@ -250,11 +269,7 @@ fn area_stats(
             stats.resident_weeks += resident_weeks.len() as i64;
             stats.resident_due_weeks += weeks;
         }
-        if (from.year()..=until.year()).any(|year| {
-            inputs
-                .declared
-                .contains(&(code.to_string(), i64::from(year)))
-        }) {
+        if (from.year()..=until.year()).any(|year| declared.contains(&(code, i64::from(year)))) {
             stats.declared += 1;
         }
         if let Some(ends) = ends_by_enterprise.get(code) {
@@ -271,16 +286,16 @@ fn area_stats(
         else {
             continue;
         };
-        let stats = areas.entry(area_of(&count.region_code)).or_default();
+        let stats = by_area.entry(area_of(&count.region_code)).or_default();
         stats.inspections[k] += count.inspections as usize;
         stats.passed[k] += count.passed as usize;
     }
     for (region, (shifts, attended)) in &inputs.attendance {
-        let stats = areas.entry(area_of(region)).or_default();
+        let stats = by_area.entry(area_of(region)).or_default();
         stats.shifts += shifts;
         stats.attended += attended;
     }
-    areas
+    by_area.into_iter().collect()
 }
 
 async fn read_inputs(
@@ -319,7 +334,7 @@ async fn read_inputs(
                 entry.1 += count.present;
             }
             Ok(Inputs {
-                declared: store.health_declared(&records)?.into_iter().collect(),
+                declared: store.health_declared(&records)?,
                 permit_ends: store.permit_ends(&records)?,
                 regions,
                 enterprises,

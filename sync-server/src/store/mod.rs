@@ -357,6 +357,26 @@ pub struct InspectionYear {
 }
 
 impl InspectionYear {
+    /// Whether an inspection started on a day of this year within `from..=until`.
+    pub fn started_any_between(&self, from: NaiveDate, until: NaiveDate) -> bool {
+        use chrono::Datelike;
+        let first = if from.year() < self.year {
+            0
+        } else if from.year() == self.year {
+            from.ordinal0() as usize
+        } else {
+            return false;
+        };
+        let last = if until.year() > self.year {
+            365
+        } else if until.year() == self.year {
+            until.ordinal0() as usize
+        } else {
+            return false;
+        };
+        (first..=last).any(|day| self.started_days[day / 8] & (1 << (day % 8)) != 0)
+    }
+
     /// The days of this year within `from..=until` on which an inspection started.
     pub fn started_between(
         &self,

@@ -1636,6 +1636,25 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
             .collect::<Vec<_>>(),
         [day(4, 1)]
     );
+    let other = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    for (from, until, started) in [
+        (day(4, 2), day(4, 19), false),
+        (day(4, 1), day(4, 1), true),
+        (day(4, 20), day(4, 20), true),
+        (day(4, 21), day(12, 31), false),
+        (other(2024, 12, 1), day(3, 31), true),
+        (other(2024, 1, 1), day(3, 30), false),
+        (day(4, 21), other(2026, 6, 1), false),
+        (other(2024, 1, 1), other(2026, 1, 1), true),
+        (other(2026, 1, 1), other(2026, 2, 1), false),
+        (other(2024, 1, 1), other(2024, 12, 31), false),
+    ] {
+        assert_eq!(
+            year.started_any_between(from, until),
+            started,
+            "{from}..={until}"
+        );
+    }
     assert_eq!(year.first_submitted[2], Some(day(4, 30)));
     assert_eq!(
         year.first_submitted[3],
