@@ -108,16 +108,14 @@ impl<'a> FirstSubmissions<'a> {
     ) -> FirstSubmissions<'a> {
         FirstSubmissions::from_submissions(
             years.into_iter().flat_map(|year| {
-                year.first_submitted
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(month0, submitted)| {
-                        let month = Month {
-                            year: year.year,
-                            month: month0 as u32 + 1,
-                        };
-                        submitted.map(|day| (year.enterprise_code.as_str(), month, day))
-                    })
+                (0..12).filter_map(move |month0| {
+                    let month = Month {
+                        year: year.year,
+                        month: month0 as u32 + 1,
+                    };
+                    year.first_submitted(month0)
+                        .map(|day| (&*year.enterprise_code, month, day))
+                })
             }),
             period,
         )

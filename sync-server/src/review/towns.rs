@@ -210,7 +210,7 @@ fn area_stats(
     let mut by_enterprise: HashMap<&str, Vec<&InspectionYear>> = HashMap::new();
     for year in &inputs.years {
         by_enterprise
-            .entry(year.enterprise_code.as_str())
+            .entry(&*year.enterprise_code)
             .or_default()
             .push(year);
     }
@@ -218,7 +218,7 @@ fn area_stats(
         inputs
             .years
             .iter()
-            .filter(|y| y.inspection_kind == InspectionKind::SelfInspection.as_str()),
+            .filter(|y| y.inspection_kind == InspectionKind::SelfInspection),
         &months,
     );
     let mut ends_by_enterprise: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
@@ -242,7 +242,7 @@ fn area_stats(
         for (k, kind) in KINDS.iter().enumerate() {
             if done
                 .iter()
-                .any(|y| y.inspection_kind == kind.as_str() && y.started_any_between(from, until))
+                .any(|y| y.inspection_kind == *kind && y.started_any_between(from, until))
             {
                 stats.covered[k] += 1;
             }
@@ -261,7 +261,7 @@ fn area_stats(
         }
         let resident_weeks: HashSet<i64> = done
             .iter()
-            .filter(|y| y.inspection_kind == InspectionKind::Resident.as_str())
+            .filter(|y| y.inspection_kind == InspectionKind::Resident)
             .flat_map(|y| y.started_between(from, until))
             .map(|day| (day - from).num_days().div_euclid(7))
             .collect();

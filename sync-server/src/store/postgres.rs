@@ -277,6 +277,18 @@ CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline, record_id, item
 const SCHEMA_V6: &str = r#"
 DROP TABLE inspection_days;
 DROP TABLE inspection_years;
+DROP TABLE inspection_months;
+CREATE TABLE inspection_months (
+    month           BIGINT NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    industry        TEXT COLLATE "C" NOT NULL,
+    inspections     BIGINT NOT NULL,
+    passed          BIGINT NOT NULL,
+    hazards         BIGINT NOT NULL,
+    PRIMARY KEY (month, inspection_kind, region_code, industry)
+);
+CREATE INDEX inspection_months_by_region ON inspection_months (region_code, month);
 CREATE TABLE inspection_series (
     region_code     TEXT COLLATE "C" NOT NULL,
     industry        TEXT COLLATE "C" NOT NULL,

@@ -27,6 +27,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::RangeInclusive;
+use std::sync::Arc;
+
+use anjian_core::template::InspectionKind;
 
 use chrono::{Datelike, NaiveDate};
 
@@ -57,7 +60,7 @@ fn day_of(date: NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce()) - EPOCH_DAYS_FROM_CE
 }
 
-fn date_of(day: i64) -> StoreResult<NaiveDate> {
+pub(super) fn date_of(day: i64) -> StoreResult<NaiveDate> {
     i32::try_from(day + EPOCH_DAYS_FROM_CE)
         .ok()
         .and_then(NaiveDate::from_num_days_from_ce_opt)
@@ -186,7 +189,7 @@ fn add_to_month(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResult
         "INSERT INTO inspection_months (month, region_code, industry, inspection_kind,
              inspections, passed, hazards)
          VALUES ({})
-         ON CONFLICT (month, region_code, industry, inspection_kind) DO UPDATE SET
+         ON CONFLICT (month, inspection_kind, region_code, industry) DO UPDATE SET
              inspections = inspection_months.inspections + excluded.inspections,
              passed = inspection_months.passed + excluded.passed,
              hazards = inspection_months.hazards + excluded.hazards",
@@ -854,19 +857,30 @@ impl std::fmt::Display for RollupSummary {
 
 /// Conditions on the `region_code`, `industry` and `inspection_kind` of a rollup aliased
 /// `alias`: the scope (not an enterprise: the area tables do not know one), then the
-/// filter's regions, industry and kinds.
+/// filter's regions, industry and kinds. With `scan`, a list of regions is checked row by
+/// row ([`Query::any_of_paged`]) rather than looked up in the region index: a city's or
+/// district's share of the month table is most of it.
 fn area_conditions(
     query: &mut Query,
     alias: &str,
     scope: &RecordScope,
     filter: &RecordFilter,
+    scan: bool,
 ) -> Vec<String> {
     let mut conditions = Vec::new();
+    let column = format!("{alias}.region_code");
+    let mut regions = |query: &mut Query, codes: &[String]| {
+        if scan {
+            query.any_of_paged(&column, codes)
+        } else {
+            query.any_of(&column, codes)
+        }
+    };
     if let RecordScope::Regions(codes) = scope {
-        conditions.push(query.any_of(&format!("{alias}.region_code"), codes));
+        conditions.push(regions(query, codes));
     }
-    if let Some(regions) = &filter.regions {
-        conditions.push(query.any_of(&format!("{alias}.region_code"), regions));
+    if let Some(codes) = &filter.regions {
+        conditions.push(regions(query, codes));
     }
     if let Some(industry) = &filter.industry {
         let p = query.bind(text(industry));
@@ -1019,7 +1033,7 @@ pub(super) fn area_counts(
             }
             if let Some((first, last)) = split.months {
                 let mut query = Query::new(db.postgres());
-                let mut conditions = area_conditions(&mut query, "m", scope, filter);
+                let mut conditions = area_conditions(&mut query, "m", scope, filter, true);
                 if let Some(first) = first {
                     let p = query.bind(Cell::Int(first));
                     conditions.push(format!("m.month >= {p}"));
@@ -1028,6 +1042,7 @@ pub(super) fn area_counts(
                     let p = query.bind(Cell::Int(last));
                     conditions.push(format!("m.month <= {p}"));
                 }
+                // Grouped in the table's key order: month, kind, region, industry.
                 let (select, group) = match (grouping.region, grouping.industry) {
                     (true, true) => ("m.region_code, m.industry", ", m.region_code, m.industry"),
                     (true, false) => ("m.region_code, ''", ", m.region_code"),
@@ -1038,7 +1053,7 @@ pub(super) fn area_counts(
                     "SELECT m.month, {select}, m.inspection_kind, CAST(SUM(m.inspections) AS BIGINT),
                             CAST(SUM(m.passed) AS BIGINT), CAST(SUM(m.hazards) AS BIGINT)
                      FROM inspection_months m WHERE {}
-                     GROUP BY m.month{group}, m.inspection_kind",
+                     GROUP BY m.month, m.inspection_kind{group}",
                     conditions.join(" AND ")
                 ));
                 for (key, sums) in fetch(db, &query, area_row)? {
@@ -1081,7 +1096,7 @@ fn series_between(
 ) -> StoreResult<Vec<SeriesSums>> {
     let postgres = db.postgres();
     let mut query = Query::new(postgres);
-    let conditions = area_conditions(&mut query, "s", scope, filter);
+    let conditions = area_conditions(&mut query, "s", scope, filter, false);
     // The series' last running total before a day (or its last of all).
     let mut total_before = |alias: &str, day: Option<i64>| -> String {
         let bound = day.map(|day| {
@@ -1202,28 +1217,25 @@ pub(super) fn inspection_years(
             && scope_kinds.is_none_or(|allowed| allowed.iter().any(|k| k == kind))
     };
     let per_history = fetch(db, &query, |row: &dyn Cells| {
-        let enterprise_code = row.text(0)?;
-        let region_code = row.text(1)?;
+        let enterprise_code: Arc<str> = row.text(0)?.into();
+        let region_code: Arc<str> = row.text(1)?.into();
         let bytes = row.bytes(2)?;
         let mut found = Vec::new();
         for entry in history_years(&bytes)? {
             if !years.contains(&entry.year) || !wanted(entry.kind) {
                 continue;
             }
+            let inspection_kind = InspectionKind::parse(entry.kind).ok_or_else(|| {
+                StoreError::Corrupt(format!("unknown inspection kind {}", entry.kind))
+            })?;
             let bits = entry.bits();
-            let mut first_submitted = [None; 12];
-            for (slot, day) in first_submitted.iter_mut().zip(bits.first_submitted) {
-                if day != 0 {
-                    *slot = Some(date_of(i64::from(day))?);
-                }
-            }
             found.push(InspectionYear {
                 enterprise_code: enterprise_code.clone(),
-                inspection_kind: entry.kind.to_string(),
+                inspection_kind,
                 year: entry.year,
                 region_code: region_code.clone(),
                 started_days: bits.days,
-                first_submitted,
+                first_submitted_days: bits.first_submitted,
             });
         }
         Ok(found)

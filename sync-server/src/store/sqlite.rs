@@ -267,10 +267,25 @@ CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline, record_id, item
 /// Version 6: rollups a range reads in a few rows whatever its length. The day table and the
 /// year rows (one per enterprise, kind and year: 27,000 for a city's three years, 40 ms to
 /// read) give way to running totals per series and day, one history row per enterprise, and
-/// running totals of duty-leader shifts per enterprise and day; counted again from the records.
+/// running totals of duty-leader shifts per enterprise and day. The month table is keyed in
+/// the order the analysis by month groups it (month, then kind), so the database groups it
+/// as it reads it instead of sorting a city's 25,000 rows (48 ms). All counted again from the
+/// records.
 const SCHEMA_V6: &str = "
 DROP TABLE inspection_days;
 DROP TABLE inspection_years;
+DROP TABLE inspection_months;
+CREATE TABLE inspection_months (
+    month           INTEGER NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    region_code     TEXT NOT NULL,
+    industry        TEXT NOT NULL,
+    inspections     INTEGER NOT NULL,
+    passed          INTEGER NOT NULL,
+    hazards         INTEGER NOT NULL,
+    PRIMARY KEY (month, inspection_kind, region_code, industry)
+) WITHOUT ROWID;
+CREATE INDEX inspection_months_by_region ON inspection_months (region_code, month);
 CREATE TABLE inspection_series (
     region_code     TEXT NOT NULL,
     industry        TEXT NOT NULL,

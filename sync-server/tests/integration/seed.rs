@@ -396,8 +396,12 @@ fn rollups_answer_as_the_records_do(store: &dyn Store) {
             let last = NaiveDate::from_ymd_opt(y.year, 12, 31).unwrap();
             let days: Vec<NaiveDate> = y.started_between(first, last).collect();
             (
-                (y.enterprise_code, y.inspection_kind, y.year),
-                (days, y.first_submitted),
+                (
+                    y.enterprise_code.to_string(),
+                    y.inspection_kind.as_str().to_string(),
+                    y.year,
+                ),
+                (days, y.first_submissions()),
             )
         })
         .collect();

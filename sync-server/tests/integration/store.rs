@@ -1624,7 +1624,7 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
         .unwrap();
     assert_eq!(years.len(), 1);
     let year = &years[0];
-    assert_eq!((year.enterprise_code.as_str(), year.year), (CODE_A, 2025));
+    assert_eq!((&*year.enterprise_code, year.year), (CODE_A, 2025));
     let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
     assert_eq!(
         year.started_between(day(1, 1), day(12, 31))
@@ -1655,13 +1655,13 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
             "{from}..={until}"
         );
     }
-    assert_eq!(year.first_submitted[2], Some(day(4, 30)));
+    assert_eq!(year.first_submitted(2), Some(day(4, 30)));
     assert_eq!(
-        year.first_submitted[3],
+        year.first_submitted(3),
         Some(day(5, 1)),
         "the earlier of April's two"
     );
-    assert_eq!(year.first_submitted[4], None);
+    assert_eq!(year.first_submitted(4), None);
     assert!(
         store
             .inspection_years(
@@ -1671,7 +1671,8 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
             )
             .unwrap()
             .iter()
-            .all(|y| y.enterprise_code == CODE_B && y.inspection_kind == "enforcement")
+            .all(|y| &*y.enterprise_code == CODE_B
+                && y.inspection_kind == anjian_core::template::InspectionKind::Enforcement)
     );
 
     let summary = store.rebuild_rollups().unwrap();
