@@ -1473,7 +1473,8 @@ pub(super) fn attendance_counts(
 
 /// Per industry and region of the enterprises in scope: the shifts due and attended between
 /// two dates (inclusive; either end open), as the difference of each enterprise's running
-/// totals at the two ends.
+/// totals at the two ends. Only enterprises with duty-leader shifts on file are looked up (a
+/// tenth of a city's).
 fn attendance_between(
     db: &mut impl Exec,
     scope: &RecordScope,
@@ -1518,7 +1519,8 @@ fn attendance_between(
         "SELECT e.industry, e.region_code,
                 CAST(SUM(COALESCE(b.shifts, 0) - {start_shifts}) AS BIGINT),
                 CAST(SUM(COALESCE(b.present, 0) - {start_present}) AS BIGINT)
-         FROM enterprises e {end} {start}
+         FROM (SELECT credit_code FROM attendance_months GROUP BY credit_code) w
+              JOIN enterprises e ON e.credit_code = w.credit_code {end} {start}
          WHERE {condition} GROUP BY e.industry, e.region_code"
     ));
     let rows = fetch(db, &query, |row: &dyn Cells| {
