@@ -298,29 +298,41 @@ fn area_stats(
     by_area.into_iter().collect()
 }
 
+/// Reads the inputs in two halves at once, on two of the store's connections: the
+/// enterprises and what is kept per enterprise, then the area counts and reference data.
+/// (Each read is its own snapshot either way.)
 async fn read_inputs(
     state: &AppState,
     user: &crate::store::User,
     from: NaiveDate,
     until: NaiveDate,
 ) -> Result<Inputs, AppError> {
-    let user = user.clone();
-    state
-        .blocking(move |store| {
+    let (first_user, second_user) = (user.clone(), user.clone());
+    let (enterprises, areas) = tokio::try_join!(
+        state.blocking(move |store| {
             let regions = store.regions()?;
-            let scope = Scope::of(&user, &regions);
+            let scope = Scope::of(&first_user, &regions);
             let enterprises: Vec<Enterprise> = store
                 .enterprises_since(0)?
                 .into_iter()
                 .filter(|e| scope.covers_enterprise(e))
                 .collect();
+            let records = scope.records();
+            let years = store.inspection_years(&records, from.year()..=until.year(), &[])?;
+            Ok((
+                regions,
+                enterprises,
+                years,
+                store.health_declared(&records)?,
+            ))
+        }),
+        state.blocking(move |store| {
+            let records = Scope::of(&second_user, &store.regions()?).records();
             let filter = RecordFilter {
                 started_from: china_midnight(from),
                 started_before: until.succ_opt().and_then(china_midnight),
                 ..RecordFilter::default()
             };
-            let records = scope.records();
-            let years = store.inspection_years(&records, from.year()..=until.year(), &[])?;
             let by_region = AreaGrouping {
                 month: false,
                 region: true,
@@ -333,17 +345,20 @@ async fn read_inputs(
                 entry.0 += count.shifts;
                 entry.1 += count.present;
             }
-            Ok(Inputs {
-                declared: store.health_declared(&records)?,
-                permit_ends: store.permit_ends(&records)?,
-                regions,
-                enterprises,
-                years,
-                counts,
-                attendance,
-            })
-        })
-        .await
+            Ok((counts, attendance, store.permit_ends(&records)?))
+        }),
+    )?;
+    let (regions, enterprises, years, declared) = enterprises;
+    let (counts, attendance, permit_ends) = areas;
+    Ok(Inputs {
+        regions,
+        enterprises,
+        years,
+        counts,
+        attendance,
+        declared,
+        permit_ends,
+    })
 }
 
 fn area_name(regions: &[Region], code: &str) -> String {

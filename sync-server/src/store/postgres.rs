@@ -289,6 +289,13 @@ CREATE TABLE inspection_months (
     PRIMARY KEY (month, inspection_kind, region_code, industry)
 );
 CREATE INDEX inspection_months_by_region ON inspection_months (region_code, month);
+DROP INDEX open_hazards_by_region;
+DROP INDEX open_hazards_by_deadline;
+CREATE INDEX open_hazards_by_region
+    ON open_hazards (region_code, deadline, record_id, item, enterprise_code, inspection_kind);
+ALTER TABLE hazard_tallies ADD COLUMN dated_open BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX open_hazards_by_deadline
+    ON open_hazards (deadline, record_id, item, enterprise_code, region_code, inspection_kind);
 CREATE TABLE inspection_series (
     region_code     TEXT COLLATE "C" NOT NULL,
     industry        TEXT COLLATE "C" NOT NULL,

@@ -869,7 +869,7 @@ fn area_conditions(
 ) -> Vec<String> {
     let mut conditions = Vec::new();
     let column = format!("{alias}.region_code");
-    let mut regions = |query: &mut Query, codes: &[String]| {
+    let regions = |query: &mut Query, codes: &[String]| {
         if scan {
             query.any_of_paged(&column, codes)
         } else {

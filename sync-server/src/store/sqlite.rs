@@ -269,8 +269,11 @@ CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline, record_id, item
 /// read) give way to running totals per series and day, one history row per enterprise, and
 /// running totals of duty-leader shifts per enterprise and day. The month table is keyed in
 /// the order the analysis by month groups it (month, then kind), so the database groups it
-/// as it reads it instead of sorting a city's 25,000 rows (48 ms). All counted again from the
-/// records.
+/// as it reads it instead of sorting a city's 25,000 rows (48 ms). The open hazards' indexes
+/// by region and by deadline also carry the enterprise and kind, and a tally keeps how many
+/// of its open hazards have a deadline: hazard tracking counts those overdue from the few due
+/// today or later (grouping a city's 15,000 overdue hazards took 30–56 ms).
+/// All counted again from the records.
 const SCHEMA_V6: &str = "
 DROP TABLE inspection_days;
 DROP TABLE inspection_years;
@@ -286,6 +289,13 @@ CREATE TABLE inspection_months (
     PRIMARY KEY (month, inspection_kind, region_code, industry)
 ) WITHOUT ROWID;
 CREATE INDEX inspection_months_by_region ON inspection_months (region_code, month);
+DROP INDEX open_hazards_by_region;
+DROP INDEX open_hazards_by_deadline;
+CREATE INDEX open_hazards_by_region
+    ON open_hazards (region_code, deadline, record_id, item, enterprise_code, inspection_kind);
+ALTER TABLE hazard_tallies ADD COLUMN dated_open INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX open_hazards_by_deadline
+    ON open_hazards (deadline, record_id, item, enterprise_code, region_code, inspection_kind);
 CREATE TABLE inspection_series (
     region_code     TEXT NOT NULL,
     industry        TEXT NOT NULL,

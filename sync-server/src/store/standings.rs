@@ -2,7 +2,9 @@
 //! per enterprise, region and inspection kind, the hazards its submitted inspections found
 //! and how many a re-inspection found rectified (`hazard_tallies`); and every hazard not yet
 //! rectified, with what the tracking list shows of it (`open_hazards`). Overdue and due soon
-//! depend on the day, so they are counted from the open hazards when asked.
+//! depend on the day, so they are counted when asked: a tally keeps how many of its open
+//! hazards have a deadline, and those overdue are that less the ones due today or later
+//! (a few in a city, where most open hazards are long overdue).
 //!
 //! A commit recounts the enterprise of the record it stores, and the enterprise of the record
 //! a re-inspection rectifies: a re-inspection may arrive before or after its original, and a
@@ -79,11 +81,15 @@ pub(super) fn enterprise_of(db: &mut impl Exec, record_id: &str) -> StoreResult<
 
 type TallyKey = (String, String, String);
 
-/// What the two tables hold for some enterprises: tallies by (enterprise, region, kind)
-/// with the enterprise's name, and the open hazards by (record, item).
+/// One tally's columns after its key: the enterprise's name, hazards found, rectified, and
+/// still open with a deadline.
+type TallyCounts = (String, i64, i64, i64);
+
+/// What the two tables hold for some enterprises: tallies by (enterprise, region, kind),
+/// and the open hazards by (record, item).
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Standings {
-    tallies: BTreeMap<TallyKey, (String, i64, i64)>,
+    tallies: BTreeMap<TallyKey, TallyCounts>,
     open: BTreeMap<(String, String), HazardStatusRow>,
 }
 
@@ -97,11 +103,12 @@ fn count(rows: Vec<HazardStatusRow>) -> Standings {
                 row.region_code.clone(),
                 row.inspection_kind.clone(),
             ))
-            .or_insert_with(|| (row.enterprise_name.clone(), 0, 0));
+            .or_insert_with(|| (row.enterprise_name.clone(), 0, 0, 0));
         tally.1 += 1;
         if row.rectified_at.is_some() {
             tally.2 += 1;
         } else {
+            tally.3 += i64::from(row.deadline.is_some());
             standings
                 .open
                 .insert((row.record_id.clone(), row.item.clone()), row);
@@ -125,7 +132,7 @@ pub(super) fn recount_enterprise(db: &mut impl Exec, code: &str) -> StoreResult<
 }
 
 fn write(db: &mut impl Exec, standings: &Standings) -> StoreResult<()> {
-    for ((code, region, kind), (name, found, rectified)) in &standings.tallies {
+    for ((code, region, kind), (name, found, rectified, dated_open)) in &standings.tallies {
         let mut query = Query::new(db.postgres());
         let values = [
             query.bind(text(code)),
@@ -134,10 +141,11 @@ fn write(db: &mut impl Exec, standings: &Standings) -> StoreResult<()> {
             query.bind(text(name)),
             query.bind(Cell::Int(*found)),
             query.bind(Cell::Int(*rectified)),
+            query.bind(Cell::Int(*dated_open)),
         ];
         query.push(&format!(
             "INSERT INTO hazard_tallies (enterprise_code, region_code, inspection_kind,
-                 enterprise_name, found, rectified) VALUES ({})",
+                 enterprise_name, found, rectified, dated_open) VALUES ({})",
             values.join(", ")
         ));
         fetch(db, &query, |_| Ok(()))?;
@@ -177,13 +185,14 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<Standings> {
     let mut standings = Standings::default();
     let mut query = Query::new(db.postgres());
     query.push(
-        "SELECT enterprise_code, region_code, inspection_kind, enterprise_name, found, rectified
+        "SELECT enterprise_code, region_code, inspection_kind, enterprise_name, found, rectified,
+                dated_open
          FROM hazard_tallies",
     );
     for (key, value) in fetch(db, &query, |row: &dyn Cells| {
         Ok((
             (row.text(0)?, row.text(1)?, row.text(2)?),
-            (row.text(3)?, row.int(4)?, row.int(5)?),
+            (row.text(3)?, row.int(4)?, row.int(5)?, row.int(6)?),
         ))
     })? {
         standings.tallies.insert(key, value);
@@ -249,7 +258,7 @@ pub(super) fn tallies(
     let condition = scope_condition(&mut query, scope, "t");
     query.push(&format!(
         "SELECT t.enterprise_code, t.region_code, t.inspection_kind, t.enterprise_name,
-                t.found, t.rectified
+                t.found, t.rectified, t.dated_open
          FROM hazard_tallies t WHERE {condition}"
     ));
     let mut tallies: BTreeMap<TallyKey, HazardTally> = BTreeMap::new();
@@ -261,7 +270,8 @@ pub(super) fn tallies(
             enterprise_name: row.text(3)?,
             found: row.int(4)?,
             rectified: row.int(5)?,
-            overdue: 0,
+            // Every dated open hazard until those not yet overdue are taken off below.
+            overdue: row.int(6)?,
             due_soon: 0,
         })
     })? {
@@ -279,13 +289,12 @@ pub(super) fn tallies(
     let today = query.bind(text(&today.to_string()));
     let soon = query.bind(text(&soon.to_string()));
     query.push(&format!(
-        "SELECT o.enterprise_code, o.region_code, o.inspection_kind,
-                SUM(CASE WHEN o.deadline < {today} THEN 1 ELSE 0 END),
-                SUM(CASE WHEN o.deadline >= {today} AND o.deadline <= {soon} THEN 1 ELSE 0 END)
-         FROM open_hazards o WHERE {condition} AND o.deadline <= {soon}
+        "SELECT o.enterprise_code, o.region_code, o.inspection_kind, COUNT(*),
+                SUM(CASE WHEN o.deadline <= {soon} THEN 1 ELSE 0 END)
+         FROM open_hazards o WHERE {condition} AND o.deadline >= {today}
          GROUP BY o.enterprise_code, o.region_code, o.inspection_kind"
     ));
-    for (key, overdue, due_soon) in fetch(db, &query, |row: &dyn Cells| {
+    for (key, not_overdue, due_soon) in fetch(db, &query, |row: &dyn Cells| {
         Ok((
             (row.text(0)?, row.text(1)?, row.text(2)?),
             row.int(3)?,
@@ -293,7 +302,7 @@ pub(super) fn tallies(
         ))
     })? {
         if let Some(tally) = tallies.get_mut(&key) {
-            tally.overdue = overdue;
+            tally.overdue -= not_overdue;
             tally.due_soon = due_soon;
         }
     }

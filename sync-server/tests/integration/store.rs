@@ -1831,6 +1831,12 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     assert_eq!(tallied(day(7, 20)), [(CODE_A.to_string(), 3, 2, 1, 0)]);
     assert_eq!(tallied(day(7, 10)), [(CODE_A.to_string(), 3, 2, 0, 1)]);
     assert_eq!(tallied(day(6, 1)), [(CODE_A.to_string(), 3, 2, 0, 0)]);
+    // The deadline's own day is due, not overdue; the day after is overdue; a deadline on the
+    // last day of "soon" is due soon.
+    assert_eq!(tallied(day(7, 15)), [(CODE_A.to_string(), 3, 2, 0, 1)]);
+    assert_eq!(tallied(day(7, 16)), [(CODE_A.to_string(), 3, 2, 1, 0)]);
+    assert_eq!(tallied(day(7, 8)), [(CODE_A.to_string(), 3, 2, 0, 1)]);
+    assert_eq!(tallied(day(7, 7)), [(CODE_A.to_string(), 3, 2, 0, 0)]);
     assert_eq!(
         store
             .hazard_tallies(
