@@ -293,9 +293,9 @@ DROP INDEX open_hazards_by_region;
 DROP INDEX open_hazards_by_deadline;
 CREATE INDEX open_hazards_by_region
     ON open_hazards (region_code, deadline, record_id, item, enterprise_code, inspection_kind);
-ALTER TABLE hazard_tallies ADD COLUMN dated_open BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX open_hazards_by_deadline
     ON open_hazards (deadline, record_id, item, enterprise_code, region_code, inspection_kind);
+ALTER TABLE hazard_tallies ADD COLUMN dated_open BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE inspection_series (
     region_code     TEXT COLLATE "C" NOT NULL,
     industry        TEXT COLLATE "C" NOT NULL,
@@ -303,15 +303,20 @@ CREATE TABLE inspection_series (
     PRIMARY KEY (region_code, industry, inspection_kind)
 );
 CREATE TABLE inspection_totals (
-    region_code     TEXT COLLATE "C" NOT NULL,
-    industry        TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    day             BIGINT NOT NULL,
-    inspections     BIGINT NOT NULL,
-    passed          BIGINT NOT NULL,
-    hazards         BIGINT NOT NULL,
+    region_code          TEXT COLLATE "C" NOT NULL,
+    industry             TEXT COLLATE "C" NOT NULL,
+    inspection_kind      TEXT COLLATE "C" NOT NULL,
+    day                  BIGINT NOT NULL,
+    inspections          BIGINT NOT NULL,
+    passed               BIGINT NOT NULL,
+    hazards              BIGINT NOT NULL,
+    inspections_to_date  BIGINT NOT NULL,
+    passed_to_date       BIGINT NOT NULL,
+    hazards_to_date      BIGINT NOT NULL,
     PRIMARY KEY (region_code, industry, inspection_kind, day)
 );
+CREATE INDEX inspection_totals_by_day
+    ON inspection_totals (day, region_code, industry, inspection_kind, inspections, passed, hazards);
 CREATE TABLE inspection_histories (
     enterprise_code TEXT COLLATE "C" NOT NULL,
     region_code     TEXT COLLATE "C" NOT NULL,

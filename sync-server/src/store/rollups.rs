@@ -3,9 +3,11 @@
 //! days from them.
 //!
 //! - `inspection_totals`: per series (region, industry and inspection kind) and China day on
-//!   which one of its inspections started, the running totals up to and including that day:
-//!   inspections, those that found no hazard, hazards found. Any range is the difference of
-//!   two rows per series (`inspection_series` lists them), however long it is.
+//!   which one of its inspections started, that day's inspections, those that found no
+//!   hazard and the hazards found, and the running totals of the three up to and including
+//!   the day. A long range is the difference of two rows per series (`inspection_series`
+//!   lists them), however long it is; a short one, or a month's partial edge, is the sum of
+//!   its days.
 //! - `inspection_months`: per month and series, the same counts, for analyses by month.
 //! - `inspection_histories`: per enterprise and region, every kind's and China year's days on
 //!   which an inspection started (a bitmap) and, per month, the first submission of an
@@ -242,8 +244,8 @@ fn add_to_totals(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResul
     let key = series_key(&mut query, "t", counted);
     let p = query.bind(Cell::Int(day));
     query.push(&format!(
-        "SELECT t.inspections, t.passed, t.hazards FROM inspection_totals t
-         WHERE {key} AND t.day < {p} ORDER BY t.day DESC LIMIT 1"
+        "SELECT t.inspections_to_date, t.passed_to_date, t.hazards_to_date
+         FROM inspection_totals t WHERE {key} AND t.day < {p} ORDER BY t.day DESC LIMIT 1"
     ));
     let before = fetch(db, &query, sums_row)?.pop().unwrap_or_default();
     let mut query = Query::new(db.postgres());
@@ -258,12 +260,17 @@ fn add_to_totals(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResul
     ];
     query.push(&format!(
         "INSERT INTO inspection_totals (region_code, industry, inspection_kind, day,
-             inspections, passed, hazards) VALUES ({})
+             inspections, passed, hazards, inspections_to_date, passed_to_date, hazards_to_date)
+         VALUES ({}, 0, 0, 0, {}, {}, {})
          ON CONFLICT (region_code, industry, inspection_kind, day) DO NOTHING",
-        values.join(", ")
+        values[..4].join(", "),
+        values[4],
+        values[5],
+        values[6]
     ));
     fetch(db, &query, |_| Ok(()))?;
 
+    // The day's own counts, and the running totals of the day and every later one.
     let mut query = Query::new(db.postgres());
     let inspections = query.bind(Cell::Int(delta.inspections));
     let passed = query.bind(Cell::Int(delta.passed));
@@ -271,8 +278,13 @@ fn add_to_totals(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResul
     let key = series_key(&mut query, "inspection_totals", counted);
     let p = query.bind(Cell::Int(day));
     query.push(&format!(
-        "UPDATE inspection_totals SET inspections = inspections + {inspections},
-             passed = passed + {passed}, hazards = hazards + {hazards}
+        "UPDATE inspection_totals SET
+             inspections_to_date = inspections_to_date + {inspections},
+             passed_to_date = passed_to_date + {passed},
+             hazards_to_date = hazards_to_date + {hazards},
+             inspections = inspections + CASE WHEN day = {p} THEN {inspections} ELSE 0 END,
+             passed = passed + CASE WHEN day = {p} THEN {passed} ELSE 0 END,
+             hazards = hazards + CASE WHEN day = {p} THEN {hazards} ELSE 0 END
          WHERE {key} AND day >= {p}"
     ));
     fetch(db, &query, |_| Ok(()))?;
@@ -282,10 +294,8 @@ fn add_to_totals(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResul
         let mut query = Query::new(db.postgres());
         let key = series_key(&mut query, "inspection_totals", counted);
         let p = query.bind(Cell::Int(day));
-        let inspections = query.bind(Cell::Int(before.inspections));
         query.push(&format!(
-            "DELETE FROM inspection_totals WHERE {key} AND day = {p}
-             AND inspections = {inspections}"
+            "DELETE FROM inspection_totals WHERE {key} AND day = {p} AND inspections = 0"
         ));
         fetch(db, &query, |_| Ok(()))?;
     }
@@ -293,10 +303,15 @@ fn add_to_totals(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResul
 }
 
 fn sums_row(row: &dyn Cells) -> StoreResult<Sums> {
+    sums_row_at(row, 0)
+}
+
+/// Inspections, passed and hazards from three columns starting at `first`.
+fn sums_row_at(row: &dyn Cells, first: usize) -> StoreResult<Sums> {
     Ok(Sums {
-        inspections: row.int(0)?,
-        passed: row.int(1)?,
-        hazards: row.int(2)?,
+        inspections: row.int(first)?,
+        passed: row.int(first + 1)?,
+        hazards: row.int(first + 2)?,
     })
 }
 
@@ -552,6 +567,8 @@ type AttendanceDays = BTreeMap<(String, String), (i64, i64)>;
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct RollupContents {
     days: BTreeMap<AreaKey, Sums>,
+    /// Per series and day with an inspection: the running totals up to it.
+    running: BTreeMap<AreaKey, Sums>,
     months: BTreeMap<AreaKey, Sums>,
     years: BTreeMap<YearKey, YearBits>,
     attendance: AttendanceTotals,
@@ -586,6 +603,31 @@ fn count_all(rows: &[Counted]) -> StoreResult<RollupContents> {
             .or_insert_with(YearBits::new)
             .add(row)?;
     }
+    // The map is in series order after the day: run each series' days in order.
+    let mut by_series: BTreeMap<(&str, &str, &str), Vec<(i64, Sums)>> = BTreeMap::new();
+    for ((day, region, industry, kind), sums) in &contents.days {
+        by_series
+            .entry((region.as_str(), industry.as_str(), kind.as_str()))
+            .or_default()
+            .push((*day, *sums));
+    }
+    let mut running = BTreeMap::new();
+    for ((region, industry, kind), days) in by_series {
+        let mut total = Sums::default();
+        for (day, sums) in days {
+            total.add(sums);
+            running.insert(
+                (
+                    day,
+                    region.to_string(),
+                    industry.to_string(),
+                    kind.to_string(),
+                ),
+                total,
+            );
+        }
+    }
+    contents.running = running;
     Ok(contents)
 }
 
@@ -628,21 +670,21 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<RollupContents> {
 
     let mut query = Query::new(db.postgres());
     query.push(
-        "SELECT day, region_code, industry, inspection_kind, inspections, passed, hazards
-         FROM inspection_totals ORDER BY region_code, industry, inspection_kind, day",
+        "SELECT day, region_code, industry, inspection_kind, inspections, passed, hazards,
+                inspections_to_date, passed_to_date, hazards_to_date
+         FROM inspection_totals",
     );
-    let mut previous: Option<(AreaKey, Sums)> = None;
-    for (key, total) in fetch(db, &query, area_row)? {
-        let before = match &previous {
-            Some(((_, region, industry, kind), sums))
-                if (region, industry, kind) == (&key.1, &key.2, &key.3) =>
-            {
-                *sums
-            }
-            _ => Sums::default(),
+    for (key, sums) in fetch(db, &query, |row: &dyn Cells| {
+        let (key, day_sums) = area_row(row)?;
+        let running = Sums {
+            inspections: row.int(7)?,
+            passed: row.int(8)?,
+            hazards: row.int(9)?,
         };
-        contents.days.insert(key.clone(), total.minus(before));
-        previous = Some((key, total));
+        Ok((key, (day_sums, running)))
+    })? {
+        contents.days.insert(key.clone(), sums.0);
+        contents.running.insert(key, sums.1);
     }
 
     let mut query = Query::new(db.postgres());
@@ -754,45 +796,43 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
             }),
     )?;
 
-    let mut series: BTreeMap<(&str, &str, &str), Vec<(i64, Sums)>> = BTreeMap::new();
-    for ((day, region, industry, kind), sums) in &contents.days {
-        series
-            .entry((region.as_str(), industry.as_str(), kind.as_str()))
-            .or_default()
-            .push((*day, *sums));
-    }
+    let series: BTreeSet<(&str, &str, &str)> = contents
+        .days
+        .keys()
+        .map(|(_, region, industry, kind)| (region.as_str(), industry.as_str(), kind.as_str()))
+        .collect();
     insert_all(
         db,
         "inspection_series",
         &["region_code", "industry", "inspection_kind"],
         series
-            .keys()
+            .iter()
             .map(|(region, industry, kind)| vec![text(region), text(industry), text(kind)]),
     )?;
-    let mut totals = Vec::with_capacity(contents.days.len());
-    for ((region, industry, kind), days) in &series {
-        // `days` is in order: the map's key starts with the day.
-        let mut running = Sums::default();
-        for (day, sums) in days {
-            running.add(*sums);
-            let mut row = vec![text(region), text(industry), text(kind), Cell::Int(*day)];
-            row.extend(sums_cells(&running));
-            totals.push(row);
-        }
-    }
     insert_all(
         db,
         "inspection_totals",
         &[
+            "day",
             "region_code",
             "industry",
             "inspection_kind",
-            "day",
             "inspections",
             "passed",
             "hazards",
+            "inspections_to_date",
+            "passed_to_date",
+            "hazards_to_date",
         ],
-        totals,
+        contents.days.iter().map(|(key, sums)| {
+            let (day, region, industry, kind) = key;
+            let mut row = vec![Cell::Int(*day), text(region), text(industry), text(kind)];
+            row.extend(sums_cells(sums));
+            row.extend(sums_cells(
+                &contents.running.get(key).copied().unwrap_or_default(),
+            ));
+            row
+        }),
     )?;
 
     let mut histories: BTreeMap<(&str, &str), History> = BTreeMap::new();
@@ -1014,7 +1054,14 @@ pub(super) fn area_counts(
                     .add(sums);
             }
         };
-        if !grouping.month {
+        let short = matches!((from, before), (Some(from), Some(before)) if before - from <= SHORT_RANGE_DAYS);
+        if !grouping.month && short {
+            add(
+                &mut totals,
+                0,
+                days_between(db, scope, filter, from, before)?,
+            );
+        } else if !grouping.month {
             add(
                 &mut totals,
                 0,
@@ -1028,7 +1075,7 @@ pub(super) fn area_counts(
                 add(
                     &mut totals,
                     month,
-                    series_between(db, scope, filter, Some(*from), Some(*before))?,
+                    days_between(db, scope, filter, Some(*from), Some(*before))?,
                 );
             }
             if let Some((first, last)) = split.months {
@@ -1082,6 +1129,46 @@ pub(super) fn area_counts(
         .collect())
 }
 
+/// Ranges up to this many days are summed day by day (a short range has fewer days with
+/// inspections than there are series); longer ones from the running totals at their ends.
+const SHORT_RANGE_DAYS: i64 = 62;
+
+/// Per series in scope matching the filter: the sum of its days from China day `from` up to
+/// `before` (either end open).
+fn days_between(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    filter: &RecordFilter,
+    from: Option<i64>,
+    before: Option<i64>,
+) -> StoreResult<Vec<SeriesSums>> {
+    let mut query = Query::new(db.postgres());
+    let mut conditions = area_conditions(&mut query, "d", scope, filter, false);
+    if let Some(from) = from {
+        let p = query.bind(Cell::Int(from));
+        conditions.push(format!("d.day >= {p}"));
+    }
+    if let Some(before) = before {
+        let p = query.bind(Cell::Int(before));
+        conditions.push(format!("d.day < {p}"));
+    }
+    query.push(&format!(
+        "SELECT d.region_code, d.industry, d.inspection_kind, CAST(SUM(d.inspections) AS BIGINT),
+                CAST(SUM(d.passed) AS BIGINT), CAST(SUM(d.hazards) AS BIGINT)
+         FROM inspection_totals d WHERE {}
+         GROUP BY d.region_code, d.industry, d.inspection_kind",
+        conditions.join(" AND ")
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok((
+            row.text(0)?,
+            row.text(1)?,
+            row.text(2)?,
+            sums_row_at(row, 3)?,
+        ))
+    })
+}
+
 /// A series (region, industry, inspection kind) and what it counted over a range.
 type SeriesSums = (String, String, String, Sums);
 
@@ -1109,7 +1196,8 @@ fn series_between(
         if postgres {
             // A lateral subquery walks the index backwards from the bound: one row.
             format!(
-                "LEFT JOIN LATERAL (SELECT t.inspections, t.passed, t.hazards
+                "LEFT JOIN LATERAL (SELECT t.inspections_to_date, t.passed_to_date,
+                         t.hazards_to_date
                      FROM inspection_totals t WHERE {series} {bound}
                      ORDER BY t.day DESC LIMIT 1) {alias} ON TRUE"
             )
@@ -1127,7 +1215,8 @@ fn series_between(
     let (start, start_sums) = match from {
         Some(from) => (
             total_before("a", Some(from)),
-            "COALESCE(a.inspections, 0), COALESCE(a.passed, 0), COALESCE(a.hazards, 0)",
+            "COALESCE(a.inspections_to_date, 0), COALESCE(a.passed_to_date, 0),
+             COALESCE(a.hazards_to_date, 0)",
         ),
         None => (
             String::new(),
@@ -1136,7 +1225,8 @@ fn series_between(
     };
     query.push(&format!(
         "SELECT s.region_code, s.industry, s.inspection_kind,
-                COALESCE(b.inspections, 0), COALESCE(b.passed, 0), COALESCE(b.hazards, 0),
+                COALESCE(b.inspections_to_date, 0), COALESCE(b.passed_to_date, 0),
+                COALESCE(b.hazards_to_date, 0),
                 {start_sums}
          FROM inspection_series s {end} {start}
          WHERE {}",

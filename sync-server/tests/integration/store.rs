@@ -1608,6 +1608,34 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
         ),
         []
     );
+    // Longer than two months: from the running totals at the two ends.
+    assert_eq!(
+        by_region(
+            Some(china_midnight_ms(2025, 1, 1)),
+            Some(china_midnight_ms(2026, 1, 1))
+        ),
+        by_region(None, None)
+    );
+    assert_eq!(
+        by_region(
+            Some(china_midnight_ms(2025, 4, 1)),
+            Some(china_midnight_ms(2025, 6, 15))
+        ),
+        [
+            area("440305", "enforcement", 1, 0, 1),
+            area("440305", "self", 2, 1, 2),
+            area("440306", "enforcement", 1, 0, 1),
+        ],
+        "1 April to 14 June: T0 (15 June) is outside"
+    );
+    assert_eq!(
+        by_region(
+            Some(china_midnight_ms(2025, 4, 2)),
+            Some(china_midnight_ms(2025, 7, 1))
+        ),
+        by_region(Some(china_midnight_ms(2025, 4, 2)), None),
+        "both ways from 2 April"
+    );
     let enterprise_b = RecordScope::Enterprise {
         credit_code: CODE_B.into(),
         inspection_kinds: vec!["enforcement".into(), "expert".into()],
