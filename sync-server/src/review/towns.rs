@@ -157,7 +157,8 @@ struct Inputs {
     counts: Vec<AreaCount>,
     /// Per town: shifts due and attended.
     attendance: HashMap<String, (i64, i64)>,
-    declared: Vec<(String, i64)>,
+    /// Enterprises that declared for a year of the period.
+    declared: Vec<String>,
     permit_ends: Vec<(String, String, NaiveDate)>,
 }
 
@@ -228,11 +229,7 @@ fn area_stats(
             .or_default()
             .push(*end);
     }
-    let declared: HashSet<(&str, i64)> = inputs
-        .declared
-        .iter()
-        .map(|(code, year)| (code.as_str(), *year))
-        .collect();
+    let declared: HashSet<&str> = inputs.declared.iter().map(String::as_str).collect();
     let mut by_area: HashMap<String, AreaStats> = HashMap::new();
     for enterprise in &inputs.enterprises {
         let code = enterprise.credit_code.as_str();
@@ -269,7 +266,7 @@ fn area_stats(
             stats.resident_weeks += resident_weeks.len() as i64;
             stats.resident_due_weeks += weeks;
         }
-        if (from.year()..=until.year()).any(|year| declared.contains(&(code, i64::from(year)))) {
+        if declared.contains(code) {
             stats.declared += 1;
         }
         if let Some(ends) = ends_by_enterprise.get(code) {
@@ -323,7 +320,7 @@ async fn read_inputs(
                 regions,
                 enterprises,
                 years,
-                store.health_declared(&records)?,
+                store.health_declared(&records, from.year()..=until.year())?,
             ))
         }),
         state.blocking(move |store| {

@@ -268,20 +268,22 @@ fn enterprise_scope(query: &mut Query, scope: &RecordScope, column: &str) -> Str
     }
 }
 
-/// Which enterprises in scope declared occupational-health hazards, and for which years.
+/// Which enterprises in scope declared occupational-health hazards for a year of `years`.
 pub(super) fn health_declared(
     db: &mut impl Exec,
     scope: &RecordScope,
-) -> StoreResult<Vec<(String, i64)>> {
+    years: std::ops::RangeInclusive<i32>,
+) -> StoreResult<Vec<String>> {
     let mut query = Query::new(db.postgres());
     let condition = enterprise_scope(&mut query, scope, "d.credit_code");
+    let first = query.bind(Cell::Int(i64::from(*years.start())));
+    let last = query.bind(Cell::Int(i64::from(*years.end())));
     query.push(&format!(
-        "SELECT d.credit_code, d.year FROM health_declarations d WHERE {condition}
-         ORDER BY d.credit_code, d.year"
+        "SELECT d.credit_code FROM health_declarations d
+         WHERE {condition} AND d.year >= {first} AND d.year <= {last}
+         GROUP BY d.credit_code"
     ));
-    fetch(db, &query, |row: &dyn Cells| {
-        Ok((row.text(0)?, row.int(1)?))
-    })
+    fetch(db, &query, |row: &dyn Cells| row.text(0))
 }
 
 /// For each enterprise in scope and permit type it holds, the last day of its newest permit.

@@ -691,8 +691,13 @@ pub trait Store: Send + Sync + 'static {
         until: Option<NaiveDate>,
         monthly: bool,
     ) -> StoreResult<Vec<AttendanceCount>>;
-    /// The (enterprise, year) of every occupational-health declaration in scope.
-    fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>>;
+    /// The enterprises in scope that declared occupational-health hazards for a year of
+    /// `years`, each once.
+    fn health_declared(
+        &self,
+        scope: &RecordScope,
+        years: std::ops::RangeInclusive<i32>,
+    ) -> StoreResult<Vec<String>>;
     /// For each enterprise in scope and permit type it holds: the newest permit's last day.
     fn permit_ends(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String, NaiveDate)>>;
     /// Every staff certificate of the enterprises in scope.

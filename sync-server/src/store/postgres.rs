@@ -1546,8 +1546,12 @@ impl Store for PostgresStore {
         })
     }
 
-    fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>> {
-        self.read(|tx| listing::health_declared(&mut PgExec::new(tx), scope))
+    fn health_declared(
+        &self,
+        scope: &RecordScope,
+        years: std::ops::RangeInclusive<i32>,
+    ) -> StoreResult<Vec<String>> {
+        self.read(|tx| listing::health_declared(&mut PgExec::new(tx), scope, years))
     }
 
     fn permit_ends(

@@ -1515,8 +1515,12 @@ impl Store for SqliteStore {
         self.read(|tx| rollups::attendance_counts(&mut SqliteExec(tx), scope, from, until, monthly))
     }
 
-    fn health_declared(&self, scope: &RecordScope) -> StoreResult<Vec<(String, i64)>> {
-        self.read(|tx| listing::health_declared(&mut SqliteExec(tx), scope))
+    fn health_declared(
+        &self,
+        scope: &RecordScope,
+        years: std::ops::RangeInclusive<i32>,
+    ) -> StoreResult<Vec<String>> {
+        self.read(|tx| listing::health_declared(&mut SqliteExec(tx), scope, years))
     }
 
     fn permit_ends(

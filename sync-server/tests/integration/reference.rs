@@ -840,9 +840,16 @@ fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &
         .collect();
     assert_eq!(
         store
-            .health_declared(&RecordScope::Regions(linzi.clone()))
+            .health_declared(&RecordScope::Regions(linzi.clone()), 2024..=2025)
             .unwrap(),
-        [(CHEMICALS.to_string(), 2024), (CHEMICALS.to_string(), 2025)]
+        [CHEMICALS.to_string()],
+        "once, whichever years"
+    );
+    assert_eq!(
+        store
+            .health_declared(&RecordScope::Regions(linzi.clone()), 2023..=2023)
+            .unwrap(),
+        Vec::<String>::new()
     );
     assert_eq!(
         store
@@ -851,7 +858,19 @@ fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &
             .len(),
         2
     );
-    assert_eq!(store.health_declared(&RecordScope::All).unwrap().len(), 3);
+    let mut declared_2025 = store
+        .health_declared(&RecordScope::All, 2025..=2025)
+        .unwrap();
+    declared_2025.sort();
+    let mut both = vec![CHEMICALS.to_string(), MINE.to_string()];
+    both.sort();
+    assert_eq!(declared_2025, both);
+    assert_eq!(
+        store
+            .health_declared(&RecordScope::All, 2024..=2024)
+            .unwrap(),
+        [CHEMICALS.to_string()]
+    );
 }
 
 fn certificates_and_permits_are_listed_with_their_enterprise_within_scope(store: &dyn Store) {
