@@ -296,6 +296,7 @@ CREATE INDEX open_hazards_by_region
 CREATE INDEX open_hazards_by_deadline
     ON open_hazards (deadline, record_id, item, enterprise_code, region_code, inspection_kind);
 ALTER TABLE hazard_tallies ADD COLUMN dated_open BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE hazard_tallies ADD COLUMN named_at BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE inspection_series (
     region_code     TEXT COLLATE "C" NOT NULL,
     industry        TEXT COLLATE "C" NOT NULL,
@@ -1302,20 +1303,15 @@ impl Store for PostgresStore {
                 )?;
             }
         }
-        let mut recount: std::collections::BTreeSet<String> = counted_before
-            .iter()
-            .chain(&counted_after)
-            .map(|c| c.enterprise_code().to_string())
-            .collect();
-        if let Some(rectification) = &p.rectifies
-            && let Some(code) =
-                standings::enterprise_of(&mut PgExec::new(&mut tx), &rectification.record_id)?
-        {
-            recount.insert(code);
-        }
-        for code in recount {
-            standings::recount_enterprise(&mut PgExec::new(&mut tx), &code)?;
-        }
+        standings::record_committed(
+            &mut PgExec::new(&mut tx),
+            &commit.id,
+            counted_before.as_ref(),
+            counted_after.as_ref(),
+            p.rectifies
+                .as_ref()
+                .map(|r| (r.record_id.as_str(), r.items.as_slice())),
+        )?;
         for n in &p.documents {
             let serial = i64::from(n.serial);
             tx.execute(

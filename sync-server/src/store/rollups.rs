@@ -160,6 +160,16 @@ pub(super) fn record_changed(
     if let Some(after) = after {
         add_to_areas(db, after, 1)?;
     }
+    if let (None, Some(after)) = (before, after) {
+        // The upload path: the new inspection joins its year, whatever the year holds.
+        let key = YearKey::of(after);
+        let mut history = read_history(db, &key.enterprise_code, &key.region_code)?;
+        history
+            .entry((key.inspection_kind.clone(), key.year))
+            .or_insert_with(YearBits::new)
+            .add(after)?;
+        return write_history(db, &key.enterprise_code, &key.region_code, &history);
+    }
     let mut years: BTreeSet<YearKey> = BTreeSet::new();
     years.extend(before.map(YearKey::of));
     years.extend(after.map(YearKey::of));
@@ -484,8 +494,8 @@ fn write_history(
     fetch(db, &query, |_| Ok(())).map(drop)
 }
 
-/// Recounts one kind's year of an enterprise's history from its records (a few dozen at
-/// most).
+/// Recounts one kind's year of an enterprise's history from its records: when a counted
+/// record changes or leaves (rare: a submitted record is locked on upload).
 fn recount_year(db: &mut impl Exec, key: &YearKey) -> StoreResult<()> {
     let first = NaiveDate::from_ymd_opt(key.year, 1, 1)
         .ok_or_else(|| StoreError::Corrupt(format!("year {}", key.year)))?;

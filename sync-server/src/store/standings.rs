@@ -6,9 +6,10 @@
 //! hazards have a deadline, and those overdue are that less the ones due today or later
 //! (a few in a city, where most open hazards are long overdue).
 //!
-//! A commit recounts the enterprise of the record it stores, and the enterprise of the record
-//! a re-inspection rectifies: a re-inspection may arrive before or after its original, and a
-//! recount from the rows is right in either order.
+//! A commit adds a newly submitted inspection's own hazards (reading whether a re-inspection
+//! that arrived first already found them rectified), and a re-inspection closes the open
+//! hazards it finds rectified, so either order of arrival is right; any other change to a
+//! counted record recounts its enterprise from the rows.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -69,21 +70,17 @@ pub(super) fn status_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {
     })
 }
 
-/// The enterprise whose record this is, if it is stored.
-pub(super) fn enterprise_of(db: &mut impl Exec, record_id: &str) -> StoreResult<Option<String>> {
-    let mut query = Query::new(db.postgres());
-    let id = query.bind(text(record_id));
-    query.push(&format!(
-        "SELECT enterprise_code FROM records WHERE id = {id}"
-    ));
-    Ok(fetch(db, &query, |row: &dyn Cells| row.text(0))?.pop())
-}
-
 type TallyKey = (String, String, String);
 
-/// One tally's columns after its key: the enterprise's name, hazards found, rectified, and
-/// still open with a deadline.
-type TallyCounts = (String, i64, i64, i64);
+/// One tally's columns after its key: the enterprise's name and when the inspection it is
+/// taken from started (the latest-started inspection names it; on a tie, the greater
+/// name), hazards found, rectified, and still open with a deadline.
+type TallyCounts = (String, i64, i64, i64, i64);
+
+/// Whether a name from an inspection started at `at` replaces the tally's.
+fn renames(name: &str, at: i64, tally: &TallyCounts) -> bool {
+    at > tally.1 || (at == tally.1 && name > tally.0.as_str())
+}
 
 /// What the two tables hold for some enterprises: tallies by (enterprise, region, kind),
 /// and the open hazards by (record, item).
@@ -103,18 +100,130 @@ fn count(rows: Vec<HazardStatusRow>) -> Standings {
                 row.region_code.clone(),
                 row.inspection_kind.clone(),
             ))
-            .or_insert_with(|| (row.enterprise_name.clone(), 0, 0, 0));
-        tally.1 += 1;
+            .or_insert_with(|| (row.enterprise_name.clone(), i64::MIN, 0, 0, 0));
+        let started = row.found_at.timestamp_millis();
+        if renames(&row.enterprise_name, started, tally) {
+            tally.0 = row.enterprise_name.clone();
+            tally.1 = started;
+        }
+        tally.2 += 1;
         if row.rectified_at.is_some() {
-            tally.2 += 1;
+            tally.3 += 1;
         } else {
-            tally.3 += i64::from(row.deadline.is_some());
+            tally.4 += i64::from(row.deadline.is_some());
             standings
                 .open
                 .insert((row.record_id.clone(), row.item.clone()), row);
         }
     }
     standings
+}
+
+/// Adds counts to a tally (creating it), renaming it when `counts` name it from a later
+/// inspection.
+fn add_tally(db: &mut impl Exec, key: &TallyKey, counts: &TallyCounts) -> StoreResult<()> {
+    let (code, region, kind) = key;
+    let (name, named_at, found, rectified, dated_open) = counts;
+    let mut query = Query::new(db.postgres());
+    let values = [
+        query.bind(text(code)),
+        query.bind(text(region)),
+        query.bind(text(kind)),
+        query.bind(text(name)),
+        query.bind(Cell::Int(*named_at)),
+        query.bind(Cell::Int(*found)),
+        query.bind(Cell::Int(*rectified)),
+        query.bind(Cell::Int(*dated_open)),
+    ];
+    let renamed = "excluded.named_at > hazard_tallies.named_at
+        OR (excluded.named_at = hazard_tallies.named_at
+            AND excluded.enterprise_name > hazard_tallies.enterprise_name)";
+    query.push(&format!(
+        "INSERT INTO hazard_tallies (enterprise_code, region_code, inspection_kind,
+             enterprise_name, named_at, found, rectified, dated_open) VALUES ({})
+         ON CONFLICT (enterprise_code, region_code, inspection_kind) DO UPDATE SET
+             enterprise_name = CASE WHEN {renamed} THEN excluded.enterprise_name
+                                    ELSE hazard_tallies.enterprise_name END,
+             named_at = CASE WHEN {renamed} THEN excluded.named_at
+                             ELSE hazard_tallies.named_at END,
+             found = hazard_tallies.found + excluded.found,
+             rectified = hazard_tallies.rectified + excluded.rectified,
+             dated_open = hazard_tallies.dated_open + excluded.dated_open",
+        values.join(", ")
+    ));
+    fetch(db, &query, |_| Ok(())).map(drop)
+}
+
+/// Hazard tracking after a record's commit, in its transaction once its hazard and
+/// rectification rows are written. A newly counted inspection adds its own hazards (the
+/// upload path: the cost does not grow with the enterprise's history); a re-inspection closes
+/// the open hazards it found rectified; any other change to a counted record recounts its
+/// enterprise.
+pub(super) fn record_committed(
+    db: &mut impl Exec,
+    record_id: &str,
+    before: Option<&super::rollups::Counted>,
+    after: Option<&super::rollups::Counted>,
+    rectified: Option<(&str, &[String])>,
+) -> StoreResult<()> {
+    match (before, after) {
+        (None, None) => {}
+        (None, Some(_)) => {
+            let mut query = Query::new(db.postgres());
+            let id = query.bind(text(record_id));
+            query.push(&format!(
+                "SELECT {STATUS_COLUMNS} {STATUS_FROM} WHERE {COUNTED} AND r.id = {id}"
+            ));
+            let own = count(fetch(db, &query, status_row)?);
+            write(db, &own)?;
+        }
+        (before, after) => {
+            let codes: BTreeSet<&str> = before
+                .into_iter()
+                .chain(after)
+                .map(|c| c.enterprise_code())
+                .collect();
+            for code in codes {
+                recount_enterprise(db, code)?;
+            }
+        }
+    }
+    if let Some((original, items)) = rectified {
+        for item in items {
+            close_rectified(db, original, item)?;
+        }
+    }
+    Ok(())
+}
+
+/// An open hazard found rectified: no longer open, one more rectified in its tally.
+fn close_rectified(db: &mut impl Exec, record_id: &str, item: &str) -> StoreResult<()> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(record_id));
+    let item_p = query.bind(text(item));
+    query.push(&format!(
+        "SELECT {OPEN_COLUMNS} FROM open_hazards o WHERE o.record_id = {id} AND o.item = {item_p}"
+    ));
+    let Some(open) = fetch(db, &query, status_row)?.pop() else {
+        return Ok(());
+    };
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(record_id));
+    let item_p = query.bind(text(item));
+    query.push(&format!(
+        "DELETE FROM open_hazards WHERE record_id = {id} AND item = {item_p}"
+    ));
+    fetch(db, &query, |_| Ok(()))?;
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(&open.enterprise_code));
+    let region = query.bind(text(&open.region_code));
+    let kind = query.bind(text(&open.inspection_kind));
+    let dated = query.bind(Cell::Int(i64::from(open.deadline.is_some())));
+    query.push(&format!(
+        "UPDATE hazard_tallies SET rectified = rectified + 1, dated_open = dated_open - {dated}
+         WHERE enterprise_code = {code} AND region_code = {region} AND inspection_kind = {kind}"
+    ));
+    fetch(db, &query, |_| Ok(())).map(drop)
 }
 
 /// Recounts one enterprise's tallies and open hazards from its records.
@@ -132,23 +241,8 @@ pub(super) fn recount_enterprise(db: &mut impl Exec, code: &str) -> StoreResult<
 }
 
 fn write(db: &mut impl Exec, standings: &Standings) -> StoreResult<()> {
-    for ((code, region, kind), (name, found, rectified, dated_open)) in &standings.tallies {
-        let mut query = Query::new(db.postgres());
-        let values = [
-            query.bind(text(code)),
-            query.bind(text(region)),
-            query.bind(text(kind)),
-            query.bind(text(name)),
-            query.bind(Cell::Int(*found)),
-            query.bind(Cell::Int(*rectified)),
-            query.bind(Cell::Int(*dated_open)),
-        ];
-        query.push(&format!(
-            "INSERT INTO hazard_tallies (enterprise_code, region_code, inspection_kind,
-                 enterprise_name, found, rectified, dated_open) VALUES ({})",
-            values.join(", ")
-        ));
-        fetch(db, &query, |_| Ok(()))?;
+    for (key, counts) in &standings.tallies {
+        add_tally(db, key, counts)?;
     }
     for hazard in standings.open.values() {
         let mut query = Query::new(db.postgres());
@@ -185,14 +279,20 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<Standings> {
     let mut standings = Standings::default();
     let mut query = Query::new(db.postgres());
     query.push(
-        "SELECT enterprise_code, region_code, inspection_kind, enterprise_name, found, rectified,
-                dated_open
+        "SELECT enterprise_code, region_code, inspection_kind, enterprise_name, named_at, found,
+                rectified, dated_open
          FROM hazard_tallies",
     );
     for (key, value) in fetch(db, &query, |row: &dyn Cells| {
         Ok((
             (row.text(0)?, row.text(1)?, row.text(2)?),
-            (row.text(3)?, row.int(4)?, row.int(5)?, row.int(6)?),
+            (
+                row.text(3)?,
+                row.int(4)?,
+                row.int(5)?,
+                row.int(6)?,
+                row.int(7)?,
+            ),
         ))
     })? {
         standings.tallies.insert(key, value);
