@@ -1924,6 +1924,39 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     assert_eq!(page(Some(OpenStanding::Open), -1, 0), ["r3"]);
     assert_eq!(page(Some(OpenStanding::Overdue), -1, 0), ["r1"]);
     assert!(store.rollups_agree().unwrap());
+
+    // The enterprise renamed: the latest-started inspection names its tally, whatever
+    // arrives first.
+    let named = |id: &str, started: i64, name: &str| {
+        let mut c = submitted(id, started, &["9.1"]);
+        c.projection.enterprise_name = name.into();
+        c
+    };
+    let tally_name = || {
+        store
+            .hazard_tallies(&RecordScope::All, day(7, 20), day(7, 27))
+            .unwrap()
+            .into_iter()
+            .map(|t| t.enterprise_name)
+            .collect::<Vec<_>>()
+    };
+    let before = tally_name();
+    commit(store, &named("n1", T0 + 500_000, "新名称有限公司"));
+    assert_eq!(tally_name(), ["新名称有限公司"]);
+    commit(store, &named("n0", T0 - 500_000, "旧名称有限公司"));
+    assert_eq!(
+        tally_name(),
+        ["新名称有限公司"],
+        "an earlier inspection arriving late"
+    );
+    assert_ne!(before, tally_name());
+    assert!(store.rollups_agree().unwrap());
+    store.rebuild_rollups().unwrap();
+    assert_eq!(
+        tally_name(),
+        ["新名称有限公司"],
+        "a recount names it the same"
+    );
 }
 
 fn amendments_name_the_record_they_amend(store: &dyn Store) {
