@@ -613,29 +613,16 @@ fn count_all(rows: &[Counted]) -> StoreResult<RollupContents> {
             .or_insert_with(YearBits::new)
             .add(row)?;
     }
-    // The map is in series order after the day: run each series' days in order.
-    let mut by_series: BTreeMap<(&str, &str, &str), Vec<(i64, Sums)>> = BTreeMap::new();
-    for ((day, region, industry, kind), sums) in &contents.days {
-        by_series
-            .entry((region.as_str(), industry.as_str(), kind.as_str()))
-            .or_default()
-            .push((*day, *sums));
-    }
+    // The map is in day order: each series' running total grows day by day.
+    let mut so_far: BTreeMap<(&str, &str, &str), Sums> = BTreeMap::new();
     let mut running = BTreeMap::new();
-    for ((region, industry, kind), days) in by_series {
-        let mut total = Sums::default();
-        for (day, sums) in days {
-            total.add(sums);
-            running.insert(
-                (
-                    day,
-                    region.to_string(),
-                    industry.to_string(),
-                    kind.to_string(),
-                ),
-                total,
-            );
-        }
+    for (key, sums) in &contents.days {
+        let (_, region, industry, kind) = key;
+        let total = so_far
+            .entry((region.as_str(), industry.as_str(), kind.as_str()))
+            .or_default();
+        total.add(*sums);
+        running.insert(key.clone(), *total);
     }
     contents.running = running;
     Ok(contents)
