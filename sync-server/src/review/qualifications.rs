@@ -22,7 +22,7 @@ use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
-use crate::store::{CertificateRow, PermitRow, Region, StaffRole};
+use crate::store::{CertificateCount, PermitRow, Region, StaffRole};
 
 /// A certificate this close to its last day counts as expiring.
 const EXPIRING_DAYS: i64 = 90;
@@ -52,22 +52,18 @@ fn name_of(code: &str, regions: &[Region]) -> String {
         .map_or(code.to_string(), |r| r.name.clone())
 }
 
-/// Per role: valid, expiring, expired on `on`.
-fn certificate_table(rows: &[CertificateRow], on: NaiveDate) -> Table {
+/// Per role: valid, expiring, expired on `on`, in the roles' order.
+fn certificate_table(counted: &[CertificateCount], on: NaiveDate) -> Table {
     let mut counts: BTreeMap<usize, [i64; 3]> = BTreeMap::new();
-    for row in rows {
+    for count in counted {
         let rank = StaffRole::ALL
             .iter()
-            .position(|r| r.label() == row.role)
+            .position(|r| r.label() == count.role)
             .unwrap_or(StaffRole::ALL.len());
-        let slot = if row.valid_until < on {
-            2
-        } else if (row.valid_until - on).num_days() <= EXPIRING_DAYS {
-            1
-        } else {
-            0
-        };
-        counts.entry(rank).or_default()[slot] += 1;
+        let slots = counts.entry(rank).or_default();
+        slots[0] += count.valid;
+        slots[1] += count.expiring;
+        slots[2] += count.expired;
     }
     let mut table = Table::new(
         format!("持证情况（截至 {on}）"),
@@ -120,7 +116,11 @@ pub(super) async fn certificates(
     let rows = state
         .blocking(move |store| {
             let regions = store.regions()?;
-            store.certificates(&Scope::of(&user, &regions).records())
+            store.certificate_counts(
+                &Scope::of(&user, &regions).records(),
+                on,
+                on + chrono::Duration::days(EXPIRING_DAYS),
+            )
         })
         .await?;
     let table = certificate_table(&rows, on);
@@ -334,22 +334,16 @@ mod tests {
     }
 
     #[test]
-    fn certificates_are_valid_expiring_or_expired_on_the_day() {
+    fn certificates_are_tabled_per_role_in_the_roles_order() {
         let on = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
-        let row = |role: &str, until: &str| CertificateRow {
-            credit_code: "X".into(),
+        let count = |role: &str, valid, expiring, expired| CertificateCount {
             role: role.into(),
-            valid_until: NaiveDate::parse_from_str(until, "%Y-%m-%d").expect("date"),
-            region_code: "370303007".into(),
+            valid,
+            expiring,
+            expired,
         };
         let table = certificate_table(
-            &[
-                row("特种作业人员", "2025-12-31"),
-                row("特种作业人员", "2026-01-01"),
-                row("特种作业人员", "2026-04-01"),
-                row("特种作业人员", "2026-04-02"),
-                row("主要负责人", "2030-01-01"),
-            ],
+            &[count("特种作业人员", 1, 2, 1), count("主要负责人", 1, 0, 0)],
             on,
         );
         // Roles in list order: 主要负责人 first.

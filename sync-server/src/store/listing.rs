@@ -3,7 +3,7 @@
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    CertificateRow, EnterpriseHazard, HazardCount, HazardStatusRow, PermitRow, RecordFilter,
+    CertificateCount, EnterpriseHazard, HazardCount, HazardStatusRow, PermitRow, RecordFilter,
     RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis, parse_date,
 };
 
@@ -305,24 +305,31 @@ pub(super) fn permit_ends(
     })
 }
 
-/// Every certified person's certificate in scope, with the enterprise's region.
-pub(super) fn certificates(
+/// The staff certificates in scope per role on a day: valid, expiring, expired.
+pub(super) fn certificate_counts(
     db: &mut impl Exec,
     scope: &RecordScope,
-) -> StoreResult<Vec<CertificateRow>> {
+    on: chrono::NaiveDate,
+    expiring_through: chrono::NaiveDate,
+) -> StoreResult<Vec<CertificateCount>> {
     let mut query = Query::new(db.postgres());
     let condition = enterprise_scope(&mut query, scope, "c.credit_code");
+    let on = query.bind(text(&on.to_string()));
+    let through = query.bind(text(&expiring_through.to_string()));
     query.push(&format!(
-        "SELECT c.credit_code, c.role, c.valid_until, e.region_code
-         FROM staff_certificates c JOIN enterprises e ON e.credit_code = c.credit_code
-         WHERE {condition} ORDER BY c.credit_code, c.certificate_number, c.certificate_type"
+        "SELECT c.role,
+                CAST(SUM(CASE WHEN c.valid_until > {through} THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN c.valid_until >= {on} AND c.valid_until <= {through}
+                              THEN 1 ELSE 0 END) AS BIGINT),
+                CAST(SUM(CASE WHEN c.valid_until < {on} THEN 1 ELSE 0 END) AS BIGINT)
+         FROM staff_certificates c WHERE {condition} GROUP BY c.role"
     ));
     fetch(db, &query, |row: &dyn Cells| {
-        Ok(CertificateRow {
-            credit_code: row.text(0)?,
-            role: row.text(1)?,
-            valid_until: required_date(row.text(2)?)?,
-            region_code: row.text(3)?,
+        Ok(CertificateCount {
+            role: row.text(0)?,
+            valid: row.int(1)?,
+            expiring: row.int(2)?,
+            expired: row.int(3)?,
         })
     })
 }

@@ -425,14 +425,15 @@ pub struct AttendanceCount {
     pub present: i64,
 }
 
-/// A certified person's certificate: whose staff, which role, until when.
+/// Staff certificates of one role on a day: still valid beyond the expiring window, valid
+/// but expiring within it, expired.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CertificateRow {
-    pub credit_code: String,
+pub struct CertificateCount {
     /// The role's label (主要负责人, 安全管理人员, 特种作业人员).
     pub role: String,
-    pub valid_until: NaiveDate,
-    pub region_code: String,
+    pub valid: i64,
+    pub expiring: i64,
+    pub expired: i64,
 }
 
 /// A permit with its enterprise's industry and region.
@@ -701,7 +702,14 @@ pub trait Store: Send + Sync + 'static {
     /// For each enterprise in scope and permit type it holds: the newest permit's last day.
     fn permit_ends(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String, NaiveDate)>>;
     /// Every staff certificate of the enterprises in scope.
-    fn certificates(&self, scope: &RecordScope) -> StoreResult<Vec<CertificateRow>>;
+    /// The staff certificates of the enterprises in scope per role, on `on`: valid beyond
+    /// `expiring_through`, valid through it, expired (valid until before `on`).
+    fn certificate_counts(
+        &self,
+        scope: &RecordScope,
+        on: NaiveDate,
+        expiring_through: NaiveDate,
+    ) -> StoreResult<Vec<CertificateCount>>;
     /// Every permit of the enterprises in scope, oldest first per enterprise and type.
     fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>>;
     /// Every hazard of the submitted inspections in scope, with its rectification if any.

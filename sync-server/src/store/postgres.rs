@@ -27,12 +27,12 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
-    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally, HotlineReport,
-    ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow, QuarantineEntry,
-    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
-    StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt,
-    doc_type, from_millis, millis, parse_date,
+    AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
+    DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally,
+    HotlineReport, ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow,
+    QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
+    Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
+    chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 use super::{listing, rollups, standings};
 
@@ -1557,8 +1557,15 @@ impl Store for PostgresStore {
         self.read(|tx| listing::permit_ends(&mut PgExec::new(tx), scope))
     }
 
-    fn certificates(&self, scope: &RecordScope) -> StoreResult<Vec<CertificateRow>> {
-        self.read(|tx| listing::certificates(&mut PgExec::new(tx), scope))
+    fn certificate_counts(
+        &self,
+        scope: &RecordScope,
+        on: chrono::NaiveDate,
+        expiring_through: chrono::NaiveDate,
+    ) -> StoreResult<Vec<CertificateCount>> {
+        self.read(|tx| {
+            listing::certificate_counts(&mut PgExec::new(tx), scope, on, expiring_through)
+        })
     }
 
     fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>> {

@@ -16,12 +16,12 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
-    AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateRow, CommitOutcome, DatedPage,
-    EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally, HotlineReport,
-    ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow, QuarantineEntry,
-    RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region, Store, StoreError,
-    StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt,
-    doc_type, from_millis, millis, parse_date,
+    AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
+    DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally,
+    HotlineReport, ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow,
+    QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
+    Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
+    chained_receipt, doc_type, from_millis, millis, parse_date,
 };
 use super::{listing, rollups, standings};
 
@@ -1526,8 +1526,15 @@ impl Store for SqliteStore {
         self.read(|tx| listing::permit_ends(&mut SqliteExec(tx), scope))
     }
 
-    fn certificates(&self, scope: &RecordScope) -> StoreResult<Vec<CertificateRow>> {
-        self.read(|tx| listing::certificates(&mut SqliteExec(tx), scope))
+    fn certificate_counts(
+        &self,
+        scope: &RecordScope,
+        on: chrono::NaiveDate,
+        expiring_through: chrono::NaiveDate,
+    ) -> StoreResult<Vec<CertificateCount>> {
+        self.read(|tx| {
+            listing::certificate_counts(&mut SqliteExec(tx), scope, on, expiring_through)
+        })
     }
 
     fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>> {

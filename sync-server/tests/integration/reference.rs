@@ -886,10 +886,90 @@ fn certificates_and_permits_are_listed_with_their_enterprise_within_scope(store:
         &documented_example(ImportKind::Permits),
     );
     let everything = RecordScope::All;
-    let certificates = store.certificates(&everything).unwrap();
-    let archived: usize = everything_staff(store);
-    assert_eq!(certificates.len(), archived);
-    assert!(certificates.iter().all(|c| !c.region_code.is_empty()));
+    let far = day("2000-01-01");
+    let counted = |scope: &RecordScope, on: NaiveDate| {
+        store
+            .certificate_counts(scope, on, on + chrono::Duration::days(90))
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.role, c.valid, c.expiring, c.expired))
+            .collect::<Vec<_>>()
+    };
+    let archived = everything_staff(store) as i64;
+    assert_eq!(
+        counted(&everything, far).iter().map(|c| c.1).sum::<i64>(),
+        archived,
+        "every certificate, valid long after 2000"
+    );
+    // A day's edges: expired the day after its last day, expiring through 90 days ahead.
+    let special = |number: &str, until: &str| StaffCertificate {
+        credit_code: FACTORY.into(),
+        role: StaffRole::SpecialOperation,
+        name: "某人".into(),
+        certificate_number: number.into(),
+        certificate_type: "电工作业/低压电工作业".into(),
+        valid_until: day(until),
+    };
+    store
+        .import_reference(&ReferenceBatch::Staff(vec![
+            special("T1", "2025-12-31"),
+            special("T2", "2026-01-01"),
+            special("T3", "2026-04-01"),
+            special("T4", "2026-04-02"),
+        ]))
+        .unwrap();
+    // Against a count of the archives' rows: on 1 January 2026, T1 has expired, T2 (its last
+    // day) and T3 (90 days ahead) are expiring, T4 is valid.
+    let independent = |on: NaiveDate| {
+        let mut by_role: std::collections::BTreeMap<String, (i64, i64, i64)> =
+            std::collections::BTreeMap::new();
+        for e in store.enterprises_since(0).unwrap() {
+            for c in store
+                .enterprise_archive(e.credit_code.as_str())
+                .unwrap()
+                .staff
+            {
+                let slot = by_role.entry(c.role.label().to_string()).or_default();
+                if c.valid_until < on {
+                    slot.2 += 1;
+                } else if c.valid_until <= on + chrono::Duration::days(90) {
+                    slot.1 += 1;
+                } else {
+                    slot.0 += 1;
+                }
+            }
+        }
+        by_role
+            .into_iter()
+            .map(|(role, (valid, expiring, expired))| (role, valid, expiring, expired))
+            .collect::<Vec<_>>()
+    };
+    for on in ["2025-12-31", "2026-01-01", "2026-01-02", "2026-04-02"] {
+        let mut found = counted(&everything, day(on));
+        found.sort();
+        assert_eq!(found, independent(day(on)), "on {on}");
+    }
+    let of_factory = RecordScope::Enterprise {
+        credit_code: FACTORY.into(),
+        inspection_kinds: Vec::new(),
+    };
+    let special_ops = |on: &str| {
+        counted(&of_factory, day(on))
+            .into_iter()
+            .find(|c| c.0 == StaffRole::SpecialOperation.label())
+            .unwrap()
+    };
+    let (_, valid, expiring, expired) = special_ops("2026-01-01");
+    let (_, valid_later, expiring_later, expired_later) = special_ops("2026-01-02");
+    assert_eq!(
+        (
+            valid_later - valid,
+            expiring_later - expiring,
+            expired_later - expired
+        ),
+        (-1, 0, 1),
+        "a day later T2 has expired and T4 is expiring"
+    );
     let permits = store.permits(&everything).unwrap();
     let zhangdian: Vec<String> = descendants("370303", &store.regions().unwrap())
         .into_iter()
