@@ -25,7 +25,6 @@ use axum::extract::RawQuery;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate, Utc};
 
-use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 
@@ -150,7 +149,8 @@ fn period(query: &ListQuery, today: NaiveDate) -> (NaiveDate, NaiveDate) {
 /// Everything the page needs, read in one blocking call.
 struct Inputs {
     regions: Vec<Region>,
-    enterprises: Vec<Enterprise>,
+    /// Credit code and region of each enterprise in scope.
+    enterprises: Vec<(String, String)>,
     /// Every kind's inspection days and monthly first submissions, per enterprise and year.
     years: Vec<InspectionYear>,
     /// Inspections and those that found no hazard, per month, region and kind.
@@ -231,9 +231,9 @@ fn area_stats(
     }
     let declared: HashSet<&str> = inputs.declared.iter().map(String::as_str).collect();
     let mut by_area: HashMap<String, AreaStats> = HashMap::new();
-    for enterprise in &inputs.enterprises {
-        let code = enterprise.credit_code.as_str();
-        let stats = by_area.entry(area_of(&enterprise.region_code)).or_default();
+    for (code, region) in &inputs.enterprises {
+        let code = code.as_str();
+        let stats = by_area.entry(area_of(region)).or_default();
         stats.enterprises += 1;
         let done = by_enterprise.get(code).map_or(&[][..], Vec::as_slice);
         for (k, kind) in KINDS.iter().enumerate() {
@@ -309,12 +309,8 @@ async fn read_inputs(
         state.blocking(move |store| {
             let regions = store.regions()?;
             let scope = Scope::of(&first_user, &regions);
-            let enterprises: Vec<Enterprise> = store
-                .enterprises_since(0)?
-                .into_iter()
-                .filter(|e| scope.covers_enterprise(e))
-                .collect();
             let records = scope.records();
+            let enterprises = store.enterprise_regions(&records)?;
             let years = store.inspection_years(&records, from.year()..=until.year(), &[])?;
             Ok((
                 regions,

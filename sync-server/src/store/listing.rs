@@ -268,6 +268,22 @@ fn enterprise_scope(query: &mut Query, scope: &RecordScope, column: &str) -> Str
     }
 }
 
+/// The credit code and region of every registered enterprise in scope.
+pub(super) fn enterprise_regions(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+) -> StoreResult<Vec<(String, String)>> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_region_scope(&mut query, scope, "e");
+    query.push(&format!(
+        "SELECT e.credit_code, e.region_code FROM enterprises e WHERE {condition}
+         ORDER BY e.credit_code"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok((row.text(0)?, row.text(1)?))
+    })
+}
+
 /// Which enterprises in scope declared occupational-health hazards for a year of `years`.
 pub(super) fn health_declared(
     db: &mut impl Exec,

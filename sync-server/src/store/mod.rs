@@ -692,6 +692,8 @@ pub trait Store: Send + Sync + 'static {
         until: Option<NaiveDate>,
         monthly: bool,
     ) -> StoreResult<Vec<AttendanceCount>>;
+    /// The credit code and region of every registered enterprise in scope, in code order.
+    fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>>;
     /// The enterprises in scope that declared occupational-health hazards for a year of
     /// `years`, each once.
     fn health_declared(

@@ -1542,6 +1542,10 @@ impl Store for PostgresStore {
         })
     }
 
+    fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>> {
+        self.read(|tx| listing::enterprise_regions(&mut PgExec::new(tx), scope))
+    }
+
     fn health_declared(
         &self,
         scope: &RecordScope,

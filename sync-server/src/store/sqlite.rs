@@ -1511,6 +1511,10 @@ impl Store for SqliteStore {
         self.read(|tx| rollups::attendance_counts(&mut SqliteExec(tx), scope, from, until, monthly))
     }
 
+    fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>> {
+        self.read(|tx| listing::enterprise_regions(&mut SqliteExec(tx), scope))
+    }
+
     fn health_declared(
         &self,
         scope: &RecordScope,

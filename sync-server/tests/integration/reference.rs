@@ -838,6 +838,34 @@ fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &
     let linzi: Vec<String> = descendants("370305", &store.regions().unwrap())
         .into_iter()
         .collect();
+    let registered_in = |codes: &[String]| {
+        let mut found: Vec<(String, String)> = store
+            .enterprises_since(0)
+            .unwrap()
+            .into_iter()
+            .filter(|e| codes.contains(&e.region_code))
+            .map(|e| (e.credit_code.as_str().to_string(), e.region_code))
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(
+        store
+            .enterprise_regions(&RecordScope::Regions(linzi.clone()))
+            .unwrap(),
+        registered_in(&linzi)
+    );
+    assert!(!registered_in(&linzi).is_empty());
+    assert_eq!(
+        store
+            .enterprise_regions(&RecordScope::Enterprise {
+                credit_code: MINE.into(),
+                inspection_kinds: Vec::new(),
+            })
+            .unwrap()
+            .len(),
+        1
+    );
     assert_eq!(
         store
             .health_declared(&RecordScope::Regions(linzi.clone()), 2024..=2025)
