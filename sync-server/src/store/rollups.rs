@@ -1085,14 +1085,12 @@ pub(super) fn area_counts(
             if let Some((first, last)) = split.months {
                 let mut query = Query::new(db.postgres());
                 let mut conditions = area_conditions(&mut query, "m", scope, filter, true);
-                if let Some(first) = first {
-                    let p = query.bind(Cell::Int(first));
-                    conditions.push(format!("m.month >= {p}"));
-                }
-                if let Some(last) = last {
-                    let p = query.bind(Cell::Int(last));
-                    conditions.push(format!("m.month <= {p}"));
-                }
+                conditions.extend(within(
+                    &mut query,
+                    "m.month",
+                    first,
+                    last.map(|l| ("<=", l)),
+                ));
                 // Grouped in the table's key order: month, kind, region, industry.
                 let (month, month_group) = if grouping.month {
                     ("m.month", "m.month, ")
@@ -1138,6 +1136,25 @@ pub(super) fn area_counts(
         .collect())
 }
 
+/// `column >= first` and `column <op> end`, for the ends given.
+fn within(
+    query: &mut Query,
+    column: &str,
+    first: Option<i64>,
+    end: Option<(&str, i64)>,
+) -> Vec<String> {
+    let mut conditions = Vec::new();
+    if let Some(first) = first {
+        let p = query.bind(Cell::Int(first));
+        conditions.push(format!("{column} >= {p}"));
+    }
+    if let Some((op, end)) = end {
+        let p = query.bind(Cell::Int(end));
+        conditions.push(format!("{column} {op} {p}"));
+    }
+    conditions
+}
+
 /// Ranges up to this many days are summed day by day (a short range has fewer days with
 /// inspections than there are series); longer ones from the running totals at their ends.
 const SHORT_RANGE_DAYS: i64 = 62;
@@ -1153,14 +1170,7 @@ fn days_between(
 ) -> StoreResult<Vec<SeriesSums>> {
     let mut query = Query::new(db.postgres());
     let mut conditions = area_conditions(&mut query, "d", scope, filter, true);
-    if let Some(from) = from {
-        let p = query.bind(Cell::Int(from));
-        conditions.push(format!("d.day >= {p}"));
-    }
-    if let Some(before) = before {
-        let p = query.bind(Cell::Int(before));
-        conditions.push(format!("d.day < {p}"));
-    }
+    conditions.extend(within(&mut query, "d.day", from, before.map(|b| ("<", b))));
     query.push(&format!(
         "SELECT d.region_code, d.industry, d.inspection_kind, CAST(SUM(d.inspections) AS BIGINT),
                 CAST(SUM(d.passed) AS BIGINT), CAST(SUM(d.hazards) AS BIGINT)
