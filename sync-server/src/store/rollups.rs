@@ -673,12 +673,7 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<RollupContents> {
     );
     for (key, sums) in fetch(db, &query, |row: &dyn Cells| {
         let (key, day_sums) = area_row(row)?;
-        let running = Sums {
-            inspections: row.int(7)?,
-            passed: row.int(8)?,
-            hazards: row.int(9)?,
-        };
-        Ok((key, (day_sums, running)))
+        Ok((key, (day_sums, sums_row_at(row, 7)?)))
     })? {
         contents.days.insert(key.clone(), sums.0);
         contents.running.insert(key, sums.1);
@@ -771,26 +766,31 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
             Cell::Int(sums.hazards),
         ]
     };
-    insert_all(
-        db,
-        "inspection_months",
-        &[
-            "month",
+    // An area row: its time, region, industry and kind, then the counts.
+    let area_cells = |(time, region, industry, kind): &AreaKey, sums: &Sums| {
+        let mut row = vec![Cell::Int(*time), text(region), text(industry), text(kind)];
+        row.extend(sums_cells(sums));
+        row
+    };
+    let area_columns = |time| {
+        vec![
+            time,
             "region_code",
             "industry",
             "inspection_kind",
             "inspections",
             "passed",
             "hazards",
-        ],
+        ]
+    };
+    insert_all(
+        db,
+        "inspection_months",
+        &area_columns("month"),
         contents
             .months
             .iter()
-            .map(|((month, region, industry, kind), sums)| {
-                let mut row = vec![Cell::Int(*month), text(region), text(industry), text(kind)];
-                row.extend(sums_cells(sums));
-                row
-            }),
+            .map(|(key, sums)| area_cells(key, sums)),
     )?;
 
     let series: BTreeSet<(&str, &str, &str)> = contents
@@ -806,25 +806,14 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
             .iter()
             .map(|(region, industry, kind)| vec![text(region), text(industry), text(kind)]),
     )?;
+    let mut totals_columns = area_columns("day");
+    totals_columns.extend(["inspections_to_date", "passed_to_date", "hazards_to_date"]);
     insert_all(
         db,
         "inspection_totals",
-        &[
-            "day",
-            "region_code",
-            "industry",
-            "inspection_kind",
-            "inspections",
-            "passed",
-            "hazards",
-            "inspections_to_date",
-            "passed_to_date",
-            "hazards_to_date",
-        ],
+        &totals_columns,
         contents.days.iter().map(|(key, sums)| {
-            let (day, region, industry, kind) = key;
-            let mut row = vec![Cell::Int(*day), text(region), text(industry), text(kind)];
-            row.extend(sums_cells(sums));
+            let mut row = area_cells(key, sums);
             row.extend(sums_cells(
                 &contents.running.get(key).copied().unwrap_or_default(),
             ));
@@ -1252,17 +1241,8 @@ fn series_between(
         conditions.join(" AND ")
     ));
     let rows = fetch(db, &query, |row: &dyn Cells| {
-        let end = Sums {
-            inspections: row.int(3)?,
-            passed: row.int(4)?,
-            hazards: row.int(5)?,
-        };
-        let start = Sums {
-            inspections: row.int(6)?,
-            passed: row.int(7)?,
-            hazards: row.int(8)?,
-        };
-        Ok((row.text(0)?, row.text(1)?, row.text(2)?, end.minus(start)))
+        let between = sums_row_at(row, 3)?.minus(sums_row_at(row, 6)?);
+        Ok((row.text(0)?, row.text(1)?, row.text(2)?, between))
     })?;
     Ok(rows
         .into_iter()
@@ -1289,11 +1269,7 @@ fn enterprise_counted(
 fn area_row(row: &dyn Cells) -> StoreResult<(AreaKey, Sums)> {
     Ok((
         (row.int(0)?, row.text(1)?, row.text(2)?, row.text(3)?),
-        Sums {
-            inspections: row.int(4)?,
-            passed: row.int(5)?,
-            hazards: row.int(6)?,
-        },
+        sums_row_at(row, 4)?,
     ))
 }
 
