@@ -1012,7 +1012,27 @@ fn every_analysis_is_also_a_json_api_for_a_bearer_token() {
         (status, body["code"].as_str()),
         (400, Some("invalid_query"))
     );
-    for bad in ["limit=5001", "limit=-1", "offset=x"] {
+    // The summary is paged apart from the list, most overdue first.
+    let (_, body) = api.get("/api/v1/hazards", Some(&token));
+    assert_eq!(body["tables"][1]["rows"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["summary_page"]["total"], 1, "{body}");
+    let (_, body) = api.get("/api/v1/hazards?summary_limit=0", Some(&token));
+    assert_eq!(body["tables"][1]["rows"].as_array().map(Vec::len), Some(0));
+    assert_eq!(body["tables"][0]["rows"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        (
+            body["summary_page"]["total"].as_i64(),
+            body["summary_page"]["limit"].as_i64()
+        ),
+        (Some(1), Some(0))
+    );
+    for bad in [
+        "limit=5001",
+        "limit=-1",
+        "offset=x",
+        "summary_limit=5001",
+        "summary_offset=-2",
+    ] {
         let (status, body) = api.get(&format!("/api/v1/hazards?{bad}"), Some(&token));
         assert_eq!(
             (status, body["code"].as_str()),

@@ -2,7 +2,7 @@
 //! rectified (a re-inspection found it so), overdue (its deadline has passed), due soon
 //! (within a week), or open — by enterprise or by town, with the list to act on.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use axum::extract::RawQuery;
 use axum::response::{IntoResponse, Response};
@@ -17,7 +17,7 @@ use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::standings::OpenStanding;
+use crate::store::standings::{OpenStanding, TallyLevel};
 use crate::store::{HazardStatusRow, HazardTally};
 
 /// A deadline this close counts as due soon.
@@ -69,32 +69,8 @@ impl Standing {
     }
 }
 
-fn summary_table(
-    tallies: &[HazardTally],
-    by_town: bool,
-    names: &std::collections::HashMap<String, String>,
-) -> Table {
-    let mut groups: BTreeMap<(String, String), [i64; 4]> = BTreeMap::new();
-    for tally in tallies {
-        let key = if by_town {
-            (
-                tally.region_code.clone(),
-                names
-                    .get(&tally.region_code)
-                    .cloned()
-                    .unwrap_or_else(|| tally.region_code.clone()),
-            )
-        } else {
-            (tally.enterprise_code.clone(), tally.enterprise_name.clone())
-        };
-        let counts = groups.entry(key).or_default();
-        for (slot, n) in standing_counts(tally).into_iter().enumerate() {
-            counts[slot] += n;
-        }
-    }
-    let mut rows: Vec<((String, String), [i64; 4])> = groups.into_iter().collect();
-    // Most overdue first.
-    rows.sort_by(|a, b| b.1[0].cmp(&a.1[0]).then(a.0.cmp(&b.0)));
+/// The summary's rows, most overdue first; a town is named from the region list.
+fn summary_table(tallies: &[HazardTally], by_town: bool, names: &HashMap<String, String>) -> Table {
     let mut columns = vec![
         Column::new(
             "code",
@@ -125,12 +101,16 @@ fn summary_table(
         ),
         columns,
     );
-    for ((code, name), counts) in rows {
-        let total: i64 = counts.iter().sum();
-        let mut row = vec![Cell::Text(code), Cell::Text(name)];
+    for tally in tallies {
+        let counts = standing_counts(tally);
+        let name = match names.get(&tally.code) {
+            Some(name) if by_town => name.clone(),
+            _ => tally.name.clone(),
+        };
+        let mut row = vec![Cell::Text(tally.code.clone()), Cell::Text(name)];
         row.extend(counts.iter().map(|n| Cell::Int(*n)));
-        row.push(Cell::Int(total));
-        row.push(Cell::Percent(counts[3] as f64 / total as f64));
+        row.push(Cell::Int(tally.found));
+        row.push(Cell::Percent(tally.rectified as f64 / tally.found as f64));
         table.rows.push(row);
     }
     table
@@ -155,6 +135,7 @@ fn list_table(hazards: &[(HazardStatusRow, Standing)]) -> Table {
             Column::new("class", "等级"),
             Column::new("kind", "检查类型"),
             Column::new("record", "检查记录"),
+            Column::new("rectified", "复查确认整改日期"),
         ],
     );
     for (hazard, standing) in hazards {
@@ -168,6 +149,9 @@ fn list_table(hazards: &[(HazardStatusRow, Standing)]) -> Table {
             Cell::Text(hazard.class.clone()),
             Cell::Text(kind_label(&hazard.inspection_kind).into()),
             Cell::Text(hazard.record_id.clone()),
+            hazard
+                .rectified_at
+                .map_or(Cell::Empty, |at| Cell::Date(china_date(at))),
         ]);
     }
     table
@@ -193,6 +177,7 @@ pub(super) async fn hazards(
     let mut wanted: Option<Standing> = None;
     let mut format = None;
     let (mut limit, mut offset) = (LIST_LIMIT, 0);
+    let (mut summary_limit, mut summary_offset) = (LIST_LIMIT, 0);
     for pair in raw.as_deref().unwrap_or("").split('&') {
         match pair.split_once('=') {
             Some(("by", "town")) => by_town = true,
@@ -209,6 +194,12 @@ pub(super) async fn hazards(
             }
             Some(("limit", value)) => limit = parse_count("limit", value, API_LIMIT_MAX)?,
             Some(("offset", value)) => offset = parse_count("offset", value, i64::MAX)?,
+            Some(("summary_limit", value)) => {
+                summary_limit = parse_count("summary_limit", value, API_LIMIT_MAX)?
+            }
+            Some(("summary_offset", value)) => {
+                summary_offset = parse_count("summary_offset", value, i64::MAX)?
+            }
             Some(("format", "csv")) => format = Some("csv"),
             Some(("format", "xlsx")) => format = Some("xlsx"),
             Some(("format", "json")) => format = Some("json"),
@@ -221,40 +212,27 @@ pub(super) async fn hazards(
         }
     }
     // The page shows the first rows, the API a page of them, the files every one.
-    let (limit, offset) = match format {
-        Some("json") => (limit, offset),
-        Some(_) => (-1, 0),
-        None => (LIST_LIMIT, 0),
+    let ((limit, offset), (summary_limit, summary_offset)) = match format {
+        Some("json") => ((limit, offset), (summary_limit, summary_offset)),
+        Some(_) => ((-1, 0), (-1, 0)),
+        None => ((LIST_LIMIT, 0), (LIST_LIMIT, 0)),
     };
     let today = china_date(Utc::now());
     let soon = today + Duration::days(DUE_SOON_DAYS);
     let user = caller.user.clone();
+    let level = if by_town {
+        TallyLevel::Region
+    } else {
+        TallyLevel::Enterprise
+    };
     let (tallies, rows, names) = state
         .blocking(move |store| {
             let regions = store.regions()?;
             let scope = Scope::of(&user, &regions).records();
-            let tallies = store.hazard_tallies(&scope, today, soon)?;
+            let tallies =
+                store.hazard_tallies(&scope, level, today, soon, summary_limit, summary_offset)?;
             let rows = match wanted {
-                // Rectified hazards are not kept apart: read from every hazard in scope.
-                Some(Standing::Rectified) => {
-                    let mut rows: Vec<HazardStatusRow> = store
-                        .hazard_statuses(&scope)?
-                        .into_iter()
-                        .filter(|h| h.rectified_at.is_some())
-                        .collect();
-                    rows.sort_by(|a, b| {
-                        (a.deadline.is_none(), a.deadline, &a.record_id, &a.item).cmp(&(
-                            b.deadline.is_none(),
-                            b.deadline,
-                            &b.record_id,
-                            &b.item,
-                        ))
-                    });
-                    rows.into_iter()
-                        .skip(usize::try_from(offset).unwrap_or(usize::MAX))
-                        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                        .collect()
-                }
+                Some(Standing::Rectified) => store.rectified_hazards(&scope, limit, offset)?,
                 other => store.open_hazards(
                     &scope,
                     other.and_then(Standing::open),
@@ -264,7 +242,8 @@ pub(super) async fn hazards(
                     offset,
                 )?,
             };
-            let names = regions.into_iter().map(|r| (r.code, r.name)).collect();
+            let names: HashMap<String, String> =
+                regions.into_iter().map(|r| (r.code, r.name)).collect();
             Ok((tallies, rows, names))
         })
         .await?;
@@ -275,14 +254,9 @@ pub(super) async fn hazards(
             (h, standing)
         })
         .collect();
-    let summary = summary_table(&tallies, by_town, &names);
+    let totals = standing_counts(&tallies.sum);
+    let summary = summary_table(&tallies.page, by_town, &names);
     let list = list_table(&listed);
-    let mut totals = [0i64; 4];
-    for tally in &tallies {
-        for (slot, n) in standing_counts(tally).into_iter().enumerate() {
-            totals[slot] += n;
-        }
-    }
     let listed_total: i64 = match wanted {
         Some(standing) => {
             totals[Standing::ALL
@@ -296,6 +270,11 @@ pub(super) async fn hazards(
         return Ok(axum::Json(serde_json::json!({
             "tables": [report::table::to_json(&list), report::table::to_json(&summary)],
             "page": { "offset": offset, "limit": limit, "total": listed_total },
+            "summary_page": {
+                "offset": summary_offset,
+                "limit": summary_limit,
+                "total": tallies.groups,
+            },
         }))
         .into_response());
     }
@@ -346,6 +325,14 @@ pub(super) async fn hazards(
             found = datetime(hazard.found_at),
         ));
     }
+    let summary_more = if tallies.groups as i64 > LIST_LIMIT {
+        format!(
+            "<p>汇总仅显示逾期最多的前 {LIST_LIMIT} 个，共 {} 个；完整汇总请导出。</p>",
+            tallies.groups
+        )
+    } else {
+        String::new()
+    };
     let more = if listed_total > LIST_LIMIT {
         format!("<p>仅显示前 {LIST_LIMIT} 条，共 {listed_total} 条；完整清单请导出。</p>")
     } else {
@@ -367,7 +354,7 @@ pub(super) async fn hazards(
          <p>截至 {today}：{counts}。整改以复查记录为准；7 日内到期的单列。\
          导出：<a id=\"export-csv\" href=\"/review/hazards?{q}&amp;format=csv\">清单 CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{summary}\
+         <div class=\"chart\">{chart}</div>{summary_more}{summary}\
          <h2>清单（{listed}）</h2>{more}<table id=\"hazard-list\"><thead><tr><th>状态</th><th>整改期限</th>\
          <th>单位名称</th><th>隐患</th><th>等级</th><th>发现</th></tr></thead><tbody>{rows_html}</tbody></table>",
         by_enterprise = checked(!by_town),

@@ -182,18 +182,29 @@ pub struct HazardStatusRow {
     pub rectified_at: Option<DateTime<Utc>>,
 }
 
-/// Hazard tracking's count for one enterprise, region and inspection kind: hazards found,
-/// rectified, and of those still open, overdue and due soon as of the day asked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Hazard tracking's count for one enterprise or region: hazards found, rectified, and of
+/// those still open, overdue and due soon as of the day asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HazardTally {
-    pub enterprise_code: String,
-    pub enterprise_name: String,
-    pub region_code: String,
-    pub inspection_kind: String,
+    /// The enterprise's credit code or the region's code.
+    pub code: String,
+    /// The enterprise's latest name; for a region, its code.
+    pub name: String,
     pub found: i64,
     pub rectified: i64,
     pub overdue: i64,
     pub due_soon: i64,
+}
+
+/// A page of hazard tracking's summary, with what the whole of it adds up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HazardTallies {
+    /// The page asked for, most overdue first, then by code.
+    pub page: Vec<HazardTally>,
+    /// How many enterprises or regions in scope have a tally.
+    pub groups: usize,
+    /// Every tally in scope added up (its code and name are empty).
+    pub sum: HazardTally,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -653,14 +664,17 @@ pub trait Store: Send + Sync + 'static {
         years: std::ops::RangeInclusive<i32>,
         kinds: &[String],
     ) -> StoreResult<Vec<InspectionYear>>;
-    /// Hazard tracking's counts per enterprise, region and kind in scope: open hazards
-    /// overdue on `today` or due by `soon`.
+    /// A page of hazard tracking's counts per enterprise or region in scope, most overdue
+    /// first: open hazards overdue on `today` or due by `soon`. A `limit` below 0 pages all.
     fn hazard_tallies(
         &self,
         scope: &RecordScope,
+        level: standings::TallyLevel,
         today: NaiveDate,
         soon: NaiveDate,
-    ) -> StoreResult<Vec<HazardTally>>;
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<HazardTallies>;
     /// A page of the hazards in scope not yet rectified (of one standing, or all), by
     /// deadline: overdue first, undated last.
     fn open_hazards(
@@ -669,6 +683,13 @@ pub trait Store: Send + Sync + 'static {
         standing: Option<standings::OpenStanding>,
         today: NaiveDate,
         soon: NaiveDate,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<HazardStatusRow>>;
+    /// A page of the rectified hazards in scope, the latest rectification first.
+    fn rectified_hazards(
+        &self,
+        scope: &RecordScope,
         limit: i64,
         offset: i64,
     ) -> StoreResult<Vec<HazardStatusRow>>;

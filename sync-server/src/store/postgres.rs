@@ -28,7 +28,7 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
-    DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally,
+    DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTallies,
     HotlineReport, ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow,
     QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
     Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
@@ -36,7 +36,7 @@ use super::{
 };
 use super::{listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 6;
+pub const SCHEMA_VERSION: i32 = 7;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -332,6 +332,32 @@ CREATE TABLE attendance_totals (
     present     BIGINT NOT NULL,
     PRIMARY KEY (credit_code, date)
 );
+"#;
+
+/// Version 7: see the SQLite store's; the same tables.
+const SCHEMA_V7: &str = r#"
+CREATE TABLE rectified_hazards (
+    record_id       TEXT COLLATE "C" NOT NULL,
+    item            TEXT COLLATE "C" NOT NULL,
+    enterprise_code TEXT COLLATE "C" NOT NULL,
+    enterprise_name TEXT COLLATE "C" NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    found_at        BIGINT NOT NULL,
+    class           TEXT COLLATE "C" NOT NULL,
+    description     TEXT COLLATE "C" NOT NULL,
+    deadline        TEXT COLLATE "C",
+    rectified_at    BIGINT NOT NULL,
+    PRIMARY KEY (record_id, item)
+);
+CREATE INDEX rectified_hazards_by_time ON rectified_hazards (rectified_at, record_id, item);
+CREATE INDEX rectified_hazards_by_region
+    ON rectified_hazards (region_code, rectified_at, record_id, item);
+CREATE INDEX rectified_hazards_by_enterprise
+    ON rectified_hazards (enterprise_code, inspection_kind, rectified_at, record_id, item);
+DROP INDEX hazard_tallies_by_region;
+CREATE INDEX hazard_tallies_by_region ON hazard_tallies
+    (region_code, enterprise_code, inspection_kind, found, rectified, dated_open);
 "#;
 
 const SCHEMA_V3: &str = r#"
@@ -652,7 +678,16 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 6 {
         tx.batch_execute(SCHEMA_V6)?;
+    }
+    if found < 7 {
+        tx.batch_execute(SCHEMA_V7)?;
+    }
+    // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
+    // tracking's.
+    if found < 6 {
         rollups::rebuild(&mut PgExec::new(&mut tx))?;
+    } else if found < 7 {
+        standings::rebuild(&mut PgExec::new(&mut tx))?;
     }
     tx.execute(
         "INSERT INTO schema_version (id, version) VALUES (1, $1)
@@ -1474,10 +1509,23 @@ impl Store for PostgresStore {
     fn hazard_tallies(
         &self,
         scope: &RecordScope,
+        level: standings::TallyLevel,
         today: NaiveDate,
         soon: NaiveDate,
-    ) -> StoreResult<Vec<HazardTally>> {
-        self.read(|tx| standings::tallies(&mut PgExec::new(tx), scope, today, soon))
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<HazardTallies> {
+        self.read(|tx| {
+            standings::tallies(
+                &mut PgExec::new(tx),
+                scope,
+                level,
+                today,
+                soon,
+                limit,
+                offset,
+            )
+        })
     }
 
     fn open_hazards(
@@ -1500,6 +1548,15 @@ impl Store for PostgresStore {
                 offset,
             )
         })
+    }
+
+    fn rectified_hazards(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<HazardStatusRow>> {
+        self.read(|tx| standings::rectified_hazards(&mut PgExec::new(tx), scope, limit, offset))
     }
 
     fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary> {

@@ -17,7 +17,7 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
-    DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTally,
+    DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTallies,
     HotlineReport, ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow,
     QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
     Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
@@ -25,7 +25,7 @@ use super::{
 };
 use super::{listing, rollups, standings};
 
-pub const SCHEMA_VERSION: u32 = 6;
+pub const SCHEMA_VERSION: u32 = 7;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -335,6 +335,36 @@ CREATE TABLE attendance_totals (
 ) WITHOUT ROWID;
 ";
 
+/// Version 7: the rectified hazards kept as the open ones are, so that tracking's rectified
+/// list is a page of an index, newest rectification first (reading and sorting a city's
+/// 128,000 rectified hazards took 2.8 s); and the tallies' index by region carries the
+/// counts, so that the summary by town reads no table rows. Hazard tracking is counted again
+/// from the records.
+const SCHEMA_V7: &str = "
+CREATE TABLE rectified_hazards (
+    record_id       TEXT NOT NULL,
+    item            TEXT NOT NULL,
+    enterprise_code TEXT NOT NULL,
+    enterprise_name TEXT NOT NULL,
+    region_code     TEXT NOT NULL,
+    inspection_kind TEXT NOT NULL,
+    found_at        INTEGER NOT NULL,
+    class           TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    deadline        TEXT,
+    rectified_at    INTEGER NOT NULL,
+    PRIMARY KEY (record_id, item)
+);
+CREATE INDEX rectified_hazards_by_time ON rectified_hazards (rectified_at, record_id, item);
+CREATE INDEX rectified_hazards_by_region
+    ON rectified_hazards (region_code, rectified_at, record_id, item);
+CREATE INDEX rectified_hazards_by_enterprise
+    ON rectified_hazards (enterprise_code, inspection_kind, rectified_at, record_id, item);
+DROP INDEX hazard_tallies_by_region;
+CREATE INDEX hazard_tallies_by_region ON hazard_tallies
+    (region_code, enterprise_code, inspection_kind, found, rectified, dated_open);
+";
+
 const SCHEMA_V2: &str = "
 CREATE TABLE permits (
     permit_type TEXT NOT NULL,
@@ -574,7 +604,16 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     if found < 6 {
         tx.execute_batch(SCHEMA_V6)?;
+    }
+    if found < 7 {
+        tx.execute_batch(SCHEMA_V7)?;
+    }
+    // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
+    // tracking's.
+    if found < 6 {
         rollups::rebuild(&mut SqliteExec(&tx))?;
+    } else if found < 7 {
+        standings::rebuild(&mut SqliteExec(&tx))?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -1452,10 +1491,23 @@ impl Store for SqliteStore {
     fn hazard_tallies(
         &self,
         scope: &RecordScope,
+        level: standings::TallyLevel,
         today: NaiveDate,
         soon: NaiveDate,
-    ) -> StoreResult<Vec<HazardTally>> {
-        self.read(|tx| standings::tallies(&mut SqliteExec(tx), scope, today, soon))
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<HazardTallies> {
+        self.read(|tx| {
+            standings::tallies(
+                &mut SqliteExec(tx),
+                scope,
+                level,
+                today,
+                soon,
+                limit,
+                offset,
+            )
+        })
     }
 
     fn open_hazards(
@@ -1478,6 +1530,15 @@ impl Store for SqliteStore {
                 offset,
             )
         })
+    }
+
+    fn rectified_hazards(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<Vec<HazardStatusRow>> {
+        self.read(|tx| standings::rectified_hazards(&mut SqliteExec(tx), scope, limit, offset))
     }
 
     fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary> {

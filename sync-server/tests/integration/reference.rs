@@ -1462,6 +1462,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         "attendance_totals",
         "hazard_tallies",
         "open_hazards",
+        "rectified_hazards",
     ];
     for table in V2_TABLES.iter().chain(&later_tables) {
         admin.batch_execute(&format!("DROP TABLE {table}")).unwrap();

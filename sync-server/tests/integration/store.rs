@@ -21,12 +21,12 @@ use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
 use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
-use anjian_server::store::standings::OpenStanding;
+use anjian_server::store::standings::{OpenStanding, TallyLevel};
 use anjian_server::store::{
-    AreaCount, AreaGrouping, CommitOutcome, HazardRow, IssuedNumber, LockRequest,
-    NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordFilter, RecordProjection, RecordRow,
-    RecordScope, RecordState, Rectification, Region, Store, StoreError, StoredRecord, TokenKind,
-    TokenRow, User,
+    AreaCount, AreaGrouping, CommitOutcome, HazardRow, HazardTallies, HazardTally, IssuedNumber,
+    LockRequest, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordFilter,
+    RecordProjection, RecordRow, RecordScope, RecordState, Rectification, Region, Store,
+    StoreError, StoredRecord, TokenKind, TokenRow, User,
 };
 
 conformance! {
@@ -1842,18 +1842,18 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
     let tallied = |today: NaiveDate| {
         store
-            .hazard_tallies(&RecordScope::All, today, today + chrono::Duration::days(7))
+            .hazard_tallies(
+                &RecordScope::All,
+                TallyLevel::Enterprise,
+                today,
+                today + chrono::Duration::days(7),
+                -1,
+                0,
+            )
             .unwrap()
+            .page
             .into_iter()
-            .map(|t| {
-                (
-                    t.enterprise_code,
-                    t.found,
-                    t.rectified,
-                    t.overdue,
-                    t.due_soon,
-                )
-            })
+            .map(|t| (t.code, t.found, t.rectified, t.overdue, t.due_soon))
             .collect::<Vec<_>>()
     };
     assert_eq!(tallied(day(7, 20)), [(CODE_A.to_string(), 3, 2, 1, 0)]);
@@ -1869,11 +1869,18 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
         store
             .hazard_tallies(
                 &RecordScope::Regions(vec!["440306".into()]),
+                TallyLevel::Region,
                 day(7, 20),
-                day(7, 27)
+                day(7, 27),
+                -1,
+                0
             )
             .unwrap(),
-        []
+        HazardTallies {
+            page: vec![],
+            groups: 0,
+            sum: HazardTally::default()
+        }
     );
     let open = |standing, today: NaiveDate, limit| {
         store
@@ -1897,6 +1904,31 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     assert_eq!(open(Some(OpenStanding::DueSoon), day(7, 10), -1), r1_2);
     assert_eq!(open(Some(OpenStanding::Open), day(6, 1), -1), r1_2);
     assert_eq!(open(None, day(7, 20), 0), []);
+    // The rectified, latest rectification first, whichever arrived first; paged; in scope.
+    let rectified = |scope: &RecordScope, limit, offset| {
+        store
+            .rectified_hazards(scope, limit, offset)
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.record_id, h.item, h.rectified_at))
+            .collect::<Vec<_>>()
+    };
+    let r2_1 = ("r2".to_string(), "2.1".to_string(), Some(at(T0 + 61_000)));
+    let r1_1 = ("r1".to_string(), "1.1".to_string(), Some(at(T0 + 51_000)));
+    assert_eq!(
+        rectified(&RecordScope::All, -1, 0),
+        [r2_1.clone(), r1_1.clone()]
+    );
+    assert_eq!(rectified(&RecordScope::All, 1, 1), std::slice::from_ref(&r1_1));
+    assert_eq!(rectified(&RecordScope::All, 5, 2), []);
+    assert_eq!(
+        rectified(&RecordScope::Regions(vec!["440305".into()]), -1, 0),
+        [r2_1, r1_1]
+    );
+    assert_eq!(
+        rectified(&RecordScope::Regions(vec!["440306".into()]), -1, 0),
+        []
+    );
 
     // An undated hazard is listed after every dated one, and paging runs across both.
     let mut undated = submitted("r3", T0 + 20_000, &["3.1"]);
@@ -1934,10 +1966,18 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     };
     let tally_name = || {
         store
-            .hazard_tallies(&RecordScope::All, day(7, 20), day(7, 27))
+            .hazard_tallies(
+                &RecordScope::All,
+                TallyLevel::Enterprise,
+                day(7, 20),
+                day(7, 27),
+                -1,
+                0,
+            )
             .unwrap()
+            .page
             .into_iter()
-            .map(|t| t.enterprise_name)
+            .map(|t| t.name)
             .collect::<Vec<_>>()
     };
     let before = tally_name();
@@ -1957,6 +1997,103 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
         ["新名称有限公司"],
         "a recount names it the same"
     );
+    // An expert check under the old name, started before the renaming one: the enterprise is
+    // still one row of the summary, under its latest name, counting both kinds' hazards.
+    let mut expert = named("e1", T0 + 400_000, "旧名称有限公司");
+    expert.projection.inspection_kind = "expert".into();
+    commit(store, &expert);
+    let by_enterprise = store
+        .hazard_tallies(
+            &RecordScope::All,
+            TallyLevel::Enterprise,
+            day(7, 20),
+            day(7, 27),
+            -1,
+            0,
+        )
+        .unwrap()
+        .page;
+    assert_eq!(
+        by_enterprise
+            .iter()
+            .map(|t| (t.name.as_str(), t.found))
+            .collect::<Vec<_>>(),
+        [("新名称有限公司", 7)]
+    );
+    // By region the same hazards, under the region's code.
+    let by_region = store
+        .hazard_tallies(
+            &RecordScope::All,
+            TallyLevel::Region,
+            day(7, 20),
+            day(7, 27),
+            -1,
+            0,
+        )
+        .unwrap()
+        .page;
+    assert_eq!(
+        by_region
+            .iter()
+            .map(|t| (t.code.as_str(), t.found, t.rectified, t.overdue))
+            .collect::<Vec<_>>(),
+        [(
+            "440305",
+            by_enterprise[0].found,
+            by_enterprise[0].rectified,
+            by_enterprise[0].overdue
+        )]
+    );
+
+    // A second enterprise with more overdue hazards heads the summary; a page of one row
+    // past it is the first; the sum and the count of groups cover every page.
+    let mut other = submitted(
+        "b1",
+        T0 + 30_000,
+        &["b.1", "b.2", "b.3", "b.4", "b.5", "b.6"],
+    );
+    other.projection = projection(CODE_B, "440306", T0 + 30_000);
+    other.projection.status = "submitted".into();
+    other.projection.hazards = (1..=6).map(|i| hazard(&format!("b.{i}"))).collect();
+    commit(store, &other);
+    let summary = |limit, offset| {
+        store
+            .hazard_tallies(
+                &RecordScope::All,
+                TallyLevel::Enterprise,
+                day(7, 20),
+                day(7, 27),
+                limit,
+                offset,
+            )
+            .unwrap()
+    };
+    let whole = summary(-1, 0);
+    assert_eq!(
+        whole
+            .page
+            .iter()
+            .map(|t| t.code.as_str())
+            .collect::<Vec<_>>(),
+        [CODE_B, CODE_A],
+        "{whole:?}"
+    );
+    assert!(whole.page[0].overdue > whole.page[1].overdue, "{whole:?}");
+    assert_eq!(whole.groups, 2);
+    assert_eq!(
+        whole.sum.found,
+        whole.page.iter().map(|t| t.found).sum::<i64>()
+    );
+    assert_eq!(
+        whole.sum.overdue,
+        whole.page.iter().map(|t| t.overdue).sum::<i64>()
+    );
+    let second = summary(1, 1);
+    assert_eq!(second.page, whole.page[1..]);
+    assert_eq!((second.groups, &second.sum), (2, &whole.sum));
+    assert_eq!(summary(5, 2).page, []);
+    assert_eq!(summary(0, 0).page, []);
+    assert!(store.rollups_agree().unwrap());
 }
 
 fn amendments_name_the_record_they_amend(store: &dyn Store) {
