@@ -1919,7 +1919,10 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
         rectified(&RecordScope::All, -1, 0),
         [r2_1.clone(), r1_1.clone()]
     );
-    assert_eq!(rectified(&RecordScope::All, 1, 1), std::slice::from_ref(&r1_1));
+    assert_eq!(
+        rectified(&RecordScope::All, 1, 1),
+        std::slice::from_ref(&r1_1)
+    );
     assert_eq!(rectified(&RecordScope::All, 5, 2), []);
     assert_eq!(
         rectified(&RecordScope::Regions(vec!["440305".into()]), -1, 0),
