@@ -8,7 +8,6 @@ use axum::extract::RawQuery;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
-use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
@@ -26,8 +25,8 @@ use crate::error::AppError;
 use crate::report::{self, Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::{
-    AreaGrouping, AttendanceCount, DatedPage, HazardCount, HotlineReport, MailboxKind,
-    MailboxMessage, Region, User,
+    AreaGrouping, AttendanceCount, DatedPage, EnterpriseName, HazardCount, HotlineReport,
+    MailboxKind, MailboxMessage, Region, User,
 };
 
 /// How a hazard analysis groups its counts.
@@ -486,71 +485,90 @@ impl SelfQuery {
     }
 }
 
-struct SelfAnalysis {
+/// A late or missing month of one enterprise, by index into [`SelfAnalysis`]'s lists.
+struct Overdue {
+    enterprise: usize,
+    month: usize,
+    status: MonthStatus,
+    submitted: Option<NaiveDate>,
+}
+
+struct SelfAnalysis<'a> {
     months: Vec<Month>,
     /// Per month: on time, late, missing, still open.
     summary: Vec<[i64; 4]>,
-    /// Late and missing months: enterprise name, code, region name, month, status, submitted.
-    overdue: Vec<(
-        String,
-        String,
-        String,
-        Month,
-        MonthStatus,
-        Option<NaiveDate>,
-    )>,
-    enterprises: usize,
+    /// Late and missing months, by month, then region name, then credit code.
+    overdue: Vec<Overdue>,
+    enterprises: &'a [EnterpriseName],
+    /// Each enterprise's region, named.
+    region_names: Vec<&'a str>,
 }
 
-fn classify(
-    enterprises: &[Enterprise],
+fn classify<'a>(
+    enterprises: &'a [EnterpriseName],
     first_submitted: &FirstSubmissions<'_>,
     months: &[Month],
     deadline_day: u32,
     today: NaiveDate,
-    region_names: &HashMap<String, String>,
-) -> SelfAnalysis {
+    region_names: &'a HashMap<String, String>,
+) -> SelfAnalysis<'a> {
+    let names: Vec<&str> = enterprises
+        .iter()
+        .map(|e| {
+            region_names
+                .get(&e.region_code)
+                .map_or(e.region_code.as_str(), String::as_str)
+        })
+        .collect();
+    // The list's order, so that it is made in order: a city's three years have 30,000 late
+    // or missing months.
+    let mut order: Vec<usize> = (0..enterprises.len()).collect();
+    order.sort_by(|&a, &b| {
+        (names[a], &enterprises[a].credit_code).cmp(&(names[b], &enterprises[b].credit_code))
+    });
+    let submissions: Vec<&[Option<NaiveDate>]> = enterprises
+        .iter()
+        .map(|e| first_submitted.enterprise(&e.credit_code))
+        .collect();
     let mut summary = vec![[0i64; 4]; months.len()];
     let mut overdue = Vec::new();
-    let deadlines = deadlines(months, deadline_day);
-    for enterprise in enterprises {
-        let code = enterprise.credit_code.as_str();
-        let submitted = first_submitted.enterprise(code);
-        for (index, (month, deadline)) in months.iter().zip(&deadlines).enumerate() {
-            let first = submitted.get(index).copied().flatten();
-            let status = status_by(*deadline, first, today);
+    for (month, deadline) in deadlines(months, deadline_day).into_iter().enumerate() {
+        for &enterprise in &order {
+            let submitted = submissions[enterprise].get(month).copied().flatten();
+            let status = status_by(deadline, submitted, today);
             let slot = match status {
                 Some(MonthStatus::OnTime) => 0,
                 Some(MonthStatus::Late) => 1,
                 Some(MonthStatus::Missing) => 2,
                 None => 3,
             };
-            summary[index][slot] += 1;
+            summary[month][slot] += 1;
             if let Some(status @ (MonthStatus::Late | MonthStatus::Missing)) = status {
-                overdue.push((
-                    enterprise.name.clone(),
-                    code.to_string(),
-                    region_names
-                        .get(&enterprise.region_code)
-                        .cloned()
-                        .unwrap_or_else(|| enterprise.region_code.clone()),
-                    *month,
+                overdue.push(Overdue {
+                    enterprise,
+                    month,
                     status,
-                    first,
-                ));
+                    submitted,
+                });
             }
         }
     }
-    overdue.sort_by(|a, b| a.3.cmp(&b.3).then(a.2.cmp(&b.2)).then(a.1.cmp(&b.1)));
     SelfAnalysis {
         months: months.to_vec(),
         summary,
         overdue,
-        enterprises: enterprises.len(),
+        enterprises,
+        region_names: names,
     }
 }
 
-fn self_tables(analysis: &SelfAnalysis, deadline_day: u32) -> (Table, Table) {
+/// The summary by month, and the late and missing list's rows `listed` (a page of it, or
+/// all of it for a file).
+fn self_tables(
+    analysis: &SelfAnalysis<'_>,
+    deadline_day: u32,
+    listed: std::ops::Range<usize>,
+) -> (Table, Table) {
     let mut summary = Table::new(
         format!("企业月度自查上报情况（次月 {deadline_day} 日前上报为按时）"),
         vec![
@@ -588,14 +606,16 @@ fn self_tables(analysis: &SelfAnalysis, deadline_day: u32) -> (Table, Table) {
             Column::new("submitted", "上报日期"),
         ],
     );
-    for (name, code, region, month, status, submitted) in &analysis.overdue {
+    let end = listed.end.min(analysis.overdue.len());
+    for entry in analysis.overdue.get(listed.start..end).unwrap_or_default() {
+        let enterprise = &analysis.enterprises[entry.enterprise];
         overdue.rows.push(vec![
-            Cell::Text(month.label()),
-            Cell::Text(name.clone()),
-            Cell::Text(code.clone()),
-            Cell::Text(region.clone()),
-            Cell::Text(status.label().to_string()),
-            submitted.map_or(Cell::Empty, Cell::Date),
+            Cell::Text(analysis.months[entry.month].label()),
+            Cell::Text(enterprise.name.clone()),
+            Cell::Text(enterprise.credit_code.clone()),
+            Cell::Text(analysis.region_names[entry.enterprise].to_string()),
+            Cell::Text(entry.status.label().to_string()),
+            entry.submitted.map_or(Cell::Empty, Cell::Date),
         ]);
     }
     (summary, overdue)
@@ -618,10 +638,9 @@ pub(super) async fn self_inspections(
             let scope = Scope::of(&user, &regions);
             let within: Option<std::collections::HashSet<String>> =
                 region.as_deref().map(|root| descendants(root, &regions));
-            let enterprises: Vec<Enterprise> = store
-                .enterprises_since(0)?
+            let enterprises: Vec<EnterpriseName> = store
+                .enterprise_names(&scope.records())?
                 .into_iter()
-                .filter(|e| scope.covers_enterprise(e))
                 .filter(|e| within.as_ref().is_none_or(|w| w.contains(&e.region_code)))
                 .collect();
             let rows = store.inspection_years(
@@ -642,12 +661,18 @@ pub(super) async fn self_inspections(
         today,
         &region_names,
     );
-    let (summary, mut overdue) = self_tables(&analysis, query.deadline_day);
-    let overdue_total = overdue.rows.len();
+    let overdue_total = analysis.overdue.len();
+    // The API a page of the list, the files all of it, the page its first rows.
+    let listed = match query.format {
+        Some("json") => {
+            let skip = usize::try_from(query.offset).unwrap_or(usize::MAX);
+            skip..skip.saturating_add(usize::try_from(query.limit).unwrap_or(usize::MAX))
+        }
+        Some(_) => 0..usize::MAX,
+        None => 0..LIST_LIMIT as usize,
+    };
+    let (summary, overdue) = self_tables(&analysis, query.deadline_day, listed);
     if query.format == Some("json") {
-        let skip = usize::try_from(query.offset).unwrap_or(usize::MAX);
-        let take = usize::try_from(query.limit).unwrap_or(usize::MAX);
-        overdue.rows = overdue.rows.into_iter().skip(skip).take(take).collect();
         return Ok(axum::Json(serde_json::json!({
             "tables": [report::table::to_json(&overdue), report::table::to_json(&summary)],
             "page": { "offset": query.offset, "limit": query.limit, "total": overdue_total },
@@ -701,7 +726,7 @@ pub(super) async fn self_inspections(
         from = query.from.label(),
         until = query.until.label(),
         deadline = query.deadline_day,
-        count = analysis.enterprises,
+        count = analysis.enterprises.len(),
         summary = table_html(&summary, "summary"),
         overdue_count = overdue_total,
         more = if overdue_total > LIST_LIMIT as usize {
@@ -709,10 +734,7 @@ pub(super) async fn self_inspections(
         } else {
             String::new()
         },
-        overdue = {
-            overdue.rows.truncate(LIST_LIMIT as usize);
-            table_html(&overdue, "overdue")
-        },
+        overdue = table_html(&overdue, "overdue"),
     );
     Ok(Page::new("企业月度自查").body(body).html(Some(&caller)))
 }
@@ -1166,15 +1188,11 @@ mod tests {
         assert_eq!(kinds.rows[0][1], Cell::Text("企业自查".into()));
     }
 
-    fn enterprise(code: &str, name: &str) -> Enterprise {
-        Enterprise {
-            credit_code: anjian_core::enterprise::CreditCode::parse(code).expect("valid"),
+    fn enterprise(code: &str, name: &str) -> EnterpriseName {
+        EnterpriseName {
+            credit_code: code.into(),
             name: name.into(),
-            address: "某地".into(),
-            industry: "工贸".into(),
             region_code: "370303007".into(),
-            legal_representative: "某人".into(),
-            phone: "0533-1234567".into(),
         }
     }
 
@@ -1206,25 +1224,56 @@ mod tests {
             &months,
         );
         let today = NaiveDate::from_ymd_opt(2026, 4, 10).expect("date");
-        let analysis = classify(&[a.clone(), b], &first, &months, 5, today, &HashMap::new());
+        let (enterprises, no_names) = ([a.clone(), b], HashMap::new());
+        let analysis = classify(&enterprises, &first, &months, 5, today, &no_names);
         // January: A on time, B missing; February: A late, B missing; March: both missing;
         // April: not due until 5 May.
         assert_eq!(
             analysis.summary,
             [[1, 0, 1, 0], [0, 1, 1, 0], [0, 0, 2, 0], [0, 0, 0, 2]]
         );
-        let listed: Vec<(String, &str, Option<NaiveDate>)> = analysis
+        // By month, then region, then credit code (B's sorts first).
+        let listed: Vec<(String, &str, &str, Option<NaiveDate>)> = analysis
             .overdue
             .iter()
-            .map(|o| (o.3.label(), o.4.label(), o.5))
+            .map(|o| {
+                (
+                    analysis.months[o.month].label(),
+                    analysis.enterprises[o.enterprise].name.as_str(),
+                    o.status.label(),
+                    o.submitted,
+                )
+            })
             .collect();
-        assert_eq!(listed.len(), 5);
-        assert!(listed.contains(&(
-            "2026-02".into(),
-            "逾期",
-            NaiveDate::from_ymd_opt(2026, 3, 6)
-        )));
-        let (summary, overdue) = self_tables(&analysis, 5);
+        assert_eq!(
+            listed,
+            [
+                ("2026-01".into(), "乙公司", "未报", None),
+                ("2026-02".into(), "乙公司", "未报", None),
+                (
+                    "2026-02".into(),
+                    "甲公司",
+                    "逾期",
+                    NaiveDate::from_ymd_opt(2026, 3, 6)
+                ),
+                ("2026-03".into(), "乙公司", "未报", None),
+                ("2026-03".into(), "甲公司", "未报", None),
+            ]
+        );
+        // A page of the list holds those rows only; past the end, none.
+        let (_, page) = self_tables(&analysis, 5, 1..3);
+        assert_eq!(
+            page.rows
+                .iter()
+                .map(|r| (r[0].clone(), r[1].clone()))
+                .collect::<Vec<_>>(),
+            [
+                (Cell::Text("2026-02".into()), Cell::Text("乙公司".into())),
+                (Cell::Text("2026-02".into()), Cell::Text("甲公司".into())),
+            ]
+        );
+        assert!(self_tables(&analysis, 5, 7..9).1.rows.is_empty());
+        let (summary, overdue) = self_tables(&analysis, 5, 0..usize::MAX);
         assert_eq!(summary.rows[0][5], Cell::Percent(0.5));
         assert_eq!(
             summary.rows[3][5],

@@ -3,8 +3,9 @@
 
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
-    CertificateCount, EnterpriseHazard, HazardCount, HazardStatusRow, PermitRow, RecordFilter,
-    RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis, parse_date,
+    CertificateCount, EnterpriseHazard, EnterpriseName, HazardCount, HazardStatusRow, PermitRow,
+    RecordFilter, RecordRow, RecordScope, StoreResult, SubmittedInspection, from_millis,
+    parse_date,
 };
 
 /// `LIKE` matches its pattern literally once `%`, `_` and the escape itself are escaped.
@@ -281,6 +282,26 @@ pub(super) fn enterprise_regions(
     ));
     fetch(db, &query, |row: &dyn Cells| {
         Ok((row.text(0)?, row.text(1)?))
+    })
+}
+
+/// The credit code, name and region of every registered enterprise in scope.
+pub(super) fn enterprise_names(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+) -> StoreResult<Vec<EnterpriseName>> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_region_scope(&mut query, scope, "e");
+    query.push(&format!(
+        "SELECT e.credit_code, e.name, e.region_code FROM enterprises e WHERE {condition}
+         ORDER BY e.credit_code"
+    ));
+    fetch(db, &query, |row: &dyn Cells| {
+        Ok(EnterpriseName {
+            credit_code: row.text(0)?,
+            name: row.text(1)?,
+            region_code: row.text(2)?,
+        })
     })
 }
 

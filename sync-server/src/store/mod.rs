@@ -196,6 +196,14 @@ pub struct HazardTally {
     pub due_soon: i64,
 }
 
+/// An enterprise of the register as a list names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnterpriseName {
+    pub credit_code: String,
+    pub name: String,
+    pub region_code: String,
+}
+
 /// A page of hazard tracking's summary, with what the whole of it adds up to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HazardTallies {
@@ -715,6 +723,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<AttendanceCount>>;
     /// The credit code and region of every registered enterprise in scope, in code order.
     fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>>;
+    /// The credit code, name and region of every registered enterprise in scope, in code
+    /// order.
+    fn enterprise_names(&self, scope: &RecordScope) -> StoreResult<Vec<EnterpriseName>>;
     /// The enterprises in scope that declared occupational-health hazards for a year of
     /// `years`, each once.
     fn health_declared(

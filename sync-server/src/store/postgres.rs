@@ -28,11 +28,12 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
-    DatedPage, EnterpriseArchive, EnterpriseHazard, HazardCount, HazardStatusRow, HazardTallies,
-    HotlineReport, ImportSummary, InspectionYear, MailboxMessage, NumberRegisterEntry, PermitRow,
-    QuarantineEntry, RecordCommit, RecordFilter, RecordRow, RecordScope, ReferenceBatch, Region,
-    Store, StoreError, StoreResult, StoredRecord, SubmittedInspection, TokenKind, TokenRow, User,
-    chained_receipt, doc_type, from_millis, millis, parse_date,
+    DatedPage, EnterpriseArchive, EnterpriseHazard, EnterpriseName, HazardCount, HazardStatusRow,
+    HazardTallies, HotlineReport, ImportSummary, InspectionYear, MailboxMessage,
+    NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
+    RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
+    SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
+    parse_date,
 };
 use super::{listing, rollups, standings};
 
@@ -1638,6 +1639,10 @@ impl Store for PostgresStore {
 
     fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>> {
         self.query(|db| listing::enterprise_regions(db, scope))
+    }
+
+    fn enterprise_names(&self, scope: &RecordScope) -> StoreResult<Vec<EnterpriseName>> {
+        self.query(|db| listing::enterprise_names(db, scope))
     }
 
     fn health_declared(
