@@ -106,19 +106,40 @@ impl<'a> FirstSubmissions<'a> {
         years: impl IntoIterator<Item = &'a InspectionYear>,
         period: &[Month],
     ) -> FirstSubmissions<'a> {
-        FirstSubmissions::from_submissions(
-            years.into_iter().flat_map(|year| {
-                (0..12).filter_map(move |month0| {
-                    let month = Month {
-                        year: year.year,
-                        month: month0 as u32 + 1,
-                    };
-                    year.first_submitted(month0)
-                        .map(|day| (&*year.enterprise_code, month, day))
-                })
-            }),
-            period,
-        )
+        let mut first = FirstSubmissions {
+            first: period.first().copied(),
+            months: period.len(),
+            by_enterprise: HashMap::new(),
+        };
+        let Some(start) = first.first else {
+            return first;
+        };
+        // One lookup per enterprise and year, and only the period's months made dates: a
+        // city's three years are 120,000 submissions.
+        for year in years {
+            let january =
+                (i64::from(year.year) - i64::from(start.year)) * 12 + 1 - i64::from(start.month);
+            let within = (-january).max(0)..(first.months as i64 - january).min(12);
+            if within.is_empty() {
+                continue;
+            }
+            let slots = first
+                .by_enterprise
+                .entry(&*year.enterprise_code)
+                .or_insert_with(|| vec![None; period.len()]);
+            for month0 in within {
+                let (Ok(index), Ok(month0)) =
+                    (usize::try_from(january + month0), usize::try_from(month0))
+                else {
+                    continue;
+                };
+                if let Some(day) = year.first_submitted(month0) {
+                    let slot = &mut slots[index];
+                    *slot = Some(slot.map_or(day, |earliest| earliest.min(day)));
+                }
+            }
+        }
+        first
     }
 
     /// From (enterprise, month, submission day) triples; months outside `period` are left out.
@@ -281,5 +302,60 @@ mod tests {
         );
         let labels: Vec<String> = months.into_iter().map(Month::label).collect();
         assert_eq!(labels, ["2025-11", "2025-12", "2026-01", "2026-02"]);
+    }
+
+    #[test]
+    fn first_submissions_keep_the_periods_months_and_the_earliest_day() {
+        use crate::store::InspectionYear;
+        let period = Month::range(
+            Month {
+                year: 2025,
+                month: 11,
+            },
+            Month {
+                year: 2026,
+                month: 2,
+            },
+        );
+        let on = |months: &[(usize, NaiveDate)]| {
+            let mut days = [None; 12];
+            for (month0, day) in months {
+                days[*month0] = Some(*day);
+            }
+            days
+        };
+        let code = "913703030226339277";
+        let years = [
+            InspectionYear::with_submissions(code, 2024, on(&[(11, date(2025, 1, 3))])),
+            InspectionYear::with_submissions(
+                code,
+                2025,
+                on(&[
+                    (9, date(2025, 11, 2)),
+                    (10, date(2025, 12, 4)),
+                    (11, date(2026, 1, 9)),
+                ]),
+            ),
+            // The same year recorded under another region: its earlier day counts.
+            InspectionYear::with_submissions(code, 2025, on(&[(10, date(2025, 12, 1))])),
+            InspectionYear::with_submissions(
+                code,
+                2026,
+                on(&[(0, date(2026, 2, 2)), (2, date(2026, 4, 1))]),
+            ),
+            InspectionYear::with_submissions(code, 2027, on(&[(0, date(2027, 2, 2))])),
+        ];
+        let first = FirstSubmissions::of(&years, &period);
+        assert_eq!(
+            first.enterprise(code),
+            [
+                Some(date(2025, 12, 1)),
+                Some(date(2026, 1, 9)),
+                Some(date(2026, 2, 2)),
+                None
+            ]
+        );
+        assert_eq!(first.enterprise("913703020590819387"), []);
+        assert_eq!(FirstSubmissions::of(&years, &[]).enterprise(code), []);
     }
 }

@@ -379,6 +379,25 @@ pub struct InspectionYear {
 }
 
 impl InspectionYear {
+    /// A self-inspection year with the given first submissions and no start days, for the
+    /// analyses' unit tests.
+    #[cfg(test)]
+    pub(crate) fn with_submissions(
+        enterprise_code: &str,
+        year: i32,
+        first_submitted: [Option<NaiveDate>; 12],
+    ) -> InspectionYear {
+        InspectionYear {
+            enterprise_code: enterprise_code.into(),
+            inspection_kind: anjian_core::template::InspectionKind::SelfInspection,
+            year,
+            region_code: "370303001".into(),
+            started_days: [0; 46],
+            first_submitted_days: first_submitted
+                .map(|day| day.map_or(0, |day| rollups::day_of(day) as i32)),
+        }
+    }
+
     /// The first day an inspection started in month `month0` (January is 0) was submitted.
     pub fn first_submitted(&self, month0: usize) -> Option<NaiveDate> {
         match self.first_submitted_days.get(month0) {

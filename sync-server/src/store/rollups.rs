@@ -58,7 +58,7 @@ fn china_day_from(millis: i64) -> i64 {
     (millis + CHINA_OFFSET_MILLIS + MILLIS_PER_DAY - 1).div_euclid(MILLIS_PER_DAY)
 }
 
-fn day_of(date: NaiveDate) -> i64 {
+pub(super) fn day_of(date: NaiveDate) -> i64 {
     i64::from(date.num_days_from_ce()) - EPOCH_DAYS_FROM_CE
 }
 
