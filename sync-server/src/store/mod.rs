@@ -829,3 +829,42 @@ pub trait Store: Send + Sync + 'static {
         page: &DatedPage,
     ) -> StoreResult<Vec<MailboxMessage>>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn started_any_between_agrees_with_the_days_one_by_one() {
+        let date = |m, d| NaiveDate::from_ymd_opt(2024, m, d).expect("date");
+        // A leap year: its last day is bit 365, in the last byte.
+        let started = [
+            date(1, 1),
+            date(1, 9),
+            date(1, 18),
+            date(3, 7),
+            date(8, 8),
+            date(12, 31),
+        ];
+        let mut year = InspectionYear::with_submissions("913703030226339277", 2024, [None; 12]);
+        for day in started {
+            let ordinal0 = day.ordinal0() as usize;
+            year.started_days[ordinal0 / 8] |= 1 << (ordinal0 % 8);
+        }
+        let days: Vec<NaiveDate> = date(1, 1).iter_days().take(366).collect();
+        for (i, from) in days.iter().enumerate() {
+            for until in &days[i..] {
+                let expected = started.iter().any(|d| (from..=until).contains(&d));
+                assert_eq!(
+                    year.started_any_between(*from, *until),
+                    expected,
+                    "{from}..={until}"
+                );
+            }
+        }
+        for (from, until) in [(date(1, 2), date(1, 8)), (date(1, 19), date(3, 6))] {
+            assert!(!year.started_any_between(from, until), "{from}..={until}");
+        }
+    }
+}
