@@ -104,6 +104,7 @@ fn main() {
                 "/api/v1/analyses/permits".to_string(),
                 "/api/v1/hazards".to_string(),
                 "/api/v1/hazards?state=overdue&by=town&limit=100".to_string(),
+                "/api/v1/hazards?state=rectified".to_string(),
             ];
             for path in &requests {
                 let (median, slowest, bytes) = time(&client, &server.url, path, &token, false);
