@@ -1291,11 +1291,15 @@ impl Store for SqliteStore {
         }
         if let Some(rectification) = &p.rectifies {
             for item in &rectification.items {
-                // The earliest re-inspection that found it rectified is the one that counts.
+                // The earliest re-inspection that found it rectified is the one that counts,
+                // whichever arrives first (devices sync late).
                 exec(
                     &tx,
                     "INSERT INTO hazard_rectifications (record_id, item, rectified_at, rectified_by)
-                     VALUES (?1, ?2, ?3, ?4) ON CONFLICT (record_id, item) DO NOTHING",
+                     VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (record_id, item) DO UPDATE
+                     SET rectified_at = excluded.rectified_at, rectified_by = excluded.rectified_by
+                     WHERE excluded.rectified_at < hazard_rectifications.rectified_at",
                     params![
                         rectification.record_id,
                         item,

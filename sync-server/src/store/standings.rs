@@ -205,7 +205,8 @@ pub(super) fn record_committed(
 }
 
 /// An open hazard found rectified: moved to the rectified, with the rectification that
-/// counts (the first to arrive), and one more rectified in its tally.
+/// counts (the earliest), and one more rectified in its tally. A hazard already rectified
+/// takes the earliest date, should this re-inspection be earlier than the one before it.
 fn close_rectified(db: &mut impl Exec, record_id: &str, item: &str) -> StoreResult<()> {
     let mut query = Query::new(db.postgres());
     let id = query.bind(text(record_id));
@@ -216,7 +217,16 @@ fn close_rectified(db: &mut impl Exec, record_id: &str, item: &str) -> StoreResu
          WHERE o.record_id = {id} AND o.item = {item_p}"
     ));
     let Some(rectified) = fetch(db, &query, status_row)?.pop() else {
-        return Ok(());
+        let mut query = Query::new(db.postgres());
+        let id = query.bind(text(record_id));
+        let item_p = query.bind(text(item));
+        query.push(&format!(
+            "UPDATE rectified_hazards SET rectified_at = (
+                 SELECT x.rectified_at FROM hazard_rectifications x
+                 WHERE x.record_id = {id} AND x.item = {item_p})
+             WHERE record_id = {id} AND item = {item_p}"
+        ));
+        return fetch(db, &query, |_| Ok(())).map(drop);
     };
     let mut query = Query::new(db.postgres());
     let id = query.bind(text(record_id));

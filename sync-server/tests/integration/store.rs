@@ -1932,6 +1932,19 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
         rectified(&RecordScope::Regions(vec!["440306".into()]), -1, 0),
         []
     );
+    // A re-inspection earlier than the one that counted, arriving later (its device synced
+    // late): the earliest date counts, in the rows and in the list.
+    commit(store, &reinspection("x0", "r2", &["2.1"], T0 + 55_000));
+    let earliest = ("r2".to_string(), "2.1".to_string(), Some(at(T0 + 56_000)));
+    assert!(
+        store
+            .hazard_statuses(&RecordScope::All)
+            .unwrap()
+            .into_iter()
+            .any(|h| (h.record_id, h.item, h.rectified_at) == earliest)
+    );
+    assert_eq!(rectified(&RecordScope::All, 1, 0), [earliest]);
+    assert!(store.rollups_agree().unwrap());
 
     // An undated hazard is listed after every dated one, and paging runs across both.
     let mut undated = submitted("r3", T0 + 20_000, &["3.1"]);
