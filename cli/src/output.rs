@@ -24,13 +24,28 @@ fn to_json(value: &impl Serialize) -> Value {
     serde_json::to_value(value).unwrap_or_else(|e| json!({ "serialization_error": e.to_string() }))
 }
 
+/// Writes a line to standard output. A reader that went away (`anjian … | head`) ends the
+/// command quietly, as the writer of a pipe usually ends; any other failure to write is
+/// reported on standard error.
+fn print_line(text: impl std::fmt::Display) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("错误：无法写出结果：{e}");
+        std::process::exit(1);
+    }
+}
+
 impl Output {
     /// Prints `value` as JSON, or the text `human` makes.
     pub fn value(&self, value: &Value, human: impl FnOnce() -> String) {
         if self.json {
-            println!("{value:#}");
+            print_line(format_args!("{value:#}"));
         } else {
-            println!("{}", human());
+            print_line(human());
         }
     }
 
@@ -38,10 +53,10 @@ impl Output {
     /// `{"error": {"code", "message"}}` so scripts read one stream.
     pub fn error(&self, error: &Error) {
         if self.json {
-            println!(
+            print_line(format_args!(
                 "{:#}",
                 json!({ "error": { "code": error.code(), "message": error.to_string() } })
-            );
+            ));
         } else {
             eprintln!("错误：{error}");
         }

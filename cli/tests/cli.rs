@@ -227,6 +227,29 @@ fn template_list_and_show_have_the_documented_shapes() {
 }
 
 #[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    use std::process::Stdio;
+    let device = Device::ready("张伟", "37030001");
+    // `anjian template show … | true`: the reader closes the pipe before the command (still
+    // starting up) writes to it.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anjian"))
+        .arg("--home")
+        .arg(device.home.path())
+        .args(["--json", "template", "show", "hazchem-enforcement"])
+        .env_remove("ANJIAN_HOME")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{:?}: {stderr}", output.status);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
 fn a_template_file_with_an_error_names_file_and_item() {
     let device = Device::ready("张伟", "37030001");
     let source = std::fs::read_to_string(concat!(
