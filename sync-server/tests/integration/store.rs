@@ -1980,17 +1980,21 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
         c.projection.enterprise_name = name.into();
         c
     };
-    let tally_name = || {
+    // A page of the summary on 20 July.
+    let summary = |level, limit, offset| {
         store
             .hazard_tallies(
                 &RecordScope::All,
-                TallyLevel::Enterprise,
+                level,
                 day(7, 20),
                 day(7, 27),
-                -1,
-                0,
+                limit,
+                offset,
             )
             .unwrap()
+    };
+    let tally_name = || {
+        summary(TallyLevel::Enterprise, -1, 0)
             .page
             .into_iter()
             .map(|t| t.name)
@@ -2018,17 +2022,7 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     let mut expert = named("e1", T0 + 400_000, "旧名称有限公司");
     expert.projection.inspection_kind = "expert".into();
     commit(store, &expert);
-    let by_enterprise = store
-        .hazard_tallies(
-            &RecordScope::All,
-            TallyLevel::Enterprise,
-            day(7, 20),
-            day(7, 27),
-            -1,
-            0,
-        )
-        .unwrap()
-        .page;
+    let by_enterprise = summary(TallyLevel::Enterprise, -1, 0).page;
     assert_eq!(
         by_enterprise
             .iter()
@@ -2037,17 +2031,7 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
         [("新名称有限公司", 7)]
     );
     // By region the same hazards, under the region's code.
-    let by_region = store
-        .hazard_tallies(
-            &RecordScope::All,
-            TallyLevel::Region,
-            day(7, 20),
-            day(7, 27),
-            -1,
-            0,
-        )
-        .unwrap()
-        .page;
+    let by_region = summary(TallyLevel::Region, -1, 0).page;
     assert_eq!(
         by_region
             .iter()
@@ -2072,19 +2056,7 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     other.projection.status = "submitted".into();
     other.projection.hazards = (1..=6).map(|i| hazard(&format!("b.{i}"))).collect();
     commit(store, &other);
-    let summary = |limit, offset| {
-        store
-            .hazard_tallies(
-                &RecordScope::All,
-                TallyLevel::Enterprise,
-                day(7, 20),
-                day(7, 27),
-                limit,
-                offset,
-            )
-            .unwrap()
-    };
-    let whole = summary(-1, 0);
+    let whole = summary(TallyLevel::Enterprise, -1, 0);
     assert_eq!(
         whole
             .page
@@ -2104,11 +2076,11 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
         whole.sum.overdue,
         whole.page.iter().map(|t| t.overdue).sum::<i64>()
     );
-    let second = summary(1, 1);
+    let second = summary(TallyLevel::Enterprise, 1, 1);
     assert_eq!(second.page, whole.page[1..]);
     assert_eq!((second.groups, &second.sum), (2, &whole.sum));
-    assert_eq!(summary(5, 2).page, []);
-    assert_eq!(summary(0, 0).page, []);
+    assert_eq!(summary(TallyLevel::Enterprise, 5, 2).page, []);
+    assert_eq!(summary(TallyLevel::Enterprise, 0, 0).page, []);
     assert!(store.rollups_agree().unwrap());
 }
 
