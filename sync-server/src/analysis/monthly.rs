@@ -288,9 +288,9 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_range_lists_every_month_across_years() {
-        let months = Month::range(
+    /// November 2025 to February 2026: a period across a year's end.
+    fn november_to_february() -> Vec<Month> {
+        Month::range(
             Month {
                 year: 2025,
                 month: 11,
@@ -299,24 +299,22 @@ mod tests {
                 year: 2026,
                 month: 2,
             },
-        );
-        let labels: Vec<String> = months.into_iter().map(Month::label).collect();
+        )
+    }
+
+    #[test]
+    fn a_range_lists_every_month_across_years() {
+        let labels: Vec<String> = november_to_february()
+            .into_iter()
+            .map(Month::label)
+            .collect();
         assert_eq!(labels, ["2025-11", "2025-12", "2026-01", "2026-02"]);
     }
 
     #[test]
     fn first_submissions_keep_the_periods_months_and_the_earliest_day() {
         use crate::store::InspectionYear;
-        let period = Month::range(
-            Month {
-                year: 2025,
-                month: 11,
-            },
-            Month {
-                year: 2026,
-                month: 2,
-            },
-        );
+        let period = november_to_february();
         let on = |months: &[(usize, NaiveDate)]| {
             let mut days = [None; 12];
             for (month0, day) in months {
