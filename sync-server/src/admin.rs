@@ -207,3 +207,73 @@ pub fn set_agency(store: &dyn Store, file_label: &str, toml: &str) -> AppResult<
     store.set_agency(toml)?;
     Ok(agency)
 }
+
+/// An IoT device as the administrator registers it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeviceRequest {
+    pub device_id: String,
+    pub kind: String,
+    pub credit_code: String,
+    pub location: String,
+    /// Rain gauges only: this mine's 停产撤人 threshold, when not the configured one.
+    #[serde(default)]
+    pub rain_threshold_mm: Option<f64>,
+}
+
+/// Registers a device and returns it with its key, which is shown this once: only its
+/// SHA-256 is stored.
+pub fn register_device(
+    store: &dyn Store,
+    request: &NewDeviceRequest,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AppResult<(crate::iot::Device, String)> {
+    use crate::iot::DeviceKind;
+    let device_id = request.device_id.trim();
+    if device_id.is_empty()
+        || device_id.len() > 64
+        || !device_id.chars().all(|c| c.is_ascii_graphic())
+    {
+        return Err(invalid(format!(
+            "设备编号 {device_id:?} 应为 1–64 个可见 ASCII 字符（字母、数字、- 等）"
+        )));
+    }
+    let kind = DeviceKind::parse(request.kind.trim()).ok_or_else(|| {
+        invalid(format!(
+            "设备类型 {:?} 未知：应为 {} 之一",
+            request.kind,
+            DeviceKind::names()
+        ))
+    })?;
+    let credit_code =
+        CreditCode::parse(&request.credit_code).map_err(|e| invalid(e.to_string()))?;
+    let credit_code = credit_code.as_str();
+    let location = request.location.trim();
+    if location.is_empty() || location.chars().count() > 100 {
+        return Err(invalid("安装位置不能为空，最多 100 个字符"));
+    }
+    let rain_threshold_tenths = match (kind, request.rain_threshold_mm) {
+        (_, None) => None,
+        (DeviceKind::Rain, Some(mm)) => Some(
+            crate::iot::check_threshold_mm(mm)
+                .map_err(|e| invalid(format!("停产撤人雨量标准{e}")))?,
+        ),
+        (other, Some(_)) => {
+            return Err(invalid(format!(
+                "只有雨量计可以设停产撤人雨量标准，{device_id} 是{}",
+                other.label()
+            )));
+        }
+    };
+    let key = crate::auth::new_token().map_err(|e| AppError::internal("device key", e))?;
+    let device = store.register_device(&crate::store::iot::NewDevice {
+        device_id: device_id.to_string(),
+        kind,
+        credit_code: credit_code.to_string(),
+        location: location.to_string(),
+        rain_threshold_tenths,
+        key_hash: crate::auth::token_hash(&key),
+        registered_at: at,
+    })?;
+    Ok((device, key))
+}

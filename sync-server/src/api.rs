@@ -29,6 +29,7 @@ use crate::auth::{
     ACCESS_TOKEN_TTL, Caller, REFRESH_TOKEN_TTL, Scope, check_credentials, new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
+use crate::intake;
 use crate::review;
 use crate::state::AppState;
 use crate::store::{
@@ -105,6 +106,27 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ("PUT", "/api/v1/admin/agency", put(set_agency)),
         ("GET", "/api/v1/admin/numbers", get(number_register)),
         ("GET", "/api/v1/admin/audit/verify", get(verify_audit_log)),
+        (
+            "POST",
+            "/api/v1/iot/{kind}",
+            post(intake::post_batch).layer(DefaultBodyLimit::max(intake::MAX_BATCH_BYTES)),
+        ),
+        ("GET", "/api/v1/alerts", get(intake::list_alerts)),
+        (
+            "GET",
+            "/api/v1/admin/iot/devices",
+            get(intake::list_devices),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/iot/devices",
+            post(intake::register_device),
+        ),
+        (
+            "POST",
+            "/api/v1/admin/iot/devices/{device_id}/revoke",
+            post(intake::revoke_device),
+        ),
     ]
 }
 

@@ -64,6 +64,14 @@ enum Command {
         /// empty server
         #[arg(long)]
         demo: bool,
+        /// IoT rules' parameters instead of the built-in templates/iot.toml
+        #[arg(long)]
+        iot_config: Option<PathBuf>,
+    },
+    /// IoT devices: register one (its key is printed once), list them, revoke a key.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
     },
     /// Administrative divisions: city → district → town.
     Region {
@@ -114,6 +122,28 @@ enum Command {
     Seed {
         #[arg(long, value_parser = PossibleValuesParser::new(["demo", "city"]))]
         scale: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceCommand {
+    Add {
+        device_id: String,
+        /// rain, positioning, face, dcs or video.
+        #[arg(long)]
+        kind: String,
+        /// The enterprise's unified social credit code.
+        #[arg(long)]
+        enterprise: String,
+        #[arg(long)]
+        location: String,
+        /// Rain gauges: this mine's stop threshold in millimetres.
+        #[arg(long)]
+        rain_threshold_mm: Option<f64>,
+    },
+    List,
+    Revoke {
+        device_id: String,
     },
 }
 
@@ -212,7 +242,59 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     let store = open_store(&cli.storage)?;
     let store = store.as_ref();
     match cli.command {
-        Command::Serve { listen, demo } => return serve(&cli.storage, listen, demo),
+        Command::Serve {
+            listen,
+            demo,
+            iot_config,
+        } => return serve(&cli.storage, listen, demo, iot_config.as_deref()),
+        Command::Device { command } => match command {
+            DeviceCommand::Add {
+                device_id,
+                kind,
+                enterprise,
+                location,
+                rain_threshold_mm,
+            } => {
+                let request = admin::NewDeviceRequest {
+                    device_id,
+                    kind,
+                    credit_code: enterprise,
+                    location,
+                    rain_threshold_mm,
+                };
+                let (device, key) = admin::register_device(store, &request, chrono::Utc::now())?;
+                println!(
+                    "已登记{} {}（{}，{}）",
+                    device.kind.label(),
+                    device.device_id,
+                    device.credit_code,
+                    device.location
+                );
+                println!("设备密钥（只显示这一次，服务器只保存其摘要）：{key}");
+            }
+            DeviceCommand::List => {
+                for device in store.devices(&crate::store::RecordScope::All)? {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        device.device_id,
+                        device.kind.as_str(),
+                        device.credit_code,
+                        device.location,
+                        if device.revoked_at.is_some() {
+                            "已吊销"
+                        } else {
+                            "有效"
+                        }
+                    );
+                }
+            }
+            DeviceCommand::Revoke { device_id } => {
+                if !store.revoke_device(&device_id, chrono::Utc::now())? {
+                    return Err(Failure(format!("设备 {device_id} 未登记")));
+                }
+                println!("已吊销设备 {device_id} 的密钥");
+            }
+        },
         Command::Seed { scale } => return seed(&cli.storage, &scale),
         Command::Region { command } => match command {
             RegionCommand::Add { code, name, parent } => {
@@ -355,7 +437,17 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn serve(storage: &Storage, listen: SocketAddr, demo: bool) -> Result<ExitCode, Failure> {
+fn serve(
+    storage: &Storage,
+    listen: SocketAddr,
+    demo: bool,
+    iot_config: Option<&Path>,
+) -> Result<ExitCode, Failure> {
+    let iot_config = match iot_config {
+        Some(path) => crate::iot::IotConfig::parse(&path.display().to_string(), &read_file(path)?)
+            .map_err(Failure)?,
+        None => crate::iot::IotConfig::shipped(),
+    };
     let store = open_store(storage)?;
     let (key, created) =
         keys::load_or_create(&storage.data.join(keys::KEY_FILE)).map_err(Failure)?;
@@ -370,7 +462,7 @@ fn serve(storage: &Storage, listen: SocketAddr, demo: bool) -> Result<ExitCode, 
         println!("已发布随程序提供的检查表模板 {published} 个");
     }
     let first_admin = ensure_first_admin(store.as_ref(), &storage.data)?;
-    let state = AppState::new(store.clone(), key);
+    let state = AppState::new(store.clone(), key).with_iot_config(iot_config);
     let demo_seeded = if demo && store.regions()?.is_empty() {
         let password = crate::auth::new_token().map_err(Failure)?[..12].to_string();
         let path = storage.data.join(DEMO_PASSWORD_FILE);

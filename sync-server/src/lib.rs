@@ -15,6 +15,8 @@ pub mod cli;
 pub mod demo;
 pub mod documents;
 pub mod error;
+pub mod intake;
+pub mod iot;
 pub mod keys;
 pub mod report;
 pub mod review;

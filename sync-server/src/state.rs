@@ -9,6 +9,7 @@ use anjian_core::template::Template;
 
 use crate::auth::LoginLimiter;
 use crate::error::{AppError, AppResult};
+use crate::iot::IotConfig;
 use crate::store::{Store, StoreResult};
 
 /// Parsed templates by (id, version).
@@ -20,6 +21,7 @@ pub struct AppState {
     signing_key: Arc<SigningKey>,
     pub limiter: Arc<LoginLimiter>,
     templates: Arc<TemplateCache>,
+    iot: Arc<IotConfig>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -38,7 +40,18 @@ impl AppState {
             signing_key: Arc::new(signing_key),
             limiter: Arc::default(),
             templates: Arc::default(),
+            iot: Arc::new(IotConfig::shipped()),
         }
+    }
+
+    /// The same state with another IoT configuration (`serve --iot-config`).
+    pub fn with_iot_config(mut self, config: IotConfig) -> AppState {
+        self.iot = Arc::new(config);
+        self
+    }
+
+    pub fn iot_config(&self) -> &IotConfig {
+        &self.iot
     }
 
     /// Runs store work on a blocking thread: the store is synchronous, and the PostgreSQL

@@ -7,14 +7,14 @@ use chrono::Utc;
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 
-struct Browser {
+pub(crate) struct Browser {
     base: String,
     http: reqwest::Client,
     cookie: Option<String>,
 }
 
 impl Browser {
-    fn new(base: &str) -> Browser {
+    pub(crate) fn new(base: &str) -> Browser {
         Browser {
             base: base.to_string(),
             http: reqwest::Client::builder()
@@ -25,7 +25,7 @@ impl Browser {
         }
     }
 
-    fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+    pub(crate) fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let mut request = self.http.get(format!("{}{path}", self.base));
         if let Some(cookie) = &self.cookie {
             request = request.header(COOKIE, cookie);
@@ -37,7 +37,7 @@ impl Browser {
         })
     }
 
-    fn post_form(
+    pub(crate) fn post_form(
         &self,
         path: &str,
         body: &str,
@@ -57,7 +57,11 @@ impl Browser {
         })
     }
 
-    fn login(&mut self, login: &str, password: &str) -> (StatusCode, reqwest::header::HeaderMap) {
+    pub(crate) fn login(
+        &mut self,
+        login: &str,
+        password: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap) {
         let (status, headers, _) = self.post_form(
             "/review/login",
             &format!("login={login}&password={password}&next=%2Freview%2Frecords"),

@@ -3,6 +3,7 @@
 //! the same account read: the session is an access token of the account, kept in an
 //! HttpOnly cookie, and every read goes through the same `Scope`.
 
+mod alerts;
 pub(crate) mod analyses;
 mod enterprise;
 mod page;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/review/analyses/permits", get(qualifications::permits))
         .route("/review/hazards", get(tracking::hazards))
+        .route("/review/alerts", get(alerts::list))
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

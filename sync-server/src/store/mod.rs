@@ -16,6 +16,7 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::Receipt;
 
+pub mod iot;
 mod listing;
 pub mod postgres;
 pub mod reference;
@@ -828,6 +829,34 @@ pub trait Store: Send + Sync + 'static {
         scope: &RecordScope,
         page: &DatedPage,
     ) -> StoreResult<Vec<MailboxMessage>>;
+
+    // IoT (schema version 8): the device registry, idempotent intake and the alerts the
+    // rules raise (`store/iot.rs`).
+    /// Registers a device; `Conflict` when its id is taken, `NotFound` for an unregistered
+    /// enterprise.
+    fn register_device(&self, device: &iot::NewDevice) -> StoreResult<crate::iot::Device>;
+    /// The device holding the key with this SHA-256, revoked or not.
+    fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<crate::iot::Device>>;
+    /// False when no such device is registered.
+    fn revoke_device(&self, device_id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    fn devices(&self, scope: &RecordScope) -> StoreResult<Vec<crate::iot::Device>>;
+    /// Stores a checked batch and runs its rules in one transaction.
+    fn ingest_iot(
+        &self,
+        intake: &crate::iot::Intake,
+        config: &crate::iot::IotConfig,
+    ) -> StoreResult<crate::iot::IngestOutcome>;
+    /// A page of the alerts in scope, newest first, and how many there are in all.
+    fn alerts(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<iot::Alert>, i64)>;
+    /// A device's events, newest first: (event id, time, value).
+    fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>>;
+    /// How many changed resends of a device's events were put aside.
+    fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64>;
 }
 
 #[cfg(test)]

@@ -35,9 +35,9 @@ use super::{
     SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
     parse_date,
 };
-use super::{listing, rollups, standings};
+use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 7;
+pub const SCHEMA_VERSION: i32 = 8;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -336,6 +336,69 @@ CREATE TABLE attendance_totals (
 "#;
 
 /// Version 7: see the SQLite store's; the same tables.
+const SCHEMA_V8: &str = r#"
+CREATE TABLE iot_devices (
+    device_id       TEXT COLLATE "C" PRIMARY KEY,
+    kind            TEXT COLLATE "C" NOT NULL,
+    credit_code     TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    location        TEXT NOT NULL,
+    key_hash        TEXT COLLATE "C" NOT NULL UNIQUE,
+    rain_threshold  BIGINT,
+    registered_at   BIGINT NOT NULL,
+    revoked_at      BIGINT,
+    clock_offset_ms BIGINT,
+    last_batch_at   BIGINT
+);
+CREATE INDEX iot_devices_by_enterprise ON iot_devices (credit_code);
+CREATE TABLE iot_events (
+    device_id   TEXT COLLATE "C" NOT NULL,
+    event_id    TEXT COLLATE "C" NOT NULL,
+    at          BIGINT NOT NULL,
+    device_at   BIGINT NOT NULL,
+    received_at BIGINT NOT NULL,
+    value       BIGINT,
+    interval_s  BIGINT,
+    digest      TEXT COLLATE "C" NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (device_id, event_id)
+);
+CREATE INDEX iot_events_by_time ON iot_events (device_id, at);
+CREATE TABLE iot_event_conflicts (
+    device_id   TEXT COLLATE "C" NOT NULL,
+    event_id    TEXT COLLATE "C" NOT NULL,
+    digest      TEXT COLLATE "C" NOT NULL,
+    body        TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    PRIMARY KEY (device_id, event_id, digest)
+);
+CREATE TABLE rain_episodes (
+    device_id   TEXT COLLATE "C" NOT NULL,
+    started_at  BIGINT NOT NULL,
+    last_wet_at BIGINT NOT NULL,
+    total       BIGINT NOT NULL,
+    reached_at  BIGINT,
+    PRIMARY KEY (device_id, started_at)
+);
+CREATE TABLE iot_alerts (
+    alert_id        TEXT COLLATE "C" PRIMARY KEY,
+    rule            TEXT COLLATE "C" NOT NULL,
+    credit_code     TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    region_code     TEXT COLLATE "C" NOT NULL,
+    device_id       TEXT COLLATE "C",
+    occurred_at     BIGINT NOT NULL,
+    raised_at       BIGINT NOT NULL,
+    title           TEXT NOT NULL,
+    detail          TEXT NOT NULL,
+    seq             BIGINT NOT NULL,
+    acknowledged_at BIGINT,
+    acknowledged_by TEXT
+);
+CREATE INDEX iot_alerts_by_region ON iot_alerts (region_code, raised_at);
+CREATE INDEX iot_alerts_by_enterprise ON iot_alerts (credit_code, raised_at);
+CREATE INDEX iot_alerts_by_device ON iot_alerts (device_id, rule, occurred_at);
+CREATE INDEX iot_alerts_by_seq ON iot_alerts (seq);
+"#;
+
 const SCHEMA_V7: &str = r#"
 CREATE TABLE rectified_hazards (
     record_id       TEXT COLLATE "C" NOT NULL,
@@ -728,6 +791,9 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 7 {
         tx.batch_execute(SCHEMA_V7)?;
+    }
+    if found < 8 {
+        tx.batch_execute(SCHEMA_V8)?;
     }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
     // tracking's.
@@ -1906,5 +1972,46 @@ impl Store for PostgresStore {
         page: &DatedPage,
     ) -> StoreResult<Vec<MailboxMessage>> {
         self.query(|db| reference::mailbox_messages(db, scope, page))
+    }
+
+    fn register_device(&self, device: &iot::NewDevice) -> StoreResult<crate::iot::Device> {
+        self.write(|tx| iot::register_device(&mut PgExec::new(tx), device))
+    }
+
+    fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<crate::iot::Device>> {
+        self.query(|db| iot::device_by_key(db, key_hash))
+    }
+
+    fn revoke_device(&self, device_id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(|tx| iot::revoke_device(&mut PgExec::new(tx), device_id, at))
+    }
+
+    fn devices(&self, scope: &RecordScope) -> StoreResult<Vec<crate::iot::Device>> {
+        self.query(|db| iot::devices(db, scope))
+    }
+
+    fn ingest_iot(
+        &self,
+        intake: &crate::iot::Intake,
+        config: &crate::iot::IotConfig,
+    ) -> StoreResult<crate::iot::IngestOutcome> {
+        self.write(|tx| iot::ingest(&mut PgExec::new(tx), intake, config))
+    }
+
+    fn alerts(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<iot::Alert>, i64)> {
+        self.query(|db| iot::alerts(db, scope, limit, offset))
+    }
+
+    fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>> {
+        self.query(|db| iot::events_of(db, device_id, limit))
+    }
+
+    fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64> {
+        self.query(|db| iot::conflicts_of(db, device_id))
     }
 }

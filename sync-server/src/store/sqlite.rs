@@ -24,9 +24,9 @@ use super::{
     SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
     parse_date,
 };
-use super::{listing, rollups, standings};
+use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -341,6 +341,69 @@ CREATE TABLE attendance_totals (
 /// 128,000 rectified hazards took 2.8 s); and the tallies' index by region carries the
 /// counts, so that the summary by town reads no table rows. Hazard tracking is counted again
 /// from the records.
+const SCHEMA_V8: &str = "
+CREATE TABLE iot_devices (
+    device_id       TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    credit_code     TEXT NOT NULL REFERENCES enterprises (credit_code),
+    location        TEXT NOT NULL,
+    key_hash        TEXT NOT NULL UNIQUE,
+    rain_threshold  INTEGER,
+    registered_at   INTEGER NOT NULL,
+    revoked_at      INTEGER,
+    clock_offset_ms INTEGER,
+    last_batch_at   INTEGER
+);
+CREATE INDEX iot_devices_by_enterprise ON iot_devices (credit_code);
+CREATE TABLE iot_events (
+    device_id   TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    device_at   INTEGER NOT NULL,
+    received_at INTEGER NOT NULL,
+    value       INTEGER,
+    interval_s  INTEGER,
+    digest      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    PRIMARY KEY (device_id, event_id)
+) WITHOUT ROWID;
+CREATE INDEX iot_events_by_time ON iot_events (device_id, at);
+CREATE TABLE iot_event_conflicts (
+    device_id   TEXT NOT NULL,
+    event_id    TEXT NOT NULL,
+    digest      TEXT NOT NULL,
+    body        TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    PRIMARY KEY (device_id, event_id, digest)
+);
+CREATE TABLE rain_episodes (
+    device_id   TEXT NOT NULL,
+    started_at  INTEGER NOT NULL,
+    last_wet_at INTEGER NOT NULL,
+    total       INTEGER NOT NULL,
+    reached_at  INTEGER,
+    PRIMARY KEY (device_id, started_at)
+);
+CREATE TABLE iot_alerts (
+    alert_id        TEXT PRIMARY KEY,
+    rule            TEXT NOT NULL,
+    credit_code     TEXT NOT NULL REFERENCES enterprises (credit_code),
+    region_code     TEXT NOT NULL,
+    device_id       TEXT,
+    occurred_at     INTEGER NOT NULL,
+    raised_at       INTEGER NOT NULL,
+    title           TEXT NOT NULL,
+    detail          TEXT NOT NULL,
+    seq             INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    acknowledged_by TEXT
+);
+CREATE INDEX iot_alerts_by_region ON iot_alerts (region_code, raised_at);
+CREATE INDEX iot_alerts_by_enterprise ON iot_alerts (credit_code, raised_at);
+CREATE INDEX iot_alerts_by_device ON iot_alerts (device_id, rule, occurred_at);
+CREATE INDEX iot_alerts_by_seq ON iot_alerts (seq);
+";
+
 const SCHEMA_V7: &str = "
 CREATE TABLE rectified_hazards (
     record_id       TEXT NOT NULL,
@@ -608,6 +671,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     if found < 7 {
         tx.execute_batch(SCHEMA_V7)?;
+    }
+    if found < 8 {
+        tx.execute_batch(SCHEMA_V8)?;
     }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
     // tracking's.
@@ -1879,5 +1945,61 @@ impl Store for SqliteStore {
         page: &DatedPage,
     ) -> StoreResult<Vec<MailboxMessage>> {
         self.read(|tx| reference::mailbox_messages(&mut SqliteExec(tx), scope, page))
+    }
+
+    fn register_device(&self, device: &iot::NewDevice) -> StoreResult<crate::iot::Device> {
+        self.write(|tx| iot::register_device(&mut SqliteExec(tx), device))
+    }
+
+    fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<crate::iot::Device>> {
+        self.read(|tx| {
+            let db = &mut SqliteExec(tx);
+            iot::device_by_key(db, key_hash)
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str, at: DateTime<Utc>) -> StoreResult<bool> {
+        self.write(|tx| iot::revoke_device(&mut SqliteExec(tx), device_id, at))
+    }
+
+    fn devices(&self, scope: &RecordScope) -> StoreResult<Vec<crate::iot::Device>> {
+        self.read(|tx| {
+            let db = &mut SqliteExec(tx);
+            iot::devices(db, scope)
+        })
+    }
+
+    fn ingest_iot(
+        &self,
+        intake: &crate::iot::Intake,
+        config: &crate::iot::IotConfig,
+    ) -> StoreResult<crate::iot::IngestOutcome> {
+        self.write(|tx| iot::ingest(&mut SqliteExec(tx), intake, config))
+    }
+
+    fn alerts(
+        &self,
+        scope: &RecordScope,
+        limit: i64,
+        offset: i64,
+    ) -> StoreResult<(Vec<iot::Alert>, i64)> {
+        self.read(|tx| {
+            let db = &mut SqliteExec(tx);
+            iot::alerts(db, scope, limit, offset)
+        })
+    }
+
+    fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>> {
+        self.read(|tx| {
+            let db = &mut SqliteExec(tx);
+            iot::events_of(db, device_id, limit)
+        })
+    }
+
+    fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64> {
+        self.read(|tx| {
+            let db = &mut SqliteExec(tx);
+            iot::conflicts_of(db, device_id)
+        })
     }
 }

@@ -109,3 +109,117 @@ fn import_reports_what_it_stored_and_refuses_a_bad_file_naming_the_line() {
         "{help}"
     );
 }
+
+#[test]
+fn a_device_is_registered_with_a_key_shown_once_listed_and_revoked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (code, name, parent) in [
+        ("370300", "淄博市", None),
+        ("370305", "临淄区", Some("370300")),
+        ("370305003", "辛店街道", Some("370305")),
+    ] {
+        let mut args = vec!["region", "add", code, name];
+        if let Some(parent) = parent {
+            args.extend(["--parent", parent]);
+        }
+        succeeds(&data, &args);
+    }
+    let register = dir.path().join("enterprises.csv");
+    std::fs::write(&register, REGISTER).unwrap();
+    succeeds(&data, &["enterprise", "import", register.to_str().unwrap()]);
+
+    let added = succeeds(
+        &data,
+        &[
+            "device",
+            "add",
+            "DCS-01",
+            "--kind",
+            "dcs",
+            "--enterprise",
+            "913703050534640908",
+            "--location",
+            "中控室",
+        ],
+    );
+    assert!(added.contains("已登记DCS 报警网关 DCS-01"), "{added}");
+    let key = added
+        .lines()
+        .find_map(|line| {
+            line.split_once("：")
+                .filter(|(label, _)| label.contains("设备密钥"))
+        })
+        .map(|(_, key)| key.trim().to_string())
+        .unwrap();
+    assert_eq!(key.len(), 64, "{added}");
+    // Only the key's hash is kept.
+    let database = std::fs::read(data.join("anjian-server.sqlite3")).unwrap();
+    assert!(!database.windows(key.len()).any(|w| w == key.as_bytes()));
+
+    let listed = succeeds(&data, &["device", "list"]);
+    assert_eq!(listed, "DCS-01\tdcs\t913703050534640908\t中控室\t有效\n");
+    let again = server(
+        &data,
+        &[
+            "device",
+            "add",
+            "DCS-01",
+            "--kind",
+            "dcs",
+            "--enterprise",
+            "913703050534640908",
+            "--location",
+            "中控室",
+        ],
+    );
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("设备编号 DCS-01 已登记"));
+    let threshold = server(
+        &data,
+        &[
+            "device",
+            "add",
+            "DCS-02",
+            "--kind",
+            "dcs",
+            "--enterprise",
+            "913703050534640908",
+            "--location",
+            "中控室",
+            "--rain-threshold-mm",
+            "40",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&threshold.stderr).contains("只有雨量计"));
+
+    assert!(succeeds(&data, &["device", "revoke", "DCS-01"]).contains("已吊销"));
+    assert!(succeeds(&data, &["device", "list"]).ends_with("\t已吊销\n"));
+    let unknown = server(&data, &["device", "revoke", "DCS-99"]);
+    assert!(!unknown.status.success());
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("设备 DCS-99 未登记"));
+
+    // A bad rules file stops the server before it listens, naming the problem.
+    let config = dir.path().join("iot.toml");
+    std::fs::write(
+        &config,
+        anjian_server::iot::DEFAULT_CONFIG.replace("dry_minutes = 360", "dry_minutes = 0"),
+    )
+    .unwrap();
+    let serve = server(
+        &data,
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--iot-config",
+            config.to_str().unwrap(),
+        ],
+    );
+    assert!(!serve.status.success());
+    let stderr = String::from_utf8_lossy(&serve.stderr);
+    assert!(
+        stderr.contains("iot.toml") && stderr.contains("dry_minutes"),
+        "{stderr}"
+    );
+}

@@ -12,6 +12,7 @@ macro_rules! conformance {
 }
 
 mod cli;
+mod iot;
 mod reference;
 mod seed;
 mod store;

@@ -1463,6 +1463,11 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         "hazard_tallies",
         "open_hazards",
         "rectified_hazards",
+        "iot_alerts",
+        "iot_devices",
+        "iot_events",
+        "iot_event_conflicts",
+        "rain_episodes",
     ];
     for table in V2_TABLES.iter().chain(&later_tables) {
         admin.batch_execute(&format!("DROP TABLE {table}")).unwrap();

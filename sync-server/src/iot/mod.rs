@@ -1,0 +1,949 @@
+//! IoT intake: what a registered device may send (`POST /api/v1/iot/{kind}`, one batch of
+//! events), checked whole before anything is stored, with the device's clock corrected by how
+//! far its batch's `sent_at` is from the server's time. The rules that turn events into
+//! alerts are in the submodules; the store keeps events idempotent by (device, event id).
+//! The format is documented in `docs/iot.md`.
+
+pub mod rain;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const DEFAULT_CONFIG: &str = include_str!("../../../templates/iot.toml");
+
+/// The most an event's or a device's identifier may hold.
+const ID_MAX: usize = 64;
+
+/// What a registered device is; the intake route names it and must match the registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceKind {
+    Rain,
+    Positioning,
+    Face,
+    Dcs,
+    Video,
+}
+
+impl DeviceKind {
+    pub const ALL: [DeviceKind; 5] = [
+        DeviceKind::Rain,
+        DeviceKind::Positioning,
+        DeviceKind::Face,
+        DeviceKind::Dcs,
+        DeviceKind::Video,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceKind::Rain => "rain",
+            DeviceKind::Positioning => "positioning",
+            DeviceKind::Face => "face",
+            DeviceKind::Dcs => "dcs",
+            DeviceKind::Video => "video",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            DeviceKind::Rain => "雨量计",
+            DeviceKind::Positioning => "井下人员定位系统",
+            DeviceKind::Face => "人脸识别考勤终端",
+            DeviceKind::Dcs => "DCS 报警网关",
+            DeviceKind::Video => "视频智能分析设备",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<DeviceKind> {
+        DeviceKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// `rain、positioning、…` for messages.
+    pub fn names() -> String {
+        DeviceKind::ALL.map(DeviceKind::as_str).join("、")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IotConfig {
+    pub clock: ClockConfig,
+    pub batch: BatchConfig,
+    pub rain: RainConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockConfig {
+    pub correct_after_s: i64,
+    pub suspect_after_s: i64,
+    pub future_tolerance_s: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchConfig {
+    pub max_events: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RainConfig {
+    pub threshold_mm: f64,
+    pub dry_minutes: i64,
+}
+
+impl RainConfig {
+    pub fn threshold_tenths(&self) -> i64 {
+        (self.threshold_mm * 10.0).round() as i64
+    }
+
+    pub fn dry(&self) -> Duration {
+        Duration::minutes(self.dry_minutes)
+    }
+}
+
+impl IotConfig {
+    /// Parses and checks a configuration; the message names the file and what is wrong.
+    pub fn parse(file: &str, text: &str) -> Result<IotConfig, String> {
+        let config: IotConfig =
+            toml::from_str(text).map_err(|e| format!("物联网配置 {file}：{e}"))?;
+        config
+            .check()
+            .map_err(|problem| format!("物联网配置 {file}：{problem}"))?;
+        Ok(config)
+    }
+
+    pub fn shipped() -> IotConfig {
+        IotConfig::parse("templates/iot.toml", DEFAULT_CONFIG)
+            .expect("the shipped IoT configuration is checked by its unit test")
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let ClockConfig {
+            correct_after_s,
+            suspect_after_s,
+            future_tolerance_s,
+        } = self.clock;
+        if !(0 <= correct_after_s && correct_after_s <= suspect_after_s) {
+            return Err("应有 0 ≤ clock.correct_after_s ≤ clock.suspect_after_s".into());
+        }
+        if future_tolerance_s < 0 {
+            return Err("clock.future_tolerance_s 不能为负".into());
+        }
+        if !(1..=10_000).contains(&self.batch.max_events) {
+            return Err("batch.max_events 应在 1 到 10000 之间".into());
+        }
+        check_threshold_mm(self.rain.threshold_mm).map_err(|e| format!("rain.threshold_mm {e}"))?;
+        if self.rain.dry_minutes < 1 {
+            return Err("rain.dry_minutes 应为正整数".into());
+        }
+        Ok(())
+    }
+}
+
+/// A rainfall threshold: positive, at most one decimal (gauges count tenths of a millimetre).
+pub fn check_threshold_mm(mm: f64) -> Result<i64, String> {
+    match tenths(mm) {
+        Some(t) if t > 0 => Ok(t),
+        _ => Err(format!("应为大于 0、最多一位小数的毫米数，现为 {mm}")),
+    }
+}
+
+/// `mm` in tenths of a millimetre, when it is finite, not negative, not absurd and has at
+/// most one decimal.
+fn tenths(mm: f64) -> Option<i64> {
+    if !mm.is_finite() || !(0.0..=10_000.0).contains(&mm) {
+        return None;
+    }
+    let scaled = mm * 10.0;
+    let rounded = scaled.round();
+    ((scaled - rounded).abs() < 1e-6).then_some(rounded as i64)
+}
+
+/// A registered device, as intake and the registry's lists see it (never its key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub device_id: String,
+    pub kind: DeviceKind,
+    pub credit_code: String,
+    pub location: String,
+    /// Rain gauges only: this mine's stop threshold when it is not the configured one.
+    pub rain_threshold_tenths: Option<i64>,
+    pub registered_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// How far the device's clock was off at its last batch (server time − device time).
+    pub clock_offset_ms: Option<i64>,
+    pub last_batch_at: Option<DateTime<Utc>>,
+}
+
+impl Device {
+    pub fn rain_threshold(&self, config: &RainConfig) -> i64 {
+        self.rain_threshold_tenths
+            .unwrap_or_else(|| config.threshold_tenths())
+    }
+}
+
+/// How the batch's clock compared with the server's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockStatus {
+    /// Within the correction threshold: event times kept as sent.
+    Ok,
+    /// Off by more than the correction threshold: event times moved by the offset.
+    Corrected,
+    /// Off by more than the suspicion threshold: corrected, and shown to administrators.
+    Suspect,
+}
+
+/// One checked event, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IotEvent {
+    pub event_id: String,
+    /// The event's time after clock correction.
+    pub at: DateTime<Utc>,
+    /// The event's time as the device sent it.
+    pub device_at: DateTime<Utc>,
+    /// Rain: tenths of a millimetre in the interval; positioning: people underground;
+    /// video: the count when it gives one.
+    pub value: Option<i64>,
+    /// Rain: the interval's length; the event's `at` is its end.
+    pub interval_s: Option<i64>,
+    /// The event as sent, keys sorted: what identical resends share.
+    pub body: String,
+    /// SHA-256 (hex) of `body`.
+    pub digest: String,
+}
+
+/// A checked batch from one device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Intake {
+    pub device: Device,
+    pub received_at: DateTime<Utc>,
+    pub clock_offset_ms: i64,
+    pub clock: ClockStatus,
+    pub events: Vec<IotEvent>,
+    /// Events repeated within the batch with the same content, dropped before storing.
+    pub repeated: usize,
+}
+
+/// What storing a batch did; the intake's answer.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IngestOutcome {
+    pub stored: usize,
+    /// Events the server already held with the same content (a device resending).
+    pub duplicates: usize,
+    /// Events whose id the server already held with other content: the first is kept, the
+    /// other put aside for an administrator (nothing is silently dropped).
+    pub conflicts: usize,
+    /// Alerts this batch raised.
+    pub alerts: Vec<String>,
+}
+
+/// Why a batch was refused. `Forbidden` is a batch from another device than the key's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchError {
+    Malformed(String),
+    Forbidden(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope {
+    device: String,
+    sent_at: String,
+    events: Vec<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RainReading {
+    id: String,
+    t: String,
+    interval_s: i64,
+    rain_mm: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FaceCheck {
+    id: String,
+    t: String,
+    person: String,
+    direction: Direction,
+    photo_sha256: String,
+    #[serde(default)]
+    score: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Direction {
+    In,
+    Out,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositioningSnapshot {
+    id: String,
+    t: String,
+    shift: ShiftRef,
+    trigger: Trigger,
+    underground: i64,
+    persons: Vec<Person>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShiftRef {
+    date: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Trigger {
+    Shift,
+    OnDemand,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Person {
+    card: String,
+    name: String,
+    in_time: String,
+    #[serde(default)]
+    out_time: Option<String>,
+    area: String,
+    #[serde(default)]
+    station: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DcsAlarm {
+    id: String,
+    t: String,
+    tag: String,
+    console: String,
+    priority: Priority,
+    state: AlarmState,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Priority {
+    High,
+    Medium,
+    Low,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum AlarmState {
+    Active,
+    Ack,
+    Rtn,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VideoDetection {
+    id: String,
+    t: String,
+    camera: String,
+    #[serde(rename = "type")]
+    work: VideoType,
+    #[serde(default)]
+    area: Option<String>,
+    #[serde(default)]
+    count: Option<i64>,
+    #[serde(default)]
+    confidence: Option<f64>,
+    snapshot_sha256: String,
+}
+
+/// What a video-analysis device reports seeing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VideoType {
+    HotWork,
+    Excavation,
+    ConfinedSpace,
+    WorkAtHeight,
+    Lifting,
+    HeadCount,
+    Other,
+}
+
+/// What every kind's event shares once decoded.
+struct Checked {
+    id: String,
+    t: String,
+    value: Option<i64>,
+    interval_s: Option<i64>,
+}
+
+/// Checks a batch for `device`, received at `received_at`: the whole batch or nothing. The
+/// events' times are corrected by the batch's clock offset when it exceeds the configured
+/// threshold; an event id repeated in the batch with the same content is kept once.
+pub fn check_batch(
+    device: &Device,
+    body: &[u8],
+    received_at: DateTime<Utc>,
+    config: &IotConfig,
+) -> Result<Intake, BatchError> {
+    let malformed = |message: String| BatchError::Malformed(message);
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| malformed(format!("批次不是约定格式的 JSON：{e}")))?;
+    if envelope.device != device.device_id {
+        return Err(BatchError::Forbidden(format!(
+            "批次的 device 为 {}，而此密钥属于设备 {}",
+            envelope.device, device.device_id
+        )));
+    }
+    let sent_at = instant("sent_at", &envelope.sent_at).map_err(malformed)?;
+    if envelope.events.is_empty() {
+        return Err(malformed("批次没有事件（events 为空）".into()));
+    }
+    if envelope.events.len() > config.batch.max_events {
+        return Err(malformed(format!(
+            "一个批次最多 {} 个事件，此批次有 {} 个：请分批发送",
+            config.batch.max_events,
+            envelope.events.len()
+        )));
+    }
+    let offset = received_at - sent_at;
+    let offset_ms = offset.num_milliseconds();
+    let clock = if offset_ms.abs() > config.clock.suspect_after_s * 1000 {
+        ClockStatus::Suspect
+    } else if offset_ms.abs() > config.clock.correct_after_s * 1000 {
+        ClockStatus::Corrected
+    } else {
+        ClockStatus::Ok
+    };
+    let latest = received_at + Duration::seconds(config.clock.future_tolerance_s);
+    let mut events: Vec<IotEvent> = Vec::with_capacity(envelope.events.len());
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut repeated = 0;
+    for (n, raw) in envelope.events.into_iter().enumerate() {
+        let at_event = |problem: String| {
+            let id = raw
+                .get("id")
+                .and_then(Value::as_str)
+                .map(|id| format!("（id {id}）"))
+                .unwrap_or_default();
+            malformed(format!("第 {} 个事件{id}：{problem}", n + 1))
+        };
+        let checked = check_event(device.kind, &raw).map_err(at_event)?;
+        if checked.id.is_empty()
+            || checked.id.len() > ID_MAX
+            || !checked.id.chars().all(|c| c.is_ascii_graphic())
+        {
+            return Err(at_event(format!("id 应为 1–{ID_MAX} 个可见 ASCII 字符")));
+        }
+        let device_at = instant("t", &checked.t).map_err(at_event)?;
+        let at = if clock == ClockStatus::Ok {
+            device_at
+        } else {
+            device_at + offset
+        };
+        if at > latest {
+            return Err(at_event(format!(
+                "事件时间 {} 晚于服务器收到批次的时间 {}",
+                anjian_core::time::format_china(at),
+                anjian_core::time::format_china(received_at)
+            )));
+        }
+        let body = canonical(&raw);
+        let digest = hex::encode(Sha256::digest(body.as_bytes()));
+        if let Some(&earlier) = seen.get(&checked.id) {
+            if events[earlier].digest == digest {
+                repeated += 1;
+                continue;
+            }
+            return Err(at_event(format!(
+                "事件 id {} 在批次中出现两次且内容不同",
+                checked.id
+            )));
+        }
+        seen.insert(checked.id.clone(), events.len());
+        events.push(IotEvent {
+            event_id: checked.id,
+            at,
+            device_at,
+            value: checked.value,
+            interval_s: checked.interval_s,
+            body,
+            digest,
+        });
+    }
+    Ok(Intake {
+        device: device.clone(),
+        received_at,
+        clock_offset_ms: offset_ms,
+        clock,
+        events,
+        repeated,
+    })
+}
+
+fn decode<T: serde::de::DeserializeOwned>(raw: &Value) -> Result<T, String> {
+    T::deserialize(raw).map_err(|e| format!("字段不符合约定：{e}"))
+}
+
+fn check_event(kind: DeviceKind, raw: &Value) -> Result<Checked, String> {
+    Ok(match kind {
+        DeviceKind::Rain => {
+            let r: RainReading = decode(raw)?;
+            if !(1..=86_400).contains(&r.interval_s) {
+                return Err(format!(
+                    "interval_s 应在 1 到 86400 秒之间，现为 {}",
+                    r.interval_s
+                ));
+            }
+            let Some(tenths) = tenths(r.rain_mm) else {
+                return Err(format!(
+                    "rain_mm 应为不小于 0、最多一位小数的毫米数，现为 {}",
+                    r.rain_mm
+                ));
+            };
+            Checked {
+                id: r.id,
+                t: r.t,
+                value: Some(tenths),
+                interval_s: Some(r.interval_s),
+            }
+        }
+        DeviceKind::Face => {
+            let f: FaceCheck = decode(raw)?;
+            text_field("person", &f.person)?;
+            sha256_field("photo_sha256", &f.photo_sha256)?;
+            if f.score.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+                return Err("score 应在 0 到 1 之间".into());
+            }
+            let _ = f.direction;
+            Checked {
+                id: f.id,
+                t: f.t,
+                value: None,
+                interval_s: None,
+            }
+        }
+        DeviceKind::Positioning => {
+            let p: PositioningSnapshot = decode(raw)?;
+            NaiveDate::parse_from_str(&p.shift.date, "%Y-%m-%d")
+                .map_err(|_| format!("shift.date 应为 YYYY-MM-DD，现为 {}", p.shift.date))?;
+            if crate::store::Shift::parse(&p.shift.name).is_none() {
+                return Err(format!(
+                    "shift.name 应为 {} 之一，现为 {}",
+                    crate::store::Shift::labels(),
+                    p.shift.name
+                ));
+            }
+            let _ = p.trigger;
+            for (i, person) in p.persons.iter().enumerate() {
+                let at_person = |e: String| format!("persons 第 {} 人：{e}", i + 1);
+                text_field("card", &person.card).map_err(at_person)?;
+                text_field("name", &person.name).map_err(at_person)?;
+                text_field("area", &person.area).map_err(at_person)?;
+                instant("in_time", &person.in_time).map_err(at_person)?;
+                if let Some(out) = &person.out_time {
+                    instant("out_time", out).map_err(at_person)?;
+                }
+                if let Some(station) = &person.station {
+                    text_field("station", station).map_err(at_person)?;
+                }
+            }
+            let still_in = p.persons.iter().filter(|p| p.out_time.is_none()).count() as i64;
+            if p.underground != still_in {
+                return Err(format!(
+                    "underground 为 {}，而 persons 中未升井（无 out_time）的有 {still_in} 人",
+                    p.underground
+                ));
+            }
+            Checked {
+                id: p.id,
+                t: p.t,
+                value: Some(p.underground),
+                interval_s: None,
+            }
+        }
+        DeviceKind::Dcs => {
+            let d: DcsAlarm = decode(raw)?;
+            text_field("tag", &d.tag)?;
+            text_field("console", &d.console)?;
+            if let Some(text) = &d.text
+                && text.chars().count() > 200
+            {
+                return Err("text 最多 200 个字符".into());
+            }
+            let (_, _) = (d.priority, d.state);
+            Checked {
+                id: d.id,
+                t: d.t,
+                value: None,
+                interval_s: None,
+            }
+        }
+        DeviceKind::Video => {
+            let v: VideoDetection = decode(raw)?;
+            text_field("camera", &v.camera)?;
+            if let Some(area) = &v.area {
+                text_field("area", area)?;
+            }
+            sha256_field("snapshot_sha256", &v.snapshot_sha256)?;
+            if v.count.is_some_and(|c| c < 0) {
+                return Err("count 不能为负".into());
+            }
+            if v.work == VideoType::HeadCount && v.count.is_none() {
+                return Err("head_count 事件须给出 count".into());
+            }
+            if v.confidence.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
+                return Err("confidence 应在 0 到 1 之间".into());
+            }
+            Checked {
+                id: v.id,
+                t: v.t,
+                value: v.count,
+                interval_s: None,
+            }
+        }
+    })
+}
+
+fn text_field(name: &str, value: &str) -> Result<(), String> {
+    if value.trim().is_empty() || value.chars().count() > ID_MAX {
+        return Err(format!("{name} 应为 1–{ID_MAX} 个字符"));
+    }
+    Ok(())
+}
+
+fn sha256_field(name: &str, value: &str) -> Result<(), String> {
+    if value.len() != 64 || !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(format!("{name} 应为 64 位十六进制的 SHA-256"));
+    }
+    Ok(())
+}
+
+/// An RFC 3339 instant with its offset (a device's local time without a zone is ambiguous).
+fn instant(field: &str, text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| {
+            format!(
+                "{field} 应为带时区的 RFC 3339 时间，如 2026-07-14T10:10:00+08:00，现为 {text:?}"
+            )
+        })
+}
+
+/// The JSON text of `value` with every object's keys sorted, so that a resend with its keys
+/// in another order is recognised as the same event.
+fn canonical(value: &Value) -> String {
+    fn sorted(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => {
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort();
+                let mut out = serde_json::Map::new();
+                for key in keys {
+                    out.insert(key.clone(), sorted(&map[key]));
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+            other => other.clone(),
+        }
+    }
+    sorted(value).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gauge() -> Device {
+        Device {
+            device_id: "RG-01".into(),
+            kind: DeviceKind::Rain,
+            credit_code: "91370303MA3C000001".into(),
+            location: "主井口".into(),
+            rain_threshold_tenths: None,
+            registered_at: Utc::now(),
+            revoked_at: None,
+            clock_offset_ms: None,
+            last_batch_at: None,
+        }
+    }
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn batch(sent_at: &str, events: &str) -> Vec<u8> {
+        format!(r#"{{"device":"RG-01","sent_at":"{sent_at}","events":[{events}]}}"#).into_bytes()
+    }
+
+    fn reading(id: &str, t: &str, mm: &str) -> String {
+        format!(r#"{{"id":"{id}","t":"{t}","interval_s":60,"rain_mm":{mm}}}"#)
+    }
+
+    fn malformed(result: Result<Intake, BatchError>) -> String {
+        match result {
+            Err(BatchError::Malformed(message)) => message,
+            other => panic!("expected a malformed batch, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_shipped_configuration_parses() {
+        let config = IotConfig::shipped();
+        assert_eq!(config.rain.threshold_tenths(), 500);
+        assert_eq!(config.rain.dry(), Duration::hours(6));
+    }
+
+    #[test]
+    fn bad_configurations_say_what_is_wrong() {
+        let swap = |from: &str, to: &str| {
+            IotConfig::parse("x.toml", &DEFAULT_CONFIG.replace(from, to)).unwrap_err()
+        };
+        assert!(swap("threshold_mm = 50.0", "threshold_mm = 50.05").contains("threshold_mm"));
+        assert!(swap("dry_minutes = 360", "dry_minutes = 0").contains("dry_minutes"));
+        assert!(swap("max_events = 1000", "max_events = 0").contains("max_events"));
+        assert!(swap("suspect_after_s = 300", "suspect_after_s = 60").contains("suspect_after_s"));
+        assert!(swap("[rain]", "[rian]").contains("x.toml"));
+    }
+
+    #[test]
+    fn rain_is_kept_in_tenths_of_a_millimetre_exactly() {
+        let received = at("2026-07-14T10:15:03+08:00");
+        let body = batch(
+            "2026-07-14T10:15:02+08:00",
+            &[
+                reading("a", "2026-07-14T10:10:00+08:00", "50.0"),
+                reading("b", "2026-07-14T10:11:00+08:00", "0.1"),
+                reading("c", "2026-07-14T10:12:00+08:00", "0"),
+            ]
+            .join(","),
+        );
+        let intake = check_batch(&gauge(), &body, received, &IotConfig::shipped()).unwrap();
+        let values: Vec<Option<i64>> = intake.events.iter().map(|e| e.value).collect();
+        assert_eq!(values, [Some(500), Some(1), Some(0)]);
+        assert_eq!(intake.clock, ClockStatus::Ok);
+        assert_eq!(intake.events[0].at, at("2026-07-14T10:10:00+08:00"));
+        for mm in ["0.05", "-1", "1e9"] {
+            let body = batch(
+                "2026-07-14T10:15:02+08:00",
+                &reading("a", "2026-07-14T10:10:00+08:00", mm),
+            );
+            let message = malformed(check_batch(
+                &gauge(),
+                &body,
+                received,
+                &IotConfig::shipped(),
+            ));
+            assert!(
+                message.contains("第 1 个事件（id a）：rain_mm"),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_clock_off_by_more_than_the_threshold_is_corrected_by_the_batch_offset() {
+        let config = IotConfig::shipped();
+        let received = at("2026-07-14T10:15:00+08:00");
+        // The device thinks it is an hour earlier.
+        let body = batch(
+            "2026-07-14T09:15:00+08:00",
+            &reading("a", "2026-07-14T09:10:00+08:00", "1.0"),
+        );
+        let intake = check_batch(&gauge(), &body, received, &config).unwrap();
+        assert_eq!(intake.clock, ClockStatus::Suspect);
+        assert_eq!(intake.clock_offset_ms, 3_600_000);
+        assert_eq!(intake.events[0].at, at("2026-07-14T10:10:00+08:00"));
+        assert_eq!(intake.events[0].device_at, at("2026-07-14T09:10:00+08:00"));
+        // Within the threshold the times are kept; past it, corrected but not suspect.
+        for (sent, status) in [
+            ("2026-07-14T10:13:00+08:00", ClockStatus::Ok),
+            ("2026-07-14T10:12:59+08:00", ClockStatus::Corrected),
+            ("2026-07-14T10:10:00+08:00", ClockStatus::Corrected),
+            ("2026-07-14T10:09:59+08:00", ClockStatus::Suspect),
+        ] {
+            let body = batch(sent, &reading("a", "2026-07-14T10:00:00+08:00", "1.0"));
+            let intake = check_batch(&gauge(), &body, received, &config).unwrap();
+            assert_eq!(intake.clock, status, "sent at {sent}");
+        }
+    }
+
+    #[test]
+    fn an_event_still_in_the_future_after_correction_refuses_the_batch() {
+        let received = at("2026-07-14T10:15:00+08:00");
+        let body = batch(
+            "2026-07-14T10:15:00+08:00",
+            &[
+                reading("a", "2026-07-14T10:10:00+08:00", "1.0"),
+                reading("b", "2026-07-14T10:20:01+08:00", "1.0"),
+            ]
+            .join(","),
+        );
+        let message = malformed(check_batch(
+            &gauge(),
+            &body,
+            received,
+            &IotConfig::shipped(),
+        ));
+        assert!(
+            message.contains("第 2 个事件（id b）") && message.contains("晚于"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_repeated_event_is_kept_once_and_a_changed_repeat_refuses_the_batch() {
+        let received = at("2026-07-14T10:15:00+08:00");
+        let same = batch(
+            "2026-07-14T10:15:00+08:00",
+            &[
+                reading("a", "2026-07-14T10:10:00+08:00", "1.0"),
+                // The same event with its keys in another order.
+                r#"{"rain_mm":1.0,"interval_s":60,"t":"2026-07-14T10:10:00+08:00","id":"a"}"#
+                    .to_string(),
+            ]
+            .join(","),
+        );
+        let intake = check_batch(&gauge(), &same, received, &IotConfig::shipped()).unwrap();
+        assert_eq!((intake.events.len(), intake.repeated), (1, 1));
+        let changed = batch(
+            "2026-07-14T10:15:00+08:00",
+            &[
+                reading("a", "2026-07-14T10:10:00+08:00", "1.0"),
+                reading("a", "2026-07-14T10:10:00+08:00", "2.0"),
+            ]
+            .join(","),
+        );
+        let message = malformed(check_batch(
+            &gauge(),
+            &changed,
+            received,
+            &IotConfig::shipped(),
+        ));
+        assert!(message.contains("出现两次且内容不同"), "{message}");
+    }
+
+    #[test]
+    fn malformed_batches_say_what_is_wrong() {
+        let received = at("2026-07-14T10:15:00+08:00");
+        let config = IotConfig::shipped();
+        let cases: [(&[u8], &str); 7] = [
+            (b"{not json", "不是约定格式的 JSON"),
+            (br#"{"device":"RG-01","sent_at":"2026-07-14T10:15:00+08:00","events":[]}"#, "没有事件"),
+            (
+                br#"{"device":"RG-01","sent_at":"2026-07-14 10:15:00","events":[{}]}"#,
+                "sent_at 应为带时区的 RFC 3339",
+            ),
+            (
+                br#"{"device":"RG-01","sent_at":"2026-07-14T10:15:00+08:00","events":[{"id":"a","t":"2026-07-14T10:10:00+08:00","interval_s":60,"rain":1}]}"#,
+                "第 1 个事件（id a）：字段不符合约定",
+            ),
+            (
+                br#"{"device":"RG-01","sent_at":"2026-07-14T10:15:00+08:00","events":[{"id":"","t":"2026-07-14T10:10:00+08:00","interval_s":60,"rain_mm":1}]}"#,
+                "id 应为",
+            ),
+            (
+                br#"{"device":"RG-01","sent_at":"2026-07-14T10:15:00+08:00","events":[{"id":"a","t":"2026-07-14T10:10:00","interval_s":60,"rain_mm":1}]}"#,
+                "t 应为带时区",
+            ),
+            (
+                br#"{"device":"RG-01","sent_at":"2026-07-14T10:15:00+08:00","events":[{"id":"a","t":"2026-07-14T10:10:00+08:00","interval_s":0,"rain_mm":1}]}"#,
+                "interval_s",
+            ),
+        ];
+        for (body, expected) in cases {
+            let message = malformed(check_batch(&gauge(), body, received, &config));
+            assert!(message.contains(expected), "{expected}: {message}");
+        }
+        let other_device =
+            br#"{"device":"RG-02","sent_at":"2026-07-14T10:15:00+08:00","events":[]}"#;
+        assert!(matches!(
+            check_batch(&gauge(), other_device, received, &config),
+            Err(BatchError::Forbidden(_))
+        ));
+        let too_many = batch(
+            "2026-07-14T10:15:00+08:00",
+            &(0..1001)
+                .map(|n| reading(&n.to_string(), "2026-07-14T10:10:00+08:00", "0"))
+                .collect::<Vec<_>>()
+                .join(","),
+        );
+        assert!(
+            malformed(check_batch(&gauge(), &too_many, received, &config)).contains("最多 1000 个")
+        );
+    }
+
+    #[test]
+    fn every_kind_checks_its_own_fields() {
+        let received = at("2026-07-14T10:15:00+08:00");
+        let config = IotConfig::shipped();
+        let hash = "ab".repeat(32);
+        let check = |kind: DeviceKind, event: String| {
+            let device = Device { kind, ..gauge() };
+            check_batch(
+                &device,
+                &batch("2026-07-14T10:15:00+08:00", &event),
+                received,
+                &config,
+            )
+        };
+        let positioning = |underground: i64| {
+            format!(
+                r#"{{"id":"p1","t":"2026-07-14T10:00:00+08:00","shift":{{"date":"2026-07-14","name":"白班"}},"trigger":"shift","underground":{underground},"persons":[{{"card":"C1","name":"张三","in_time":"2026-07-14T08:00:00+08:00","out_time":null,"area":"一采区"}},{{"card":"C2","name":"李四","in_time":"2026-07-14T08:00:00+08:00","out_time":"2026-07-14T09:00:00+08:00","area":"井底车场"}}]}}"#
+            )
+        };
+        let intake = check(DeviceKind::Positioning, positioning(1)).unwrap();
+        assert_eq!(intake.events[0].value, Some(1));
+        assert!(malformed(check(DeviceKind::Positioning, positioning(2))).contains("未升井"));
+        let face = |direction: &str, photo: &str| {
+            format!(
+                r#"{{"id":"f1","t":"2026-07-14T08:01:00+08:00","person":"L001","direction":"{direction}","photo_sha256":"{photo}"}}"#
+            )
+        };
+        check(DeviceKind::Face, face("in", &hash)).unwrap();
+        assert!(
+            malformed(check(DeviceKind::Face, face("sideways", &hash))).contains("字段不符合约定")
+        );
+        assert!(malformed(check(DeviceKind::Face, face("in", "abc"))).contains("photo_sha256"));
+        let dcs = r#"{"id":"d1","t":"2026-07-14T10:00:00+08:00","tag":"TI-101","console":"操作站1","priority":"high","state":"active"}"#;
+        check(DeviceKind::Dcs, dcs.into()).unwrap();
+        let video = |kind: &str, count: &str| {
+            format!(
+                r#"{{"id":"v1","t":"2026-07-14T10:00:00+08:00","camera":"CAM-3","type":"{kind}"{count},"snapshot_sha256":"{hash}"}}"#
+            )
+        };
+        check(DeviceKind::Video, video("hot_work", "")).unwrap();
+        assert_eq!(
+            check(DeviceKind::Video, video("head_count", r#","count":7"#))
+                .unwrap()
+                .events[0]
+                .value,
+            Some(7)
+        );
+        assert!(malformed(check(DeviceKind::Video, video("head_count", ""))).contains("count"));
+        // A rain reading sent to a face terminal's registration does not fit its fields.
+        assert!(
+            malformed(check(
+                DeviceKind::Face,
+                reading("a", "2026-07-14T10:10:00+08:00", "1.0")
+            ))
+            .contains("字段不符合约定")
+        );
+    }
+}

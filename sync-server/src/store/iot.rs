@@ -1,0 +1,607 @@
+//! The IoT tables (schema version 8), one SQL for both backends: the device registry (keys
+//! kept as SHA-256 only), the events (idempotent by device and event id; a changed resend is
+//! put aside in `iot_event_conflicts`), the gauges' rain events and the alerts the rules
+//! raise. A batch is stored and its rules run in one transaction: an answered batch is
+//! stored with its alerts, a refused one leaves nothing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::reference::{Cell, Cells, Exec, Query, fetch, text};
+use super::{RecordScope, StoreError, StoreResult, from_millis, millis};
+use crate::iot::rain::{self, Episode, Reading};
+use crate::iot::{Device, DeviceKind, IngestOutcome, Intake, IotConfig};
+
+/// Rows per insert statement: few statements per batch, well under either backend's limit of
+/// bound values.
+const CHUNK: usize = 200;
+
+/// An alert a rule raised, as the review pages and the API show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Alert {
+    pub alert_id: String,
+    pub rule: AlertRule,
+    pub credit_code: String,
+    pub enterprise_name: String,
+    pub region_code: String,
+    pub device_id: Option<String>,
+    /// When what the alert is about happened (device time, corrected).
+    pub occurred_at: DateTime<Utc>,
+    pub raised_at: DateTime<Utc>,
+    pub title: String,
+    /// The rule's figures (for rain: the event's readings), as JSON.
+    pub detail: serde_json::Value,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
+}
+
+/// Which rule raised an alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertRule {
+    /// Cumulative rainfall of a rain event reached the mine's threshold: 停产撤人.
+    RainStop,
+}
+
+impl AlertRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertRule::RainStop => "rain_stop",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            AlertRule::RainStop => "降雨停产撤人",
+        }
+    }
+
+    fn parse(text: &str) -> StoreResult<AlertRule> {
+        match text {
+            "rain_stop" => Ok(AlertRule::RainStop),
+            other => Err(StoreError::Corrupt(format!("alert rule {other:?}"))),
+        }
+    }
+}
+
+/// A device to register: its key is given only as its hash.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub device_id: String,
+    pub kind: DeviceKind,
+    pub credit_code: String,
+    pub location: String,
+    pub rain_threshold_tenths: Option<i64>,
+    pub key_hash: String,
+    pub registered_at: DateTime<Utc>,
+}
+
+const DEVICE_COLUMNS: &str = "d.device_id, d.kind, d.credit_code, d.location, d.rain_threshold, \
+     d.registered_at, d.revoked_at, d.clock_offset_ms, d.last_batch_at";
+
+fn device(row: &dyn Cells) -> StoreResult<Device> {
+    let kind = row.text(1)?;
+    Ok(Device {
+        device_id: row.text(0)?,
+        kind: DeviceKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("device kind {kind:?}")))?,
+        credit_code: row.text(2)?,
+        location: row.text(3)?,
+        rain_threshold_tenths: row.opt_int(4)?,
+        registered_at: from_millis(row.int(5)?)?,
+        revoked_at: row.opt_int(6)?.map(from_millis).transpose()?,
+        clock_offset_ms: row.opt_int(7)?,
+        last_batch_at: row.opt_int(8)?.map(from_millis).transpose()?,
+    })
+}
+
+pub(super) fn register_device(db: &mut impl Exec, new: &NewDevice) -> StoreResult<Device> {
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(&new.credit_code));
+    query.push(&format!(
+        "SELECT credit_code FROM enterprises WHERE credit_code = {code}"
+    ));
+    if fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Err(StoreError::NotFound(format!(
+            "企业 {} 未登记：请先导入企业名录",
+            new.credit_code
+        )));
+    }
+    let mut query = Query::new(db.postgres());
+    let values = [
+        query.bind(text(&new.device_id)),
+        query.bind(text(new.kind.as_str())),
+        query.bind(text(&new.credit_code)),
+        query.bind(text(&new.location)),
+        query.bind(text(&new.key_hash)),
+        query.bind(Cell::OptInt(new.rain_threshold_tenths)),
+        query.bind(Cell::Int(millis(new.registered_at))),
+    ];
+    query.push(&format!(
+        "INSERT INTO iot_devices (device_id, kind, credit_code, location, key_hash, \
+         rain_threshold, registered_at) VALUES ({}) ON CONFLICT (device_id) DO NOTHING \
+         RETURNING device_id",
+        values.join(", ")
+    ));
+    if fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "设备编号 {} 已登记：换一个编号，或先吊销原设备",
+            new.device_id
+        )));
+    }
+    Ok(Device {
+        device_id: new.device_id.clone(),
+        kind: new.kind,
+        credit_code: new.credit_code.clone(),
+        location: new.location.clone(),
+        rain_threshold_tenths: new.rain_threshold_tenths,
+        registered_at: new.registered_at,
+        revoked_at: None,
+        clock_offset_ms: None,
+        last_batch_at: None,
+    })
+}
+
+/// The device a key belongs to, revoked or not (the caller tells the two apart).
+pub(super) fn device_by_key(db: &mut impl Exec, key_hash: &str) -> StoreResult<Option<Device>> {
+    let mut query = Query::new(db.postgres());
+    let hash = query.bind(text(key_hash));
+    query.push(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM iot_devices d WHERE d.key_hash = {hash}"
+    ));
+    Ok(fetch(db, &query, device)?.pop())
+}
+
+/// Revokes a device's key at `at`; false when no such device is registered. Revoking twice
+/// keeps the first time.
+pub(super) fn revoke_device(
+    db: &mut impl Exec,
+    device_id: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<bool> {
+    let mut query = Query::new(db.postgres());
+    let at = query.bind(Cell::Int(millis(at)));
+    let id = query.bind(text(device_id));
+    query.push(&format!(
+        "UPDATE iot_devices SET revoked_at = COALESCE(revoked_at, {at}) \
+         WHERE device_id = {id} RETURNING device_id"
+    ));
+    Ok(!fetch(db, &query, |row| row.text(0))?.is_empty())
+}
+
+/// The devices of the enterprises in scope, by enterprise then device id.
+pub(super) fn devices(db: &mut impl Exec, scope: &RecordScope) -> StoreResult<Vec<Device>> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_scope(&mut query, scope, "e");
+    query.push(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM iot_devices d \
+         JOIN enterprises e ON e.credit_code = d.credit_code \
+         WHERE {condition} ORDER BY d.credit_code, d.device_id"
+    ));
+    fetch(db, &query, device)
+}
+
+/// IoT data belongs to an enterprise: a region's supervisors and inspectors see their
+/// enterprises', an enterprise officer their own enterprise's.
+fn enterprise_scope(query: &mut Query, scope: &RecordScope, alias: &str) -> String {
+    match scope {
+        RecordScope::All => "1 = 1".into(),
+        RecordScope::Regions(codes) => query.any_of(&format!("{alias}.region_code"), codes),
+        RecordScope::Enterprise { credit_code, .. } => {
+            let code = query.bind(text(credit_code));
+            format!("{alias}.credit_code = {code}")
+        }
+    }
+}
+
+/// Stores a checked batch and runs its device's rules, in the caller's transaction.
+pub(super) fn ingest(
+    db: &mut impl Exec,
+    intake: &Intake,
+    config: &IotConfig,
+) -> StoreResult<IngestOutcome> {
+    let device_id = &intake.device.device_id;
+    let received = millis(intake.received_at);
+    // First, so that on PostgreSQL the device's row lock orders its batches: two batches of
+    // one gauge never recount its rain events at once. (SQLite has one writer.)
+    let mut query = Query::new(db.postgres());
+    let offset = query.bind(Cell::Int(intake.clock_offset_ms));
+    let at = query.bind(Cell::Int(received));
+    let id = query.bind(text(device_id));
+    query.push(&format!(
+        "UPDATE iot_devices SET clock_offset_ms = {offset}, last_batch_at = {at} \
+         WHERE device_id = {id} RETURNING device_id"
+    ));
+    if fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Err(StoreError::NotFound(format!("设备 {device_id} 未登记")));
+    }
+    let mut inserted: std::collections::HashSet<String> = std::collections::HashSet::new();
+    for chunk in intake.events.chunks(CHUNK) {
+        let mut query = Query::new(db.postgres());
+        let mut rows = Vec::with_capacity(chunk.len());
+        for event in chunk {
+            let cells = [
+                query.bind(text(device_id)),
+                query.bind(text(&event.event_id)),
+                query.bind(Cell::Int(millis(event.at))),
+                query.bind(Cell::Int(millis(event.device_at))),
+                query.bind(Cell::Int(received)),
+                query.bind(Cell::OptInt(event.value)),
+                query.bind(Cell::OptInt(event.interval_s)),
+                query.bind(text(&event.digest)),
+                query.bind(text(&event.body)),
+            ];
+            rows.push(format!("({})", cells.join(", ")));
+        }
+        query.push(&format!(
+            "INSERT INTO iot_events (device_id, event_id, at, device_at, received_at, value, \
+             interval_s, digest, body) VALUES {} \
+             ON CONFLICT (device_id, event_id) DO NOTHING RETURNING event_id",
+            rows.join(", ")
+        ));
+        inserted.extend(fetch(db, &query, |row| row.text(0))?);
+    }
+    let mut outcome = IngestOutcome {
+        stored: inserted.len(),
+        duplicates: intake.repeated,
+        ..IngestOutcome::default()
+    };
+    let held: Vec<&crate::iot::IotEvent> = intake
+        .events
+        .iter()
+        .filter(|e| !inserted.contains(&e.event_id))
+        .collect();
+    for chunk in held.chunks(CHUNK) {
+        let mut query = Query::new(db.postgres());
+        let id = query.bind(text(device_id));
+        let ids: Vec<String> = chunk.iter().map(|e| e.event_id.clone()).collect();
+        let among = query.any_of("event_id", &ids);
+        query.push(&format!(
+            "SELECT event_id, digest FROM iot_events WHERE device_id = {id} AND {among}"
+        ));
+        let stored: std::collections::HashMap<String, String> =
+            fetch(db, &query, |row| Ok((row.text(0)?, row.text(1)?)))?
+                .into_iter()
+                .collect();
+        for event in chunk {
+            if stored.get(&event.event_id) == Some(&event.digest) {
+                outcome.duplicates += 1;
+                continue;
+            }
+            outcome.conflicts += 1;
+            let mut query = Query::new(db.postgres());
+            let cells = [
+                query.bind(text(device_id)),
+                query.bind(text(&event.event_id)),
+                query.bind(text(&event.digest)),
+                query.bind(text(&event.body)),
+                query.bind(Cell::Int(received)),
+            ];
+            query.push(&format!(
+                "INSERT INTO iot_event_conflicts (device_id, event_id, digest, body, received_at) \
+                 VALUES ({}) ON CONFLICT (device_id, event_id, digest) DO NOTHING \
+                 RETURNING event_id",
+                cells.join(", ")
+            ));
+            fetch(db, &query, |row| row.text(0))?;
+        }
+    }
+    if intake.device.kind == DeviceKind::Rain {
+        let readings: Vec<Reading> = intake
+            .events
+            .iter()
+            .filter(|e| inserted.contains(&e.event_id))
+            .filter_map(|e| {
+                let tenths = e.value.filter(|t| *t > 0)?;
+                let end_ms = millis(e.at);
+                Some(Reading {
+                    start_ms: end_ms - e.interval_s.unwrap_or(0) * 1000,
+                    end_ms,
+                    tenths,
+                })
+            })
+            .collect();
+        if !readings.is_empty() {
+            outcome.alerts = apply_rain(db, intake, &readings, config)?;
+        }
+    }
+    Ok(outcome)
+}
+
+fn episode(row: &dyn Cells) -> StoreResult<Episode> {
+    Ok(Episode {
+        started_ms: row.int(0)?,
+        last_wet_ms: row.int(1)?,
+        total_tenths: row.int(2)?,
+        reached_ms: row.opt_int(3)?,
+    })
+}
+
+/// Moves the gauge's rain events by its newly stored wet readings and raises 停产撤人 for an
+/// event that reached the threshold and has no alert yet. In order (every new reading after
+/// the gauge's last rain) the open event is continued; a reading arriving late recounts the
+/// events it can touch from the stored readings.
+fn apply_rain(
+    db: &mut impl Exec,
+    intake: &Intake,
+    readings: &[Reading],
+    config: &IotConfig,
+) -> StoreResult<Vec<String>> {
+    let device = &intake.device;
+    let dry_ms = config.rain.dry().num_milliseconds();
+    let threshold = device.rain_threshold(&config.rain);
+    let earliest = readings.iter().map(|r| r.start_ms).min().unwrap_or(0);
+    // Events a reading starting at `earliest` can join or come before.
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(&device.device_id));
+    let reach = query.bind(Cell::Int(earliest - dry_ms));
+    query.push(&format!(
+        "SELECT started_at, last_wet_at, total, reached_at FROM rain_episodes \
+         WHERE device_id = {id} AND last_wet_at > {reach} ORDER BY started_at"
+    ));
+    let touched = fetch(db, &query, episode)?;
+    let episodes = match touched.as_slice() {
+        [] => rain::fold(None, readings, dry_ms, threshold),
+        [open] if earliest >= open.last_wet_ms => {
+            rain::fold(Some(*open), readings, dry_ms, threshold)
+        }
+        [first, ..] => {
+            let from = first.started_ms.min(earliest);
+            let mut query = Query::new(db.postgres());
+            let id = query.bind(text(&device.device_id));
+            let from = query.bind(Cell::Int(from));
+            query.push(&format!(
+                "SELECT at, interval_s, value FROM iot_events \
+                 WHERE device_id = {id} AND at >= {from} AND value > 0"
+            ));
+            let stored = fetch(db, &query, |row| {
+                let end_ms = row.int(0)?;
+                Ok(Reading {
+                    start_ms: end_ms - row.opt_int(1)?.unwrap_or(0) * 1000,
+                    end_ms,
+                    tenths: row.int(2)?,
+                })
+            })?;
+            rain::fold(None, &stored, dry_ms, threshold)
+        }
+    };
+    if let Some(first) = touched.first() {
+        let mut query = Query::new(db.postgres());
+        let id = query.bind(text(&device.device_id));
+        let from = query.bind(Cell::Int(first.started_ms));
+        query.push(&format!(
+            "DELETE FROM rain_episodes WHERE device_id = {id} AND started_at >= {from} \
+             RETURNING started_at"
+        ));
+        fetch(db, &query, |row| row.int(0))?;
+    }
+    let mut raised = Vec::new();
+    for e in &episodes {
+        let mut query = Query::new(db.postgres());
+        let cells = [
+            query.bind(text(&device.device_id)),
+            query.bind(Cell::Int(e.started_ms)),
+            query.bind(Cell::Int(e.last_wet_ms)),
+            query.bind(Cell::Int(e.total_tenths)),
+            query.bind(Cell::OptInt(e.reached_ms)),
+        ];
+        query.push(&format!(
+            "INSERT INTO rain_episodes (device_id, started_at, last_wet_at, total, reached_at) \
+             VALUES ({}) RETURNING started_at",
+            cells.join(", ")
+        ));
+        fetch(db, &query, |row| row.int(0))?;
+        if let Some(reached) = e.reached_ms
+            && let Some(alert) = raise_rain_alert(db, intake, e, reached, threshold)?
+        {
+            raised.push(alert);
+        }
+    }
+    Ok(raised)
+}
+
+/// Raises 停产撤人 for a rain event unless one of the gauge's alerts already lies within it
+/// (an event recounted after a late reading keeps its alert: alerts are never withdrawn).
+fn raise_rain_alert(
+    db: &mut impl Exec,
+    intake: &Intake,
+    e: &Episode,
+    reached: i64,
+    threshold: i64,
+) -> StoreResult<Option<String>> {
+    let device = &intake.device;
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(&device.device_id));
+    let from = query.bind(Cell::Int(e.started_ms));
+    let until = query.bind(Cell::Int(e.last_wet_ms));
+    query.push(&format!(
+        "SELECT alert_id FROM iot_alerts WHERE device_id = {id} AND rule = 'rain_stop' \
+         AND occurred_at >= {from} AND occurred_at <= {until}"
+    ));
+    if !fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Ok(None);
+    }
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(&device.device_id));
+    let from = query.bind(Cell::Int(e.started_ms));
+    let until = query.bind(Cell::Int(reached));
+    query.push(&format!(
+        "SELECT at, interval_s, value FROM iot_events WHERE device_id = {id} \
+         AND at >= {from} AND at <= {until} AND value > 0 ORDER BY at"
+    ));
+    let rows = fetch(db, &query, |row| {
+        Ok((from_millis(row.int(0)?)?, row.opt_int(1)?, row.int(2)?))
+    })?;
+    let reached_total: i64 = rows.iter().map(|(_, _, tenths)| tenths).sum();
+    let readings: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(at, interval_s, tenths)| {
+            serde_json::json!({
+                "t": at.to_rfc3339(),
+                "interval_s": interval_s,
+                "rain_mm": tenths_text(*tenths),
+            })
+        })
+        .collect();
+    let title = format!(
+        "{}（{}）降雨累计 {} 毫米，达到停产撤人标准 {} 毫米：立即停产撤人",
+        device.location,
+        device.device_id,
+        tenths_text(reached_total),
+        tenths_text(threshold)
+    );
+    let detail = serde_json::json!({
+        "threshold_mm": tenths_text(threshold),
+        "total_mm": tenths_text(reached_total),
+        "rain_started_at": from_millis(e.started_ms)?.to_rfc3339(),
+        "reached_at": from_millis(reached)?.to_rfc3339(),
+        "readings": readings,
+    });
+    let alert_id = format!("rain_stop:{}:{}", device.device_id, e.started_ms);
+    insert_alert(
+        db,
+        &AlertRow {
+            alert_id: &alert_id,
+            rule: AlertRule::RainStop,
+            credit_code: &device.credit_code,
+            device_id: Some(&device.device_id),
+            occurred_at: reached,
+            raised_at: millis(intake.received_at),
+            title: &title,
+            detail: &detail.to_string(),
+        },
+    )?;
+    Ok(Some(alert_id))
+}
+
+/// Tenths of a millimetre as the millimetres people read: `500` → `50.0`.
+pub fn tenths_text(tenths: i64) -> String {
+    format!("{}.{}", tenths / 10, (tenths % 10).abs())
+}
+
+struct AlertRow<'a> {
+    alert_id: &'a str,
+    rule: AlertRule,
+    credit_code: &'a str,
+    device_id: Option<&'a str>,
+    occurred_at: i64,
+    raised_at: i64,
+    title: &'a str,
+    detail: &'a str,
+}
+
+/// Writes an alert under the enterprise's current region and the next sequence number (the
+/// order devices receive updates in).
+fn insert_alert(db: &mut impl Exec, alert: &AlertRow<'_>) -> StoreResult<()> {
+    let mut next = Query::new(db.postgres());
+    next.push("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value");
+    let seq = fetch(db, &next, |row| row.int(0))?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("no sequence counter".into()))?;
+    let mut query = Query::new(db.postgres());
+    let cells = [
+        query.bind(text(alert.alert_id)),
+        query.bind(text(alert.rule.as_str())),
+        query.bind(Cell::OptText(alert.device_id.map(str::to_string))),
+        query.bind(Cell::Int(alert.occurred_at)),
+        query.bind(Cell::Int(alert.raised_at)),
+        query.bind(text(alert.title)),
+        query.bind(text(alert.detail)),
+        query.bind(Cell::Int(seq)),
+    ];
+    let code = query.bind(text(alert.credit_code));
+    query.push(&format!(
+        "INSERT INTO iot_alerts (alert_id, rule, device_id, occurred_at, raised_at, title, \
+         detail, seq, credit_code, region_code) \
+         SELECT {}, credit_code, region_code FROM enterprises WHERE credit_code = {code} \
+         ON CONFLICT (alert_id) DO NOTHING RETURNING alert_id",
+        cells.join(", ")
+    ));
+    fetch(db, &query, |row| row.text(0))?;
+    Ok(())
+}
+
+fn alert(row: &dyn Cells) -> StoreResult<Alert> {
+    let detail = row.text(9)?;
+    Ok(Alert {
+        alert_id: row.text(0)?,
+        rule: AlertRule::parse(&row.text(1)?)?,
+        credit_code: row.text(2)?,
+        enterprise_name: row.text(3)?,
+        region_code: row.text(4)?,
+        device_id: row.opt_text(5)?,
+        occurred_at: from_millis(row.int(6)?)?,
+        raised_at: from_millis(row.int(7)?)?,
+        title: row.text(8)?,
+        detail: serde_json::from_str(&detail)
+            .map_err(|e| StoreError::Corrupt(format!("alert detail: {e}")))?,
+        acknowledged_at: row.opt_int(10)?.map(from_millis).transpose()?,
+        acknowledged_by: row.opt_text(11)?,
+    })
+}
+
+/// A page of the alerts in scope, newest first, and how many there are.
+pub(super) fn alerts(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    limit: i64,
+    offset: i64,
+) -> StoreResult<(Vec<Alert>, i64)> {
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_scope(&mut query, scope, "a");
+    query.push(&format!(
+        "SELECT COUNT(*) FROM iot_alerts a WHERE {condition}"
+    ));
+    let total = fetch(db, &query, |row| row.int(0))?.pop().unwrap_or(0);
+    let mut query = Query::new(db.postgres());
+    let condition = enterprise_scope(&mut query, scope, "a");
+    let limit = query.bind(Cell::Limit(limit));
+    let offset = query.bind(Cell::Int(offset.max(0)));
+    query.push(&format!(
+        "SELECT a.alert_id, a.rule, a.credit_code, e.name, a.region_code, a.device_id, \
+         a.occurred_at, a.raised_at, a.title, a.detail, a.acknowledged_at, a.acknowledged_by \
+         FROM iot_alerts a JOIN enterprises e ON e.credit_code = a.credit_code \
+         WHERE {condition} ORDER BY a.raised_at DESC, a.alert_id LIMIT {limit} OFFSET {offset}"
+    ));
+    Ok((fetch(db, &query, alert)?, total))
+}
+
+/// One stored event, as a device's page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredEvent {
+    pub event_id: String,
+    pub at: DateTime<Utc>,
+    pub value: Option<i64>,
+}
+
+/// The events a device sent, newest first (for its page and the tests).
+pub(super) fn events_of(
+    db: &mut impl Exec,
+    device_id: &str,
+    limit: i64,
+) -> StoreResult<Vec<StoredEvent>> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(device_id));
+    let limit = query.bind(Cell::Limit(limit));
+    query.push(&format!(
+        "SELECT event_id, at, value FROM iot_events WHERE device_id = {id} \
+         ORDER BY at DESC, event_id LIMIT {limit}"
+    ));
+    fetch(db, &query, |row| {
+        Ok(StoredEvent {
+            event_id: row.text(0)?,
+            at: from_millis(row.int(1)?)?,
+            value: row.opt_int(2)?,
+        })
+    })
+}
+
+/// How many changed resends a device's events have put aside.
+pub(super) fn conflicts_of(db: &mut impl Exec, device_id: &str) -> StoreResult<i64> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(device_id));
+    query.push(&format!(
+        "SELECT COUNT(*) FROM iot_event_conflicts WHERE device_id = {id}"
+    ));
+    Ok(fetch(db, &query, |row| row.int(0))?.pop().unwrap_or(0))
+}

@@ -1,0 +1,432 @@
+//! IoT intake on both backends: the device registry, events stored once whatever a device
+//! resends, and the rainfall rule at its edges (exactly the threshold, a dry gap just under and
+//! at the dry period, readings arriving late and out of order).
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
+use chrono::{DateTime, Duration, Utc};
+
+use anjian_core::enterprise::parse_enterprise_csv;
+use anjian_server::auth::token_hash;
+use anjian_server::demo;
+use anjian_server::iot::{Device, DeviceKind, IngestOutcome, IotConfig, check_batch};
+use anjian_server::store::iot::NewDevice;
+use anjian_server::store::{RecordScope, Store, StoreError};
+
+use crate::store::{on_postgres, on_sqlite};
+
+conformance! {
+    devices_are_registered_once_found_by_key_and_revoked,
+    resent_events_are_stored_once_and_changed_resends_put_aside,
+    rain_reaching_exactly_the_threshold_raises_one_stop_alert,
+    a_dry_gap_shorter_than_the_dry_period_continues_the_rain_event,
+    a_late_reading_recounts_the_rain_events_it_joins,
+    a_mine_may_have_its_own_threshold,
+}
+
+/// 淄博黑旺铁矿有限公司, 非煤矿山, 太河镇 (370302109) of 淄川区.
+const MINE: &str = "91370302016480894K";
+/// 淄博博山石灰石矿, 非煤矿山, 池上镇 (370304104) of 博山区.
+const OTHER_MINE: &str = "91370304081924866E";
+
+fn demo_world(store: &dyn Store) {
+    for region in demo::regions().unwrap() {
+        store.add_region(&region).unwrap();
+    }
+    let enterprises =
+        parse_enterprise_csv("enterprises.csv", demo::ENTERPRISES_CSV.as_bytes()).unwrap();
+    store.upsert_enterprises(&enterprises).unwrap();
+}
+
+fn instant(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// The day of the tests' rain, China time.
+fn hour(h: i64) -> DateTime<Utc> {
+    instant("2026-07-14T00:00:00+08:00") + Duration::hours(h)
+}
+
+fn register(store: &dyn Store, id: &str, enterprise: &str, threshold: Option<i64>) -> Device {
+    store
+        .register_device(&NewDevice {
+            device_id: id.into(),
+            kind: DeviceKind::Rain,
+            credit_code: enterprise.into(),
+            location: "主井口".into(),
+            rain_threshold_tenths: threshold,
+            key_hash: token_hash(&format!("key of {id}")),
+            registered_at: hour(0),
+        })
+        .unwrap()
+}
+
+/// One-minute readings: (id, end of the minute, millimetres).
+fn send(
+    store: &dyn Store,
+    device: &Device,
+    readings: &[(&str, DateTime<Utc>, &str)],
+) -> IngestOutcome {
+    let received = readings.iter().map(|r| r.1).max().unwrap() + Duration::seconds(5);
+    let events: Vec<String> = readings
+        .iter()
+        .map(|(id, t, mm)| {
+            format!(
+                r#"{{"id":"{id}","t":"{}","interval_s":60,"rain_mm":{mm}}}"#,
+                t.to_rfc3339()
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"device":"{}","sent_at":"{}","events":[{}]}}"#,
+        device.device_id,
+        received.to_rfc3339(),
+        events.join(",")
+    );
+    let config = IotConfig::shipped();
+    let intake = check_batch(device, body.as_bytes(), received, &config).unwrap();
+    store.ingest_iot(&intake, &config).unwrap()
+}
+
+/// `n` one-minute readings of `mm` each, ending at `first`, `first` + 1 min, …
+fn minutes(
+    prefix: &str,
+    first: DateTime<Utc>,
+    n: i64,
+    mm: &'static str,
+) -> Vec<(String, DateTime<Utc>, &'static str)> {
+    (0..n)
+        .map(|i| (format!("{prefix}{i}"), first + Duration::minutes(i), mm))
+        .collect()
+}
+
+fn send_all(
+    store: &dyn Store,
+    device: &Device,
+    readings: &[(String, DateTime<Utc>, &str)],
+) -> IngestOutcome {
+    let borrowed: Vec<(&str, DateTime<Utc>, &str)> = readings
+        .iter()
+        .map(|(id, t, mm)| (id.as_str(), *t, *mm))
+        .collect();
+    send(store, device, &borrowed)
+}
+
+fn alerts(store: &dyn Store, scope: &RecordScope) -> Vec<anjian_server::store::iot::Alert> {
+    let (alerts, total) = store.alerts(scope, 100, 0).unwrap();
+    assert_eq!(total as usize, alerts.len());
+    alerts
+}
+
+fn everywhere(store: &dyn Store) -> Vec<anjian_server::store::iot::Alert> {
+    alerts(store, &RecordScope::All)
+}
+
+fn devices_are_registered_once_found_by_key_and_revoked(store: &dyn Store) {
+    demo_world(store);
+    let gauge = register(store, "RG-1", MINE, None);
+    assert_eq!(gauge.kind, DeviceKind::Rain);
+    let again = store.register_device(&NewDevice {
+        device_id: "RG-1".into(),
+        kind: DeviceKind::Rain,
+        credit_code: OTHER_MINE.into(),
+        location: "风井".into(),
+        rain_threshold_tenths: None,
+        key_hash: token_hash("another key"),
+        registered_at: hour(1),
+    });
+    assert!(matches!(again, Err(StoreError::Conflict(m)) if m.contains("RG-1 已登记")));
+    let unregistered = store.register_device(&NewDevice {
+        device_id: "RG-2".into(),
+        kind: DeviceKind::Rain,
+        credit_code: "914403001922038216".into(),
+        location: "井口".into(),
+        rain_threshold_tenths: None,
+        key_hash: token_hash("a third key"),
+        registered_at: hour(1),
+    });
+    assert!(matches!(unregistered, Err(StoreError::NotFound(m)) if m.contains("未登记")));
+    register(store, "RG-3", OTHER_MINE, None);
+
+    let found = store
+        .device_by_key(&token_hash("key of RG-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, gauge);
+    assert_eq!(
+        store.device_by_key(&token_hash("no such key")).unwrap(),
+        None
+    );
+
+    let ids = |scope: RecordScope| -> Vec<String> {
+        store
+            .devices(&scope)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.device_id)
+            .collect()
+    };
+    assert_eq!(ids(RecordScope::All), ["RG-1", "RG-3"]);
+    assert_eq!(
+        ids(RecordScope::Regions(vec!["370302109".into()])),
+        ["RG-1"]
+    );
+    assert_eq!(
+        ids(RecordScope::Regions(vec!["370303007".into()])),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        ids(RecordScope::Enterprise {
+            credit_code: OTHER_MINE.into(),
+            inspection_kinds: Vec::new()
+        }),
+        ["RG-3"]
+    );
+
+    assert!(store.revoke_device("RG-1", hour(2)).unwrap());
+    assert!(store.revoke_device("RG-1", hour(3)).unwrap());
+    assert!(!store.revoke_device("RG-9", hour(3)).unwrap());
+    let revoked = store
+        .device_by_key(&token_hash("key of RG-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        revoked.revoked_at,
+        Some(hour(2)),
+        "the first revocation counts"
+    );
+}
+
+fn resent_events_are_stored_once_and_changed_resends_put_aside(store: &dyn Store) {
+    demo_world(store);
+    let gauge = register(store, "RG-1", MINE, None);
+    let first = send(
+        store,
+        &gauge,
+        &[
+            ("a", hour(1), "0.5"),
+            ("b", hour(2), "0"),
+            ("c", hour(3), "1.2"),
+        ],
+    );
+    assert_eq!((first.stored, first.duplicates, first.conflicts), (3, 0, 0));
+    // A device reconnecting resends everything, and one new reading.
+    let resent = send(
+        store,
+        &gauge,
+        &[
+            ("a", hour(1), "0.5"),
+            ("b", hour(2), "0"),
+            ("c", hour(3), "1.2"),
+            ("d", hour(4), "0"),
+        ],
+    );
+    assert_eq!(
+        (resent.stored, resent.duplicates, resent.conflicts),
+        (1, 3, 0)
+    );
+    // The same id with another amount: the first is kept, the second put aside once.
+    for _ in 0..2 {
+        let changed = send(store, &gauge, &[("c", hour(3), "9.9")]);
+        assert_eq!(
+            (changed.stored, changed.duplicates, changed.conflicts),
+            (0, 0, 1)
+        );
+    }
+    assert_eq!(store.iot_conflicts_of("RG-1").unwrap(), 1);
+    let events = store.iot_events_of("RG-1", 10).unwrap();
+    let values: Vec<(&str, Option<i64>)> = events
+        .iter()
+        .map(|e| (e.event_id.as_str(), e.value))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("d", Some(0)),
+            ("c", Some(12)),
+            ("b", Some(0)),
+            ("a", Some(5))
+        ]
+    );
+    assert!(everywhere(store).is_empty(), "1.7 mm raises nothing");
+    let device = store
+        .device_by_key(&token_hash("key of RG-1"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(device.last_batch_at, Some(hour(3) + Duration::seconds(5)));
+    assert_eq!(device.clock_offset_ms, Some(0));
+}
+
+fn rain_reaching_exactly_the_threshold_raises_one_stop_alert(store: &dyn Store) {
+    demo_world(store);
+    let gauge = register(store, "RG-1", MINE, None);
+    // 49.9 mm: 499 minutes of 0.1 mm, in batches of 100.
+    let below = minutes("m", hour(1), 499, "0.1");
+    for batch in below.chunks(100) {
+        assert!(send_all(store, &gauge, batch).alerts.is_empty());
+    }
+    assert!(everywhere(store).is_empty(), "49.9 mm is below 50.0");
+    let exactly = send(
+        store,
+        &gauge,
+        &[("m499", hour(1) + Duration::minutes(499), "0.1")],
+    );
+    assert_eq!(
+        exactly.alerts.len(),
+        1,
+        "exactly 50.0 mm reaches the threshold"
+    );
+    let more = send_all(
+        store,
+        &gauge,
+        &minutes("n", hour(1) + Duration::minutes(500), 30, "1.0"),
+    );
+    assert!(
+        more.alerts.is_empty(),
+        "the same rain event raises one alert"
+    );
+
+    let alerts = everywhere(store);
+    assert_eq!(alerts.len(), 1);
+    let alert = &alerts[0];
+    assert_eq!(alert.rule.as_str(), "rain_stop");
+    assert_eq!(alert.credit_code, MINE);
+    assert_eq!(alert.enterprise_name, "淄博黑旺铁矿有限公司");
+    assert_eq!(alert.region_code, "370302109");
+    assert_eq!(alert.occurred_at, hour(1) + Duration::minutes(499));
+    assert!(
+        alert.title.contains("累计 50.0 毫米") && alert.title.contains("停产撤人"),
+        "{}",
+        alert.title
+    );
+    assert_eq!(alert.detail["total_mm"], "50.0");
+    assert_eq!(alert.detail["threshold_mm"], "50.0");
+    assert_eq!(alert.detail["readings"].as_array().unwrap().len(), 500);
+    assert_eq!(alert.detail["readings"][499]["rain_mm"], "0.1");
+
+    // Who sees it: the mine's town and district, and the mine; not another district.
+    for (scope, seen) in [
+        (RecordScope::Regions(vec!["370302109".into()]), 1),
+        (
+            RecordScope::Regions(vec!["370302".into(), "370302109".into()]),
+            1,
+        ),
+        (
+            RecordScope::Regions(vec!["370303".into(), "370303007".into()]),
+            0,
+        ),
+        (
+            RecordScope::Enterprise {
+                credit_code: MINE.into(),
+                inspection_kinds: Vec::new(),
+            },
+            1,
+        ),
+        (
+            RecordScope::Enterprise {
+                credit_code: OTHER_MINE.into(),
+                inspection_kinds: Vec::new(),
+            },
+            0,
+        ),
+    ] {
+        assert_eq!(alerts_len(store, &scope), seen, "{scope:?}");
+    }
+}
+
+fn alerts_len(store: &dyn Store, scope: &RecordScope) -> usize {
+    alerts(store, scope).len()
+}
+
+fn a_dry_gap_shorter_than_the_dry_period_continues_the_rain_event(store: &dyn Store) {
+    demo_world(store);
+    let dry = IotConfig::shipped().rain.dry();
+    // 30 mm; dry for one minute less than the dry period; 20 mm: one event of 50 mm.
+    let near = register(store, "RG-1", MINE, None);
+    send(store, &near, &[("a", hour(1), "30.0")]);
+    let next_start = hour(1) + dry - Duration::minutes(1);
+    let continued = send(
+        store,
+        &near,
+        &[("b", next_start + Duration::minutes(1), "20.0")],
+    );
+    assert_eq!(
+        continued.alerts.len(),
+        1,
+        "a gap under the dry period continues the event"
+    );
+    // The same with a gap of exactly the dry period: two events of 30 and 20 mm.
+    let far = register(store, "RG-2", OTHER_MINE, None);
+    send(store, &far, &[("a", hour(1), "30.0")]);
+    let next_start = hour(1) + dry;
+    let restarted = send(
+        store,
+        &far,
+        &[("b", next_start + Duration::minutes(1), "20.0")],
+    );
+    assert!(restarted.alerts.is_empty(), "the dry period ends the event");
+    // Then the second event goes on to 50 mm by itself.
+    let later = send(
+        store,
+        &far,
+        &[("c", next_start + Duration::minutes(2), "30.0")],
+    );
+    assert_eq!(later.alerts.len(), 1);
+    let alerts = everywhere(store);
+    let on_far: Vec<_> = alerts
+        .iter()
+        .filter(|a| a.device_id.as_deref() == Some("RG-2"))
+        .collect();
+    assert_eq!(on_far.len(), 1);
+    assert_eq!(on_far[0].detail["total_mm"], "50.0");
+    assert_eq!(on_far[0].detail["readings"].as_array().unwrap().len(), 2);
+}
+
+fn a_late_reading_recounts_the_rain_events_it_joins(store: &dyn Store) {
+    demo_world(store);
+    let gauge = register(store, "RG-1", MINE, None);
+    // 30 mm at 01:00 and 21 mm at 12:00: eleven dry hours, two events, no alert.
+    send(store, &gauge, &[("a", hour(1), "30.0")]);
+    send(store, &gauge, &[("d", hour(12), "21.0")]);
+    assert!(everywhere(store).is_empty());
+    // A gauge's backlog arrives late: rain at 05:00 and 09:00 bridges the gap (no dry spell
+    // of six hours left): one event of 30 + 0.5 + 0.5 + 21 = 52 mm.
+    let late = send(
+        store,
+        &gauge,
+        &[("c", hour(9), "0.5"), ("b", hour(5), "0.5")],
+    );
+    assert_eq!(late.alerts.len(), 1);
+    let alerts = everywhere(store);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].occurred_at, hour(12));
+    assert_eq!(alerts[0].detail["total_mm"], "52.0");
+    // An even earlier reading moves the event's start: still the one alert.
+    let earlier = send(
+        store,
+        &gauge,
+        &[("z", hour(0) + Duration::minutes(30), "2.0")],
+    );
+    assert!(earlier.alerts.is_empty());
+    assert_eq!(everywhere(store).len(), 1);
+}
+
+fn a_mine_may_have_its_own_threshold(store: &dyn Store) {
+    demo_world(store);
+    let strict = register(store, "RG-1", MINE, Some(450));
+    assert!(
+        send(store, &strict, &[("a", hour(1), "44.9")])
+            .alerts
+            .is_empty()
+    );
+    let reached = send(
+        store,
+        &strict,
+        &[("b", hour(1) + Duration::minutes(1), "0.1")],
+    );
+    assert_eq!(reached.alerts.len(), 1);
+    let alert = &everywhere(store)[0];
+    assert_eq!(alert.detail["threshold_mm"], "45.0");
+    assert!(alert.title.contains("标准 45.0 毫米"), "{}", alert.title);
+}
