@@ -21,6 +21,7 @@ pub mod keys;
 pub mod report;
 pub mod review;
 pub mod seed;
+pub mod simulate;
 pub mod state;
 pub mod store;
 pub mod sync;

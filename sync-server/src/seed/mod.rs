@@ -14,7 +14,7 @@
 
 mod history;
 mod names;
-mod rng;
+pub(crate) mod rng;
 mod world;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
