@@ -113,6 +113,11 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         ),
         ("GET", "/api/v1/alerts", get(intake::list_alerts)),
         (
+            "POST",
+            "/api/v1/alerts/{alert_id}/acknowledge",
+            post(intake::acknowledge_alert),
+        ),
+        (
             "GET",
             "/api/v1/admin/iot/devices",
             get(intake::list_devices),

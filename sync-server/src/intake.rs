@@ -247,3 +247,41 @@ pub async fn list_alerts(
         .await?;
     Ok(Json(AlertPage { total, alerts }))
 }
+
+/// Who may acknowledge an alert: the supervisors and inspectors whose scope holds the
+/// enterprise (and administrators), not the enterprise itself.
+pub fn may_acknowledge(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Admin
+            | Role::CitySupervisor
+            | Role::DistrictSupervisor
+            | Role::TownSupervisor
+            | Role::Inspector
+    )
+}
+
+/// Acknowledges an alert for the caller; 404 outside the scope, as for one that does not
+/// exist.
+pub async fn acknowledge(state: &AppState, caller: &Caller, alert_id: String) -> AppResult<Alert> {
+    if !may_acknowledge(caller.user.role) {
+        return Err(AppError::forbidden("只有监管人员和执法人员可以确认警报"));
+    }
+    let user = caller.user.clone();
+    let id = alert_id.clone();
+    state
+        .blocking(move |store| {
+            let scope = Scope::of(&user, &store.regions()?).records();
+            store.acknowledge_alert(&scope, &id, &user.login, Utc::now())
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("没有警报 {alert_id}")))
+}
+
+pub async fn acknowledge_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(alert_id): Path<String>,
+) -> AppResult<Json<Alert>> {
+    Ok(Json(acknowledge(&state, &caller, alert_id).await?))
+}

@@ -385,8 +385,8 @@ fn a_rain_stop_alert_reaches_the_people_of_the_mines_area_only() {
         let (status, body) = api.get(&format!("/api/v1/alerts?{bad}"), Some(&city));
         assert_eq!(status, 400, "{bad}: {body}");
     }
-    let (_, page) = api.get("/api/v1/alerts", Some(&city));
-    let mine_alert = page["alerts"]
+    let (_, listed) = api.get("/api/v1/alerts", Some(&city));
+    let mine_alert = listed["alerts"]
         .as_array()
         .unwrap()
         .iter()
@@ -425,4 +425,53 @@ fn a_rain_stop_alert_reaches_the_people_of_the_mines_area_only() {
     browser.login("city", PASSWORD);
     let (status, _, _) = browser.get("/review/alerts?page=0");
     assert_eq!(status, 400);
+
+    // Acknowledging: the enterprise may not, another town cannot see it, the town may; the
+    // first acknowledgement stays.
+    let town_alert = listed["alerts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["device_id"] == "RG-TOWN")
+        .unwrap()["alert_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let acknowledge = |login: &str| {
+        let token = api.login(login, DEVICE);
+        api.post_json(
+            &format!("/api/v1/alerts/{town_alert}/acknowledge"),
+            Some(&token),
+            &json!({}),
+        )
+    };
+    assert_eq!(acknowledge("officer").0, 403);
+    assert_eq!(acknowledge("foreign_town").0, 404);
+    let (status, body) = acknowledge("zhang");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["acknowledged_by"], "zhang");
+    let (_, body) = acknowledge("town");
+    assert_eq!(body["acknowledged_by"], "zhang");
+    let town_page = page("town");
+    assert!(town_page.contains("已确认</span> zhang"), "{town_page}");
+    // The mine's alert is acknowledged from the page: a form that posts and comes back.
+    let mine_id = mine_alert["alert_id"].as_str().unwrap();
+    let city_page = page("city");
+    let action = format!("/review/alerts/{mine_id}/acknowledge?page=1");
+    assert!(
+        city_page.contains(&format!("action=\"{action}\"")),
+        "{city_page}"
+    );
+    let (status, headers, _) = browser.post_form(&action, "");
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/review/alerts?page=1");
+    let (_, alerts) = api.get("/api/v1/alerts", Some(&city));
+    assert!(
+        alerts["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["acknowledged_at"].is_string()),
+        "{alerts}"
+    );
 }

@@ -25,6 +25,7 @@ fn concrete(path: &str) -> String {
         .replace("{doc_type}", "record")
         .replace("{kind}", "rain")
         .replace("{device_id}", "nobody")
+        .replace("{alert_id}", "nobody")
 }
 
 /// A fresh token and refresh token for the administrator.

@@ -15,9 +15,10 @@ use anjian_core::time::china;
 
 use crate::store::reference::hotline_industries;
 use crate::store::{
-    Attendance, AttendanceSource, EmergencyPlan, HandlingStatus, HazardLevel, HazardSource,
-    HealthDeclaration, HotlineCategory, HotlineReport, ImportKind, MailboxKind, MailboxMessage,
-    Permit, PermitType, ReferenceBatch, Shift, StaffCertificate, StaffRole, Store, StoreResult,
+    Attendance, AttendanceSource, DutyLeader, EmergencyPlan, HandlingStatus, HazardLevel,
+    HazardSource, HealthDeclaration, HotWorkLevel, HotlineCategory, HotlineReport, ImportKind,
+    MailboxKind, MailboxMessage, Permit, PermitType, ReferenceBatch, Shift, StaffCertificate,
+    StaffRole, Store, StoreResult, WorkPermit, WorkType,
 };
 
 /// The header row of each kind's file, in this order.
@@ -61,6 +62,16 @@ pub fn header(kind: ImportKind) -> &'static [&'static str] {
             "办理状态",
         ],
         ImportKind::Attendance => &["统一社会信用代码", "日期", "班次", "带班领导", "是否在岗"],
+        ImportKind::WorkPermits => &[
+            "统一社会信用代码",
+            "作业票编号",
+            "作业类型",
+            "动火级别",
+            "作业区域",
+            "开始时间",
+            "结束时间",
+        ],
+        ImportKind::DutyLeaders => &["统一社会信用代码", "人员编号", "姓名", "职务"],
     }
 }
 
@@ -150,6 +161,8 @@ pub fn parse(
         ImportKind::Hotline => ReferenceBatch::Hotline(Vec::new()),
         ImportKind::Mailbox => ReferenceBatch::Mailbox(Vec::new()),
         ImportKind::Attendance => ReferenceBatch::Attendance(Vec::new()),
+        ImportKind::WorkPermits => ReferenceBatch::WorkPermits(Vec::new()),
+        ImportKind::DutyLeaders => ReferenceBatch::DutyLeaders(Vec::new()),
     };
     for row in rows {
         if row.fields.iter().all(String::is_empty) {
@@ -510,6 +523,80 @@ impl Parser<'_> {
                     "企业、日期、班次和带班领导",
                 )?;
                 rows.push(attendance);
+            }
+            ReferenceBatch::WorkPermits(rows) => {
+                let credit_code = self.enterprise(f, 0)?;
+                let number = f.text_up_to(1, 64)?;
+                let work_type = f.closed(2, WorkType::parse, WorkType::labels())?;
+                let level = match (work_type, f.optional(3)) {
+                    (WorkType::HotWork, None) => {
+                        return Err(format!(
+                            "动火作业须填动火级别（{}）",
+                            HotWorkLevel::labels()
+                        ));
+                    }
+                    (WorkType::HotWork, Some(_)) => {
+                        Some(f.closed(3, HotWorkLevel::parse, HotWorkLevel::labels())?)
+                    }
+                    (_, None) => None,
+                    (other, Some(_)) => {
+                        return Err(format!(
+                            "动火级别只用于动火作业，{}作业应留空",
+                            other.label()
+                        ));
+                    }
+                };
+                let instant = |i: usize| -> Result<chrono::DateTime<Utc>, String> {
+                    match parse_date_time(f.name(i), f.raw(i))? {
+                        (_, Some(at)) => Ok(at),
+                        (_, None) => Err(format!(
+                            "{} {:?} 应含时刻：YYYY-MM-DD HH:MM（北京时间）",
+                            f.name(i),
+                            f.raw(i)
+                        )),
+                    }
+                };
+                let permit = WorkPermit {
+                    credit_code,
+                    number,
+                    work_type,
+                    level,
+                    area: f.optional(4).unwrap_or_default(),
+                    valid_from: instant(5)?,
+                    valid_until: instant(6)?,
+                };
+                if permit.valid_until <= permit.valid_from {
+                    return Err("结束时间应晚于开始时间".into());
+                }
+                if let Some(level) = permit.level
+                    && permit.valid_until - permit.valid_from > level.longest()
+                {
+                    return Err(format!(
+                        "{}动火作业票的有效期最长 {} 小时（GB 30871-2022）",
+                        level.label(),
+                        level.longest().num_hours()
+                    ));
+                }
+                self.once(
+                    vec![permit.credit_code.clone(), permit.number.clone()],
+                    line,
+                    "企业和作业票编号",
+                )?;
+                rows.push(permit);
+            }
+            ReferenceBatch::DutyLeaders(rows) => {
+                let leader = DutyLeader {
+                    credit_code: self.enterprise(f, 0)?,
+                    person_id: f.text_up_to(1, 64)?,
+                    name: f.text(2)?,
+                    position: f.text(3)?,
+                };
+                self.once(
+                    vec![leader.credit_code.clone(), leader.person_id.clone()],
+                    line,
+                    "企业和人员编号",
+                )?;
+                rows.push(leader);
             }
         }
         Ok(())

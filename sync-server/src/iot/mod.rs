@@ -72,6 +72,13 @@ pub struct IotConfig {
     pub clock: ClockConfig,
     pub batch: BatchConfig,
     pub rain: RainConfig,
+    pub positioning: PositioningConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PositioningConfig {
+    pub evacuation_minutes: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -139,6 +146,9 @@ impl IotConfig {
         check_threshold_mm(self.rain.threshold_mm).map_err(|e| format!("rain.threshold_mm {e}"))?;
         if self.rain.dry_minutes < 1 {
             return Err("rain.dry_minutes 应为正整数".into());
+        }
+        if self.positioning.evacuation_minutes < 0 {
+            return Err("positioning.evacuation_minutes 不能为负".into());
         }
         Ok(())
     }

@@ -1,8 +1,8 @@
 //! 物联网警报: the alerts the IoT rules raised for the enterprises in the caller's scope,
 //! newest first, each with what it rests on (for rain, the event's readings).
 
-use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::page::{Page, datetime};
@@ -47,10 +47,11 @@ pub(super) async fn list(
     } else {
         body.push_str(
             "<table class=\"list\" id=\"alerts\"><thead><tr><th>发出时间</th><th>企业</th><th>类别</th>\
-             <th>警报</th><th>设备</th><th>发生时间</th></tr></thead><tbody>",
+             <th>警报</th><th>设备</th><th>发生时间</th><th>确认</th></tr></thead><tbody>",
         );
+        let may_acknowledge = crate::intake::may_acknowledge(caller.user.role);
         for alert in &alerts {
-            body.push_str(&row(alert));
+            body.push_str(&row(alert, may_acknowledge, page));
         }
         body.push_str("</tbody></table>");
     }
@@ -75,7 +76,52 @@ pub(super) async fn list(
         .into_response())
 }
 
-fn row(alert: &Alert) -> String {
+/// Acknowledges an alert from the page, then shows the page it was on.
+pub(super) async fn acknowledge(
+    State(state): State<AppState>,
+    Session(caller): Session,
+    Path(alert_id): Path<String>,
+    Query(query): Query<AlertsQuery>,
+) -> PageResult<Response> {
+    crate::intake::acknowledge(&state, &caller, alert_id).await?;
+    let page = query
+        .page
+        .as_deref()
+        .and_then(|p| p.parse::<i64>().ok())
+        .filter(|p| *p >= 1)
+        .unwrap_or(1);
+    Ok(Redirect::to(&format!("/review/alerts?page={page}")).into_response())
+}
+
+fn acknowledgement(alert: &Alert, may_acknowledge: bool, page: i64) -> String {
+    match (&alert.acknowledged_at, &alert.acknowledged_by) {
+        (Some(at), by) => format!(
+            "<span class=\"badge locked\">已确认</span> {} {}",
+            escape(by.as_deref().unwrap_or("")),
+            datetime(*at)
+        ),
+        (None, _) if may_acknowledge => format!(
+            "<form method=\"post\" action=\"/review/alerts/{}/acknowledge?page={page}\">\
+             <button type=\"submit\">确认已核查</button></form>",
+            escape(&urlencode(&alert.alert_id))
+        ),
+        (None, _) => "<span class=\"badge draft\">未确认</span>".into(),
+    }
+}
+
+/// A path segment as a URL carries it.
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+fn row(alert: &Alert, may_acknowledge: bool, page: i64) -> String {
     let readings = alert.detail["readings"].as_array().map(|readings| {
         let rows: String = readings
             .iter()
@@ -103,7 +149,7 @@ fn row(alert: &Alert) -> String {
     format!(
         "<tr data-alert=\"{id}\"><td>{raised}</td>\
          <td><a href=\"/review/enterprises/{code}\">{name}</a></td><td>{rule}</td>\
-         <td>{title}{readings}</td><td>{device}</td><td>{occurred}</td></tr>",
+         <td>{title}{readings}</td><td>{device}</td><td>{occurred}</td><td>{acknowledged}</td></tr>",
         id = escape(&alert.alert_id),
         raised = datetime(alert.raised_at),
         code = escape(&alert.credit_code),
@@ -113,5 +159,6 @@ fn row(alert: &Alert) -> String {
         readings = readings.unwrap_or_default(),
         device = escape(alert.device_id.as_deref().unwrap_or("")),
         occurred = datetime(alert.occurred_at),
+        acknowledged = acknowledgement(alert, may_acknowledge, page),
     )
 }

@@ -72,6 +72,10 @@ pub fn routes() -> Router<AppState> {
         .route("/review/analyses/permits", get(qualifications::permits))
         .route("/review/hazards", get(tracking::hazards))
         .route("/review/alerts", get(alerts::list))
+        .route(
+            "/review/alerts/{alert_id}/acknowledge",
+            post(alerts::acknowledge),
+        )
         .route("/review/enterprises/{code}", get(enterprise::archive))
         .route("/review/records/{id}", get(record_page))
         .route(

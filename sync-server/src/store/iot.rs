@@ -41,26 +41,40 @@ pub struct Alert {
 pub enum AlertRule {
     /// Cumulative rainfall of a rain event reached the mine's threshold: 停产撤人.
     RainStop,
+    /// People still underground after a 停产撤人 alert and the evacuation time.
+    StillUnderground,
+    /// A camera saw hot work that no 动火 permit covers.
+    HotWorkUnpermitted,
 }
 
 impl AlertRule {
+    pub const ALL: [AlertRule; 3] = [
+        AlertRule::RainStop,
+        AlertRule::StillUnderground,
+        AlertRule::HotWorkUnpermitted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             AlertRule::RainStop => "rain_stop",
+            AlertRule::StillUnderground => "still_underground",
+            AlertRule::HotWorkUnpermitted => "hot_work_unpermitted",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
             AlertRule::RainStop => "降雨停产撤人",
+            AlertRule::StillUnderground => "撤人后井下仍有人",
+            AlertRule::HotWorkUnpermitted => "无票动火",
         }
     }
 
     fn parse(text: &str) -> StoreResult<AlertRule> {
-        match text {
-            "rain_stop" => Ok(AlertRule::RainStop),
-            other => Err(StoreError::Corrupt(format!("alert rule {other:?}"))),
-        }
+        AlertRule::ALL
+            .into_iter()
+            .find(|rule| rule.as_str() == text)
+            .ok_or_else(|| StoreError::Corrupt(format!("alert rule {text:?}")))
     }
 }
 
@@ -286,6 +300,18 @@ pub(super) fn ingest(
             fetch(db, &query, |row| row.text(0))?;
         }
     }
+    let new_events: Vec<&crate::iot::IotEvent> = intake
+        .events
+        .iter()
+        .filter(|e| inserted.contains(&e.event_id))
+        .collect();
+    match intake.device.kind {
+        DeviceKind::Video => outcome.alerts = check_hot_work(db, intake, &new_events)?,
+        DeviceKind::Positioning => {
+            outcome.alerts = check_evacuation(db, intake, &new_events, config)?;
+        }
+        _ => {}
+    }
     if intake.device.kind == DeviceKind::Rain {
         let readings: Vec<Reading> = intake
             .events
@@ -306,6 +332,144 @@ pub(super) fn ingest(
         }
     }
     Ok(outcome)
+}
+
+/// Raises 无票动火 for hot work a camera saw at a time no 动火 permit of the enterprise covers
+/// (in the same area, when the detection and the permit both name one); at most one alert per
+/// camera and hour, so that a camera watching the work all day raises it once an hour.
+fn check_hot_work(
+    db: &mut impl Exec,
+    intake: &Intake,
+    events: &[&crate::iot::IotEvent],
+) -> StoreResult<Vec<String>> {
+    let device = &intake.device;
+    let mut raised = Vec::new();
+    for event in events {
+        let body: serde_json::Value = serde_json::from_str(&event.body)
+            .map_err(|e| StoreError::Corrupt(format!("stored event body: {e}")))?;
+        if body["type"] != "hot_work" {
+            continue;
+        }
+        let camera = body["camera"].as_str().unwrap_or_default();
+        let area = body["area"].as_str().filter(|a| !a.is_empty());
+        let at = millis(event.at);
+        let mut query = Query::new(db.postgres());
+        let code = query.bind(text(&device.credit_code));
+        let when = query.bind(Cell::Int(at));
+        let area_condition = match area {
+            Some(area) => {
+                let area = query.bind(text(area));
+                format!("AND (area = '' OR area = {area})")
+            }
+            None => String::new(),
+        };
+        query.push(&format!(
+            "SELECT number FROM work_permits WHERE credit_code = {code} AND work_type = '动火' \
+             AND valid_from <= {when} AND valid_until >= {when} {area_condition}"
+        ));
+        if !fetch(db, &query, |row| row.text(0))?.is_empty() {
+            continue;
+        }
+        let hour = at.div_euclid(3_600_000);
+        let alert_id = format!("hot_work_unpermitted:{}:{camera}:{hour}", device.device_id);
+        let title = format!(
+            "{}摄像机 {camera}{} 于 {} 发现动火作业，未查到覆盖该时间的动火安全作业票",
+            device.location,
+            area.map(|a| format!("（{a}）")).unwrap_or_default(),
+            anjian_core::time::format_china(event.at)
+        );
+        let detail = serde_json::json!({
+            "camera": camera,
+            "area": area,
+            "event_id": event.event_id,
+            "snapshot_sha256": body["snapshot_sha256"],
+            "confidence": body["confidence"],
+        });
+        if insert_alert(
+            db,
+            &AlertRow {
+                alert_id: &alert_id,
+                rule: AlertRule::HotWorkUnpermitted,
+                credit_code: &device.credit_code,
+                device_id: Some(&device.device_id),
+                occurred_at: at,
+                raised_at: millis(intake.received_at),
+                title: &title,
+                detail: &detail.to_string(),
+            },
+        )? {
+            raised.push(alert_id);
+        }
+    }
+    Ok(raised)
+}
+
+/// Raises 撤人后井下仍有人 for a positioning snapshot that finds people underground longer
+/// than the evacuation time after a 停产撤人 alert of the enterprise that no one has yet
+/// acknowledged (production resumes only after a person confirms it is safe).
+fn check_evacuation(
+    db: &mut impl Exec,
+    intake: &Intake,
+    events: &[&crate::iot::IotEvent],
+    config: &IotConfig,
+) -> StoreResult<Vec<String>> {
+    let device = &intake.device;
+    let grace = config.positioning.evacuation_minutes * 60_000;
+    let mut raised = Vec::new();
+    for event in events.iter().filter(|e| e.value.unwrap_or(0) > 0) {
+        let at = millis(event.at);
+        let mut query = Query::new(db.postgres());
+        let code = query.bind(text(&device.credit_code));
+        let latest = query.bind(Cell::Int(at - grace));
+        query.push(&format!(
+            "SELECT alert_id, occurred_at FROM iot_alerts WHERE credit_code = {code} \
+             AND rule = 'rain_stop' AND acknowledged_at IS NULL AND occurred_at < {latest} \
+             ORDER BY occurred_at LIMIT 1"
+        ));
+        let Some((stop, stopped_at)) =
+            fetch(db, &query, |row| Ok((row.text(0)?, row.int(1)?)))?.pop()
+        else {
+            continue;
+        };
+        let body: serde_json::Value = serde_json::from_str(&event.body)
+            .map_err(|e| StoreError::Corrupt(format!("stored event body: {e}")))?;
+        let underground: Vec<serde_json::Value> = body["persons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["out_time"].is_null())
+            .map(|p| serde_json::json!({"card": p["card"], "name": p["name"], "area": p["area"]}))
+            .collect();
+        let alert_id = format!("still_underground:{}:{}", device.device_id, event.event_id);
+        let title = format!(
+            "停产撤人警报发出 {} 分钟后，{}报告井下仍有 {} 人",
+            (at - stopped_at) / 60_000,
+            device.location,
+            event.value.unwrap_or(0)
+        );
+        let detail = serde_json::json!({
+            "stop_alert": stop,
+            "stop_at": from_millis(stopped_at)?.to_rfc3339(),
+            "underground": event.value,
+            "persons": underground,
+        });
+        if insert_alert(
+            db,
+            &AlertRow {
+                alert_id: &alert_id,
+                rule: AlertRule::StillUnderground,
+                credit_code: &device.credit_code,
+                device_id: Some(&device.device_id),
+                occurred_at: at,
+                raised_at: millis(intake.received_at),
+                title: &title,
+                detail: &detail.to_string(),
+            },
+        )? {
+            raised.push(alert_id);
+        }
+    }
+    Ok(raised)
 }
 
 fn episode(row: &dyn Cells) -> StoreResult<Episode> {
@@ -491,8 +655,8 @@ struct AlertRow<'a> {
 }
 
 /// Writes an alert under the enterprise's current region and the next sequence number (the
-/// order devices receive updates in).
-fn insert_alert(db: &mut impl Exec, alert: &AlertRow<'_>) -> StoreResult<()> {
+/// order devices receive updates in); false when an alert of that id was already raised.
+fn insert_alert(db: &mut impl Exec, alert: &AlertRow<'_>) -> StoreResult<bool> {
     let mut next = Query::new(db.postgres());
     next.push("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value");
     let seq = fetch(db, &next, |row| row.int(0))?
@@ -517,8 +681,7 @@ fn insert_alert(db: &mut impl Exec, alert: &AlertRow<'_>) -> StoreResult<()> {
          ON CONFLICT (alert_id) DO NOTHING RETURNING alert_id",
         cells.join(", ")
     ));
-    fetch(db, &query, |row| row.text(0))?;
-    Ok(())
+    Ok(!fetch(db, &query, |row| row.text(0))?.is_empty())
 }
 
 fn alert(row: &dyn Cells) -> StoreResult<Alert> {
@@ -564,6 +727,40 @@ pub(super) fn alerts(
          WHERE {condition} ORDER BY a.raised_at DESC, a.alert_id LIMIT {limit} OFFSET {offset}"
     ));
     Ok((fetch(db, &query, alert)?, total))
+}
+
+/// Records that `login` acknowledged an alert in scope at `at` (for 停产撤人: checked on site,
+/// production may resume). None when no such alert is in scope; the first acknowledgement
+/// stays.
+pub(super) fn acknowledge_alert(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    alert_id: &str,
+    login: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<Alert>> {
+    let mut query = Query::new(db.postgres());
+    let who = query.bind(text(login));
+    let when = query.bind(Cell::Int(millis(at)));
+    let id = query.bind(text(alert_id));
+    let condition = enterprise_scope(&mut query, scope, "iot_alerts");
+    query.push(&format!(
+        "UPDATE iot_alerts SET acknowledged_by = COALESCE(acknowledged_by, {who}), \
+         acknowledged_at = COALESCE(acknowledged_at, {when}) \
+         WHERE alert_id = {id} AND {condition} RETURNING alert_id"
+    ));
+    if fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Ok(None);
+    }
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(alert_id));
+    query.push(&format!(
+        "SELECT a.alert_id, a.rule, a.credit_code, e.name, a.region_code, a.device_id, \
+         a.occurred_at, a.raised_at, a.title, a.detail, a.acknowledged_at, a.acknowledged_by \
+         FROM iot_alerts a JOIN enterprises e ON e.credit_code = a.credit_code \
+         WHERE a.alert_id = {id}"
+    ));
+    Ok(fetch(db, &query, alert)?.pop())
 }
 
 /// One stored event, as a device's page lists it.

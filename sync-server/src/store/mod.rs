@@ -25,10 +25,10 @@ pub mod sqlite;
 pub mod standings;
 
 pub use reference::{
-    Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive, HandlingStatus,
-    HazardLevel, HazardSource, HealthDeclaration, HotlineCategory, HotlineReport, ImportKind,
-    ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType, ReferenceBatch, Shift,
-    StaffCertificate, StaffRole,
+    Attendance, AttendanceSource, DatedPage, DutyLeader, EmergencyPlan, EnterpriseArchive,
+    HandlingStatus, HazardLevel, HazardSource, HealthDeclaration, HotWorkLevel, HotlineCategory,
+    HotlineReport, ImportKind, ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType,
+    ReferenceBatch, Shift, StaffCertificate, StaffRole, WorkPermit, WorkType,
 };
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -853,7 +853,16 @@ pub trait Store: Send + Sync + 'static {
         limit: i64,
         offset: i64,
     ) -> StoreResult<(Vec<iot::Alert>, i64)>;
-    /// A device's events, newest first: (event id, time, value).
+    /// Acknowledges an alert in scope (the first acknowledgement stays); None when no such
+    /// alert is in scope.
+    fn acknowledge_alert(
+        &self,
+        scope: &RecordScope,
+        alert_id: &str,
+        login: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<iot::Alert>>;
+    /// A device's events, newest first.
     fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>>;
     /// How many changed resends of a device's events were put aside.
     fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64>;

@@ -171,6 +171,39 @@ closed_list! {
 }
 
 closed_list! {
+    /// The special operations of GB 30871-2022, each done under a work permit (作业票).
+    WorkType {
+        HotWork = "动火",
+        ConfinedSpace = "受限空间",
+        Height = "高处",
+        Lifting = "吊装",
+        TemporaryPower = "临时用电",
+        Excavation = "动土",
+        RoadBreaking = "断路",
+        Blinding = "盲板抽堵",
+    }
+}
+
+closed_list! {
+    /// Hot-work grade (GB 30871-2022 5.1): 特级 and 一级 permits last at most 8 hours, 二级 72.
+    HotWorkLevel {
+        Special = "特级",
+        First = "一级",
+        Second = "二级",
+    }
+}
+
+impl HotWorkLevel {
+    /// The longest a permit of this grade may run.
+    pub fn longest(self) -> chrono::Duration {
+        match self {
+            HotWorkLevel::Special | HotWorkLevel::First => chrono::Duration::hours(8),
+            HotWorkLevel::Second => chrono::Duration::hours(72),
+        }
+    }
+}
+
+closed_list! {
     /// Who wrote an attendance row last: the CSV import, or (later) the face-recognition
     /// terminals.
     AttendanceSource {
@@ -289,6 +322,31 @@ pub struct Attendance {
     pub source: AttendanceSource,
 }
 
+/// A work permit (作业票) for one special operation. Key: enterprise, number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WorkPermit {
+    pub credit_code: String,
+    pub number: String,
+    pub work_type: WorkType,
+    /// Hot work only.
+    pub level: Option<HotWorkLevel>,
+    /// Where the work is done; empty for the whole site.
+    pub area: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: DateTime<Utc>,
+}
+
+/// A mine leader who leads shifts (带班领导), as the face-recognition terminals know them.
+/// Key: enterprise, person id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DutyLeader {
+    pub credit_code: String,
+    /// The id the enterprise's face terminals report for this person.
+    pub person_id: String,
+    pub name: String,
+    pub position: String,
+}
+
 /// The kinds of reference data, as `anjian-server import <kind>` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ImportKind {
@@ -300,10 +358,12 @@ pub enum ImportKind {
     Hotline,
     Mailbox,
     Attendance,
+    WorkPermits,
+    DutyLeaders,
 }
 
 impl ImportKind {
-    pub const ALL: [ImportKind; 8] = [
+    pub const ALL: [ImportKind; 10] = [
         ImportKind::Permits,
         ImportKind::HazardSources,
         ImportKind::Staff,
@@ -312,6 +372,8 @@ impl ImportKind {
         ImportKind::Hotline,
         ImportKind::Mailbox,
         ImportKind::Attendance,
+        ImportKind::WorkPermits,
+        ImportKind::DutyLeaders,
     ];
 
     /// The command-line name.
@@ -325,6 +387,8 @@ impl ImportKind {
             ImportKind::Hotline => "hotline",
             ImportKind::Mailbox => "mailbox",
             ImportKind::Attendance => "attendance",
+            ImportKind::WorkPermits => "work-permits",
+            ImportKind::DutyLeaders => "duty-leaders",
         }
     }
 
@@ -343,6 +407,8 @@ impl ImportKind {
             ImportKind::Hotline => "12350 热线工单",
             ImportKind::Mailbox => "局长信箱来信",
             ImportKind::Attendance => "带班记录",
+            ImportKind::WorkPermits => "作业票",
+            ImportKind::DutyLeaders => "带班领导名单",
         }
     }
 
@@ -398,6 +464,16 @@ impl ImportKind {
                 &["credit_code", "date", "shift", "leader"],
                 &["present", "source"],
             ),
+            ImportKind::WorkPermits => (
+                "work_permits",
+                &["credit_code", "number"],
+                &["work_type", "level", "area", "valid_from", "valid_until"],
+            ),
+            ImportKind::DutyLeaders => (
+                "duty_leaders",
+                &["credit_code", "person_id"],
+                &["name", "position"],
+            ),
         };
         TableSpec { table, key, attrs }
     }
@@ -414,6 +490,8 @@ pub enum ReferenceBatch {
     Hotline(Vec<HotlineReport>),
     Mailbox(Vec<MailboxMessage>),
     Attendance(Vec<Attendance>),
+    WorkPermits(Vec<WorkPermit>),
+    DutyLeaders(Vec<DutyLeader>),
 }
 
 impl ReferenceBatch {
@@ -427,6 +505,8 @@ impl ReferenceBatch {
             ReferenceBatch::Hotline(_) => ImportKind::Hotline,
             ReferenceBatch::Mailbox(_) => ImportKind::Mailbox,
             ReferenceBatch::Attendance(_) => ImportKind::Attendance,
+            ReferenceBatch::WorkPermits(_) => ImportKind::WorkPermits,
+            ReferenceBatch::DutyLeaders(_) => ImportKind::DutyLeaders,
         }
     }
 
@@ -440,6 +520,8 @@ impl ReferenceBatch {
             ReferenceBatch::Hotline(rows) => rows.len(),
             ReferenceBatch::Mailbox(rows) => rows.len(),
             ReferenceBatch::Attendance(rows) => rows.len(),
+            ReferenceBatch::WorkPermits(rows) => rows.len(),
+            ReferenceBatch::DutyLeaders(rows) => rows.len(),
         }
     }
 
@@ -536,6 +618,25 @@ impl ReferenceBatch {
                     text(a.source.label()),
                 ]
             }),
+            ReferenceBatch::WorkPermits(rows) => map(rows.get(range.clone()).unwrap_or(&[]), |w| {
+                vec![
+                    text(&w.credit_code),
+                    text(&w.number),
+                    text(w.work_type.label()),
+                    Cell::OptText(w.level.map(|l| l.label().to_string())),
+                    text(&w.area),
+                    Cell::Int(millis(w.valid_from)),
+                    Cell::Int(millis(w.valid_until)),
+                ]
+            }),
+            ReferenceBatch::DutyLeaders(rows) => map(rows.get(range.clone()).unwrap_or(&[]), |d| {
+                vec![
+                    text(&d.credit_code),
+                    text(&d.person_id),
+                    text(&d.name),
+                    text(&d.position),
+                ]
+            }),
         }
     }
 }
@@ -567,6 +668,10 @@ pub struct EnterpriseArchive {
     pub emergency_plans: Vec<EmergencyPlan>,
     /// Newest year first.
     pub health_declarations: Vec<HealthDeclaration>,
+    /// Latest start first.
+    pub work_permits: Vec<WorkPermit>,
+    /// By person id.
+    pub duty_leaders: Vec<DutyLeader>,
 }
 
 /// Which rows of a dated list: dated `from..=until` (either end open when `None`), newest
@@ -892,6 +997,30 @@ fn health_declaration(row: &dyn Cells) -> StoreResult<HealthDeclaration> {
     })
 }
 
+fn work_permit(row: &dyn Cells) -> StoreResult<WorkPermit> {
+    Ok(WorkPermit {
+        credit_code: row.text(0)?,
+        number: row.text(1)?,
+        work_type: WorkType::from_stored(row.text(2)?)?,
+        level: row
+            .opt_text(3)?
+            .map(HotWorkLevel::from_stored)
+            .transpose()?,
+        area: row.text(4)?,
+        valid_from: from_millis(row.int(5)?)?,
+        valid_until: from_millis(row.int(6)?)?,
+    })
+}
+
+fn duty_leader(row: &dyn Cells) -> StoreResult<DutyLeader> {
+    Ok(DutyLeader {
+        credit_code: row.text(0)?,
+        person_id: row.text(1)?,
+        name: row.text(2)?,
+        position: row.text(3)?,
+    })
+}
+
 fn hotline_report(row: &dyn Cells) -> StoreResult<HotlineReport> {
     Ok(HotlineReport {
         id: row.text(0)?,
@@ -1003,6 +1132,27 @@ pub(super) fn enterprise_archive(
                 "year DESC",
             ),
             health_declaration,
+        )?,
+        work_permits: fetch(
+            db,
+            &of_enterprise(
+                pg,
+                credit_code,
+                "credit_code, number, work_type, level, area, valid_from, valid_until
+                 FROM work_permits",
+                "valid_from DESC, number",
+            ),
+            work_permit,
+        )?,
+        duty_leaders: fetch(
+            db,
+            &of_enterprise(
+                pg,
+                credit_code,
+                "credit_code, person_id, name, position FROM duty_leaders",
+                "person_id",
+            ),
+            duty_leader,
         )?,
     })
 }

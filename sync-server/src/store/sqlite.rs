@@ -402,6 +402,24 @@ CREATE INDEX iot_alerts_by_region ON iot_alerts (region_code, raised_at);
 CREATE INDEX iot_alerts_by_enterprise ON iot_alerts (credit_code, raised_at);
 CREATE INDEX iot_alerts_by_device ON iot_alerts (device_id, rule, occurred_at);
 CREATE INDEX iot_alerts_by_seq ON iot_alerts (seq);
+CREATE TABLE work_permits (
+    credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
+    number      TEXT NOT NULL,
+    work_type   TEXT NOT NULL,
+    level       TEXT,
+    area        TEXT NOT NULL,
+    valid_from  INTEGER NOT NULL,
+    valid_until INTEGER NOT NULL,
+    PRIMARY KEY (credit_code, number)
+);
+CREATE INDEX work_permits_by_time ON work_permits (credit_code, work_type, valid_from);
+CREATE TABLE duty_leaders (
+    credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
+    person_id   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    position    TEXT NOT NULL,
+    PRIMARY KEY (credit_code, person_id)
+);
 ";
 
 const SCHEMA_V7: &str = "
@@ -1987,6 +2005,16 @@ impl Store for SqliteStore {
             let db = &mut SqliteExec(tx);
             iot::alerts(db, scope, limit, offset)
         })
+    }
+
+    fn acknowledge_alert(
+        &self,
+        scope: &RecordScope,
+        alert_id: &str,
+        login: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<iot::Alert>> {
+        self.write(|tx| iot::acknowledge_alert(&mut SqliteExec(tx), scope, alert_id, login, at))
     }
 
     fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>> {

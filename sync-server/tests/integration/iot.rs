@@ -6,11 +6,12 @@
 use chrono::{DateTime, Duration, Utc};
 
 use anjian_core::enterprise::parse_enterprise_csv;
+use anjian_server::admin::imports;
 use anjian_server::auth::token_hash;
 use anjian_server::demo;
 use anjian_server::iot::{Device, DeviceKind, IngestOutcome, IotConfig, check_batch};
-use anjian_server::store::iot::NewDevice;
-use anjian_server::store::{RecordScope, Store, StoreError};
+use anjian_server::store::iot::{AlertRule, NewDevice};
+use anjian_server::store::{ImportKind, RecordScope, Store, StoreError};
 
 use crate::store::{on_postgres, on_sqlite};
 
@@ -21,12 +22,16 @@ conformance! {
     a_dry_gap_shorter_than_the_dry_period_continues_the_rain_event,
     a_late_reading_recounts_the_rain_events_it_joins,
     a_mine_may_have_its_own_threshold,
+    hot_work_without_a_covering_permit_raises_an_alert_once_an_hour,
+    people_still_underground_after_a_stop_raise_an_alert_until_it_is_acknowledged,
 }
 
 /// 淄博黑旺铁矿有限公司, 非煤矿山, 太河镇 (370302109) of 淄川区.
 const MINE: &str = "91370302016480894K";
 /// 淄博博山石灰石矿, 非煤矿山, 池上镇 (370304104) of 博山区.
 const OTHER_MINE: &str = "91370304081924866E";
+/// 淄博齐鲁石化助剂有限公司, 危险化学品, 辛店街道 (370305003) of 临淄区.
+const CHEMICALS: &str = "913703050534640908";
 
 fn demo_world(store: &dyn Store) {
     for region in demo::regions().unwrap() {
@@ -49,10 +54,20 @@ fn hour(h: i64) -> DateTime<Utc> {
 }
 
 fn register(store: &dyn Store, id: &str, enterprise: &str, threshold: Option<i64>) -> Device {
+    register_kind(store, id, DeviceKind::Rain, enterprise, threshold)
+}
+
+fn register_kind(
+    store: &dyn Store,
+    id: &str,
+    kind: DeviceKind,
+    enterprise: &str,
+    threshold: Option<i64>,
+) -> Device {
     store
         .register_device(&NewDevice {
             device_id: id.into(),
-            kind: DeviceKind::Rain,
+            kind,
             credit_code: enterprise.into(),
             location: "主井口".into(),
             rain_threshold_tenths: threshold,
@@ -429,4 +444,269 @@ fn a_mine_may_have_its_own_threshold(store: &dyn Store) {
     let alert = &everywhere(store)[0];
     assert_eq!(alert.detail["threshold_mm"], "45.0");
     assert!(alert.title.contains("标准 45.0 毫米"), "{}", alert.title);
+}
+
+/// Posts one batch of `events` (JSON objects with their `id` and `t`), received a little after
+/// the latest.
+fn post_events(store: &dyn Store, device: &Device, events: &[serde_json::Value]) -> IngestOutcome {
+    let latest = events
+        .iter()
+        .map(|e| instant(e["t"].as_str().unwrap()))
+        .max()
+        .unwrap();
+    let received = latest + Duration::seconds(5);
+    let body = serde_json::json!({
+        "device": device.device_id,
+        "sent_at": received.to_rfc3339(),
+        "events": events,
+    });
+    let config = IotConfig::shipped();
+    let intake = check_batch(device, body.to_string().as_bytes(), received, &config).unwrap();
+    store.ingest_iot(&intake, &config).unwrap()
+}
+
+fn detection(id: &str, at: DateTime<Utc>, work: &str, area: Option<&str>) -> serde_json::Value {
+    let mut event = serde_json::json!({
+        "id": id,
+        "t": at.to_rfc3339(),
+        "camera": "CAM-1",
+        "type": work,
+        "snapshot_sha256": "ab".repeat(32),
+    });
+    if let Some(area) = area {
+        event["area"] = serde_json::json!(area);
+    }
+    event
+}
+
+fn import_csv(store: &dyn Store, kind: ImportKind, csv: &str) {
+    let known = imports::Known::load(store).unwrap();
+    let batch = imports::parse(kind, "test.csv", csv.as_bytes(), &known).unwrap();
+    store.import_reference(&batch).unwrap();
+}
+
+fn hot_work_without_a_covering_permit_raises_an_alert_once_an_hour(store: &dyn Store) {
+    demo_world(store);
+    import_csv(
+        store,
+        ImportKind::WorkPermits,
+        &format!(
+            "统一社会信用代码,作业票编号,作业类型,动火级别,作业区域,开始时间,结束时间\n\
+             {CHEMICALS},DH-1,动火,二级,甲醇罐区,2026-07-14 08:00,2026-07-14 18:00\n\
+             {CHEMICALS},DH-2,动火,一级,,2026-07-15 08:00,2026-07-15 16:00\n\
+             {CHEMICALS},SX-1,受限空间,,脱硫塔,2026-07-14 08:00,2026-07-14 18:00\n"
+        ),
+    );
+    let camera = register_kind(store, "VB-1", DeviceKind::Video, CHEMICALS, None);
+    let at = |text: &str| instant(&format!("2026-07-{text}+08:00"));
+    let raised = |events: Vec<serde_json::Value>| post_events(store, &camera, &events).alerts.len();
+    // Within the permit's time and area, or naming no area: covered.
+    assert_eq!(
+        raised(vec![detection(
+            "a",
+            at("14T10:00:00"),
+            "hot_work",
+            Some("甲醇罐区")
+        )]),
+        0
+    );
+    assert_eq!(
+        raised(vec![detection("b", at("14T10:01:00"), "hot_work", None)]),
+        0
+    );
+    assert_eq!(
+        raised(vec![detection(
+            "c",
+            at("14T18:00:00"),
+            "hot_work",
+            Some("甲醇罐区")
+        )]),
+        0
+    );
+    // A permit naming no area covers every area.
+    assert_eq!(
+        raised(vec![detection(
+            "d",
+            at("15T12:00:00"),
+            "hot_work",
+            Some("脱硫塔")
+        )]),
+        0
+    );
+    // Another area, or a second past the permit's end: not covered.
+    assert_eq!(
+        raised(vec![detection(
+            "e",
+            at("14T10:05:00"),
+            "hot_work",
+            Some("脱硫塔")
+        )]),
+        1
+    );
+    // The same camera in the same hour: the alert stands, no second one.
+    assert_eq!(
+        raised(vec![detection(
+            "f",
+            at("14T10:20:00"),
+            "hot_work",
+            Some("脱硫塔")
+        )]),
+        0
+    );
+    assert_eq!(
+        raised(vec![detection(
+            "g",
+            at("14T18:00:01"),
+            "hot_work",
+            Some("甲醇罐区")
+        )]),
+        1
+    );
+    // A confined-space permit is not a hot-work permit; other detections raise nothing.
+    assert_eq!(
+        raised(vec![detection(
+            "h",
+            at("16T09:00:00"),
+            "hot_work",
+            Some("脱硫塔")
+        )]),
+        1
+    );
+    assert_eq!(
+        raised(vec![detection("i", at("16T09:30:00"), "excavation", None)]),
+        0
+    );
+    // Resending a detection raises nothing again.
+    assert_eq!(
+        raised(vec![detection(
+            "h",
+            at("16T09:00:00"),
+            "hot_work",
+            Some("脱硫塔")
+        )]),
+        0
+    );
+
+    let alerts = everywhere(store);
+    assert_eq!(alerts.len(), 3);
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a.rule == AlertRule::HotWorkUnpermitted)
+    );
+    let first = alerts
+        .iter()
+        .find(|a| a.occurred_at == at("14T10:05:00"))
+        .unwrap();
+    assert!(
+        first.title.contains("CAM-1（脱硫塔）") && first.title.contains("动火安全作业票"),
+        "{}",
+        first.title
+    );
+    assert_eq!(first.detail["event_id"], "e");
+    assert_eq!(first.detail["snapshot_sha256"], "ab".repeat(32));
+}
+
+fn snapshot(id: &str, at: DateTime<Utc>, underground: usize) -> serde_json::Value {
+    let persons: Vec<serde_json::Value> = (0..underground + 1)
+        .map(|n| {
+            serde_json::json!({
+                "card": format!("K{n}"),
+                "name": format!("矿工{n}"),
+                "in_time": (at - Duration::hours(1)).to_rfc3339(),
+                // One of them came up.
+                "out_time": if n == underground { serde_json::json!(at.to_rfc3339()) } else { serde_json::Value::Null },
+                "area": "一采区",
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "id": id,
+        "t": at.to_rfc3339(),
+        "shift": {"date": "2026-07-14", "name": "白班"},
+        "trigger": "on_demand",
+        "underground": underground,
+        "persons": persons,
+    })
+}
+
+fn people_still_underground_after_a_stop_raise_an_alert_until_it_is_acknowledged(
+    store: &dyn Store,
+) {
+    demo_world(store);
+    let gauge = register(store, "RG-1", MINE, None);
+    let positioning = register_kind(store, "KJ-1", DeviceKind::Positioning, MINE, None);
+    let other = register_kind(store, "KJ-2", DeviceKind::Positioning, OTHER_MINE, None);
+    // People underground before any stop: nothing.
+    assert!(
+        post_events(store, &positioning, &[snapshot("p0", hour(9), 40)])
+            .alerts
+            .is_empty()
+    );
+    let stop = send(store, &gauge, &[("a", hour(10), "50.0")]).alerts;
+    assert_eq!(stop.len(), 1);
+    let grace = Duration::minutes(IotConfig::shipped().positioning.evacuation_minutes);
+    // Within the evacuation time: nothing yet.
+    let within = post_events(store, &positioning, &[snapshot("p1", hour(10) + grace, 12)]);
+    assert!(within.alerts.is_empty());
+    // After it, with people underground: an alert naming them; another mine is not concerned.
+    let late = post_events(
+        store,
+        &positioning,
+        &[snapshot("p2", hour(10) + grace + Duration::minutes(1), 3)],
+    );
+    assert_eq!(late.alerts.len(), 1);
+    assert!(
+        post_events(store, &other, &[snapshot("q1", hour(12), 30)])
+            .alerts
+            .is_empty()
+    );
+    assert!(
+        post_events(store, &positioning, &[snapshot("p3", hour(12), 0)])
+            .alerts
+            .is_empty()
+    );
+    let alert = everywhere(store)
+        .into_iter()
+        .find(|a| a.rule == AlertRule::StillUnderground)
+        .unwrap();
+    assert_eq!(alert.detail["underground"], 3);
+    assert_eq!(alert.detail["persons"].as_array().unwrap().len(), 3);
+    assert_eq!(alert.detail["stop_alert"], stop[0].as_str());
+    assert!(
+        alert.title.contains("61 分钟后") && alert.title.contains("仍有 3 人"),
+        "{}",
+        alert.title
+    );
+
+    // Acknowledged by someone whose scope holds the mine: no more alerts after it.
+    let elsewhere = RecordScope::Regions(vec!["370303".into(), "370303007".into()]);
+    assert_eq!(
+        store
+            .acknowledge_alert(&elsewhere, &stop[0], "town", hour(13))
+            .unwrap(),
+        None
+    );
+    let town = RecordScope::Regions(vec!["370302109".into()]);
+    let acknowledged = store
+        .acknowledge_alert(&town, &stop[0], "chen", hour(13))
+        .unwrap()
+        .unwrap();
+    assert_eq!(acknowledged.acknowledged_by.as_deref(), Some("chen"));
+    assert_eq!(acknowledged.acknowledged_at, Some(hour(13)));
+    let again = store
+        .acknowledge_alert(&RecordScope::All, &stop[0], "city", hour(14))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (again.acknowledged_by.as_deref(), again.acknowledged_at),
+        (Some("chen"), Some(hour(13))),
+        "the first acknowledgement stays"
+    );
+    assert!(
+        post_events(store, &positioning, &[snapshot("p4", hour(15), 25)])
+            .alerts
+            .is_empty()
+    );
+    assert_eq!(everywhere(store).len(), 2);
 }

@@ -12,10 +12,11 @@ use anjian_server::demo;
 use anjian_server::store::postgres::{self as postgres_store, PostgresStore};
 use anjian_server::store::sqlite::{self as sqlite_store, SqliteStore};
 use anjian_server::store::{
-    AreaGrouping, Attendance, AttendanceSource, DatedPage, EmergencyPlan, EnterpriseArchive,
-    HandlingStatus, HazardLevel, HazardSource, HealthDeclaration, HotlineCategory, HotlineReport,
-    ImportKind, ImportSummary, MailboxKind, MailboxMessage, Permit, PermitType, RecordFilter,
-    RecordScope, ReferenceBatch, Shift, StaffCertificate, StaffRole, Store, StoreError,
+    AreaGrouping, Attendance, AttendanceSource, DatedPage, DutyLeader, EmergencyPlan,
+    EnterpriseArchive, HandlingStatus, HazardLevel, HazardSource, HealthDeclaration, HotWorkLevel,
+    HotlineCategory, HotlineReport, ImportKind, ImportSummary, MailboxKind, MailboxMessage, Permit,
+    PermitType, RecordFilter, RecordScope, ReferenceBatch, Shift, StaffCertificate, StaffRole,
+    Store, StoreError, WorkType,
 };
 
 use crate::store::{TestDatabase, on_postgres, on_sqlite};
@@ -140,7 +141,7 @@ fn every_documented_example_imports_and_reads_back(store: &dyn Store) {
     let summaries = import_every_example(store);
     assert_eq!(
         summaries,
-        [4, 3, 4, 3, 3, 3, 3, 4].map(inserted),
+        [4, 3, 4, 3, 3, 3, 3, 4, 3, 3].map(inserted),
         "rows per example, in ImportKind::ALL order"
     );
 
@@ -199,6 +200,54 @@ fn every_documented_example_imports_and_reads_back(store: &dyn Store) {
         }]
     );
     assert_eq!(chemicals.staff, []);
+    let permit_numbers: Vec<(&str, Option<HotWorkLevel>, &str)> = chemicals
+        .work_permits
+        .iter()
+        .map(|w| (w.number.as_str(), w.level, w.area.as_str()))
+        .collect();
+    assert_eq!(
+        permit_numbers,
+        [
+            ("DH-2025-0313-01", Some(HotWorkLevel::First), ""),
+            ("SX-2025-0312-01", None, "脱硫塔"),
+            ("DH-2025-0311-01", Some(HotWorkLevel::Second), "甲醇罐区"),
+        ],
+        "latest start first"
+    );
+    assert_eq!(chemicals.work_permits[2].work_type, WorkType::HotWork);
+    assert_eq!(chemicals.work_permits[1].work_type, WorkType::ConfinedSpace);
+    assert_eq!(
+        chemicals.work_permits[2].valid_from,
+        instant("2025-03-11T08:00:00+08:00")
+    );
+    assert_eq!(
+        chemicals.work_permits[2].valid_until,
+        instant("2025-03-12T18:00:00+08:00")
+    );
+    let mine = store.enterprise_archive(MINE).unwrap();
+    assert_eq!(
+        mine.duty_leaders,
+        [
+            DutyLeader {
+                credit_code: MINE.into(),
+                person_id: "L001".into(),
+                name: "赵德明".into(),
+                position: "矿长".into(),
+            },
+            DutyLeader {
+                credit_code: MINE.into(),
+                person_id: "L002".into(),
+                name: "钱志刚".into(),
+                position: "安全副矿长".into(),
+            },
+            DutyLeader {
+                credit_code: MINE.into(),
+                person_id: "L003".into(),
+                name: "孙建华".into(),
+                position: "副总工程师".into(),
+            },
+        ]
+    );
 
     let factory = store.enterprise_archive(FACTORY).unwrap();
     let welder = |kind: &str, until: &str| StaffCertificate {
@@ -428,6 +477,50 @@ fn a_bad_row_is_named_by_its_line_and_nothing_is_stored(store: &dyn Store) {
                 "{FACTORY},班组长,陈晓东,GM-1,主要负责人合格证,2026-08-31"
             )],
             "第 2 行：人员类别 \"班组长\" 不在 主要负责人、安全管理人员、特种作业人员 之中",
+        ),
+        (
+            ImportKind::WorkPermits,
+            vec![format!(
+                "{CHEMICALS},DH-1,动火,一级,罐区,2025-03-11 08:00,2025-03-11 16:01"
+            )],
+            "第 2 行：一级动火作业票的有效期最长 8 小时（GB 30871-2022）",
+        ),
+        (
+            ImportKind::WorkPermits,
+            vec![
+                format!("{CHEMICALS},DH-1,动火,二级,罐区,2025-03-11 08:00,2025-03-14 08:00"),
+                format!("{CHEMICALS},DH-2,动火,,罐区,2025-03-11 08:00,2025-03-11 09:00"),
+            ],
+            "第 3 行：动火作业须填动火级别（特级、一级、二级）",
+        ),
+        (
+            ImportKind::WorkPermits,
+            vec![format!(
+                "{CHEMICALS},GC-1,高处,二级,塔顶,2025-03-11 08:00,2025-03-11 09:00"
+            )],
+            "第 2 行：动火级别只用于动火作业，高处作业应留空",
+        ),
+        (
+            ImportKind::WorkPermits,
+            vec![format!(
+                "{CHEMICALS},GC-1,高处,,塔顶,2025-03-11,2025-03-11 09:00"
+            )],
+            "第 2 行：开始时间 \"2025-03-11\" 应含时刻：YYYY-MM-DD HH:MM（北京时间）",
+        ),
+        (
+            ImportKind::WorkPermits,
+            vec![format!(
+                "{CHEMICALS},GC-1,高处,,塔顶,2025-03-11 09:00,2025-03-11 09:00"
+            )],
+            "第 2 行：结束时间应晚于开始时间",
+        ),
+        (
+            ImportKind::DutyLeaders,
+            vec![
+                format!("{MINE},L001,赵德明,矿长"),
+                format!("{MINE},L001,钱志刚,安全副矿长"),
+            ],
+            "第 3 行：与第 2 行重复（企业和人员编号相同）",
         ),
         (
             ImportKind::EmergencyPlans,
@@ -1468,6 +1561,8 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         "iot_events",
         "iot_event_conflicts",
         "rain_episodes",
+        "work_permits",
+        "duty_leaders",
     ];
     for table in V2_TABLES.iter().chain(&later_tables) {
         admin.batch_execute(&format!("DROP TABLE {table}")).unwrap();
