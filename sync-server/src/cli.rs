@@ -618,6 +618,7 @@ fn serve(
                 path.display()
             );
         }
+        tokio::spawn(crate::intake::absence_rules(state.clone()));
         axum::serve(listener, crate::api::app(state))
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -285,3 +285,27 @@ pub async fn acknowledge_alert(
 ) -> AppResult<Json<Alert>> {
     Ok(Json(acknowledge(&state, &caller, alert_id).await?))
 }
+
+/// Runs the absence rules (a shift with no positioning upload, 带班) every
+/// `absence.tick_seconds` for as long as the server runs. A failed run is logged and the next
+/// one tries again: the rules look back over `absence.lookback_hours`.
+pub async fn absence_rules(state: AppState) {
+    let every = std::time::Duration::from_secs(state.iot_config().absence.tick_seconds);
+    let mut interval = tokio::time::interval(every);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        let config = state.iot_config().clone();
+        match state
+            .blocking(move |store| store.iot_tick(Utc::now(), &config))
+            .await
+        {
+            Ok(outcome) if !outcome.alerts.is_empty() => eprintln!(
+                "anjian-server: iot absence rules raised {} alerts",
+                outcome.alerts.len()
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("anjian-server: iot absence rules failed: {e}"),
+        }
+    }
+}

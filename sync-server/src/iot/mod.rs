@@ -73,6 +73,34 @@ pub struct IotConfig {
     pub batch: BatchConfig,
     pub rain: RainConfig,
     pub positioning: PositioningConfig,
+    /// Shift name → its start, `HH:MM` China time.
+    pub shifts: std::collections::BTreeMap<String, String>,
+    pub absence: AbsenceConfig,
+    pub duty: DutyConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AbsenceConfig {
+    pub grace_minutes: i64,
+    pub tick_seconds: u64,
+    pub lookback_hours: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DutyConfig {
+    pub early_minutes: i64,
+}
+
+/// One shift on one day: it starts at its configured time and ends when the next begins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShiftSpan {
+    /// The China date it starts on.
+    pub date: NaiveDate,
+    pub shift: crate::store::Shift,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -150,7 +178,84 @@ impl IotConfig {
         if self.positioning.evacuation_minutes < 0 {
             return Err("positioning.evacuation_minutes 不能为负".into());
         }
+        self.shift_starts()?;
+        let AbsenceConfig {
+            grace_minutes,
+            tick_seconds,
+            lookback_hours,
+        } = self.absence;
+        if grace_minutes < 0 || tick_seconds == 0 || lookback_hours < 1 {
+            return Err(
+                "absence 应有 grace_minutes ≥ 0、tick_seconds ≥ 1、lookback_hours ≥ 1".into(),
+            );
+        }
+        if self.duty.early_minutes < 0 {
+            return Err("duty.early_minutes 不能为负".into());
+        }
         Ok(())
+    }
+}
+
+impl IotConfig {
+    /// The shifts by start (minutes after China midnight), checked: known names, `HH:MM`
+    /// times, no two at once.
+    fn shift_starts(&self) -> Result<Vec<(i64, crate::store::Shift)>, String> {
+        use crate::store::Shift;
+        if self.shifts.is_empty() {
+            return Err("shifts 至少要有一个班次".into());
+        }
+        let mut starts = Vec::new();
+        for (name, start) in &self.shifts {
+            let shift = Shift::parse(name)
+                .ok_or_else(|| format!("shifts 的班次 {name} 应为 {} 之一", Shift::labels()))?;
+            let time = chrono::NaiveTime::parse_from_str(start, "%H:%M")
+                .map_err(|_| format!("shifts.{name} 应为 HH:MM，现为 {start:?}"))?;
+            let minutes = i64::from(chrono::Timelike::hour(&time)) * 60
+                + i64::from(chrono::Timelike::minute(&time));
+            starts.push((minutes, shift));
+        }
+        starts.sort();
+        if starts.windows(2).any(|w| w[0].0 == w[1].0) {
+            return Err("shifts 中有两个班次同时开始".into());
+        }
+        Ok(starts)
+    }
+
+    /// The shifts that end within `(after, until]`, earliest first.
+    pub fn shifts_ending(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> Vec<ShiftSpan> {
+        let Ok(starts) = self.shift_starts() else {
+            return Vec::new();
+        };
+        let china = anjian_core::time::china();
+        let midnight = |date: NaiveDate| {
+            chrono::TimeZone::from_local_datetime(&china, &date.and_time(chrono::NaiveTime::MIN))
+                .single()
+                .map(|at| at.with_timezone(&Utc))
+        };
+        let mut spans = Vec::new();
+        let mut date = anjian_core::time::china_date(after) - Duration::days(1);
+        while let Some(day) = midnight(date) {
+            if day > until {
+                break;
+            }
+            for (i, (minutes, shift)) in starts.iter().enumerate() {
+                let start = day + Duration::minutes(*minutes);
+                let end = match starts.get(i + 1) {
+                    Some((next, _)) => day + Duration::minutes(*next),
+                    None => day + Duration::days(1) + Duration::minutes(starts[0].0),
+                };
+                if end > after && end <= until {
+                    spans.push(ShiftSpan {
+                        date,
+                        shift: *shift,
+                        start,
+                        end,
+                    });
+                }
+            }
+            date += Duration::days(1);
+        }
+        spans
     }
 }
 
@@ -730,6 +835,83 @@ mod tests {
         assert!(swap("max_events = 1000", "max_events = 0").contains("max_events"));
         assert!(swap("suspect_after_s = 300", "suspect_after_s = 60").contains("suspect_after_s"));
         assert!(swap("[rain]", "[rian]").contains("x.toml"));
+        assert!(swap("\"白班\" = \"08:00\"", "\"早班\" = \"08:00\"").contains("早班"));
+        assert!(swap("\"白班\" = \"08:00\"", "\"白班\" = \"8点\"").contains("HH:MM"));
+        assert!(swap("\"白班\" = \"08:00\"", "\"白班\" = \"00:00\"").contains("同时开始"));
+        assert!(swap("tick_seconds = 60", "tick_seconds = 0").contains("tick_seconds"));
+    }
+
+    #[test]
+    fn shifts_run_from_their_start_to_the_next_and_end_once() {
+        let config = IotConfig::shipped();
+        let spans = config.shifts_ending(
+            at("2026-07-14T07:59:00+08:00"),
+            at("2026-07-15T08:00:00+08:00"),
+        );
+        let seen: Vec<(String, &str, DateTime<Utc>, DateTime<Utc>)> = spans
+            .iter()
+            .map(|s| (s.date.to_string(), s.shift.label(), s.start, s.end))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (
+                    "2026-07-14".into(),
+                    "夜班",
+                    at("2026-07-14T00:00:00+08:00"),
+                    at("2026-07-14T08:00:00+08:00")
+                ),
+                (
+                    "2026-07-14".into(),
+                    "白班",
+                    at("2026-07-14T08:00:00+08:00"),
+                    at("2026-07-14T16:00:00+08:00")
+                ),
+                (
+                    "2026-07-14".into(),
+                    "中班",
+                    at("2026-07-14T16:00:00+08:00"),
+                    at("2026-07-15T00:00:00+08:00")
+                ),
+                (
+                    "2026-07-15".into(),
+                    "夜班",
+                    at("2026-07-15T00:00:00+08:00"),
+                    at("2026-07-15T08:00:00+08:00")
+                ),
+            ]
+        );
+        // An end exactly at `after` was counted before; one exactly at `until` is counted now.
+        assert!(
+            config
+                .shifts_ending(
+                    at("2026-07-14T08:00:00+08:00"),
+                    at("2026-07-14T15:59:59+08:00")
+                )
+                .is_empty()
+        );
+        // Two shifts of twelve hours, the night one across midnight.
+        let two = IotConfig::parse(
+            "x.toml",
+            &DEFAULT_CONFIG
+                .replace("\"夜班\" = \"00:00\"", "\"夜班\" = \"20:00\"")
+                .replace("\"中班\" = \"16:00\"\n", ""),
+        )
+        .unwrap();
+        let spans = two.shifts_ending(
+            at("2026-07-14T00:00:00+08:00"),
+            at("2026-07-15T00:00:00+08:00"),
+        );
+        let seen: Vec<(&str, DateTime<Utc>)> =
+            spans.iter().map(|s| (s.shift.label(), s.end)).collect();
+        assert_eq!(
+            seen,
+            [
+                ("夜班", at("2026-07-14T08:00:00+08:00")),
+                ("白班", at("2026-07-14T20:00:00+08:00"))
+            ]
+        );
+        assert_eq!(spans[0].date.to_string(), "2026-07-13");
     }
 
     #[test]

@@ -590,6 +590,23 @@ pub fn reference_files(
             rows,
         );
     }
+    // The same leaders as the face terminals know them (simulate-iot's check-ins use L01–L03).
+    let roster = mines
+        .iter()
+        .flat_map(|(e, leaders, _)| {
+            leaders.iter().zip(["矿长", "安全副矿长"]).enumerate().map(
+                move |(n, (name, position))| {
+                    format!("{},L{:02},{name},{position}", e.credit_code.as_str(), n + 1)
+                },
+            )
+        })
+        .collect();
+    file(
+        ImportKind::DutyLeaders,
+        "duty-leaders.csv".into(),
+        "统一社会信用代码,人员编号,姓名,职务",
+        roster,
+    );
     files
 }
 

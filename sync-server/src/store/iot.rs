@@ -10,7 +10,7 @@ use serde::Serialize;
 use super::reference::{Cell, Cells, Exec, Query, fetch, text};
 use super::{RecordScope, StoreError, StoreResult, from_millis, millis};
 use crate::iot::rain::{self, Episode, Reading};
-use crate::iot::{Device, DeviceKind, IngestOutcome, Intake, IotConfig};
+use crate::iot::{Device, DeviceKind, IngestOutcome, Intake, IotConfig, ShiftSpan};
 
 /// Rows per insert statement: few statements per batch, well under either backend's limit of
 /// bound values.
@@ -45,13 +45,19 @@ pub enum AlertRule {
     StillUnderground,
     /// A camera saw hot work that no 动火 permit covers.
     HotWorkUnpermitted,
+    /// A positioning system sent nothing for a shift.
+    PositioningMissing,
+    /// A shift passed with no leader of the roster checked in (带班缺岗).
+    DutyAbsent,
 }
 
 impl AlertRule {
-    pub const ALL: [AlertRule; 3] = [
+    pub const ALL: [AlertRule; 5] = [
         AlertRule::RainStop,
         AlertRule::StillUnderground,
         AlertRule::HotWorkUnpermitted,
+        AlertRule::PositioningMissing,
+        AlertRule::DutyAbsent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +65,8 @@ impl AlertRule {
             AlertRule::RainStop => "rain_stop",
             AlertRule::StillUnderground => "still_underground",
             AlertRule::HotWorkUnpermitted => "hot_work_unpermitted",
+            AlertRule::PositioningMissing => "positioning_missing",
+            AlertRule::DutyAbsent => "duty_absent",
         }
     }
 
@@ -67,6 +75,8 @@ impl AlertRule {
             AlertRule::RainStop => "降雨停产撤人",
             AlertRule::StillUnderground => "撤人后井下仍有人",
             AlertRule::HotWorkUnpermitted => "无票动火",
+            AlertRule::PositioningMissing => "人员定位缺传",
+            AlertRule::DutyAbsent => "带班缺岗",
         }
     }
 
@@ -310,6 +320,7 @@ pub(super) fn ingest(
         DeviceKind::Positioning => {
             outcome.alerts = check_evacuation(db, intake, &new_events, config)?;
         }
+        DeviceKind::Face => outcome.alerts = recheck_duty(db, intake, &new_events, config)?,
         _ => {}
     }
     if intake.device.kind == DeviceKind::Rain {
@@ -657,6 +668,15 @@ struct AlertRow<'a> {
 /// Writes an alert under the enterprise's current region and the next sequence number (the
 /// order devices receive updates in); false when an alert of that id was already raised.
 fn insert_alert(db: &mut impl Exec, alert: &AlertRow<'_>) -> StoreResult<bool> {
+    // Rules evaluated again (each tick, each resend) find their alert raised: no number taken.
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(alert.alert_id));
+    query.push(&format!(
+        "SELECT alert_id FROM iot_alerts WHERE alert_id = {id}"
+    ));
+    if !fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Ok(false);
+    }
     let mut next = Query::new(db.postgres());
     next.push("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value");
     let seq = fetch(db, &next, |row| row.int(0))?
@@ -801,4 +821,317 @@ pub(super) fn conflicts_of(db: &mut impl Exec, device_id: &str) -> StoreResult<i
         "SELECT COUNT(*) FROM iot_event_conflicts WHERE device_id = {id}"
     ));
     Ok(fetch(db, &query, |row| row.int(0))?.pop().unwrap_or(0))
+}
+
+/// What one run of the absence rules did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct TickOutcome {
+    pub alerts: Vec<String>,
+    /// Attendance rows written or rewritten.
+    pub attendance: usize,
+}
+
+/// The rules that fire on what did *not* arrive, for the shifts that ended within the
+/// look-back and more than the grace period before `now`: a positioning system that sent
+/// nothing timed within a shift, and 带班 — each shift of an enterprise with a face terminal gets its
+/// attendance row from the roster leaders' check-ins, and a shift without one is 带班缺岗.
+/// Running it again changes nothing.
+pub(super) fn tick(
+    db: &mut impl Exec,
+    now: DateTime<Utc>,
+    config: &IotConfig,
+) -> StoreResult<TickOutcome> {
+    let grace = chrono::Duration::minutes(config.absence.grace_minutes);
+    let until = now - grace;
+    let spans = config.shifts_ending(
+        until - chrono::Duration::hours(config.absence.lookback_hours),
+        until,
+    );
+    let mut outcome = TickOutcome::default();
+    if spans.is_empty() {
+        return Ok(outcome);
+    }
+    let mut query = Query::new(db.postgres());
+    query.push(&format!(
+        "SELECT {DEVICE_COLUMNS} FROM iot_devices d \
+         WHERE d.kind IN ('positioning', 'face') ORDER BY d.device_id"
+    ));
+    let devices = fetch(db, &query, device)?;
+    let active = |d: &Device, span: &ShiftSpan| {
+        d.registered_at <= span.start && d.revoked_at.is_none_or(|r| r > span.start)
+    };
+    for d in devices.iter().filter(|d| d.kind == DeviceKind::Positioning) {
+        for span in spans.iter().filter(|s| active(d, s)) {
+            let mut query = Query::new(db.postgres());
+            let id = query.bind(text(&d.device_id));
+            let from = query.bind(Cell::Int(millis(span.start)));
+            let to = query.bind(Cell::Int(millis(span.end)));
+            query.push(&format!(
+                "SELECT event_id FROM iot_events WHERE device_id = {id} \
+                 AND at >= {from} AND at < {to} LIMIT 1"
+            ));
+            if !fetch(db, &query, |row| row.text(0))?.is_empty() {
+                continue;
+            }
+            let alert_id = format!(
+                "positioning_missing:{}:{}:{}",
+                d.device_id,
+                span.date,
+                span.shift.label()
+            );
+            let title = format!(
+                "{}（{}）{} {}未上传井下人员定位数据",
+                d.location,
+                d.device_id,
+                span.date,
+                span.shift.label()
+            );
+            let detail = serde_json::json!({
+                "shift": span.shift.label(),
+                "date": span.date.to_string(),
+                "shift_start": span.start.to_rfc3339(),
+                "shift_end": span.end.to_rfc3339(),
+            });
+            if insert_alert(
+                db,
+                &AlertRow {
+                    alert_id: &alert_id,
+                    rule: AlertRule::PositioningMissing,
+                    credit_code: &d.credit_code,
+                    device_id: Some(&d.device_id),
+                    occurred_at: millis(span.end),
+                    raised_at: millis(now),
+                    title: &title,
+                    detail: &detail.to_string(),
+                },
+            )? {
+                outcome.alerts.push(alert_id);
+            }
+        }
+    }
+    let mut enterprises: std::collections::BTreeMap<&str, Vec<&Device>> = Default::default();
+    for d in devices.iter().filter(|d| d.kind == DeviceKind::Face) {
+        enterprises
+            .entry(d.credit_code.as_str())
+            .or_default()
+            .push(d);
+    }
+    for (code, terminals) in enterprises {
+        let due: Vec<ShiftSpan> = spans
+            .iter()
+            .filter(|s| terminals.iter().any(|d| active(d, s)))
+            .copied()
+            .collect();
+        let (alerts, written) = evaluate_duty(db, code, &due, config, now)?;
+        outcome.alerts.extend(alerts);
+        outcome.attendance += written;
+    }
+    Ok(outcome)
+}
+
+/// After a face terminal's batch: the shifts its new check-ins fall in that were already
+/// judged (ended more than the grace period ago) are judged again, so that a backlog arriving
+/// late turns a shift's absence into attendance. (The alert raised meanwhile stays.)
+fn recheck_duty(
+    db: &mut impl Exec,
+    intake: &Intake,
+    events: &[&crate::iot::IotEvent],
+    config: &IotConfig,
+) -> StoreResult<Vec<String>> {
+    let Some(earliest) = events.iter().map(|e| e.at).min() else {
+        return Ok(Vec::new());
+    };
+    let early = chrono::Duration::minutes(config.duty.early_minutes);
+    let judged_until = intake.received_at - chrono::Duration::minutes(config.absence.grace_minutes);
+    let spans: Vec<ShiftSpan> = config
+        .shifts_ending(earliest - chrono::Duration::days(1), judged_until)
+        .into_iter()
+        .filter(|s| s.start >= intake.device.registered_at)
+        .filter(|s| {
+            events
+                .iter()
+                .any(|e| e.at >= s.start - early && e.at < s.end - early)
+        })
+        .collect();
+    if spans.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(evaluate_duty(
+        db,
+        &intake.device.credit_code,
+        &spans,
+        config,
+        intake.received_at,
+    )?
+    .0)
+}
+
+/// Who leads a shift as its attendance row names them when no roster leader checked in.
+pub const NO_LEADER: &str = "（无人带班）";
+
+/// Judges `spans` of one enterprise: the roster leaders who checked in (direction `in`) at one
+/// of its face terminals in the shift's window, which starts `duty.early_minutes` before the
+/// shift and ends as early before the next (so a leader who comes early for the day shift
+/// leads the day shift, not the night shift it arrives in, and each check-in counts once).
+/// Writes the shift's attendance row (`source = iot`; a shift the CSV import already holds is
+/// left to it) when it differs, and raises 带班缺岗 for a shift with no leader.
+fn evaluate_duty(
+    db: &mut impl Exec,
+    credit_code: &str,
+    spans: &[ShiftSpan],
+    config: &IotConfig,
+    now: DateTime<Utc>,
+) -> StoreResult<(Vec<String>, usize)> {
+    let (Some(first), Some(last)) = (
+        spans.iter().map(|s| s.start).min(),
+        spans.iter().map(|s| s.end).max(),
+    ) else {
+        return Ok((Vec::new(), 0));
+    };
+    let early = chrono::Duration::minutes(config.duty.early_minutes);
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(credit_code));
+    query.push(&format!(
+        "SELECT person_id, name FROM duty_leaders WHERE credit_code = {code}"
+    ));
+    let roster: std::collections::HashMap<String, String> =
+        fetch(db, &query, |row| Ok((row.text(0)?, row.text(1)?)))?
+            .into_iter()
+            .collect();
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(credit_code));
+    let from = query.bind(Cell::Int(millis(first - early)));
+    let to = query.bind(Cell::Int(millis(last - early)));
+    query.push(&format!(
+        "SELECT e.at, e.body FROM iot_events e JOIN iot_devices d ON d.device_id = e.device_id \
+         WHERE d.credit_code = {code} AND d.kind = 'face' AND e.at >= {from} AND e.at < {to}"
+    ));
+    let check_ins: Vec<(DateTime<Utc>, String)> = fetch(db, &query, |row| {
+        let body: serde_json::Value = serde_json::from_str(&row.text(1)?)
+            .map_err(|e| StoreError::Corrupt(format!("stored event body: {e}")))?;
+        Ok((
+            from_millis(row.int(0)?)?,
+            body["person"].as_str().unwrap_or_default().to_string(),
+            body["direction"] == "in",
+        ))
+    })?
+    .into_iter()
+    .filter(|(_, _, entering)| *entering)
+    .filter_map(|(at, person, _)| roster.get(&person).map(|name| (at, name.clone())))
+    .collect();
+    let (first_day, last_day) = (
+        spans.iter().map(|s| s.date).min().unwrap_or_default(),
+        spans.iter().map(|s| s.date).max().unwrap_or_default(),
+    );
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(credit_code));
+    let from = query.bind(super::reference::date_cell(first_day));
+    let to = query.bind(super::reference::date_cell(last_day));
+    query.push(&format!(
+        "SELECT date, shift, leader, present, source FROM attendance \
+         WHERE credit_code = {code} AND date >= {from} AND date <= {to}"
+    ));
+    let stored: Vec<(chrono::NaiveDate, String, String, bool, String)> =
+        fetch(db, &query, |row| {
+            Ok((
+                super::reference::date(row, 0)?,
+                row.text(1)?,
+                row.text(2)?,
+                row.boolean(3)?,
+                row.text(4)?,
+            ))
+        })?;
+    let mut raised = Vec::new();
+    let mut changed = Vec::new();
+    for span in spans {
+        let shift = span.shift.label();
+        let rows: Vec<&(chrono::NaiveDate, String, String, bool, String)> = stored
+            .iter()
+            .filter(|(date, s, ..)| *date == span.date && s == shift)
+            .collect();
+        if rows.iter().any(|(.., source)| source == "csv") {
+            continue;
+        }
+        let mut leaders: Vec<&str> = check_ins
+            .iter()
+            .filter(|(at, _)| *at >= span.start - early && *at < span.end - early)
+            .map(|(_, name)| name.as_str())
+            .collect();
+        leaders.sort();
+        leaders.dedup();
+        let present = !leaders.is_empty();
+        let leader = if present {
+            leaders.join("、")
+        } else {
+            NO_LEADER.to_string()
+        };
+        let unchanged =
+            matches!(rows.as_slice(), [(_, _, l, p, _)] if *l == leader && *p == present);
+        if !unchanged {
+            let mut query = Query::new(db.postgres());
+            let code = query.bind(text(credit_code));
+            let date = query.bind(super::reference::date_cell(span.date));
+            let s = query.bind(text(shift));
+            query.push(&format!(
+                "DELETE FROM attendance WHERE credit_code = {code} AND date = {date} \
+                 AND shift = {s} AND source = 'iot' RETURNING leader"
+            ));
+            fetch(db, &query, |row| row.text(0))?;
+            let row = crate::store::Attendance {
+                credit_code: credit_code.to_string(),
+                date: span.date,
+                shift: span.shift,
+                leader,
+                present,
+                source: crate::store::AttendanceSource::Iot,
+            };
+            let mut query = Query::new(db.postgres());
+            let cells = [
+                query.bind(text(&row.credit_code)),
+                query.bind(super::reference::date_cell(row.date)),
+                query.bind(text(shift)),
+                query.bind(text(&row.leader)),
+                query.bind(Cell::Bool(row.present)),
+                query.bind(text(row.source.label())),
+            ];
+            query.push(&format!(
+                "INSERT INTO attendance (credit_code, date, shift, leader, present, source) \
+                 VALUES ({}) RETURNING leader",
+                cells.join(", ")
+            ));
+            fetch(db, &query, |row| row.text(0))?;
+            changed.push(row);
+        }
+        if !present {
+            let alert_id = format!("duty_absent:{credit_code}:{}:{shift}", span.date);
+            let title = format!(
+                "{} {shift}无矿领导带班：人脸识别考勤没有带班领导入井记录",
+                span.date
+            );
+            let detail = serde_json::json!({
+                "shift": shift,
+                "date": span.date.to_string(),
+                "shift_start": span.start.to_rfc3339(),
+                "shift_end": span.end.to_rfc3339(),
+                "roster": roster.len(),
+            });
+            if insert_alert(
+                db,
+                &AlertRow {
+                    alert_id: &alert_id,
+                    rule: AlertRule::DutyAbsent,
+                    credit_code,
+                    device_id: None,
+                    occurred_at: millis(span.end),
+                    raised_at: millis(now),
+                    title: &title,
+                    detail: &detail.to_string(),
+                },
+            )? {
+                raised.push(alert_id);
+            }
+        }
+    }
+    super::rollups::attendance_changed(db, &changed)?;
+    Ok((raised, changed.len()))
 }

@@ -862,6 +862,12 @@ pub trait Store: Send + Sync + 'static {
         login: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<iot::Alert>>;
+    /// Runs the absence rules (shifts without a positioning upload, 带班) as of `now`.
+    fn iot_tick(
+        &self,
+        now: DateTime<Utc>,
+        config: &crate::iot::IotConfig,
+    ) -> StoreResult<iot::TickOutcome>;
     /// A device's events, newest first.
     fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>>;
     /// How many changed resends of a device's events were put aside.

@@ -2035,6 +2035,14 @@ impl Store for PostgresStore {
         self.write(|tx| iot::acknowledge_alert(&mut PgExec::new(tx), scope, alert_id, login, at))
     }
 
+    fn iot_tick(
+        &self,
+        now: DateTime<Utc>,
+        config: &crate::iot::IotConfig,
+    ) -> StoreResult<iot::TickOutcome> {
+        self.write(|tx| iot::tick(&mut PgExec::new(tx), now, config))
+    }
+
     fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>> {
         self.query(|db| iot::events_of(db, device_id, limit))
     }

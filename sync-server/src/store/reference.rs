@@ -730,7 +730,7 @@ pub(super) fn text(value: &str) -> Cell {
     Cell::Text(value.to_string())
 }
 
-fn date_cell(date: NaiveDate) -> Cell {
+pub(super) fn date_cell(date: NaiveDate) -> Cell {
     Cell::Text(date.to_string())
 }
 
@@ -942,7 +942,7 @@ pub(super) fn import(db: &mut impl Exec, batch: &ReferenceBatch) -> StoreResult<
     Ok(summary)
 }
 
-fn date(row: &dyn Cells, i: usize) -> StoreResult<NaiveDate> {
+pub(super) fn date(row: &dyn Cells, i: usize) -> StoreResult<NaiveDate> {
     let text = row.text(i)?;
     NaiveDate::parse_from_str(&text, "%Y-%m-%d")
         .map_err(|_| StoreError::Corrupt(format!("date {text:?}")))

@@ -2017,6 +2017,14 @@ impl Store for SqliteStore {
         self.write(|tx| iot::acknowledge_alert(&mut SqliteExec(tx), scope, alert_id, login, at))
     }
 
+    fn iot_tick(
+        &self,
+        now: DateTime<Utc>,
+        config: &crate::iot::IotConfig,
+    ) -> StoreResult<iot::TickOutcome> {
+        self.write(|tx| iot::tick(&mut SqliteExec(tx), now, config))
+    }
+
     fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>> {
         self.read(|tx| {
             let db = &mut SqliteExec(tx);

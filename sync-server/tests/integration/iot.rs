@@ -24,6 +24,8 @@ conformance! {
     a_mine_may_have_its_own_threshold,
     hot_work_without_a_covering_permit_raises_an_alert_once_an_hour,
     people_still_underground_after_a_stop_raise_an_alert_until_it_is_acknowledged,
+    a_shift_without_a_positioning_upload_raises_an_alert_once,
+    duty_attendance_follows_the_roster_leaders_check_ins,
 }
 
 /// 淄博黑旺铁矿有限公司, 非煤矿山, 太河镇 (370302109) of 淄川区.
@@ -454,7 +456,16 @@ fn post_events(store: &dyn Store, device: &Device, events: &[serde_json::Value])
         .map(|e| instant(e["t"].as_str().unwrap()))
         .max()
         .unwrap();
-    let received = latest + Duration::seconds(5);
+    post_events_at(store, device, events, latest + Duration::seconds(5))
+}
+
+/// The same, received at `received` (a device's backlog arrives after its events).
+fn post_events_at(
+    store: &dyn Store,
+    device: &Device,
+    events: &[serde_json::Value],
+    received: DateTime<Utc>,
+) -> IngestOutcome {
     let body = serde_json::json!({
         "device": device.device_id,
         "sent_at": received.to_rfc3339(),
@@ -709,4 +720,174 @@ fn people_still_underground_after_a_stop_raise_an_alert_until_it_is_acknowledged
             .is_empty()
     );
     assert_eq!(everywhere(store).len(), 2);
+}
+
+/// A time on the tests' days, China time: `at("14T08:30")`.
+fn china(text: &str) -> DateTime<Utc> {
+    instant(&format!("2026-07-{text}:00+08:00"))
+}
+
+fn a_shift_without_a_positioning_upload_raises_an_alert_once(store: &dyn Store) {
+    demo_world(store);
+    let config = IotConfig::shipped();
+    let kept = register_kind(store, "KJ-1", DeviceKind::Positioning, MINE, None);
+    let revoked = register_kind(store, "KJ-2", DeviceKind::Positioning, OTHER_MINE, None);
+    assert!(store.revoke_device("KJ-2", china("14T10:00")).unwrap());
+    let _ = revoked;
+    post_events(store, &kept, &[snapshot("p1", china("14T08:30"), 20)]);
+    // Before the night shift's grace has passed: nothing judged yet.
+    assert!(
+        store
+            .iot_tick(china("14T08:29"), &config)
+            .unwrap()
+            .alerts
+            .is_empty()
+    );
+    let outcome = store.iot_tick(china("15T00:31"), &config).unwrap();
+    let mut raised = outcome.alerts.clone();
+    raised.sort();
+    assert_eq!(
+        raised,
+        [
+            "positioning_missing:KJ-1:2026-07-14:中班",
+            "positioning_missing:KJ-1:2026-07-14:夜班",
+            // Revoked at 10:00: its day shift had begun, its middle shift had not.
+            "positioning_missing:KJ-2:2026-07-14:夜班",
+            "positioning_missing:KJ-2:2026-07-14:白班",
+        ]
+    );
+    assert!(
+        store
+            .iot_tick(china("15T00:40"), &config)
+            .unwrap()
+            .alerts
+            .is_empty()
+    );
+    let alert = everywhere(store)
+        .into_iter()
+        .find(|a| a.alert_id == "positioning_missing:KJ-1:2026-07-14:中班")
+        .unwrap();
+    assert_eq!(alert.rule, AlertRule::PositioningMissing);
+    assert_eq!(alert.occurred_at, china("15T00:00"));
+    assert!(
+        alert.title.contains("2026-07-14 中班未上传"),
+        "{}",
+        alert.title
+    );
+}
+
+fn face(id: &str, at: DateTime<Utc>, person: &str, direction: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "t": at.to_rfc3339(),
+        "person": person,
+        "direction": direction,
+        "photo_sha256": "cd".repeat(32),
+    })
+}
+
+fn duty_attendance_follows_the_roster_leaders_check_ins(store: &dyn Store) {
+    demo_world(store);
+    let config = IotConfig::shipped();
+    import_csv(
+        store,
+        ImportKind::DutyLeaders,
+        &format!(
+            "统一社会信用代码,人员编号,姓名,职务\n\
+             {MINE},L001,赵德明,矿长\n{MINE},L002,钱志刚,安全副矿长\n"
+        ),
+    );
+    let terminal = register_kind(store, "FACE-1", DeviceKind::Face, MINE, None);
+    post_events(
+        store,
+        &terminal,
+        &[
+            // Early for the day shift (07:00–15:00 window): leads the day shift only.
+            face("f1", china("14T07:10"), "L001", "in"),
+            face("f2", china("14T15:20"), "L001", "out"),
+            face("f3", china("14T15:30"), "L002", "in"),
+            // Not on the roster.
+            face("f4", china("14T16:00"), "X99", "in"),
+            face("f5", china("15T00:10"), "X99", "in"),
+        ],
+    );
+    let outcome = store.iot_tick(china("15T08:31"), &config).unwrap();
+    let mut raised = outcome.alerts.clone();
+    raised.sort();
+    assert_eq!(
+        raised,
+        [
+            format!("duty_absent:{MINE}:2026-07-14:夜班"),
+            format!("duty_absent:{MINE}:2026-07-15:夜班"),
+        ]
+    );
+    // The day shift had ended when the batch came: the batch wrote its row, the tick the rest.
+    assert_eq!(outcome.attendance, 3);
+    let rows = |store: &dyn Store| -> Vec<(String, String, String, bool)> {
+        let mut rows: Vec<_> = store
+            .attendance_of(MINE, &anjian_server::store::DatedPage::ALL)
+            .unwrap()
+            .into_iter()
+            .map(|a| {
+                assert_eq!(a.source, anjian_server::store::AttendanceSource::Iot);
+                (
+                    a.date.to_string(),
+                    a.shift.label().to_string(),
+                    a.leader,
+                    a.present,
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let day = |date: &str, shift: &str, leader: &str, present: bool| {
+        (
+            date.to_string(),
+            shift.to_string(),
+            leader.to_string(),
+            present,
+        )
+    };
+    assert_eq!(
+        rows(store),
+        [
+            day("2026-07-14", "中班", "钱志刚", true),
+            day("2026-07-14", "夜班", "（无人带班）", false),
+            day("2026-07-14", "白班", "赵德明", true),
+            day("2026-07-15", "夜班", "（无人带班）", false),
+        ]
+    );
+    // Again: nothing changes.
+    let again = store.iot_tick(china("15T08:45"), &config).unwrap();
+    assert_eq!((again.alerts.len(), again.attendance), (0, 0));
+
+    // A backlog arrives: a leader did lead the night shift. The row follows; the alert stays.
+    let late = post_events_at(
+        store,
+        &terminal,
+        &[face("f6", china("15T01:00"), "L002", "in")],
+        china("15T09:00"),
+    );
+    assert!(late.alerts.is_empty());
+    assert!(rows(store).contains(&day("2026-07-15", "夜班", "钱志刚", true)));
+    assert_eq!(rows(store).len(), 4);
+    assert_eq!(everywhere(store).len(), 2);
+    let counts = store
+        .attendance_counts(
+            &RecordScope::All,
+            Some(chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()),
+            Some(chrono::NaiveDate::from_ymd_opt(2026, 7, 31).unwrap()),
+            false,
+        )
+        .unwrap();
+    let (shifts, present) = counts
+        .iter()
+        .fold((0, 0), |(s, p), c| (s + c.shifts, p + c.present));
+    assert_eq!(
+        (shifts, present),
+        (4, 3),
+        "the 带班 analysis counts the IoT rows"
+    );
+    assert!(store.rollups_agree().unwrap());
 }
