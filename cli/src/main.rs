@@ -87,6 +87,8 @@ enum Command {
     Sync,
     /// Revoke this device's tokens at the server and forget them
     Logout,
+    /// IoT alerts of the enterprises in scope, as the last sync brought them (newest first)
+    Alerts,
 }
 
 #[derive(Debug, Args)]
@@ -542,6 +544,7 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
             let report = block_on(client::sync(&mut store, RetryPolicy::default()))?;
             out.sync_report(&report);
         }
+        Command::Alerts => out.alerts(&store.alerts()?),
         Command::Logout => {
             block_on(client::logout(&mut store, RetryPolicy::default()))?;
             out.value(&json!({ "logged_out": true }), || "已退出登录".into());

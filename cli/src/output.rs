@@ -8,7 +8,7 @@ use anjian_core::numbering::{BlockStatus, NumberEntry};
 use anjian_core::record::{Answer, AnswerStatus, Inspector, Record};
 use anjian_core::store::{Profile, RecordSummary};
 use anjian_core::sync::device::SyncReport;
-use anjian_core::sync::protocol::{LoginResponse, UploadResult};
+use anjian_core::sync::protocol::{AlertUpdate, LoginResponse, UploadResult};
 use anjian_core::sync::receipt::Receipt;
 use anjian_core::time::format_china;
 use anjian_core::{Error, Template};
@@ -310,6 +310,36 @@ impl Output {
         );
     }
 
+    pub fn alerts(&self, alerts: &[AlertUpdate]) {
+        self.value(&to_json(&alerts), || {
+            if alerts.is_empty() {
+                return "没有警报".into();
+            }
+            alerts
+                .iter()
+                .map(|a| {
+                    let state = match (&a.acknowledged_at, &a.acknowledged_by) {
+                        (Some(at), by) => format!(
+                            "已由 {} 于 {} 确认",
+                            by.as_deref().unwrap_or(""),
+                            format_china(*at)
+                        ),
+                        (None, _) => "未确认".into(),
+                    };
+                    format!(
+                        "{}  {}  {}：{}（{}）",
+                        format_china(a.raised_at),
+                        a.rule_label,
+                        a.enterprise_name,
+                        a.title,
+                        state
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        });
+    }
+
     pub fn sync_report(&self, report: &SyncReport) {
         self.value(&to_json(report), || sync_report_text(report));
     }
@@ -387,6 +417,7 @@ fn sync_report_text(report: &SyncReport) -> String {
         (report.inspectors, "执法人员证件", "个"),
         (report.templates, "检查表模板", "个"),
         (report.number_blocks, "新领文书号段", "个"),
+        (report.alerts, "物联网警报（新的或已确认的）", "条"),
     ] {
         if count > 0 {
             let _ = writeln!(text, "{what}：{count} {unit}");

@@ -372,6 +372,12 @@ impl DeviceStore {
         Ok(blocks.into_iter().map(Into::into).collect())
     }
 
+    /// The IoT alerts of the enterprises in scope the last syncs brought, newest first.
+    pub fn alerts(&self) -> Result<Vec<AlertView>> {
+        let alerts = self.lock().alerts()?;
+        Ok(alerts.iter().map(Into::into).collect())
+    }
+
     /// Every number issued or voided on this device.
     pub fn number_register(&self) -> Result<Vec<NumberEntryView>> {
         let entries = self.lock().number_register()?;

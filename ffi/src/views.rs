@@ -613,6 +613,8 @@ pub struct SyncReportView {
     pub templates: u32,
     pub agency_updated: bool,
     pub number_blocks: u32,
+    /// IoT alerts new to the device or newly acknowledged.
+    pub alerts: u32,
     pub problems: Vec<String>,
 }
 
@@ -626,6 +628,7 @@ impl From<&SyncReport> for SyncReportView {
             templates: r.templates as u32,
             agency_updated: r.agency_updated,
             number_blocks: r.number_blocks as u32,
+            alerts: r.alerts as u32,
             problems: r.problems.clone(),
         }
     }
@@ -640,4 +643,37 @@ pub struct LoginView {
     pub role: String,
     pub role_label: String,
     pub scope: String,
+}
+
+/// An IoT alert of an enterprise in the device's scope (rain 停产撤人, 带班缺岗, …), times in
+/// China time as the screens show them.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct AlertView {
+    pub alert_id: String,
+    pub rule: String,
+    pub rule_label: String,
+    pub credit_code: String,
+    pub enterprise_name: String,
+    pub title: String,
+    pub occurred_at: String,
+    pub raised_at: String,
+    pub acknowledged_by: Option<String>,
+    pub acknowledged_at: Option<String>,
+}
+
+impl From<&anjian_core::sync::protocol::AlertUpdate> for AlertView {
+    fn from(a: &anjian_core::sync::protocol::AlertUpdate) -> Self {
+        AlertView {
+            alert_id: a.alert_id.clone(),
+            rule: a.rule.clone(),
+            rule_label: a.rule_label.clone(),
+            credit_code: a.credit_code.clone(),
+            enterprise_name: a.enterprise_name.clone(),
+            title: a.title.clone(),
+            occurred_at: format_china(a.occurred_at),
+            raised_at: format_china(a.raised_at),
+            acknowledged_by: a.acknowledged_by.clone(),
+            acknowledged_at: a.acknowledged_at.map(format_china),
+        }
+    }
 }

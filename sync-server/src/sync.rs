@@ -14,8 +14,8 @@ use anjian_core::agency::{Agency, DocType};
 use anjian_core::inspection::{MIN_ENFORCEMENT_INSPECTORS, completion_problems};
 use anjian_core::record::{AnswerStatus, Record, RecordDoc, RecordKind, Reinspects, Status};
 use anjian_core::sync::protocol::{
-    LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role, SyncRequest,
-    SyncResponse, Updates, UploadResult, sorted_heads,
+    AlertUpdate, LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role,
+    SyncRequest, SyncResponse, Updates, UploadResult, sorted_heads,
 };
 use anjian_core::sync::receipt::content_hash;
 use anjian_core::template::InspectionKind;
@@ -816,6 +816,23 @@ fn updates_for(
         Some((text, seq)) if seq > cursor => Some(text),
         _ => None,
     };
+    let alerts = store
+        .alerts_since(&scope.records(), cursor)?
+        .into_iter()
+        .map(|a| AlertUpdate {
+            alert_id: a.alert_id,
+            rule: a.rule.as_str().to_string(),
+            rule_label: a.rule.label().to_string(),
+            credit_code: a.credit_code,
+            enterprise_name: a.enterprise_name,
+            device_id: a.device_id,
+            occurred_at: a.occurred_at,
+            raised_at: a.raised_at,
+            title: a.title,
+            acknowledged_at: a.acknowledged_at,
+            acknowledged_by: a.acknowledged_by,
+        })
+        .collect();
     Ok(Updates {
         records,
         enterprises,
@@ -823,5 +840,6 @@ fn updates_for(
         templates: store.templates_since(cursor)?,
         agency,
         number_blocks: store.leases_of_device(&caller.device_id)?,
+        alerts,
     })
 }

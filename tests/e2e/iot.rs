@@ -475,3 +475,64 @@ fn a_rain_stop_alert_reaches_the_people_of_the_mines_area_only() {
         "{alerts}"
     );
 }
+
+#[test]
+fn alerts_reach_the_field_devices_of_the_enterprises_town_through_sync() {
+    let server = Server::start();
+    let api = Api::new(&server.url);
+    let admin = api.login("admin", DEVICE);
+    let mine_key = register(&api, &admin, "RG-MINE", "rain", MINE);
+    let town_key = register(&api, &admin, "RG-TOWN", "rain", FACTORY);
+    // Logged in before the alerts: the next sync brings them.
+    let mut zhang = anjian_e2e::Device::logged_in(&server.url, "zhang");
+    let mut officer = anjian_e2e::Device::logged_in(&server.url, "officer");
+    let mut chen = anjian_e2e::Device::logged_in(&server.url, "chen");
+    post(
+        &api,
+        "rain",
+        Some(&mine_key),
+        rain("RG-MINE", &[("a", 5, 60.0)]),
+    );
+    post(
+        &api,
+        "rain",
+        Some(&town_key),
+        rain("RG-TOWN", &[("a", 5, 50.0)]),
+    );
+
+    let report = zhang.sync().unwrap();
+    assert_eq!(report.alerts, 1, "{report:?}");
+    let held = zhang.store.alerts().unwrap();
+    assert_eq!(held.len(), 1, "{held:?}");
+    assert_eq!(held[0].credit_code, FACTORY);
+    assert_eq!(held[0].rule, "rain_stop");
+    assert_eq!(held[0].rule_label, "降雨停产撤人");
+    assert!(held[0].title.contains("停产撤人"));
+    assert_eq!(held[0].acknowledged_by, None);
+    assert_eq!(
+        officer.sync().unwrap().alerts,
+        1,
+        "the enterprise's own officer"
+    );
+    // 陈刚 inspects another town of 淄川区, not the mine's 太河镇: neither alert.
+    assert_eq!(chen.sync().unwrap().alerts, 0);
+    assert!(chen.store.alerts().unwrap().is_empty());
+    // Nothing new: nothing sent again.
+    assert_eq!(zhang.sync().unwrap().alerts, 0);
+
+    // Acknowledged at the server: the devices learn who and when.
+    let town = api.login("town", DEVICE);
+    let (status, _) = api.post_json(
+        &format!("/api/v1/alerts/{}/acknowledge", held[0].alert_id),
+        Some(&town),
+        &json!({}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(zhang.sync().unwrap().alerts, 1);
+    let held = zhang.store.alerts().unwrap();
+    assert_eq!(held[0].acknowledged_by.as_deref(), Some("town"));
+    assert!(held[0].acknowledged_at.is_some());
+    // A device that logs in later gets every alert in its scope at once.
+    let late = anjian_e2e::Device::logged_in(&server.url, "li");
+    assert_eq!(late.store.alerts().unwrap().len(), 1);
+}

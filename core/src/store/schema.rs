@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: u32 = 4;
+pub const VERSION: u32 = 5;
 
 /// The schema of a fresh store up to version 2; a fresh store then adds the later steps'
 /// tables, which no version has changed since.
@@ -116,6 +116,25 @@ ALTER TABLE records ADD COLUMN amends TEXT;
 CREATE INDEX records_by_amends ON records (amends) WHERE amends IS NOT NULL;
 ";
 
+/// Version 5: the IoT alerts of the enterprises in scope, as the server sends them (an
+/// acknowledgement sends an alert again).
+const ALERTS: &str = "
+CREATE TABLE alerts (
+    alert_id        TEXT PRIMARY KEY,
+    rule            TEXT NOT NULL,
+    rule_label      TEXT NOT NULL,
+    credit_code     TEXT NOT NULL,
+    enterprise_name TEXT NOT NULL,
+    device_id       TEXT,
+    occurred_at     TEXT NOT NULL,
+    raised_at       TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    acknowledged_at TEXT,
+    acknowledged_by TEXT
+);
+CREATE INDEX alerts_by_time ON alerts (raised_at);
+";
+
 /// Version 1 saved each record's whole document on every change; version 2 appends
 /// incremental saves to `record_changes` (compacted now and then) so that answering an item
 /// writes a few hundred bytes instead of the whole record, and registers stored photos.
@@ -153,6 +172,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.execute_batch(CREATE)?;
         tx.execute_batch(NUMBERING)?;
         tx.execute_batch(SYNC)?;
+        tx.execute_batch(ALERTS)?;
     } else {
         let mut version = found;
         while version < VERSION {
@@ -160,6 +180,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
                 1 => upgrade_1_to_2(&tx)?,
                 2 => tx.execute_batch(NUMBERING)?,
                 3 => tx.execute_batch(SYNC)?,
+                4 => tx.execute_batch(ALERTS)?,
                 _ => unreachable!("every version below VERSION has an upgrade step"),
             }
             version += 1;

@@ -294,5 +294,6 @@ fn merge_reports(into: &mut SyncReport, report: SyncReport) {
     into.templates += report.templates;
     into.agency_updated |= report.agency_updated;
     into.number_blocks += report.number_blocks;
+    into.alerts += report.alerts;
     into.problems.extend(report.problems);
 }

@@ -14,8 +14,8 @@ use crate::numbering::year_of;
 use crate::record::{Amends, Answer, Inspector, NewRecord, Record, RecordDoc, RecordKind};
 use crate::store::Store;
 use crate::sync::protocol::{
-    LOW_SERIALS, LoginResponse, NumberRequest, RecordResult, RecordUpload, Role, SyncRequest,
-    SyncResponse, UploadResult, VoidedNumber, heads_from_text, sorted_heads,
+    AlertUpdate, LOW_SERIALS, LoginResponse, NumberRequest, RecordResult, RecordUpload, Role,
+    SyncRequest, SyncResponse, UploadResult, VoidedNumber, heads_from_text, sorted_heads,
 };
 use crate::sync::receipt::{Receipt, ReceiptProblem};
 use crate::template::Template;
@@ -80,6 +80,8 @@ pub struct SyncReport {
     pub agency_updated: bool,
     /// Blocks of document numbers newly leased to this device.
     pub number_blocks: usize,
+    /// IoT alerts new to this device or changed (acknowledged).
+    pub alerts: usize,
     /// Things the device could not take from the answer, and number problems the server saw.
     pub problems: Vec<String>,
 }
@@ -363,6 +365,94 @@ impl Store {
         }
     }
 
+    /// Keeps an alert as the server sent it; false when it was already held unchanged.
+    fn store_alert(&self, alert: &AlertUpdate) -> Result<bool> {
+        let time = |at: &DateTime<Utc>| at.to_rfc3339();
+        let changed = self.connection().execute(
+            "INSERT INTO alerts (alert_id, rule, rule_label, credit_code, enterprise_name,
+                 device_id, occurred_at, raised_at, title, acknowledged_at, acknowledged_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (alert_id) DO UPDATE SET acknowledged_at = excluded.acknowledged_at,
+                 acknowledged_by = excluded.acknowledged_by, title = excluded.title
+             WHERE acknowledged_at IS NOT excluded.acknowledged_at
+                OR acknowledged_by IS NOT excluded.acknowledged_by
+                OR title IS NOT excluded.title",
+            rusqlite::params![
+                alert.alert_id,
+                alert.rule,
+                alert.rule_label,
+                alert.credit_code,
+                alert.enterprise_name,
+                alert.device_id,
+                time(&alert.occurred_at),
+                time(&alert.raised_at),
+                alert.title,
+                alert.acknowledged_at.as_ref().map(time),
+                alert.acknowledged_by,
+            ],
+        )?;
+        Ok(changed > 0)
+    }
+
+    /// The IoT alerts the server sent, newest first.
+    pub fn alerts(&self) -> Result<Vec<AlertUpdate>> {
+        let mut stmt = self.connection().prepare(
+            "SELECT alert_id, rule, rule_label, credit_code, enterprise_name, device_id,
+                    occurred_at, raised_at, title, acknowledged_at, acknowledged_by
+             FROM alerts ORDER BY raised_at DESC, alert_id",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, Option<String>>(5)?,
+                row.get::<_, String>(6)?,
+                row.get::<_, String>(7)?,
+                row.get::<_, String>(8)?,
+                row.get::<_, Option<String>>(9)?,
+                row.get::<_, Option<String>>(10)?,
+            ))
+        })?;
+        let instant = |text: &str| -> Result<DateTime<Utc>> {
+            DateTime::parse_from_rfc3339(text)
+                .map(|at| at.with_timezone(&Utc))
+                .map_err(|_| Error::InvalidInput(format!("警报时间 {text} 无效")))
+        };
+        let mut out = Vec::new();
+        for row in rows {
+            let (
+                alert_id,
+                rule,
+                rule_label,
+                credit_code,
+                enterprise_name,
+                device_id,
+                occurred,
+                raised,
+                title,
+                acked,
+                acknowledged_by,
+            ) = row?;
+            out.push(AlertUpdate {
+                alert_id,
+                rule,
+                rule_label,
+                credit_code,
+                enterprise_name,
+                device_id,
+                occurred_at: instant(&occurred)?,
+                raised_at: instant(&raised)?,
+                title,
+                acknowledged_at: acked.as_deref().map(instant).transpose()?,
+                acknowledged_by,
+            });
+        }
+        Ok(out)
+    }
+
     /// Applies the server's answer to `request`.
     pub fn apply_sync_response(
         &mut self,
@@ -425,6 +515,12 @@ impl Store {
                     Ok(_) => report.number_blocks += 1,
                     Err(e) => report.problems.push(e.to_string()),
                 }
+            }
+        }
+
+        for alert in &updates.alerts {
+            if self.store_alert(alert)? {
+                report.alerts += 1;
             }
         }
 

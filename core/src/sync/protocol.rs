@@ -258,6 +258,27 @@ pub struct Updates {
     pub agency: Option<String>,
     /// Every block leased to this device, so a device that lost an answer still learns them.
     pub number_blocks: Vec<NumberBlock>,
+    /// IoT alerts of the enterprises in scope raised or acknowledged since the cursor.
+    #[serde(default)]
+    pub alerts: Vec<AlertUpdate>,
+}
+
+/// An alert the server's IoT rules raised (rain 停产撤人, hot work without a permit, …), as a
+/// device keeps and shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlertUpdate {
+    pub alert_id: String,
+    /// The rule's code (`rain_stop`, `hot_work_unpermitted`, …) and its Chinese name.
+    pub rule: String,
+    pub rule_label: String,
+    pub credit_code: String,
+    pub enterprise_name: String,
+    pub device_id: Option<String>,
+    pub occurred_at: DateTime<Utc>,
+    pub raised_at: DateTime<Utc>,
+    pub title: String,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    pub acknowledged_by: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -677,11 +677,7 @@ fn insert_alert(db: &mut impl Exec, alert: &AlertRow<'_>) -> StoreResult<bool> {
     if !fetch(db, &query, |row| row.text(0))?.is_empty() {
         return Ok(false);
     }
-    let mut next = Query::new(db.postgres());
-    next.push("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value");
-    let seq = fetch(db, &next, |row| row.int(0))?
-        .pop()
-        .ok_or_else(|| StoreError::Corrupt("no sequence counter".into()))?;
+    let seq = next_seq(db)?;
     let mut query = Query::new(db.postgres());
     let cells = [
         query.bind(text(alert.alert_id)),
@@ -702,6 +698,34 @@ fn insert_alert(db: &mut impl Exec, alert: &AlertRow<'_>) -> StoreResult<bool> {
         cells.join(", ")
     ));
     Ok(!fetch(db, &query, |row| row.text(0))?.is_empty())
+}
+
+/// The next number of the counter that orders records and alerts for devices.
+fn next_seq(db: &mut impl Exec) -> StoreResult<i64> {
+    let mut next = Query::new(db.postgres());
+    next.push("UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value");
+    fetch(db, &next, |row| row.int(0))?
+        .pop()
+        .ok_or_else(|| StoreError::Corrupt("no sequence counter".into()))
+}
+
+/// The alerts in scope raised or acknowledged after sequence number `seq`, in that order:
+/// what a device has not yet received.
+pub(super) fn alerts_since(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    seq: i64,
+) -> StoreResult<Vec<Alert>> {
+    let mut query = Query::new(db.postgres());
+    let since = query.bind(Cell::Int(seq));
+    let condition = enterprise_scope(&mut query, scope, "a");
+    query.push(&format!(
+        "SELECT a.alert_id, a.rule, a.credit_code, e.name, a.region_code, a.device_id, \
+         a.occurred_at, a.raised_at, a.title, a.detail, a.acknowledged_at, a.acknowledged_by \
+         FROM iot_alerts a JOIN enterprises e ON e.credit_code = a.credit_code \
+         WHERE a.seq > {since} AND {condition} ORDER BY a.seq"
+    ));
+    fetch(db, &query, alert)
 }
 
 fn alert(row: &dyn Cells) -> StoreResult<Alert> {
@@ -760,17 +784,27 @@ pub(super) fn acknowledge_alert(
     at: DateTime<Utc>,
 ) -> StoreResult<Option<Alert>> {
     let mut query = Query::new(db.postgres());
-    let who = query.bind(text(login));
-    let when = query.bind(Cell::Int(millis(at)));
     let id = query.bind(text(alert_id));
     let condition = enterprise_scope(&mut query, scope, "iot_alerts");
     query.push(&format!(
-        "UPDATE iot_alerts SET acknowledged_by = COALESCE(acknowledged_by, {who}), \
-         acknowledged_at = COALESCE(acknowledged_at, {when}) \
-         WHERE alert_id = {id} AND {condition} RETURNING alert_id"
+        "SELECT acknowledged_at FROM iot_alerts WHERE alert_id = {id} AND {condition}"
     ));
-    if fetch(db, &query, |row| row.text(0))?.is_empty() {
+    let Some(acknowledged) = fetch(db, &query, |row| row.opt_int(0))?.pop() else {
         return Ok(None);
+    };
+    if acknowledged.is_none() {
+        // A new sequence number: devices that hold the alert receive it again, acknowledged.
+        let seq = next_seq(db)?;
+        let mut query = Query::new(db.postgres());
+        let who = query.bind(text(login));
+        let when = query.bind(Cell::Int(millis(at)));
+        let seq = query.bind(Cell::Int(seq));
+        let id = query.bind(text(alert_id));
+        query.push(&format!(
+            "UPDATE iot_alerts SET acknowledged_by = {who}, acknowledged_at = {when}, \
+             seq = {seq} WHERE alert_id = {id} RETURNING alert_id"
+        ));
+        fetch(db, &query, |row| row.text(0))?;
     }
     let mut query = Query::new(db.postgres());
     let id = query.bind(text(alert_id));

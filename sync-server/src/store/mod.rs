@@ -862,6 +862,8 @@ pub trait Store: Send + Sync + 'static {
         login: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<iot::Alert>>;
+    /// The alerts in scope raised or acknowledged after sequence number `seq`.
+    fn alerts_since(&self, scope: &RecordScope, seq: i64) -> StoreResult<Vec<iot::Alert>>;
     /// Runs the absence rules (shifts without a positioning upload, 带班) as of `now`.
     fn iot_tick(
         &self,

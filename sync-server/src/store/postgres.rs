@@ -2035,6 +2035,10 @@ impl Store for PostgresStore {
         self.write(|tx| iot::acknowledge_alert(&mut PgExec::new(tx), scope, alert_id, login, at))
     }
 
+    fn alerts_since(&self, scope: &RecordScope, seq: i64) -> StoreResult<Vec<iot::Alert>> {
+        self.query(|db| iot::alerts_since(db, scope, seq))
+    }
+
     fn iot_tick(
         &self,
         now: DateTime<Utc>,

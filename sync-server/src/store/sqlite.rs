@@ -2017,6 +2017,10 @@ impl Store for SqliteStore {
         self.write(|tx| iot::acknowledge_alert(&mut SqliteExec(tx), scope, alert_id, login, at))
     }
 
+    fn alerts_since(&self, scope: &RecordScope, seq: i64) -> StoreResult<Vec<iot::Alert>> {
+        self.read(|tx| iot::alerts_since(&mut SqliteExec(tx), scope, seq))
+    }
+
     fn iot_tick(
         &self,
         now: DateTime<Utc>,

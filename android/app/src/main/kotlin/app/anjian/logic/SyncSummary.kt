@@ -68,6 +68,9 @@ fun syncReportRows(report: SyncReportView, labels: Map<String, String> = emptyMa
         "执法机关配置".takeIf { report.agencyUpdated },
     )
     if (reference.isNotEmpty()) rows += SyncRow("已更新：" + reference.joinToString("、"), Tone.INFO)
+    if (report.alerts > 0u) {
+        rows += SyncRow("物联网警报 ${report.alerts} 条（新发出的或已确认的），请在警报列表中查看", Tone.WARNING)
+    }
     for (problem in report.problems) rows += SyncRow(problem, Tone.ERROR)
     return rows
 }

@@ -26,6 +26,7 @@ class SyncSummaryTest {
             templates = 4u,
             agencyUpdated = true,
             numberBlocks = 3u,
+            alerts = 2u,
             problems = listOf("号段申请被拒绝：配额已用完"),
         )
         val labels = mapOf("rec-1" to "齐林电力 2026-11-28 检查", "rec-4" to "齐林电力 2026-11-28 补正")
@@ -38,6 +39,7 @@ class SyncSummaryTest {
                 SyncRow("记录 rec-3 锁定后的修改未被接受，已另存为补正记录，点此打开", Tone.WARNING, "rec-4"),
                 SyncRow("收到同事的记录：记录 rec-5", Tone.INFO, "rec-5"),
                 SyncRow("已更新：企业 1 家、检查表 4 份、文书编号段 3 个、执法机关配置", Tone.INFO),
+                SyncRow("物联网警报 2 条（新发出的或已确认的），请在警报列表中查看", Tone.WARNING),
                 SyncRow("号段申请被拒绝：配额已用完", Tone.ERROR),
             ),
             syncReportRows(report, labels),
@@ -46,7 +48,7 @@ class SyncSummaryTest {
 
     @Test
     fun `an empty sync says so`() {
-        val report = SyncReportView(listOf(), listOf(), 0u, 0u, 0u, false, 0u, listOf())
+        val report = SyncReportView(listOf(), listOf(), 0u, 0u, 0u, false, 0u, 0u, listOf())
         assertEquals(listOf(SyncRow("没有需要上传的记录", Tone.INFO)), syncReportRows(report))
     }
 
