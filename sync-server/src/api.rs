@@ -118,6 +118,11 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             post(intake::acknowledge_alert),
         ),
         (
+            "POST",
+            "/api/v1/iot-hazards/{hazard_id}/rectify",
+            post(intake::rectify_iot_hazard),
+        ),
+        (
             "GET",
             "/api/v1/admin/iot/devices",
             get(intake::list_devices),

@@ -309,3 +309,37 @@ pub async fn absence_rules(state: AppState) {
         }
     }
 }
+
+/// Confirms an IoT hazard (an alarm-frequency hazard) rectified for the caller: the same
+/// people who acknowledge alerts; 404 outside the scope.
+pub async fn rectify_iot_hazard_for(
+    state: &AppState,
+    caller: &Caller,
+    hazard_id: String,
+) -> AppResult<chrono::DateTime<Utc>> {
+    if !may_acknowledge(caller.user.role) {
+        return Err(AppError::forbidden(
+            "只有监管人员和执法人员可以确认隐患已整改",
+        ));
+    }
+    let user = caller.user.clone();
+    let id = hazard_id.clone();
+    state
+        .blocking(move |store| {
+            let scope = Scope::of(&user, &store.regions()?).records();
+            store.rectify_iot_hazard(&scope, &id, &user.login, Utc::now())
+        })
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("没有隐患 {hazard_id}")))
+}
+
+pub async fn rectify_iot_hazard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(hazard_id): Path<String>,
+) -> AppResult<Json<serde_json::Value>> {
+    let at = rectify_iot_hazard_for(&state, &caller, hazard_id.clone()).await?;
+    Ok(Json(
+        serde_json::json!({ "hazard_id": hazard_id, "rectified_at": at }),
+    ))
+}

@@ -536,3 +536,65 @@ fn alerts_reach_the_field_devices_of_the_enterprises_town_through_sync() {
     let late = anjian_e2e::Device::logged_in(&server.url, "li");
     assert_eq!(late.store.alerts().unwrap().len(), 1);
 }
+
+#[test]
+fn a_dcs_alarm_flood_is_tracked_as_a_hazard_and_confirmed_rectified_on_the_page() {
+    let server = Server::start();
+    let api = Api::new(&server.url);
+    let admin = api.login("admin", DEVICE);
+    // 淄博齐鲁石化助剂有限公司 (辛店街道, 临淄区).
+    let plant = "913703050534640908";
+    let key = register(&api, &admin, "DCS-1", "dcs", plant);
+    let now = Utc::now();
+    let events: Vec<Value> = (0..289)
+        .map(|n| {
+            json!({
+                "id": format!("a{n}"),
+                "t": (now - Duration::minutes(289 - n)).to_rfc3339(),
+                "tag": "PI-201",
+                "console": "操作站2",
+                "priority": "medium",
+                "state": "active",
+            })
+        })
+        .collect();
+    let body = json!({ "device": "DCS-1", "sent_at": now.to_rfc3339(), "events": events });
+    let (status, answer) = post(&api, "dcs", Some(&key), body.to_string().into_bytes());
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["alerts"].as_array().unwrap().len(), 1, "{answer}");
+
+    let mut browser = crate::review::Browser::new(&server.url);
+    browser.login("city", PASSWORD);
+    let (_, _, page) = browser.get("/review/hazards");
+    assert!(
+        page.contains("DCS 报警频繁") && page.contains("（物联网）"),
+        "{page}"
+    );
+    let start = page
+        .find("action=\"/review/iot-hazards/")
+        .expect("a confirm button");
+    let action: String = page[start + 8..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    // Another district's town supervisor cannot confirm it (outside the scope: 404).
+    let town = api.login("town", DEVICE);
+    let hazard_id = action
+        .trim_start_matches("/review/iot-hazards/")
+        .trim_end_matches("/rectify");
+    let (status, _) = api.post_json(
+        &format!("/api/v1/iot-hazards/{hazard_id}/rectify"),
+        Some(&town),
+        &json!({}),
+    );
+    assert_eq!(status, 404);
+    let (status, headers, _) = browser.post_form(&action, "");
+    assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+    assert_eq!(headers["location"], "/review/hazards");
+    let city = api.login("city", DEVICE);
+    let (_, rectified) = api.get("/api/v1/hazards?state=rectified", Some(&city));
+    let text = rectified.to_string();
+    assert!(text.contains("DCS 报警频繁"), "{text}");
+    let (_, _, page) = browser.get("/review/hazards");
+    assert!(!page.contains("确认已整改"), "nothing left to confirm");
+}

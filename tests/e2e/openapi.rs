@@ -26,6 +26,7 @@ fn concrete(path: &str) -> String {
         .replace("{kind}", "rain")
         .replace("{device_id}", "nobody")
         .replace("{alert_id}", "nobody")
+        .replace("{hazard_id}", "nobody")
 }
 
 /// A fresh token and refresh token for the administrator.

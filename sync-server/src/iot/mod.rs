@@ -77,6 +77,15 @@ pub struct IotConfig {
     pub shifts: std::collections::BTreeMap<String, String>,
     pub absence: AbsenceConfig,
     pub duty: DutyConfig,
+    pub dcs: DcsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DcsConfig {
+    pub window_hours: i64,
+    pub max_alarms: i64,
+    pub rectify_days: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -191,6 +200,14 @@ impl IotConfig {
         }
         if self.duty.early_minutes < 0 {
             return Err("duty.early_minutes 不能为负".into());
+        }
+        let DcsConfig {
+            window_hours,
+            max_alarms,
+            rectify_days,
+        } = self.dcs;
+        if window_hours < 1 || max_alarms < 1 || rectify_days < 1 {
+            return Err("dcs 的 window_hours、max_alarms、rectify_days 都应为正整数".into());
         }
         Ok(())
     }
@@ -322,7 +339,8 @@ pub struct IotEvent {
     /// The event's time as the device sent it.
     pub device_at: DateTime<Utc>,
     /// Rain: tenths of a millimetre in the interval; positioning: people underground;
-    /// video: the count when it gives one.
+    /// DCS: 1 for an activation, 0 for an acknowledgement or a return to normal; video: the
+    /// count when it gives one.
     pub value: Option<i64>,
     /// Rain: the interval's length; the event's `at` is its end.
     pub interval_s: Option<i64>,
@@ -699,11 +717,12 @@ fn check_event(kind: DeviceKind, raw: &Value) -> Result<Checked, String> {
             {
                 return Err("text 最多 200 个字符".into());
             }
-            let (_, _) = (d.priority, d.state);
+            let _ = d.priority;
             Checked {
                 id: d.id,
                 t: d.t,
-                value: None,
+                // Activations are what the alarm-frequency rule counts.
+                value: Some(i64::from(matches!(d.state, AlarmState::Active))),
                 interval_s: None,
             }
         }

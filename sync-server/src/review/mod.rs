@@ -73,6 +73,10 @@ pub fn routes() -> Router<AppState> {
         .route("/review/hazards", get(tracking::hazards))
         .route("/review/alerts", get(alerts::list))
         .route(
+            "/review/iot-hazards/{hazard_id}/rectify",
+            post(tracking::rectify_iot_hazard),
+        )
+        .route(
             "/review/alerts/{alert_id}/acknowledge",
             post(alerts::acknowledge),
         )

@@ -82,6 +82,9 @@ pub fn datetime(at: DateTime<Utc>) -> String {
 }
 
 pub fn kind_label(kind: &str) -> &'static str {
+    if kind == crate::store::standings::IOT_KIND {
+        return "物联网";
+    }
     InspectionKind::parse(kind).map_or("其他", InspectionKind::label)
 }
 

@@ -310,10 +310,30 @@ pub(super) async fn hazards(
         ));
     }
     let mut rows_html = String::new();
+    let may_confirm = crate::intake::may_acknowledge(caller.user.role);
     for (hazard, standing) in &listed {
+        // A hazard an IoT rule found has no record: it is confirmed rectified here.
+        let found = if hazard.inspection_kind == crate::store::standings::IOT_KIND {
+            let confirm = if may_confirm && *standing != Standing::Rectified {
+                format!(
+                    "<form method=\"post\" action=\"/review/iot-hazards/{}/rectify\">\
+                     <button type=\"submit\">确认已整改</button></form>",
+                    escape(&hazard.record_id)
+                )
+            } else {
+                String::new()
+            };
+            format!("{}（物联网）{confirm}", datetime(hazard.found_at))
+        } else {
+            format!(
+                "<a href=\"/review/records/{}\">{}</a>",
+                escape(&hazard.record_id),
+                datetime(hazard.found_at)
+            )
+        };
         rows_html.push_str(&format!(
             "<tr data-state=\"{key}\"><td>{label}</td><td>{deadline}</td><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
-             <td>{description}</td><td>{class}</td><td><a href=\"/review/records/{record}\">{found}</a></td></tr>",
+             <td>{description}</td><td>{class}</td><td>{found}</td></tr>",
             key = standing.key(),
             label = standing.label(),
             deadline = hazard.deadline.map_or("未定".to_string(), |d| d.to_string()),
@@ -321,8 +341,6 @@ pub(super) async fn hazards(
             name = escape(&hazard.enterprise_name),
             description = escape(&hazard.description),
             class = escape(&hazard.class),
-            record = escape(&hazard.record_id),
-            found = datetime(hazard.found_at),
         ));
     }
     let summary_more = if tallies.groups as i64 > LIST_LIMIT {
@@ -363,6 +381,16 @@ pub(super) async fn hazards(
         listed = listed_total,
     );
     Ok(Page::new("隐患整改跟踪").body(body).html(Some(&caller)))
+}
+
+/// Confirms an IoT hazard rectified from the tracking page, then shows the page again.
+pub(super) async fn rectify_iot_hazard(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    axum::extract::Path(hazard_id): axum::extract::Path<String>,
+) -> PageResult<Response> {
+    crate::intake::rectify_iot_hazard_for(&state, &caller, hazard_id).await?;
+    Ok(axum::response::Redirect::to("/review/hazards").into_response())
 }
 
 #[cfg(test)]

@@ -49,15 +49,18 @@ pub enum AlertRule {
     PositioningMissing,
     /// A shift passed with no leader of the roster checked in (带班缺岗).
     DutyAbsent,
+    /// A DCS console's alarms exceeded the configured frequency: now a hazard in tracking.
+    DcsFrequent,
 }
 
 impl AlertRule {
-    pub const ALL: [AlertRule; 5] = [
+    pub const ALL: [AlertRule; 6] = [
         AlertRule::RainStop,
         AlertRule::StillUnderground,
         AlertRule::HotWorkUnpermitted,
         AlertRule::PositioningMissing,
         AlertRule::DutyAbsent,
+        AlertRule::DcsFrequent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl AlertRule {
             AlertRule::HotWorkUnpermitted => "hot_work_unpermitted",
             AlertRule::PositioningMissing => "positioning_missing",
             AlertRule::DutyAbsent => "duty_absent",
+            AlertRule::DcsFrequent => "dcs_frequent",
         }
     }
 
@@ -77,6 +81,7 @@ impl AlertRule {
             AlertRule::HotWorkUnpermitted => "无票动火",
             AlertRule::PositioningMissing => "人员定位缺传",
             AlertRule::DutyAbsent => "带班缺岗",
+            AlertRule::DcsFrequent => "DCS 报警频繁",
         }
     }
 
@@ -321,6 +326,7 @@ pub(super) fn ingest(
             outcome.alerts = check_evacuation(db, intake, &new_events, config)?;
         }
         DeviceKind::Face => outcome.alerts = recheck_duty(db, intake, &new_events, config)?,
+        DeviceKind::Dcs => outcome.alerts = check_alarm_frequency(db, intake, &new_events, config)?,
         _ => {}
     }
     if intake.device.kind == DeviceKind::Rain {
@@ -481,6 +487,141 @@ fn check_evacuation(
         }
     }
     Ok(raised)
+}
+
+/// When a DCS gateway's activations within any window of `dcs.window_hours` ending at one of
+/// the batch's new activations exceed `dcs.max_alarms`, the enterprise gets a hazard in hazard
+/// tracking (kind IoT, deadline `dcs.rectify_days` on), like one an inspection found, and an
+/// alert — unless the gateway's previous hazard is still open.
+fn check_alarm_frequency(
+    db: &mut impl Exec,
+    intake: &Intake,
+    events: &[&crate::iot::IotEvent],
+    config: &IotConfig,
+) -> StoreResult<Vec<String>> {
+    let device = &intake.device;
+    let mut new: Vec<i64> = events
+        .iter()
+        .filter(|e| e.value == Some(1))
+        .map(|e| millis(e.at))
+        .collect();
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    new.sort_unstable();
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(&device.device_id));
+    query.push(&format!(
+        "SELECT hazard_id FROM iot_hazards WHERE device_id = {id} AND rectified_at IS NULL"
+    ));
+    if !fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Ok(Vec::new());
+    }
+    let window = config.dcs.window_hours * 3_600_000;
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(&device.device_id));
+    let from = query.bind(Cell::Int(new[0] - window));
+    let until = query.bind(Cell::Int(new[new.len() - 1]));
+    query.push(&format!(
+        "SELECT at FROM iot_events WHERE device_id = {id} AND at > {from} AND at <= {until} \
+         AND value = 1 ORDER BY at"
+    ));
+    let activations = fetch(db, &query, |row| row.int(0))?;
+    // The first new activation at which the window ending there holds too many.
+    let crossed = new.iter().find_map(|&end| {
+        let start = activations.partition_point(|&at| at <= end - window);
+        let stop = activations.partition_point(|&at| at <= end);
+        let count = (stop - start) as i64;
+        (count > config.dcs.max_alarms).then_some((end, count))
+    });
+    let Some((at, count)) = crossed else {
+        return Ok(Vec::new());
+    };
+    let found = from_millis(at)?;
+    let deadline =
+        anjian_core::time::china_date(found) + chrono::Duration::days(config.dcs.rectify_days);
+    let hazard_id = format!("dcs:{}:{at}", device.device_id);
+    let description = format!(
+        "DCS 报警频繁：{}（{}）{} 小时内报警 {count} 次，超过 {} 次的管理要求",
+        device.location, device.device_id, config.dcs.window_hours, config.dcs.max_alarms
+    );
+    let mut query = Query::new(db.postgres());
+    let cells = [
+        query.bind(text(&hazard_id)),
+        query.bind(text(&device.credit_code)),
+        query.bind(text(&device.device_id)),
+        query.bind(text(&device.location)),
+        query.bind(text(&description)),
+        query.bind(Cell::Int(at)),
+        query.bind(super::reference::date_cell(deadline)),
+    ];
+    query.push(&format!(
+        "INSERT INTO iot_hazards (hazard_id, credit_code, device_id, subject, description, \
+         found_at, deadline) VALUES ({}) RETURNING hazard_id",
+        cells.join(", ")
+    ));
+    fetch(db, &query, |row| row.text(0))?;
+    super::standings::iot_hazard_found(db, &hazard_id)?;
+    let alert_id = format!("dcs_frequent:{hazard_id}");
+    let title = format!("{description}；已列入隐患整改，整改期限 {deadline}");
+    let detail = serde_json::json!({
+        "hazard_id": hazard_id,
+        "window_hours": config.dcs.window_hours,
+        "max_alarms": config.dcs.max_alarms,
+        "alarms": count,
+        "deadline": deadline.to_string(),
+    });
+    insert_alert(
+        db,
+        &AlertRow {
+            alert_id: &alert_id,
+            rule: AlertRule::DcsFrequent,
+            credit_code: &device.credit_code,
+            device_id: Some(&device.device_id),
+            occurred_at: at,
+            raised_at: millis(intake.received_at),
+            title: &title,
+            detail: &detail.to_string(),
+        },
+    )?;
+    Ok(vec![alert_id])
+}
+
+/// Records that `login` confirmed an IoT hazard in scope rectified at `at`; hazard tracking
+/// moves it to the rectified. None when no such hazard is in scope; the first confirmation
+/// stays.
+pub(super) fn rectify_iot_hazard(
+    db: &mut impl Exec,
+    scope: &RecordScope,
+    hazard_id: &str,
+    login: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<Option<DateTime<Utc>>> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(hazard_id));
+    let condition = enterprise_scope(&mut query, scope, "e");
+    query.push(&format!(
+        "SELECT h.rectified_at FROM iot_hazards h \
+         JOIN enterprises e ON e.credit_code = h.credit_code \
+         WHERE h.hazard_id = {id} AND {condition}"
+    ));
+    let Some(rectified) = fetch(db, &query, |row| row.opt_int(0))?.pop() else {
+        return Ok(None);
+    };
+    if let Some(rectified) = rectified {
+        return Ok(Some(from_millis(rectified)?));
+    }
+    let mut query = Query::new(db.postgres());
+    let who = query.bind(text(login));
+    let when = query.bind(Cell::Int(millis(at)));
+    let id = query.bind(text(hazard_id));
+    query.push(&format!(
+        "UPDATE iot_hazards SET rectified_by = {who}, rectified_at = {when} \
+         WHERE hazard_id = {id} RETURNING hazard_id"
+    ));
+    fetch(db, &query, |row| row.text(0))?;
+    super::standings::iot_hazard_rectified(db, hazard_id)?;
+    Ok(Some(at))
 }
 
 fn episode(row: &dyn Cells) -> StoreResult<Episode> {

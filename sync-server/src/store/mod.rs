@@ -862,6 +862,15 @@ pub trait Store: Send + Sync + 'static {
         login: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Option<iot::Alert>>;
+    /// Confirms an IoT hazard in scope rectified (the first confirmation stays): when it was;
+    /// None when no such hazard is in scope.
+    fn rectify_iot_hazard(
+        &self,
+        scope: &RecordScope,
+        hazard_id: &str,
+        login: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>>;
     /// The alerts in scope raised or acknowledged after sequence number `seq`.
     fn alerts_since(&self, scope: &RecordScope, seq: i64) -> StoreResult<Vec<iot::Alert>>;
     /// Runs the absence rules (shifts without a positioning upload, 带班) as of `now`.

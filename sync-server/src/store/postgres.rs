@@ -397,6 +397,19 @@ CREATE INDEX iot_alerts_by_region ON iot_alerts (region_code, raised_at);
 CREATE INDEX iot_alerts_by_enterprise ON iot_alerts (credit_code, raised_at);
 CREATE INDEX iot_alerts_by_device ON iot_alerts (device_id, rule, occurred_at);
 CREATE INDEX iot_alerts_by_seq ON iot_alerts (seq);
+CREATE TABLE iot_hazards (
+    hazard_id    TEXT COLLATE "C" PRIMARY KEY,
+    credit_code  TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
+    device_id    TEXT COLLATE "C" NOT NULL,
+    subject      TEXT COLLATE "C" NOT NULL,
+    description  TEXT NOT NULL,
+    found_at     BIGINT NOT NULL,
+    deadline     TEXT,
+    rectified_at BIGINT,
+    rectified_by TEXT
+);
+CREATE INDEX iot_hazards_by_device ON iot_hazards (device_id, rectified_at);
+CREATE INDEX iot_hazards_by_enterprise ON iot_hazards (credit_code);
 CREATE TABLE work_permits (
     credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
     number      TEXT COLLATE "C" NOT NULL,
@@ -2033,6 +2046,16 @@ impl Store for PostgresStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Option<iot::Alert>> {
         self.write(|tx| iot::acknowledge_alert(&mut PgExec::new(tx), scope, alert_id, login, at))
+    }
+
+    fn rectify_iot_hazard(
+        &self,
+        scope: &RecordScope,
+        hazard_id: &str,
+        login: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        self.write(|tx| iot::rectify_iot_hazard(&mut PgExec::new(tx), scope, hazard_id, login, at))
     }
 
     fn alerts_since(&self, scope: &RecordScope, seq: i64) -> StoreResult<Vec<iot::Alert>> {

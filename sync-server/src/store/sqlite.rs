@@ -402,6 +402,19 @@ CREATE INDEX iot_alerts_by_region ON iot_alerts (region_code, raised_at);
 CREATE INDEX iot_alerts_by_enterprise ON iot_alerts (credit_code, raised_at);
 CREATE INDEX iot_alerts_by_device ON iot_alerts (device_id, rule, occurred_at);
 CREATE INDEX iot_alerts_by_seq ON iot_alerts (seq);
+CREATE TABLE iot_hazards (
+    hazard_id    TEXT PRIMARY KEY,
+    credit_code  TEXT NOT NULL REFERENCES enterprises (credit_code),
+    device_id    TEXT NOT NULL,
+    subject      TEXT NOT NULL,
+    description  TEXT NOT NULL,
+    found_at     INTEGER NOT NULL,
+    deadline     TEXT,
+    rectified_at INTEGER,
+    rectified_by TEXT
+);
+CREATE INDEX iot_hazards_by_device ON iot_hazards (device_id, rectified_at);
+CREATE INDEX iot_hazards_by_enterprise ON iot_hazards (credit_code);
 CREATE TABLE work_permits (
     credit_code TEXT NOT NULL REFERENCES enterprises (credit_code),
     number      TEXT NOT NULL,
@@ -2015,6 +2028,16 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<Option<iot::Alert>> {
         self.write(|tx| iot::acknowledge_alert(&mut SqliteExec(tx), scope, alert_id, login, at))
+    }
+
+    fn rectify_iot_hazard(
+        &self,
+        scope: &RecordScope,
+        hazard_id: &str,
+        login: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<DateTime<Utc>>> {
+        self.write(|tx| iot::rectify_iot_hazard(&mut SqliteExec(tx), scope, hazard_id, login, at))
     }
 
     fn alerts_since(&self, scope: &RecordScope, seq: i64) -> StoreResult<Vec<iot::Alert>> {

@@ -55,7 +55,73 @@ fn counted_hazards(db: &mut impl Exec, code: Option<&str>) -> StoreResult<Vec<Ha
     query.push(&format!(
         "SELECT {STATUS_COLUMNS} {STATUS_FROM} WHERE {COUNTED}{of_enterprise}"
     ));
-    fetch(db, &query, status_row)
+    let mut rows = fetch(db, &query, status_row)?;
+    let mut query = Query::new(db.postgres());
+    let of_enterprise = match code {
+        Some(code) => format!(" WHERE e.credit_code = {}", query.bind(text(code))),
+        None => String::new(),
+    };
+    query.push(&format!(
+        "SELECT {IOT_STATUS_COLUMNS} {IOT_STATUS_FROM}{of_enterprise}"
+    ));
+    rows.extend(fetch(db, &query, status_row)?);
+    Ok(rows)
+}
+
+/// The kind hazard tracking files a hazard an IoT rule found under.
+pub const IOT_KIND: &str = "iot";
+
+/// A hazard an IoT rule found (`iot_hazards`), in the shape of [`status_row`]: the hazard's
+/// id stands for the record, its subject (the DCS console) for the item, and the enterprise
+/// is named and placed as the register has it.
+const IOT_STATUS_COLUMNS: &str = "h.hazard_id, h.subject, h.description, '一般隐患', h.deadline,
+    e.credit_code, e.name, e.region_code, 'iot', h.found_at, h.rectified_at";
+const IOT_STATUS_FROM: &str =
+    "FROM iot_hazards h JOIN enterprises e ON e.credit_code = h.credit_code";
+
+/// A hazard an IoT rule just found (its `iot_hazards` row written): into the open hazards and
+/// its tally.
+pub(super) fn iot_hazard_found(db: &mut impl Exec, hazard_id: &str) -> StoreResult<()> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(hazard_id));
+    query.push(&format!(
+        "SELECT {IOT_STATUS_COLUMNS} {IOT_STATUS_FROM} WHERE h.hazard_id = {id}"
+    ));
+    let found = count(fetch(db, &query, status_row)?);
+    write(db, &found)
+}
+
+/// An IoT hazard confirmed rectified (its `iot_hazards` row updated): moved from the open
+/// hazards to the rectified, one more rectified in its tally.
+pub(super) fn iot_hazard_rectified(db: &mut impl Exec, hazard_id: &str) -> StoreResult<()> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(hazard_id));
+    query.push(&format!(
+        "SELECT {IOT_STATUS_COLUMNS} {IOT_STATUS_FROM} WHERE h.hazard_id = {id}"
+    ));
+    let Some(rectified) = fetch(db, &query, status_row)?.pop() else {
+        return Ok(());
+    };
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(&rectified.record_id));
+    let item = query.bind(text(&rectified.item));
+    query.push(&format!(
+        "DELETE FROM open_hazards WHERE record_id = {id} AND item = {item} RETURNING record_id"
+    ));
+    if fetch(db, &query, |row| row.text(0))?.is_empty() {
+        return Ok(());
+    }
+    insert_hazard(db, &rectified)?;
+    let mut query = Query::new(db.postgres());
+    let code = query.bind(text(&rectified.enterprise_code));
+    let region = query.bind(text(&rectified.region_code));
+    let kind = query.bind(text(&rectified.inspection_kind));
+    let dated = query.bind(Cell::Int(i64::from(rectified.deadline.is_some())));
+    query.push(&format!(
+        "UPDATE hazard_tallies SET rectified = rectified + 1, dated_open = dated_open - {dated}
+         WHERE enterprise_code = {code} AND region_code = {region} AND inspection_kind = {kind}"
+    ));
+    fetch(db, &query, |_| Ok(())).map(drop)
 }
 
 pub(super) fn status_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {

@@ -26,6 +26,7 @@ conformance! {
     people_still_underground_after_a_stop_raise_an_alert_until_it_is_acknowledged,
     a_shift_without_a_positioning_upload_raises_an_alert_once,
     duty_attendance_follows_the_roster_leaders_check_ins,
+    frequent_dcs_alarms_become_a_hazard_in_tracking_until_confirmed_rectified,
 }
 
 /// 淄博黑旺铁矿有限公司, 非煤矿山, 太河镇 (370302109) of 淄川区.
@@ -890,4 +891,166 @@ fn duty_attendance_follows_the_roster_leaders_check_ins(store: &dyn Store) {
         "the 带班 analysis counts the IoT rows"
     );
     assert!(store.rollups_agree().unwrap());
+}
+
+fn alarm(id: &str, at: DateTime<Utc>, state: &str) -> serde_json::Value {
+    serde_json::json!({
+        "id": id,
+        "t": at.to_rfc3339(),
+        "tag": "TI-101",
+        "console": "操作站1",
+        "priority": "high",
+        "state": state,
+    })
+}
+
+fn frequent_dcs_alarms_become_a_hazard_in_tracking_until_confirmed_rectified(store: &dyn Store) {
+    use anjian_server::store::standings::TallyLevel;
+    demo_world(store);
+    let config = IotConfig::shipped();
+    let (window, max) = (
+        Duration::hours(config.dcs.window_hours),
+        config.dcs.max_alarms,
+    );
+    let gateway = register_kind(store, "DCS-1", DeviceKind::Dcs, CHEMICALS, None);
+    let end = china("20T12:00");
+    // One activation exactly a window before `end`, then max − 1 within it, each with its
+    // acknowledgement (which does not count).
+    let mut events = vec![alarm("a0", end - window, "active")];
+    for n in 1..max {
+        let at = end - window + Duration::minutes(n * 4);
+        events.push(alarm(&format!("a{n}"), at, "active"));
+        events.push(alarm(&format!("k{n}"), at + Duration::seconds(30), "ack"));
+    }
+    assert!(post_events(store, &gateway, &events).alerts.is_empty());
+    // At `end` the window (end − 24 h, end] holds max: not more than allowed.
+    assert!(
+        post_events(store, &gateway, &[alarm("b1", end, "active")])
+            .alerts
+            .is_empty()
+    );
+    // One more: max + 1.
+    let over = post_events(
+        store,
+        &gateway,
+        &[alarm("b2", end + Duration::seconds(1), "active")],
+    );
+    assert_eq!(over.alerts.len(), 1, "more than {max} in the window");
+    let hazard_id = format!(
+        "dcs:DCS-1:{}",
+        (end + Duration::seconds(1)).timestamp_millis()
+    );
+    assert_eq!(over.alerts[0], format!("dcs_frequent:{hazard_id}"));
+    // While it is open, more alarms open nothing more.
+    assert!(
+        post_events(
+            store,
+            &gateway,
+            &[alarm("b3", end + Duration::minutes(1), "active")]
+        )
+        .alerts
+        .is_empty()
+    );
+
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 7, 21).unwrap();
+    let open = store
+        .open_hazards(&RecordScope::All, None, today, today, 100, 0)
+        .unwrap();
+    assert_eq!(open.len(), 1);
+    let hazard = &open[0];
+    assert_eq!(hazard.record_id, hazard_id);
+    assert_eq!(hazard.inspection_kind, "iot");
+    assert_eq!(hazard.enterprise_code, CHEMICALS);
+    assert_eq!(hazard.region_code, "370305003");
+    assert_eq!(
+        hazard.deadline,
+        chrono::NaiveDate::from_ymd_opt(2026, 8, 19)
+    );
+    assert!(
+        hazard.description.contains(&format!("报警 {} 次", max + 1)),
+        "{}",
+        hazard.description
+    );
+    let tallies = store
+        .hazard_tallies(
+            &RecordScope::All,
+            TallyLevel::Enterprise,
+            today,
+            today,
+            10,
+            0,
+        )
+        .unwrap();
+    assert_eq!((tallies.sum.found, tallies.sum.rectified), (1, 0));
+    assert!(
+        store.rollups_agree().unwrap(),
+        "a recount finds the same hazard"
+    );
+
+    // Confirmed rectified by someone whose scope holds the plant.
+    let elsewhere = RecordScope::Regions(vec!["370303007".into()]);
+    assert_eq!(
+        store
+            .rectify_iot_hazard(&elsewhere, &hazard_id, "town", china("21T09:00"))
+            .unwrap(),
+        None
+    );
+    let district = RecordScope::Regions(vec!["370305".into(), "370305003".into()]);
+    assert_eq!(
+        store
+            .rectify_iot_hazard(&district, &hazard_id, "qu", china("21T09:00"))
+            .unwrap(),
+        Some(china("21T09:00"))
+    );
+    assert_eq!(
+        store
+            .rectify_iot_hazard(&RecordScope::All, &hazard_id, "city", china("22T09:00"))
+            .unwrap(),
+        Some(china("21T09:00")),
+        "the first confirmation stays"
+    );
+    assert!(
+        store
+            .open_hazards(&RecordScope::All, None, today, today, 100, 0)
+            .unwrap()
+            .is_empty()
+    );
+    let rectified = store.rectified_hazards(&RecordScope::All, 10, 0).unwrap();
+    assert_eq!(rectified.len(), 1);
+    assert_eq!(rectified[0].rectified_at, Some(china("21T09:00")));
+    let tallies = store
+        .hazard_tallies(
+            &RecordScope::All,
+            TallyLevel::Enterprise,
+            today,
+            today,
+            10,
+            0,
+        )
+        .unwrap();
+    assert_eq!((tallies.sum.found, tallies.sum.rectified), (1, 1));
+    assert!(store.rollups_agree().unwrap());
+    // Alarms flooding again after the confirmation: a new hazard.
+    let again = post_events(
+        store,
+        &gateway,
+        &[alarm("c1", end + Duration::minutes(2), "active")],
+    );
+    assert_eq!(again.alerts.len(), 1);
+    assert_eq!(
+        store
+            .open_hazards(&RecordScope::All, None, today, today, 100, 0)
+            .unwrap()
+            .len(),
+        1
+    );
+    store.rebuild_rollups().unwrap();
+    assert!(store.rollups_agree().unwrap());
+    assert_eq!(
+        store
+            .rectified_hazards(&RecordScope::All, 10, 0)
+            .unwrap()
+            .len(),
+        1
+    );
 }

@@ -1561,6 +1561,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         "iot_events",
         "iot_event_conflicts",
         "rain_episodes",
+        "iot_hazards",
         "work_permits",
         "duty_leaders",
     ];
