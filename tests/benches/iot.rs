@@ -13,27 +13,10 @@
 //! Results are in `docs/benchmarks.md`.
 #![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
 
-use anjian_e2e::{PASSWORD, PostgresDatabase, Server, block_on};
+use anjian_e2e::{PASSWORD, PostgresDatabase, Server, block_on, cpu_seconds};
 use anjian_server::simulate::{SimulateOptions, run};
 
 const HOURS: u32 = 720;
-
-/// User plus system CPU seconds of this process so far (Linux `/proc/self/stat`, in clock
-/// ticks of 1/100 s).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
-}
 
 fn main() {
     let mut backends = vec!["SQLite"];

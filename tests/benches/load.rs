@@ -24,7 +24,7 @@ use anjian_core::record::{
 };
 use anjian_core::sync::protocol::{RecordUpload, SyncRequest, SyncResponse, UploadResult};
 use anjian_core::template::InspectionKind;
-use anjian_e2e::{Api, DEMO_CSV, FACTORY, Server};
+use anjian_e2e::{Api, DEMO_CSV, FACTORY, Server, cpu_seconds};
 use axum::Json;
 use axum::extract::State;
 use chrono::{NaiveDate, Utc};
@@ -183,22 +183,6 @@ struct Outcome {
     p99: Duration,
     /// CPU time of the whole process (server and load generator) during the run.
     cpu_seconds: f64,
-}
-
-/// User plus system CPU seconds of this process so far (Linux `/proc/self/stat`, in clock
-/// ticks of 1/100 s).
-fn cpu_seconds() -> f64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / 100.0
 }
 
 impl Outcome {

@@ -518,3 +518,19 @@ impl Server {
         Server::start_with(store, tempfile::tempdir().unwrap())
     }
 }
+
+/// User plus system CPU seconds of this process so far (Linux `/proc/self/stat`, in clock
+/// ticks of 1/100 s).
+pub fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}

@@ -830,6 +830,11 @@ mod tests {
         format!(r#"{{"id":"{id}","t":"{t}","interval_s":60,"rain_mm":{mm}}}"#)
     }
 
+    /// A gauge's batch checked with the shipped configuration.
+    fn check_gauge(body: &[u8], received: DateTime<Utc>) -> Result<Intake, BatchError> {
+        check_batch(&gauge(), body, received, &IotConfig::shipped())
+    }
+
     fn malformed(result: Result<Intake, BatchError>) -> String {
         match result {
             Err(BatchError::Malformed(message)) => message,
@@ -945,7 +950,7 @@ mod tests {
             ]
             .join(","),
         );
-        let intake = check_batch(&gauge(), &body, received, &IotConfig::shipped()).unwrap();
+        let intake = check_gauge(&body, received).unwrap();
         let values: Vec<Option<i64>> = intake.events.iter().map(|e| e.value).collect();
         assert_eq!(values, [Some(500), Some(1), Some(0)]);
         assert_eq!(intake.clock, ClockStatus::Ok);
@@ -955,12 +960,7 @@ mod tests {
                 "2026-07-14T10:15:02+08:00",
                 &reading("a", "2026-07-14T10:10:00+08:00", mm),
             );
-            let message = malformed(check_batch(
-                &gauge(),
-                &body,
-                received,
-                &IotConfig::shipped(),
-            ));
+            let message = malformed(check_gauge(&body, received));
             assert!(
                 message.contains("第 1 个事件（id a）：rain_mm"),
                 "{message}"
@@ -1006,12 +1006,7 @@ mod tests {
             ]
             .join(","),
         );
-        let message = malformed(check_batch(
-            &gauge(),
-            &body,
-            received,
-            &IotConfig::shipped(),
-        ));
+        let message = malformed(check_gauge(&body, received));
         assert!(
             message.contains("第 2 个事件（id b）") && message.contains("晚于"),
             "{message}"
@@ -1031,7 +1026,7 @@ mod tests {
             ]
             .join(","),
         );
-        let intake = check_batch(&gauge(), &same, received, &IotConfig::shipped()).unwrap();
+        let intake = check_gauge(&same, received).unwrap();
         assert_eq!((intake.events.len(), intake.repeated), (1, 1));
         let changed = batch(
             "2026-07-14T10:15:00+08:00",
@@ -1041,12 +1036,7 @@ mod tests {
             ]
             .join(","),
         );
-        let message = malformed(check_batch(
-            &gauge(),
-            &changed,
-            received,
-            &IotConfig::shipped(),
-        ));
+        let message = malformed(check_gauge(&changed, received));
         assert!(message.contains("出现两次且内容不同"), "{message}");
     }
 

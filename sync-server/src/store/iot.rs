@@ -362,8 +362,7 @@ fn check_hot_work(
     let device = &intake.device;
     let mut raised = Vec::new();
     for event in events {
-        let body: serde_json::Value = serde_json::from_str(&event.body)
-            .map_err(|e| StoreError::Corrupt(format!("stored event body: {e}")))?;
+        let body = event_body(event)?;
         if body["type"] != "hot_work" {
             continue;
         }
@@ -402,18 +401,14 @@ fn check_hot_work(
             "snapshot_sha256": body["snapshot_sha256"],
             "confidence": body["confidence"],
         });
-        if insert_alert(
+        if raise_for_device(
             db,
-            &AlertRow {
-                alert_id: &alert_id,
-                rule: AlertRule::HotWorkUnpermitted,
-                credit_code: &device.credit_code,
-                device_id: Some(&device.device_id),
-                occurred_at: at,
-                raised_at: millis(intake.received_at),
-                title: &title,
-                detail: &detail.to_string(),
-            },
+            intake,
+            AlertRule::HotWorkUnpermitted,
+            &alert_id,
+            at,
+            &title,
+            &detail,
         )? {
             raised.push(alert_id);
         }
@@ -448,8 +443,7 @@ fn check_evacuation(
         else {
             continue;
         };
-        let body: serde_json::Value = serde_json::from_str(&event.body)
-            .map_err(|e| StoreError::Corrupt(format!("stored event body: {e}")))?;
+        let body = event_body(event)?;
         let underground: Vec<serde_json::Value> = body["persons"]
             .as_array()
             .into_iter()
@@ -470,18 +464,14 @@ fn check_evacuation(
             "underground": event.value,
             "persons": underground,
         });
-        if insert_alert(
+        if raise_for_device(
             db,
-            &AlertRow {
-                alert_id: &alert_id,
-                rule: AlertRule::StillUnderground,
-                credit_code: &device.credit_code,
-                device_id: Some(&device.device_id),
-                occurred_at: at,
-                raised_at: millis(intake.received_at),
-                title: &title,
-                detail: &detail.to_string(),
-            },
+            intake,
+            AlertRule::StillUnderground,
+            &alert_id,
+            at,
+            &title,
+            &detail,
         )? {
             raised.push(alert_id);
         }
@@ -571,18 +561,14 @@ fn check_alarm_frequency(
         "alarms": count,
         "deadline": deadline.to_string(),
     });
-    insert_alert(
+    raise_for_device(
         db,
-        &AlertRow {
-            alert_id: &alert_id,
-            rule: AlertRule::DcsFrequent,
-            credit_code: &device.credit_code,
-            device_id: Some(&device.device_id),
-            occurred_at: at,
-            raised_at: millis(intake.received_at),
-            title: &title,
-            detail: &detail.to_string(),
-        },
+        intake,
+        AlertRule::DcsFrequent,
+        &alert_id,
+        at,
+        &title,
+        &detail,
     )?;
     Ok(vec![alert_id])
 }
@@ -774,20 +760,48 @@ fn raise_rain_alert(
         "readings": readings,
     });
     let alert_id = format!("rain_stop:{}:{}", device.device_id, e.started_ms);
+    raise_for_device(
+        db,
+        intake,
+        AlertRule::RainStop,
+        &alert_id,
+        reached,
+        &title,
+        &detail,
+    )?;
+    Ok(Some(alert_id))
+}
+
+/// Raises an alert about what one device reported, at the batch's arrival; false when it was
+/// already raised.
+fn raise_for_device(
+    db: &mut impl Exec,
+    intake: &Intake,
+    rule: AlertRule,
+    alert_id: &str,
+    occurred_at: i64,
+    title: &str,
+    detail: &serde_json::Value,
+) -> StoreResult<bool> {
     insert_alert(
         db,
         &AlertRow {
-            alert_id: &alert_id,
-            rule: AlertRule::RainStop,
-            credit_code: &device.credit_code,
-            device_id: Some(&device.device_id),
-            occurred_at: reached,
+            alert_id,
+            rule,
+            credit_code: &intake.device.credit_code,
+            device_id: Some(&intake.device.device_id),
+            occurred_at,
             raised_at: millis(intake.received_at),
-            title: &title,
+            title,
             detail: &detail.to_string(),
         },
-    )?;
-    Ok(Some(alert_id))
+    )
+}
+
+/// A stored event's JSON.
+fn event_body(event: &crate::iot::IotEvent) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(&event.body)
+        .map_err(|e| StoreError::Corrupt(format!("stored event body: {e}")))
 }
 
 /// Tenths of a millimetre as the millimetres people read: `500` → `50.0`.
@@ -861,13 +875,15 @@ pub(super) fn alerts_since(
     let since = query.bind(Cell::Int(seq));
     let condition = enterprise_scope(&mut query, scope, "a");
     query.push(&format!(
-        "SELECT a.alert_id, a.rule, a.credit_code, e.name, a.region_code, a.device_id, \
-         a.occurred_at, a.raised_at, a.title, a.detail, a.acknowledged_at, a.acknowledged_by \
-         FROM iot_alerts a JOIN enterprises e ON e.credit_code = a.credit_code \
-         WHERE a.seq > {since} AND {condition} ORDER BY a.seq"
+        "{ALERT_SELECT} WHERE a.seq > {since} AND {condition} ORDER BY a.seq"
     ));
     fetch(db, &query, alert)
 }
+
+/// An alert with its enterprise's name, in the shape [`alert`] decodes.
+const ALERT_SELECT: &str = "SELECT a.alert_id, a.rule, a.credit_code, e.name, a.region_code, \
+     a.device_id, a.occurred_at, a.raised_at, a.title, a.detail, a.acknowledged_at, \
+     a.acknowledged_by FROM iot_alerts a JOIN enterprises e ON e.credit_code = a.credit_code";
 
 fn alert(row: &dyn Cells) -> StoreResult<Alert> {
     let detail = row.text(9)?;
@@ -906,10 +922,7 @@ pub(super) fn alerts(
     let limit = query.bind(Cell::Limit(limit));
     let offset = query.bind(Cell::Int(offset.max(0)));
     query.push(&format!(
-        "SELECT a.alert_id, a.rule, a.credit_code, e.name, a.region_code, a.device_id, \
-         a.occurred_at, a.raised_at, a.title, a.detail, a.acknowledged_at, a.acknowledged_by \
-         FROM iot_alerts a JOIN enterprises e ON e.credit_code = a.credit_code \
-         WHERE {condition} ORDER BY a.raised_at DESC, a.alert_id LIMIT {limit} OFFSET {offset}"
+        "{ALERT_SELECT} WHERE {condition} ORDER BY a.raised_at DESC, a.alert_id LIMIT {limit} OFFSET {offset}"
     ));
     Ok((fetch(db, &query, alert)?, total))
 }
@@ -949,12 +962,7 @@ pub(super) fn acknowledge_alert(
     }
     let mut query = Query::new(db.postgres());
     let id = query.bind(text(alert_id));
-    query.push(&format!(
-        "SELECT a.alert_id, a.rule, a.credit_code, e.name, a.region_code, a.device_id, \
-         a.occurred_at, a.raised_at, a.title, a.detail, a.acknowledged_at, a.acknowledged_by \
-         FROM iot_alerts a JOIN enterprises e ON e.credit_code = a.credit_code \
-         WHERE a.alert_id = {id}"
-    ));
+    query.push(&format!("{ALERT_SELECT} WHERE a.alert_id = {id}"));
     Ok(fetch(db, &query, alert)?.pop())
 }
 

@@ -112,16 +112,7 @@ pub(super) fn iot_hazard_rectified(db: &mut impl Exec, hazard_id: &str) -> Store
         return Ok(());
     }
     insert_hazard(db, &rectified)?;
-    let mut query = Query::new(db.postgres());
-    let code = query.bind(text(&rectified.enterprise_code));
-    let region = query.bind(text(&rectified.region_code));
-    let kind = query.bind(text(&rectified.inspection_kind));
-    let dated = query.bind(Cell::Int(i64::from(rectified.deadline.is_some())));
-    query.push(&format!(
-        "UPDATE hazard_tallies SET rectified = rectified + 1, dated_open = dated_open - {dated}
-         WHERE enterprise_code = {code} AND region_code = {region} AND inspection_kind = {kind}"
-    ));
-    fetch(db, &query, |_| Ok(())).map(drop)
+    count_rectified(db, &rectified)
 }
 
 pub(super) fn status_row(row: &dyn Cells) -> StoreResult<HazardStatusRow> {
@@ -302,6 +293,11 @@ fn close_rectified(db: &mut impl Exec, record_id: &str, item: &str) -> StoreResu
     ));
     fetch(db, &query, |_| Ok(()))?;
     insert_hazard(db, &rectified)?;
+    count_rectified(db, &rectified)
+}
+
+/// One more rectified hazard in its tally, one fewer dated open one if it had a deadline.
+fn count_rectified(db: &mut impl Exec, rectified: &HazardStatusRow) -> StoreResult<()> {
     let mut query = Query::new(db.postgres());
     let code = query.bind(text(&rectified.enterprise_code));
     let region = query.bind(text(&rectified.region_code));

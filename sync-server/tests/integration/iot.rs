@@ -5,14 +5,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use anjian_core::enterprise::parse_enterprise_csv;
 use anjian_server::admin::imports;
 use anjian_server::auth::token_hash;
-use anjian_server::demo;
 use anjian_server::iot::{Device, DeviceKind, IngestOutcome, IotConfig, check_batch};
 use anjian_server::store::iot::{AlertRule, NewDevice};
 use anjian_server::store::{ImportKind, RecordScope, Store, StoreError};
 
+use crate::reference::demo_world;
 use crate::store::{on_postgres, on_sqlite};
 
 conformance! {
@@ -35,15 +34,6 @@ const MINE: &str = "91370302016480894K";
 const OTHER_MINE: &str = "91370304081924866E";
 /// 淄博齐鲁石化助剂有限公司, 危险化学品, 辛店街道 (370305003) of 临淄区.
 const CHEMICALS: &str = "913703050534640908";
-
-fn demo_world(store: &dyn Store) {
-    for region in demo::regions().unwrap() {
-        store.add_region(&region).unwrap();
-    }
-    let enterprises =
-        parse_enterprise_csv("enterprises.csv", demo::ENTERPRISES_CSV.as_bytes()).unwrap();
-    store.upsert_enterprises(&enterprises).unwrap();
-}
 
 fn instant(text: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(text)
@@ -953,6 +943,19 @@ fn frequent_dcs_alarms_become_a_hazard_in_tracking_until_confirmed_rectified(sto
     );
 
     let today = chrono::NaiveDate::from_ymd_opt(2026, 7, 21).unwrap();
+    let found_and_rectified = || {
+        let tallies = store
+            .hazard_tallies(
+                &RecordScope::All,
+                TallyLevel::Enterprise,
+                today,
+                today,
+                10,
+                0,
+            )
+            .unwrap();
+        (tallies.sum.found, tallies.sum.rectified)
+    };
     let open = store
         .open_hazards(&RecordScope::All, None, today, today, 100, 0)
         .unwrap();
@@ -971,17 +974,7 @@ fn frequent_dcs_alarms_become_a_hazard_in_tracking_until_confirmed_rectified(sto
         "{}",
         hazard.description
     );
-    let tallies = store
-        .hazard_tallies(
-            &RecordScope::All,
-            TallyLevel::Enterprise,
-            today,
-            today,
-            10,
-            0,
-        )
-        .unwrap();
-    assert_eq!((tallies.sum.found, tallies.sum.rectified), (1, 0));
+    assert_eq!(found_and_rectified(), (1, 0));
     assert!(
         store.rollups_agree().unwrap(),
         "a recount finds the same hazard"
@@ -1018,17 +1011,7 @@ fn frequent_dcs_alarms_become_a_hazard_in_tracking_until_confirmed_rectified(sto
     let rectified = store.rectified_hazards(&RecordScope::All, 10, 0).unwrap();
     assert_eq!(rectified.len(), 1);
     assert_eq!(rectified[0].rectified_at, Some(china("21T09:00")));
-    let tallies = store
-        .hazard_tallies(
-            &RecordScope::All,
-            TallyLevel::Enterprise,
-            today,
-            today,
-            10,
-            0,
-        )
-        .unwrap();
-    assert_eq!((tallies.sum.found, tallies.sum.rectified), (1, 1));
+    assert_eq!(found_and_rectified(), (1, 1));
     assert!(store.rollups_agree().unwrap());
     // Alarms flooding again after the confirmation: a new hazard.
     let again = post_events(

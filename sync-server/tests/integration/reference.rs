@@ -49,7 +49,7 @@ const MINE: &str = "91370302016480894K";
 /// A valid code of an enterprise that is not in the register.
 const UNREGISTERED: &str = "914403001922038216";
 
-fn demo_world(store: &dyn Store) {
+pub(crate) fn demo_world(store: &dyn Store) {
     for region in demo::regions().unwrap() {
         store.add_region(&region).unwrap();
     }
