@@ -598,3 +598,51 @@ fn a_dcs_alarm_flood_is_tracked_as_a_hazard_and_confirmed_rectified_on_the_page(
     let (_, _, page) = browser.get("/review/hazards");
     assert!(!page.contains("确认已整改"), "nothing left to confirm");
 }
+
+#[test]
+fn the_archive_shows_the_devices_and_the_last_head_count_by_area() {
+    let server = Server::start();
+    let api = Api::new(&server.url);
+    let admin = api.login("admin", DEVICE);
+    let key = register(&api, &admin, "KJ-1", "positioning", MINE);
+    register(&api, &admin, "RG-1", "rain", MINE);
+    let now = Utc::now();
+    let person = |card: &str, area: &str, out: bool| {
+        json!({
+            "card": card, "name": format!("矿工{card}"), "area": area,
+            "in_time": (now - Duration::hours(2)).to_rfc3339(),
+            "out_time": if out { json!(now.to_rfc3339()) } else { Value::Null },
+        })
+    };
+    let snapshot = json!({
+        "id": "s1",
+        "t": now.to_rfc3339(),
+        "shift": {"date": "2026-07-14", "name": "白班"},
+        "trigger": "shift",
+        "underground": 3,
+        "persons": [
+            person("C1", "一采区", false),
+            person("C2", "一采区", false),
+            person("C3", "井底车场", false),
+            person("C4", "井底车场", true),
+        ],
+    });
+    let body = json!({ "device": "KJ-1", "sent_at": now.to_rfc3339(), "events": [snapshot] });
+    let (status, answer) = post(
+        &api,
+        "positioning",
+        Some(&key),
+        body.to_string().into_bytes(),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let mut browser = crate::review::Browser::new(&server.url);
+    browser.login("city", PASSWORD);
+    let (status, _, page) = browser.get(&format!("/review/enterprises/{MINE}"));
+    assert_eq!(status, 200);
+    assert!(page.contains("物联网设备（2）"), "{page}");
+    assert!(
+        page.contains("2026-07-14白班：井下 3 人（一采区2人，井底车场1人）"),
+        "{page}"
+    );
+    assert!(page.contains("RG-1") && page.contains("尚无数据"), "{page}");
+}

@@ -1,5 +1,6 @@
 //! The enterprise archive: the enterprises in scope, and one enterprise's profile, permits,
-//! major hazard sources, certified staff, emergency plans, health declarations and every
+//! major hazard sources, certified staff, emergency plans, health declarations, work permits,
+//! duty leaders, IoT devices (with a positioning system's last head count by area) and every
 //! inspection and hazard in its history.
 
 use axum::extract::{Path, Query};
@@ -103,12 +104,17 @@ pub(super) async fn list(
     Ok(Page::new("企业档案").body(body).html(Some(&caller)))
 }
 
+/// A device's latest event: when, and what it said.
+type LatestEvent = (chrono::DateTime<Utc>, serde_json::Value);
+
 struct Archive {
     enterprise: Enterprise,
     region_name: String,
     reference: EnterpriseArchive,
     records: Vec<RecordRow>,
     hazards: Vec<EnterpriseHazard>,
+    /// The enterprise's IoT devices, each with its latest event.
+    devices: Vec<(crate::iot::Device, Option<LatestEvent>)>,
 }
 
 pub(super) async fn archive(
@@ -142,7 +148,19 @@ pub(super) async fn archive(
                 .iter()
                 .find(|r| r.code == enterprise.region_code)
                 .map_or(enterprise.region_code.clone(), |r| r.name.clone());
+            let devices = store
+                .devices(&crate::store::RecordScope::Enterprise {
+                    credit_code: code.clone(),
+                    inspection_kinds: Vec::new(),
+                })?
+                .into_iter()
+                .map(|d| {
+                    let latest = store.latest_iot_event(&d.device_id)?;
+                    Ok((d, latest))
+                })
+                .collect::<crate::store::StoreResult<Vec<_>>>()?;
             Ok(Archive {
+                devices,
                 reference: store.enterprise_archive(&code)?,
                 enterprise,
                 region_name,
@@ -283,6 +301,73 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
     );
     section(
         &mut body,
+        "work-permits",
+        "作业票",
+        &["编号", "作业类型", "动火级别", "作业区域", "开始", "结束"],
+        reference
+            .work_permits
+            .iter()
+            .map(|w| {
+                format!(
+                    "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&w.number),
+                    w.work_type.label(),
+                    w.level.map_or("", |l| l.label()),
+                    escape(&w.area),
+                    datetime(w.valid_from),
+                    datetime(w.valid_until)
+                )
+            })
+            .collect(),
+    );
+    section(
+        &mut body,
+        "duty-leaders",
+        "带班领导",
+        &["人员编号", "姓名", "职务"],
+        reference
+            .duty_leaders
+            .iter()
+            .map(|d| {
+                format!(
+                    "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&d.person_id),
+                    escape(&d.name),
+                    escape(&d.position)
+                )
+            })
+            .collect(),
+    );
+    section(
+        &mut body,
+        "iot-devices",
+        "物联网设备",
+        &["设备编号", "类型", "安装位置", "状态", "最近数据"],
+        archive
+            .devices
+            .iter()
+            .map(|(device, latest)| {
+                format!(
+                    "<tr data-device=\"{id}\"><td class=\"mono\">{id}</td><td>{kind}</td><td>{location}</td>\
+                     <td>{state}</td><td>{latest}</td></tr>",
+                    id = escape(&device.device_id),
+                    kind = device.kind.label(),
+                    location = escape(&device.location),
+                    state = match (device.revoked_at, device.clock_offset_ms) {
+                        (Some(_), _) => "<span class=\"badge bad\">已吊销</span>".to_string(),
+                        (None, Some(offset)) if offset.abs() > 300_000 => format!(
+                            "<span class=\"badge fail\">时钟偏差 {} 分钟</span>",
+                            offset / 60_000
+                        ),
+                        _ => "<span class=\"badge ok\">正常</span>".to_string(),
+                    },
+                    latest = latest_summary(device.kind, latest.as_ref()),
+                )
+            })
+            .collect(),
+    );
+    section(
+        &mut body,
         "history",
         "检查记录",
         &["检查时间", "检查类型", "状态", "隐患"],
@@ -333,4 +418,35 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .collect(),
     );
     body
+}
+
+/// What a device last reported, in a line: for a positioning system the shift's head count
+/// by area.
+fn latest_summary(kind: crate::iot::DeviceKind, latest: Option<&LatestEvent>) -> String {
+    let Some((at, event)) = latest else {
+        return "尚无数据".into();
+    };
+    let when = datetime(*at);
+    if kind != crate::iot::DeviceKind::Positioning {
+        return when;
+    }
+    let mut by_area: std::collections::BTreeMap<&str, usize> = Default::default();
+    for person in event["persons"].as_array().into_iter().flatten() {
+        if person["out_time"].is_null() {
+            *by_area
+                .entry(person["area"].as_str().unwrap_or(""))
+                .or_default() += 1;
+        }
+    }
+    let areas: Vec<String> = by_area
+        .iter()
+        .map(|(area, n)| format!("{}{n}人", escape(area)))
+        .collect();
+    format!(
+        "{when} {}{}：井下 {} 人（{}）",
+        escape(event["shift"]["date"].as_str().unwrap_or("")),
+        escape(event["shift"]["name"].as_str().unwrap_or("")),
+        event["underground"].as_i64().unwrap_or(0),
+        areas.join("，")
+    )
 }

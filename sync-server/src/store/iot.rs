@@ -996,6 +996,25 @@ pub(super) fn events_of(
     })
 }
 
+/// A device's latest event (by its time) with its JSON: what the archive shows of a
+/// positioning system's last head count.
+pub(super) fn latest_event(
+    db: &mut impl Exec,
+    device_id: &str,
+) -> StoreResult<Option<(DateTime<Utc>, serde_json::Value)>> {
+    let mut query = Query::new(db.postgres());
+    let id = query.bind(text(device_id));
+    query.push(&format!(
+        "SELECT at, body FROM iot_events WHERE device_id = {id} ORDER BY at DESC, event_id LIMIT 1"
+    ));
+    fetch(db, &query, |row| {
+        let body = serde_json::from_str(&row.text(1)?)
+            .map_err(|e| StoreError::Corrupt(format!("stored event body: {e}")))?;
+        Ok((from_millis(row.int(0)?)?, body))
+    })
+    .map(|mut rows| rows.pop())
+}
+
 /// How many changed resends a device's events have put aside.
 pub(super) fn conflicts_of(db: &mut impl Exec, device_id: &str) -> StoreResult<i64> {
     let mut query = Query::new(db.postgres());

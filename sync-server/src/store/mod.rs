@@ -881,6 +881,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<iot::TickOutcome>;
     /// A device's events, newest first.
     fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>>;
+    /// A device's latest event by time, with its JSON.
+    fn latest_iot_event(
+        &self,
+        device_id: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, serde_json::Value)>>;
     /// How many changed resends of a device's events were put aside.
     fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64>;
 }

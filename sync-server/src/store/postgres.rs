@@ -2074,6 +2074,13 @@ impl Store for PostgresStore {
         self.query(|db| iot::events_of(db, device_id, limit))
     }
 
+    fn latest_iot_event(
+        &self,
+        device_id: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, serde_json::Value)>> {
+        self.query(|db| iot::latest_event(db, device_id))
+    }
+
     fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64> {
         self.query(|db| iot::conflicts_of(db, device_id))
     }

@@ -2059,6 +2059,13 @@ impl Store for SqliteStore {
         })
     }
 
+    fn latest_iot_event(
+        &self,
+        device_id: &str,
+    ) -> StoreResult<Option<(DateTime<Utc>, serde_json::Value)>> {
+        self.read(|tx| iot::latest_event(&mut SqliteExec(tx), device_id))
+    }
+
     fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64> {
         self.read(|tx| {
             let db = &mut SqliteExec(tx);
