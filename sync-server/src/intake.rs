@@ -160,9 +160,9 @@ fn require_admin(caller: &Caller) -> AppResult<()> {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 pub struct RegisteredDevice {
-    pub device: serde_json::Value,
+    pub device: Device,
     /// Shown once: the server keeps only its hash.
     pub key: String,
 }
@@ -176,7 +176,6 @@ pub async fn register_device(
     let (device, key) = state
         .run(move |state| admin::register_device(state.store.as_ref(), &request, Utc::now()))
         .await?;
-    let device = serde_json::to_value(&device).map_err(|e| AppError::internal("device", e))?;
     Ok((StatusCode::CREATED, Json(RegisteredDevice { device, key })))
 }
 
