@@ -45,10 +45,8 @@ fn succeeds(data: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-#[test]
-fn import_reports_what_it_stored_and_refuses_a_bad_file_naming_the_line() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+/// The city, the district and the town of the register's one enterprise.
+fn add_regions(data: &Path) {
     for (code, name, parent) in [
         ("370300", "淄博市", None),
         ("370305", "临淄区", Some("370300")),
@@ -58,8 +56,15 @@ fn import_reports_what_it_stored_and_refuses_a_bad_file_naming_the_line() {
         if let Some(parent) = parent {
             args.extend(["--parent", parent]);
         }
-        succeeds(&data, &args);
+        succeeds(data, &args);
     }
+}
+
+#[test]
+fn import_reports_what_it_stored_and_refuses_a_bad_file_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    add_regions(&data);
     let file = |name: &str, text: &str| {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
@@ -114,17 +119,7 @@ fn import_reports_what_it_stored_and_refuses_a_bad_file_naming_the_line() {
 fn a_device_is_registered_with_a_key_shown_once_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    for (code, name, parent) in [
-        ("370300", "淄博市", None),
-        ("370305", "临淄区", Some("370300")),
-        ("370305003", "辛店街道", Some("370305")),
-    ] {
-        let mut args = vec!["region", "add", code, name];
-        if let Some(parent) = parent {
-            args.extend(["--parent", parent]);
-        }
-        succeeds(&data, &args);
-    }
+    add_regions(&data);
     let register = dir.path().join("enterprises.csv");
     std::fs::write(&register, REGISTER).unwrap();
     succeeds(&data, &["enterprise", "import", register.to_str().unwrap()]);
