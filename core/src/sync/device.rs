@@ -401,56 +401,37 @@ impl Store {
                     occurred_at, raised_at, title, acknowledged_at, acknowledged_by
              FROM alerts ORDER BY raised_at DESC, alert_id",
         )?;
-        let rows = stmt.query_map([], |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, String>(3)?,
-                row.get::<_, String>(4)?,
-                row.get::<_, Option<String>>(5)?,
-                row.get::<_, String>(6)?,
-                row.get::<_, String>(7)?,
-                row.get::<_, String>(8)?,
-                row.get::<_, Option<String>>(9)?,
-                row.get::<_, Option<String>>(10)?,
-            ))
-        })?;
-        let instant = |text: &str| -> Result<DateTime<Utc>> {
-            DateTime::parse_from_rfc3339(text)
+        let instant = |i: usize, row: &rusqlite::Row<'_>| -> rusqlite::Result<DateTime<Utc>> {
+            let text: String = row.get(i)?;
+            DateTime::parse_from_rfc3339(&text)
                 .map(|at| at.with_timezone(&Utc))
-                .map_err(|_| Error::InvalidInput(format!("警报时间 {text} 无效")))
+                .map_err(|e| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })
         };
-        let mut out = Vec::new();
-        for row in rows {
-            let (
-                alert_id,
-                rule,
-                rule_label,
-                credit_code,
-                enterprise_name,
-                device_id,
-                occurred,
-                raised,
-                title,
-                acked,
-                acknowledged_by,
-            ) = row?;
-            out.push(AlertUpdate {
-                alert_id,
-                rule,
-                rule_label,
-                credit_code,
-                enterprise_name,
-                device_id,
-                occurred_at: instant(&occurred)?,
-                raised_at: instant(&raised)?,
-                title,
-                acknowledged_at: acked.as_deref().map(instant).transpose()?,
-                acknowledged_by,
-            });
-        }
-        Ok(out)
+        let rows = stmt.query_map([], |row| {
+            Ok(AlertUpdate {
+                alert_id: row.get(0)?,
+                rule: row.get(1)?,
+                rule_label: row.get(2)?,
+                credit_code: row.get(3)?,
+                enterprise_name: row.get(4)?,
+                device_id: row.get(5)?,
+                occurred_at: instant(6, row)?,
+                raised_at: instant(7, row)?,
+                title: row.get(8)?,
+                acknowledged_at: match row.get::<_, Option<String>>(9)? {
+                    Some(_) => Some(instant(9, row)?),
+                    None => None,
+                },
+                acknowledged_by: row.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
     /// Applies the server's answer to `request`.

@@ -45,6 +45,19 @@ fn succeeds(data: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Registers the plant's DCS gateway.
+const ADD_GATEWAY: [&str; 9] = [
+    "device",
+    "add",
+    "DCS-01",
+    "--kind",
+    "dcs",
+    "--enterprise",
+    "913703050534640908",
+    "--location",
+    "中控室",
+];
+
 /// The city, the district and the town of the register's one enterprise.
 fn add_regions(data: &Path) {
     for (code, name, parent) in [
@@ -124,20 +137,7 @@ fn a_device_is_registered_with_a_key_shown_once_listed_and_revoked() {
     std::fs::write(&register, REGISTER).unwrap();
     succeeds(&data, &["enterprise", "import", register.to_str().unwrap()]);
 
-    let added = succeeds(
-        &data,
-        &[
-            "device",
-            "add",
-            "DCS-01",
-            "--kind",
-            "dcs",
-            "--enterprise",
-            "913703050534640908",
-            "--location",
-            "中控室",
-        ],
-    );
+    let added = succeeds(&data, &ADD_GATEWAY);
     assert!(added.contains("已登记DCS 报警网关 DCS-01"), "{added}");
     let key = added
         .lines()
@@ -154,20 +154,7 @@ fn a_device_is_registered_with_a_key_shown_once_listed_and_revoked() {
 
     let listed = succeeds(&data, &["device", "list"]);
     assert_eq!(listed, "DCS-01\tdcs\t913703050534640908\t中控室\t有效\n");
-    let again = server(
-        &data,
-        &[
-            "device",
-            "add",
-            "DCS-01",
-            "--kind",
-            "dcs",
-            "--enterprise",
-            "913703050534640908",
-            "--location",
-            "中控室",
-        ],
-    );
+    let again = server(&data, &ADD_GATEWAY);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("设备编号 DCS-01 已登记"));
     let threshold = server(
