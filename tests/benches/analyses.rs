@@ -9,6 +9,9 @@
 //!     cargo bench -p anjian-e2e --bench analyses                                  # PostgreSQL
 //! ```
 //!
+//! `ANJIAN_BENCH_ONLY=grading` times only the requests whose path contains that text (and
+//! `ANJIAN_BENCH_RUNS` sets how many timed runs each gets, 7 by default).
+//!
 //! The first run on an empty store seeds it (as `seed --scale city` does) and says how long
 //! that took; later runs reuse it. Each request runs once to warm up, then `RUNS` times; the
 //! table gives the median and the slowest. Results are in `docs/benchmarks.md`.
@@ -25,6 +28,7 @@ use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
 use chrono::{Datelike, Duration, Utc};
 
+/// Timed runs per request unless `ANJIAN_BENCH_RUNS` says otherwise.
 const RUNS: usize = 7;
 
 fn main() {
@@ -84,6 +88,10 @@ fn main() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    let only = std::env::var("ANJIAN_BENCH_ONLY").unwrap_or_default();
+    let runs = std::env::var("ANJIAN_BENCH_RUNS")
+        .map(|r| r.parse::<usize>().unwrap().max(1))
+        .unwrap_or(RUNS);
     println!("| request | caller | range | median ms | slowest ms | bytes |");
     println!("|---|---|---|---|---|---|");
     for (label, login) in &callers {
@@ -106,8 +114,9 @@ fn main() {
                 "/api/v1/hazards?state=overdue&by=town&limit=100".to_string(),
                 "/api/v1/hazards?state=rectified".to_string(),
             ];
-            for path in &requests {
-                let (median, slowest, bytes) = time(&client, &server.url, path, &token, false);
+            for path in requests.iter().filter(|p| p.contains(&only)) {
+                let (median, slowest, bytes) =
+                    time(&client, &server.url, path, &token, false, runs);
                 println!("| `{path}` | {label} | {range} | {median:.1} | {slowest:.1} | {bytes} |");
             }
         }
@@ -118,8 +127,11 @@ fn main() {
             format!("/review/records?kind=enforcement&with_hazards=on&from={year_ago}"),
             "/review/records?enterprise=化工".to_string(),
             "/review/hazards".to_string(),
-        ] {
-            let (median, slowest, bytes) = time(&client, &server.url, &path, &cookie, true);
+        ]
+        .into_iter()
+        .filter(|p| p.contains(&only))
+        {
+            let (median, slowest, bytes) = time(&client, &server.url, &path, &cookie, true, runs);
             println!("| `{path}` (page) | {label} | – | {median:.1} | {slowest:.1} | {bytes} |");
         }
     }
@@ -175,6 +187,7 @@ fn time(
     path: &str,
     credential: &str,
     cookie: bool,
+    runs: usize,
 ) -> (f64, f64, usize) {
     let get = || {
         let request = client.get(format!("{base}{path}"));
@@ -193,7 +206,7 @@ fn time(
         })
     };
     let (_, bytes) = get();
-    let mut times: Vec<f64> = (0..RUNS).map(|_| get().0).collect();
+    let mut times: Vec<f64> = (0..runs).map(|_| get().0).collect();
     times.sort_by(f64::total_cmp);
-    (times[RUNS / 2], times[RUNS - 1], bytes)
+    (times[runs / 2], times[runs - 1], bytes)
 }
