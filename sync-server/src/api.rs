@@ -487,10 +487,10 @@ async fn hazard_analysis(
     state: State,
     caller: Caller,
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> AppResult<Json<serde_json::Value>> {
+) -> AppResult<Json<crate::report::Table>> {
     let analysis =
         crate::review::analyses::hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
-    Ok(Json(crate::report::table::to_json(&analysis.table)))
+    Ok(Json(analysis.table))
 }
 
 /// The issued documents the caller may read: an enterprise officer, those addressed to the

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use chrono::{Datelike, NaiveDate};
 
-use crate::store::InspectionYear;
+use crate::store::EnterpriseActivity;
 
 /// The default deadline: the 5th of the following month.
 pub const DEFAULT_DEADLINE_DAY: u32 = 5;
@@ -42,6 +42,10 @@ impl Month {
 
     pub fn first_day(self) -> Option<NaiveDate> {
         NaiveDate::from_ymd_opt(self.year, self.month, 1)
+    }
+
+    pub fn last_day(self) -> Option<NaiveDate> {
+        self.next().first_day()?.pred_opt()
     }
 
     /// The upload deadline of this month's self-inspection: day `deadline_day` of the next
@@ -92,8 +96,8 @@ impl MonthStatus {
 }
 
 /// Each enterprise's first submission in each month of a period (consecutive months), from
-/// its inspection years (an enterprise that moved region has a row in each; the earliest
-/// submission counts).
+/// its activity over the period (an enterprise that moved region has one per region; the
+/// earliest submission counts).
 #[derive(Debug)]
 pub struct FirstSubmissions<'a> {
     first: Option<Month>,
@@ -102,8 +106,9 @@ pub struct FirstSubmissions<'a> {
 }
 
 impl<'a> FirstSubmissions<'a> {
+    /// From activities read over the period's days, first to last.
     pub fn of(
-        years: impl IntoIterator<Item = &'a InspectionYear>,
+        activities: impl IntoIterator<Item = &'a EnterpriseActivity>,
         period: &[Month],
     ) -> FirstSubmissions<'a> {
         let mut first = FirstSubmissions {
@@ -111,30 +116,16 @@ impl<'a> FirstSubmissions<'a> {
             months: period.len(),
             by_enterprise: HashMap::new(),
         };
-        let Some(start) = first.first else {
-            return first;
-        };
-        // One lookup per enterprise and year, and only the period's months made dates: a
-        // city's three years are 120,000 submissions.
-        for year in years {
-            let january =
-                (i64::from(year.year) - i64::from(start.year)) * 12 + 1 - i64::from(start.month);
-            let within = (-january).max(0)..(first.months as i64 - january).min(12);
-            if within.is_empty() {
+        for activity in activities {
+            if activity.self_first_submitted.is_empty() {
                 continue;
             }
             let slots = first
                 .by_enterprise
-                .entry(&*year.enterprise_code)
+                .entry(&activity.enterprise_code)
                 .or_insert_with(|| vec![None; period.len()]);
-            for month0 in within {
-                let (Ok(index), Ok(month0)) =
-                    (usize::try_from(january + month0), usize::try_from(month0))
-                else {
-                    continue;
-                };
-                if let Some(day) = year.first_submitted(month0) {
-                    let slot = &mut slots[index];
+            for (slot, day) in slots.iter_mut().zip(&activity.self_first_submitted) {
+                if let Some(day) = *day {
                     *slot = Some(slot.map_or(day, |earliest| earliest.min(day)));
                 }
             }
@@ -312,48 +303,46 @@ mod tests {
     }
 
     #[test]
-    fn first_submissions_keep_the_periods_months_and_the_earliest_day() {
-        use crate::store::InspectionYear;
+    fn first_submissions_take_each_months_earliest_day_across_regions() {
+        use crate::store::EnterpriseActivity;
         let period = november_to_february();
-        let on = |months: &[(usize, NaiveDate)]| {
-            let mut days = [None; 12];
-            for (month0, day) in months {
-                days[*month0] = Some(*day);
-            }
-            days
-        };
         let code = "913703030226339277";
-        let years = [
-            InspectionYear::with_submissions(code, 2024, on(&[(11, date(2025, 1, 3))])),
-            InspectionYear::with_submissions(
-                code,
-                2025,
-                on(&[
-                    (9, date(2025, 11, 2)),
-                    (10, date(2025, 12, 4)),
-                    (11, date(2026, 1, 9)),
-                ]),
+        let activity = |region: &str, submitted: &[(usize, NaiveDate)]| {
+            let mut activity = EnterpriseActivity::new(code, region);
+            for (index, day) in submitted {
+                activity.submitted_self(*index, period.len(), *day);
+            }
+            activity
+        };
+        let activities = [
+            activity(
+                "370303001",
+                &[
+                    (0, date(2025, 11, 2)),
+                    (1, date(2025, 12, 4)),
+                    (2, date(2026, 2, 2)),
+                ],
             ),
-            // The same year recorded under another region: its earlier day counts.
-            InspectionYear::with_submissions(code, 2025, on(&[(10, date(2025, 12, 1))])),
-            InspectionYear::with_submissions(
-                code,
-                2026,
-                on(&[(0, date(2026, 2, 2)), (2, date(2026, 4, 1))]),
+            // The enterprise recorded under another region too: its earlier day counts.
+            activity(
+                "370303002",
+                &[(1, date(2025, 12, 1)), (2, date(2026, 2, 9))],
             ),
-            InspectionYear::with_submissions(code, 2027, on(&[(0, date(2027, 2, 2))])),
+            // Nothing submitted: no slots.
+            activity("370303003", &[]),
+            EnterpriseActivity::new("913703020590819387", "370303001"),
         ];
-        let first = FirstSubmissions::of(&years, &period);
+        assert!(activities[2].self_first_submitted.is_empty());
+        let first = FirstSubmissions::of(&activities, &period);
         assert_eq!(
             first.enterprise(code),
             [
+                Some(date(2025, 11, 2)),
                 Some(date(2025, 12, 1)),
-                Some(date(2026, 1, 9)),
                 Some(date(2026, 2, 2)),
                 None
             ]
         );
         assert_eq!(first.enterprise("913703020590819387"), []);
-        assert_eq!(FirstSubmissions::of(&years, &[]).enterprise(code), []);
     }
 }

@@ -239,10 +239,11 @@ pub(super) fn export(tables: &[&Table], format: &str, name: &str) -> Result<Resp
 
 /// The tables of an analysis as JSON: what the API answers (`format=json`).
 pub(super) fn json_tables(tables: &[&Table]) -> Response {
-    axum::Json(serde_json::json!({
-        "tables": tables.iter().map(|t| report::table::to_json(t)).collect::<Vec<_>>()
-    }))
-    .into_response()
+    #[derive(serde::Serialize)]
+    struct Tables<'a> {
+        tables: &'a [&'a Table],
+    }
+    axum::Json(Tables { tables }).into_response()
 }
 
 pub(super) fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
@@ -630,7 +631,9 @@ pub(super) async fn self_inspections(
     let query = SelfQuery::parse(raw.as_deref(), today)?;
     let months = Month::range(query.from, query.until);
     let user = caller.user.clone();
-    let years = query.from.year..=query.until.year;
+    let (Some(first_day), Some(last_day)) = (query.from.first_day(), query.until.last_day()) else {
+        return Err(AppError::bad_request("invalid_query", "月份超出范围").into());
+    };
     let region = query.region.clone();
     let (enterprises, rows, region_names) = state
         .blocking(move |store| {
@@ -643,11 +646,7 @@ pub(super) async fn self_inspections(
                 .into_iter()
                 .filter(|e| within.as_ref().is_none_or(|w| w.contains(&e.region_code)))
                 .collect();
-            let rows = store.inspection_years(
-                &scope.records(),
-                years,
-                &[InspectionKind::SelfInspection.as_str().into()],
-            )?;
+            let rows = store.enterprise_activity(&scope.records(), first_day, last_day)?;
             let names: HashMap<String, String> =
                 regions.into_iter().map(|r| (r.code, r.name)).collect();
             Ok((enterprises, rows, names))
@@ -674,7 +673,7 @@ pub(super) async fn self_inspections(
     let (summary, overdue) = self_tables(&analysis, query.deadline_day, listed);
     if query.format == Some("json") {
         return Ok(axum::Json(serde_json::json!({
-            "tables": [report::table::to_json(&overdue), report::table::to_json(&summary)],
+            "tables": [&overdue, &summary],
             "page": { "offset": query.offset, "limit": query.limit, "total": overdue_total },
         }))
         .into_response());

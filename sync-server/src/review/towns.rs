@@ -19,7 +19,7 @@
 //! A rate with nothing to count (no enterprise, no inspection of the kind) is "no data" and
 //! leaves the grade; see `analysis::grading`.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::RawQuery;
 use axum::response::Response;
@@ -32,14 +32,12 @@ use super::analyses::{export, export_format, table_html};
 use super::page::Page;
 use super::{ListQuery, PageResult, Session, china_midnight};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
-use crate::analysis::monthly::{
-    DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, deadlines, status_by,
-};
+use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, deadlines, status_by};
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, escape, svg};
 use crate::state::AppState;
-use crate::store::{AreaCount, AreaGrouping, InspectionYear, RecordFilter, Region};
+use crate::store::{AreaCount, AreaGrouping, EnterpriseActivity, RecordFilter, Region};
 
 const KINDS: [InspectionKind; 4] = [
     InspectionKind::SelfInspection,
@@ -149,16 +147,15 @@ fn period(query: &ListQuery, today: NaiveDate) -> (NaiveDate, NaiveDate) {
 /// Everything the page needs, read in one blocking call.
 struct Inputs {
     regions: Vec<Region>,
-    /// Credit code and region of each enterprise in scope.
-    enterprises: Vec<(String, String)>,
-    /// Every kind's inspection days and monthly first submissions, per enterprise and year.
-    years: Vec<InspectionYear>,
+    /// Credit code and region of each enterprise in scope, and whether it declared for a
+    /// year of the period (grading only).
+    enterprises: Vec<(String, String, bool)>,
+    /// What each enterprise's inspections show over the period, per region inspected in.
+    activities: Vec<EnterpriseActivity>,
     /// Inspections and those that found no hazard, per month, region and kind.
     counts: Vec<AreaCount>,
     /// Per town: shifts due and attended.
     attendance: HashMap<String, (i64, i64)>,
-    /// Enterprises that declared for a year of the period.
-    declared: Vec<String>,
     permit_ends: Vec<(String, String, NaiveDate)>,
 }
 
@@ -186,42 +183,19 @@ fn area_stats(
         }
         current.to_string()
     };
-    // Each region's area, worked out once.
-    let areas_of_regions: HashMap<&str, String> = inputs
-        .regions
-        .iter()
-        .map(|r| {
-            let area = if districts {
-                district_of(&r.code)
-            } else {
-                r.code.clone()
-            };
-            (r.code.as_str(), area)
-        })
-        .collect();
-    let area_of = |region: &str| -> String {
-        areas_of_regions
-            .get(region)
-            .cloned()
-            .unwrap_or_else(|| region.to_string())
-    };
+    let mut areas = Areas::default();
+    for region in &inputs.regions {
+        let area = if districts {
+            district_of(&region.code)
+        } else {
+            region.code.clone()
+        };
+        let slot = areas.slot(area);
+        areas.slot_of_region.insert(&region.code, slot);
+    }
     let months = Month::range(Month::of(from), Month::of(until));
     let deadlines = deadlines(&months, DEFAULT_DEADLINE_DAY);
     let weeks = ((until - from).num_days() + 7).div_euclid(7).max(1);
-    let mut by_enterprise: HashMap<&str, Vec<&InspectionYear>> = HashMap::new();
-    for year in &inputs.years {
-        by_enterprise
-            .entry(&*year.enterprise_code)
-            .or_default()
-            .push(year);
-    }
-    let first_submitted = FirstSubmissions::of(
-        inputs
-            .years
-            .iter()
-            .filter(|y| y.inspection_kind == InspectionKind::SelfInspection),
-        &months,
-    );
     let mut ends_by_enterprise: HashMap<&str, Vec<NaiveDate>> = HashMap::new();
     for (code, _, end) in &inputs.permit_ends {
         ends_by_enterprise
@@ -229,24 +203,38 @@ fn area_stats(
             .or_default()
             .push(*end);
     }
-    let declared: HashSet<&str> = inputs.declared.iter().map(String::as_str).collect();
-    let mut by_area: HashMap<String, AreaStats> = HashMap::new();
-    for (code, region) in &inputs.enterprises {
-        let code = code.as_str();
-        let stats = by_area.entry(area_of(region)).or_default();
+    // Both lists are in credit code order (see `read_inputs`): each enterprise's activities
+    // (one per region it was inspected in) follow the cursor.
+    let activities = &inputs.activities;
+    let mut cursor = 0;
+    let mut resident_weeks: Vec<i64> = Vec::new();
+    for (code, region, declared) in &inputs.enterprises {
+        while activities
+            .get(cursor)
+            .is_some_and(|a| a.enterprise_code < *code)
+        {
+            cursor += 1;
+        }
+        let first = cursor;
+        while activities
+            .get(cursor)
+            .is_some_and(|a| a.enterprise_code == *code)
+        {
+            cursor += 1;
+        }
+        let done = &activities[first..cursor];
+        let stats = areas.of_region(region);
         stats.enterprises += 1;
-        let done = by_enterprise.get(code).map_or(&[][..], Vec::as_slice);
         for (k, kind) in KINDS.iter().enumerate() {
-            if done
-                .iter()
-                .any(|y| y.inspection_kind == *kind && y.started_any_between(from, until))
-            {
+            if done.iter().any(|activity| activity.started(*kind)) {
                 stats.covered[k] += 1;
             }
         }
-        let submitted = first_submitted.enterprise(code);
         for (index, deadline) in deadlines.iter().enumerate() {
-            let first = submitted.get(index).copied().flatten();
+            let first = done
+                .iter()
+                .filter_map(|activity| activity.self_first_submitted.get(index).copied().flatten())
+                .min();
             match status_by(*deadline, first, today) {
                 Some(MonthStatus::OnTime) => {
                     stats.self_on_time += 1;
@@ -256,20 +244,22 @@ fn area_stats(
                 None => {}
             }
         }
-        let resident_weeks: HashSet<i64> = done
-            .iter()
-            .filter(|y| y.inspection_kind == InspectionKind::Resident)
-            .flat_map(|y| y.started_between(from, until))
-            .map(|day| (day - from).num_days().div_euclid(7))
-            .collect();
+        resident_weeks.clear();
+        resident_weeks.extend(
+            done.iter()
+                .flat_map(|activity| &activity.resident_days)
+                .map(|day| (*day - from).num_days().div_euclid(7)),
+        );
         if !resident_weeks.is_empty() {
+            resident_weeks.sort_unstable();
+            resident_weeks.dedup();
             stats.resident_weeks += resident_weeks.len() as i64;
             stats.resident_due_weeks += weeks;
         }
-        if declared.contains(code) {
+        if *declared {
             stats.declared += 1;
         }
-        if let Some(ends) = ends_by_enterprise.get(code) {
+        if let Some(ends) = ends_by_enterprise.get(code.as_str()) {
             stats.with_permits += 1;
             if ends.iter().all(|end| *end >= until) {
                 stats.permits_valid += 1;
@@ -283,16 +273,55 @@ fn area_stats(
         else {
             continue;
         };
-        let stats = by_area.entry(area_of(&count.region_code)).or_default();
+        let stats = areas.of_region(&count.region_code);
         stats.inspections[k] += count.inspections as usize;
         stats.passed[k] += count.passed as usize;
     }
     for (region, (shifts, attended)) in &inputs.attendance {
-        let stats = by_area.entry(area_of(region)).or_default();
+        let stats = areas.of_region(region);
         stats.shifts += shifts;
         stats.attended += attended;
     }
-    by_area.into_iter().collect()
+    areas.into_stats()
+}
+
+/// Each area's statistics, found by the code of a region in it.
+#[derive(Default)]
+struct Areas<'a> {
+    slot_of_region: HashMap<&'a str, usize>,
+    slot_of_area: HashMap<String, usize>,
+    stats: Vec<AreaStats>,
+}
+
+impl Areas<'_> {
+    fn slot(&mut self, area: String) -> usize {
+        let stats = &mut self.stats;
+        *self.slot_of_area.entry(area).or_insert_with(|| {
+            stats.push(AreaStats::default());
+            stats.len() - 1
+        })
+    }
+
+    /// A region not in the list (none should be) is an area of its own.
+    fn of_region(&mut self, region: &str) -> &mut AreaStats {
+        let slot = match self.slot_of_region.get(region) {
+            Some(slot) => *slot,
+            None => self.slot(region.to_string()),
+        };
+        &mut self.stats[slot]
+    }
+
+    /// Areas that have enterprises, inspections or shifts (when grading towns, a district
+    /// has none of its own), by code.
+    fn into_stats(mut self) -> BTreeMap<String, AreaStats> {
+        self.slot_of_area
+            .into_iter()
+            .map(|(area, slot)| (area, std::mem::take(&mut self.stats[slot])))
+            .filter(|(_, s)| {
+                s.enterprises > 0 || s.inspections.iter().any(|n| *n > 0) || s.shifts > 0
+            })
+            .collect()
+    }
 }
 
 /// What an analysis of towns reads.
@@ -305,9 +334,9 @@ enum Reading {
 }
 
 /// Reads the inputs, for grading in two halves at once on two of the store's connections:
-/// the enterprises and what is kept per enterprise, then the area counts and reference data.
-/// (Each read is its own snapshot either way.) Coverage reads the first half without the
-/// declarations: a city's other inputs cost PostgreSQL about 30 ms it does not need.
+/// the enterprises (with their declarations, for grading) and their activity, then the area
+/// counts, duty-leader shifts and permits. (Each read is its own snapshot either way.)
+/// Coverage reads the first half only.
 async fn read_inputs(
     state: &AppState,
     user: &crate::store::User,
@@ -320,13 +349,13 @@ async fn read_inputs(
         let regions = store.regions()?;
         let scope = Scope::of(&first_user, &regions);
         let records = scope.records();
-        let enterprises = store.enterprise_regions(&records)?;
-        let years = store.inspection_years(&records, from.year()..=until.year(), &[])?;
-        let declared = match reading {
-            Reading::Coverage => Vec::new(),
-            Reading::Grading => store.health_declared(&records, from.year()..=until.year())?,
-        };
-        Ok((regions, enterprises, years, declared))
+        let declared_in = (reading == Reading::Grading).then_some(from.year()..=until.year());
+        let mut enterprises = store.enterprise_regions(&records, declared_in)?;
+        let mut activities = store.enterprise_activity(&records, from, until)?;
+        // `area_stats` walks both in code order.
+        enterprises.sort_unstable();
+        activities.sort_unstable_by(|a, b| a.enterprise_code.cmp(&b.enterprise_code));
+        Ok((regions, enterprises, activities))
     });
     let per_area = async move {
         if reading == Reading::Coverage {
@@ -357,15 +386,14 @@ async fn read_inputs(
             .await
     };
     let (per_enterprise, per_area) = tokio::try_join!(per_enterprise, per_area)?;
-    let (regions, enterprises, years, declared) = per_enterprise;
+    let (regions, enterprises, activities) = per_enterprise;
     let (counts, attendance, permit_ends) = per_area;
     Ok(Inputs {
         regions,
         enterprises,
-        years,
+        activities,
         counts,
         attendance,
-        declared,
         permit_ends,
     })
 }

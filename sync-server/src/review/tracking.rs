@@ -15,7 +15,7 @@ use super::page::{Page, datetime, kind_label};
 use super::{API_LIMIT_MAX, LIST_LIMIT, PageResult, Session, checked, parse_count};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{self, Cell, Column, Table, escape, svg};
+use crate::report::{Cell, Column, Table, escape, svg};
 use crate::state::AppState;
 use crate::store::standings::{OpenStanding, TallyLevel};
 use crate::store::{HazardStatusRow, HazardTally};
@@ -268,7 +268,7 @@ pub(super) async fn hazards(
     };
     if format == Some("json") {
         return Ok(axum::Json(serde_json::json!({
-            "tables": [report::table::to_json(&list), report::table::to_json(&summary)],
+            "tables": [&list, &summary],
             "page": { "offset": offset, "limit": limit, "total": listed_total },
             "summary_page": {
                 "offset": summary_offset,

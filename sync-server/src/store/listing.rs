@@ -269,19 +269,34 @@ fn enterprise_scope(query: &mut Query, scope: &RecordScope, column: &str) -> Str
     }
 }
 
-/// The credit code and region of every registered enterprise in scope.
+/// The credit code and region of every registered enterprise in scope, and whether it
+/// declared occupational-health hazards for a year of `declared_in` (never when none given).
+/// One query: the declarations are joined in, not listed apart.
 pub(super) fn enterprise_regions(
     db: &mut impl Exec,
     scope: &RecordScope,
-) -> StoreResult<Vec<(String, String)>> {
+    declared_in: Option<std::ops::RangeInclusive<i32>>,
+) -> StoreResult<Vec<(String, String, bool)>> {
     let mut query = Query::new(db.postgres());
     let condition = enterprise_region_scope(&mut query, scope, "e");
+    let declared = match declared_in {
+        Some(years) => {
+            let first = query.bind(Cell::Int(i64::from(*years.start())));
+            let last = query.bind(Cell::Int(i64::from(*years.end())));
+            format!(
+                "CAST(CASE WHEN EXISTS (SELECT 1 FROM health_declarations d
+                     WHERE d.credit_code = e.credit_code AND d.year >= {first}
+                       AND d.year <= {last}) THEN 1 ELSE 0 END AS BIGINT)"
+            )
+        }
+        None => "CAST(0 AS BIGINT)".to_string(),
+    };
     query.push(&format!(
-        "SELECT e.credit_code, e.region_code FROM enterprises e WHERE {condition}
+        "SELECT e.credit_code, e.region_code, {declared} FROM enterprises e WHERE {condition}
          ORDER BY e.credit_code"
     ));
     fetch(db, &query, |row: &dyn Cells| {
-        Ok((row.text(0)?, row.text(1)?))
+        Ok((row.text(0)?, row.text(1)?, row.int(2)? != 0))
     })
 }
 
@@ -303,24 +318,6 @@ pub(super) fn enterprise_names(
             region_code: row.text(2)?,
         })
     })
-}
-
-/// Which enterprises in scope declared occupational-health hazards for a year of `years`.
-pub(super) fn health_declared(
-    db: &mut impl Exec,
-    scope: &RecordScope,
-    years: std::ops::RangeInclusive<i32>,
-) -> StoreResult<Vec<String>> {
-    let mut query = Query::new(db.postgres());
-    let condition = enterprise_scope(&mut query, scope, "d.credit_code");
-    let first = query.bind(Cell::Int(i64::from(*years.start())));
-    let last = query.bind(Cell::Int(i64::from(*years.end())));
-    query.push(&format!(
-        "SELECT d.credit_code FROM health_declarations d
-         WHERE {condition} AND d.year >= {first} AND d.year <= {last}
-         GROUP BY d.credit_code"
-    ));
-    fetch(db, &query, |row: &dyn Cells| row.text(0))
 }
 
 /// For each enterprise in scope and permit type it holds, the last day of its newest permit.

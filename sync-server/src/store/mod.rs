@@ -362,94 +362,70 @@ impl AreaGrouping {
     };
 }
 
-/// One enterprise's submitted inspections of one kind in one China year (those recorded in
-/// one region): the days one started, and each month's first submission. The enterprise's
-/// and region's codes are shared by the years of one history (a city's three years are
-/// 27,000 of these).
+/// What one enterprise's submitted inspections (those recorded in one region) show over a
+/// period of whole China days, read from its inspection history: which kinds had an
+/// inspection start in it, the days a resident inspector's weekly report started, and per
+/// calendar month the period touches, the first submission of a self-inspection started in
+/// that month. See [`Store::enterprise_activity`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InspectionYear {
-    pub enterprise_code: std::sync::Arc<str>,
-    pub inspection_kind: anjian_core::template::InspectionKind,
-    pub year: i32,
-    pub region_code: std::sync::Arc<str>,
-    /// Bit `n % 8` of byte `n / 8`: an inspection started on the year's day `n` (from 0).
-    started_days: [u8; 46],
-    /// Per month (January first): the China day an inspection started in it was first
-    /// submitted, 0 for none.
-    first_submitted_days: [i32; 12],
+pub struct EnterpriseActivity {
+    pub enterprise_code: String,
+    pub region_code: String,
+    /// Per kind, in [`EnterpriseActivity::KINDS`] order: an inspection of it started within
+    /// the period.
+    started: [bool; 4],
+    /// Days within the period on which a resident inspector's weekly report started, in order.
+    pub resident_days: Vec<NaiveDate>,
+    /// Per month of the period, first to last: the first submission of a self-inspection
+    /// started in it. Empty when no self-inspection started in the period was submitted.
+    pub self_first_submitted: Vec<Option<NaiveDate>>,
 }
 
-impl InspectionYear {
-    /// A self-inspection year with the given first submissions and no start days, for the
-    /// analyses' unit tests.
-    #[cfg(test)]
-    pub(crate) fn with_submissions(
-        enterprise_code: &str,
-        year: i32,
-        first_submitted: [Option<NaiveDate>; 12],
-    ) -> InspectionYear {
-        InspectionYear {
-            enterprise_code: enterprise_code.into(),
-            inspection_kind: anjian_core::template::InspectionKind::SelfInspection,
-            year,
-            region_code: "370303001".into(),
-            started_days: [0; 46],
-            first_submitted_days: first_submitted
-                .map(|day| day.map_or(0, |day| rollups::day_of(day) as i32)),
+impl EnterpriseActivity {
+    /// The kinds a history keeps, in the order of [`EnterpriseActivity::started`].
+    pub const KINDS: [anjian_core::template::InspectionKind; 4] = [
+        anjian_core::template::InspectionKind::Enforcement,
+        anjian_core::template::InspectionKind::Expert,
+        anjian_core::template::InspectionKind::Resident,
+        anjian_core::template::InspectionKind::SelfInspection,
+    ];
+
+    /// Nothing started in the period.
+    pub fn new(enterprise_code: &str, region_code: &str) -> EnterpriseActivity {
+        EnterpriseActivity {
+            enterprise_code: enterprise_code.to_string(),
+            region_code: region_code.to_string(),
+            started: [false; 4],
+            resident_days: Vec::new(),
+            self_first_submitted: Vec::new(),
         }
     }
 
-    /// The first day an inspection started in month `month0` (January is 0) was submitted.
-    pub fn first_submitted(&self, month0: usize) -> Option<NaiveDate> {
-        match self.first_submitted_days.get(month0) {
-            Some(&day) if day != 0 => rollups::date_of(i64::from(day)).ok(),
-            _ => None,
-        }
-    }
-
-    /// [`InspectionYear::first_submitted`] of every month, January first.
-    pub fn first_submissions(&self) -> [Option<NaiveDate>; 12] {
-        std::array::from_fn(|month0| self.first_submitted(month0))
-    }
-
-    /// Whether an inspection started on a day of this year within `from..=until`.
-    pub fn started_any_between(&self, from: NaiveDate, until: NaiveDate) -> bool {
-        use chrono::Datelike;
-        let first = if from.year() < self.year {
-            0
-        } else if from.year() == self.year {
-            from.ordinal0() as usize
-        } else {
-            return false;
-        };
-        let last = if until.year() > self.year {
-            365
-        } else if until.year() == self.year {
-            until.ordinal0() as usize
-        } else {
-            return false;
-        };
-        (first..=last).any(|day| self.started_days[day / 8] & (1 << (day % 8)) != 0)
-    }
-
-    /// The days of this year within `from..=until` on which an inspection started.
-    pub fn started_between(
-        &self,
-        from: NaiveDate,
-        until: NaiveDate,
-    ) -> impl Iterator<Item = NaiveDate> + '_ {
-        // Most bytes are zero (a kind's inspections fall on a few days a year).
-        self.started_days
+    fn kind_index(kind: anjian_core::template::InspectionKind) -> usize {
+        EnterpriseActivity::KINDS
             .iter()
-            .enumerate()
-            .filter(|(_, byte)| **byte != 0)
-            .flat_map(|(index, byte)| {
-                (0..8u32)
-                    .filter(move |bit| byte & (1 << bit) != 0)
-                    .map(move |bit| index as u32 * 8 + bit)
-            })
-            .filter_map(move |ordinal0| NaiveDate::from_yo_opt(self.year, ordinal0 + 1))
-            .filter(move |day| (from..=until).contains(day))
+            .position(|k| *k == kind)
+            .unwrap_or(0)
+    }
+
+    /// Whether an inspection of `kind` started within the period.
+    pub fn started(&self, kind: anjian_core::template::InspectionKind) -> bool {
+        self.started[EnterpriseActivity::kind_index(kind)]
+    }
+
+    pub(crate) fn mark_started(&mut self, kind: anjian_core::template::InspectionKind) {
+        self.started[EnterpriseActivity::kind_index(kind)] = true;
+    }
+
+    /// Records the first submission of a self-inspection started in the period's month
+    /// `index` of `months` (an earlier one already there stays).
+    pub(crate) fn submitted_self(&mut self, index: usize, months: usize, day: NaiveDate) {
+        if self.self_first_submitted.is_empty() {
+            self.self_first_submitted = vec![None; months];
+        }
+        if let Some(slot) = self.self_first_submitted.get_mut(index) {
+            *slot = Some(slot.map_or(day, |earliest| earliest.min(day)));
+        }
     }
 }
 
@@ -684,14 +660,15 @@ pub trait Store: Send + Sync + 'static {
         filter: &RecordFilter,
         grouping: AreaGrouping,
     ) -> StoreResult<Vec<AreaCount>>;
-    /// Per enterprise in scope, inspection kind (every kind when none given) and China year
-    /// of `years`: the days inspections started and each month's first submission.
-    fn inspection_years(
+    /// Per enterprise in scope and region it was inspected in: what its submitted
+    /// inspections show over the China days `from..=until`, from the inspection histories (an
+    /// enterprise's scope sees only its kinds).
+    fn enterprise_activity(
         &self,
         scope: &RecordScope,
-        years: std::ops::RangeInclusive<i32>,
-        kinds: &[String],
-    ) -> StoreResult<Vec<InspectionYear>>;
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<EnterpriseActivity>>;
     /// A page of hazard tracking's counts per enterprise or region in scope, most overdue
     /// first: open hazards overdue on `today` or due by `soon`. A `limit` below 0 pages all.
     fn hazard_tallies(
@@ -741,18 +718,17 @@ pub trait Store: Send + Sync + 'static {
         until: Option<NaiveDate>,
         monthly: bool,
     ) -> StoreResult<Vec<AttendanceCount>>;
-    /// The credit code and region of every registered enterprise in scope, in code order.
-    fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>>;
+    /// The credit code and region of every registered enterprise in scope, in code order,
+    /// and whether it declared occupational-health hazards for a year of `declared_in`
+    /// (never when none given).
+    fn enterprise_regions(
+        &self,
+        scope: &RecordScope,
+        declared_in: Option<std::ops::RangeInclusive<i32>>,
+    ) -> StoreResult<Vec<(String, String, bool)>>;
     /// The credit code, name and region of every registered enterprise in scope, in code
     /// order.
     fn enterprise_names(&self, scope: &RecordScope) -> StoreResult<Vec<EnterpriseName>>;
-    /// The enterprises in scope that declared occupational-health hazards for a year of
-    /// `years`, each once.
-    fn health_declared(
-        &self,
-        scope: &RecordScope,
-        years: std::ops::RangeInclusive<i32>,
-    ) -> StoreResult<Vec<String>>;
     /// For each enterprise in scope and permit type it holds: the newest permit's last day.
     fn permit_ends(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String, NaiveDate)>>;
     /// Every staff certificate of the enterprises in scope.
@@ -888,43 +864,4 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<(DateTime<Utc>, serde_json::Value)>>;
     /// How many changed resends of a device's events were put aside.
     fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64>;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::Datelike;
-
-    #[test]
-    fn started_any_between_agrees_with_the_days_one_by_one() {
-        let date = |m, d| NaiveDate::from_ymd_opt(2024, m, d).expect("date");
-        // A leap year: its last day is bit 365, in the last byte.
-        let started = [
-            date(1, 1),
-            date(1, 9),
-            date(1, 18),
-            date(3, 7),
-            date(8, 8),
-            date(12, 31),
-        ];
-        let mut year = InspectionYear::with_submissions("913703030226339277", 2024, [None; 12]);
-        for day in started {
-            let ordinal0 = day.ordinal0() as usize;
-            year.started_days[ordinal0 / 8] |= 1 << (ordinal0 % 8);
-        }
-        let days: Vec<NaiveDate> = date(1, 1).iter_days().take(366).collect();
-        for (i, from) in days.iter().enumerate() {
-            for until in &days[i..] {
-                let expected = started.iter().any(|d| (from..=until).contains(&d));
-                assert_eq!(
-                    year.started_any_between(*from, *until),
-                    expected,
-                    "{from}..={until}"
-                );
-            }
-        }
-        for (from, until) in [(date(1, 2), date(1, 8)), (date(1, 19), date(3, 6))] {
-            assert!(!year.started_any_between(from, until), "{from}..={until}");
-        }
-    }
 }

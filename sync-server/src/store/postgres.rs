@@ -28,8 +28,8 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
-    DatedPage, EnterpriseArchive, EnterpriseHazard, EnterpriseName, HazardCount, HazardStatusRow,
-    HazardTallies, HotlineReport, ImportSummary, InspectionYear, MailboxMessage,
+    DatedPage, EnterpriseActivity, EnterpriseArchive, EnterpriseHazard, EnterpriseName,
+    HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
     RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
     SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
@@ -37,7 +37,7 @@ use super::{
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 8;
+pub const SCHEMA_VERSION: i32 = 9;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -783,6 +783,17 @@ impl PostgresStore {
     }
 }
 
+/// Version 9: see the SQLite store's; the same table.
+const SCHEMA_V9: &str = r#"
+CREATE TABLE attendance_spans (
+    credit_code TEXT COLLATE "C" PRIMARY KEY,
+    first_date  TEXT COLLATE "C" NOT NULL,
+    last_date   TEXT COLLATE "C" NOT NULL,
+    shifts      BIGINT NOT NULL,
+    present     BIGINT NOT NULL
+);
+"#;
+
 fn migrate(client: &mut Client) -> StoreResult<()> {
     let mut tx = client.transaction()?;
     // Released at commit or rollback; a second instance starting now waits here and then finds
@@ -826,12 +837,14 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     if found < 8 {
         tx.batch_execute(SCHEMA_V8)?;
     }
+    if found < 9 {
+        tx.batch_execute(SCHEMA_V9)?;
+    }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
-    // tracking's.
-    if found < 6 {
+    // tracking's, 9 the inspection histories'
+    // encoding and the attendance spans.
+    if found < 9 {
         rollups::rebuild(&mut PgExec::new(&mut tx))?;
-    } else if found < 7 {
-        standings::rebuild(&mut PgExec::new(&mut tx))?;
     }
     tx.execute(
         "INSERT INTO schema_version (id, version) VALUES (1, $1)
@@ -947,6 +960,10 @@ impl Cells for Row {
     }
 
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn blob(&self, i: usize) -> StoreResult<&[u8]> {
         Ok(self.try_get(i)?)
     }
 }
@@ -1658,13 +1675,13 @@ impl Store for PostgresStore {
         self.query(|db| rollups::area_counts(db, scope, filter, grouping))
     }
 
-    fn inspection_years(
+    fn enterprise_activity(
         &self,
         scope: &RecordScope,
-        years: std::ops::RangeInclusive<i32>,
-        kinds: &[String],
-    ) -> StoreResult<Vec<InspectionYear>> {
-        self.query(|db| rollups::inspection_years(db, scope, years, kinds))
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<EnterpriseActivity>> {
+        self.query(|db| rollups::enterprise_activity(db, scope, from, until))
     }
 
     fn hazard_tallies(
@@ -1738,20 +1755,16 @@ impl Store for PostgresStore {
         self.query(|db| rollups::attendance_counts(db, scope, from, until, monthly))
     }
 
-    fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>> {
-        self.query(|db| listing::enterprise_regions(db, scope))
+    fn enterprise_regions(
+        &self,
+        scope: &RecordScope,
+        declared_in: Option<std::ops::RangeInclusive<i32>>,
+    ) -> StoreResult<Vec<(String, String, bool)>> {
+        self.query(|db| listing::enterprise_regions(db, scope, declared_in))
     }
 
     fn enterprise_names(&self, scope: &RecordScope) -> StoreResult<Vec<EnterpriseName>> {
         self.query(|db| listing::enterprise_names(db, scope))
-    }
-
-    fn health_declared(
-        &self,
-        scope: &RecordScope,
-        years: std::ops::RangeInclusive<i32>,
-    ) -> StoreResult<Vec<String>> {
-        self.query(|db| listing::health_declared(db, scope, years))
     }
 
     fn permit_ends(

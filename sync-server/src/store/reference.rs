@@ -812,6 +812,8 @@ pub(super) trait Cells {
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>>;
     fn boolean(&self, i: usize) -> StoreResult<bool>;
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>>;
+    /// A blob read in place, without copying it out of the row.
+    fn blob(&self, i: usize) -> StoreResult<&[u8]>;
 }
 
 /// A backend's open transaction, running SQL with placeholders of its dialect.

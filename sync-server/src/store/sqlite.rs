@@ -17,8 +17,8 @@ use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
-    DatedPage, EnterpriseArchive, EnterpriseHazard, EnterpriseName, HazardCount, HazardStatusRow,
-    HazardTallies, HotlineReport, ImportSummary, InspectionYear, MailboxMessage,
+    DatedPage, EnterpriseActivity, EnterpriseArchive, EnterpriseHazard, EnterpriseName,
+    HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
     RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
     SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
@@ -26,7 +26,7 @@ use super::{
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -662,6 +662,20 @@ impl SqliteStore {
     }
 }
 
+/// Version 9: each enterprise's span of duty-leader shifts with its totals at the end, so
+/// that a range of attendance looks up only the running totals it cannot know from the span;
+/// and the inspection histories in a compact encoding (`rollups::encode_history`). The
+/// rollups are counted again from the records.
+const SCHEMA_V9: &str = "
+CREATE TABLE attendance_spans (
+    credit_code TEXT PRIMARY KEY,
+    first_date  TEXT NOT NULL,
+    last_date   TEXT NOT NULL,
+    shifts      INTEGER NOT NULL,
+    present     INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
 fn schema_version(conn: &Connection) -> StoreResult<u32> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
@@ -706,12 +720,14 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     if found < 8 {
         tx.execute_batch(SCHEMA_V8)?;
     }
+    if found < 9 {
+        tx.execute_batch(SCHEMA_V9)?;
+    }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
-    // tracking's.
-    if found < 6 {
+    // tracking's, 9 the inspection histories'
+    // encoding and the attendance spans.
+    if found < 9 {
         rollups::rebuild(&mut SqliteExec(&tx))?;
-    } else if found < 7 {
-        standings::rebuild(&mut SqliteExec(&tx))?;
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;
@@ -799,6 +815,12 @@ impl Cells for rusqlite::Row<'_> {
 
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>> {
         Ok(self.get(i)?)
+    }
+
+    fn blob(&self, i: usize) -> StoreResult<&[u8]> {
+        self.get_ref(i)?
+            .as_blob()
+            .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
     }
 }
 
@@ -1581,13 +1603,13 @@ impl Store for SqliteStore {
         self.read(|tx| rollups::area_counts(&mut SqliteExec(tx), scope, filter, grouping))
     }
 
-    fn inspection_years(
+    fn enterprise_activity(
         &self,
         scope: &RecordScope,
-        years: std::ops::RangeInclusive<i32>,
-        kinds: &[String],
-    ) -> StoreResult<Vec<InspectionYear>> {
-        self.read(|tx| rollups::inspection_years(&mut SqliteExec(tx), scope, years, kinds))
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> StoreResult<Vec<EnterpriseActivity>> {
+        self.read(|tx| rollups::enterprise_activity(&mut SqliteExec(tx), scope, from, until))
     }
 
     fn hazard_tallies(
@@ -1681,20 +1703,16 @@ impl Store for SqliteStore {
         self.read(|tx| rollups::attendance_counts(&mut SqliteExec(tx), scope, from, until, monthly))
     }
 
-    fn enterprise_regions(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String)>> {
-        self.read(|tx| listing::enterprise_regions(&mut SqliteExec(tx), scope))
+    fn enterprise_regions(
+        &self,
+        scope: &RecordScope,
+        declared_in: Option<std::ops::RangeInclusive<i32>>,
+    ) -> StoreResult<Vec<(String, String, bool)>> {
+        self.read(|tx| listing::enterprise_regions(&mut SqliteExec(tx), scope, declared_in))
     }
 
     fn enterprise_names(&self, scope: &RecordScope) -> StoreResult<Vec<EnterpriseName>> {
         self.read(|tx| listing::enterprise_names(&mut SqliteExec(tx), scope))
-    }
-
-    fn health_declared(
-        &self,
-        scope: &RecordScope,
-        years: std::ops::RangeInclusive<i32>,
-    ) -> StoreResult<Vec<String>> {
-        self.read(|tx| listing::health_declared(&mut SqliteExec(tx), scope, years))
     }
 
     fn permit_ends(

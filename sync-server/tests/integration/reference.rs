@@ -821,6 +821,32 @@ fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) 
         [row("", "危险化学品", 1, 0), row("", "非煤矿山", 2, 1)],
         "one day, both ends included"
     );
+    // Ends beyond an enterprise's first or last shift: its span answers for them.
+    assert_eq!(
+        totals(Some("2025-04-02"), Some("2025-12-31")),
+        [],
+        "after the last"
+    );
+    assert_eq!(
+        totals(Some("2024-01-01"), Some("2025-02-28")),
+        [],
+        "before the first"
+    );
+    assert_eq!(
+        totals(Some("2025-03-02"), Some("2025-12-31")),
+        [row("", "非煤矿山", 2, 2)],
+        "from between two shifts to after the last"
+    );
+    assert_eq!(
+        totals(Some("2024-01-01"), Some("2025-03-31")),
+        [row("", "危险化学品", 1, 0), row("", "非煤矿山", 3, 2)],
+        "from before the first to between two shifts"
+    );
+    assert_eq!(
+        totals(Some("2024-01-01"), Some("2026-01-01")),
+        totals(None, None),
+        "around every shift"
+    );
     assert_eq!(
         counts(&RecordScope::All, None, None),
         [
@@ -942,35 +968,64 @@ fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &
         found.sort();
         found
     };
+    let codes_and_regions = |listed: Vec<(String, String, bool)>| {
+        listed
+            .into_iter()
+            .map(|(code, region, _)| (code, region))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
-        store
-            .enterprise_regions(&RecordScope::Regions(linzi.clone()))
-            .unwrap(),
+        codes_and_regions(
+            store
+                .enterprise_regions(&RecordScope::Regions(linzi.clone()), None)
+                .unwrap()
+        ),
         registered_in(&linzi)
     );
     assert!(!registered_in(&linzi).is_empty());
     assert_eq!(
         store
-            .enterprise_regions(&RecordScope::Enterprise {
-                credit_code: MINE.into(),
-                inspection_kinds: Vec::new(),
-            })
+            .enterprise_regions(
+                &RecordScope::Enterprise {
+                    credit_code: MINE.into(),
+                    inspection_kinds: Vec::new(),
+                },
+                None
+            )
             .unwrap()
             .len(),
         1
     );
+    // Which declared for a year of the range, each enterprise once whichever years.
+    let declared = |scope: &RecordScope, years: std::ops::RangeInclusive<i32>| {
+        let listed = store.enterprise_regions(scope, Some(years)).unwrap();
+        assert_eq!(
+            codes_and_regions(listed.clone()),
+            codes_and_regions(store.enterprise_regions(scope, None).unwrap()),
+            "the same enterprises with or without declarations"
+        );
+        listed
+            .into_iter()
+            .filter(|(_, _, declared)| *declared)
+            .map(|(code, _, _)| code)
+            .collect::<Vec<_>>()
+    };
     assert_eq!(
-        store
-            .health_declared(&RecordScope::Regions(linzi.clone()), 2024..=2025)
-            .unwrap(),
+        declared(&RecordScope::Regions(linzi.clone()), 2024..=2025),
         [CHEMICALS.to_string()],
         "once, whichever years"
     );
     assert_eq!(
-        store
-            .health_declared(&RecordScope::Regions(linzi.clone()), 2023..=2023)
-            .unwrap(),
+        declared(&RecordScope::Regions(linzi.clone()), 2023..=2023),
         Vec::<String>::new()
+    );
+    assert!(
+        store
+            .enterprise_regions(&RecordScope::Regions(linzi.clone()), None)
+            .unwrap()
+            .iter()
+            .all(|(_, _, declared)| !declared),
+        "no years asked, none declared"
     );
     assert_eq!(
         store
@@ -979,17 +1034,11 @@ fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &
             .len(),
         2
     );
-    let mut declared_2025 = store
-        .health_declared(&RecordScope::All, 2025..=2025)
-        .unwrap();
-    declared_2025.sort();
     let mut both = vec![CHEMICALS.to_string(), MINE.to_string()];
     both.sort();
-    assert_eq!(declared_2025, both);
+    assert_eq!(declared(&RecordScope::All, 2025..=2025), both);
     assert_eq!(
-        store
-            .health_declared(&RecordScope::All, 2024..=2024)
-            .unwrap(),
+        declared(&RecordScope::All, 2024..=2024),
         [CHEMICALS.to_string()]
     );
 }
@@ -1564,6 +1613,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         "iot_hazards",
         "work_permits",
         "duty_leaders",
+        "attendance_spans",
     ];
     for table in V2_TABLES.iter().chain(&later_tables) {
         admin.batch_execute(&format!("DROP TABLE {table}")).unwrap();

@@ -5,7 +5,7 @@
 //! yet.
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -14,7 +14,7 @@ use anjian_server::seed::{Scale, SeedSummary, seed};
 use anjian_server::state::AppState;
 use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
-use anjian_server::store::{AreaGrouping, RecordFilter, RecordScope, Store};
+use anjian_server::store::{AreaGrouping, EnterpriseActivity, RecordFilter, RecordScope, Store};
 
 use crate::store::TestDatabase;
 
@@ -206,9 +206,9 @@ fn the_demo_history_is_taken_whole_verifies_and_is_the_same_on_both_backends() {
 }
 
 type AreaTotals = BTreeMap<(String, String, String, String), (i64, i64, i64)>;
-/// Per enterprise, kind and year: the days inspections started and each month's first
-/// submission.
-type YearDays = BTreeMap<(String, String, i32), (Vec<NaiveDate>, [Option<NaiveDate>; 12])>;
+/// Per enterprise over a period: the kinds started, the resident inspector's days and each
+/// month's first self-inspection submission.
+type Activities = BTreeMap<String, (BTreeSet<String>, Vec<NaiveDate>, Vec<Option<NaiveDate>>)>;
 
 /// The store's area counts, keyed as the test counts them.
 fn area_totals(
@@ -365,47 +365,75 @@ fn rollups_answer_as_the_records_do(store: &dyn Store) {
     }
     assert_eq!(compared, 24);
 
-    // Each enterprise's year rows: the days its inspections started and each month's first
-    // submission.
-    let mut expected = YearDays::new();
-    for row in &raw {
-        let started = anjian_core::time::china_date(row.started_at);
-        let submitted = anjian_core::time::china_date(row.submitted_at);
-        let entry = expected
-            .entry((
-                row.enterprise_code.clone(),
-                row.inspection_kind.clone(),
-                started.year(),
-            ))
-            .or_default();
-        if !entry.0.contains(&started) {
-            entry.0.push(started);
+    // Each enterprise's activity over periods (whole years, across a year's end, within a
+    // month, one day): the kinds started, the resident inspector's days and each month's
+    // first submission of a self-inspection started in it.
+    let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let a_busy_day = anjian_core::time::china_date(raw[raw.len() / 2].started_at);
+    for (from, until) in [
+        (date(2023, 1, 1), date(2026, 12, 31)),
+        (date(2025, 6, 20), date(2026, 6, 14)),
+        (date(2026, 3, 3), date(2026, 3, 17)),
+        (a_busy_day, a_busy_day),
+    ] {
+        let months = ((until.year() - from.year()) * 12 + until.month0() as i32
+            - from.month0() as i32
+            + 1) as usize;
+        let mut expected = Activities::new();
+        for row in &raw {
+            let started = anjian_core::time::china_date(row.started_at);
+            // Months are judged whole: a self-inspection counts in its month's slot when
+            // that month is one the period touches.
+            let month = (started.year() - from.year()) * 12 + started.month0() as i32
+                - from.month0() as i32;
+            let in_period = (from..=until).contains(&started);
+            let in_months = (0..months as i32).contains(&month);
+            let counted_self_month = row.inspection_kind == "self" && in_months;
+            if !(in_period || counted_self_month) {
+                continue;
+            }
+            let entry = expected.entry(row.enterprise_code.clone()).or_default();
+            if in_period {
+                entry.0.insert(row.inspection_kind.clone());
+            }
+            if in_period && row.inspection_kind == "resident" && !entry.1.contains(&started) {
+                entry.1.push(started);
+            }
+            if row.inspection_kind == "self" {
+                if entry.2.is_empty() {
+                    entry.2 = vec![None; months];
+                }
+                let submitted = anjian_core::time::china_date(row.submitted_at);
+                let first = &mut entry.2[month as usize];
+                *first = Some(first.map_or(submitted, |f: NaiveDate| f.min(submitted)));
+            }
         }
-        let first = &mut entry.1[started.month0() as usize];
-        *first = Some(first.map_or(submitted, |f: NaiveDate| f.min(submitted)));
+        for activity in expected.values_mut() {
+            activity.1.sort();
+        }
+        let mut found = Activities::new();
+        for activity in store
+            .enterprise_activity(&RecordScope::All, from, until)
+            .unwrap()
+        {
+            let kinds: BTreeSet<String> = EnterpriseActivity::KINDS
+                .iter()
+                .filter(|kind| activity.started(**kind))
+                .map(|kind| kind.as_str().to_string())
+                .collect();
+            if kinds.is_empty() && activity.self_first_submitted.is_empty() {
+                assert!(activity.resident_days.is_empty());
+                continue;
+            }
+            let previous = found.insert(
+                activity.enterprise_code,
+                (kinds, activity.resident_days, activity.self_first_submitted),
+            );
+            assert!(previous.is_none(), "the seed moves no enterprise");
+        }
+        assert_eq!(found, expected, "{from}..={until}");
+        assert!(!found.is_empty(), "{from}..={until}");
     }
-    for days in expected.values_mut() {
-        days.0.sort();
-    }
-    let found: YearDays = store
-        .inspection_years(&RecordScope::All, 2000..=2100, &[])
-        .unwrap()
-        .into_iter()
-        .map(|y| {
-            let first = NaiveDate::from_ymd_opt(y.year, 1, 1).unwrap();
-            let last = NaiveDate::from_ymd_opt(y.year, 12, 31).unwrap();
-            let days: Vec<NaiveDate> = y.started_between(first, last).collect();
-            (
-                (
-                    y.enterprise_code.to_string(),
-                    y.inspection_kind.as_str().to_string(),
-                    y.year,
-                ),
-                (days, y.first_submissions()),
-            )
-        })
-        .collect();
-    assert_eq!(found, expected);
 }
 
 #[test]

@@ -23,10 +23,10 @@ use anjian_server::store::postgres::PostgresStore;
 use anjian_server::store::sqlite::SqliteStore;
 use anjian_server::store::standings::{OpenStanding, TallyLevel};
 use anjian_server::store::{
-    AreaCount, AreaGrouping, CommitOutcome, HazardRow, HazardTallies, HazardTally, IssuedNumber,
-    LockRequest, NumberRegisterEntry, QuarantineEntry, RecordCommit, RecordFilter,
-    RecordProjection, RecordRow, RecordScope, RecordState, Rectification, Region, Store,
-    StoreError, StoredRecord, TokenKind, TokenRow, User,
+    AreaCount, AreaGrouping, CommitOutcome, EnterpriseActivity, HazardRow, HazardTallies,
+    HazardTally, IssuedNumber, LockRequest, NumberRegisterEntry, QuarantineEntry, RecordCommit,
+    RecordFilter, RecordProjection, RecordRow, RecordScope, RecordState, Rectification, Region,
+    Store, StoreError, StoredRecord, TokenKind, TokenRow, User,
 };
 
 conformance! {
@@ -1646,25 +1646,35 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
         "an enterprise's scope, read from its records"
     );
 
-    // The year rows: days started and each month's first submission.
-    let years = store
-        .inspection_years(&RecordScope::All, 2025..=2025, &["self".to_string()])
-        .unwrap();
-    assert_eq!(years.len(), 1);
-    let year = &years[0];
-    assert_eq!((&*year.enterprise_code, year.year), (CODE_A, 2025));
+    // Each enterprise's activity over a period: the kinds started in it and, per month, the
+    // first submission of a self-inspection started in that month.
     let day = |m, d| NaiveDate::from_ymd_opt(2025, m, d).unwrap();
-    assert_eq!(
-        year.started_between(day(1, 1), day(12, 31))
-            .collect::<Vec<_>>(),
-        [day(3, 31), day(4, 1), day(4, 20)]
-    );
-    assert_eq!(
-        year.started_between(day(4, 1), day(4, 19))
-            .collect::<Vec<_>>(),
-        [day(4, 1)]
-    );
     let other = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let activity_of = |scope: &RecordScope, code: &str, from, until| {
+        let mut found: Vec<EnterpriseActivity> = store
+            .enterprise_activity(scope, from, until)
+            .unwrap()
+            .into_iter()
+            .filter(|a| a.enterprise_code == code)
+            .collect();
+        assert_eq!(found.len(), 1, "{code} has one history");
+        found.remove(0)
+    };
+    let spring = activity_of(&RecordScope::All, CODE_A, day(3, 1), day(5, 31));
+    assert_eq!(spring.region_code, "440305");
+    let kinds_started = |activity: &EnterpriseActivity| {
+        EnterpriseActivity::KINDS
+            .iter()
+            .filter(|kind| activity.started(**kind))
+            .map(|kind| kind.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(kinds_started(&spring), ["enforcement", "self"]);
+    assert_eq!(
+        spring.self_first_submitted,
+        [Some(day(4, 30)), Some(day(5, 1)), None],
+        "March's one; the earlier of April's two; none in May"
+    );
     for (from, until, started) in [
         (day(4, 2), day(4, 19), false),
         (day(4, 1), day(4, 1), true),
@@ -1677,30 +1687,47 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
         (other(2026, 1, 1), other(2026, 2, 1), false),
         (other(2024, 1, 1), other(2024, 12, 31), false),
     ] {
+        let activity = activity_of(&RecordScope::All, CODE_A, from, until);
         assert_eq!(
-            year.started_any_between(from, until),
+            activity.started(anjian_core::template::InspectionKind::SelfInspection),
             started,
             "{from}..={until}"
         );
     }
-    assert_eq!(year.first_submitted(2), Some(day(4, 30)));
     assert_eq!(
-        year.first_submitted(3),
-        Some(day(5, 1)),
-        "the earlier of April's two"
+        activity_of(&RecordScope::All, CODE_A, day(4, 2), day(4, 19)).self_first_submitted,
+        [Some(day(5, 1))],
+        "a month is judged whole: April's inspections started outside the period count"
     );
-    assert_eq!(year.first_submitted(4), None);
     assert!(
         store
-            .inspection_years(
-                &RecordScope::Regions(vec!["440306".into()]),
-                2025..=2025,
-                &[]
-            )
+            .enterprise_activity(&RecordScope::All, day(5, 1), day(4, 30))
             .unwrap()
-            .iter()
-            .all(|y| &*y.enterprise_code == CODE_B
-                && y.inspection_kind == anjian_core::template::InspectionKind::Enforcement)
+            .is_empty(),
+        "an empty period"
+    );
+    let b_only = store
+        .enterprise_activity(
+            &RecordScope::Regions(vec!["440306".into()]),
+            day(1, 1),
+            day(12, 31),
+        )
+        .unwrap();
+    assert_eq!(b_only.len(), 1);
+    assert_eq!(b_only[0].enterprise_code, CODE_B);
+    assert_eq!(
+        kinds_started(&b_only[0]),
+        ["enforcement"],
+        "its expert check was taken back to a draft"
+    );
+    let self_only = RecordScope::Enterprise {
+        credit_code: CODE_A.into(),
+        inspection_kinds: vec!["self".into()],
+    };
+    assert_eq!(
+        kinds_started(&activity_of(&self_only, CODE_A, day(1, 1), day(12, 31))),
+        ["self"],
+        "an enterprise's scope sees only its kinds"
     );
 
     let summary = store.rebuild_rollups().unwrap();
