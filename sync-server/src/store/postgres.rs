@@ -783,8 +783,17 @@ impl PostgresStore {
     }
 }
 
-/// Version 9: see the SQLite store's; the same table.
+/// Version 9: see the SQLite store's; the same tables.
 const SCHEMA_V9: &str = r#"
+CREATE TABLE inspection_region_months (
+    month           BIGINT NOT NULL,
+    inspection_kind TEXT COLLATE "C" NOT NULL,
+    region_code     TEXT COLLATE "C" NOT NULL,
+    inspections     BIGINT NOT NULL,
+    passed          BIGINT NOT NULL,
+    hazards         BIGINT NOT NULL,
+    PRIMARY KEY (month, inspection_kind, region_code)
+);
 CREATE TABLE attendance_spans (
     credit_code TEXT COLLATE "C" PRIMARY KEY,
     first_date  TEXT COLLATE "C" NOT NULL,

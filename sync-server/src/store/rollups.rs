@@ -206,13 +206,42 @@ fn add_to_month(db: &mut impl Exec, counted: &Counted, sign: i64) -> StoreResult
         values.join(", ")
     ));
     fetch(db, &query, |_| Ok(()))?;
+    let mut query = Query::new(db.postgres());
+    let values = [
+        query.bind(Cell::Int(month)),
+        query.bind(text(&counted.inspection_kind)),
+        query.bind(text(&counted.region_code)),
+        query.bind(Cell::Int(sums.inspections)),
+        query.bind(Cell::Int(sums.passed)),
+        query.bind(Cell::Int(sums.hazards)),
+    ];
+    query.push(&format!(
+        "INSERT INTO inspection_region_months (month, inspection_kind, region_code,
+             inspections, passed, hazards)
+         VALUES ({})
+         ON CONFLICT (month, inspection_kind, region_code) DO UPDATE SET
+             inspections = inspection_region_months.inspections + excluded.inspections,
+             passed = inspection_region_months.passed + excluded.passed,
+             hazards = inspection_region_months.hazards + excluded.hazards",
+        values.join(", ")
+    ));
+    fetch(db, &query, |_| Ok(()))?;
     if sign < 0 {
         let mut query = Query::new(db.postgres());
-        let month = query.bind(Cell::Int(month));
+        let month_p = query.bind(Cell::Int(month));
         let series = series_key(&mut query, "inspection_months", counted);
         query.push(&format!(
-            "DELETE FROM inspection_months WHERE month = {month} AND {series}
+            "DELETE FROM inspection_months WHERE month = {month_p} AND {series}
              AND inspections = 0"
+        ));
+        fetch(db, &query, |_| Ok(()))?;
+        let mut query = Query::new(db.postgres());
+        let month_p = query.bind(Cell::Int(month));
+        let kind = query.bind(text(&counted.inspection_kind));
+        let region = query.bind(text(&counted.region_code));
+        query.push(&format!(
+            "DELETE FROM inspection_region_months WHERE month = {month_p}
+             AND inspection_kind = {kind} AND region_code = {region} AND inspections = 0"
         ));
         fetch(db, &query, |_| Ok(()))?;
     }
@@ -790,6 +819,8 @@ pub(super) struct RollupContents {
     /// Per series and day with an inspection: the running totals up to it.
     running: BTreeMap<AreaKey, Sums>,
     months: BTreeMap<AreaKey, Sums>,
+    /// The months summed over industries (industry "").
+    region_months: BTreeMap<AreaKey, Sums>,
     years: BTreeMap<YearKey, YearBits>,
     attendance: AttendanceTotals,
     attendance_days: AttendanceDays,
@@ -860,7 +891,19 @@ fn count_all(rows: &[Counted]) -> StoreResult<RollupContents> {
         running.insert(key.clone(), *total);
     }
     contents.running = running;
+    contents.region_months = region_months_of(&contents.months);
     Ok(contents)
+}
+
+fn region_months_of(months: &BTreeMap<AreaKey, Sums>) -> BTreeMap<AreaKey, Sums> {
+    let mut summed: BTreeMap<AreaKey, Sums> = BTreeMap::new();
+    for ((month, region, _, kind), sums) in months {
+        summed
+            .entry((*month, region.clone(), String::new(), kind.clone()))
+            .or_default()
+            .add(*sums);
+    }
+    summed
 }
 
 fn all_counted(db: &mut impl Exec) -> StoreResult<Vec<Counted>> {
@@ -900,6 +943,12 @@ pub(super) fn stored(db: &mut impl Exec) -> StoreResult<RollupContents> {
          FROM inspection_months",
     );
     contents.months.extend(fetch(db, &query, area_row)?);
+    let mut query = Query::new(db.postgres());
+    query.push(
+        "SELECT month, region_code, '', inspection_kind, inspections, passed, hazards
+         FROM inspection_region_months",
+    );
+    contents.region_months.extend(fetch(db, &query, area_row)?);
 
     let mut query = Query::new(db.postgres());
     query.push(
@@ -990,6 +1039,7 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
     let contents = recount(db)?;
     for table in [
         "inspection_months",
+        "inspection_region_months",
         "inspection_totals",
         "inspection_series",
         "inspection_histories",
@@ -1030,6 +1080,26 @@ pub(super) fn rebuild(db: &mut impl Exec) -> StoreResult<RollupSummary> {
             .months
             .iter()
             .map(|(key, sums)| area_cells(key, sums)),
+    )?;
+    insert_all(
+        db,
+        "inspection_region_months",
+        &[
+            "month",
+            "region_code",
+            "inspection_kind",
+            "inspections",
+            "passed",
+            "hazards",
+        ],
+        contents
+            .region_months
+            .iter()
+            .map(|((month, region, _, kind), sums)| {
+                let mut row = vec![Cell::Int(*month), text(region), text(kind)];
+                row.extend(sums_cells(sums));
+                row
+            }),
     )?;
 
     let series: BTreeSet<(&str, &str, &str)> = contents
@@ -1331,10 +1401,16 @@ pub(super) fn area_counts(
                     (false, true) => ("'', m.industry", ", m.industry"),
                     (false, false) => ("'', ''", ""),
                 };
+                // Without industries, the months summed over them: half the rows.
+                let table = if grouping.industry || filter.industry.is_some() {
+                    "inspection_months"
+                } else {
+                    "inspection_region_months"
+                };
                 query.push(&format!(
                     "SELECT {month}, {select}, m.inspection_kind, CAST(SUM(m.inspections) AS BIGINT),
                             CAST(SUM(m.passed) AS BIGINT), CAST(SUM(m.hazards) AS BIGINT)
-                     FROM inspection_months m WHERE {}
+                     FROM {table} m WHERE {}
                      GROUP BY {month_group}m.inspection_kind{group}",
                     conditions.join(" AND ")
                 ));

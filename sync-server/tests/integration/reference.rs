@@ -1597,6 +1597,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
     let later_tables = [
         "hazard_rectifications",
         "inspection_months",
+        "inspection_region_months",
         "attendance_months",
         "inspection_series",
         "inspection_totals",
