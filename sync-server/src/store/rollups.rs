@@ -597,6 +597,7 @@ impl HistoryYear<'_> {
 
     fn bits(&self) -> StoreResult<YearBits> {
         let mut days = [0u8; DAY_BITMAP_BYTES];
+        // `between` keeps to the bitmap's days, even in a list stored out of order.
         for day in self.days.between(0, DAY_BITMAP_BYTES * 8 - 1) {
             days[day / 8] |= 1 << (day % 8);
         }
