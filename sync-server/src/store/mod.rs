@@ -382,7 +382,9 @@ pub struct EnterpriseActivity {
 }
 
 impl EnterpriseActivity {
-    /// The kinds a history keeps, in the order of [`EnterpriseActivity::started`].
+    /// The kinds a history keeps, in the order of [`EnterpriseActivity::started`]. A kind's
+    /// place here is its code in every stored history (`rollups::encode_history`): add new
+    /// kinds at the end, never reorder.
     pub const KINDS: [anjian_core::template::InspectionKind; 4] = [
         anjian_core::template::InspectionKind::Enforcement,
         anjian_core::template::InspectionKind::Expert,
