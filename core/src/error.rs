@@ -87,6 +87,11 @@ pub enum Error {
     #[error("服务器回执无效：{0}")]
     BadReceipt(String),
 
+    /// The server's audit chain no longer holds what this device saw of it: cut short, rolled
+    /// back or rewritten.
+    #[error("服务器审计日志异常：{0}")]
+    AuditChainBroken(String),
+
     #[error("检查记录 {id} 不能提交：{}", problems.join("；"))]
     Incomplete { id: String, problems: Vec<String> },
 
@@ -165,6 +170,7 @@ impl Error {
             Error::Network { .. } => "network",
             Error::Server { .. } => "server",
             Error::BadReceipt(_) => "bad_receipt",
+            Error::AuditChainBroken(_) => "audit_chain_broken",
             Error::Incomplete { .. } => "incomplete",
             Error::NotInitialized => "not_initialized",
             Error::NoAgency => "no_agency",

@@ -88,12 +88,14 @@ impl From<Error> for AnjianError {
                 detail,
                 record_id,
             },
-            Error::BadReceipt(_) | Error::MissingChanges(_) => AnjianError::Server {
-                status: None,
-                code,
-                detail,
-                record_id: None,
-            },
+            Error::BadReceipt(_) | Error::AuditChainBroken(_) | Error::MissingChanges(_) => {
+                AnjianError::Server {
+                    status: None,
+                    code,
+                    detail,
+                    record_id: None,
+                }
+            }
             Error::Printer { sent, total, .. } => AnjianError::Printer {
                 sent: sent as u64,
                 total: total as u64,

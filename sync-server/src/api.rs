@@ -26,7 +26,8 @@ use anjian_core::sync::receipt::Receipt;
 use crate::admin::{self, NewAccount};
 use crate::audit;
 use crate::auth::{
-    ACCESS_TOKEN_TTL, Caller, REFRESH_TOKEN_TTL, Scope, check_credentials, new_token, token_hash,
+    ACCESS_TOKEN_TTL, Caller, ClientAddress, REFRESH_TOKEN_TTL, Scope, check_credentials,
+    new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
 use crate::intake;
@@ -291,17 +292,20 @@ fn issue_tokens(state: &AppState, user: &User, device_id: &str) -> AppResult<Log
         expires_in: ACCESS_TOKEN_TTL.num_seconds() as u64,
         user: user_info(user),
         server_public_key: state.public_key_hex(),
+        server_keys: state.known_keys().to_vec(),
     })
 }
 
 async fn login(
     state: State,
+    ClientAddress(address): ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> AppResult<Json<LoginResponse>> {
     check_device_id(&request.device_id)?;
+    crate::auth::check_login_length(&request.login, &request.password)?;
     let response = state
         .run(move |state| {
-            let user = check_credentials(state, &request.login, &request.password)?;
+            let user = check_credentials(state, &request.login, &request.password, &address)?;
             issue_tokens(state, &user, &request.device_id)
         })
         .await?;
@@ -315,14 +319,30 @@ async fn refresh(
     let response = state
         .run(move |state| {
             let hash = token_hash(&request.refresh_token);
+            let invalid = || AppError::unauthorized("刷新令牌无效、已过期或已注销：请重新登录");
             let row = state
                 .store
                 .token(&hash)?
-                .filter(|row| row.kind == TokenKind::Refresh && !row.revoked)
-                .filter(|row| row.expires_at > Utc::now())
-                .ok_or_else(|| {
-                    AppError::unauthorized("刷新令牌无效、已过期或已注销：请重新登录")
-                })?;
+                .filter(|row| row.kind == TokenKind::Refresh)
+                .ok_or_else(invalid)?;
+            if row.revoked {
+                // A refresh token is used once. Seeing it again means someone kept a copy: the
+                // device's whole family of tokens goes, the successor included, so that
+                // whichever of the two holds the newer token cannot go on either.
+                let revoked = state
+                    .store
+                    .revoke_tokens(&row.login, Some(&row.device_id))?;
+                eprintln!(
+                    "anjian-server: a used refresh token of {} on device {} was presented again; revoked the device's {revoked} live tokens",
+                    row.login, row.device_id
+                );
+                return Err(AppError::unauthorized(
+                    "刷新令牌已使用过：为安全起见，这台设备的登录已全部注销，请重新登录",
+                ));
+            }
+            if row.expires_at <= Utc::now() {
+                return Err(invalid());
+            }
             if row.device_id != request.device_id {
                 return Err(AppError::unauthorized("刷新令牌不属于这台设备：请重新登录"));
             }
@@ -543,7 +563,7 @@ async fn verify_receipt(
         .run(move |state| {
             let invalid = |message: String| AppError::bad_request("invalid_receipt", message);
             receipt
-                .verify(&state.public_key_hex())
+                .verify_with(state.known_keys())
                 .map_err(|problem| invalid(problem.to_string()))?;
             let logged = state
                 .store
@@ -680,7 +700,10 @@ async fn number_register(
 async fn verify_audit_log(state: State, caller: Caller) -> AppResult<Json<audit::Verification>> {
     require_admin(&caller)?;
     let verification = state
-        .run(move |state| audit::verify(state.store.as_ref(), &state.public_key_hex()))
+        .run(move |state| {
+            let checkpoint = state.latest_checkpoint().map_err(|e| AppError::internal("audit checkpoint", e))?;
+            audit::verify(state.store.as_ref(), state.known_keys(), checkpoint.as_ref())
+        })
         .await?;
     Ok(Json(verification))
 }

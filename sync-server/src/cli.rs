@@ -52,6 +52,29 @@ struct Storage {
     /// in the data directory).
     #[arg(long, global = true, env = "ANJIAN_DATABASE_URL")]
     database: Option<String>,
+    /// The signing key's file; by default server-signing-key.hex in the data directory. Keep it
+    /// off the database's disk (and out of its backups) by pointing this elsewhere.
+    #[arg(long, global = true, env = "ANJIAN_SIGNING_KEY")]
+    signing_key: Option<PathBuf>,
+    /// Where signed checkpoints of the audit log's head are kept; by default audit-checkpoints
+    /// in the data directory. Put it on another disk or host: `verify-log` holds the log
+    /// against it, so cutting entries off the log's end is detected.
+    #[arg(long, global = true, env = "ANJIAN_CHECKPOINT_DIR")]
+    checkpoint_dir: Option<PathBuf>,
+}
+
+impl Storage {
+    fn key_path(&self) -> PathBuf {
+        self.signing_key
+            .clone()
+            .unwrap_or_else(|| self.data.join(keys::KEY_FILE))
+    }
+
+    fn checkpoint_dir(&self) -> PathBuf {
+        self.checkpoint_dir
+            .clone()
+            .unwrap_or_else(|| self.data.join(crate::checkpoint::CHECKPOINT_DIR))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -67,6 +90,15 @@ enum Command {
         /// IoT rules' parameters instead of the built-in templates/iot.toml
         #[arg(long)]
         iot_config: Option<PathBuf>,
+        /// The address clients use, e.g. https://anjian.example.gov.cn; an https address makes
+        /// the review pages' cookie Secure.
+        #[arg(long, env = "ANJIAN_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// A reverse proxy in front sets X-Forwarded-For and X-Forwarded-Proto: count logins
+        /// per the client address it names, and make the cookie Secure when it says https.
+        /// Only with a proxy that overwrites these headers: otherwise clients could forge them.
+        #[arg(long, env = "ANJIAN_TRUST_FORWARDED")]
+        trust_forwarded: bool,
     },
     /// Sends realistic IoT traffic to a running server (plain http://): registers devices at
     /// the first N mines and plants of its register as the administrator, then posts H hours
@@ -133,8 +165,14 @@ enum Command {
         kind: String,
         file: PathBuf,
     },
-    /// Recomputes the audit log's hash chain and checks every receipt.
+    /// Recomputes the audit log's hash chain, checks every receipt and the records' list
+    /// columns, and holds the log against the latest checkpoint kept outside the database.
     VerifyLog,
+    /// The server's signing keys: list them, or rotate to a new one.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
     /// Recounts the analyses' rollups from the records (the server keeps them as records
     /// arrive; this is for an administrator who doubts them). With --check, only says whether
     /// they agree with the records.
@@ -172,6 +210,14 @@ enum DeviceCommand {
     Revoke {
         device_id: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Every key the server has signed with (public halves), the current one first.
+    List,
+    /// Generates a new key and makes it current; receipts of the old one still verify.
+    Rotate,
 }
 
 #[derive(Debug, Subcommand)]
@@ -304,7 +350,35 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             listen,
             demo,
             iot_config,
-        } => return serve(&cli.storage, listen, demo, iot_config.as_deref()),
+            public_url,
+            trust_forwarded,
+        } => {
+            let access = access_of(public_url.as_deref(), trust_forwarded)?;
+            return serve(&cli.storage, listen, demo, iot_config.as_deref(), access);
+        }
+        Command::Key { command } => match command {
+            KeyCommand::List => {
+                for key in store.signing_keys()? {
+                    println!(
+                        "{}{} 公钥 {}（{} 启用）",
+                        key.key_id,
+                        if key.current { "（当前）" } else { "" },
+                        key.public_key,
+                        anjian_core::time::format_china(key.added_at)
+                    );
+                }
+            }
+            KeyCommand::Rotate => {
+                let (keys, retired) =
+                    keys::rotate(store, &cli.storage.key_path()).map_err(Failure)?;
+                println!(
+                    "已启用新签名密钥 {}（公钥 {}）；旧密钥文件已移到 {}，此前的回执仍可用旧公钥核验。请重启所有服务器实例。",
+                    keys.key_id(),
+                    keys.public_key_hex(),
+                    retired.display()
+                );
+            }
+        },
         Command::SimulateIot { .. } => unreachable!("handled before the store is opened"),
         Command::Device { command } => match command {
             DeviceCommand::Add {
@@ -472,15 +546,32 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             println!("已重建统计汇总表：{}", store.rebuild_rollups()?);
         }
         Command::VerifyLog => {
-            let (key, _) =
-                keys::load_or_create(&cli.storage.data.join(keys::KEY_FILE)).map_err(Failure)?;
-            let public = hex::encode(key.verifying_key().to_bytes());
-            let verification = crate::audit::verify(store, &public)?;
+            // Only the public halves are needed: the database's list of keys.
+            let known: Vec<anjian_core::sync::receipt::ServerKey> = store
+                .signing_keys()?
+                .into_iter()
+                .map(|k| anjian_core::sync::receipt::ServerKey {
+                    key_id: k.key_id,
+                    public_key: k.public_key,
+                })
+                .collect();
+            let checkpoint_dir = cli.storage.checkpoint_dir();
+            let checkpoint = crate::checkpoint::latest(&checkpoint_dir).map_err(Failure)?;
+            let verification = crate::audit::verify(store, &known, checkpoint.as_ref())?;
             match verification.first_bad {
+                None if checkpoint.is_none() && verification.entries > 0 => {
+                    println!(
+                        "审计日志的哈希链与签名相符（共 {} 条），但检查点目录 {} 中没有库外检查点，无法确认日志末尾未被删除",
+                        verification.entries,
+                        checkpoint_dir.display()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
                 None => {
                     println!(
-                        "审计日志完好：共 {} 条，哈希链与签名全部相符",
-                        verification.entries
+                        "审计日志完好：共 {} 条，哈希链与签名全部相符，库外检查点（第 {} 条）仍在链中",
+                        verification.entries,
+                        verification.checkpoint.unwrap_or(0)
                     );
                 }
                 Some(bad) => {
@@ -539,11 +630,55 @@ fn simulate_iot(options: &crate::simulate::SimulateOptions) -> Result<ExitCode, 
     Ok(ExitCode::SUCCESS)
 }
 
+fn access_of(
+    public_url: Option<&str>,
+    trust_forwarded: bool,
+) -> Result<crate::auth::Access, Failure> {
+    let public_https = match public_url {
+        None => false,
+        Some(url) if url.starts_with("https://") => true,
+        Some(url) if url.starts_with("http://") => false,
+        Some(url) => {
+            return Err(Failure(format!(
+                "--public-url {url} 应以 https:// 或 http:// 开头"
+            )));
+        }
+    };
+    Ok(crate::auth::Access {
+        public_https,
+        trust_forwarded,
+    })
+}
+
+/// The keys, and the checkpoints of the audit log with the chain's current head written: a
+/// database upgraded from before checkpoints, or one whose last checkpoint was lost, gets one
+/// at once (a checkpoint never moves back, so a log cut short while the server was down is
+/// not covered up by this).
+fn open_keys_and_checkpoints(
+    storage: &Storage,
+    store: &dyn Store,
+) -> Result<(crate::keys::ServerKeys, crate::checkpoint::Checkpoints), Failure> {
+    let key_path = storage.key_path();
+    let (keys, created) =
+        keys::open(store, &key_path, keys::FirstStart::Generate).map_err(Failure)?;
+    if created {
+        println!(
+            "已生成服务器签名密钥 {}（{}）",
+            keys.key_id(),
+            key_path.display()
+        );
+    }
+    let checkpoints =
+        crate::checkpoint::Checkpoints::open(&storage.checkpoint_dir()).map_err(Failure)?;
+    Ok((keys, checkpoints))
+}
+
 fn serve(
     storage: &Storage,
     listen: SocketAddr,
     demo: bool,
     iot_config: Option<&Path>,
+    access: crate::auth::Access,
 ) -> Result<ExitCode, Failure> {
     let iot_config = match iot_config {
         Some(path) => crate::iot::IotConfig::parse(&path.display().to_string(), &read_file(path)?)
@@ -551,20 +686,19 @@ fn serve(
         None => crate::iot::IotConfig::shipped(),
     };
     let store = open_store(storage)?;
-    let (key, created) =
-        keys::load_or_create(&storage.data.join(keys::KEY_FILE)).map_err(Failure)?;
-    if created {
-        println!(
-            "已生成服务器签名密钥 {}",
-            storage.data.join(keys::KEY_FILE).display()
-        );
-    }
+    let (keys, checkpoints) = open_keys_and_checkpoints(storage, store.as_ref())?;
     let published = admin::publish_builtin_templates(store.as_ref())?;
     if published > 0 {
         println!("已发布随程序提供的检查表模板 {published} 个");
     }
     let first_admin = ensure_first_admin(store.as_ref(), &storage.data)?;
-    let state = AppState::new(store.clone(), key).with_iot_config(iot_config);
+    let state = AppState::new(store.clone(), keys)
+        .with_iot_config(iot_config)
+        .with_checkpoints(checkpoints)
+        .with_access(access);
+    if let Some((index, hash)) = store.audit_head()? {
+        state.checkpoint(index, &hash);
+    }
     let demo_seeded = if demo && store.regions()?.is_empty() {
         let password = crate::auth::new_token().map_err(Failure)?[..12].to_string();
         let path = storage.data.join(DEMO_PASSWORD_FILE);
@@ -619,7 +753,9 @@ fn serve(
             );
         }
         tokio::spawn(crate::intake::absence_rules(state.clone()));
-        axum::serve(listener, crate::api::app(state))
+        // The peer's address counts login attempts per source address.
+        let app = crate::api::app(state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| Failure(format!("服务器出错：{e}")))?;
@@ -632,14 +768,19 @@ fn seed(storage: &Storage, scale: &str) -> Result<ExitCode, Failure> {
     let scale = crate::seed::Scale::parse(scale)
         .ok_or_else(|| Failure(format!("未知的规模 {scale}：应为 demo 或 city")))?;
     let store = open_store(storage)?;
-    let (key, _) = keys::load_or_create(&storage.data.join(keys::KEY_FILE)).map_err(Failure)?;
-    let state = AppState::new(store, key);
+    let (keys, checkpoints) = open_keys_and_checkpoints(storage, store.as_ref())?;
+    // Checkpointed once at the end rather than after each of the many locks.
+    let state = AppState::new(store.clone(), keys);
     let password = crate::auth::new_token().map_err(Failure)?[..12].to_string();
     let path = storage.data.join(SEED_PASSWORD_FILE);
     write_private(&path, &format!("{password}\n"))?;
     let summary = crate::seed::seed(&state, scale, &password, chrono::Utc::now(), &mut |line| {
         println!("{line}")
     })?;
+    let state = state.with_checkpoints(checkpoints);
+    if let Some((index, hash)) = store.audit_head()? {
+        state.checkpoint(index, &hash);
+    }
     println!("已生成模拟数据：{summary}");
     println!("所有模拟账号的密码已写入 {}", path.display());
     Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ pub mod analysis;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod checkpoint;
 pub mod cli;
 pub mod demo;
 pub mod documents;

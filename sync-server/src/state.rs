@@ -1,15 +1,17 @@
-//! What every handler shares: the store, the signing key, the login limiter, parsed templates.
+//! What every handler shares: the store, the signing keys, the audit checkpoints, the login
+//! limiter, how the server is reached, parsed templates.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use ed25519_dalek::{Signer, SigningKey};
-
+use anjian_core::sync::receipt::{ServerKey, SignedHead};
 use anjian_core::template::Template;
 
 use crate::auth::LoginLimiter;
+use crate::checkpoint::Checkpoints;
 use crate::error::{AppError, AppResult};
 use crate::iot::IotConfig;
+use crate::keys::ServerKeys;
 use crate::store::{Store, StoreResult};
 
 /// Parsed templates by (id, version).
@@ -18,8 +20,10 @@ type TemplateCache = Mutex<HashMap<(String, u32), Arc<Template>>>;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    signing_key: Arc<SigningKey>,
+    keys: Arc<ServerKeys>,
+    checkpoints: Option<Arc<Checkpoints>>,
     pub limiter: Arc<LoginLimiter>,
+    pub access: Arc<crate::auth::Access>,
     templates: Arc<TemplateCache>,
     iot: Arc<IotConfig>,
 }
@@ -34,11 +38,13 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, signing_key: SigningKey) -> AppState {
+    pub fn new(store: Arc<dyn Store>, keys: ServerKeys) -> AppState {
         AppState {
             store,
-            signing_key: Arc::new(signing_key),
+            keys: Arc::new(keys),
+            checkpoints: None,
             limiter: Arc::default(),
+            access: Arc::default(),
             templates: Arc::default(),
             iot: Arc::new(IotConfig::shipped()),
         }
@@ -47,6 +53,19 @@ impl AppState {
     /// The same state with another IoT configuration (`serve --iot-config`).
     pub fn with_iot_config(mut self, config: IotConfig) -> AppState {
         self.iot = Arc::new(config);
+        self
+    }
+
+    /// The same state writing a signed checkpoint of the audit chain's head after each lock.
+    pub fn with_checkpoints(mut self, checkpoints: Checkpoints) -> AppState {
+        self.checkpoints = Some(Arc::new(checkpoints));
+        self
+    }
+
+    /// The same state with another idea of how clients reach it (`serve --public-url`,
+    /// `--trust-forwarded`).
+    pub fn with_access(mut self, access: crate::auth::Access) -> AppState {
+        self.access = Arc::new(access);
         self
     }
 
@@ -78,13 +97,53 @@ impl AppState {
             .map_err(|e| AppError::internal("blocking task", e))?
     }
 
-    /// Hex Ed25519 signature of `bytes`.
+    pub fn keys(&self) -> &ServerKeys {
+        &self.keys
+    }
+
+    /// Hex Ed25519 signature of `bytes` with the current key.
     pub fn sign(&self, bytes: &[u8]) -> String {
-        hex::encode(self.signing_key.sign(bytes).to_bytes())
+        self.keys.sign(bytes)
     }
 
     pub fn public_key_hex(&self) -> String {
-        hex::encode(self.signing_key.verifying_key().to_bytes())
+        self.keys.public_key_hex()
+    }
+
+    /// Every key the server has signed with, current first.
+    pub fn known_keys(&self) -> &[ServerKey] {
+        self.keys.known()
+    }
+
+    /// The audit chain's head signed now with the current key.
+    pub fn signed_head(&self, log_index: i64, entry_hash: &str) -> SignedHead {
+        let mut head = SignedHead::unsigned(
+            log_index,
+            entry_hash,
+            chrono::Utc::now(),
+            self.keys.key_id(),
+        );
+        head.signature = self.keys.sign(&head.signed_bytes());
+        head
+    }
+
+    /// The latest checkpoint the server keeps, if it keeps them.
+    pub fn latest_checkpoint(&self) -> Result<Option<SignedHead>, String> {
+        match &self.checkpoints {
+            Some(checkpoints) => crate::checkpoint::latest(checkpoints.dir()),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes a checkpoint of the chain ending at this entry, when the server keeps them. A
+    /// checkpoint that cannot be written is logged, not fatal: the lock is committed already,
+    /// and the next lock writes a newer checkpoint.
+    pub fn checkpoint(&self, log_index: i64, entry_hash: &str) {
+        if let Some(checkpoints) = &self.checkpoints
+            && let Err(e) = checkpoints.record(&self.signed_head(log_index, entry_hash))
+        {
+            eprintln!("anjian-server: audit checkpoint not written: {e}");
+        }
     }
 
     /// A published template, parsed once per process.

@@ -14,7 +14,7 @@ use anjian_core::agency::{Agency, DocType};
 use anjian_core::inspection::{MIN_ENFORCEMENT_INSPECTORS, completion_problems};
 use anjian_core::record::{AnswerStatus, Record, RecordDoc, RecordKind, Reinspects, Status};
 use anjian_core::sync::protocol::{
-    AlertUpdate, LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role,
+    AlertUpdate, AuditCheck, LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role,
     SyncRequest, SyncResponse, Updates, UploadResult, sorted_heads,
 };
 use anjian_core::sync::receipt::content_hash;
@@ -115,12 +115,28 @@ pub fn handle_sync(
     // time (and possibly also now, which a merge makes harmless).
     let cursor = store.current_seq()?;
     let updates = updates_for(state, caller, &scope, &request, &results)?;
+    // The chain's head, signed, and what it holds where the device last saw its head: the
+    // device keeps the former and checks the latter, so a chain cut short or rewritten since
+    // is reported on every device that had seen more of it.
+    let audit_head = store
+        .audit_head()?
+        .map(|(index, hash)| state.signed_head(index, &hash));
+    let audit_check = match &request.known_audit_head {
+        Some(known) => Some(AuditCheck {
+            log_index: known.log_index,
+            entry_hash: store.audit_entry_hash(known.log_index)?,
+        }),
+        None => None,
+    };
     Ok(SyncResponse {
         records: results,
         updates,
         number_problems,
         cursor,
         server_time: now,
+        server_keys: state.known_keys().to_vec(),
+        audit_head,
+        audit_check,
     })
 }
 
@@ -336,10 +352,15 @@ fn try_upload(
         device_id: caller.device_id.clone(),
         lock,
     };
-    let outcome = store.commit_record(&commit, &|bytes| state.sign(bytes))?;
+    let outcome = store.commit_record(&commit, state.keys())?;
     let server_doc = server_doc_if_behind(&commit.doc, &after.heads);
     let receipt = match outcome {
-        CommitOutcome::Committed { receipt } => receipt,
+        CommitOutcome::Committed { receipt } => {
+            if let Some(receipt) = &receipt {
+                state.checkpoint(receipt.log_index, &receipt.entry_hash);
+            }
+            receipt
+        }
         CommitOutcome::VersionConflict => return Ok(None),
         CommitOutcome::NumberTaken { number, record_id } => {
             let message = if record_id.is_empty() {
@@ -605,10 +626,35 @@ fn validate(
             )));
         }
         let holder = store.lease_holder(&agency.name, doc_type, year, serial)?;
-        if holder.as_deref() != Some(after.created_by_device.as_str()) {
+        if holder.as_ref().map(|(device, _)| device.as_str())
+            != Some(after.created_by_device.as_str())
+        {
             return Ok(Err(reject(
                 "number_not_leased",
                 format!("文书编号 {} 不在服务器租给签发设备的号段内", issued.number),
+            )));
+        }
+        // A number new to this record is registered only by the device holding its block,
+        // logged in as the account that leased it: documents are issued on the device that
+        // created the record, which uploads them itself. Otherwise anyone could name a
+        // colleague's device as the creator and spend its numbers.
+        let new_here = before.is_none_or(|before| {
+            !before.documents.iter().any(|d| d.number == issued.number)
+        });
+        if new_here
+            && holder.as_ref().is_none_or(|(device, login)| {
+                *device != caller.device_id || *login != caller.user.login
+            })
+        {
+            return Ok(Err(reject(
+                "number_not_leased",
+                format!(
+                    "文书编号 {} 的号段租给了设备 {}，只能由该设备以领取号段的账号上传；本次上传来自设备 {}（{}）",
+                    issued.number,
+                    after.created_by_device,
+                    caller.device_id,
+                    caller.user.login
+                ),
             )));
         }
         documents.push(IssuedNumber {
@@ -686,8 +732,10 @@ fn register_voids(
             continue;
         };
         let holder = store.lease_holder(&agency.name, doc_type, year, serial)?;
-        if holder.as_deref() != Some(caller.device_id.as_str()) {
-            problems.push(format!("作废编号 {} 不是租给本设备的号段", void.number));
+        if holder.as_ref().is_none_or(|(device, login)| {
+            *device != caller.device_id || *login != caller.user.login
+        }) {
+            problems.push(format!("作废编号 {} 不是租给本设备和本账号的号段", void.number));
             continue;
         }
         let entry = NumberRegisterEntry {
@@ -730,7 +778,7 @@ fn lease_blocks(
     }
     let store = state.store.as_ref();
     let this_year = anjian_core::numbering::year_of(now);
-    let leases = store.leases_of_device(&caller.device_id)?;
+    let leases = store.leases_of_device(&caller.device_id, &caller.user.login)?;
     let register = store.number_register()?;
     let mut done = HashSet::new();
     for request in requests {
@@ -839,7 +887,7 @@ fn updates_for(
         inspectors,
         templates: store.templates_since(cursor)?,
         agency,
-        number_blocks: store.leases_of_device(&caller.device_id)?,
+        number_blocks: store.leases_of_device(&caller.device_id, &caller.user.login)?,
         alerts,
     })
 }

@@ -44,9 +44,13 @@ fn main() {
     };
     let password_file = data.join(anjian_server::cli::SEED_PASSWORD_FILE);
     if store.regions().unwrap().is_empty() {
-        let (key, _) =
-            anjian_server::keys::load_or_create(&data.join(anjian_server::keys::KEY_FILE)).unwrap();
-        let state = AppState::new(store.clone(), key);
+        let (keys, _) = anjian_server::keys::open(
+            store.as_ref(),
+            &data.join(anjian_server::keys::KEY_FILE),
+            anjian_server::keys::FirstStart::Generate,
+        )
+        .unwrap();
+        let state = AppState::new(store.clone(), keys);
         let password = "city-bench-password";
         std::fs::write(&password_file, format!("{password}\n")).unwrap();
         let summary = anjian_server::seed::seed(

@@ -166,6 +166,7 @@ fn prepare(server: &Server) -> Vec<Device> {
                         }],
                         voided_numbers: vec![],
                         number_requests: vec![],
+                        known_audit_head: None,
                     })
                     .unwrap()
                 })

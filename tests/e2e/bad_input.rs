@@ -27,6 +27,7 @@ fn upload_body(device_id: &str, upload: &RecordUpload) -> serde_json::Value {
         records: vec![upload.clone()],
         voided_numbers: vec![],
         number_requests: vec![],
+        known_audit_head: None,
     })
     .unwrap()
 }

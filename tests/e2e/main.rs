@@ -1,6 +1,7 @@
 //! Whole-system tests: the real server and several real devices.
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod attacks;
 mod audit;
 mod authz;
 mod bad_input;

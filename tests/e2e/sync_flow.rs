@@ -71,7 +71,7 @@ fn a_submitted_record_is_locked_with_a_receipt_that_verifies() {
     let receipt = outcome.receipt.clone().unwrap();
     let record = zhang.store.record(&id).unwrap();
     receipt
-        .verify_for(&server.public_key, &record.heads)
+        .verify_for(&server.keys, &record.heads)
         .unwrap();
     assert_eq!(receipt.log_index, 1);
 
@@ -355,7 +355,7 @@ fn the_whole_flow_runs_on_postgresql_too() {
     assert_eq!(server.store.amendments_of(&id).unwrap(), vec![amendment]);
     assert_eq!(server.store.audit_log().unwrap().len(), 2);
     assert!(
-        anjian_server::audit::verify(server.store.as_ref(), &server.public_key)
+        anjian_server::audit::verify(server.store.as_ref(), &server.keys, None)
             .unwrap()
             .intact
     );
@@ -378,11 +378,21 @@ fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
     // Another server's key: the signature no longer matches.
     let other_key = "11".repeat(32);
     let db = rusqlite::Connection::open(zhang.dir.path().join("anjian.sqlite3")).unwrap();
-    db.execute(
-        "UPDATE profile SET value = ?1 WHERE key = 'server_public_key'",
-        [&other_key],
-    )
-    .unwrap();
+    let set_keys = |public: &str| {
+        db.execute(
+            "UPDATE profile SET value = ?1 WHERE key = 'server_public_key'",
+            [public],
+        )
+        .unwrap();
+        let ring = serde_json::to_string(&[anjian_core::sync::receipt::ServerKey::new(public)])
+            .unwrap();
+        db.execute(
+            "UPDATE profile SET value = ?1 WHERE key = 'server_keys'",
+            [&ring],
+        )
+        .unwrap();
+    };
+    set_keys(&other_key);
     let check = zhang.store.check_receipt(&id).unwrap().unwrap();
     let problem = check.problem.expect("a problem");
     assert!(
@@ -391,11 +401,7 @@ fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
     );
 
     // A receipt altered on the device: the audit-chain hash does not match its content.
-    db.execute(
-        "UPDATE profile SET value = ?1 WHERE key = 'server_public_key'",
-        [&server.public_key],
-    )
-    .unwrap();
+    set_keys(&server.public_key);
     assert_eq!(
         zhang.store.check_receipt(&id).unwrap().unwrap().problem,
         None
@@ -614,6 +620,7 @@ fn a_reinspection_must_follow_a_submitted_inspection_of_its_kind_the_uploader_ma
             records: vec![upload],
             voided_numbers: vec![],
             number_requests: vec![],
+            known_audit_head: None,
         })
         .unwrap(),
     );

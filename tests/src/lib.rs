@@ -65,6 +65,8 @@ pub struct Server {
     pub url: String,
     pub store: Arc<dyn Store>,
     pub public_key: String,
+    /// Every key the server has signed with, current first.
+    pub keys: Vec<anjian_core::sync::receipt::ServerKey>,
     pub data: TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -88,11 +90,40 @@ impl Server {
     }
 
     pub fn start_with(store: Arc<dyn Store>, data: TempDir) -> Server {
-        let (key, _) =
-            anjian_server::keys::load_or_create(&data.path().join(anjian_server::keys::KEY_FILE))
-                .unwrap();
-        let state = AppState::new(store.clone(), key);
+        Server::start_configured(store, data, |state| state)
+    }
+
+    /// A seeded server on SQLite whose state `configure` adjusts (how clients reach it, …).
+    pub fn start_with_state(configure: impl FnOnce(AppState) -> AppState) -> Server {
+        let data = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap(),
+        );
+        seed(store.as_ref());
+        Server::start_configured(store, data, configure)
+    }
+
+    pub fn start_configured(
+        store: Arc<dyn Store>,
+        data: TempDir,
+        configure: impl FnOnce(AppState) -> AppState,
+    ) -> Server {
+        // As `serve` does: the key file and the checkpoints in the data folder.
+        let (keys, _) = anjian_server::keys::open(
+            store.as_ref(),
+            &data.path().join(anjian_server::keys::KEY_FILE),
+            anjian_server::keys::FirstStart::Generate,
+        )
+        .unwrap();
+        let checkpoints = anjian_server::checkpoint::Checkpoints::open(
+            &data
+                .path()
+                .join(anjian_server::checkpoint::CHECKPOINT_DIR),
+        )
+        .unwrap();
+        let state = configure(AppState::new(store.clone(), keys).with_checkpoints(checkpoints));
         let public_key = state.public_key_hex();
+        let known_keys = state.known_keys().to_vec();
         let listener = StdListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -105,7 +136,9 @@ impl Server {
                 .unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, anjian_server::api::app(state))
+                let app = anjian_server::api::app(state)
+                    .into_make_service_with_connect_info::<std::net::SocketAddr>();
+                axum::serve(listener, app)
                     .with_graceful_shutdown(async {
                         let _ = rx.await;
                     })
@@ -117,6 +150,7 @@ impl Server {
             url,
             store,
             public_key,
+            keys: known_keys,
             data,
             shutdown: Some(tx),
             thread: Some(thread),
@@ -192,6 +226,11 @@ impl ServerProcess {
             "anjian-server did not start listening on port {}",
             self.port
         );
+    }
+
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// SIGKILL: no shutdown, no flushing.

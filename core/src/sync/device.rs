@@ -14,10 +14,10 @@ use crate::numbering::year_of;
 use crate::record::{Amends, Answer, Inspector, NewRecord, Record, RecordDoc, RecordKind};
 use crate::store::Store;
 use crate::sync::protocol::{
-    AlertUpdate, LOW_SERIALS, LoginResponse, NumberRequest, RecordResult, RecordUpload, Role,
+    AlertUpdate, AuditPosition, LOW_SERIALS, LoginResponse, NumberRequest, RecordResult, RecordUpload, Role,
     SyncRequest, SyncResponse, UploadResult, VoidedNumber, heads_from_text, sorted_heads,
 };
-use crate::sync::receipt::{Receipt, ReceiptProblem};
+use crate::sync::receipt::{Receipt, ReceiptProblem, ServerKey, SignedHead};
 use crate::template::Template;
 use crate::time::format_china;
 
@@ -149,7 +149,104 @@ impl Store {
         ] {
             self.set_profile_value(key, &value)?;
         }
-        Ok(())
+        let mut keys = if previous.as_deref() == Some(server) {
+            self.server_keys()?
+        } else {
+            // Another server: neither its keys nor its audit chain are this one's.
+            self.connection()
+                .execute("DELETE FROM profile WHERE key = 'audit_head'", [])?;
+            Vec::new()
+        };
+        merge_keys(&mut keys, &login.server_keys);
+        merge_keys(&mut keys, &[ServerKey::new(&login.server_public_key)]);
+        self.save_server_keys(&keys)
+    }
+
+    /// Every key of the server this device knows, current first: receipts name theirs.
+    pub fn server_keys(&self) -> Result<Vec<ServerKey>> {
+        let mut keys: Vec<ServerKey> = match self.get_profile_value("server_keys")? {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|_| Error::InvalidInput("本机保存的服务器密钥无效".into()))?,
+            None => Vec::new(),
+        };
+        // A device that logged in before keys were named knows one key.
+        if let Some(public) = self.get_profile_value("server_public_key")? {
+            merge_keys(&mut keys, &[ServerKey::new(&public)]);
+        }
+        Ok(keys)
+    }
+
+    fn save_server_keys(&self, keys: &[ServerKey]) -> Result<()> {
+        let text = serde_json::to_string(keys)
+            .map_err(|e| Error::InvalidInput(format!("服务器密钥无法保存：{e}")))?;
+        self.set_profile_value("server_keys", &text)
+    }
+
+    /// The latest head of the server's audit chain this device saw, signed.
+    pub fn audit_head(&self) -> Result<Option<SignedHead>> {
+        match self.get_profile_value("audit_head")? {
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| Error::InvalidInput("本机保存的审计日志头无效".into())),
+            None => Ok(None),
+        }
+    }
+
+    /// Holds the answer's audit chain against the head this device saw last: the server's
+    /// chain must still hold that entry, unchanged, and its new head must be signed by one of
+    /// its keys and be no shorter. Returns the head to keep once the answer is applied.
+    fn check_audit_chain(
+        &self,
+        response: &SyncResponse,
+        keys: &[ServerKey],
+    ) -> Result<Option<SignedHead>> {
+        let known = self.audit_head()?;
+        let broken = |message: String| {
+            Err(Error::AuditChainBroken(format!(
+                "{message}。这可能是服务器数据库被截断、回滚或篡改：请停止同步并立即报告系统管理员（本机记录不受影响）"
+            )))
+        };
+        if let Some(known) = &known {
+            let seen = format!(
+                "本机于 {} 见过的审计日志第 {} 条",
+                format_china(known.signed_at),
+                known.log_index
+            );
+            match &response.audit_check {
+                None => return broken(format!("服务器没有答复{seen}是否仍在")),
+                Some(check) if check.log_index != known.log_index => {
+                    return broken(format!("服务器答复的不是{seen}"));
+                }
+                Some(check) => match &check.entry_hash {
+                    None => return broken(format!("服务器的审计日志已不含{seen}（日志被截断或回滚）")),
+                    Some(hash) if *hash != known.entry_hash => {
+                        return broken(format!("服务器审计日志中{seen}已被改写（日志出现分叉）"));
+                    }
+                    Some(_) => {}
+                },
+            }
+        }
+        match (&response.audit_head, &known) {
+            (Some(head), _) => {
+                if let Err(problem) = head.verify_with(keys) {
+                    return broken(format!("服务器审计日志头的签名无效：{problem}"));
+                }
+                if let Some(known) = &known
+                    && head.log_index < known.log_index
+                {
+                    return broken(format!(
+                        "服务器审计日志只有 {} 条，少于本机见过的 {} 条（日志被回滚）",
+                        head.log_index, known.log_index
+                    ));
+                }
+                Ok(Some(head.clone()))
+            }
+            (None, Some(known)) => broken(format!(
+                "服务器报告审计日志为空，而本机见过第 {} 条（日志被回滚）",
+                known.log_index
+            )),
+            (None, None) => Ok(None),
+        }
     }
 
     /// Replaces the access token after a refresh.
@@ -256,15 +353,17 @@ impl Store {
         let Some(receipt) = self.sync_state(id)?.and_then(|state| state.receipt) else {
             return Ok(None);
         };
-        let problem = match self.get_profile_value("server_public_key")? {
-            None => Some("本机没有服务器公钥：请重新登录后再核验".to_string()),
-            Some(key) => match receipt.verify(&key) {
+        let keys = self.server_keys()?;
+        let problem = if keys.is_empty() {
+            Some("本机没有服务器公钥：请重新登录后再核验".to_string())
+        } else {
+            match receipt.verify_with(&keys) {
                 Err(problem) => Some(problem.to_string()),
                 Ok(()) if !self.load_record(id)?.contains_heads(&receipt.heads) => {
                     Some(ReceiptProblem::HeadsMismatch.to_string())
                 }
                 Ok(()) => None,
-            },
+            }
         };
         Ok(Some(ReceiptCheck { receipt, problem }))
     }
@@ -332,6 +431,10 @@ impl Store {
             records,
             voided_numbers,
             number_requests,
+            known_audit_head: self.audit_head()?.map(|head| AuditPosition {
+                log_index: head.log_index,
+                entry_hash: head.entry_hash,
+            }),
         })
     }
 
@@ -441,7 +544,12 @@ impl Store {
         response: &SyncResponse,
         now: DateTime<Utc>,
     ) -> Result<SyncReport> {
-        let session = self.server_session()?.ok_or(Error::NotLoggedIn)?;
+        // Checked before anything of the answer is taken: an answer from a server whose chain
+        // was cut short changes nothing here, and the next sync asks again.
+        self.server_session()?.ok_or(Error::NotLoggedIn)?;
+        let mut keys = self.server_keys()?;
+        merge_keys(&mut keys, &response.server_keys);
+        let audit_head = self.check_audit_chain(response, &keys)?;
         let mut report = SyncReport {
             problems: response.number_problems.clone(),
             ..SyncReport::default()
@@ -507,13 +615,13 @@ impl Store {
 
         for result in &response.records {
             let uploaded = request.records.iter().find(|r| r.id == result.id);
-            let outcome = self.apply_record_result(result, uploaded, &session.public_key, now)?;
+            let outcome = self.apply_record_result(result, uploaded, &keys, now)?;
             report.records.push(outcome);
         }
         for update in &updates.records {
             if let Some(receipt) = &update.receipt {
                 receipt
-                    .verify(&session.public_key)
+                    .verify_with(&keys)
                     .map_err(|problem| Error::BadReceipt(problem.to_string()))?;
             }
             let (changed, server_heads) = self.merge_server_doc(&update.id, &update.doc)?;
@@ -533,6 +641,12 @@ impl Store {
             }
         }
         self.set_profile_value("sync_cursor", &response.cursor.to_string())?;
+        self.save_server_keys(&keys)?;
+        if let Some(head) = audit_head {
+            let text = serde_json::to_string(&head)
+                .map_err(|e| Error::InvalidInput(format!("审计日志头无法保存：{e}")))?;
+            self.set_profile_value("audit_head", &text)?;
+        }
         Ok(report)
     }
 
@@ -540,7 +654,7 @@ impl Store {
         &mut self,
         result: &RecordResult,
         uploaded: Option<&RecordUpload>,
-        public_key: &str,
+        keys: &[ServerKey],
         now: DateTime<Utc>,
     ) -> Result<RecordOutcome> {
         let id = result.id.clone();
@@ -564,7 +678,7 @@ impl Store {
                 )));
             }
             receipt
-                .verify(public_key)
+                .verify_with(keys)
                 .map_err(|problem| Error::BadReceipt(problem.to_string()))?;
         }
         if let Some(doc) = &result.server_doc {
@@ -763,6 +877,15 @@ impl Store {
 
 /// The answers of the late version that the locked version does not have: changed answers,
 /// and the late side of a conflict with the locked answer.
+/// Adds the keys not yet in `keys`, keeping the order (current first).
+fn merge_keys(keys: &mut Vec<ServerKey>, more: &[ServerKey]) {
+    for key in more {
+        if !keys.iter().any(|k| k.key_id == key.key_id) {
+            keys.push(key.clone());
+        }
+    }
+}
+
 fn late_answers(locked: &Record, late: &Record) -> Vec<(String, Answer)> {
     let mut out = Vec::new();
     for (item, winner) in &late.answers {

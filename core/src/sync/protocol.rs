@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::agency::DocType;
 use crate::enterprise::Enterprise;
 use crate::record::Inspector;
-use crate::sync::receipt::Receipt;
+use crate::sync::receipt::{Receipt, ServerKey, SignedHead};
 
 /// The path prefix of every endpoint of this protocol version.
 pub const API_PREFIX: &str = "/api/v1";
@@ -146,8 +146,11 @@ pub struct LoginResponse {
     /// Seconds until the access token expires.
     pub expires_in: u64,
     pub user: UserInfo,
-    /// The server's Ed25519 public key (hex), which verifies every receipt.
+    /// The server's current Ed25519 public key (hex), which signs new receipts.
     pub server_public_key: String,
+    /// Every key the server has signed with, current first: receipts name theirs.
+    #[serde(default)]
+    pub server_keys: Vec<ServerKey>,
 }
 
 /// One record's changes since the heads the server last acknowledged.
@@ -192,6 +195,27 @@ pub struct SyncRequest {
     pub voided_numbers: Vec<VoidedNumber>,
     #[serde(default)]
     pub number_requests: Vec<NumberRequest>,
+    /// The latest audit-chain head this device saw signed, for the server to show its chain
+    /// still holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub known_audit_head: Option<AuditPosition>,
+}
+
+/// A position in the server's audit chain: the entry at `log_index` has `entry_hash`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPosition {
+    pub log_index: i64,
+    pub entry_hash: String,
+}
+
+/// What the server's chain holds at the position a device asked about: `entry_hash` is
+/// `None` when the chain has no entry there (it was cut short).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditCheck {
+    pub log_index: i64,
+    pub entry_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -290,6 +314,15 @@ pub struct SyncResponse {
     pub number_problems: Vec<String>,
     pub cursor: i64,
     pub server_time: DateTime<Utc>,
+    /// Every key the server has signed with, current first.
+    #[serde(default)]
+    pub server_keys: Vec<ServerKey>,
+    /// The chain's last entry, signed; `None` while the chain is empty.
+    #[serde(default)]
+    pub audit_head: Option<SignedHead>,
+    /// The entry at the device's `known_audit_head` position, when it sent one.
+    #[serde(default)]
+    pub audit_check: Option<AuditCheck>,
 }
 
 pub mod base64_bytes {

@@ -30,7 +30,8 @@ use anjian_core::template::InspectionKind;
 use anjian_core::time::china;
 
 use crate::auth::{
-    Caller, Scope, authenticate, check_credentials, descendants, new_token, token_hash,
+    Caller, ClientAddress, Scope, authenticate, check_credentials, check_login_length,
+    descendants, new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
 use crate::report::escape;
@@ -212,7 +213,7 @@ impl FromRequestParts<AppState> for Session {
         let Some(token) = session_token(&parts.headers) else {
             return Err(to_login());
         };
-        match authenticate(state, &token).await {
+        match authenticate(state, &token, TokenKind::Review).await {
             Ok(caller) => Ok(Session(caller)),
             Err(e) if e.status == StatusCode::UNAUTHORIZED => Err(to_login()),
             Err(e) => Err(PageError(e).into_response()),
@@ -291,21 +292,31 @@ struct LoginForm {
 
 async fn login(
     axum::extract::State(state): axum::extract::State<AppState>,
+    ClientAddress(address): ClientAddress,
+    headers: HeaderMap,
     form: axum::Form<LoginForm>,
 ) -> Response {
     let axum::Form(form) = form;
     let next = safe_next(form.next.as_deref());
     let login = form.login.trim().to_string();
+    if let Err(e) = check_login_length(&login, &form.password) {
+        return (e.status, login_form(&next, "", Some(&e.message))).into_response();
+    }
     let password = form.password;
     let attempt = login.clone();
+    let secure = if state.access.https(&headers) {
+        "; Secure"
+    } else {
+        ""
+    };
     let result = state
         .run(move |state| {
-            let user = check_credentials(state, &attempt, &password)?;
+            let user = check_credentials(state, &attempt, &password, &address)?;
             let token = new_token().map_err(|e| AppError::internal("token", e))?;
             let device = new_token().map_err(|e| AppError::internal("token", e))?;
             state.store.insert_token(&TokenRow {
                 hash: token_hash(&token),
-                kind: TokenKind::Access,
+                kind: TokenKind::Review,
                 login: user.login.clone(),
                 device_id: format!("web-{}", &device[..16]),
                 expires_at: Utc::now() + SESSION_TTL,
@@ -317,7 +328,7 @@ async fn login(
     match result {
         Ok(token) => {
             let cookie = format!(
-                "{SESSION_COOKIE}={token}; Path=/review; HttpOnly; SameSite=Strict; Max-Age={}",
+                "{SESSION_COOKIE}={token}; Path=/review; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
                 SESSION_TTL.num_seconds()
             );
             let mut response = Redirect::to(&next).into_response();
@@ -744,7 +755,7 @@ async fn record_page(
                 .unwrap_or_default();
             let receipt_problem = stored.lock.as_ref().and_then(|receipt| {
                 receipt
-                    .verify_for(&state.public_key_hex(), &record.heads)
+                    .verify_for(state.known_keys(), &record.heads)
                     .err()
                     .map(|problem| problem.to_string())
             });

@@ -345,6 +345,7 @@ fn upload(
         }],
         voided_numbers: Vec::new(),
         number_requests: Vec::new(),
+        known_audit_head: None,
     };
     let response = crate::sync::handle_sync(state, &caller, request, plan.upload_at)?;
     let expected = if plan.submitted() {

@@ -81,8 +81,11 @@ pub struct User {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
+    /// The API's bearer token: 15 minutes.
     Access,
     Refresh,
+    /// The review pages' session cookie: a working day, and never accepted by the API.
+    Review,
 }
 
 impl TokenKind {
@@ -90,6 +93,7 @@ impl TokenKind {
         match self {
             TokenKind::Access => "access",
             TokenKind::Refresh => "refresh",
+            TokenKind::Review => "review",
         }
     }
 
@@ -97,6 +101,7 @@ impl TokenKind {
         match text {
             "access" => Some(TokenKind::Access),
             "refresh" => Some(TokenKind::Refresh),
+            "review" => Some(TokenKind::Review),
             _ => None,
         }
     }
@@ -126,6 +131,10 @@ pub struct StoredRecord {
     pub inspection_kind: String,
     pub kind: String,
     pub status: String,
+    /// What the record list shows: the enterprise's name and the hazard count (projection
+    /// columns, which `verify-log` holds against a locked document).
+    pub enterprise_name: String,
+    pub hazard_count: i64,
     pub created_by_device: String,
     pub amends: Option<String>,
     pub inspector_certs: Vec<String>,
@@ -554,6 +563,34 @@ fn doc_type(text: &str) -> StoreResult<DocType> {
     DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
 }
 
+/// Signs receipts. The store writes the key's id into the receipt (and its audit entry) before
+/// the receipt is signed. A plain function signs without naming a key, as before key ids.
+pub trait ReceiptSigner {
+    fn key_id(&self) -> Option<&str>;
+    /// Hex Ed25519 signature of `bytes`.
+    fn sign(&self, bytes: &[u8]) -> String;
+}
+
+impl<F: Fn(&[u8]) -> String> ReceiptSigner for F {
+    fn key_id(&self) -> Option<&str> {
+        None
+    }
+
+    fn sign(&self, bytes: &[u8]) -> String {
+        self(bytes)
+    }
+}
+
+/// One of the server's signing keys as the database remembers it: the public half only (the
+/// secret stays in the key file). The current key signs; the others verify older receipts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SigningKeyRow {
+    pub key_id: String,
+    pub public_key: String,
+    pub added_at: DateTime<Utc>,
+    pub current: bool,
+}
+
 /// The receipt of a lock that takes position `index` in the audit chain after the entry whose
 /// hash is `previous_hash`, signed.
 fn chained_receipt(
@@ -561,7 +598,7 @@ fn chained_receipt(
     lock: &LockRequest,
     index: i64,
     previous_hash: String,
-    sign: &dyn Fn(&[u8]) -> String,
+    signer: &dyn ReceiptSigner,
 ) -> Receipt {
     let mut receipt = Receipt {
         record_id: commit.id.clone(),
@@ -577,9 +614,10 @@ fn chained_receipt(
             lock.locked_at,
         ),
         previous_hash,
+        key_id: signer.key_id().map(str::to_string),
         signature: String::new(),
     };
-    receipt.signature = sign(&receipt.signed_bytes());
+    receipt.signature = signer.sign(&receipt.signed_bytes());
     receipt
 }
 
@@ -620,11 +658,11 @@ pub trait Store: Send + Sync + 'static {
     // ---- records ----------------------------------------------------------------------------
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>>;
     /// Writes a record with its projection rows, its numbers and, when asked, its lock and
-    /// audit entry, all in one transaction. `sign` signs a receipt's bytes.
+    /// audit entry, all in one transaction. `signer` names its key in and signs the receipt.
     fn commit_record(
         &self,
         commit: &RecordCommit,
-        sign: &dyn Fn(&[u8]) -> String,
+        signer: &dyn ReceiptSigner,
     ) -> StoreResult<CommitOutcome>;
     /// Keeps late changes; false when the same changes are kept already.
     fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool>;
@@ -764,15 +802,17 @@ pub trait Store: Send + Sync + 'static {
         size: u32,
         at: DateTime<Utc>,
     ) -> StoreResult<NumberBlock>;
-    fn leases_of_device(&self, device_id: &str) -> StoreResult<Vec<NumberBlock>>;
-    /// The device a serial was leased to.
+    /// The blocks leased to a device while logged in as `login`: another account logged in
+    /// with the same device id sees none of them.
+    fn leases_of_device(&self, device_id: &str, login: &str) -> StoreResult<Vec<NumberBlock>>;
+    /// The device a serial was leased to, and the account it was logged in as.
     fn lease_holder(
         &self,
         agency: &str,
         doc_type: DocType,
         year: i32,
         serial: u32,
-    ) -> StoreResult<Option<String>>;
+    ) -> StoreResult<Option<(String, String)>>;
     /// Registers a voided number; a `Conflict` when it is issued to a record.
     fn void_number(&self, entry: &NumberRegisterEntry) -> StoreResult<()>;
     fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>>;
@@ -780,6 +820,15 @@ pub trait Store: Send + Sync + 'static {
     // ---- audit ------------------------------------------------------------------------------
     /// Every lock, in log order.
     fn audit_log(&self) -> StoreResult<Vec<Receipt>>;
+    /// The last entry's position and hash; `None` while the log is empty.
+    fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
+    /// The hash of the entry at `index`, if there is one.
+    fn audit_entry_hash(&self, index: i64) -> StoreResult<Option<String>>;
+    /// Every signing key the server has used, current first.
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
+    /// Records a public key as the current signing key (the others stay, not current). Adding
+    /// the current key again changes nothing.
+    fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()>;
 
     // ---- supervisors' reference data ([`reference`]) ----------------------------------------
     /// Adds or updates the rows of one import file, all or none, keyed by the kind's natural

@@ -32,12 +32,12 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
     RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
-    SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
+    ReceiptSigner, SigningKeyRow, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
     parse_date,
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 9;
+pub const SCHEMA_VERSION: i32 = 10;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -803,6 +803,20 @@ CREATE TABLE attendance_spans (
 );
 "#;
 
+/// Version 10: see the SQLite store's; the same table and column.
+const SCHEMA_V10: &str = r#"
+CREATE TABLE signing_keys (
+    key_id     TEXT COLLATE "C" PRIMARY KEY,
+    public_key TEXT COLLATE "C" NOT NULL,
+    added_at   BIGINT NOT NULL,
+    current    BOOLEAN NOT NULL
+);
+ALTER TABLE audit_log ADD COLUMN key_id TEXT COLLATE "C";
+-- Review sessions were access tokens until now: they become review tokens, which the API
+-- refuses (the pages' sessions start with web-).
+UPDATE tokens SET kind = 'review' WHERE kind = 'access' AND device_id LIKE 'web-%';
+"#;
+
 fn migrate(client: &mut Client) -> StoreResult<()> {
     let mut tx = client.transaction()?;
     // Released at commit or rollback; a second instance starting now waits here and then finds
@@ -848,6 +862,9 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 9 {
         tx.batch_execute(SCHEMA_V9)?;
+    }
+    if found < 10 {
+        tx.batch_execute(SCHEMA_V10)?;
     }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
     // tracking's, 9 the inspection histories'
@@ -1011,7 +1028,8 @@ fn enterprise_from_row(row: &Row) -> StoreResult<Enterprise> {
 const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
     r.inspection_kind, r.kind, r.status, r.created_by_device, r.amends,
     a.idx, a.heads, a.content_hash, a.locked_at, a.previous_hash, a.entry_hash, a.signature,
-    ARRAY(SELECT i.cert FROM record_inspectors i WHERE i.record_id = r.id ORDER BY i.cert)";
+    ARRAY(SELECT i.cert FROM record_inspectors i WHERE i.record_id = r.id ORDER BY i.cert),
+    a.key_id, r.enterprise_name, r.hazard_count";
 
 fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
     let id: String = row.try_get(0)?;
@@ -1024,6 +1042,7 @@ fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
             log_index: idx,
             previous_hash: row.try_get(15)?,
             entry_hash: row.try_get(16)?,
+            key_id: row.try_get(19)?,
             signature: row.try_get(17)?,
         }),
         None => None,
@@ -1037,6 +1056,8 @@ fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
         inspection_kind: row.try_get(6)?,
         kind: row.try_get(7)?,
         status: row.try_get(8)?,
+        enterprise_name: row.try_get(20)?,
+        hazard_count: row.try_get(21)?,
         created_by_device: row.try_get(9)?,
         amends: row.try_get(10)?,
         inspector_certs: row.try_get(18)?,
@@ -1055,6 +1076,7 @@ fn receipt_from_row(row: &Row) -> StoreResult<Receipt> {
         previous_hash: row.try_get(5)?,
         entry_hash: row.try_get(6)?,
         signature: row.try_get(7)?,
+        key_id: row.try_get(8)?,
     })
 }
 
@@ -1411,7 +1433,7 @@ impl Store for PostgresStore {
     fn commit_record(
         &self,
         commit: &RecordCommit,
-        sign: &dyn Fn(&[u8]) -> String,
+        signer: &dyn ReceiptSigner,
     ) -> StoreResult<CommitOutcome> {
         let mut conn = self.pool.get()?;
         // Every early return drops the transaction, which rolls it back: a refused commit
@@ -1578,11 +1600,11 @@ impl Store for PostgresStore {
                     Some(row) => (row.try_get::<_, i64>(0)? + 1, row.try_get(1)?),
                     None => (1, GENESIS_HASH.to_string()),
                 };
-                let receipt = chained_receipt(commit, lock, index, previous_hash, sign);
+                let receipt = chained_receipt(commit, lock, index, previous_hash, signer);
                 tx.execute(
                     "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
-                         previous_hash, entry_hash, signature)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                         previous_hash, entry_hash, signature, key_id)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     &[
                         &receipt.log_index,
                         &receipt.record_id,
@@ -1592,6 +1614,7 @@ impl Store for PostgresStore {
                         &receipt.previous_hash,
                         &receipt.entry_hash,
                         &receipt.signature,
+                        &receipt.key_id,
                     ],
                 )?;
                 Some(receipt)
@@ -1876,12 +1899,12 @@ impl Store for PostgresStore {
         })
     }
 
-    fn leases_of_device(&self, device_id: &str) -> StoreResult<Vec<NumberBlock>> {
+    fn leases_of_device(&self, device_id: &str, login: &str) -> StoreResult<Vec<NumberBlock>> {
         self.read(|tx| {
             tx.query(
                 "SELECT agency, doc_type, year, first, last FROM number_leases
-                 WHERE device_id = $1 ORDER BY agency, doc_type, year, first",
-                &[&device_id],
+                 WHERE device_id = $1 AND login = $2 ORDER BY agency, doc_type, year, first",
+                &[&device_id, &login],
             )?
             .iter()
             .map(|row| {
@@ -1903,16 +1926,15 @@ impl Store for PostgresStore {
         doc_type: DocType,
         year: i32,
         serial: u32,
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<(String, String)>> {
         self.read(|tx| {
             tx.query_opt(
-                "SELECT device_id FROM number_leases
+                "SELECT device_id, login FROM number_leases
                  WHERE agency = $1 AND doc_type = $2 AND year = $3 AND first <= $4 AND $4 <= last",
                 &[&agency, &doc_type.as_str(), &year, &i64::from(serial)],
             )?
-            .map(|row| row.try_get(0))
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .transpose()
-            .map_err(Into::into)
         })
     }
 
@@ -1990,7 +2012,7 @@ impl Store for PostgresStore {
         self.read(|tx| {
             tx.query(
                 "SELECT idx, record_id, heads, content_hash, locked_at, previous_hash, entry_hash,
-                        signature
+                        signature, key_id
                  FROM audit_log ORDER BY idx",
                 &[],
             )?
@@ -1999,6 +2021,74 @@ impl Store for PostgresStore {
             .collect()
         })
     }
+    fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
+        self.read(|tx| {
+            tx.query_opt(
+                "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
+                &[],
+            )?
+            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+            .transpose()
+        })
+    }
+
+    fn audit_entry_hash(&self, index: i64) -> StoreResult<Option<String>> {
+        self.read(|tx| {
+            tx.query_opt("SELECT entry_hash FROM audit_log WHERE idx = $1", &[&index])?
+                .map(|row| Ok(row.try_get(0)?))
+                .transpose()
+        })
+    }
+
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>> {
+        self.read(|tx| {
+            tx.query(
+                "SELECT key_id, public_key, added_at, current FROM signing_keys
+                 ORDER BY current DESC, added_at DESC",
+                &[],
+            )?
+            .iter()
+            .map(|row| {
+                Ok(SigningKeyRow {
+                    key_id: row.try_get(0)?,
+                    public_key: row.try_get(1)?,
+                    added_at: from_millis(row.try_get(2)?)?,
+                    current: row.try_get(3)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
+        self.write(|tx| {
+            // Instances starting at once on an empty database add their keys one after the
+            // other.
+            tx.execute("LOCK TABLE signing_keys IN EXCLUSIVE MODE", &[])?;
+            let known = tx.query_opt(
+                "SELECT public_key FROM signing_keys WHERE key_id = $1",
+                &[&key.key_id],
+            )?;
+            if let Some(row) = known {
+                let public_key: String = row.try_get(0)?;
+                if public_key != key.public_key {
+                    return Err(StoreError::Conflict(format!(
+                        "密钥编号 {} 已属于另一把公钥",
+                        key.key_id
+                    )));
+                }
+            }
+            tx.execute("UPDATE signing_keys SET current = FALSE", &[])?;
+            tx.execute(
+                "INSERT INTO signing_keys (key_id, public_key, added_at, current)
+                 VALUES ($1, $2, $3, TRUE)
+                 ON CONFLICT (key_id) DO UPDATE SET current = TRUE",
+                &[&key.key_id, &key.public_key, &millis(key.added_at)],
+            )?;
+            Ok(())
+        })
+    }
+
     fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary> {
         self.write(|tx| reference::import(&mut PgExec::new(tx), batch))
     }

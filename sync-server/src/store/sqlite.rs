@@ -21,12 +21,12 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
     RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
-    SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
+    ReceiptSigner, SigningKeyRow, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
     parse_date,
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -686,6 +686,24 @@ CREATE TABLE attendance_spans (
 ) WITHOUT ROWID;
 ";
 
+/// Version 10: named signing keys. `signing_keys` remembers the public half of every key the
+/// server signed with (the secret stays in the key file), so that a missing or replaced key
+/// file is refused at start and receipts of older keys still verify after a rotation; each
+/// audit entry names its key (`NULL` for entries from before key ids). And review sessions
+/// get their own token kind, so that the API refuses them.
+const SCHEMA_V10: &str = "
+CREATE TABLE signing_keys (
+    key_id     TEXT PRIMARY KEY,
+    public_key TEXT NOT NULL,
+    added_at   INTEGER NOT NULL,
+    current    INTEGER NOT NULL
+);
+ALTER TABLE audit_log ADD COLUMN key_id TEXT;
+-- Review sessions were access tokens until now: they become review tokens, which the API
+-- refuses (the pages' sessions start with web-).
+UPDATE tokens SET kind = 'review' WHERE kind = 'access' AND device_id LIKE 'web-%';
+";
+
 fn schema_version(conn: &Connection) -> StoreResult<u32> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
@@ -732,6 +750,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     if found < 9 {
         tx.execute_batch(SCHEMA_V9)?;
+    }
+    if found < 10 {
+        tx.execute_batch(SCHEMA_V10)?;
     }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
     // tracking's, 9 the inspection histories'
@@ -891,7 +912,8 @@ fn finish_enterprise(row: EnterpriseRow) -> StoreResult<Enterprise> {
 
 const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
     r.inspection_kind, r.kind, r.status, r.created_by_device, r.amends,
-    a.idx, a.heads, a.content_hash, a.locked_at, a.previous_hash, a.entry_hash, a.signature";
+    a.idx, a.heads, a.content_hash, a.locked_at, a.previous_hash, a.entry_hash, a.signature,
+    a.key_id, r.enterprise_name, r.hazard_count";
 
 fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<StoredRecord> {
     let id: String = row.get(0)?;
@@ -904,6 +926,7 @@ fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<Stored
             log_index: idx,
             previous_hash: row.get(15)?,
             entry_hash: row.get(16)?,
+            key_id: row.get(18)?,
             signature: row.get(17)?,
         }),
         None => None,
@@ -921,6 +944,8 @@ fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<Stored
         inspection_kind: row.get(6)?,
         kind: row.get(7)?,
         status: row.get(8)?,
+        enterprise_name: row.get(19)?,
+        hazard_count: row.get(20)?,
         created_by_device: row.get(9)?,
         amends: row.get(10)?,
         inspector_certs,
@@ -939,6 +964,7 @@ fn receipt_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Receipt> {
         previous_hash: row.get(5)?,
         entry_hash: row.get(6)?,
         signature: row.get(7)?,
+        key_id: row.get(8)?,
     })
 }
 
@@ -1316,7 +1342,7 @@ impl Store for SqliteStore {
     fn commit_record(
         &self,
         commit: &RecordCommit,
-        sign: &dyn Fn(&[u8]) -> String,
+        signer: &dyn ReceiptSigner,
     ) -> StoreResult<CommitOutcome> {
         let mut conn = self
             .writer
@@ -1492,12 +1518,12 @@ impl Store for SqliteStore {
                     Some((idx, hash)) => (idx + 1, hash),
                     None => (1, GENESIS_HASH.to_string()),
                 };
-                let receipt = chained_receipt(commit, lock, index, previous_hash, sign);
+                let receipt = chained_receipt(commit, lock, index, previous_hash, signer);
                 exec(
                     &tx,
                     "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
-                         previous_hash, entry_hash, signature)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         previous_hash, entry_hash, signature, key_id)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                     params![
                         receipt.log_index,
                         receipt.record_id,
@@ -1506,7 +1532,8 @@ impl Store for SqliteStore {
                         millis(receipt.locked_at),
                         receipt.previous_hash,
                         receipt.entry_hash,
-                        receipt.signature
+                        receipt.signature,
+                        receipt.key_id
                     ],
                 )?;
                 Some(receipt)
@@ -1826,13 +1853,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn leases_of_device(&self, device_id: &str) -> StoreResult<Vec<NumberBlock>> {
+    fn leases_of_device(&self, device_id: &str, login: &str) -> StoreResult<Vec<NumberBlock>> {
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(
                 "SELECT agency, doc_type, year, first, last FROM number_leases
-                 WHERE device_id = ?1 ORDER BY agency, doc_type, year, first",
+                 WHERE device_id = ?1 AND login = ?2 ORDER BY agency, doc_type, year, first",
             )?;
-            let rows = stmt.query_map([device_id], |row| {
+            let rows = stmt.query_map([device_id, login], |row| {
                 Ok((
                     row.get::<_, String>(0)?,
                     row.get::<_, String>(1)?,
@@ -1862,15 +1889,15 @@ impl Store for SqliteStore {
         doc_type: DocType,
         year: i32,
         serial: u32,
-    ) -> StoreResult<Option<String>> {
+    ) -> StoreResult<Option<(String, String)>> {
         self.read(|tx| {
             Ok(tx
                 .prepare_cached(
-                    "SELECT device_id FROM number_leases
+                    "SELECT device_id, login FROM number_leases
                      WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND first <= ?4 AND ?4 <= last",
                 )?
                 .query_row(params![agency, doc_type.as_str(), year, serial], |row| {
-                    row.get(0)
+                    Ok((row.get(0)?, row.get(1)?))
                 })
                 .optional()?)
         })
@@ -1967,7 +1994,7 @@ impl Store for SqliteStore {
         self.read(|tx| {
             let mut stmt = tx.prepare_cached(
                 "SELECT idx, record_id, heads, content_hash, locked_at, previous_hash, entry_hash,
-                        signature
+                        signature, key_id
                  FROM audit_log ORDER BY idx",
             )?;
             let mut rows = stmt.query([])?;
@@ -1978,6 +2005,79 @@ impl Store for SqliteStore {
             Ok(out)
         })
     }
+    fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
+        self.read(|tx| {
+            Ok(tx
+                .query_row(
+                    "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
+                    [],
+                    |row| Ok((row.get(0)?, row.get(1)?)),
+                )
+                .optional()?)
+        })
+    }
+
+    fn audit_entry_hash(&self, index: i64) -> StoreResult<Option<String>> {
+        self.read(|tx| {
+            Ok(tx
+                .query_row(
+                    "SELECT entry_hash FROM audit_log WHERE idx = ?1",
+                    [index],
+                    |row| row.get(0),
+                )
+                .optional()?)
+        })
+    }
+
+    fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>> {
+        self.read(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "SELECT key_id, public_key, added_at, current FROM signing_keys
+                 ORDER BY current DESC, added_at DESC",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                out.push(SigningKeyRow {
+                    key_id: row.get(0)?,
+                    public_key: row.get(1)?,
+                    added_at: from_millis(row.get(2)?)?,
+                    current: row.get::<_, i64>(3)? != 0,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
+        self.write(|tx| {
+            let known: Option<String> = tx
+                .query_row(
+                    "SELECT public_key FROM signing_keys WHERE key_id = ?1",
+                    [&key.key_id],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            if let Some(public_key) = known
+                && public_key != key.public_key
+            {
+                return Err(StoreError::Conflict(format!(
+                    "密钥编号 {} 已属于另一把公钥",
+                    key.key_id
+                )));
+            }
+            exec(tx, "UPDATE signing_keys SET current = 0", [])?;
+            exec(
+                tx,
+                "INSERT INTO signing_keys (key_id, public_key, added_at, current)
+                 VALUES (?1, ?2, ?3, 1)
+                 ON CONFLICT (key_id) DO UPDATE SET current = 1",
+                params![key.key_id, key.public_key, millis(key.added_at)],
+            )?;
+            Ok(())
+        })
+    }
+
     fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary> {
         self.write(|tx| reference::import(&mut SqliteExec(tx), batch))
     }

@@ -13,6 +13,7 @@ macro_rules! conformance {
 
 mod cli;
 mod iot;
+mod keys;
 mod reference;
 mod seed;
 mod store;

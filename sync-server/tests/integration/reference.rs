@@ -1474,7 +1474,11 @@ fn a_version_1_sqlite_database_upgrades_in_place() {
     assert_eq!(record.enterprise_code, FACTORY);
     assert!(record.lock.is_some());
     assert_eq!(store.number_register().unwrap().len(), 2);
-    let verification = anjian_server::audit::verify(&store, V1_SERVER_PUBLIC_KEY).unwrap();
+    let verification = anjian_server::audit::verify(
+        &store,
+        &[anjian_core::sync::receipt::ServerKey::new(V1_SERVER_PUBLIC_KEY)],
+        None,
+    ).unwrap();
     assert!(verification.intact, "{verification:?}");
     assert_eq!(verification.entries, 1);
 

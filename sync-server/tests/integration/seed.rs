@@ -25,8 +25,13 @@ fn now() -> DateTime<Utc> {
 }
 
 fn seeded(store: Arc<dyn Store>, key_dir: &std::path::Path) -> (AppState, SeedSummary) {
-    let (key, _) = anjian_server::keys::load_or_create(&key_dir.join("key")).unwrap();
-    let state = AppState::new(store, key);
+    let (keys, _) = anjian_server::keys::open(
+        store.as_ref(),
+        &key_dir.join("key"),
+        anjian_server::keys::FirstStart::Generate,
+    )
+    .unwrap();
+    let state = AppState::new(store, keys);
     let summary = seed(&state, Scale::Demo, PASSWORD, now(), &mut |_| {}).unwrap();
     (state, summary)
 }
@@ -95,7 +100,7 @@ fn the_demo_history_is_taken_whole_verifies_and_is_the_same_on_both_backends() {
     assert_eq!(drafts, summary.drafts);
     assert!(rows.iter().all(|r| r.locked == (r.status == "submitted")));
     let verification =
-        anjian_server::audit::verify(sqlite.as_ref(), &state.public_key_hex()).unwrap();
+        anjian_server::audit::verify(sqlite.as_ref(), state.known_keys(), None).unwrap();
     assert!(
         verification.first_bad.is_none(),
         "{:?}",
@@ -443,8 +448,13 @@ fn seeding_a_store_that_holds_data_is_refused_and_changes_nothing() {
         Arc::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
     anjian_server::demo::seed(store.as_ref(), PASSWORD).unwrap();
     let before = store.current_seq().unwrap();
-    let (key, _) = anjian_server::keys::load_or_create(&dir.path().join("key")).unwrap();
-    let state = AppState::new(store.clone(), key);
+    let (keys, _) = anjian_server::keys::open(
+        store.as_ref(),
+        &dir.path().join("key"),
+        anjian_server::keys::FirstStart::Generate,
+    )
+    .unwrap();
+    let state = AppState::new(store.clone(), keys);
     let error = seed(&state, Scale::City, PASSWORD, now(), &mut |_| {}).unwrap_err();
     assert_eq!(error.code, "not_empty");
     assert!(error.message.contains("空数据库"), "{}", error.message);

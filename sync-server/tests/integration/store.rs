@@ -768,7 +768,12 @@ fn a_lock_appends_a_signed_receipt_to_the_audit_chain(store: &dyn Store) {
         )
     );
     assert_eq!(receipt.signature, sign(&receipt.signed_bytes()));
-    receipt.verify_for(&public_key(), &first.heads).unwrap();
+    receipt
+        .verify_for(
+            &[anjian_core::sync::receipt::ServerKey::new(&public_key())],
+            &first.heads,
+        )
+        .unwrap();
 
     // Locked on its second commit.
     commit(store, &new_record("r2"));
@@ -2174,7 +2179,7 @@ fn leases_are_consecutive_blocks_per_agency_type_and_year(store: &dyn Store) {
 
     // Ordered by agency (byte order: 其 before 深), type, year, first serial.
     assert_eq!(
-        store.leases_of_device(DEVICE_A).unwrap(),
+        store.leases_of_device(DEVICE_A, "alice").unwrap(),
         [
             block("其他机构", DocType::Order, 2025, 1, 5),
             block(AGENCY, DocType::Order, 2025, 1, 50),
@@ -2184,13 +2189,22 @@ fn leases_are_consecutive_blocks_per_agency_type_and_year(store: &dyn Store) {
         ]
     );
     assert_eq!(
-        store.leases_of_device(DEVICE_B).unwrap(),
+        store.leases_of_device(DEVICE_B, "alice").unwrap(),
         [block(AGENCY, DocType::Order, 2025, 51, 100)]
     );
-    assert_eq!(store.leases_of_device("tablet-c").unwrap(), []);
+    assert_eq!(store.leases_of_device("tablet-c", "alice").unwrap(), []);
 
-    let holder =
-        |doc_type, year, serial| store.lease_holder(AGENCY, doc_type, year, serial).unwrap();
+    let holder = |doc_type, year, serial| {
+        store
+            .lease_holder(AGENCY, doc_type, year, serial)
+            .unwrap()
+            .map(|(device, login)| {
+                assert_eq!(login, "alice");
+                device
+            })
+    };
+    // Another account using the same device id sees none of the device's blocks.
+    assert_eq!(store.leases_of_device(DEVICE_A, "mallory").unwrap(), []);
     assert_eq!(holder(DocType::Order, 2025, 1).as_deref(), Some(DEVICE_A));
     assert_eq!(holder(DocType::Order, 2025, 50).as_deref(), Some(DEVICE_A));
     assert_eq!(holder(DocType::Order, 2025, 51).as_deref(), Some(DEVICE_B));
