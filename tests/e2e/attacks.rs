@@ -13,7 +13,6 @@ use anjian_core::sync::protocol::{RecordUpload, SyncRequest, UploadResult};
 use anjian_e2e::{
     Api, Device, FACTORY, LI, PASSWORD, Server, ServerProcess, block_on, free_port, seed,
 };
-use anjian_server::store::Store;
 use anjian_server::store::sqlite::SqliteStore;
 use chrono::Utc;
 use serde_json::json;

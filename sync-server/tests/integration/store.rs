@@ -659,6 +659,8 @@ fn a_new_record_is_stored_with_its_projection_and_numbers(store: &dyn Store) {
             inspection_kind: "enforcement".into(),
             kind: "inspection".into(),
             status: "draft".into(),
+            enterprise_name: c.projection.enterprise_name.clone(),
+            hazard_count: 2,
             created_by_device: DEVICE_A.into(),
             amends: None,
             inspector_certs: vec!["44030001".into(), "44030002".into()],
