@@ -567,6 +567,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     );
                     return Ok(ExitCode::FAILURE);
                 }
+                None if verification.entries == 0 => println!("审计日志为空"),
                 None => {
                     println!(
                         "审计日志完好：共 {} 条，哈希链与签名全部相符，库外检查点（第 {} 条）仍在链中",

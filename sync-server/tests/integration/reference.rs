@@ -1619,6 +1619,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         "work_permits",
         "duty_leaders",
         "attendance_spans",
+        "signing_keys",
     ];
     for table in V2_TABLES.iter().chain(&later_tables) {
         admin.batch_execute(&format!("DROP TABLE {table}")).unwrap();
@@ -1626,6 +1627,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
     admin
         .batch_execute(
             "DROP INDEX records_by_started; DROP INDEX enterprises_by_region;
+             ALTER TABLE audit_log DROP COLUMN key_id;
              UPDATE schema_version SET version = 1",
         )
         .unwrap();
