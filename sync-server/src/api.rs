@@ -701,8 +701,14 @@ async fn verify_audit_log(state: State, caller: Caller) -> AppResult<Json<audit:
     require_admin(&caller)?;
     let verification = state
         .run(move |state| {
-            let checkpoint = state.latest_checkpoint().map_err(|e| AppError::internal("audit checkpoint", e))?;
-            audit::verify(state.store.as_ref(), state.known_keys(), checkpoint.as_ref())
+            let checkpoint = state
+                .latest_checkpoint()
+                .map_err(|e| AppError::internal("audit checkpoint", e))?;
+            audit::verify(
+                state.store.as_ref(),
+                state.known_keys(),
+                checkpoint.as_ref(),
+            )
         })
         .await?;
     Ok(Json(verification))

@@ -12,7 +12,7 @@ use anjian_core::record::RecordDoc;
 use anjian_core::sync::receipt::{GENESIS_HASH, ServerKey, SignedHead, content_hash, entry_hash};
 
 use crate::error::{AppError, AppResult};
-use crate::store::{StoredRecord, Store};
+use crate::store::{Store, StoredRecord};
 
 /// Reads a locked document; the device id only names the reader's Automerge actor.
 const VERIFIER_DEVICE: &str = "00000000-0000-7000-8000-00000000a0d1";
@@ -123,7 +123,7 @@ pub fn verify(
             }
             Some(entry) if entry.entry_hash != checkpoint.entry_hash => {
                 return Ok(bad(
-                    "审计日志被改写：此条的哈希与库外检查点签名记录的不同".into(),
+                    "审计日志被改写：此条的哈希与库外检查点签名记录的不同".into()
                 ));
             }
             Some(_) => {}

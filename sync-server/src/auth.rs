@@ -257,13 +257,14 @@ impl Access {
         let forwarded = self
             .trust_forwarded
             .then(|| {
+                // Only the last entry: an unreadable one is not a reason to believe an earlier.
                 headers
                     .get_all("x-forwarded-for")
                     .iter()
-                    .filter_map(|v| v.to_str().ok())
-                    .flat_map(|v| v.split(','))
-                    .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
-                    .last()
+                    .next_back()
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.rsplit(',').next())
+                    .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
             })
             .flatten();
         match forwarded.or(peer) {
@@ -271,7 +272,9 @@ impl Access {
                 let s = v6.segments();
                 format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
             }
-            Some(std::net::IpAddr::V6(v6)) => v6.to_ipv4_mapped().map_or_else(String::new, |v4| v4.to_string()),
+            Some(std::net::IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .map_or_else(String::new, |v4| v4.to_string()),
             Some(address) => address.to_string(),
             None => "unknown".to_string(),
         }
@@ -559,7 +562,10 @@ mod tests {
     fn the_limiter_stays_within_its_capacity_however_many_names_it_is_sent() {
         let limiter = LoginLimiter::default();
         for n in 0..(LIMITER_CAPACITY * 3) {
-            limiter.failed(&format!("name-{n}"), &format!("10.0.{}.{}", n / 250, n % 250));
+            limiter.failed(
+                &format!("name-{n}"),
+                &format!("10.0.{}.{}", n / 250, n % 250),
+            );
         }
         assert_eq!(limiter.len(), LIMITER_CAPACITY);
     }
@@ -576,7 +582,10 @@ mod tests {
             "too_many_attempts"
         );
         // The owner elsewhere is slowed, not refused.
-        assert_eq!(limiter.check("zhang", "10.0.0.7").unwrap(), LoginPace::Slowed);
+        assert_eq!(
+            limiter.check("zhang", "10.0.0.7").unwrap(),
+            LoginPace::Slowed
+        );
         limiter.succeeded("zhang", "10.0.0.7");
         assert_eq!(limiter.check("zhang", "10.0.0.7").unwrap(), LoginPace::Now);
 

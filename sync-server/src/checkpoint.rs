@@ -50,7 +50,9 @@ impl Checkpoints {
         }
         let text = serde_json::to_string_pretty(head).map_err(|e| e.to_string())?;
         let path = self.dir.join(HEAD_FILE);
-        let staged = self.dir.join(format!("{HEAD_FILE}.{}.tmp", std::process::id()));
+        let staged = self
+            .dir
+            .join(format!("{HEAD_FILE}.{}.tmp", std::process::id()));
         write_synced(&staged, text.as_bytes())
             .and_then(|()| std::fs::rename(&staged, &path))
             .map_err(|e| format!("无法写入审计检查点 {}：{e}", path.display()))?;

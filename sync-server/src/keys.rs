@@ -185,9 +185,8 @@ fn adopt_first_key(
             Some(signing) => (signing, true),
             // Another instance created the file a moment ago.
             None => (
-                read_key_file(path)?.ok_or_else(|| {
-                    format!("签名密钥文件 {} 刚被创建却无法读取", path.display())
-                })?,
+                read_key_file(path)?
+                    .ok_or_else(|| format!("签名密钥文件 {} 刚被创建却无法读取", path.display()))?,
                 false,
             ),
         },
@@ -280,4 +279,3 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.write_all(text.as_bytes())?;
     file.sync_all()
 }
-

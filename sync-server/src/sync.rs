@@ -14,8 +14,8 @@ use anjian_core::agency::{Agency, DocType};
 use anjian_core::inspection::{MIN_ENFORCEMENT_INSPECTORS, completion_problems};
 use anjian_core::record::{AnswerStatus, Record, RecordDoc, RecordKind, Reinspects, Status};
 use anjian_core::sync::protocol::{
-    AlertUpdate, AuditCheck, LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload, Role,
-    SyncRequest, SyncResponse, Updates, UploadResult, sorted_heads,
+    AlertUpdate, AuditCheck, LOW_SERIALS, NumberRequest, RecordResult, RecordUpdate, RecordUpload,
+    Role, SyncRequest, SyncResponse, Updates, UploadResult, sorted_heads,
 };
 use anjian_core::sync::receipt::content_hash;
 use anjian_core::template::InspectionKind;
@@ -638,9 +638,8 @@ fn validate(
         // logged in as the account that leased it: documents are issued on the device that
         // created the record, which uploads them itself. Otherwise anyone could name a
         // colleague's device as the creator and spend its numbers.
-        let new_here = before.is_none_or(|before| {
-            !before.documents.iter().any(|d| d.number == issued.number)
-        });
+        let new_here =
+            before.is_none_or(|before| !before.documents.iter().any(|d| d.number == issued.number));
         if new_here
             && holder.as_ref().is_none_or(|(device, login)| {
                 *device != caller.device_id || *login != caller.user.login
@@ -650,10 +649,7 @@ fn validate(
                 "number_not_leased",
                 format!(
                     "文书编号 {} 的号段租给了设备 {}，只能由该设备以领取号段的账号上传；本次上传来自设备 {}（{}）",
-                    issued.number,
-                    after.created_by_device,
-                    caller.device_id,
-                    caller.user.login
+                    issued.number, after.created_by_device, caller.device_id, caller.user.login
                 ),
             )));
         }
@@ -735,7 +731,10 @@ fn register_voids(
         if holder.as_ref().is_none_or(|(device, login)| {
             *device != caller.device_id || *login != caller.user.login
         }) {
-            problems.push(format!("作废编号 {} 不是租给本设备和本账号的号段", void.number));
+            problems.push(format!(
+                "作废编号 {} 不是租给本设备和本账号的号段",
+                void.number
+            ));
             continue;
         }
         let entry = NumberRegisterEntry {

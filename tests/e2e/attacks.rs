@@ -124,7 +124,10 @@ fn a_missing_or_foreign_signing_key_is_refused_at_start_and_never_replaced() {
 
     std::fs::remove_file(&key_file).unwrap();
     let said = refused_start(data.path());
-    assert!(said.contains("签名密钥文件") && said.contains("不存在"), "{said}");
+    assert!(
+        said.contains("签名密钥文件") && said.contains("不存在"),
+        "{said}"
+    );
     assert!(!key_file.exists(), "a new key was generated");
 
     std::fs::write(&key_file, "22".repeat(32)).unwrap();
@@ -187,7 +190,10 @@ fn cutting_the_end_off_the_audit_log_is_detected_by_verify_log() {
     // The last entry deleted: the chain that is left verifies on its own.
     tamper(data, "DELETE FROM audit_log WHERE idx = 4");
     let (ok, said) = verify_log(data);
-    assert!(!ok && said.contains("截断") && said.contains("第 4 条"), "{said}");
+    assert!(
+        !ok && said.contains("截断") && said.contains("第 4 条"),
+        "{said}"
+    );
 
     // The last entry deleted and that record's document then edited: still caught.
     tamper(
@@ -386,7 +392,9 @@ fn login_names_of_any_length_do_not_grow_the_server() {
     let after = resident_kib(pid);
     // 300 unique 1 MB names grew a server from 504 MB to 2,966 MB before the fix.
     let ratio = after as f64 / before as f64;
-    println!("resident memory {before} KiB → {after} KiB (×{ratio:.2}) after 300 one-megabyte logins");
+    println!(
+        "resident memory {before} KiB → {after} KiB (×{ratio:.2}) after 300 one-megabyte logins"
+    );
     assert!(ratio < 2.0, "{before} KiB → {after} KiB");
 }
 
@@ -438,7 +446,10 @@ fn others_cannot_lock_an_account_out_and_one_address_cannot_spray() {
     let server = Server::start();
     // The API: five wrong passwords from one address lock that address out of the account …
     for _ in 0..5 {
-        assert_eq!(api_login(&server, "127.0.0.2", "zhang", "wrong-password"), 401);
+        assert_eq!(
+            api_login(&server, "127.0.0.2", "zhang", "wrong-password"),
+            401
+        );
     }
     assert_eq!(api_login(&server, "127.0.0.2", "zhang", PASSWORD), 429);
     // … and the owner, elsewhere, still gets in.
@@ -446,13 +457,18 @@ fn others_cannot_lock_an_account_out_and_one_address_cannot_spray() {
 
     // The review form: the same.
     for _ in 0..5 {
-        assert_eq!(form_login(&server, "127.0.0.4", "town", "wrong-password").0, 401);
+        assert_eq!(
+            form_login(&server, "127.0.0.4", "town", "wrong-password").0,
+            401
+        );
     }
     assert_eq!(form_login(&server, "127.0.0.4", "town", PASSWORD).0, 429);
     assert_eq!(form_login(&server, "127.0.0.5", "town", PASSWORD).0, 303);
 
     // Spraying: 40 wrong attempts over 10 accounts from one address are cut off at 20.
-    let accounts = ["city", "district", "li", "expert", "resident", "officer", "admin"];
+    let accounts = [
+        "city", "district", "li", "expert", "resident", "officer", "admin",
+    ];
     let mut refused = 0;
     for n in 0..40 {
         let login = accounts[n % accounts.len()];

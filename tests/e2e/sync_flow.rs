@@ -70,9 +70,7 @@ fn a_submitted_record_is_locked_with_a_receipt_that_verifies() {
     assert_eq!(outcome.result, UploadResult::Locked, "{outcome:?}");
     let receipt = outcome.receipt.clone().unwrap();
     let record = zhang.store.record(&id).unwrap();
-    receipt
-        .verify_for(&server.keys, &record.heads)
-        .unwrap();
+    receipt.verify_for(&server.keys, &record.heads).unwrap();
     assert_eq!(receipt.log_index, 1);
 
     // The device checks the stored receipt again whenever it shows it.
@@ -384,8 +382,8 @@ fn a_stored_receipt_that_no_longer_verifies_is_reported_not_trusted() {
             [public],
         )
         .unwrap();
-        let ring = serde_json::to_string(&[anjian_core::sync::receipt::ServerKey::new(public)])
-            .unwrap();
+        let ring =
+            serde_json::to_string(&[anjian_core::sync::receipt::ServerKey::new(public)]).unwrap();
         db.execute(
             "UPDATE profile SET value = ?1 WHERE key = 'server_keys'",
             [&ring],

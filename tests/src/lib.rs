@@ -116,9 +116,7 @@ impl Server {
         )
         .unwrap();
         let checkpoints = anjian_server::checkpoint::Checkpoints::open(
-            &data
-                .path()
-                .join(anjian_server::checkpoint::CHECKPOINT_DIR),
+            &data.path().join(anjian_server::checkpoint::CHECKPOINT_DIR),
         )
         .unwrap();
         let state = configure(AppState::new(store.clone(), keys).with_checkpoints(checkpoints));

@@ -14,8 +14,9 @@ use crate::numbering::year_of;
 use crate::record::{Amends, Answer, Inspector, NewRecord, Record, RecordDoc, RecordKind};
 use crate::store::Store;
 use crate::sync::protocol::{
-    AlertUpdate, AuditPosition, LOW_SERIALS, LoginResponse, NumberRequest, RecordResult, RecordUpload, Role,
-    SyncRequest, SyncResponse, UploadResult, VoidedNumber, heads_from_text, sorted_heads,
+    AlertUpdate, AuditPosition, LOW_SERIALS, LoginResponse, NumberRequest, RecordResult,
+    RecordUpload, Role, SyncRequest, SyncResponse, UploadResult, VoidedNumber, heads_from_text,
+    sorted_heads,
 };
 use crate::sync::receipt::{Receipt, ReceiptProblem, ServerKey, SignedHead};
 use crate::template::Template;
@@ -218,7 +219,9 @@ impl Store {
                     return broken(format!("服务器答复的不是{seen}"));
                 }
                 Some(check) => match &check.entry_hash {
-                    None => return broken(format!("服务器的审计日志已不含{seen}（日志被截断或回滚）")),
+                    None => {
+                        return broken(format!("服务器的审计日志已不含{seen}（日志被截断或回滚）"));
+                    }
                     Some(hash) if *hash != known.entry_hash => {
                         return broken(format!("服务器审计日志中{seen}已被改写（日志出现分叉）"));
                     }

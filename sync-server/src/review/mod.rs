@@ -30,8 +30,8 @@ use anjian_core::template::InspectionKind;
 use anjian_core::time::china;
 
 use crate::auth::{
-    Caller, ClientAddress, Scope, authenticate, check_credentials, check_login_length,
-    descendants, new_token, token_hash,
+    Caller, ClientAddress, Scope, authenticate, check_credentials, check_login_length, descendants,
+    new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
 use crate::report::escape;

@@ -30,10 +30,10 @@ use super::{
     AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
     DatedPage, EnterpriseActivity, EnterpriseArchive, EnterpriseHazard, EnterpriseName,
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
-    NumberRegisterEntry, PermitRow, QuarantineEntry, RecordCommit, RecordFilter, RecordRow,
-    RecordScope, ReferenceBatch, Region, Store, StoreError, StoreResult, StoredRecord,
-    ReceiptSigner, SigningKeyRow, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type, from_millis, millis,
-    parse_date,
+    NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
+    RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
+    StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type,
+    from_millis, millis, parse_date,
 };
 use super::{iot, listing, rollups, standings};
 

@@ -2,6 +2,7 @@
 //! only on the first start of an empty database; afterwards a missing or different key file is
 //! refused, saying what is wrong; rotation keeps the older keys' receipts verifiable; a database
 //! from before keys were recorded adopts only the key that signed its audit log.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 use std::path::Path;
 

@@ -1476,9 +1476,12 @@ fn a_version_1_sqlite_database_upgrades_in_place() {
     assert_eq!(store.number_register().unwrap().len(), 2);
     let verification = anjian_server::audit::verify(
         &store,
-        &[anjian_core::sync::receipt::ServerKey::new(V1_SERVER_PUBLIC_KEY)],
+        &[anjian_core::sync::receipt::ServerKey::new(
+            V1_SERVER_PUBLIC_KEY,
+        )],
         None,
-    ).unwrap();
+    )
+    .unwrap();
     assert!(verification.intact, "{verification:?}");
     assert_eq!(verification.entries, 1);
 
