@@ -323,26 +323,21 @@ fn a_crafted_upload_cannot_spend_a_colleagues_document_numbers() {
     assert_eq!(body["records"][0]["result"], "rejected", "{body}");
     assert_eq!(body["records"][0]["code"], "number_not_leased", "{body}");
     assert!(server.store.record(&id).unwrap().is_none());
-    assert!(
+    let registered_to = || {
         server
             .store
             .number_register()
             .unwrap()
-            .iter()
-            .all(|entry| entry.number != number)
-    );
+            .into_iter()
+            .find(|entry| entry.number == number)
+            .map(|entry| entry.record_id)
+    };
+    assert_eq!(registered_to(), None);
 
     // Her own upload takes the number.
     let report = li.sync().unwrap();
     assert_eq!(report.records[0].result, UploadResult::Locked, "{report:?}");
-    assert!(
-        server
-            .store
-            .number_register()
-            .unwrap()
-            .iter()
-            .any(|entry| entry.number == number && entry.record_id.as_deref() == Some(&*id))
-    );
+    assert_eq!(registered_to(), Some(Some(id.clone())));
 
     // Logging in as 李娜's device id gives 张伟 none of her blocks.
     let token = api.login("zhang", li.store.device_id());
@@ -424,14 +419,26 @@ fn api_login(server: &Server, from: &str, login: &str, password: &str) -> u16 {
 }
 
 fn form_login(server: &Server, from: &str, login: &str, password: &str) -> (u16, String) {
+    form_login_via(server, from, None, login, password)
+}
+
+/// The review login form, through a proxy that says the client used `forwarded_proto`.
+fn form_login_via(
+    server: &Server,
+    from: &str,
+    forwarded_proto: Option<&str>,
+    login: &str,
+    password: &str,
+) -> (u16, String) {
     let client = client_from(from);
     block_on(async {
-        let response = client
+        let mut request = client
             .post(format!("{}/review/login", server.url))
-            .form(&[("login", login), ("password", password)])
-            .send()
-            .await
-            .unwrap();
+            .form(&[("login", login), ("password", password)]);
+        if let Some(proto) = forwarded_proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        let response = request.send().await.unwrap();
         let cookie = response
             .headers()
             .get("set-cookie")
@@ -527,21 +534,10 @@ fn the_review_session_is_not_an_api_token_and_its_cookie_is_secure_behind_https(
             trust_forwarded: true,
         })
     });
-    let client = client_from("127.0.0.1");
-    let cookie = block_on(async {
-        client
-            .post(format!("{}/review/login", proxied.url))
-            .header("x-forwarded-proto", "https")
-            .form(&[("login", "town"), ("password", PASSWORD)])
-            .send()
-            .await
-            .unwrap()
-            .headers()
-            .get("set-cookie")
-            .map(|v| v.to_str().unwrap().to_string())
-            .unwrap_or_default()
-    });
+    let (_, cookie) = form_login_via(&proxied, "127.0.0.1", Some("https"), "town", PASSWORD);
     assert!(cookie.contains("; Secure"), "{cookie}");
+    let (_, cookie) = form_login_via(&proxied, "127.0.0.1", Some("http"), "town", PASSWORD);
+    assert!(!cookie.contains("Secure"), "{cookie}");
 }
 
 #[test]
