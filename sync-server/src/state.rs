@@ -140,7 +140,7 @@ impl AppState {
     /// and the next lock writes a newer checkpoint.
     pub fn checkpoint(&self, log_index: i64, entry_hash: &str) {
         if let Some(checkpoints) = &self.checkpoints
-            && let Err(e) = checkpoints.record(&self.signed_head(log_index, entry_hash))
+            && let Err(e) = checkpoints.record(self.signed_head(log_index, entry_hash))
         {
             eprintln!("anjian-server: audit checkpoint not written: {e}");
         }
