@@ -127,12 +127,12 @@ pub fn record_texts(record: &Record) -> Vec<(String, &str, Lines)> {
             let item = &entry.item;
             texts.push((
                 format!("所复查隐患 {item} 的描述"),
-                &entry.hazard.description,
+                entry.hazard.description.as_str(),
                 Many,
             ));
             texts.push((
                 format!("所复查隐患 {item} 的依据"),
-                &entry.hazard.legal_basis,
+                entry.hazard.legal_basis.as_str(),
                 Many,
             ));
             if let Some(note) = &entry.note {
@@ -156,19 +156,23 @@ pub fn record_texts(record: &Record) -> Vec<(String, &str, Lines)> {
         if let Some(note) = &answer.note {
             texts.push((format!("检查项 {item} 的备注"), note.as_str(), Many));
         }
-        texts.push((format!("检查项 {item} 的回答人姓名"), &answer.by.name, One));
+        texts.push((
+            format!("检查项 {item} 的回答人姓名"),
+            answer.by.name.as_str(),
+            One,
+        ));
         if let Some(by) = &answer.resolved_by {
-            texts.push((format!("检查项 {item} 的处理人姓名"), &by.name, One));
+            texts.push((format!("检查项 {item} 的处理人姓名"), by.name.as_str(), One));
         }
         if let Some(hazard) = &answer.hazard {
             texts.push((
                 format!("检查项 {item} 的隐患描述"),
-                &hazard.description,
+                hazard.description.as_str(),
                 Many,
             ));
             texts.push((
                 format!("检查项 {item} 的违法依据"),
-                &hazard.legal_basis,
+                hazard.legal_basis.as_str(),
                 Many,
             ));
             if let Some(measure) = &hazard.measure {

@@ -44,7 +44,10 @@ pub fn login_token(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
     if let Some(token) = cookie(headers, LOGIN_COOKIE).filter(|t| well_formed(t)) {
         return (token, None);
     }
-    let token = new_token().unwrap_or_default()[..32].to_string();
+    // Without randomness the form carries no token and the guard refuses it.
+    let Some(token) = new_token().ok().map(|t| t[..32].to_string()) else {
+        return (String::new(), None);
+    };
     let cookie = HeaderValue::from_str(&format!(
         "{LOGIN_COOKIE}={token}; Path=/review/login; HttpOnly; SameSite=Strict; Max-Age=86400"
     ))
