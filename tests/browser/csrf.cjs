@@ -88,7 +88,7 @@ async function forged(page, evilBase, name, action) {
       page.waitForURL('**/review/alerts?page=1'),
       page.click(`${row} button`),
     ]);
-    seen.acknowledged_cell = await page.textContent(`${row} td:last-child`);
+    seen.acknowledged_cell = await page.textContent(`${row} > td:last-child`);
     await context.close();
   } finally {
     await browser.close();

@@ -298,7 +298,7 @@ fn forms_posted_from_another_origin_are_refused_and_an_alert_is_acknowledged_onl
         batch.to_string().into_bytes(),
     );
     assert_eq!(status, 200, "{body}");
-    let alert_id = body["alerts"][0]["alert_id"].as_str().unwrap().to_string();
+    let alert_id = body["alerts"][0].as_str().unwrap().to_string();
     let city = api.login("city", device);
     let acknowledged_by = || {
         let (_, listed) = api.get("/api/v1/alerts", Some(&city));
