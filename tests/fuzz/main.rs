@@ -56,11 +56,11 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         proptest::collection::vec(any::<u8>(), 1..8),
     ];
     prop_oneof![
-        (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip(at, byte)),
-        3 => (any::<usize>(), token).prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
-        (any::<usize>(), 1usize..64).prop_map(|(at, n)| Mutation::Delete(at, n)),
-        any::<usize>().prop_map(Mutation::Truncate),
-        (any::<usize>(), 1usize..256).prop_map(|(at, n)| Mutation::Repeat(at, n)),
+        2 => (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Mutation::Flip(at, byte)),
+        4 => (any::<usize>(), token).prop_map(|(at, bytes)| Mutation::Insert(at, bytes)),
+        1 => (any::<usize>(), 1usize..64).prop_map(|(at, n)| Mutation::Delete(at, n)),
+        1 => any::<usize>().prop_map(Mutation::Truncate),
+        1 => (any::<usize>(), 1usize..256).prop_map(|(at, n)| Mutation::Repeat(at, n)),
     ]
 }
 
