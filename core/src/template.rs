@@ -213,13 +213,11 @@ impl Template {
                 header.classes
             )));
         }
-        for (name, value) in [("title", &header.title)] {
-            if value.trim().is_empty() {
-                return Err(file_error(format!("{name} 为空")));
-            }
-            if let Some(problem) = text_problem(value, Lines::One) {
-                return Err(file_error(format!("{name} {problem}")));
-            }
+        if header.title.trim().is_empty() {
+            return Err(file_error("title 为空".into()));
+        }
+        if let Some(problem) = text_problem(&header.title, Lines::One) {
+            return Err(file_error(format!("title {problem}")));
         }
         if header.sources.is_empty() || header.sources.iter().any(|s| s.trim().is_empty()) {
             return Err(file_error("sources 应列出检查表所依据的文件".into()));

@@ -34,10 +34,40 @@ use proptest::test_runner::{Config, FileFailurePersistence, TestRunner};
 
 /// Pieces that broke parsers somewhere: inserted whole.
 const TOKENS: &[&str] = &[
-    "\0", "😀", "𠀀", "\u{1b}[2J", "\r\n", "\n", "\"", "\"\"", ",", ";", "\\", "\u{feff}", "\u{202e}",
-    "{", "}", "[", "]", "[[items]]", "=", ":", "-1", "0", "1e400", "NaN", "18446744073709551616",
-    "9999-12-31T23:59:59Z", "0000-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "null", "true",
-    "%FF", "\u{fffd}", "\t", " ",
+    "\0",
+    "😀",
+    "𠀀",
+    "\u{1b}[2J",
+    "\r\n",
+    "\n",
+    "\"",
+    "\"\"",
+    ",",
+    ";",
+    "\\",
+    "\u{feff}",
+    "\u{202e}",
+    "{",
+    "}",
+    "[",
+    "]",
+    "[[items]]",
+    "=",
+    ":",
+    "-1",
+    "0",
+    "1e400",
+    "NaN",
+    "18446744073709551616",
+    "9999-12-31T23:59:59Z",
+    "0000-01-01T00:00:00Z",
+    "1970-01-01T00:00:00Z",
+    "null",
+    "true",
+    "%FF",
+    "\u{fffd}",
+    "\t",
+    " ",
 ];
 
 /// One change to a seed input; positions are taken modulo its length.
@@ -67,7 +97,13 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 fn mutate(seed: &[u8], mutations: &[Mutation]) -> Vec<u8> {
     let mut bytes = seed.to_vec();
     for mutation in mutations {
-        let at = |i: usize| if bytes.is_empty() { 0 } else { i % (bytes.len() + 1) };
+        let at = |i: usize| {
+            if bytes.is_empty() {
+                0
+            } else {
+                i % (bytes.len() + 1)
+            }
+        };
         match mutation {
             Mutation::Flip(i, byte) if !bytes.is_empty() => {
                 let i = i % bytes.len();
@@ -114,7 +150,10 @@ fn corpus(target: &str) -> Vec<Vec<u8>> {
         .map(|entries| entries.map(|e| e.unwrap().path()).collect())
         .unwrap_or_default();
     files.sort();
-    files.into_iter().map(|f| std::fs::read(f).unwrap()).collect()
+    files
+        .into_iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect()
 }
 
 /// Runs `check` on every kept input of `target`, then on `cases()` mutations of the seeds and
@@ -225,15 +264,19 @@ fn automerge_changes() {
 
 #[test]
 fn enterprise_register_csv() {
-    fuzz("enterprise_csv", vec![DEMO_CSV.as_bytes().to_vec()], |bytes| {
-        if let Ok(enterprises) = parse_enterprise_csv("e.csv", bytes) {
-            for e in enterprises {
-                for text in [&e.name, &e.address, &e.legal_representative] {
-                    assert_eq!(text_problem(text, Lines::One), None, "{text:?}");
+    fuzz(
+        "enterprise_csv",
+        vec![DEMO_CSV.as_bytes().to_vec()],
+        |bytes| {
+            if let Ok(enterprises) = parse_enterprise_csv("e.csv", bytes) {
+                for e in enterprises {
+                    for text in [&e.name, &e.address, &e.legal_representative] {
+                        assert_eq!(text_problem(text, Lines::One), None, "{text:?}");
+                    }
                 }
             }
-        }
-    });
+        },
+    );
 }
 
 #[test]
@@ -264,7 +307,9 @@ fn reference_csv() {
         if imports::parse(kind, "r.csv", csv, &known).is_ok() {
             let text = String::from_utf8_lossy(csv);
             assert!(
-                !text.chars().any(|c| c.is_control() && c != '\n' && c != '\r'),
+                !text
+                    .chars()
+                    .any(|c| c.is_control() && c != '\n' && c != '\r'),
                 "{text:?}"
             );
         }
