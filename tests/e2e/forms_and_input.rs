@@ -14,8 +14,7 @@ const DEVICE: &str = "0190a000-0000-7000-8000-00000000001b";
 fn an_upload_with_text_the_documents_cannot_render_is_refused_and_not_stored() {
     let server = Server::start();
     let mut zhang = Device::logged_in(&server.url, "zhang");
-    let id = zhang.start_trade(FACTORY, LI);
-    zhang.answer_required(&id, 0, 1);
+    let id = zhang.answered_trade(FACTORY, LI);
     // A crafted device writes the note straight into the document, past core's input check.
     zhang
         .store
@@ -106,8 +105,7 @@ fn header<'a>(headers: &'a reqwest::header::HeaderMap, name: &str) -> &'a str {
 fn every_answer_says_nosniff_documents_carry_a_policy_and_transport_errors_are_json() {
     let server = Server::start();
     let mut zhang = Device::logged_in(&server.url, "zhang");
-    let id = zhang.start_trade(FACTORY, LI);
-    zhang.answer_required(&id, 0, 1);
+    let id = zhang.answered_trade(FACTORY, LI);
     zhang
         .store
         .issue_document(

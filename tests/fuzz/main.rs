@@ -197,8 +197,7 @@ struct SyncWorld {
 fn sync_world() -> SyncWorld {
     let server = Server::start();
     let mut zhang = Device::logged_in(&server.url, "zhang");
-    let id = zhang.start_trade(FACTORY, LI);
-    zhang.answer_required(&id, 0, 1);
+    let id = zhang.answered_trade(FACTORY, LI);
     zhang
         .store
         .issue_document(&id, anjian_core::agency::DocType::Record, Utc::now())
