@@ -514,10 +514,64 @@ fn bad_input_gets_a_clear_error_and_changes_nothing() {
             "invalid_input",
         ),
         (&["record", "import", "/no/such/file"], "io"),
+        // Text the documents cannot print, or with control characters (issue 19).
+        (
+            &[
+                "inspect",
+                "answer",
+                &id,
+                "IT-001",
+                "fail",
+                "--note",
+                "护栏😀",
+            ],
+            "invalid_answer",
+        ),
+        (
+            &[
+                "inspect",
+                "answer",
+                &id,
+                "IT-001",
+                "fail",
+                "--note",
+                "护栏\u{1b}缺失",
+            ],
+            "invalid_answer",
+        ),
+        (
+            &[
+                "inspect",
+                "start",
+                "--enterprise",
+                FACTORY,
+                "--template",
+                "trade-enforcement",
+                "--with",
+                "李娜:37030002",
+                "--place",
+                "𠀀号车间",
+            ],
+            "invalid_input",
+        ),
     ];
     for (args, code) in cases {
         assert_eq!(device.fails(args)["code"], *code, "{args:?}");
     }
+    let refusal = device.fails(&[
+        "inspect",
+        "answer",
+        &id,
+        "IT-001",
+        "fail",
+        "--note",
+        "护栏😀",
+    ]);
+    let message = refusal["message"].as_str().unwrap();
+    assert!(
+        message.contains("备注") && message.contains("“😀”（U+1F600）"),
+        "{message}"
+    );
     let corrupt = write(device.home.path(), "corrupt.anjian", "ANJIANRX garbage");
     assert_eq!(
         device.fails(&["record", "import", corrupt.to_str().unwrap()])["code"],

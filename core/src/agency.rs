@@ -121,6 +121,10 @@ impl Agency {
             if value.trim().is_empty() {
                 return Err(invalid(format!("{field} 不能为空")));
             }
+            // Every one of these is printed on the documents.
+            if let Some(problem) = crate::text::text_problem(value, crate::text::Lines::One) {
+                return Err(invalid(format!("{field} {problem}")));
+            }
         }
         let region = raw.region_code.trim();
         if ![6, 9].contains(&region.len()) || !region.bytes().all(|b| b.is_ascii_digit()) {

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::text::{Lines, text_problem};
 
 /// The 31 characters of GB 32100-2015 in value order (no I, O, Z, S, V).
 const CREDIT_CODE_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
@@ -202,6 +203,15 @@ pub fn validate_enterprise(enterprise: &Enterprise) -> std::result::Result<(), S
     if enterprise.address.is_empty() {
         return Err("地址为空".into());
     }
+    for (field, text) in [
+        ("单位名称", &enterprise.name),
+        ("地址", &enterprise.address),
+        ("法定代表人", &enterprise.legal_representative),
+    ] {
+        if let Some(problem) = text_problem(text, Lines::One) {
+            return Err(format!("{field}{problem}"));
+        }
+    }
     if !INDUSTRIES.contains(&enterprise.industry.as_str()) {
         return Err(format!(
             "行业 {:?} 不在 {} 之中",
@@ -326,5 +336,26 @@ mod tests {
         let gbk = [0xb5u8, 0xa5, 0xce, 0xbb];
         let err = parse_enterprise_csv("e.csv", &gbk).unwrap_err();
         assert!(err.to_string().contains("UTF-8"));
+    }
+
+    #[test]
+    fn names_with_control_characters_or_characters_outside_the_font_are_refused() {
+        for (name, shown) in [
+            ("华为\u{0}技术", "U+0000"),
+            ("华为\u{1b}技术", "U+001B"),
+            ("华为😀技术", "“😀”（U+1F600）"),
+            ("𠀀华为", "“𠀀”（U+20000）"),
+        ] {
+            let row =
+                format!("914403001922038216,\"{name}\",深圳,工贸,440307,赵明路,0755-28780808");
+            let err = parse_enterprise_csv("e.csv", &csv(&[&row])).unwrap_err();
+            let message = err.to_string();
+            assert!(message.contains("第 2 行"), "{message}");
+            assert!(message.contains("单位名称"), "{message}");
+            assert!(message.contains(shown), "{message}");
+        }
+        let row = "914403001922038216,华为,深圳,工贸,440307,\"赵\n明路\",0755-28780808";
+        let err = parse_enterprise_csv("e.csv", &csv(&[row])).unwrap_err();
+        assert!(err.to_string().contains("法定代表人含有换行"), "{err}");
     }
 }

@@ -16,6 +16,7 @@ use crate::record::{
 };
 use crate::store::Store;
 use crate::template::{AnswerKind, InspectionKind, Item, Template};
+use crate::text::{Lines, check_text, text_problem};
 use crate::time::china_date;
 
 /// Enforcement inspections are made by at least this many certified inspectors.
@@ -169,6 +170,22 @@ pub fn build_answer(
         && note.trim().is_empty()
     {
         return Err(invalid("备注为空".into()));
+    }
+    for (field, text, lines) in [
+        ("备注", details.note.as_deref(), Lines::Many),
+        ("整改措施", details.measure.as_deref(), Lines::Many),
+        (
+            "记录内容",
+            match &value {
+                Some(AnswerValue::Text(text)) => Some(text.as_str()),
+                _ => None,
+            },
+            Lines::Many,
+        ),
+    ] {
+        if let Some(problem) = text.and_then(|text| text_problem(text, lines)) {
+            return Err(invalid(format!("{field}{problem}")));
+        }
     }
 
     let previous = record
@@ -485,6 +502,8 @@ impl Store {
                     colleague.cert
                 )));
             }
+            check_text("同行执法人员姓名", &colleague.name, Lines::One)?;
+            check_text("同行执法人员的执法证号", &colleague.cert, Lines::One)?;
             let registered = self.inspector(&colleague.cert)?;
             inspectors.push(Inspector {
                 name: colleague.name.clone(),
@@ -498,6 +517,7 @@ impl Store {
             .map(str::trim)
             .filter(|p| !p.is_empty())
             .map_or_else(|| enterprise.address.clone(), str::to_string);
+        check_text("检查地点", &place, Lines::One)?;
         if let Some(gps) = &gps
             && !((-90.0..=90.0).contains(&gps.lat) && (-180.0..=180.0).contains(&gps.lon))
         {

@@ -35,6 +35,7 @@ pub mod record;
 pub mod store;
 pub mod sync;
 pub mod template;
+pub mod text;
 pub mod time;
 
 pub use error::{Error, Result};

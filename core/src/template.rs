@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::enterprise::{ANY_INDUSTRY, INDUSTRIES};
 use crate::error::{Error, Result};
+use crate::text::{Lines, text_problem};
 
 /// The checklists shipped with this build, as (file name, TOML text).
 pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
@@ -212,10 +213,11 @@ impl Template {
                 header.classes
             )));
         }
-        for (name, value) in [("title", &header.title)] {
-            if value.trim().is_empty() {
-                return Err(file_error(format!("{name} 为空")));
-            }
+        if header.title.trim().is_empty() {
+            return Err(file_error("title 为空".into()));
+        }
+        if let Some(problem) = text_problem(&header.title, Lines::One) {
+            return Err(file_error(format!("title {problem}")));
         }
         if header.sources.is_empty() || header.sources.iter().any(|s| s.trim().is_empty()) {
             return Err(file_error("sources 应列出检查表所依据的文件".into()));
@@ -329,6 +331,20 @@ impl RawItem {
         }
         if self.measure.as_deref().is_some_and(|m| m.trim().is_empty()) {
             return Err("measure 为空（不需要时请删去此行）".into());
+        }
+        // These words go into the issued documents, which must render.
+        for (name, value) in [
+            ("section", Some(&self.section)),
+            ("text", Some(&self.text)),
+            ("hazard", Some(&self.hazard)),
+            ("legal_basis", Some(&self.legal_basis)),
+            ("guidance", Some(&self.guidance)),
+            ("measure", self.measure.as_ref()),
+            ("unit", self.unit.as_ref()),
+        ] {
+            if let Some(problem) = value.and_then(|v| text_problem(v, Lines::Many)) {
+                return Err(format!("{name} {problem}"));
+            }
         }
         if !cites_a_provision(&self.legal_basis) {
             return Err(format!(
@@ -498,6 +514,21 @@ guidance = "用测距仪测量"
         let (item, problem) = item_problem(broken("hazard = \"未建立全员安全生产责任制\"\n", ""));
         assert_eq!(item, "TT-001");
         assert!(problem.contains("hazard"), "{problem}");
+    }
+
+    #[test]
+    fn text_the_documents_cannot_render_is_refused() {
+        let (item, problem) = item_problem(broken("安全出口间距不足", "安全出口间距不足😀"));
+        assert_eq!(item, "TT-002");
+        assert!(
+            problem.contains("hazard") && problem.contains("U+1F600"),
+            "{problem}"
+        );
+        let (_, problem) = item_problem(broken("查阅责任制文件", "查阅\\u0000文件"));
+        assert!(
+            problem.contains("guidance") && problem.contains("U+0000"),
+            "{problem}"
+        );
     }
 
     #[test]

@@ -12,9 +12,11 @@ use anjian_core::agency::Agency;
 use anjian_core::enterprise::{CreditCode, parse_enterprise_csv};
 use anjian_core::sync::protocol::{Role, TemplateSource};
 use anjian_core::template::Template;
+use anjian_core::text::{Lines, text_problem};
 
-use crate::auth::{check_new_password, hash_password};
+use crate::auth::hash_password;
 use crate::error::{AppError, AppResult};
+use crate::password::check_new_password;
 use crate::store::{ImportKind, ImportSummary, Region, Store, User};
 
 fn invalid(message: impl Into<String>) -> AppError {
@@ -31,6 +33,9 @@ pub fn add_region(store: &dyn Store, region: &Region) -> AppResult<()> {
     }
     if region.name.trim().is_empty() {
         return Err(invalid("区划名称不能为空"));
+    }
+    if let Some(problem) = text_problem(&region.name, Lines::One) {
+        return Err(invalid(format!("区划名称{problem}")));
     }
     if let Some(parent) = &region.parent
         && !store.regions()?.iter().any(|r| &r.code == parent)
@@ -75,6 +80,10 @@ pub fn add_user(store: &dyn Store, account: &NewAccount) -> AppResult<User> {
     if account.name.trim().is_empty() {
         return Err(invalid("姓名不能为空"));
     }
+    // The name is printed on the documents an inspector issues.
+    if let Some(problem) = text_problem(&account.name, Lines::One) {
+        return Err(invalid(format!("姓名{problem}")));
+    }
     let role = Role::parse(&account.role).ok_or_else(|| {
         invalid(format!(
             "角色 {:?} 无效，应为：{}",
@@ -111,7 +120,7 @@ pub fn add_user(store: &dyn Store, account: &NewAccount) -> AppResult<User> {
             "执法人员账号须登记执法证号及有效期（--cert、--cert-valid-until）",
         ));
     }
-    check_new_password(&account.password).map_err(invalid)?;
+    check_new_password(login, &account.password).map_err(invalid)?;
     let password_hash =
         hash_password(&account.password).map_err(|e| AppError::internal("password hash", e))?;
     let user = User {

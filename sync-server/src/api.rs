@@ -168,6 +168,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(crate::transport::guard))
         .with_state(state)
 }
 
@@ -490,7 +491,16 @@ async fn get_document(
             Ok(anjian_core::document::html::render(&document))
         })
         .await?;
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                crate::transport::DOCUMENT_CSP,
+            ),
+        ],
+        html,
+    ))
 }
 
 #[derive(Debug, Serialize)]

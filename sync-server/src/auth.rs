@@ -66,14 +66,6 @@ pub fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash_password("no such account").unwrap_or_default())
 }
 
-/// A password for a new account: long enough, and not only spaces.
-pub fn check_new_password(password: &str) -> Result<(), String> {
-    if password.chars().count() < 8 || password.trim().is_empty() {
-        return Err("密码至少 8 个字符".into());
-    }
-    Ok(())
-}
-
 /// 32 random bytes, hex.
 pub fn new_token() -> Result<String, String> {
     let mut bytes = [0u8; 32];

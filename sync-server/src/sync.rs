@@ -19,6 +19,7 @@ use anjian_core::sync::protocol::{
 };
 use anjian_core::sync::receipt::content_hash;
 use anjian_core::template::InspectionKind;
+use anjian_core::text::record_text_problems;
 use anjian_core::time::{china_date, to_millis};
 
 use crate::auth::{Caller, Scope, inspection_kind_of};
@@ -515,6 +516,14 @@ fn validate(
                 "已提交的记录不能退回草稿",
             )));
         }
+    }
+    // Text already stored before this rule existed stays acceptable; only new text is refused.
+    let known_problems = before.map(record_text_problems).unwrap_or_default();
+    if let Some(problem) = record_text_problems(after)
+        .into_iter()
+        .find(|problem| !known_problems.contains(problem))
+    {
+        return Ok(Err(reject("invalid_text", problem)));
     }
     let Some(template) = state.template(&after.template_id, after.template_version)? else {
         return Ok(Err(reject(

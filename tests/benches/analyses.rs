@@ -165,11 +165,26 @@ fn login_token(client: &reqwest::Client, base: &str, login: &str, password: &str
 
 fn review_cookie(client: &reqwest::Client, base: &str, login: &str, password: &str) -> String {
     block_on(async {
+        // The login form posts its page's token, which the page's cookie repeats.
+        let page = client
+            .get(format!("{base}/review/login"))
+            .send()
+            .await
+            .unwrap();
+        let form_cookie = page.headers()["set-cookie"].to_str().unwrap();
+        let form_cookie = form_cookie.split(';').next().unwrap().to_string();
+        let html = page.text().await.unwrap();
+        let token = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap();
         let response = client
             .post(format!("{base}/review/login"))
             .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", form_cookie)
             .body(format!(
-                "login={login}&password={password}&next=%2Freview%2Frecords"
+                "login={login}&password={password}&next=%2Freview%2Frecords&csrf={token}"
             ))
             .send()
             .await

@@ -19,6 +19,31 @@ fn tool(variable: &str) -> String {
     })
 }
 
+/// Runs a playwright-core script of `tests/browser/` with `config` and returns the JSON line it
+/// printed last: what it saw.
+fn run_browser_script(script: &str, config: &Value) -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let config_file = dir.path().join("config.json");
+    std::fs::write(&config_file, config.to_string()).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("browser")
+        .join(script);
+    let out = Command::new(std::env::var("ANJIAN_NODE").unwrap_or_else(|_| "node".into()))
+        .arg(&script)
+        .arg(&config_file)
+        .env("ANJIAN_PLAYWRIGHT", tool("ANJIAN_PLAYWRIGHT"))
+        .env("ANJIAN_CHROMIUM", tool("ANJIAN_CHROMIUM"))
+        .output()
+        .expect("node is installed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "browser run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap()
+}
+
 /// A locked enforcement inspection with a hazard at each of `failing` (the first noted) and
 /// both documents issued.
 fn locked_inspection(
@@ -135,8 +160,6 @@ fn pdf_text(pdf: &Path) -> String {
 
 #[test]
 fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
-    let playwright = tool("ANJIAN_PLAYWRIGHT");
-    let chromium = tool("ANJIAN_CHROMIUM");
     let server = Server::start();
     let mut zhang = Device::logged_in(&server.url, "zhang");
     let (town_record, numbers) = locked_inspection(&mut zhang, FACTORY, LI, &["IT-001", "IT-003"]);
@@ -144,10 +167,9 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
     let (foreign_record, _) = locked_inspection(&mut chen, FOREIGN_FACTORY, WU, &["IT-001"]);
 
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("config.json");
-    std::fs::write(
-        &config,
-        json!({
+    let seen = run_browser_script(
+        "review.cjs",
+        &json!({
             "base": server.url,
             "password": PASSWORD,
             "town_record": town_record,
@@ -155,25 +177,8 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
             // 淄川区, the district of the other town.
             "foreign_district": "370302",
             "download_dir": dir.path(),
-        })
-        .to_string(),
-    )
-    .unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("browser/review.cjs");
-    let out = Command::new(std::env::var("ANJIAN_NODE").unwrap_or_else(|_| "node".into()))
-        .arg(&script)
-        .arg(&config)
-        .env("ANJIAN_PLAYWRIGHT", &playwright)
-        .env("ANJIAN_CHROMIUM", &chromium)
-        .output()
-        .expect("node is installed");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "browser run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        }),
     );
-    let seen: Value = serde_json::from_str(stdout.trim().lines().last().unwrap()).unwrap();
 
     assert!(
         seen["wrong_password"]
@@ -269,4 +274,77 @@ fn supervisors_see_their_scope_open_a_record_and_download_its_pdf() {
         json!([]),
         "nothing fetched from elsewhere"
     );
+}
+
+#[test]
+fn forms_posted_from_another_origin_are_refused_and_an_alert_is_acknowledged_only_when_ticked() {
+    let server = Server::start();
+    let api = anjian_e2e::Api::new(&server.url);
+    let device = "0190a000-0000-7000-8000-0000000001b0";
+    let admin = api.login("admin", device);
+    let (status, body) = api.post_json(
+        "/api/v1/admin/iot/devices",
+        Some(&admin),
+        &json!({ "device_id": "RG-CSRF", "kind": "rain",
+                 "credit_code": "91370302016480894K", "location": "主井口" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let key = body["key"].as_str().unwrap().to_string();
+    let now = Utc::now();
+    let batch = json!({ "device": "RG-CSRF", "sent_at": now.to_rfc3339(), "events": [
+        { "id": "a", "t": (now - chrono::Duration::minutes(5)).to_rfc3339(),
+          "interval_s": 60, "rain_mm": 55.0 } ] });
+    let (status, body) = api.post_bytes(
+        "/api/v1/iot/rain",
+        Some(&key),
+        "application/json",
+        batch.to_string().into_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let alert_id = body["alerts"][0].as_str().unwrap().to_string();
+    let city = api.login("city", device);
+    let acknowledged_by = || {
+        let (_, listed) = api.get("/api/v1/alerts", Some(&city));
+        listed["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["alert_id"] == json!(alert_id))
+            .unwrap()["acknowledged_by"]
+            .clone()
+    };
+    assert_eq!(acknowledged_by(), Value::Null);
+
+    let seen = run_browser_script(
+        "csrf.cjs",
+        &json!({ "base": server.url, "password": PASSWORD, "alert_id": alert_id }),
+    );
+    for form in ["acknowledge", "logout", "login"] {
+        assert_eq!(seen[format!("forged_{form}")], 403, "{form}: {seen}");
+    }
+    assert!(
+        seen["forged_message"]
+            .as_str()
+            .unwrap()
+            .contains("其他网站"),
+        "{seen}"
+    );
+    assert_eq!(seen["still_logged_in"], true, "{seen}");
+    assert_eq!(seen["waiting_after_forgery"], true, "{seen}");
+    assert_eq!(seen["unticked_stays"], true, "{seen}");
+    assert!(
+        seen["checkbox_label"]
+            .as_str()
+            .unwrap()
+            .contains("井下人员已全部撤出"),
+        "{seen}"
+    );
+    assert!(
+        seen["acknowledged_cell"]
+            .as_str()
+            .unwrap()
+            .contains("已确认"),
+        "{seen}"
+    );
+    assert_eq!(acknowledged_by(), json!("city"));
 }

@@ -462,17 +462,31 @@ fn a_rain_stop_alert_reaches_the_people_of_the_mines_area_only() {
         city_page.contains(&format!("action=\"{action}\"")),
         "{city_page}"
     );
-    let (status, headers, _) = browser.post_form(&action, "");
+    // The button alone does nothing: acknowledging silences a 停产撤人 alert, so the box
+    // saying it was checked on site must be ticked.
+    let (_, _, alerts_page) = browser.get("/review/alerts");
+    assert!(
+        alerts_page.contains("井下人员已全部撤出") && alerts_page.contains("required"),
+        "{alerts_page}"
+    );
+    let (status, _, refusal) = browser.post_form(&action, "");
+    assert_eq!(status, reqwest::StatusCode::BAD_REQUEST);
+    assert!(refusal.contains("已现场核查"), "{refusal}");
+    let alerts = || api.get("/api/v1/alerts", Some(&city)).1["alerts"].clone();
+    let listed = alerts();
+    let waiting = |a: &Value| a["alert_id"] == mine_id && a["acknowledged_at"].is_null();
+    assert!(listed.as_array().unwrap().iter().any(waiting), "{listed}");
+    let (status, headers, _) = browser.post_form(&action, "confirm=checked-on-site");
     assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
     assert_eq!(headers["location"], "/review/alerts?page=1");
-    let (_, alerts) = api.get("/api/v1/alerts", Some(&city));
+    let listed = alerts();
     assert!(
-        alerts["alerts"]
+        listed
             .as_array()
             .unwrap()
             .iter()
             .all(|a| a["acknowledged_at"].is_string()),
-        "{alerts}"
+        "{listed}"
     );
 }
 

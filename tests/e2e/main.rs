@@ -7,6 +7,7 @@ mod authz;
 mod bad_input;
 mod browser;
 mod faults;
+mod forms_and_input;
 mod iot;
 mod openapi;
 mod review;

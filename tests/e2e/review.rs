@@ -5,12 +5,17 @@ use anjian_core::agency::DocType;
 use anjian_e2e::{Device, FACTORY, LI, PASSWORD, Server, block_on};
 use chrono::Utc;
 use reqwest::StatusCode;
-use reqwest::header::{CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{
+    CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE,
+};
 
 pub(crate) struct Browser {
     base: String,
     http: reqwest::Client,
-    cookie: Option<String>,
+    /// The cookies the server set, as a browser keeps them (name, value).
+    cookies: Vec<(String, String)>,
+    /// The form token of the last page that carried one, as its forms would post it.
+    form_token: Option<String>,
 }
 
 impl Browser {
@@ -21,61 +26,107 @@ impl Browser {
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            cookie: None,
+            cookies: Vec::new(),
+            form_token: None,
         }
     }
 
-    pub(crate) fn get(&self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
-        let mut request = self.http.get(format!("{}{path}", self.base));
-        if let Some(cookie) = &self.cookie {
-            request = request.header(COOKIE, cookie);
-        }
-        block_on(async {
-            let response = request.send().await.unwrap();
-            let headers = response.headers().clone();
-            (response.status(), headers, response.text().await.unwrap())
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(name, value)| format!("{name}={value}"))
+                .collect::<Vec<_>>()
+                .join("; ")
         })
     }
 
+    /// Keeps the cookies an answer sets and the form token of a page.
+    fn remember(&mut self, headers: &reqwest::header::HeaderMap, body: &str) {
+        for cookie in headers.get_all(SET_COOKIE) {
+            let cookie = cookie.to_str().unwrap();
+            let (name, value) = cookie.split(';').next().unwrap().split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != name);
+            if !cookie.contains("Max-Age=0") {
+                self.cookies.push((name.to_string(), value.to_string()));
+            }
+        }
+        if let Some(start) = body.find("name=\"csrf\" value=\"") {
+            let rest = &body[start + "name=\"csrf\" value=\"".len()..];
+            self.form_token = Some(rest[..rest.find('"').unwrap()].to_string());
+        }
+    }
+
+    pub(crate) fn get(&mut self, path: &str) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = self.cookie_header() {
+            request = request.header(COOKIE, cookie);
+        }
+        let (status, headers, body) = block_on(async {
+            let response = request.send().await.unwrap();
+            let headers = response.headers().clone();
+            (response.status(), headers, response.text().await.unwrap())
+        });
+        self.remember(&headers, &body);
+        (status, headers, body)
+    }
+
+    /// Posts a form as the last page's form would: with the page's token.
     pub(crate) fn post_form(
-        &self,
+        &mut self,
         path: &str,
         body: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, String) {
+        let body = match &self.form_token {
+            Some(token) if !body.contains("csrf=") => {
+                format!(
+                    "{body}{}csrf={token}",
+                    if body.is_empty() { "" } else { "&" }
+                )
+            }
+            _ => body.to_string(),
+        };
+        self.post_raw(path, &body, None)
+    }
+
+    /// Posts exactly `body`, with an `Origin` header when given.
+    pub(crate) fn post_raw(
+        &mut self,
+        path: &str,
+        body: &str,
+        origin: Option<&str>,
     ) -> (StatusCode, reqwest::header::HeaderMap, String) {
         let mut request = self
             .http
             .post(format!("{}{path}", self.base))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(body.to_string());
-        if let Some(cookie) = &self.cookie {
+        if let Some(cookie) = self.cookie_header() {
             request = request.header(COOKIE, cookie);
         }
-        block_on(async {
+        if let Some(origin) = origin {
+            request = request.header(ORIGIN, origin);
+        }
+        let (status, headers, body) = block_on(async {
             let response = request.send().await.unwrap();
             let headers = response.headers().clone();
             (response.status(), headers, response.text().await.unwrap())
-        })
+        });
+        self.remember(&headers, &body);
+        (status, headers, body)
     }
 
+    /// Opens the login page and logs in through its form.
     pub(crate) fn login(
         &mut self,
         login: &str,
         password: &str,
     ) -> (StatusCode, reqwest::header::HeaderMap) {
+        self.get("/review/login");
         let (status, headers, _) = self.post_form(
             "/review/login",
             &format!("login={login}&password={password}&next=%2Freview%2Frecords"),
         );
-        if let Some(cookie) = headers.get(SET_COOKIE) {
-            let pair = cookie
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string();
-            self.cookie = Some(pair);
-        }
         (status, headers)
     }
 }

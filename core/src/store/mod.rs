@@ -594,6 +594,11 @@ impl Store {
         }
         let record = incoming.read()?;
         self.template(&record.template_id, Some(record.template_version))?;
+        if let Some(problem) = crate::text::record_text_problems(&record).first() {
+            return Err(Error::InvalidInput(format!(
+                "交换文件 {file_label} 中的记录：{problem}"
+            )));
+        }
 
         if !self.record_exists(&id)? {
             self.insert_record(&mut incoming)?;
@@ -658,6 +663,7 @@ fn check_inspector(inspector: &Inspector) -> Result<()> {
     if inspector.name.trim().is_empty() {
         return Err(Error::InvalidInput("执法人员姓名为空".into()));
     }
+    crate::text::check_text("执法人员姓名", &inspector.name, crate::text::Lines::One)?;
     let cert = &inspector.cert;
     if cert.trim().is_empty() || cert.len() > 40 || cert.chars().any(char::is_whitespace) {
         return Err(Error::InvalidInput(format!("执法证号 {cert:?} 无效")));

@@ -11,3 +11,4 @@ mod numbering;
 mod printer;
 mod reinspection;
 mod store;
+mod text;

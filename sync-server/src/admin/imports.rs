@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{NaiveDate, NaiveDateTime, TimeZone, Utc};
 
 use anjian_core::enterprise::CreditCode;
+use anjian_core::text::{Lines, control_problem};
 use anjian_core::time::china;
 
 use crate::store::reference::hotline_industries;
@@ -173,6 +174,13 @@ pub fn parse(
                 Some(row.line),
                 format!("应有 {} 列，实有 {} 列", expected.len(), row.fields.len()),
             ));
+        }
+        // Line breaks may stay (a complaint's summary has paragraphs); other control
+        // characters would come out raw in the pages and the exports.
+        if let Some((name, problem)) = expected.iter().zip(&row.fields).find_map(|(name, value)| {
+            control_problem(value, Lines::Many).map(|problem| (name, problem))
+        }) {
+            return Err(error(Some(row.line), format!("{name}{problem}")));
         }
         let fields = Fields {
             values: &row.fields,
@@ -746,5 +754,23 @@ mod tests {
             (on, None)
         );
         assert!(parse_date_time("受理时间", "2024-03-05 25:00").is_err());
+    }
+
+    #[test]
+    fn control_characters_are_refused_before_a_row_is_read() {
+        let mut file = header(ImportKind::HazardSources).join(",");
+        file.push_str("\n914403001922038216,\"液氯\u{0}储罐\",一级,2024-03-05\n");
+        let error = parse(
+            ImportKind::HazardSources,
+            "h.csv",
+            file.as_bytes(),
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.line, Some(2));
+        assert!(
+            error.problem.contains("危险源名称含有空字符（NUL） U+0000"),
+            "{error}"
+        );
     }
 }

@@ -523,6 +523,34 @@ struct Checked {
     interval_s: Option<i64>,
 }
 
+/// The first instant a device's time may name: an unset real-time clock reads 0000, 0001,
+/// 1970 or 2000-01-01, none of which is an event of this system.
+pub const EARLIEST_DEVICE_TIME: &str = "2000-01-02T00:00:00Z";
+/// How far a batch's `sent_at` may be from the server's time; beyond it the clock is broken,
+/// not off, and correcting by it would move events by centuries (`sent_at` 9999-12-31 put
+/// rain in year −7973).
+pub const MAX_CLOCK_OFFSET_DAYS: i64 = 366;
+/// How old an event may be when it arrives: a year of backlog (a terminal offline for a
+/// season) is plausible, older is a clock fault.
+pub const MAX_EVENT_AGE_DAYS: i64 = 366;
+
+fn earliest_device_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(EARLIEST_DEVICE_TIME)
+        .map(|at| at.with_timezone(&Utc))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
+/// Whether a time the device wrote can be one: not before [`EARLIEST_DEVICE_TIME`].
+fn plausible_device_time(field: &str, at: DateTime<Utc>) -> Result<(), String> {
+    if at < earliest_device_time() {
+        return Err(format!(
+            "{field} 为 {}，早于 2000 年：设备时钟未设置或已失效，请校准后重发",
+            at.to_rfc3339()
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a batch for `device`, received at `received_at`: the whole batch or nothing. The
 /// events' times are corrected by the batch's clock offset when it exceeds the configured
 /// threshold; an event id repeated in the batch with the same content is kept once.
@@ -542,6 +570,14 @@ pub fn check_batch(
         )));
     }
     let sent_at = instant("sent_at", &envelope.sent_at).map_err(malformed)?;
+    plausible_device_time("sent_at", sent_at).map_err(malformed)?;
+    if (received_at - sent_at).abs() > Duration::days(MAX_CLOCK_OFFSET_DAYS) {
+        return Err(malformed(format!(
+            "sent_at 为 {}，与服务器时间 {} 相差超过 {MAX_CLOCK_OFFSET_DAYS} 天：设备时钟有误，请校准后重发",
+            sent_at.to_rfc3339(),
+            anjian_core::time::format_china(received_at)
+        )));
+    }
     if envelope.events.is_empty() {
         return Err(malformed("批次没有事件（events 为空）".into()));
     }
@@ -562,6 +598,7 @@ pub fn check_batch(
         ClockStatus::Ok
     };
     let latest = received_at + Duration::seconds(config.clock.future_tolerance_s);
+    let oldest = received_at - Duration::days(MAX_EVENT_AGE_DAYS);
     let mut events: Vec<IotEvent> = Vec::with_capacity(envelope.events.len());
     let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     let mut repeated = 0;
@@ -582,11 +619,18 @@ pub fn check_batch(
             return Err(at_event(format!("id 应为 1–{ID_MAX} 个可见 ASCII 字符")));
         }
         let device_at = instant("t", &checked.t).map_err(at_event)?;
+        plausible_device_time("t", device_at).map_err(at_event)?;
         let at = if clock == ClockStatus::Ok {
             device_at
         } else {
             device_at + offset
         };
+        if at < oldest {
+            return Err(at_event(format!(
+                "事件时间 {} 早于服务器收到批次前 {MAX_EVENT_AGE_DAYS} 天：设备时钟有误或积压过久",
+                anjian_core::time::format_china(at)
+            )));
+        }
         if at > latest {
             return Err(at_event(format!(
                 "事件时间 {} 晚于服务器收到批次的时间 {}",
@@ -1011,6 +1055,46 @@ mod tests {
             message.contains("第 2 个事件（id b）") && message.contains("晚于"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn times_outside_a_plausible_window_refuse_the_batch() {
+        let received = at("2026-07-14T10:15:00+08:00");
+        for (sent, t, expected) in [
+            (
+                "2026-07-14T10:15:00+08:00",
+                "0000-01-01T00:00:00Z",
+                "早于 2000 年",
+            ),
+            (
+                "2026-07-14T10:15:00+08:00",
+                "0001-01-01T00:00:00Z",
+                "早于 2000 年",
+            ),
+            (
+                "2026-07-14T10:15:00+08:00",
+                "1970-01-01T00:00:00Z",
+                "早于 2000 年",
+            ),
+            ("1970-01-01T00:10:00Z", "1970-01-01T00:05:00Z", "sent_at"),
+            ("9999-12-31T23:59:59Z", "9999-12-31T23:50:00Z", "相差超过"),
+            (
+                "2026-07-14T10:15:00+08:00",
+                "2025-07-01T00:00:00+08:00",
+                "早于服务器收到批次前",
+            ),
+        ] {
+            let body = batch(sent, &reading("a", t, "1.0"));
+            let message = malformed(check_gauge(&body, received));
+            assert!(message.contains(expected), "{sent} {t}: {message}");
+        }
+        // A clock off by days is still corrected, not refused.
+        let body = batch(
+            "2026-07-10T10:15:00+08:00",
+            &reading("a", "2026-07-10T10:10:00+08:00", "1.0"),
+        );
+        let intake = check_gauge(&body, received).unwrap();
+        assert_eq!(intake.events[0].at, at("2026-07-14T10:10:00+08:00"));
     }
 
     #[test]

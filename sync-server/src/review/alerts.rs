@@ -1,17 +1,20 @@
 //! 物联网警报: the alerts the IoT rules raised for the enterprises in the caller's scope,
 //! newest first, each with what it rests on (for rain, the event's readings).
 
+use axum::Form;
+use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
+use super::csrf::{form_token, hidden_input};
 use super::page::{Page, datetime};
 use super::{PAGE_SIZE, PageResult, Session};
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::escape;
 use crate::state::AppState;
-use crate::store::iot::Alert;
+use crate::store::iot::{Alert, AlertRule};
 
 #[derive(Debug, Deserialize)]
 pub(super) struct AlertsQuery {
@@ -49,9 +52,11 @@ pub(super) async fn list(
             "<table class=\"list\" id=\"alerts\"><thead><tr><th>发出时间</th><th>企业</th><th>类别</th>\
              <th>警报</th><th>设备</th><th>发生时间</th><th>确认</th></tr></thead><tbody>",
         );
-        let may_acknowledge = crate::intake::may_acknowledge(caller.user.role);
+        // Only those who may acknowledge get the form, and its token.
+        let token = crate::intake::may_acknowledge(caller.user.role)
+            .then(|| form_token(&caller.token_hash));
         for alert in &alerts {
-            body.push_str(&row(alert, may_acknowledge, page));
+            body.push_str(&row(alert, token.as_deref(), page));
         }
         body.push_str("</tbody></table>");
     }
@@ -76,13 +81,30 @@ pub(super) async fn list(
         .into_response())
 }
 
-/// Acknowledges an alert from the page, then shows the page it was on.
+#[derive(Debug, Deserialize)]
+pub(super) struct AcknowledgeForm {
+    /// The ticked box that says the alert was checked on site.
+    confirm: Option<String>,
+}
+
+/// Acknowledges an alert from the page, then shows the page it was on. Acknowledging silences
+/// an alert (a 停产撤人 alert stops re-alarming), so the form's box saying it was checked must
+/// be ticked: a stray click on the button alone does nothing.
 pub(super) async fn acknowledge(
     State(state): State<AppState>,
     Session(caller): Session,
     Path(alert_id): Path<String>,
     Query(query): Query<AlertsQuery>,
+    form: Result<Form<AcknowledgeForm>, FormRejection>,
 ) -> PageResult<Response> {
+    let confirmed = form.is_ok_and(|Form(form)| form.confirm.as_deref() == Some(CONFIRMED));
+    if !confirmed {
+        return Err(AppError::bad_request(
+            "not_confirmed",
+            "确认警报前须勾选“已现场核查”：警报确认后不再重复报警",
+        )
+        .into());
+    }
     crate::intake::acknowledge(&state, &caller, alert_id).await?;
     let page = query
         .page
@@ -93,19 +115,32 @@ pub(super) async fn acknowledge(
     Ok(Redirect::to(&format!("/review/alerts?page={page}")).into_response())
 }
 
-fn acknowledgement(alert: &Alert, may_acknowledge: bool, page: i64) -> String {
-    match (&alert.acknowledged_at, &alert.acknowledged_by) {
-        (Some(at), by) => format!(
+/// The value of the ticked confirmation box.
+const CONFIRMED: &str = "checked-on-site";
+
+fn acknowledgement(alert: &Alert, token: Option<&str>, page: i64) -> String {
+    match (&alert.acknowledged_at, token) {
+        (Some(at), _) => format!(
             "<span class=\"badge locked\">已确认</span> {} {}",
-            escape(by.as_deref().unwrap_or("")),
+            escape(alert.acknowledged_by.as_deref().unwrap_or("")),
             datetime(*at)
         ),
-        (None, _) if may_acknowledge => format!(
-            "<form method=\"post\" action=\"/review/alerts/{}/acknowledge?page={page}\">\
-             <button type=\"submit\">确认已核查</button></form>",
-            escape(&urlencode(&alert.alert_id))
-        ),
-        (None, _) => "<span class=\"badge draft\">未确认</span>".into(),
+        (None, Some(token)) => {
+            let check = match alert.rule {
+                AlertRule::RainStop | AlertRule::StillUnderground => {
+                    "已现场核查：井下人员已全部撤出，停产撤人已落实"
+                }
+                _ => "已现场核查此警报",
+            };
+            format!(
+                "<form class=\"acknowledge\" method=\"post\" action=\"/review/alerts/{}/acknowledge?page={page}\">{}\
+                 <label><input type=\"checkbox\" name=\"confirm\" value=\"{CONFIRMED}\" required> {check}</label>\
+                 <button type=\"submit\">确认已核查</button></form>",
+                escape(&urlencode(&alert.alert_id)),
+                hidden_input(token),
+            )
+        }
+        (None, None) => "<span class=\"badge draft\">未确认</span>".into(),
     }
 }
 
@@ -121,7 +156,7 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-fn row(alert: &Alert, may_acknowledge: bool, page: i64) -> String {
+fn row(alert: &Alert, token: Option<&str>, page: i64) -> String {
     let readings = alert.detail["readings"].as_array().map(|readings| {
         let rows: String = readings
             .iter()
@@ -159,6 +194,6 @@ fn row(alert: &Alert, may_acknowledge: bool, page: i64) -> String {
         readings = readings.unwrap_or_default(),
         device = escape(alert.device_id.as_deref().unwrap_or("")),
         occurred = datetime(alert.occurred_at),
-        acknowledged = acknowledgement(alert, may_acknowledge, page),
+        acknowledged = acknowledgement(alert, token, page),
     )
 }

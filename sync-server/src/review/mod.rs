@@ -5,6 +5,7 @@
 
 mod alerts;
 pub(crate) mod analyses;
+pub mod csrf;
 mod enterprise;
 mod page;
 mod qualifications;
@@ -91,6 +92,7 @@ pub fn routes() -> Router<AppState> {
             "/review/records/{id}/documents/{doc_type}/pdf",
             get(document_pdf),
         )
+        .layer(axum::middleware::from_fn(csrf::guard))
 }
 
 async fn stylesheet() -> impl IntoResponse {
@@ -222,13 +224,18 @@ impl FromRequestParts<AppState> for Session {
 }
 
 fn session_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+/// A cookie's value, when the request carries it and it is not empty.
+fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|cookies| cookies.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
+        .find(|(name, _)| *name == wanted)
         .map(|(_, value)| value.to_string())
         .filter(|value| !value.is_empty())
 }
@@ -256,14 +263,15 @@ struct LoginQuery {
     next: Option<String>,
 }
 
-fn login_form(next: &str, login: &str, problem: Option<&str>) -> Response {
+fn login_form(next: &str, login: &str, problem: Option<&str>, headers: &HeaderMap) -> Response {
+    let (token, new_cookie) = csrf::login_token(headers);
     let problem = problem.map_or(String::new(), |p| {
         format!("<p class=\"message error\">{}</p>", escape(p))
     });
-    Page::new("登录")
+    let mut response = Page::new("登录")
         .body(format!(
             "<form class=\"login\" method=\"post\" action=\"/review/login\">\
-             <h1>安监检查记录审阅</h1>{problem}\
+             <h1>安监检查记录审阅</h1>{problem}{token}\
              <input type=\"hidden\" name=\"next\" value=\"{next}\">\
              <label for=\"login\">账号</label>\
              <input id=\"login\" name=\"login\" autocomplete=\"username\" required value=\"{login}\">\
@@ -272,15 +280,20 @@ fn login_form(next: &str, login: &str, problem: Option<&str>) -> Response {
              <button type=\"submit\">登录</button></form>",
             next = escape(next),
             login = escape(login),
+            token = csrf::hidden_input(&token),
         ))
-        .html(None)
+        .html(None);
+    if let Some(cookie) = new_cookie {
+        response.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    response
 }
 
 type QueryResult<T> = Result<Query<T>, axum::extract::rejection::QueryRejection>;
 
-async fn login_page(query: QueryResult<LoginQuery>) -> impl IntoResponse {
+async fn login_page(headers: HeaderMap, query: QueryResult<LoginQuery>) -> impl IntoResponse {
     let next = safe_next(query.as_ref().ok().and_then(|q| q.next.as_deref()));
-    login_form(&next, "", None)
+    login_form(&next, "", None, &headers)
 }
 
 #[derive(Debug, Deserialize)]
@@ -300,7 +313,7 @@ async fn login(
     let next = safe_next(form.next.as_deref());
     let login = form.login.trim().to_string();
     if let Err(e) = check_login_length(&login, &form.password) {
-        return (e.status, login_form(&next, "", Some(&e.message))).into_response();
+        return (e.status, login_form(&next, "", Some(&e.message), &headers)).into_response();
     }
     let password = form.password;
     let attempt = login.clone();
@@ -337,7 +350,11 @@ async fn login(
             }
             response
         }
-        Err(e) => (e.status, login_form(&next, &login, Some(&e.message))).into_response(),
+        Err(e) => (
+            e.status,
+            login_form(&next, &login, Some(&e.message), &headers),
+        )
+            .into_response(),
     }
 }
 
@@ -813,7 +830,7 @@ async fn document_html(
             // The document page carries its own print styles.
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; img-src data:",
+                crate::transport::DOCUMENT_CSP,
             ),
         ],
         html,

@@ -37,10 +37,11 @@ impl Page {
                 "<header class=\"top\"><span class=\"brand\">安监检查记录审阅</span>\
                  <nav><a href=\"/review/records\">检查记录</a><a href=\"/review/enterprises\">企业档案</a><a href=\"/review/hazards\">隐患整改</a><a href=\"/review/alerts\">物联网警报</a><a href=\"/review/analyses/hazards\">隐患统计</a><a href=\"/review/analyses/self-inspections\">企业月度自查</a><a href=\"/review/analyses/public\">热线与信箱</a><a href=\"/review/analyses/attendance\">带班到岗</a><a href=\"/review/analyses/coverage\">覆盖率</a><a href=\"/review/analyses/grading\">乡镇分级</a><a href=\"/review/analyses/certificates\">持证</a><a href=\"/review/analyses/permits\">许可证</a></nav>\
                  <span class=\"who\" id=\"who\">{name}（{role}）</span>\
-                 <form method=\"post\" action=\"/review/logout\"><button type=\"submit\">退出</button></form>\
+                 <form method=\"post\" action=\"/review/logout\">{token}<button type=\"submit\">退出</button></form>\
                  </header>",
                 name = escape(&caller.user.name),
                 role = caller.user.role.label(),
+                token = super::csrf::hidden_input(&super::csrf::form_token(&caller.token_hash)),
             ),
             None => String::new(),
         };

@@ -310,18 +310,19 @@ pub(super) async fn hazards(
         ));
     }
     let mut rows_html = String::new();
-    let may_confirm = crate::intake::may_acknowledge(caller.user.role);
+    let confirm_token = crate::intake::may_acknowledge(caller.user.role)
+        .then(|| super::csrf::form_token(&caller.token_hash));
     for (hazard, standing) in &listed {
         // A hazard an IoT rule found has no record: it is confirmed rectified here.
         let found = if hazard.inspection_kind == crate::store::standings::IOT_KIND {
-            let confirm = if may_confirm && *standing != Standing::Rectified {
-                format!(
-                    "<form method=\"post\" action=\"/review/iot-hazards/{}/rectify\">\
+            let confirm = match &confirm_token {
+                Some(token) if *standing != Standing::Rectified => format!(
+                    "<form method=\"post\" action=\"/review/iot-hazards/{}/rectify\">{}\
                      <button type=\"submit\">确认已整改</button></form>",
-                    escape(&hazard.record_id)
-                )
-            } else {
-                String::new()
+                    escape(&hazard.record_id),
+                    super::csrf::hidden_input(token),
+                ),
+                _ => String::new(),
             };
             format!("{}（物联网）{confirm}", datetime(hazard.found_at))
         } else {

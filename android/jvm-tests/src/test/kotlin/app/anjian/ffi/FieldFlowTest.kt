@@ -137,6 +137,12 @@ class FieldFlowTest {
             zhang.answer(record.id, "IT-003", "fail", AnswerInput(deadline = "2030-02-30"))
         }
         assertTrue(badDate.detail.contains("YYYY-MM-DD"), badDate.detail)
+        // A note the documents could not print is refused at input, naming the character.
+        val emoji = assertThrows<AnjianException.InvalidInput> {
+            zhang.answer(record.id, "IT-003", "fail", AnswerInput(note = "配电箱\uD83D\uDE00未上锁", deadline = "2030-02-28"))
+        }
+        assertEquals("invalid_answer", emoji.code)
+        assertTrue(emoji.detail.contains("U+1F600"), emoji.detail)
         assertTrue(zhang.record(record.id).answers.none { it.item == "IT-003" }, "a refused answer leaves no trace")
         zhang.answer(record.id, "IT-003", "fail", AnswerInput(note = "配电箱未上锁", deadline = "2030-02-28"))
 
