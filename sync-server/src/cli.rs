@@ -442,6 +442,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => {
             let text = read_file(&file)?;
             let agency = admin::set_agency(store, &file.display().to_string(), &text)?;
+            for notice in &agency.notices {
+                eprintln!("注意：{notice}");
+            }
             println!("已设置执法机关：{}", agency.name);
         }
         Command::Import { kind, file } => {

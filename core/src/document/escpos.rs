@@ -4,8 +4,9 @@
 //! on) and `FS .` (off); bytes below 0x80 print as ASCII in Chinese mode too. Lines are broken by display width (a CJK character takes two
 //! columns of the 12-dot font A) at places a reader would accept: never inside a number, a
 //! standard's code such as `GB 30871-2022`, or a 《title》 that fits on one line, never before
-//! closing or after opening punctuation. Each copy (一式两联) ends with its label, a QR code
-//! carrying the document number, record id and content hash, and a cut.
+//! closing or after opening punctuation. Each copy (一式两联) ends with the set's footer, its
+//! label, a QR code holding the document's verification address
+//! ([`Document::verification_url`]), and a cut.
 //!
 //! A line with a character outside GBK (a rare character in a name, say) is printed as a raster
 //! image (`GS v 0`) drawn from the CJK font on the printer's own grid (24-dot CJK cells, 12-dot
@@ -15,6 +16,7 @@
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
 
 use super::model::{Block, Document};
+use crate::agency::DocType;
 use crate::error::{Error, Result};
 
 const ESC: u8 = 0x1b;
@@ -83,31 +85,15 @@ const BASELINE: f32 = 21.0;
 /// Blank dots under a raster row, as the printer's own line spacing leaves under text.
 const LINE_GAP: usize = 6;
 
-/// The label printed at the end of copy `n` (from 1).
-pub fn copy_label(n: u8) -> String {
-    match n {
-        1 => "第一联 执法机关存档".into(),
-        2 => "第二联 交被检查单位".into(),
-        n => format!("第{n}联"),
+/// The label printed at the end of copy `n` (from 1): the second copy goes to the inspected
+/// unit, which a re-inspection opinion calls 被复查单位.
+pub fn copy_label(doc_type: DocType, n: u8) -> String {
+    match (n, doc_type) {
+        (1, _) => "第一联 执法机关存档".into(),
+        (2, DocType::Reinspection) => "第二联 交被复查单位".into(),
+        (2, _) => "第二联 交被检查单位".into(),
+        (n, _) => format!("第{n}联"),
     }
-}
-
-/// The QR payload: ASCII only (zbar and cheap printers guess the charset of other bytes), the
-/// number percent-encoded as UTF-8.
-pub fn qr_payload(document: &Document) -> String {
-    let mut number = String::new();
-    for byte in document.number.as_bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(byte) {
-            number.push(*byte as char);
-        } else {
-            number.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!(
-        "anjian:doc?no={number}&rec={}&sha256={}",
-        document.record_id,
-        document.content_hash()
-    )
 }
 
 /// Columns a character takes in font A.
@@ -289,7 +275,7 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
             )));
         }
     };
-    let payload = qr_payload(document);
+    let payload = document.verification_url();
     for copy in copies {
         job.command(&[ESC, b'@']);
         job.align_center(true);
@@ -321,7 +307,7 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
                     for (n, item) in items.iter().enumerate() {
                         job.wrapped(&format!("{}、{}", n + 1, item.text))?;
                         if let Some(basis) = &item.basis {
-                            job.wrapped(&format!("依据：{basis}"))?;
+                            job.wrapped(basis)?;
                         }
                     }
                 }
@@ -343,10 +329,13 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
             }
         }
         job.line("")?;
+        job.wrapped(&document.footer)?;
         job.align_center(true);
-        job.wrapped(&format!("（{}）", copy_label(copy)))?;
-        job.line("")?;
-        job.qr(&payload, options.width.qr_module());
+        job.wrapped(&format!("（{}）", copy_label(document.doc_type, copy)))?;
+        if let Some(payload) = &payload {
+            job.line("")?;
+            job.qr(payload, options.width.qr_module());
+        }
         job.line("")?;
         job.wrapped(&format!("记录 {}", document.record_id))?;
         job.align_center(false);
@@ -461,19 +450,9 @@ mod tests {
     }
 
     #[test]
-    fn the_qr_payload_is_ascii_and_carries_the_number() {
-        let document = super::super::model::Document {
-            doc_type: crate::agency::DocType::Order,
-            heading: "安全生产行政执法文书",
-            agency: "某局".into(),
-            title: "责令限期整改指令书",
-            number: "(淄)安监责改〔2026〕0012号".into(),
-            record_id: "0190abcd".into(),
-            blocks: vec![],
-        };
-        let payload = qr_payload(&document);
-        assert!(payload.is_ascii());
-        assert!(payload.starts_with("anjian:doc?no=%28%E6%B7%84%29"));
-        assert!(payload.contains("&rec=0190abcd&sha256="));
+    fn the_second_copy_of_an_opinion_goes_to_the_reinspected_unit() {
+        assert_eq!(copy_label(DocType::Order, 2), "第二联 交被检查单位");
+        assert_eq!(copy_label(DocType::Reinspection, 2), "第二联 交被复查单位");
+        assert_eq!(copy_label(DocType::Reinspection, 1), "第一联 执法机关存档");
     }
 }

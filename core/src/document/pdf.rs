@@ -210,7 +210,17 @@ impl Layout<'_> {
 
     fn blocks(&mut self) {
         let document = self.document;
+        let closing_at = document
+            .blocks
+            .iter()
+            .position(|b| matches!(b, Block::Signatures { .. }));
         for (index, block) in document.blocks.iter().enumerate() {
+            if Some(index + 1) == closing_at && !matches!(block, Block::Numbered { .. }) {
+                // The last paragraph goes with the signatures: no page holds only those.
+                let closing = self.closing_height(&document.blocks[index + 1..]);
+                let last = self.block_height(block);
+                self.need(last + closing);
+            }
             if matches!(block, Block::Signatures { .. }) {
                 // Signatures, date and seal close the document together, never split.
                 let closing = self.closing_height(&document.blocks[index..]);
@@ -253,16 +263,15 @@ impl Layout<'_> {
                     }
                     for (n, item) in items.iter().enumerate() {
                         let prefix = format!("{}、", n + 1);
+                        if n + 1 == items.len() && Some(index + 1) == closing_at {
+                            // The last finding goes with the signatures.
+                            let closing = self.closing_height(&document.blocks[index + 1..]);
+                            self.need(self.item_height(item, &prefix) + closing);
+                        }
                         self.text(&item.text, BODY_SIZE, BODY_LINE, LEFT, &prefix);
                         if let Some(basis) = &item.basis {
                             let indent = LEFT + self.metrics.width(&prefix, BODY_SIZE);
-                            self.text(
-                                &format!("依据：{basis}"),
-                                BASIS_SIZE,
-                                BASIS_LINE,
-                                indent,
-                                "",
-                            );
+                            self.text(basis, BASIS_SIZE, BASIS_LINE, indent, "");
                         }
                         self.y -= 1.5;
                     }
@@ -297,6 +306,40 @@ impl Layout<'_> {
         }
     }
 
+    /// The height `text` takes wrapped at `x` with `first_prefix`, as [`Layout::text`] places it.
+    fn text_height(&self, text: &str, size: f32, line: f32, x: f32, first_prefix: &str) -> f32 {
+        let prefix_width = self.metrics.width(first_prefix, size);
+        let width = TEXT_WIDTH - (x - LEFT) - prefix_width;
+        self.metrics.wrap(text, size, width).len() as f32 * line
+    }
+
+    fn item_height(&self, item: &super::model::NumberedItem, prefix: &str) -> f32 {
+        let mut height = self.text_height(&item.text, BODY_SIZE, BODY_LINE, LEFT, prefix);
+        if let Some(basis) = &item.basis {
+            let indent = LEFT + self.metrics.width(prefix, BODY_SIZE);
+            height += self.text_height(basis, BASIS_SIZE, BASIS_LINE, indent, "");
+        }
+        height + 1.5
+    }
+
+    /// The height of a block other than the closing ones, as [`Layout::blocks`] places it.
+    fn block_height(&self, block: &Block) -> f32 {
+        match block {
+            Block::Field { label, value } => {
+                self.text_height(&format!("{label}：{value}"), BODY_SIZE, BODY_LINE, LEFT, "")
+            }
+            Block::Paragraph { text } => self.text_height(
+                &format!("\u{3000}\u{3000}{text}"),
+                BODY_SIZE,
+                BODY_LINE,
+                LEFT,
+                "",
+            ),
+            Block::Addressee { text } => self.text_height(text, BODY_SIZE, BODY_LINE, LEFT, ""),
+            _ => 0.0,
+        }
+    }
+
     /// The height the closing blocks (signatures and what follows) take.
     fn closing_height(&self, blocks: &[Block]) -> f32 {
         blocks
@@ -318,10 +361,18 @@ impl Layout<'_> {
             self.document.record_id,
             self.document.content_hash()
         );
+        let set_width = self.metrics.width(&self.document.footer, 9.0);
         for index in 0..total {
-            let folio = format!("第 {} 页 共 {total} 页", index + 1);
+            let folio = format!("共 {total} 页 第 {} 页", index + 1);
             let width = self.metrics.width(&folio, 9.0);
             let page = &mut self.pages[index];
+            // The set's footer, on every page: which copy is filed where.
+            page.texts.push(Placed {
+                text: self.document.footer.clone(),
+                x: LEFT + (TEXT_WIDTH - set_width).max(0.0) / 2.0,
+                y: 19.0,
+                size: 9.0,
+            });
             page.texts.push(Placed {
                 text: folio,
                 x: LEFT + (TEXT_WIDTH - width) / 2.0,
@@ -358,6 +409,14 @@ pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> 
     layout.footers();
 
     let mut pdf = PdfDocument::new(&format!("{} {}", document.title, document.number));
+    let issued = pdf_time(document.issued_at);
+    let info = &mut pdf.metadata.info;
+    info.creation_date = issued;
+    info.modification_date = issued;
+    info.metadata_date = issued;
+    info.author = document.agency.clone();
+    info.creator = "anjian".into();
+    info.producer = "anjian".into();
     let font_id = pdf.add_font(layout.metrics.font);
     let seal = seal.map(|image| {
         let id = pdf.add_image(&RawImage {
@@ -381,9 +440,49 @@ pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> 
         })
         .collect();
     let mut warnings = Vec::new();
-    Ok(pdf
-        .with_pages(pages)
-        .save(&PdfSaveOptions::default(), &mut warnings))
+    let pdf = pdf.with_pages(pages);
+    let mut saved = pdf.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
+    // printpdf writes /GTS_PDFXVersion into every Info dictionary, empty for a plain PDF; a
+    // reader then takes the document for PDF/X. It is not one.
+    if let Ok(info) = saved
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+        && let Ok(lopdf::Object::Dictionary(info)) = saved.get_object_mut(info)
+    {
+        info.remove(b"GTS_PDFXVersion");
+    }
+    saved.compress();
+    let mut bytes = Vec::new();
+    saved
+        .save_to(&mut bytes)
+        .map_err(|e| Error::InvalidInput(format!("PDF 无法写出：{e}")))?;
+    Ok(bytes)
+}
+
+/// An instant as PDF metadata states it: China Standard Time, with its offset.
+fn pdf_time(at: chrono::DateTime<chrono::Utc>) -> printpdf::OffsetDateTime {
+    use chrono::{Datelike, Timelike};
+    let local = at.with_timezone(&crate::time::china());
+    printpdf::OffsetDateTime {
+        date: printpdf::Date {
+            year: local.year(),
+            month: local.month() as u8,
+            day: local.day() as u8,
+        },
+        time: printpdf::Time {
+            hour: local.hour() as u8,
+            minute: local.minute() as u8,
+            second: local.second() as u8,
+            millisecond: 0,
+        },
+        offset: printpdf::Offset {
+            hours: 8,
+            minutes: 0,
+            seconds: 0,
+            milliseconds: 0,
+        },
+    }
 }
 
 /// The seal image scaled to its width and centred on its place.
@@ -458,11 +557,14 @@ mod tests {
             heading: super::super::model::HEADING,
             agency: agency.into(),
             title: "现场检查记录",
-            number: "(淄)安监检记〔2026〕0001号".into(),
+            number: "（淄）应急检记〔2026〕1号".into(),
             record_id: "0190abcd".into(),
             blocks: vec![Block::Paragraph {
                 text: "龦工在场。".into(),
             }],
+            footer: "本文书一式两份：一份由淄博市应急管理局备案，一份交被检查单位。".into(),
+            public_address: Some("https://aqjg.example.gov.cn".into()),
+            issued_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
         }
     }
 
