@@ -110,6 +110,8 @@ struct SealPlace {
 
 #[derive(Default)]
 struct Page {
+    /// The indices of the document's blocks with text on this page.
+    blocks: Vec<usize>,
     texts: Vec<Placed>,
     rules: Vec<Rule>,
     seal: Option<SealPlace>,
@@ -125,6 +127,8 @@ struct Layout<'a> {
     pages: Vec<Page>,
     /// Baseline of the next line, from the bottom.
     y: f32,
+    /// The block being placed, if any.
+    block: Option<usize>,
 }
 
 impl Layout<'_> {
@@ -138,6 +142,13 @@ impl Layout<'_> {
 
     fn place(&mut self, text: &str, x: f32, size: f32) {
         let y = self.y;
+        let block = self.block;
+        let page = self.page();
+        if let Some(block) = block
+            && page.blocks.last() != Some(&block)
+        {
+            page.blocks.push(block);
+        }
         self.page().texts.push(Placed {
             text: text.to_string(),
             x,
@@ -215,6 +226,7 @@ impl Layout<'_> {
             .iter()
             .position(|b| matches!(b, Block::Signatures { .. }));
         for (index, block) in document.blocks.iter().enumerate() {
+            self.block = Some(index);
             if Some(index + 1) == closing_at && !matches!(block, Block::Numbered { .. }) {
                 // The last paragraph goes with the signatures: no page holds only those.
                 let closing = self.closing_height(&document.blocks[index + 1..]);
@@ -389,6 +401,22 @@ impl Layout<'_> {
     }
 }
 
+/// Places every line of the document on its pages.
+fn lay_out(document: &Document, metrics: Metrics) -> Layout<'_> {
+    let mut layout = Layout {
+        metrics,
+        document,
+        pages: Vec::new(),
+        y: PAGE_HEIGHT - TOP,
+        block: None,
+    };
+    layout.header();
+    layout.blocks();
+    layout.block = None;
+    layout.footers();
+    layout
+}
+
 /// The document as an A4 PDF, with the agency's seal image over its seal line when given.
 pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> {
     let metrics = Metrics::new()?;
@@ -398,15 +426,7 @@ pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> 
             c as u32
         )));
     }
-    let mut layout = Layout {
-        metrics,
-        document,
-        pages: Vec::new(),
-        y: PAGE_HEIGHT - TOP,
-    };
-    layout.header();
-    layout.blocks();
-    layout.footers();
+    let layout = lay_out(document, metrics);
 
     let mut pdf = PdfDocument::new(&format!("{} {}", document.title, document.number));
     let issued = pdf_time(document.issued_at);
@@ -605,5 +625,83 @@ mod tests {
         );
         // The image, and its transparency mask.
         assert!(count(&sealed, b"/Subtype /Image") + count(&sealed, b"/Subtype/Image") >= 1);
+    }
+
+    /// An order of `findings` findings, each `long` or short, as the model builds it.
+    fn order(findings: usize, long: bool) -> Document {
+        use super::super::model::{NumberedItem, SignatureLine};
+        let finding = if long {
+            "涉及可燃和有毒有害气体泄漏的场所未按国家标准设置检测报警装置，爆炸危险场所未按国家标准安装使用防爆电气设备（二号罐区东侧）。"
+        } else {
+            "安全阀未正常投用。"
+        };
+        let signer = |label: &str, name: Option<&str>| SignatureLine {
+            label: label.into(),
+            name: name.map(str::to_string),
+            cert: name.map(|_| "37030001".to_string()),
+        };
+        let mut document = document("淄博市应急管理局");
+        document.blocks = vec![
+            Block::Addressee {
+                text: "淄博齐鲁石化助剂有限公司：".into(),
+            },
+            Block::Numbered {
+                heading: Some("经查，你单位存在下列问题：".into()),
+                items: (0..findings)
+                    .map(|_| NumberedItem {
+                        text: finding.into(),
+                        basis: Some("违反了《中华人民共和国安全生产法》第三十六条的规定。".into()),
+                    })
+                    .collect(),
+            },
+            Block::Paragraph {
+                text: "现责令你单位对上述第1项问题于2026年12月5日前整改完毕，达到有关法律法规规章和标准规定的要求。由此造成事故的，依法追究有关人员的责任。".into(),
+            },
+            Block::Paragraph {
+                text: "如果不服本指令，可以依法在60日内向淄博市人民政府申请行政复议，或者在6个月内依法向淄博市张店区人民法院提起行政诉讼，但本指令不停止执行，法律另有规定的除外。".into(),
+            },
+            Block::Signatures {
+                lines: vec![
+                    signer("安全生产监管行政执法人员（签名）", Some("张伟")),
+                    signer("安全生产监管行政执法人员（签名）", Some("李娜")),
+                    signer("被检查单位负责人（签名）", None),
+                ],
+            },
+            Block::Field {
+                label: "日期".into(),
+                value: "2026年11月20日".into(),
+            },
+            Block::Seal {
+                text: "淄博市应急管理局（印章）".into(),
+            },
+        ];
+        document
+    }
+
+    #[test]
+    fn no_page_holds_only_the_signatures() {
+        // Every length from one finding to several pages, in both finding lengths: wherever the
+        // page breaks, the signatures share their page with the paragraph before them.
+        for long in [false, true] {
+            for findings in 1..=40 {
+                let document = order(findings, long);
+                let signatures = document
+                    .blocks
+                    .iter()
+                    .position(|b| matches!(b, Block::Signatures { .. }))
+                    .unwrap();
+                let layout = lay_out(&document, Metrics::new().unwrap());
+                let page = layout
+                    .pages
+                    .iter()
+                    .find(|p| p.blocks.contains(&signatures))
+                    .unwrap();
+                assert!(
+                    page.blocks.iter().any(|b| *b < signatures),
+                    "{findings} findings (long: {long}): a page of {} holds only the closing blocks",
+                    layout.pages.len()
+                );
+            }
+        }
     }
 }
