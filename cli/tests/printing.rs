@@ -837,6 +837,30 @@ fn pdfs_read_back_with_every_field_a_subset_font_and_continuation_pages() {
             })
             .count();
         assert_eq!(pngs, pages);
+
+        // The first page's QR code holds the document's verification address: zbar reads it
+        // from the page image, as a phone reads it from paper.
+        let first_page = dir.path().join(format!("{doc_type}-qr"));
+        assert!(
+            Command::new("pdftoppm")
+                .args(["-r", "150", "-f", "1", "-l", "1", "-png", "-singlefile"])
+                .arg(&pdf)
+                .arg(&first_page)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let scanned = Command::new("zbarimg")
+            .args(["--raw", "-q"])
+            .arg(first_page.with_extension("png"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&scanned.stdout).trim(),
+            qr_payload_of(&rendered, &id, doc_type),
+            "{}",
+            String::from_utf8_lossy(&scanned.stderr)
+        );
     }
 }
 

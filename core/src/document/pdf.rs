@@ -10,9 +10,9 @@
 use std::sync::OnceLock;
 
 use printpdf::{
-    Color, FontId, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, RawImage, RawImageData, RawImageFormat, Rgb, TextItem, TextMatrix,
-    XObjectId, XObjectTransform,
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, RawImage, RawImageData,
+    RawImageFormat, Rgb, TextItem, TextMatrix, WindingOrder, XObjectId, XObjectTransform,
 };
 
 use super::layout::wrap_by;
@@ -114,8 +114,15 @@ struct Page {
     blocks: Vec<usize>,
     texts: Vec<Placed>,
     rules: Vec<Rule>,
+    /// Filled black boxes (the QR code's modules): x, y of the lower left corner, width,
+    /// height, in millimetres.
+    boxes: Vec<[f32; 4]>,
     seal: Option<SealPlace>,
 }
+
+/// The QR code's side, quiet zone included: 0.5 mm a module for the ~53 modules of a
+/// verification address, which a phone reads from paper and zbar from a 150 dpi page image.
+const QR_SIDE: f32 = 30.0;
 
 /// The diameter of an official seal: 42 mm.
 const SEAL_WIDTH: f32 = 42.0;
@@ -196,6 +203,49 @@ impl Layout<'_> {
             self.place(content, x + prefix_width, size);
             self.y -= line;
         }
+    }
+
+    /// The verification QR code in the first page's top left corner, where the centred heading
+    /// leaves room, with a caption under it.
+    fn qr(&mut self) -> Result<()> {
+        let Some(url) = self.document.verification_url() else {
+            return Ok(());
+        };
+        let qr = qrcodegen::QrCode::encode_text(&url, qrcodegen::QrCodeEcc::Medium)
+            .map_err(|_| Error::InvalidInput("核验地址过长，无法生成二维码".into()))?;
+        // Four modules of quiet zone on each side, as the standard asks.
+        let modules = qr.size() + 8;
+        let module = QR_SIDE / modules as f32;
+        let top = PAGE_HEIGHT - 8.0;
+        let left = LEFT - 4.0 * module;
+        let page = self.page();
+        for y in 0..qr.size() {
+            let mut x = 0;
+            while x < qr.size() {
+                if !qr.get_module(x, y) {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < qr.size() && qr.get_module(x, y) {
+                    x += 1;
+                }
+                page.boxes.push([
+                    left + (start + 4) as f32 * module,
+                    top - (y + 5) as f32 * module,
+                    (x - start) as f32 * module,
+                    module,
+                ]);
+            }
+        }
+        let caption_y = top - QR_SIDE + 1.0;
+        page.texts.push(Placed {
+            text: "扫码核验".into(),
+            x: LEFT + 4.0,
+            y: caption_y,
+            size: 7.0,
+        });
+        Ok(())
     }
 
     fn header(&mut self) {
@@ -402,7 +452,7 @@ impl Layout<'_> {
 }
 
 /// Places every line of the document on its pages.
-fn lay_out(document: &Document, metrics: Metrics) -> Layout<'_> {
+fn lay_out(document: &Document, metrics: Metrics) -> Result<Layout<'_>> {
     let mut layout = Layout {
         metrics,
         document,
@@ -411,10 +461,11 @@ fn lay_out(document: &Document, metrics: Metrics) -> Layout<'_> {
         block: None,
     };
     layout.header();
+    layout.qr()?;
     layout.blocks();
     layout.block = None;
     layout.footers();
-    layout
+    Ok(layout)
 }
 
 /// The document as an A4 PDF, with the agency's seal image over its seal line when given.
@@ -426,7 +477,7 @@ pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> 
             c as u32
         )));
     }
-    let layout = lay_out(document, metrics);
+    let layout = lay_out(document, metrics)?;
 
     let mut pdf = PdfDocument::new(&format!("{} {}", document.title, document.number));
     let issued = pdf_time(document.issued_at);
@@ -544,6 +595,31 @@ fn page_ops(page: &Page, font: &FontId) -> Vec<Op> {
                 is_closed: false,
             },
         });
+    }
+    if !page.boxes.is_empty() {
+        ops.push(Op::SetFillColor {
+            col: Color::Rgb(Rgb::new(0.0, 0.0, 0.0, None)),
+        });
+        for &[x, y, width, height] in &page.boxes {
+            let corner = |dx: f32, dy: f32| LinePoint {
+                p: Point::new(Mm(x + dx), Mm(y + dy)),
+                bezier: false,
+            };
+            ops.push(Op::DrawPolygon {
+                polygon: Polygon {
+                    rings: vec![PolygonRing {
+                        points: vec![
+                            corner(0.0, 0.0),
+                            corner(width, 0.0),
+                            corner(width, height),
+                            corner(0.0, height),
+                        ],
+                    }],
+                    mode: PaintMode::Fill,
+                    winding_order: WindingOrder::NonZero,
+                },
+            });
+        }
     }
     ops.push(Op::StartTextSection);
     let mut size = None;
@@ -690,7 +766,7 @@ mod tests {
                     .iter()
                     .position(|b| matches!(b, Block::Signatures { .. }))
                     .unwrap();
-                let layout = lay_out(&document, Metrics::new().unwrap());
+                let layout = lay_out(&document, Metrics::new().unwrap()).unwrap();
                 let page = layout
                     .pages
                     .iter()
