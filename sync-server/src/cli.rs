@@ -622,7 +622,10 @@ fn serve(
             );
         }
         tokio::spawn(crate::intake::absence_rules(state.clone()));
-        axum::serve(listener, crate::api::app(state))
+        // With the peer's address: the public document check is rate limited per address.
+        let app = crate::api::app(state)
+            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .map_err(|e| Failure(format!("服务器出错：{e}")))?;

@@ -10,3 +10,4 @@ mod iot;
 mod openapi;
 mod review;
 mod sync_flow;
+mod verify;
