@@ -595,11 +595,12 @@ fn pdf_text(pdf: &Path) -> String {
         .lines()
         .map(|l| l.trim_start_matches('\u{c}'))
         .filter(|l| {
-            !l.contains("（续页）")
-                // The folio, 共 N 页 第 M 页 (poppler drops the spaces between CJK).
-                && !(l.starts_with('共') && l.ends_with('页') && squeeze(l).contains("页第"))
-                && !l.starts_with("记录 ")
-                && !l.starts_with("本文书一式两份")
+            // The folio, 共 N 页 第 M 页 (poppler drops the spaces between CJK).
+            let folio = l.starts_with('共') && l.ends_with('页') && squeeze(l).contains("页第");
+            let running = l.contains("（续页）")
+                || l.starts_with("记录 ")
+                || l.starts_with("本文书一式两份");
+            !(folio || running)
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -744,7 +745,7 @@ fn pdfs_read_back_with_every_field_a_subset_font_and_continuation_pages() {
         assert!(footer.starts_with("本文书一式两份："), "{footer}");
         for line in expected_lines(&text).iter().filter(|l| *l != footer) {
             assert!(
-                extracted.contains(&squeeze(&line)),
+                extracted.contains(&squeeze(line)),
                 "{doc_type}: {line:?} not in the PDF text:\n{extracted}"
             );
         }
