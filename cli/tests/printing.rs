@@ -597,9 +597,8 @@ fn pdf_text(pdf: &Path) -> String {
         .filter(|l| {
             // The folio, 共 N 页 第 M 页 (poppler drops the spaces between CJK).
             let folio = l.starts_with('共') && l.ends_with('页') && squeeze(l).contains("页第");
-            let running = l.contains("（续页）")
-                || l.starts_with("记录 ")
-                || l.starts_with("本文书一式两份");
+            let running =
+                l.contains("（续页）") || l.starts_with("记录 ") || l.starts_with("本文书一式两份");
             !(folio || running)
         })
         .collect::<Vec<_>>()
