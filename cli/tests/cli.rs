@@ -830,25 +830,10 @@ fn submitting_before_issuing_leaves_every_document_issuable() {
 #[test]
 fn an_old_agency_file_is_taken_with_a_notice_of_what_changed() {
     let device = Device::new();
-    let old = write(
-        device.home.path(),
-        "old-agency.toml",
-        r#"name = "淄博市应急管理局"
-short_name = "淄"
-region_code = "370300"
-[numbering]
-pattern = "({short})安监{type}〔{year}〕{serial}号"
-serial_width = 4
-[numbering.type_codes]
-record = "检记"
-order = "责改"
-reinspection = "复查"
-[remedy]
-review_government = "淄博市人民政府"
-review_department = "山东省应急管理厅"
-court = "淄博市张店区人民法院"
-"#,
-    );
+    let old = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/fixtures/agency-pre-2024.toml"
+    ));
     let out = device.run(&[
         "init",
         "--name",

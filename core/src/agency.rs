@@ -360,22 +360,7 @@ mod tests {
     }
 
     /// The agency file as shipped before 2024-law support: two review authorities, padded serials.
-    const PRE_2024: &str = r#"
-name = "淄博市应急管理局"
-short_name = "淄"
-region_code = "370300"
-[numbering]
-pattern = "({short})安监{type}〔{year}〕{serial}号"
-serial_width = 4
-[numbering.type_codes]
-record = "检记"
-order = "责改"
-reinspection = "复查"
-[remedy]
-review_government = "淄博市人民政府"
-review_department = "山东省应急管理厅"
-court = "淄博市张店区人民法院"
-"#;
+    const PRE_2024: &str = include_str!("../tests/fixtures/agency-pre-2024.toml");
 
     #[test]
     fn the_example_configuration_is_a_bureau_under_the_2024_law() {
