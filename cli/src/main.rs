@@ -269,7 +269,13 @@ enum InspectCommand {
         /// Position as LAT,LON
         #[arg(long, value_name = "LAT,LON", allow_hyphen_values = true)]
         gps: Option<String>,
+        /// The post (职务) of the enterprise's person on site, for the 现场检查记录
+        #[arg(long, value_name = "职务")]
+        post: Option<String>,
     },
+    /// Set the post (职务) of the enterprise's person on site; possible until the record's
+    /// 现场检查记录 is issued (an empty text clears it)
+    Post { id: String, post: String },
     /// Start the re-inspection (整改复查) of a submitted inspection's hazards; prints the new
     /// record's id
     Reinspect {
@@ -400,6 +406,10 @@ fn run(home: Option<PathBuf>, command: Command, out: &Output) -> Result<()> {
                 store.set_agency_seal(seal.as_deref())?;
             }
             store.init_profile(&inspector, agency.as_ref().map(|(agency, _)| agency))?;
+            // An older configuration still loads; say what it should now read.
+            for notice in agency.iter().flat_map(|(agency, _)| &agency.notices) {
+                eprintln!("注意：{notice}");
+            }
             out.profile(&store.profile()?, store.home());
         }
         Command::Enterprise(command) => match command {
@@ -653,8 +663,13 @@ fn inspect(
             with,
             place,
             gps,
+            post,
         } => {
             let gps = gps.as_deref().map(parse_gps).transpose()?;
+            let post = post
+                .as_deref()
+                .map(anjian_core::inspection::check_on_site_post)
+                .transpose()?;
             let co_inspectors = with
                 .iter()
                 .map(|w| CoInspector::parse(w))
@@ -669,6 +684,10 @@ fn inspect(
                 },
                 now,
             )?;
+            let record = match post {
+                Some(post) => store.set_on_site_post(&record.id, post)?,
+                None => record,
+            };
             out.value(
                 &json!({
                     "id": record.id,
@@ -677,6 +696,16 @@ fn inspect(
                     "enterprise": record.enterprise.credit_code,
                 }),
                 || record.id.clone(),
+            );
+        }
+        InspectCommand::Post { id, post } => {
+            let record = store.set_on_site_post(&id, &post)?;
+            out.value(
+                &json!({ "id": record.id, "on_site_post": record.on_site_post }),
+                || match &record.on_site_post {
+                    Some(post) => format!("现场负责人职务：{post}"),
+                    None => "已清除现场负责人职务".into(),
+                },
             );
         }
         InspectCommand::Reinspect {

@@ -498,6 +498,9 @@ fn record_text(record: &Record, template: &Template) -> String {
         record.place,
         format_china(record.started_at)
     );
+    if let Some(post) = &record.on_site_post {
+        let _ = writeln!(text, "现场负责人职务：{post}");
+    }
     let inspectors: Vec<String> = record.inspectors.iter().map(inspector_line).collect();
     let _ = writeln!(text, "检查人员：{}", inspectors.join("、"));
     let items = anjian_core::inspection::checklist(record, template);

@@ -382,6 +382,21 @@ fn an_inspection_from_start_to_submit() {
     assert!(!hazard["description"].as_str().unwrap().is_empty());
     assert_eq!(show["conflicts"], Value::Array(vec![]));
 
+    // Submitting issues the record and the order with it; without serials it is refused,
+    // naming them, and nothing changes.
+    let before = device.state();
+    let err = device.fails(&["inspect", "submit", &id]);
+    assert_eq!(err["code"], "incomplete");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("现场检查记录、责令限期整改指令书") && message.contains("号段"),
+        "{message}"
+    );
+    assert_eq!(device.state(), before);
+    let year = show["started_at"].as_str().unwrap()[..4].to_string();
+    for doc_type in ["record", "order"] {
+        device.ok(&["numbers", "add-block", doc_type, &year, "1", "9"]);
+    }
     let submitted = device.json(&["inspect", "submit", &id]);
     assert_eq!(submitted["status"], "submitted");
     let list = device.json(&["inspect", "list"]);
@@ -746,7 +761,7 @@ fn numbers_and_issued_documents() {
     ] {
         assert_eq!(device.fails(bad)["code"], "invalid_input", "{bad:?}");
     }
-    let spoiled = format!("(淄)安监检记〔{year}〕0001号");
+    let spoiled = format!("（淄）应急检记〔{year}〕1号");
     let voided = device.json(&["numbers", "void", &spoiled, "--reason", "打印损坏"]);
     assert_eq!(voided["state"], "voided");
 
@@ -765,12 +780,9 @@ fn numbers_and_issued_documents() {
         "cannot_issue"
     );
     let record_doc = device.json(&["doc", "issue", &id, "--type", "record"]);
-    assert_eq!(
-        record_doc["number"],
-        format!("(淄)安监检记〔{year}〕0002号")
-    );
+    assert_eq!(record_doc["number"], format!("（淄）应急检记〔{year}〕2号"));
     let order = device.json(&["doc", "issue", &id, "--type", "order"]);
-    assert_eq!(order["number"], format!("(淄)安监责改〔{year}〕0001号"));
+    assert_eq!(order["number"], format!("（淄）应急责改〔{year}〕1号"));
     assert_eq!(
         device.json(&["doc", "issue", &id, "--type", "order"]),
         order
@@ -788,6 +800,111 @@ fn numbers_and_issued_documents() {
     assert_eq!(issued.len(), 2);
     assert!(issued.iter().all(|e| e["record_id"] == id.as_str()));
     assert!(device.ok(&["numbers", "show"]).contains("作废：打印损坏"));
+}
+
+#[test]
+fn submitting_before_issuing_leaves_every_document_issuable() {
+    // A new user: starts with the on-site person's post, answers, finds a hazard, and taps
+    // submit before issuing anything.
+    let device = Device::ready("张伟", "37030001");
+    let started = device.json(&[
+        "inspect",
+        "start",
+        "--enterprise",
+        FACTORY,
+        "--template",
+        "trade-enforcement",
+        "--with",
+        "李娜:37030002:2028-06-30",
+        "--post",
+        "设备部经理",
+    ]);
+    let id = started["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        device.json(&["inspect", "show", &id])["on_site_post"],
+        "设备部经理"
+    );
+    let corrected = device.json(&["inspect", "post", &id, "生产副总经理"]);
+    assert_eq!(corrected["on_site_post"], "生产副总经理");
+    let year = device.json(&["inspect", "show", &id])["started_at"]
+        .as_str()
+        .unwrap()[..4]
+        .to_string();
+    for doc_type in ["record", "order"] {
+        device.ok(&["numbers", "add-block", doc_type, &year, "1", "9"]);
+    }
+    answer_required(&device, &id, "trade-enforcement");
+    device.ok(&[
+        "inspect",
+        "answer",
+        &id,
+        "IT-002",
+        "fail",
+        "--deadline",
+        "2099-12-31",
+    ]);
+    let submitted = device.json(&["inspect", "submit", &id]);
+    assert_eq!(submitted["status"], "submitted");
+
+    // Every document is still there to issue and render, with the number taken at submission.
+    let record_doc = device.json(&["doc", "issue", &id, "--type", "record"]);
+    assert_eq!(record_doc["number"], format!("（淄）应急检记〔{year}〕1号"));
+    let out = device.path("order.txt");
+    let rendered = device.json(&[
+        "doc",
+        "render",
+        &id,
+        "--type",
+        "order",
+        "--format",
+        "text",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(rendered["number"], format!("（淄）应急责改〔{year}〕1号"));
+    let record_text = device.path("record.txt");
+    device.ok(&[
+        "doc",
+        "render",
+        &id,
+        "--type",
+        "record",
+        "--format",
+        "text",
+        "--out",
+        record_text.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&record_text).unwrap();
+    assert!(text.contains("职务：生产副总经理"), "{text}");
+    // The post is fixed once the record is issued.
+    let err = device.fails(&["inspect", "post", &id, "厂长"]);
+    assert_eq!(err["code"], "record_submitted");
+}
+
+#[test]
+fn an_old_agency_file_is_taken_with_a_notice_of_what_changed() {
+    let device = Device::new();
+    let old = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../core/tests/fixtures/agency-pre-2024.toml"
+    ));
+    let out = device.run(&[
+        "init",
+        "--name",
+        "张伟",
+        "--cert",
+        "37030001",
+        "--agency",
+        old.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let notice = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        notice.contains("注意：")
+            && notice.contains("remedy.review_bodies")
+            && notice.contains("不再写“或者山东省应急管理厅”"),
+        "{notice}"
+    );
 }
 
 #[test]
@@ -814,7 +931,7 @@ fn doc_render_writes_the_document_and_reports_its_number_and_hash() {
     ]);
     let bytes = std::fs::read(&out).unwrap();
     assert_eq!(rendered["bytes"], bytes.len());
-    assert_eq!(rendered["number"], format!("(淄)安监检记〔{year}〕0001号"));
+    assert_eq!(rendered["number"], format!("（淄）应急检记〔{year}〕1号"));
     let sha = rendered["sha256"].as_str().unwrap();
     assert_eq!(sha.len(), 64);
     let page = String::from_utf8(bytes).unwrap();
@@ -917,7 +1034,7 @@ fn reinspect_follows_up_an_order() {
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert_eq!(rendered["number"], format!("(淄)安监复查〔{year}〕0001号"));
+    assert_eq!(rendered["number"], format!("（淄）应急复查〔{year}〕1号"));
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
         text.contains("经复查，原指令书所列隐患均已整改合格。"),

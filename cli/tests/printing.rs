@@ -51,9 +51,15 @@ fn expected_lines(text: &str) -> Vec<String> {
             if !name.is_empty() {
                 lines.push(name.to_string());
             }
-        } else if let Some((finding, basis)) = line.split_once("依据：") {
+        } else if let Some(at) = line
+            .find("。违反了")
+            .or_else(|| line.find("。不符合"))
+            .filter(|_| line.ends_with("的规定。"))
+        {
+            // The finding, then the provisions it breaches on a line of their own.
+            let (finding, basis) = line.split_at(at + '。'.len_utf8());
             lines.push(finding.to_string());
-            lines.push(format!("依据：{}", basis.trim_end_matches('。')));
+            lines.push(basis.to_string());
         } else {
             lines.push(line.to_string());
         }
@@ -206,20 +212,7 @@ fn printed_orders_decode_to_the_document_on_every_paper_width() {
     );
     let text = std::fs::read_to_string(&text_file).unwrap();
     let number = rendered["number"].as_str().unwrap();
-    let encoded_number: String = number
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let qr = format!(
-        "anjian:doc?no={encoded_number}&rec={id}&sha256={}",
-        rendered["content_hash"].as_str().unwrap()
-    );
+    let qr = qr_payload_of(&rendered, &id, "order");
 
     // The last job reprints the enterprise's copy alone, labelled as that copy.
     for (width, dots, copies, reprint) in [
@@ -315,7 +308,7 @@ fn lines_outside_the_printer_font_and_raster_jobs_print_as_images() {
         ],
     );
     let text = std::fs::read_to_string(&text_file).unwrap();
-    let qr = qr_payload_of(&rendered, &id);
+    let qr = qr_payload_of(&rendered, &id, "record");
 
     for (raster, label) in [(false, "mixed"), (true, "raster")] {
         let job = dir.path().join(format!("record-{label}.bin"));
@@ -384,21 +377,11 @@ fn lines_outside_the_printer_font_and_raster_jobs_print_as_images() {
     }
 }
 
-/// The QR payload the printout must carry for a rendered document.
-fn qr_payload_of(rendered: &Value, id: &str) -> String {
-    let number = rendered["number"].as_str().unwrap();
-    let encoded: String = number
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
+/// The QR payload the printout must carry for a rendered document: the agency's verification
+/// address for it, which any phone opens.
+fn qr_payload_of(rendered: &Value, id: &str, doc_type: &str) -> String {
     format!(
-        "anjian:doc?no={encoded}&rec={id}&sha256={}",
+        "https://aqjg.example.gov.cn/v/{id}?t={doc_type}&h={}",
         rendered["content_hash"].as_str().unwrap()
     )
 }
@@ -610,7 +593,14 @@ fn pdf_text(pdf: &Path) -> String {
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .filter(|l| !l.contains("（续页）") && !l.starts_with("第 ") && !l.starts_with("记录 "))
+        .map(|l| l.trim_start_matches('\u{c}'))
+        .filter(|l| {
+            // The folio, 共 N 页 第 M 页 (poppler drops the spaces between CJK).
+            let folio = l.starts_with('共') && l.ends_with('页') && squeeze(l).contains("页第");
+            let running =
+                l.contains("（续页）") || l.starts_with("记录 ") || l.starts_with("本文书一式两份");
+            !(folio || running)
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -749,9 +739,12 @@ fn pdfs_read_back_with_every_field_a_subset_font_and_continuation_pages() {
 
         // Every line of the document, with its Chinese exact, is in the PDF's text.
         let extracted = squeeze(&pdf_text(&pdf));
-        for line in expected_lines(&std::fs::read_to_string(&text_file).unwrap()) {
+        let text = std::fs::read_to_string(&text_file).unwrap();
+        let footer = text.lines().last().unwrap();
+        assert!(footer.starts_with("本文书一式两份："), "{footer}");
+        for line in expected_lines(&text).iter().filter(|l| *l != footer) {
             assert!(
-                extracted.contains(&squeeze(&line)),
+                extracted.contains(&squeeze(line)),
                 "{doc_type}: {line:?} not in the PDF text:\n{extracted}"
             );
         }
@@ -780,15 +773,51 @@ fn pdfs_read_back_with_every_field_a_subset_font_and_continuation_pages() {
             .trim()
             .parse()
             .unwrap();
+        let raw = Command::new("pdftotext")
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        let raw = String::from_utf8_lossy(&raw.stdout).to_string();
         if doc_type == "order" {
             assert!(pages >= 2, "twenty findings continue on a second page");
-            let raw = Command::new("pdftotext")
-                .arg(&pdf)
-                .arg("-")
-                .output()
-                .unwrap();
-            assert!(String::from_utf8_lossy(&raw.stdout).contains("（续页）"));
+            assert!(raw.contains("（续页）"));
         }
+        // The set's footer and the page count on every page.
+        assert_eq!(raw.matches(footer).count(), pages, "{raw}");
+        assert!(
+            squeeze(&raw).contains(&format!("共{pages}页第{pages}页")),
+            "{raw}"
+        );
+        // Metadata: the title is the document's name and number, the dates its issue time,
+        // and it is no PDF/X.
+        assert!(!info.contains("PDF/X") && !info.contains("GTS"), "{info}");
+        let title = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Title:"))
+            .unwrap()
+            .trim()
+            .to_string();
+        assert_eq!(
+            title,
+            format!(
+                "{} {}",
+                if doc_type == "order" {
+                    "责令限期整改指令书"
+                } else {
+                    "现场检查记录"
+                },
+                rendered["number"].as_str().unwrap()
+            )
+        );
+        let created = info
+            .lines()
+            .find_map(|l| l.strip_prefix("CreationDate:"))
+            .unwrap()
+            .trim()
+            .to_string();
+        assert!(!created.contains("1970"), "{info}");
+        assert!(created.contains(&year), "{info}");
         let prefix = dir.path().join(format!("{doc_type}-page"));
         let rendered_pages = Command::new("pdftoppm")
             .args(["-r", "40", "-png"])
@@ -808,6 +837,30 @@ fn pdfs_read_back_with_every_field_a_subset_font_and_continuation_pages() {
             })
             .count();
         assert_eq!(pngs, pages);
+
+        // The first page's QR code holds the document's verification address: zbar reads it
+        // from the page image, as a phone reads it from paper.
+        let first_page = dir.path().join(format!("{doc_type}-qr"));
+        assert!(
+            Command::new("pdftoppm")
+                .args(["-r", "150", "-f", "1", "-l", "1", "-png", "-singlefile"])
+                .arg(&pdf)
+                .arg(&first_page)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let scanned = Command::new("zbarimg")
+            .args(["--raw", "-q"])
+            .arg(first_page.with_extension("png"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&scanned.stdout).trim(),
+            qr_payload_of(&rendered, &id, doc_type),
+            "{}",
+            String::from_utf8_lossy(&scanned.stderr)
+        );
     }
 }
 

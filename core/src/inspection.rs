@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::agency::DocType;
+use crate::document::{documents_due_at_submit, issue_in_transaction};
 use crate::enterprise::{CreditCode, Enterprise};
 use crate::error::{Error, Result};
 use crate::record::{
@@ -361,6 +362,20 @@ pub fn certificate_problems(record: &Record, date: NaiveDate) -> (usize, Vec<Str
     (valid, problems)
 }
 
+/// The longest post (职务) a record takes: a title, not a description.
+const MAX_POST_CHARS: usize = 40;
+
+/// A post (职务) as a record takes it: trimmed, one line, a title's length.
+pub fn check_on_site_post(post: &str) -> Result<&str> {
+    let post = post.trim();
+    if post.chars().count() > MAX_POST_CHARS || post.chars().any(char::is_control) {
+        return Err(Error::InvalidInput(format!(
+            "职务应为不超过 {MAX_POST_CHARS} 个字的一行文字"
+        )));
+    }
+    Ok(post)
+}
+
 fn ensure_draft(record: &Record) -> Result<()> {
     match record.status {
         Status::Draft => Ok(()),
@@ -618,6 +633,30 @@ impl Store {
         })
     }
 
+    /// Sets the post (职务) of the enterprise's person on site, which the 现场检查记录 states:
+    /// taken at the start of an inspection and editable until that document is issued (an
+    /// empty text clears it). Once issued, the document and its content hash are fixed.
+    pub fn set_on_site_post(&mut self, id: &str, post: &str) -> Result<Record> {
+        let me = self.current_inspector()?;
+        let post = check_on_site_post(post)?;
+        self.update_record(id, |doc, record| {
+            ensure_draft(record)?;
+            ensure_participant(record, &me)?;
+            if let Some(issued) = record
+                .documents
+                .iter()
+                .find(|d| d.doc_type == DocType::Record)
+            {
+                return Err(Error::InvalidInput(format!(
+                    "现场检查记录已签发（{}），职务不能再修改",
+                    issued.number
+                )));
+            }
+            doc.put_on_site_post(post)?;
+            doc.read()
+        })
+    }
+
     /// Resolves a conflict by keeping one of the conflicting answers (numbered from 1 in the
     /// order `Record::conflicts` lists them). The choice is written as a new answer that
     /// supersedes all of them; the others stay in the document's history.
@@ -657,20 +696,59 @@ impl Store {
         })
     }
 
-    /// Submits a record once every completion rule holds. The record cannot be edited after.
+    /// Submits a record once every completion rule holds. The record cannot be edited after, so
+    /// an enforcement record's documents not yet issued ([`documents_due_at_submit`]) are issued
+    /// in the same transaction; when one cannot be (no serial left, another device's record), the
+    /// submission is refused naming it, and nothing changes.
     pub fn submit_inspection(&mut self, id: &str, now: DateTime<Utc>) -> Result<Record> {
         let me = self.current_inspector()?;
         let record = self.record(id)?;
         let template = self.template(&record.template_id, Some(record.template_version))?;
-        self.update_record(id, |doc, record| {
+        let due = documents_due_at_submit(&record);
+        let agency = if due.is_empty() {
+            None
+        } else {
+            Some(self.profile()?.agency.ok_or(Error::NoAgency)?)
+        };
+        let this_device = self.device_id().to_string();
+        self.update_record_with(id, |doc, record, conn| {
             ensure_draft(record)?;
             ensure_participant(record, &me)?;
+            let refuse = |problems: Vec<String>| Error::Incomplete {
+                id: record.id.clone(),
+                problems,
+            };
             let problems = completion_problems(record, &template);
             if !problems.is_empty() {
-                return Err(Error::Incomplete {
-                    id: record.id.clone(),
-                    problems,
-                });
+                return Err(refuse(problems));
+            }
+            let due = documents_due_at_submit(record);
+            let titles = due.iter().map(|t| t.title()).collect::<Vec<_>>().join("、");
+            if !due.is_empty() && record.created_by_device != this_device {
+                return Err(refuse(vec![format!(
+                    "提交前须签发{titles}，文书只能在创建此记录的设备（{}）上签发：请在该设备上提交",
+                    record.created_by_device
+                )]));
+            }
+            let mut with_documents = record.clone();
+            for doc_type in due {
+                let agency = agency.as_ref().ok_or(Error::NoAgency)?;
+                issue_in_transaction(
+                    doc,
+                    &mut with_documents,
+                    conn,
+                    agency,
+                    &template,
+                    &person(&me),
+                    doc_type,
+                    now,
+                )
+                .map_err(|e| match e {
+                    Error::NoSerialLeft { .. } | Error::CannotIssue { .. } => refuse(vec![
+                        format!("提交时须同时签发{titles}，但{e}"),
+                    ]),
+                    other => other,
+                })?;
             }
             doc.mark_submitted(now, &person(&me))?;
             doc.read()

@@ -5,6 +5,8 @@
 //!
 //! ```text
 //! schema: 1                     id, kind, inspection_kind, agency?, place, created_by_device
+//! on_site_post?                 职务 of the enterprise's person on site (set until the record's
+//!                               现场检查记录 is issued)
 //! template: {id, version}       enterprise: {credit_code, name, address, industry, region_code,
 //! started_at, ended_at?                     legal_representative, phone}  (snapshot at start)
 //! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?, position}}
@@ -298,6 +300,8 @@ pub struct Record {
     pub enterprise: Enterprise,
     pub inspectors: Vec<Inspector>,
     pub place: String,
+    /// The post (职务) of the enterprise's person on site, as the inspection record states it.
+    pub on_site_post: Option<String>,
     pub gps: Option<Gps>,
     #[serde(serialize_with = "serialize_china_time")]
     pub started_at: DateTime<Utc>,
@@ -643,6 +647,22 @@ impl RecordDoc {
         Ok(())
     }
 
+    /// Sets (or, with an empty text, clears) the on-site person's post. One key written whole,
+    /// so two devices setting it concurrently keep one value, as Automerge resolves a key.
+    pub fn put_on_site_post(&mut self, post: &str) -> Result<()> {
+        self.read_model = None;
+        let post = post.trim();
+        if post.is_empty() {
+            if self.doc.get(ROOT, "on_site_post")?.is_some() {
+                self.doc.delete(ROOT, "on_site_post")?;
+            }
+        } else {
+            self.doc.put(ROOT, "on_site_post", post)?;
+        }
+        self.doc.commit();
+        Ok(())
+    }
+
     pub fn put_document(&mut self, document: &IssuedDocument) -> Result<()> {
         self.read_model = None;
         let documents = match self.doc.get(ROOT, "documents")? {
@@ -917,6 +937,7 @@ impl RecordDoc {
             enterprise,
             inspectors,
             place: r.str(&ROOT, "place")?,
+            on_site_post: r.opt_str(&ROOT, "on_site_post")?,
             gps,
             started_at: r.timestamp(&ROOT, "started_at")?,
             ended_at: r.opt_timestamp(&ROOT, "ended_at")?,

@@ -222,6 +222,12 @@ impl DeviceStore {
         Ok((&record).into())
     }
 
+    /// Sets the post (职务) of the enterprise's person on site, asked at the start of an
+    /// inspection; possible until the record's 现场检查记录 is issued (empty clears it).
+    pub fn set_on_site_post(&self, record_id: String, post: String) -> Result<RecordView> {
+        Ok((&self.lock().set_on_site_post(&record_id, &post)?).into())
+    }
+
     /// Adds this device's inspector to a record received from a colleague.
     pub fn join_inspection(&self, record_id: String) -> Result<RecordView> {
         Ok((&self.lock().join_inspection(&record_id)?).into())

@@ -341,6 +341,8 @@ pub struct RecordView {
     pub enterprise: EnterpriseView,
     pub inspectors: Vec<InspectorView>,
     pub place: String,
+    /// The post (职务) of the enterprise's person on site, as the 现场检查记录 states it.
+    pub on_site_post: Option<String>,
     pub started_at: String,
     pub created_by_device: String,
     /// draft or submitted
@@ -374,6 +376,7 @@ impl From<&Record> for RecordView {
             enterprise: (&r.enterprise).into(),
             inspectors: r.inspectors.iter().map(Into::into).collect(),
             place: r.place.clone(),
+            on_site_post: r.on_site_post.clone(),
             started_at: format_china(r.started_at),
             created_by_device: r.created_by_device.clone(),
             status: r.status.as_str().to_string(),

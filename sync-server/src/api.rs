@@ -165,6 +165,7 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .merge(crate::review::routes())
+        .merge(crate::verify::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -516,6 +516,9 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         } => {
             let text = read_file(&file)?;
             let agency = admin::set_agency(store, &file.display().to_string(), &text)?;
+            for notice in &agency.notices {
+                eprintln!("注意：{notice}");
+            }
             println!("已设置执法机关：{}", agency.name);
         }
         Command::Import { kind, file } => {
@@ -754,7 +757,7 @@ fn serve(
             );
         }
         tokio::spawn(crate::intake::absence_rules(state.clone()));
-        // The peer's address counts login attempts per source address.
+        // The peer's address: login attempts and the public document check count per address.
         let app = crate::api::app(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())

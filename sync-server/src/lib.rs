@@ -28,3 +28,4 @@ pub mod state;
 pub mod store;
 pub mod sync;
 pub mod transport;
+pub mod verify;

@@ -12,3 +12,4 @@ mod iot;
 mod openapi;
 mod review;
 mod sync_flow;
+mod verify;

@@ -255,7 +255,11 @@ fn a_number_not_leased_to_the_device_is_refused() {
         .store
         .issue_document(&id, DocType::Record, Utc::now())
         .unwrap();
-    assert!(issued.number.contains("0001"), "{}", issued.number);
+    assert!(
+        issued.number.ends_with(&format!("〔{year}〕1号")),
+        "{}",
+        issued.number
+    );
 
     let report = li.sync().unwrap();
     let outcome = report.records.iter().find(|r| r.id == id).unwrap();

@@ -4,20 +4,29 @@
 //! on) and `FS .` (off); bytes below 0x80 print as ASCII in Chinese mode too. Lines are broken by display width (a CJK character takes two
 //! columns of the 12-dot font A) at places a reader would accept: never inside a number, a
 //! standard's code such as `GB 30871-2022`, or a 《title》 that fits on one line, never before
-//! closing or after opening punctuation. Each copy (一式两联) ends with its label, a QR code
-//! carrying the document number, record id and content hash, and a cut.
+//! closing or after opening punctuation. Each copy (一式两联) ends with the set's footer, its
+//! label, a QR code holding the document's verification address
+//! ([`Document::verification_url`]), and a cut.
 //!
 //! A line with a character outside GBK (a rare character in a name, say) is printed as a raster
 //! image (`GS v 0`) drawn from the CJK font on the printer's own grid (24-dot CJK cells, 12-dot
 //! ASCII cells); the raster mode prints every line so. A character missing from that font too
 //! is refused by name.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use ab_glyph::{Font, FontRef, PxScale, ScaleFont, point};
+use escpos::driver::Driver;
+use escpos::printer::Printer;
+use escpos::utils::{
+    Encoder, JustifyMode, Protocol, QRCodeCorrectionLevel, QRCodeModel, QRCodeOption,
+};
 
 use super::model::{Block, Document};
+use crate::agency::DocType;
 use crate::error::{Error, Result};
 
-const ESC: u8 = 0x1b;
 const GS: u8 = 0x1d;
 const FS: u8 = 0x1c;
 const LF: u8 = b'\n';
@@ -83,31 +92,15 @@ const BASELINE: f32 = 21.0;
 /// Blank dots under a raster row, as the printer's own line spacing leaves under text.
 const LINE_GAP: usize = 6;
 
-/// The label printed at the end of copy `n` (from 1).
-pub fn copy_label(n: u8) -> String {
-    match n {
-        1 => "第一联 执法机关存档".into(),
-        2 => "第二联 交被检查单位".into(),
-        n => format!("第{n}联"),
+/// The label printed at the end of copy `n` (from 1): the second copy goes to the inspected
+/// unit, which a re-inspection opinion calls 被复查单位.
+pub fn copy_label(doc_type: DocType, n: u8) -> String {
+    match (n, doc_type) {
+        (1, _) => "第一联 执法机关存档".into(),
+        (2, DocType::Reinspection) => "第二联 交被复查单位".into(),
+        (2, _) => "第二联 交被检查单位".into(),
+        (n, _) => format!("第{n}联"),
     }
-}
-
-/// The QR payload: ASCII only (zbar and cheap printers guess the charset of other bytes), the
-/// number percent-encoded as UTF-8.
-pub fn qr_payload(document: &Document) -> String {
-    let mut number = String::new();
-    for byte in document.number.as_bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(byte) {
-            number.push(*byte as char);
-        } else {
-            number.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    format!(
-        "anjian:doc?no={number}&rec={}&sha256={}",
-        document.record_id,
-        document.content_hash()
-    )
 }
 
 /// Columns a character takes in font A.
@@ -120,47 +113,98 @@ pub fn wrap(text: &str, columns: usize) -> Vec<String> {
     super::layout::wrap_by(text, columns as f32, |c| width_of(c) as f32)
 }
 
-/// Builds the printer's byte stream.
+/// The printer an [`escpos::printer::Printer`] writes to: the job's bytes, kept in memory
+/// until the whole job is built (it is sent by [`crate::printer`], paced for small buffers).
+#[derive(Debug, Clone, Default)]
+struct MemoryDriver {
+    bytes: Rc<RefCell<Vec<u8>>>,
+}
+
+impl Driver for MemoryDriver {
+    fn name(&self) -> String {
+        "memory".into()
+    }
+
+    fn write(&self, data: &[u8]) -> escpos::errors::Result<()> {
+        self.bytes.borrow_mut().extend_from_slice(data);
+        Ok(())
+    }
+
+    fn read(&self, _buf: &mut [u8]) -> escpos::errors::Result<usize> {
+        Ok(0)
+    }
+
+    fn flush(&self) -> escpos::errors::Result<()> {
+        Ok(())
+    }
+}
+
+fn printer_error(error: escpos::errors::PrinterError) -> Error {
+    Error::InvalidInput(format!("打印任务无法生成：{error}"))
+}
+
+/// Builds the printer's byte stream with the `escpos` crate's printer: its commands for
+/// initialisation, alignment, emphasis, size, feeds, cuts and QR codes, its GB18030 encoder for
+/// Chinese text, and custom bytes for what it has no command for (`FS &` / `FS .`, a bare line
+/// feed, `GS v 0` raster images).
 struct Job {
-    bytes: Vec<u8>,
+    printer: Printer<MemoryDriver>,
+    driver: MemoryDriver,
     columns: usize,
     raster_all: bool,
     double_height: bool,
 }
 
 impl Job {
-    fn command(&mut self, bytes: &[u8]) {
-        self.bytes.extend_from_slice(bytes);
+    fn new(columns: usize, raster_all: bool) -> Job {
+        let driver = MemoryDriver::default();
+        // GB18030's one- and two-byte sequences are GBK's; lines with characters outside GBK
+        // never reach the encoder (they are rasterised), so the four-byte ones never appear.
+        let protocol = Protocol::new(Encoder::new(encoding_rs::GB18030));
+        Job {
+            printer: Printer::new(driver.clone(), protocol, None),
+            driver,
+            columns,
+            raster_all,
+            double_height: false,
+        }
+    }
+
+    /// The job's bytes, every instruction written.
+    fn finish(mut self) -> Result<Vec<u8>> {
+        self.printer.print().map_err(printer_error)?;
+        Ok(self.driver.bytes.take())
+    }
+
+    fn command(&mut self, bytes: &[u8]) -> Result<()> {
+        self.printer.custom(bytes).map_err(printer_error)?;
+        Ok(())
     }
 
     /// One line of text. A line with Chinese is sent in Chinese mode from start to end (bytes
     /// below 0x80 still print as ASCII there), so mixed lines switch mode once, not per run.
-    /// Refuses characters outside GBK.
+    /// A line with a character outside GBK, which printer fonts lack, is rasterised.
     fn line(&mut self, text: &str) -> Result<()> {
         let text: String = text.chars().filter(|c| !c.is_control()).collect();
         if text.is_empty() {
-            self.bytes.push(LF);
-            return Ok(());
+            return self.command(&[LF]);
         }
         if self.raster_all {
             return self.raster(&text);
         }
         if text.is_ascii() {
-            self.bytes.extend_from_slice(text.as_bytes());
-            self.bytes.push(LF);
-            return Ok(());
+            self.printer.write(&text).map_err(printer_error)?;
+            return self.command(&[LF]);
         }
         // The GBK encoder of the Encoding Standard is GB18030 without its four-byte sequences:
         // an error means a character the printer's font does not have.
-        let (encoded, _, unmappable) = encoding_rs::GBK.encode(&text);
-        if unmappable {
+        if encoding_rs::GBK.encode(&text).2 {
             return self.raster(&text);
         }
-        self.command(&[FS, b'&']);
-        self.bytes.extend_from_slice(&encoded);
-        self.command(&[FS, b'.']);
-        self.bytes.push(LF);
-        Ok(())
+        self.command(&[FS, b'&'])?;
+        self.printer.write(&text).map_err(printer_error)?;
+        self.command(&[FS, b'.'])?;
+        self.command(&[LF])
     }
 
     /// A line as a `GS v 0` raster image on the font-A grid, drawn from the monospaced face of
@@ -203,7 +247,7 @@ impl Job {
         }
         let bytes_per_row = width / 8;
         let mode = if self.double_height { 2 } else { 0 };
-        self.command(&[
+        let mut image = vec![
             GS,
             b'v',
             b'0',
@@ -212,21 +256,24 @@ impl Job {
             (bytes_per_row / 256) as u8,
             height as u8,
             0,
-        ]);
+        ];
         for row in bitmap.chunks(width) {
             for byte in row.chunks(8) {
                 let packed = byte.iter().enumerate().fold(0u8, |acc, (bit, &black)| {
                     if black { acc | (0x80 >> bit) } else { acc }
                 });
-                self.bytes.push(packed);
+                image.push(packed);
             }
         }
-        Ok(())
+        self.command(&image)
     }
 
-    fn double_height(&mut self, on: bool) {
+    fn double_height(&mut self, on: bool) -> Result<()> {
         self.double_height = on;
-        self.command(&[GS, b'!', if on { 0x01 } else { 0x00 }]);
+        self.printer
+            .size(1, if on { 2 } else { 1 })
+            .map_err(printer_error)?;
+        Ok(())
     }
 
     fn wrapped(&mut self, text: &str) -> Result<()> {
@@ -236,32 +283,23 @@ impl Job {
         Ok(())
     }
 
-    fn align_center(&mut self, center: bool) {
-        self.command(&[ESC, b'a', u8::from(center)]);
+    fn justify(&mut self, mode: JustifyMode) -> Result<()> {
+        self.printer.justify(mode).map_err(printer_error)?;
+        Ok(())
     }
 
-    fn bold(&mut self, on: bool) {
-        self.command(&[ESC, b'E', u8::from(on)]);
+    fn bold(&mut self, on: bool) -> Result<()> {
+        self.printer.bold(on).map_err(printer_error)?;
+        Ok(())
     }
 
     /// `GS ( k`: model 2, module size, error correction M, store, print.
-    fn qr(&mut self, data: &str, module: u8) {
-        self.command(&[GS, b'(', b'k', 4, 0, 49, 65, 50, 0]);
-        self.command(&[GS, b'(', b'k', 3, 0, 49, 67, module]);
-        self.command(&[GS, b'(', b'k', 3, 0, 49, 69, 49]);
-        let length = data.len() + 3;
-        self.command(&[
-            GS,
-            b'(',
-            b'k',
-            (length % 256) as u8,
-            (length / 256) as u8,
-            49,
-            80,
-            48,
-        ]);
-        self.command(data.as_bytes());
-        self.command(&[GS, b'(', b'k', 3, 0, 49, 81, 48]);
+    fn qr(&mut self, data: &str, module: u8) -> Result<()> {
+        let option = QRCodeOption::new(QRCodeModel::Model2, module, QRCodeCorrectionLevel::M);
+        self.printer
+            .qrcode_option(data, option)
+            .map_err(printer_error)?;
+        Ok(())
     }
 }
 
@@ -273,12 +311,7 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
             options.copies
         )));
     }
-    let mut job = Job {
-        bytes: Vec::new(),
-        columns: options.width.columns(),
-        raster_all: options.raster,
-        double_height: false,
-    };
+    let mut job = Job::new(options.width.columns(), options.raster);
     let copies = match options.only_copy {
         None => 1..=options.copies,
         Some(copy) if (1..=options.copies).contains(&copy) => copy..=copy,
@@ -289,20 +322,20 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
             )));
         }
     };
-    let payload = qr_payload(document);
+    let payload = document.verification_url();
     for copy in copies {
-        job.command(&[ESC, b'@']);
-        job.align_center(true);
+        job.printer.init().map_err(printer_error)?;
+        job.justify(JustifyMode::CENTER)?;
         job.wrapped(document.heading)?;
-        job.bold(true);
+        job.bold(true)?;
         job.wrapped(&document.agency)?;
         // Double height only: the width, and so the wrapping, stays that of font A.
-        job.double_height(true);
+        job.double_height(true)?;
         job.wrapped(document.title)?;
-        job.double_height(false);
-        job.bold(false);
+        job.double_height(false)?;
+        job.bold(false)?;
         job.wrapped(&document.number)?;
-        job.align_center(false);
+        job.justify(JustifyMode::LEFT)?;
         job.line("")?;
         for block in &document.blocks {
             match block {
@@ -310,9 +343,9 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
                 Block::Paragraph { text } | Block::Addressee { text } => job.wrapped(text)?,
                 Block::Seal { text } => {
                     job.line("")?;
-                    job.command(&[ESC, b'a', 2]);
+                    job.justify(JustifyMode::RIGHT)?;
                     job.wrapped(text)?;
-                    job.align_center(false);
+                    job.justify(JustifyMode::LEFT)?;
                 }
                 Block::Numbered { heading, items } => {
                     if let Some(heading) = heading {
@@ -321,7 +354,7 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
                     for (n, item) in items.iter().enumerate() {
                         job.wrapped(&format!("{}、{}", n + 1, item.text))?;
                         if let Some(basis) = &item.basis {
-                            job.wrapped(&format!("依据：{basis}"))?;
+                            job.wrapped(basis)?;
                         }
                     }
                 }
@@ -343,18 +376,21 @@ pub fn render(document: &Document, options: EscPosOptions) -> Result<Vec<u8>> {
             }
         }
         job.line("")?;
-        job.align_center(true);
-        job.wrapped(&format!("（{}）", copy_label(copy)))?;
-        job.line("")?;
-        job.qr(&payload, options.width.qr_module());
+        job.wrapped(&document.footer)?;
+        job.justify(JustifyMode::CENTER)?;
+        job.wrapped(&format!("（{}）", copy_label(document.doc_type, copy)))?;
+        if let Some(payload) = &payload {
+            job.line("")?;
+            job.qr(payload, options.width.qr_module())?;
+        }
         job.line("")?;
         job.wrapped(&format!("记录 {}", document.record_id))?;
-        job.align_center(false);
+        job.justify(JustifyMode::LEFT)?;
         // Feed past the tear bar, then a partial cut.
-        job.command(&[ESC, b'd', 4]);
-        job.command(&[GS, b'V', 66, 0]);
+        job.printer.feeds(4).map_err(printer_error)?;
+        job.printer.partial_cut().map_err(printer_error)?;
     }
-    Ok(job.bytes)
+    job.finish()
 }
 
 #[cfg(test)]
@@ -409,16 +445,11 @@ mod tests {
 
     #[test]
     fn lines_with_chinese_are_gbk_between_fs_and_and_fs_dot() {
-        let mut job = Job {
-            bytes: Vec::new(),
-            columns: 32,
-            raster_all: false,
-            double_height: false,
-        };
+        let mut job = Job::new(32, false);
         job.line("编号A1号").unwrap();
         job.line("GB 2894").unwrap();
         assert_eq!(
-            job.bytes,
+            job.finish().unwrap(),
             [
                 &[FS, b'&'][..],
                 &[0xb1, 0xe0, 0xba, 0xc5],
@@ -434,16 +465,14 @@ mod tests {
 
     #[test]
     fn a_line_outside_gbk_becomes_a_raster_image_on_the_font_grid() {
-        let mut job = Job {
-            bytes: Vec::new(),
-            columns: 32,
-            raster_all: false,
-            double_height: false,
-        };
+        let mut job = Job::new(32, false);
         // 龦 (U+9FA6) is past GBK's last ideograph; the line is 2 + 2 + 1 = 5 cells = 60 dots.
         job.line("龦工A").unwrap();
-        assert_eq!(&job.bytes[..8], &[GS, b'v', b'0', 0, 8, 0, 30, 0]);
-        let image = &job.bytes[8..];
+        let err = job.line("𠀀").unwrap_err();
+        assert!(err.to_string().contains("𠀀"), "{err}");
+        let bytes = job.finish().unwrap();
+        assert_eq!(&bytes[..8], &[GS, b'v', b'0', 0, 8, 0, 30, 0]);
+        let image = &bytes[8..];
         assert_eq!(image.len(), 8 * 30);
         let black: u32 = image.iter().map(|b| b.count_ones()).sum();
         assert!(black > 60, "glyphs were drawn: {black} dots");
@@ -456,24 +485,12 @@ mod tests {
                 .sum();
             assert!(ink > 0, "cell {cell:?} is blank");
         }
-        let err = job.line("𠀀").unwrap_err();
-        assert!(err.to_string().contains("𠀀"), "{err}");
     }
 
     #[test]
-    fn the_qr_payload_is_ascii_and_carries_the_number() {
-        let document = super::super::model::Document {
-            doc_type: crate::agency::DocType::Order,
-            heading: "安全生产行政执法文书",
-            agency: "某局".into(),
-            title: "责令限期整改指令书",
-            number: "(淄)安监责改〔2026〕0012号".into(),
-            record_id: "0190abcd".into(),
-            blocks: vec![],
-        };
-        let payload = qr_payload(&document);
-        assert!(payload.is_ascii());
-        assert!(payload.starts_with("anjian:doc?no=%28%E6%B7%84%29"));
-        assert!(payload.contains("&rec=0190abcd&sha256="));
+    fn the_second_copy_of_an_opinion_goes_to_the_reinspected_unit() {
+        assert_eq!(copy_label(DocType::Order, 2), "第二联 交被检查单位");
+        assert_eq!(copy_label(DocType::Reinspection, 2), "第二联 交被复查单位");
+        assert_eq!(copy_label(DocType::Reinspection, 1), "第一联 执法机关存档");
     }
 }

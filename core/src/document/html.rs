@@ -20,6 +20,25 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// Escaped text with each document number in a span that never breaks
+/// ([`super::layout::document_numbers`]).
+fn text(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for number in super::layout::document_numbers(&chars) {
+        out.push_str(&escape(&chars[at..number.start].iter().collect::<String>()));
+        let _ = write!(
+            out,
+            "<span class=\"nobr\">{}</span>",
+            escape(&chars[number.clone()].iter().collect::<String>())
+        );
+        at = number.end;
+    }
+    out.push_str(&escape(&chars[at..].iter().collect::<String>()));
+    out
+}
+
 const STYLE: &str = "
 body { font-family: 'WenQuanYi Micro Hei', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif;
        max-width: 170mm; margin: 2em auto; line-height: 1.8; color: #000; }
@@ -35,6 +54,8 @@ ol { padding-left: 2em; }
 .basis { color: #333; font-size: 0.95em; }
 .signature { margin-top: 1.2em; }
 .signature .blank { display: inline-block; min-width: 10em; border-bottom: 1px solid #000; }
+.nobr { white-space: nowrap; }
+.set { margin-top: 2em; }
 footer { margin-top: 2em; font-size: 0.8em; color: #555; word-break: break-all; }
 ";
 
@@ -48,7 +69,7 @@ pub fn render(document: &Document) -> String {
          <header>\n<div class=\"heading\">{heading}</div>\n<div class=\"agency\">{agency}</div>\n\
          <div class=\"title\">{title}</div>\n</header>\n<p class=\"number\">{number}</p>\n",
         title = escape(document.title),
-        number = escape(&document.number),
+        number = text(&document.number),
         heading = escape(document.heading),
         agency = escape(&document.agency),
     );
@@ -59,14 +80,14 @@ pub fn render(document: &Document) -> String {
                     html,
                     "<p><span class=\"label\">{}：</span>{}</p>",
                     escape(label),
-                    escape(value)
+                    text(value)
                 );
             }
-            Block::Paragraph { text } => {
-                let _ = writeln!(html, "<p class=\"paragraph\">{}</p>", escape(text));
+            Block::Paragraph { text: line } => {
+                let _ = writeln!(html, "<p class=\"paragraph\">{}</p>", text(line));
             }
-            Block::Addressee { text } => {
-                let _ = writeln!(html, "<p>{}</p>", escape(text));
+            Block::Addressee { text: line } => {
+                let _ = writeln!(html, "<p>{}</p>", text(line));
             }
             Block::Seal { text } => {
                 let _ = writeln!(html, "<p class=\"seal\">{}</p>", escape(text));
@@ -77,13 +98,9 @@ pub fn render(document: &Document) -> String {
                 }
                 html.push_str("<ol>\n");
                 for item in items {
-                    let _ = write!(html, "<li>{}", escape(&item.text));
+                    let _ = write!(html, "<li>{}", text(&item.text));
                     if let Some(basis) = &item.basis {
-                        let _ = write!(
-                            html,
-                            "<br><span class=\"basis\">依据：{}</span>",
-                            escape(basis)
-                        );
+                        let _ = write!(html, "<br><span class=\"basis\">{}</span>", text(basis));
                     }
                     html.push_str("</li>\n");
                 }
@@ -107,6 +124,7 @@ pub fn render(document: &Document) -> String {
             }
         }
     }
+    let _ = writeln!(html, "<p class=\"set\">{}</p>", escape(&document.footer));
     let _ = write!(
         html,
         "<footer>记录编号 {} · 内容校验 SHA-256 {}</footer>\n</body>\n</html>\n",
@@ -123,5 +141,13 @@ mod tests {
     #[test]
     fn markup_in_the_content_is_escaped() {
         assert_eq!(escape("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+    }
+
+    #[test]
+    fn document_numbers_are_kept_on_one_line() {
+        assert_eq!(
+            text("决定[（淄）应急责改〔2026〕21号]<"),
+            "决定[<span class=\"nobr\">（淄）应急责改〔2026〕21号</span>]&lt;"
+        );
     }
 }

@@ -75,6 +75,19 @@ pub fn issue_problems(
         if record.hazards.is_empty() {
             problems.push("本次检查未发现隐患，不能下达责令限期整改指令书".into());
         }
+        // An order states a deadline for every finding; a blank date is no order.
+        let undated: Vec<&str> = record
+            .hazards
+            .iter()
+            .filter(|h| h.hazard.deadline.is_none())
+            .map(|h| h.item.as_str())
+            .collect();
+        if !undated.is_empty() {
+            problems.push(format!(
+                "检查项 {} 的隐患未设整改期限：指令书须为每项问题写明整改期限",
+                undated.join("、")
+            ));
+        }
         if !record
             .documents
             .iter()
@@ -95,6 +108,57 @@ pub fn issue_problems(
     problems.sort();
     problems.dedup();
     problems
+}
+
+/// The documents an enforcement record must carry once submitted: a submitted record can no
+/// longer take a document, so these are issued with the submission (现场检查记录 always, 责令限期
+/// 整改指令书 when hazards were found, 整改复查意见书 for the re-inspection of an order). The
+/// other inspection kinds issue no enforcement document.
+pub fn documents_due_at_submit(record: &Record) -> Vec<DocType> {
+    if record.inspection_kind != InspectionKind::Enforcement {
+        return Vec::new();
+    }
+    let due = match record.kind {
+        RecordKind::Inspection if record.hazards.is_empty() => vec![DocType::Record],
+        RecordKind::Inspection => vec![DocType::Record, DocType::Order],
+        RecordKind::Reinspection => vec![DocType::Reinspection],
+        RecordKind::Amendment => Vec::new(),
+    };
+    due.into_iter()
+        .filter(|t| !record.documents.iter().any(|d| d.doc_type == *t))
+        .collect()
+}
+
+/// Checks the rules and issues `doc_type` inside the caller's record transaction, so that the
+/// number and the record change are stored together; `record` then lists the new document too.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn issue_in_transaction(
+    doc: &mut crate::record::RecordDoc,
+    record: &mut Record,
+    conn: &rusqlite::Connection,
+    agency: &crate::agency::Agency,
+    template: &Template,
+    signer: &Person,
+    doc_type: DocType,
+    now: DateTime<Utc>,
+) -> Result<IssuedDocument> {
+    let problems = issue_problems(record, template, doc_type, now);
+    if !problems.is_empty() {
+        return Err(Error::CannotIssue {
+            title: doc_type.title(),
+            problems,
+        });
+    }
+    let number = issue_number(conn, agency, doc_type, year_of(now), &record.id, now)?;
+    let issued = IssuedDocument {
+        doc_type,
+        number,
+        issued_at: crate::time::to_millis(now),
+        issued_by: signer.clone(),
+    };
+    doc.put_document(&issued)?;
+    record.documents.push(issued.clone());
+    Ok(issued)
 }
 
 impl Store {
@@ -124,25 +188,21 @@ impl Store {
             if record.status == Status::Submitted {
                 return Err(Error::RecordSubmitted(record.id.clone()));
             }
-            let problems = issue_problems(record, &template, doc_type, now);
-            if !problems.is_empty() {
-                return Err(Error::CannotIssue {
-                    title: doc_type.title(),
-                    problems,
-                });
-            }
-            let number = issue_number(conn, &agency, doc_type, year_of(now), &record.id, now)?;
-            let issued = IssuedDocument {
-                doc_type,
-                number,
-                issued_at: crate::time::to_millis(now),
-                issued_by: Person {
-                    name: me.name.clone(),
-                    cert: me.cert.clone(),
-                },
+            let signer = Person {
+                name: me.name.clone(),
+                cert: me.cert.clone(),
             };
-            doc.put_document(&issued)?;
-            Ok(issued)
+            let mut record = record.clone();
+            issue_in_transaction(
+                doc,
+                &mut record,
+                conn,
+                &agency,
+                &template,
+                &signer,
+                doc_type,
+                now,
+            )
         })
     }
 

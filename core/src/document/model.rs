@@ -26,6 +26,12 @@ pub struct Document {
     pub number: String,
     pub record_id: String,
     pub blocks: Vec<Block>,
+    /// The footer of every page set: 本文书一式两份：一份由<机关>备案，一份交被检查单位。
+    pub footer: String,
+    /// The agency's public address, under which the QR code lets anyone check this copy.
+    pub public_address: Option<String>,
+    /// When the document was issued: the PDF's dates.
+    pub issued_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -52,7 +58,7 @@ pub enum Block {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NumberedItem {
     pub text: String,
-    /// The legal basis cited for this item.
+    /// The provisions this finding breaches, as a sentence: 违反了《…》第…条的规定。
     pub basis: Option<String>,
 }
 
@@ -108,6 +114,42 @@ fn finding(description: &str, note: Option<&str>) -> String {
     }
 }
 
+/// A finding's legal basis as the forms state a breach: 违反了《…》第…条的规定 for laws,
+/// regulations and rules, 不符合<标准>的规定 for a technical standard (GB, GB/T, AQ …), each
+/// citation of the template's `；`-separated list in its place.
+pub fn violation_sentence(legal_basis: &str) -> String {
+    let mut violated = Vec::new();
+    let mut not_met = Vec::new();
+    for citation in legal_basis
+        .split(['；', ';'])
+        .map(|c| c.trim().trim_end_matches('。'))
+        .filter(|c| !c.is_empty())
+    {
+        let standard = citation.strip_prefix("参照").unwrap_or(citation);
+        let code: String = standard
+            .chars()
+            .take_while(|c| c.is_ascii_uppercase() || *c == '/')
+            .collect();
+        let after_code = &standard[code.len()..];
+        if !code.is_empty() && after_code.starts_with(|c: char| c == ' ' || c.is_ascii_digit()) {
+            not_met.push(standard);
+        } else {
+            violated.push(citation);
+        }
+    }
+    let mut parts = Vec::new();
+    if !violated.is_empty() {
+        parts.push(format!("违反了{}的规定", violated.join("，")));
+    }
+    if !not_met.is_empty() {
+        parts.push(format!("不符合{}的规定", not_met.join("，")));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!("{}。", parts.join("；"))
+}
+
 fn inspector_signatures(record: &Record, label: &str) -> Vec<SignatureLine> {
     record
         .inspectors
@@ -154,7 +196,7 @@ impl Document {
             field("被检查单位", &e.name),
             field("地址", &e.address),
             field("法定代表人（负责人）", &e.legal_representative),
-            field("职务", "法定代表人"),
+            field("职务", record.on_site_post.as_deref().unwrap_or("")),
             field("联系电话", &e.phone),
             field("检查场所", &record.place),
             field(
@@ -185,9 +227,8 @@ impl Document {
                 .count()
         };
         let mut summary = format!(
-            "依据《{}》（第 {} 版）检查 {} 项，其中合格 {} 项，不合格 {} 项，不适用 {} 项",
+            "依据《{}》检查 {} 项，其中合格 {} 项，不合格 {} 项，不适用 {} 项",
             template.title,
-            template.version,
             record.answers.len(),
             count(AnswerStatus::Pass),
             count(AnswerStatus::Fail),
@@ -208,7 +249,7 @@ impl Document {
             .iter()
             .map(|h| NumberedItem {
                 text: finding(&h.hazard.description, h.note.as_deref()),
-                basis: Some(h.hazard.legal_basis.clone()),
+                basis: Some(violation_sentence(&h.hazard.legal_basis)),
             })
             .collect();
         blocks.push(Block::Field {
@@ -239,24 +280,27 @@ impl Document {
                 .iter()
                 .map(|h| NumberedItem {
                     text: finding(&h.hazard.description, h.note.as_deref()),
-                    basis: Some(h.hazard.legal_basis.clone()),
+                    basis: Some(violation_sentence(&h.hazard.legal_basis)),
                 })
                 .collect(),
         });
-        // One sentence per deadline, naming the problems due by it.
-        let mut by_deadline: BTreeMap<Option<NaiveDate>, Vec<String>> = BTreeMap::new();
+        // One sentence per deadline, naming the problems due by it. An order is issued only
+        // when every finding has its deadline (`issue_problems`): no blank date is printed.
+        let mut by_deadline: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
         for (index, h) in record.hazards.iter().enumerate() {
-            by_deadline
-                .entry(h.hazard.deadline)
-                .or_default()
-                .push((index + 1).to_string());
+            if let Some(deadline) = h.hazard.deadline {
+                by_deadline
+                    .entry(deadline)
+                    .or_default()
+                    .push((index + 1).to_string());
+            }
         }
         for (deadline, items) in by_deadline {
-            let when = deadline.map_or("____年__月__日".to_string(), chinese_date);
             blocks.push(Block::Paragraph {
                 text: format!(
-                    "现责令你单位对上述第{}项问题于{when}前整改完毕，达到有关法律法规规章和标准规定的要求。由此造成事故的，依法追究有关人员的责任。",
-                    enumerate(&items)
+                    "现责令你单位对上述第{}项问题于{}前整改完毕，达到有关法律法规规章和标准规定的要求。由此造成事故的，依法追究有关人员的责任。",
+                    enumerate(&items),
+                    chinese_date(deadline)
                 ),
             });
         }
@@ -266,8 +310,9 @@ impl Document {
         let remedy = &agency.remedy;
         blocks.push(Block::Paragraph {
             text: format!(
-                "如果不服本指令，可以依法在60日内向{}或者{}申请行政复议，或者在6个月内依法向{}提起行政诉讼，但本指令不停止执行，法律另有规定的除外。",
-                remedy.review_government, remedy.review_department, remedy.court
+                "如果不服本指令，可以依法在60日内向{}申请行政复议，或者在6个月内依法向{}提起行政诉讼，但本指令不停止执行，法律另有规定的除外。",
+                remedy.review_bodies.join("或者"),
+                remedy.court
             ),
         });
         let mut lines = inspector_signatures(record, "安全生产监管行政执法人员（签名）");
@@ -303,6 +348,10 @@ impl Document {
         ];
         let mut rectified = Vec::new();
         let mut outstanding = Vec::new();
+        // What follows for the items not rectified: a new deadline (numbered by deadline), or
+        // the case opened for penalty (立案查处) where no new deadline was given.
+        let mut new_deadlines: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
+        let mut escalated = Vec::new();
         for entry in &reinspects.hazards {
             let Some(answer) = record.answers.get(&entry.item) else {
                 continue;
@@ -315,16 +364,18 @@ impl Document {
                 }),
                 (AnswerStatus::Fail, Some(follow_up)) => {
                     let mut text = finding(description, answer.note.as_deref());
-                    if let Some(deadline) = follow_up.deadline {
-                        let _ = write!(text, "责令于{}前整改完毕。", chinese_date(deadline));
-                    }
                     if let Some(measure) = &follow_up.measure {
                         let _ = write!(text, "{}", finding(measure, None));
                     }
                     outstanding.push(NumberedItem {
                         text,
-                        basis: Some(entry.hazard.legal_basis.clone()),
+                        basis: Some(violation_sentence(&entry.hazard.legal_basis)),
                     });
+                    let number = outstanding.len().to_string();
+                    match follow_up.deadline {
+                        Some(deadline) => new_deadlines.entry(deadline).or_default().push(number),
+                        None => escalated.push(number),
+                    }
                 }
                 _ => {}
             }
@@ -345,6 +396,23 @@ impl Document {
                 heading: Some("以下隐患未整改完毕：".into()),
                 items: outstanding,
             });
+            for (deadline, items) in new_deadlines {
+                blocks.push(Block::Paragraph {
+                    text: format!(
+                        "现责令你单位对上述未整改完毕的第{}项问题于{}前整改完毕，逾期仍未整改的，本机关将依法立案查处。",
+                        enumerate(&items),
+                        chinese_date(deadline)
+                    ),
+                });
+            }
+            if !escalated.is_empty() {
+                blocks.push(Block::Paragraph {
+                    text: format!(
+                        "对上述未整改完毕的第{}项问题，本机关将依法立案查处。",
+                        enumerate(&escalated)
+                    ),
+                });
+            }
         }
         let mut lines = vec![enterprise_signature("被复查单位负责人（签名）")];
         lines.extend(inspector_signatures(
@@ -371,6 +439,10 @@ impl Document {
         issued: &IssuedDocument,
         blocks: Vec<Block>,
     ) -> Document {
+        let addressee = match doc_type {
+            DocType::Reinspection => "被复查单位",
+            DocType::Record | DocType::Order => "被检查单位",
+        };
         Document {
             doc_type,
             heading: HEADING,
@@ -379,6 +451,12 @@ impl Document {
             number: issued.number.clone(),
             record_id: record.id.clone(),
             blocks,
+            footer: format!(
+                "本文书一式两份：一份由{}备案，一份交{addressee}。",
+                agency.footer.filing_body
+            ),
+            public_address: agency.public_address.clone(),
+            issued_at: issued.issued_at,
         }
     }
 
@@ -405,7 +483,7 @@ impl Document {
                     for (n, item) in items.iter().enumerate() {
                         let _ = write!(text, "{}、{}", n + 1, item.text);
                         if let Some(basis) = &item.basis {
-                            let _ = write!(text, "依据：{basis}。");
+                            let _ = write!(text, "{basis}");
                         }
                         text.push('\n');
                     }
@@ -424,6 +502,7 @@ impl Document {
                 }
             }
         }
+        let _ = writeln!(text, "{}", self.footer);
         text
     }
 
@@ -431,6 +510,20 @@ impl Document {
     /// the record.
     pub fn content_hash(&self) -> String {
         hex::encode(Sha256::digest(self.to_text().as_bytes()))
+    }
+
+    /// What the QR code holds: `https://<public address>/v/<record>?t=<type>&h=<content hash>`,
+    /// which any phone camera opens and the server answers without login (ASCII only, so
+    /// every reader decodes it the same). `None` when the agency has no public address.
+    pub fn verification_url(&self) -> Option<String> {
+        self.public_address.as_ref().map(|address| {
+            format!(
+                "{address}/v/{}?t={}&h={}",
+                self.record_id,
+                self.doc_type.as_str(),
+                self.content_hash()
+            )
+        })
     }
 }
 

@@ -10,9 +10,9 @@
 use std::sync::OnceLock;
 
 use printpdf::{
-    Color, FontId, Line, LinePoint, Mm, Op, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Point, Pt, RawImage, RawImageData, RawImageFormat, Rgb, TextItem, TextMatrix,
-    XObjectId, XObjectTransform,
+    Color, FontId, Line, LinePoint, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Polygon, PolygonRing, Pt, RawImage, RawImageData,
+    RawImageFormat, Rgb, TextItem, TextMatrix, WindingOrder, XObjectId, XObjectTransform,
 };
 
 use super::layout::wrap_by;
@@ -110,10 +110,19 @@ struct SealPlace {
 
 #[derive(Default)]
 struct Page {
+    /// The indices of the document's blocks with text on this page.
+    blocks: Vec<usize>,
     texts: Vec<Placed>,
     rules: Vec<Rule>,
+    /// Filled black boxes (the QR code's modules): x, y of the lower left corner, width,
+    /// height, in millimetres.
+    boxes: Vec<[f32; 4]>,
     seal: Option<SealPlace>,
 }
+
+/// The QR code's side, quiet zone included: 0.5 mm a module for the ~53 modules of a
+/// verification address, which a phone reads from paper and zbar from a 150 dpi page image.
+const QR_SIDE: f32 = 30.0;
 
 /// The diameter of an official seal: 42 mm.
 const SEAL_WIDTH: f32 = 42.0;
@@ -125,6 +134,8 @@ struct Layout<'a> {
     pages: Vec<Page>,
     /// Baseline of the next line, from the bottom.
     y: f32,
+    /// The block being placed, if any.
+    block: Option<usize>,
 }
 
 impl Layout<'_> {
@@ -138,6 +149,13 @@ impl Layout<'_> {
 
     fn place(&mut self, text: &str, x: f32, size: f32) {
         let y = self.y;
+        let block = self.block;
+        let page = self.page();
+        if let Some(block) = block
+            && page.blocks.last() != Some(&block)
+        {
+            page.blocks.push(block);
+        }
         self.page().texts.push(Placed {
             text: text.to_string(),
             x,
@@ -187,6 +205,49 @@ impl Layout<'_> {
         }
     }
 
+    /// The verification QR code in the first page's top left corner, where the centred heading
+    /// leaves room, with a caption under it.
+    fn qr(&mut self) -> Result<()> {
+        let Some(url) = self.document.verification_url() else {
+            return Ok(());
+        };
+        let qr = qrcodegen::QrCode::encode_text(&url, qrcodegen::QrCodeEcc::Medium)
+            .map_err(|_| Error::InvalidInput("核验地址过长，无法生成二维码".into()))?;
+        // Four modules of quiet zone on each side, as the standard asks.
+        let modules = qr.size() + 8;
+        let module = QR_SIDE / modules as f32;
+        let top = PAGE_HEIGHT - 8.0;
+        let left = LEFT - 4.0 * module;
+        let page = self.page();
+        for y in 0..qr.size() {
+            let mut x = 0;
+            while x < qr.size() {
+                if !qr.get_module(x, y) {
+                    x += 1;
+                    continue;
+                }
+                let start = x;
+                while x < qr.size() && qr.get_module(x, y) {
+                    x += 1;
+                }
+                page.boxes.push([
+                    left + (start + 4) as f32 * module,
+                    top - (y + 5) as f32 * module,
+                    (x - start) as f32 * module,
+                    module,
+                ]);
+            }
+        }
+        let caption_y = top - QR_SIDE + 1.0;
+        page.texts.push(Placed {
+            text: "扫码核验".into(),
+            x: LEFT + 4.0,
+            y: caption_y,
+            size: 7.0,
+        });
+        Ok(())
+    }
+
     fn header(&mut self) {
         self.y = PAGE_HEIGHT - TOP - 4.0;
         let document = self.document;
@@ -210,7 +271,18 @@ impl Layout<'_> {
 
     fn blocks(&mut self) {
         let document = self.document;
+        let closing_at = document
+            .blocks
+            .iter()
+            .position(|b| matches!(b, Block::Signatures { .. }));
         for (index, block) in document.blocks.iter().enumerate() {
+            self.block = Some(index);
+            if Some(index + 1) == closing_at && !matches!(block, Block::Numbered { .. }) {
+                // The last paragraph goes with the signatures: no page holds only those.
+                let closing = self.closing_height(&document.blocks[index + 1..]);
+                let last = self.block_height(block);
+                self.need(last + closing);
+            }
             if matches!(block, Block::Signatures { .. }) {
                 // Signatures, date and seal close the document together, never split.
                 let closing = self.closing_height(&document.blocks[index..]);
@@ -253,16 +325,15 @@ impl Layout<'_> {
                     }
                     for (n, item) in items.iter().enumerate() {
                         let prefix = format!("{}、", n + 1);
+                        if n + 1 == items.len() && Some(index + 1) == closing_at {
+                            // The last finding goes with the signatures.
+                            let closing = self.closing_height(&document.blocks[index + 1..]);
+                            self.need(self.item_height(item, &prefix) + closing);
+                        }
                         self.text(&item.text, BODY_SIZE, BODY_LINE, LEFT, &prefix);
                         if let Some(basis) = &item.basis {
                             let indent = LEFT + self.metrics.width(&prefix, BODY_SIZE);
-                            self.text(
-                                &format!("依据：{basis}"),
-                                BASIS_SIZE,
-                                BASIS_LINE,
-                                indent,
-                                "",
-                            );
+                            self.text(basis, BASIS_SIZE, BASIS_LINE, indent, "");
                         }
                         self.y -= 1.5;
                     }
@@ -297,6 +368,40 @@ impl Layout<'_> {
         }
     }
 
+    /// The height `text` takes wrapped at `x` with `first_prefix`, as [`Layout::text`] places it.
+    fn text_height(&self, text: &str, size: f32, line: f32, x: f32, first_prefix: &str) -> f32 {
+        let prefix_width = self.metrics.width(first_prefix, size);
+        let width = TEXT_WIDTH - (x - LEFT) - prefix_width;
+        self.metrics.wrap(text, size, width).len() as f32 * line
+    }
+
+    fn item_height(&self, item: &super::model::NumberedItem, prefix: &str) -> f32 {
+        let mut height = self.text_height(&item.text, BODY_SIZE, BODY_LINE, LEFT, prefix);
+        if let Some(basis) = &item.basis {
+            let indent = LEFT + self.metrics.width(prefix, BODY_SIZE);
+            height += self.text_height(basis, BASIS_SIZE, BASIS_LINE, indent, "");
+        }
+        height + 1.5
+    }
+
+    /// The height of a block other than the closing ones, as [`Layout::blocks`] places it.
+    fn block_height(&self, block: &Block) -> f32 {
+        match block {
+            Block::Field { label, value } => {
+                self.text_height(&format!("{label}：{value}"), BODY_SIZE, BODY_LINE, LEFT, "")
+            }
+            Block::Paragraph { text } => self.text_height(
+                &format!("\u{3000}\u{3000}{text}"),
+                BODY_SIZE,
+                BODY_LINE,
+                LEFT,
+                "",
+            ),
+            Block::Addressee { text } => self.text_height(text, BODY_SIZE, BODY_LINE, LEFT, ""),
+            _ => 0.0,
+        }
+    }
+
     /// The height the closing blocks (signatures and what follows) take.
     fn closing_height(&self, blocks: &[Block]) -> f32 {
         blocks
@@ -318,10 +423,18 @@ impl Layout<'_> {
             self.document.record_id,
             self.document.content_hash()
         );
+        let set_width = self.metrics.width(&self.document.footer, 9.0);
         for index in 0..total {
-            let folio = format!("第 {} 页 共 {total} 页", index + 1);
+            let folio = format!("共 {total} 页 第 {} 页", index + 1);
             let width = self.metrics.width(&folio, 9.0);
             let page = &mut self.pages[index];
+            // The set's footer, on every page: which copy is filed where.
+            page.texts.push(Placed {
+                text: self.document.footer.clone(),
+                x: LEFT + (TEXT_WIDTH - set_width).max(0.0) / 2.0,
+                y: 19.0,
+                size: 9.0,
+            });
             page.texts.push(Placed {
                 text: folio,
                 x: LEFT + (TEXT_WIDTH - width) / 2.0,
@@ -338,6 +451,23 @@ impl Layout<'_> {
     }
 }
 
+/// Places every line of the document on its pages.
+fn lay_out(document: &Document, metrics: Metrics) -> Result<Layout<'_>> {
+    let mut layout = Layout {
+        metrics,
+        document,
+        pages: Vec::new(),
+        y: PAGE_HEIGHT - TOP,
+        block: None,
+    };
+    layout.header();
+    layout.qr()?;
+    layout.blocks();
+    layout.block = None;
+    layout.footers();
+    Ok(layout)
+}
+
 /// The document as an A4 PDF, with the agency's seal image over its seal line when given.
 pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> {
     let metrics = Metrics::new()?;
@@ -347,17 +477,17 @@ pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> 
             c as u32
         )));
     }
-    let mut layout = Layout {
-        metrics,
-        document,
-        pages: Vec::new(),
-        y: PAGE_HEIGHT - TOP,
-    };
-    layout.header();
-    layout.blocks();
-    layout.footers();
+    let layout = lay_out(document, metrics)?;
 
     let mut pdf = PdfDocument::new(&format!("{} {}", document.title, document.number));
+    let issued = pdf_time(document.issued_at);
+    let info = &mut pdf.metadata.info;
+    info.creation_date = issued;
+    info.modification_date = issued;
+    info.metadata_date = issued;
+    info.author = document.agency.clone();
+    info.creator = "anjian".into();
+    info.producer = "anjian".into();
     let font_id = pdf.add_font(layout.metrics.font);
     let seal = seal.map(|image| {
         let id = pdf.add_image(&RawImage {
@@ -381,9 +511,49 @@ pub fn render(document: &Document, seal: Option<&SealImage>) -> Result<Vec<u8>> 
         })
         .collect();
     let mut warnings = Vec::new();
-    Ok(pdf
-        .with_pages(pages)
-        .save(&PdfSaveOptions::default(), &mut warnings))
+    let pdf = pdf.with_pages(pages);
+    let mut saved = pdf.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
+    // printpdf writes /GTS_PDFXVersion into every Info dictionary, empty for a plain PDF; a
+    // reader then takes the document for PDF/X. It is not one.
+    if let Ok(info) = saved
+        .trailer
+        .get(b"Info")
+        .and_then(lopdf::Object::as_reference)
+        && let Ok(lopdf::Object::Dictionary(info)) = saved.get_object_mut(info)
+    {
+        info.remove(b"GTS_PDFXVersion");
+    }
+    saved.compress();
+    let mut bytes = Vec::new();
+    saved
+        .save_to(&mut bytes)
+        .map_err(|e| Error::InvalidInput(format!("PDF 无法写出：{e}")))?;
+    Ok(bytes)
+}
+
+/// An instant as PDF metadata states it: China Standard Time, with its offset.
+fn pdf_time(at: chrono::DateTime<chrono::Utc>) -> printpdf::OffsetDateTime {
+    use chrono::{Datelike, Timelike};
+    let local = at.with_timezone(&crate::time::china());
+    printpdf::OffsetDateTime {
+        date: printpdf::Date {
+            year: local.year(),
+            month: local.month() as u8,
+            day: local.day() as u8,
+        },
+        time: printpdf::Time {
+            hour: local.hour() as u8,
+            minute: local.minute() as u8,
+            second: local.second() as u8,
+            millisecond: 0,
+        },
+        offset: printpdf::Offset {
+            hours: 8,
+            minutes: 0,
+            seconds: 0,
+            milliseconds: 0,
+        },
+    }
 }
 
 /// The seal image scaled to its width and centred on its place.
@@ -426,6 +596,31 @@ fn page_ops(page: &Page, font: &FontId) -> Vec<Op> {
             },
         });
     }
+    if !page.boxes.is_empty() {
+        ops.push(Op::SetFillColor {
+            col: Color::Rgb(Rgb::new(0.0, 0.0, 0.0, None)),
+        });
+        for &[x, y, width, height] in &page.boxes {
+            let corner = |dx: f32, dy: f32| LinePoint {
+                p: Point::new(Mm(x + dx), Mm(y + dy)),
+                bezier: false,
+            };
+            ops.push(Op::DrawPolygon {
+                polygon: Polygon {
+                    rings: vec![PolygonRing {
+                        points: vec![
+                            corner(0.0, 0.0),
+                            corner(width, 0.0),
+                            corner(width, height),
+                            corner(0.0, height),
+                        ],
+                    }],
+                    mode: PaintMode::Fill,
+                    winding_order: WindingOrder::NonZero,
+                },
+            });
+        }
+    }
     ops.push(Op::StartTextSection);
     let mut size = None;
     for placed in &page.texts {
@@ -458,11 +653,14 @@ mod tests {
             heading: super::super::model::HEADING,
             agency: agency.into(),
             title: "现场检查记录",
-            number: "(淄)安监检记〔2026〕0001号".into(),
+            number: "（淄）应急检记〔2026〕1号".into(),
             record_id: "0190abcd".into(),
             blocks: vec![Block::Paragraph {
                 text: "龦工在场。".into(),
             }],
+            footer: "本文书一式两份：一份由淄博市应急管理局备案，一份交被检查单位。".into(),
+            public_address: Some("https://aqjg.example.gov.cn".into()),
+            issued_at: chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap_or_default(),
         }
     }
 
@@ -503,5 +701,83 @@ mod tests {
         );
         // The image, and its transparency mask.
         assert!(count(&sealed, b"/Subtype /Image") + count(&sealed, b"/Subtype/Image") >= 1);
+    }
+
+    /// An order of `findings` findings, each `long` or short, as the model builds it.
+    fn order(findings: usize, long: bool) -> Document {
+        use super::super::model::{NumberedItem, SignatureLine};
+        let finding = if long {
+            "涉及可燃和有毒有害气体泄漏的场所未按国家标准设置检测报警装置，爆炸危险场所未按国家标准安装使用防爆电气设备（二号罐区东侧）。"
+        } else {
+            "安全阀未正常投用。"
+        };
+        let signer = |label: &str, name: Option<&str>| SignatureLine {
+            label: label.into(),
+            name: name.map(str::to_string),
+            cert: name.map(|_| "37030001".to_string()),
+        };
+        let mut document = document("淄博市应急管理局");
+        document.blocks = vec![
+            Block::Addressee {
+                text: "淄博齐鲁石化助剂有限公司：".into(),
+            },
+            Block::Numbered {
+                heading: Some("经查，你单位存在下列问题：".into()),
+                items: (0..findings)
+                    .map(|_| NumberedItem {
+                        text: finding.into(),
+                        basis: Some("违反了《中华人民共和国安全生产法》第三十六条的规定。".into()),
+                    })
+                    .collect(),
+            },
+            Block::Paragraph {
+                text: "现责令你单位对上述第1项问题于2026年12月5日前整改完毕，达到有关法律法规规章和标准规定的要求。由此造成事故的，依法追究有关人员的责任。".into(),
+            },
+            Block::Paragraph {
+                text: "如果不服本指令，可以依法在60日内向淄博市人民政府申请行政复议，或者在6个月内依法向淄博市张店区人民法院提起行政诉讼，但本指令不停止执行，法律另有规定的除外。".into(),
+            },
+            Block::Signatures {
+                lines: vec![
+                    signer("安全生产监管行政执法人员（签名）", Some("张伟")),
+                    signer("安全生产监管行政执法人员（签名）", Some("李娜")),
+                    signer("被检查单位负责人（签名）", None),
+                ],
+            },
+            Block::Field {
+                label: "日期".into(),
+                value: "2026年11月20日".into(),
+            },
+            Block::Seal {
+                text: "淄博市应急管理局（印章）".into(),
+            },
+        ];
+        document
+    }
+
+    #[test]
+    fn no_page_holds_only_the_signatures() {
+        // Every length from one finding to several pages, in both finding lengths: wherever the
+        // page breaks, the signatures share their page with the paragraph before them.
+        for long in [false, true] {
+            for findings in 1..=40 {
+                let document = order(findings, long);
+                let signatures = document
+                    .blocks
+                    .iter()
+                    .position(|b| matches!(b, Block::Signatures { .. }))
+                    .unwrap();
+                let layout = lay_out(&document, Metrics::new().unwrap()).unwrap();
+                let page = layout
+                    .pages
+                    .iter()
+                    .find(|p| p.blocks.contains(&signatures))
+                    .unwrap();
+                assert!(
+                    page.blocks.iter().any(|b| *b < signatures),
+                    "{findings} findings (long: {long}): a page of {} holds only the closing blocks",
+                    layout.pages.len()
+                );
+            }
+        }
     }
 }

@@ -117,3 +117,21 @@ pub fn answer_all_required(store: &mut Store, id: &str, day: &str) {
             .unwrap();
     }
 }
+
+/// Configures the example agency and registers serials for every document type of 2026–2028:
+/// submitting an enforcement inspection issues the documents it still lacks.
+pub fn with_serials(store: &mut Store, me: &Inspector) {
+    let agency = anjian_core::agency::Agency::parse(
+        "agency.example.toml",
+        include_str!("../../../templates/agency.example.toml"),
+    )
+    .unwrap();
+    store.init_profile(me, Some(&agency)).unwrap();
+    for year in 2026..=2028 {
+        for doc_type in anjian_core::agency::DocType::ALL {
+            store
+                .add_number_block(doc_type, year, 1, 999, morning("2026-01-05"))
+                .unwrap();
+        }
+    }
+}

@@ -1,14 +1,18 @@
 use anjian_core::Error;
+use anjian_core::agency::DocType;
 use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
 use anjian_core::record::{AnswerStatus, AnswerValue, Status};
 use tempfile::tempdir;
 
 use crate::common::*;
 
+const AGENCY: &str = include_str!("../../../templates/agency.example.toml");
+
 #[test]
 fn a_failed_item_creates_a_hazard_with_the_items_basis_and_class() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     let id = start_trade(&mut store, "2026-11-20");
     let details = AnswerDetails {
         note: Some("配电箱门未关闭".into()),
@@ -38,6 +42,7 @@ fn a_failed_item_creates_a_hazard_with_the_items_basis_and_class() {
 fn measured_values_are_judged_against_the_threshold_inclusively() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     let id = store
         .start_inspection(
             &StartInspection {
@@ -91,6 +96,7 @@ fn measured_values_are_judged_against_the_threshold_inclusively() {
 fn bad_answers_are_refused_and_change_nothing() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     let id = start_trade(&mut store, "2026-11-20");
     let before = snapshot(&store);
     let at = morning("2026-11-20");
@@ -140,6 +146,7 @@ fn bad_answers_are_refused_and_change_nothing() {
 fn answering_again_keeps_the_earlier_note_and_photos() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     let id = start_trade(&mut store, "2026-11-20");
     let photo = dir.path().join("evidence.jpg");
     std::fs::write(&photo, b"\xff\xd8\xff\xe0 jpeg body").unwrap();
@@ -168,6 +175,7 @@ fn answering_again_keeps_the_earlier_note_and_photos() {
 fn submit_requires_every_required_item_and_deadlines() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     let id = start_trade(&mut store, "2026-11-20");
     let err = store
         .submit_inspection(&id, morning("2026-11-20"))
@@ -215,6 +223,7 @@ fn submit_requires_every_required_item_and_deadlines() {
 fn enforcement_needs_two_inspectors_valid_on_the_inspection_date() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     // 李娜's certificate ends 2028-06-30: valid on 2028-06-30, expired on 2028-07-01.
     for (day, ok) in [("2028-06-30", true), ("2028-07-01", false)] {
         let id = start_trade(&mut store, day);
@@ -256,6 +265,7 @@ fn enforcement_needs_two_inspectors_valid_on_the_inspection_date() {
 fn a_submitted_record_refuses_every_edit_and_stays_unchanged() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     let id = start_trade(&mut store, "2026-11-20");
     answer_all_required(&mut store, &id, "2026-11-20");
     store.submit_inspection(&id, morning("2026-11-20")).unwrap();
@@ -281,6 +291,7 @@ fn a_submitted_record_refuses_every_edit_and_stays_unchanged() {
 fn starting_needs_a_known_enterprise_template_and_a_matching_industry() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
     let before = snapshot(&store);
     let start = |enterprise: &str, template: &str| StartInspection {
         enterprise: enterprise.into(),
@@ -329,4 +340,102 @@ fn an_uninitialised_device_cannot_inspect() {
         )
         .unwrap_err();
     assert!(matches!(err, Error::NotInitialized));
+}
+
+#[test]
+fn no_document_is_lost_to_submitting_first() {
+    let dir = tempdir().unwrap();
+    let mut store = device(dir.path(), &zhang());
+    with_serials(&mut store, &zhang());
+    // A new user's path: answer, find a hazard, tap 提交 before 出具文书.
+    let id = start_trade(&mut store, "2026-11-20");
+    answer_all_required(&mut store, &id, "2026-11-20");
+    let deadline = AnswerDetails {
+        deadline: Some(date("2026-12-20")),
+        ..Default::default()
+    };
+    store
+        .answer_item(&id, "IT-002", "fail", &deadline, morning("2026-11-20"))
+        .unwrap();
+    let record = store.submit_inspection(&id, morning("2026-11-20")).unwrap();
+    assert_eq!(record.status, Status::Submitted);
+    let types: Vec<DocType> = record.documents.iter().map(|d| d.doc_type).collect();
+    assert_eq!(types, [DocType::Record, DocType::Order]);
+    // Both render after the submission, with the numbers issued with it.
+    for (doc_type, number) in [
+        (DocType::Record, "（淄）应急检记〔2026〕1号"),
+        (DocType::Order, "（淄）应急责改〔2026〕1号"),
+    ] {
+        let document = store
+            .document(&id, doc_type, morning("2026-11-21"))
+            .unwrap();
+        assert_eq!(document.number, number);
+    }
+    assert_eq!(store.number_register().unwrap().len(), 2);
+
+    // Without hazards, the record only; a self-inspection issues nothing.
+    let clean = start_trade(&mut store, "2026-11-20");
+    answer_all_required(&mut store, &clean, "2026-11-20");
+    let record = store
+        .submit_inspection(&clean, morning("2026-11-20"))
+        .unwrap();
+    let types: Vec<DocType> = record.documents.iter().map(|d| d.doc_type).collect();
+    assert_eq!(types, [DocType::Record]);
+    let own = store
+        .start_inspection(
+            &StartInspection {
+                enterprise: FACTORY.into(),
+                template: "self-monthly".into(),
+                ..Default::default()
+            },
+            morning("2026-11-20"),
+        )
+        .unwrap()
+        .id;
+    answer_all_required(&mut store, &own, "2026-11-20");
+    let record = store
+        .submit_inspection(&own, morning("2026-11-20"))
+        .unwrap();
+    assert!(record.documents.is_empty());
+}
+
+#[test]
+fn submitting_is_refused_naming_the_document_that_cannot_be_issued() {
+    let dir = tempdir().unwrap();
+    let mut store = device(dir.path(), &zhang());
+    let id = start_trade(&mut store, "2026-11-20");
+    answer_all_required(&mut store, &id, "2026-11-20");
+    // No agency configured: nothing can be issued, so nothing is submitted.
+    let err = store
+        .submit_inspection(&id, morning("2026-11-20"))
+        .unwrap_err();
+    assert!(matches!(err, Error::NoAgency), "{err}");
+    let agency = anjian_core::agency::Agency::parse("agency.example.toml", AGENCY).unwrap();
+    store.init_profile(&zhang(), Some(&agency)).unwrap();
+    let before = snapshot(&store);
+    let err = store
+        .submit_inspection(&id, morning("2026-11-20"))
+        .unwrap_err();
+    assert!(matches!(err, Error::Incomplete { .. }), "{err}");
+    assert!(
+        err.to_string().contains("提交时须同时签发现场检查记录")
+            && err.to_string().contains("号段"),
+        "{err}"
+    );
+    assert_eq!(snapshot(&store), before);
+    assert!(store.number_register().unwrap().is_empty());
+
+    // A colleague's device holds the record but cannot issue its documents: it says where to
+    // submit instead.
+    let dir_b = tempdir().unwrap();
+    let mut b = device(dir_b.path(), &li());
+    with_serials(&mut b, &li());
+    b.import_record("f", &store.export_record(&id).unwrap())
+        .unwrap();
+    b.join_inspection(&id).unwrap();
+    let err = b.submit_inspection(&id, morning("2026-11-20")).unwrap_err();
+    assert!(
+        err.to_string().contains("创建此记录的设备") && err.to_string().contains(store.device_id()),
+        "{err}"
+    );
 }

@@ -19,6 +19,7 @@ struct Pair {
 fn pair() -> Pair {
     let (dir_a, dir_b) = (tempdir().unwrap(), tempdir().unwrap());
     let mut a = device(dir_a.path(), &zhang());
+    with_serials(&mut a, &zhang());
     let mut b = device(dir_b.path(), &li());
     let id = a
         .start_inspection(

@@ -3,6 +3,7 @@
 
 use anjian_core::agency::{Agency, DocType};
 use anjian_core::inspection::AnswerDetails;
+use anjian_core::record::Status;
 use anjian_core::{Error, Store};
 use tempfile::tempdir;
 
@@ -56,10 +57,10 @@ fn documents_take_consecutive_numbers_and_keep_them() {
     let second = inspected(&mut store, "2026-11-20");
     let record_1 = store.issue_document(&first, DocType::Record, at).unwrap();
     let record_2 = store.issue_document(&second, DocType::Record, at).unwrap();
-    assert_eq!(record_1.number, "(淄)安监检记〔2026〕0011号");
-    assert_eq!(record_2.number, "(淄)安监检记〔2026〕0012号");
+    assert_eq!(record_1.number, "（淄）应急检记〔2026〕11号");
+    assert_eq!(record_2.number, "（淄）应急检记〔2026〕12号");
     let order = store.issue_document(&first, DocType::Order, at).unwrap();
-    assert_eq!(order.number, "(淄)安监责改〔2026〕0001号");
+    assert_eq!(order.number, "（淄）应急责改〔2026〕1号");
 
     // Issuing again gives the same document and takes no number.
     assert_eq!(
@@ -78,7 +79,7 @@ fn documents_take_consecutive_numbers_and_keep_them() {
             .issue_document(&third, DocType::Record, at)
             .unwrap()
             .number,
-        "(淄)安监检记〔2026〕0013号"
+        "（淄）应急检记〔2026〕13号"
     );
     let fourth = inspected(&mut store, "2026-11-20");
     let before = snapshot(&store);
@@ -101,18 +102,18 @@ fn a_voided_serial_is_skipped_and_explained() {
         .add_number_block(DocType::Record, 2026, 1, 10, at)
         .unwrap();
     let voided = store
-        .void_number("(淄)安监检记〔2026〕0001号", "纸质文书打印损坏", at)
+        .void_number("（淄）应急检记〔2026〕1号", "纸质文书打印损坏", at)
         .unwrap();
     assert_eq!(voided.reason.as_deref(), Some("纸质文书打印损坏"));
     let id = inspected(&mut store, "2026-11-20");
     let issued = store.issue_document(&id, DocType::Record, at).unwrap();
-    assert_eq!(issued.number, "(淄)安监检记〔2026〕0002号");
+    assert_eq!(issued.number, "（淄）应急检记〔2026〕2号");
 
     for (number, reason, why) in [
-        ("(淄)安监检记〔2026〕0002号", "x", "已签发"),
-        ("(淄)安监检记〔2026〕0001号", "x", "已作废"),
-        ("(淄)安监检记〔2026〕0011号", "x", "号段"),
-        ("(淄)安监检记〔2026〕0003号", " ", "原因"),
+        ("（淄）应急检记〔2026〕2号", "x", "已签发"),
+        ("（淄）应急检记〔2026〕1号", "x", "已作废"),
+        ("（淄）应急检记〔2026〕11号", "x", "号段"),
+        ("（淄）应急检记〔2026〕3号", " ", "原因"),
         ("检记-3", "x", "编号格式"),
     ] {
         let err = store.void_number(number, reason, at).unwrap_err();
@@ -126,10 +127,7 @@ fn a_voided_serial_is_skipped_and_explained() {
         (blocks[0].issued, blocks[0].voided, blocks[0].remaining),
         (1, 1, 8)
     );
-    assert_eq!(
-        blocks[0].next.as_deref(),
-        Some("(淄)安监检记〔2026〕0003号")
-    );
+    assert_eq!(blocks[0].next.as_deref(), Some("（淄）应急检记〔2026〕3号"));
 }
 
 #[test]
@@ -256,10 +254,35 @@ fn issuing_needs_an_agency_and_a_draft_record() {
     store
         .add_number_block(DocType::Record, 2026, 1, 10, morning("2026-11-20"))
         .unwrap();
-    store.submit_inspection(&id, morning("2026-11-20")).unwrap();
+    // Submitting issues the documents the record still lacks, in the same transaction: with no
+    // serial for the order left, nothing is submitted and nothing issued.
     let err = store
-        .issue_document(&id, DocType::Record, morning("2026-11-20"))
+        .submit_inspection(&id, morning("2026-11-20"))
         .unwrap_err();
-    assert!(matches!(err, Error::RecordSubmitted(_)), "{err}");
+    assert!(
+        err.to_string().contains("责令限期整改指令书") && err.to_string().contains("号段"),
+        "{err}"
+    );
     assert!(register(&store).is_empty());
+    assert_eq!(store.record(&id).unwrap().status, Status::Draft);
+
+    store
+        .add_number_block(DocType::Order, 2026, 1, 10, morning("2026-11-20"))
+        .unwrap();
+    let submitted = store.submit_inspection(&id, morning("2026-11-20")).unwrap();
+    let numbers: Vec<&str> = submitted
+        .documents
+        .iter()
+        .map(|d| d.number.as_str())
+        .collect();
+    assert_eq!(
+        numbers,
+        ["（淄）应急检记〔2026〕1号", "（淄）应急责改〔2026〕1号"]
+    );
+    // Asking for a document after the submission gives the one issued with it.
+    let again = store
+        .issue_document(&id, DocType::Order, morning("2026-11-21"))
+        .unwrap();
+    assert_eq!(again.number, numbers[1]);
+    assert_eq!(register(&store).len(), 2);
 }

@@ -195,7 +195,7 @@ fn the_orders_hazards_are_the_items_and_the_opinion_lists_both_outcomes() {
     let document = store
         .document(&re.id, DocType::Reinspection, morning(LATER))
         .unwrap();
-    assert_eq!(document.number, "(淄)安监复查〔2026〕0001号");
+    assert_eq!(document.number, "（淄）应急复查〔2026〕1号");
     let text = document.to_text();
     for expected in [
         "整改复查意见书",
@@ -207,8 +207,11 @@ fn the_orders_hazards_are_the_items_and_the_opinion_lists_both_outcomes() {
         "以下隐患已整改合格：",
         "（焊工已取得特种作业操作证）。",
         "以下隐患未整改完毕：",
-        "责令于2026年12月31日前整改完毕。",
+        "1、粉尘爆炸危险场所设置在非框架结构",
+        "现责令你单位对上述未整改完毕的第1项问题于2026年12月31日前整改完毕，逾期仍未整改的，本机关将依法立案查处。",
         "逾期未整改，依法立案处罚。",
+        "对上述未整改完毕的第2项问题，本机关将依法立案查处。",
+        "本文书一式两份：一份由淄博市应急管理局备案，一份交被复查单位。",
         "被复查单位负责人（签名）：",
         "安全生产监管行政执法人员（签名）：李娜（证号 37030002）",
     ] {
@@ -398,17 +401,27 @@ fn a_reinspection_needs_a_submitted_inspection_with_hazards_and_for_enforcement_
         .unwrap()
         .id;
 
-    // Enforcement: submitted with a hazard but no order; an order but not submitted.
-    let unordered = start_trade(&mut store, DAY);
-    answer_all_required(&mut store, &unordered, DAY);
+    // Enforcement: submitting issues the order with the record, so a submitted inspection
+    // with hazards always has one (`no_document_is_lost_to_submitting_first` in
+    // inspection.rs); an order but not submitted.
+    let ordered_on_submit = start_trade(&mut store, DAY);
+    answer_all_required(&mut store, &ordered_on_submit, DAY);
     let details = AnswerDetails {
         deadline: Some(date("2026-12-05")),
         ..Default::default()
     };
     store
-        .answer_item(&unordered, "IT-002", "fail", &details, morning(DAY))
+        .answer_item(&ordered_on_submit, "IT-002", "fail", &details, morning(DAY))
         .unwrap();
-    store.submit_inspection(&unordered, morning(DAY)).unwrap();
+    let submitted = store
+        .submit_inspection(&ordered_on_submit, morning(DAY))
+        .unwrap();
+    assert!(
+        submitted
+            .documents
+            .iter()
+            .any(|d| d.doc_type == DocType::Order)
+    );
     let unsubmitted = start_trade(&mut store, DAY);
     answer_all_required(&mut store, &unsubmitted, DAY);
     store
@@ -425,7 +438,6 @@ fn a_reinspection_needs_a_submitted_inspection_with_hazards_and_for_enforcement_
         (&draft, "尚未提交"),
         (&clean, "未发现隐患"),
         (&reinspection, "是复查记录，只有检查记录才能复查"),
-        (&unordered, "没有已签发的责令限期整改指令书"),
         (&unsubmitted, "尚未提交"),
     ] {
         let err = store

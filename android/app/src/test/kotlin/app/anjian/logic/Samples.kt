@@ -81,6 +81,7 @@ object Samples {
         enterprise = enterprise,
         inspectors = listOf(),
         place = "一号车间",
+        onSitePost = null,
         startedAt = "2026-11-28T09:00:00+08:00",
         createdByDevice = "d1",
         status = status,

@@ -98,7 +98,11 @@ class StoreFlowTest {
             assertTrue(hazardRows(completed).none { it.missingDeadline })
             assertEquals("无证焊工在岗", completed.answers.single { it.item == "IT-002" }.note)
             assertEquals(listOf(DocumentType.RECORD, DocumentType.ORDER), documentChoices(completed).map { it.type })
-            assertEquals("submitted", store.submit(record.id).status)
+            // Submitting issues the record and the order with it, from the device's serials.
+            for (type in listOf(DocumentType.RECORD, DocumentType.ORDER)) store.addNumberBlock(type, day.year, 1u, 9u)
+            val submitted = store.submit(record.id)
+            assertEquals("submitted", submitted.status)
+            assertEquals(listOf(DocumentType.RECORD, DocumentType.ORDER), submitted.documents.map { it.docType })
         }
     }
 
