@@ -37,7 +37,7 @@ use super::{
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 9;
+pub const SCHEMA_VERSION: i32 = 10;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -803,6 +803,12 @@ CREATE TABLE attendance_spans (
 );
 "#;
 
+/// Version 10: see the SQLite store's; the same columns.
+const SCHEMA_V10: &str = r#"
+ALTER TABLE enterprises ADD COLUMN sector TEXT COLLATE "C";
+ALTER TABLE enterprises ADD COLUMN special_operations TEXT COLLATE "C";
+"#;
+
 fn migrate(client: &mut Client) -> StoreResult<()> {
     let mut tx = client.transaction()?;
     // Released at commit or rollback; a second instance starting now waits here and then finds
@@ -848,6 +854,9 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 9 {
         tx.batch_execute(SCHEMA_V9)?;
+    }
+    if found < 10 {
+        tx.batch_execute(SCHEMA_V10)?;
     }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
     // tracking's, 9 the inspection histories'
@@ -991,8 +1000,8 @@ fn user_from_row(row: &Row) -> StoreResult<User> {
     })
 }
 
-const ENTERPRISE_COLUMNS: &str =
-    "credit_code, name, address, industry, region_code, legal_representative, phone";
+const ENTERPRISE_COLUMNS: &str = "credit_code, name, address, industry, region_code,
+    legal_representative, phone, sector, special_operations";
 
 fn enterprise_from_row(row: &Row) -> StoreResult<Enterprise> {
     let code: String = row.try_get(0)?;
@@ -1005,6 +1014,10 @@ fn enterprise_from_row(row: &Row) -> StoreResult<Enterprise> {
         region_code: row.try_get(4)?,
         legal_representative: row.try_get(5)?,
         phone: row.try_get(6)?,
+        sector: row.try_get(7)?,
+        special_operations: super::special_operations_from_column(
+            row.try_get::<_, Option<String>>(8)?.as_deref(),
+        )?,
     })
 }
 
@@ -1252,15 +1265,21 @@ impl Store for PostgresStore {
             let seq = next_seq(tx)?;
             let stmt = tx.prepare(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                     legal_representative, phone, seq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+                     legal_representative, phone, seq, sector, special_operations)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                  ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
                      address = excluded.address, industry = excluded.industry,
                      region_code = excluded.region_code,
                      legal_representative = excluded.legal_representative,
-                     phone = excluded.phone, seq = excluded.seq",
+                     phone = excluded.phone, seq = excluded.seq,
+                     sector = CASE WHEN excluded.industry = '工贸'
+                         THEN COALESCE(excluded.sector, enterprises.sector) END,
+                     special_operations = CASE WHEN excluded.industry = '工贸'
+                         THEN COALESCE(excluded.special_operations,
+                                       enterprises.special_operations) END",
             )?;
             for e in enterprises {
+                let special_operations = super::special_operations_column(e);
                 tx.execute(
                     &stmt,
                     &[
@@ -1272,6 +1291,8 @@ impl Store for PostgresStore {
                         &e.legal_representative,
                         &e.phone,
                         &seq,
+                        &e.sector,
+                        &special_operations,
                     ],
                 )
                 .map_err(|err| {
