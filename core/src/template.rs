@@ -39,6 +39,26 @@ pub const BUILTIN_TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
+/// Earlier versions of the shipped checklists, as (file name, TOML text). Records started on
+/// them keep naming them, so every store and server learns them as well as the current ones: a
+/// record exported from a tablet still on an older build, or kept in a store file whose
+/// templates table lacks them, opens and can be answered anywhere. Kept byte for byte as shipped;
+/// never edited (a change needs a new version of the current file).
+pub const SUPERSEDED_TEMPLATES: &[(&str, &str)] = &[
+    (
+        "superseded/hazchem-enforcement.v1.toml",
+        include_str!("../../templates/checklists/superseded/hazchem-enforcement.v1.toml"),
+    ),
+    (
+        "superseded/mine-enforcement.v1.toml",
+        include_str!("../../templates/checklists/superseded/mine-enforcement.v1.toml"),
+    ),
+    (
+        "superseded/trade-enforcement.v1.toml",
+        include_str!("../../templates/checklists/superseded/trade-enforcement.v1.toml"),
+    ),
+];
+
 /// The hazard-class scales a template may use.
 const CLASS_SCALES: [&[&str]; 2] = [&["重大", "一般"], &["A", "B", "C"]];
 
@@ -343,6 +363,14 @@ impl Template {
     /// build defect, caught by this crate's tests; at run time it is reported like any other.
     pub fn builtin() -> Result<Vec<Template>> {
         BUILTIN_TEMPLATES
+            .iter()
+            .map(|(file, text)| Template::parse(file, text))
+            .collect()
+    }
+
+    /// The earlier versions of shipped lists ([`SUPERSEDED_TEMPLATES`]), parsed.
+    pub fn superseded() -> Result<Vec<Template>> {
+        SUPERSEDED_TEMPLATES
             .iter()
             .map(|(file, text)| Template::parse(file, text))
             .collect()
@@ -822,6 +850,22 @@ guidance = "用测距仪测量"
                     && item.legal_bases.iter().any(|b| b.text.contains("第34号"))),
             "the 带班下井 rule of 总局令第34号 is missing"
         );
+    }
+
+    #[test]
+    fn superseded_versions_parse_and_precede_the_shipped_ones() {
+        let current = Template::builtin().unwrap();
+        for old in Template::superseded().unwrap() {
+            let now = current
+                .iter()
+                .find(|t| t.id == old.id)
+                .unwrap_or_else(|| panic!("{} is still shipped", old.id));
+            assert!(old.version < now.version, "{} v{}", old.id, old.version);
+            assert_ne!(old.source_text, now.source_text);
+        }
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/checklists/superseded");
+        let on_disk = std::fs::read_dir(dir).unwrap().count();
+        assert_eq!(on_disk, SUPERSEDED_TEMPLATES.len(), "every superseded file is shipped");
     }
 
     #[test]

@@ -114,7 +114,8 @@ impl Store {
             templates: RefCell::default(),
         };
         store.device_id = store.ensure_device_id()?;
-        for template in Template::builtin()? {
+        // Older versions first, so records started on them open whatever this store holds.
+        for template in Template::superseded()?.into_iter().chain(Template::builtin()?) {
             store.add_template(&template)?;
         }
         Ok(store)

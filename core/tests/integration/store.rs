@@ -6,7 +6,7 @@ use tempfile::tempdir;
 use crate::common::*;
 
 /// The trade list as this build ships it.
-fn shipped_trade(store: &Store) -> Template {
+fn shipped_trade(store: &Store) -> std::sync::Arc<Template> {
     store.template("trade-enforcement", None).unwrap()
 }
 
