@@ -20,7 +20,9 @@ pub const ANY_INDUSTRY: &str = "通用";
 pub const TRADE_INDUSTRY: &str = "工贸";
 /// The 细分行业 of 工贸 enterprises named by 10号令 第二条; its 第四–十条 judge 冶金 to 烟草
 /// each by its own items (商贸 has none of its own: the general and special items only).
-pub const TRADE_SECTORS: &[&str] = &["冶金", "有色", "建材", "机械", "轻工", "纺织", "烟草", "商贸"];
+pub const TRADE_SECTORS: &[&str] = &[
+    "冶金", "有色", "建材", "机械", "轻工", "纺织", "烟草", "商贸",
+];
 /// The special operations of 10号令 第十一–十三条, judged wherever an enterprise carries them out.
 pub const SPECIAL_OPERATIONS: &[&str] = &["粉尘涉爆", "液氨制冷", "有限空间作业"];
 /// What the register writes for an enterprise with none of the special operations.
@@ -211,8 +213,8 @@ pub fn parse_enterprise_csv(file_label: &str, bytes: &[u8]) -> Result<Vec<Enterp
         .map_err(|e| csv_error(format!("表头无法读取：{e}")))?
         .clone();
     let columns: Vec<&str> = header.iter().collect();
-    let known = (CSV_REQUIRED_COLUMNS..=CSV_HEADER.len())
-        .any(|n| columns.as_slice() == &CSV_HEADER[..n]);
+    let known =
+        (CSV_REQUIRED_COLUMNS..=CSV_HEADER.len()).any(|n| columns.as_slice() == &CSV_HEADER[..n]);
     if !known {
         return Err(csv_error(format!(
             "表头应为 {}（最后两列可省略），实为 {}",
@@ -438,7 +440,10 @@ mod tests {
             enterprises[0].special_operations,
             Some(vec!["粉尘涉爆".to_string(), "有限空间作业".to_string()])
         );
-        assert_eq!(enterprises[0].special_operations_cell(), "粉尘涉爆、有限空间作业");
+        assert_eq!(
+            enterprises[0].special_operations_cell(),
+            "粉尘涉爆、有限空间作业"
+        );
         assert_eq!(enterprises[1].special_operations, Some(Vec::new()));
         assert_eq!(enterprises[1].special_operations_cell(), "无");
         assert_eq!(enterprises[2].sector, None);

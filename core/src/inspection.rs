@@ -242,7 +242,14 @@ pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]>
         if template.items.iter().all(applies) {
             return Cow::Borrowed(&template.items);
         }
-        return Cow::Owned(template.items.iter().filter(|i| applies(i)).cloned().collect());
+        return Cow::Owned(
+            template
+                .items
+                .iter()
+                .filter(|i| applies(i))
+                .cloned()
+                .collect(),
+        );
     };
     let section = reinspection_label(reinspects);
     let against = match reinspects.order_number {

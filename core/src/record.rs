@@ -388,7 +388,11 @@ impl RecordDoc {
             doc.put(&enterprise, "sector", sector.as_str())?;
         }
         if e.special_operations.is_some() {
-            doc.put(&enterprise, "special_operations", e.special_operations_cell())?;
+            doc.put(
+                &enterprise,
+                "special_operations",
+                e.special_operations_cell(),
+            )?;
         }
         doc.put(ROOT, "place", new.place.as_str())?;
         if let Some(gps) = &new.gps {

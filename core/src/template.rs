@@ -487,7 +487,9 @@ fn validate_legal_bases(
         if let (Some(from), Some(until)) = (basis.effective_from, basis.effective_until)
             && from > until
         {
-            return Err(format!("{label}：effective_from {from} 晚于 effective_until {until}"));
+            return Err(format!(
+                "{label}：effective_from {from} 晚于 effective_until {until}"
+            ));
         }
         if index == 0 && basis.effective_from.is_some() {
             return Err(format!(
@@ -544,7 +546,10 @@ impl RawItem {
         }
         let legal_bases = validate_legal_bases(self.legal_basis, self.legal_bases)?;
         let sectors = self.sectors.unwrap_or_default();
-        if let Some(unknown) = sectors.iter().find(|s| !TRADE_SECTORS.contains(&s.as_str())) {
+        if let Some(unknown) = sectors
+            .iter()
+            .find(|s| !TRADE_SECTORS.contains(&s.as_str()))
+        {
             return Err(format!(
                 "sectors 中的 {unknown:?} 不是细分行业（{}）",
                 TRADE_SECTORS.join("、")
@@ -844,10 +849,8 @@ guidance = "用测距仪测量"
             .find(|t| t.id == "mine-enforcement")
             .unwrap();
         assert!(
-            mine.items
-                .iter()
-                .any(|item| item.text.contains("带班")
-                    && item.legal_bases.iter().any(|b| b.text.contains("第34号"))),
+            mine.items.iter().any(|item| item.text.contains("带班")
+                && item.legal_bases.iter().any(|b| b.text.contains("第34号"))),
             "the 带班下井 rule of 总局令第34号 is missing"
         );
     }
@@ -863,9 +866,16 @@ guidance = "用测距仪测量"
             assert!(old.version < now.version, "{} v{}", old.id, old.version);
             assert_ne!(old.source_text, now.source_text);
         }
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../templates/checklists/superseded");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../templates/checklists/superseded"
+        );
         let on_disk = std::fs::read_dir(dir).unwrap().count();
-        assert_eq!(on_disk, SUPERSEDED_TEMPLATES.len(), "every superseded file is shipped");
+        assert_eq!(
+            on_disk,
+            SUPERSEDED_TEMPLATES.len(),
+            "every superseded file is shipped"
+        );
     }
 
     #[test]
@@ -949,9 +959,15 @@ review = "条号未与公布文本核对"
     fn dated_bases_must_cover_every_date_exactly_once() {
         let cases = [
             // A gap: nothing applies on 2026-05-01.
-            (OLD_AND_NEW.replace("\"2026-05-01\"", "\"2026-05-02\""), "空档"),
+            (
+                OLD_AND_NEW.replace("\"2026-05-01\"", "\"2026-05-02\""),
+                "空档",
+            ),
             // An overlap: both apply on 2026-04-30.
-            (OLD_AND_NEW.replace("\"2026-05-01\"", "\"2026-04-30\""), "重叠"),
+            (
+                OLD_AND_NEW.replace("\"2026-05-01\"", "\"2026-04-30\""),
+                "重叠",
+            ),
             // The first basis starts: older inspections would have none.
             (
                 OLD_AND_NEW.replacen(
@@ -971,15 +987,18 @@ review = "条号未与公布文本核对"
                 "最后一条",
             ),
             // A review note must say something.
-            (
-                OLD_AND_NEW.replace("条号未与公布文本核对", " "),
-                "review",
-            ),
+            (OLD_AND_NEW.replace("条号未与公布文本核对", " "), "review"),
             // A date that is not one.
-            (OLD_AND_NEW.replace("2026-04-30", "2026-04-31"), "effective_until"),
+            (
+                OLD_AND_NEW.replace("2026-04-30", "2026-04-31"),
+                "effective_until",
+            ),
             // Each period's citation is checked like any other.
             (
-                OLD_AND_NEW.replace("《中华人民共和国危险化学品安全法》第四十一条", "危险化学品安全法"),
+                OLD_AND_NEW.replace(
+                    "《中华人民共和国危险化学品安全法》第四十一条",
+                    "危险化学品安全法",
+                ),
                 "legal_basis",
             ),
         ];
@@ -1061,15 +1080,28 @@ review = "条号未与公布文本核对"
         let mill = codes_for(&trade, &trade_enterprise(Some("轻工"), Some(&["粉尘涉爆"])));
         for code in &mill {
             let sectors = sector_of(code);
-            assert!(sectors.is_empty() || sectors == ["轻工"], "{code}: {sectors:?}");
+            assert!(
+                sectors.is_empty() || sectors == ["轻工"],
+                "{code}: {sectors:?}"
+            );
             let special = special_of(code);
-            assert!(special.is_none() || special.as_deref() == Some("粉尘涉爆"), "{code}");
+            assert!(
+                special.is_none() || special.as_deref() == Some("粉尘涉爆"),
+                "{code}"
+            );
         }
         assert!(mill.contains(&"IT-001".to_string()), "general items stay");
-        assert!(mill.iter().any(|c| special_of(c).as_deref() == Some("粉尘涉爆")));
+        assert!(
+            mill.iter()
+                .any(|c| special_of(c).as_deref() == Some("粉尘涉爆"))
+        );
         assert!(mill.iter().any(|c| sector_of(c) == ["轻工"]));
         assert!(!mill.iter().any(|c| sector_of(c) == ["冶金"]));
-        assert!(!mill.iter().any(|c| special_of(c).as_deref() == Some("液氨制冷")));
+        assert!(
+            !mill
+                .iter()
+                .any(|c| special_of(c).as_deref() == Some("液氨制冷"))
+        );
 
         // A 商贸 enterprise with no special operations: the general items only, since 10号令
         // has no 商贸 article.
@@ -1081,7 +1113,11 @@ review = "条号未与公布文本核对"
         );
         // Known sector, unknown special operations: every special item stays.
         let steel = codes_for(&trade, &trade_enterprise(Some("冶金"), None));
-        assert!(steel.iter().any(|c| special_of(c).as_deref() == Some("液氨制冷")));
+        assert!(
+            steel
+                .iter()
+                .any(|c| special_of(c).as_deref() == Some("液氨制冷"))
+        );
         assert!(!steel.iter().any(|c| sector_of(c) == ["有色"]));
     }
 
@@ -1118,7 +1154,12 @@ review = "条号未与公布文本核对"
                     .iter()
                     .filter(|item| item.legal_bases.iter().any(|b| b.text.contains(&citation)))
                     .collect();
-                assert_eq!(items.len(), 1, "{citation}: {:?}", items.iter().map(|i| &i.code).collect::<Vec<_>>());
+                assert_eq!(
+                    items.len(),
+                    1,
+                    "{citation}: {:?}",
+                    items.iter().map(|i| &i.code).collect::<Vec<_>>()
+                );
                 let item = items[0];
                 assert_eq!(item.class, "重大", "{citation}");
                 let picked_by = item
@@ -1165,7 +1206,11 @@ review = "条号未与公布文本核对"
                 );
                 for basis in item.legal_bases.iter().filter(|b| b.text.contains(law)) {
                     assert!(basis.effective_from.is_some_and(|from| from >= in_force));
-                    assert!(basis.review.is_some(), "{} article numbers unchecked", item.code);
+                    assert!(
+                        basis.review.is_some(),
+                        "{} article numbers unchecked",
+                        item.code
+                    );
                     dated += 1;
                 }
             }
@@ -1195,13 +1240,19 @@ review = "条号未与公布文本核对"
         };
         let hc001 = basis("hazchem-enforcement", "HC-001");
         assert!(!hc001.contains("第3号）第九条"), "{hc001}");
-        assert!(hc001.contains("《中华人民共和国安全生产法》第二十七条第二款"), "{hc001}");
+        assert!(
+            hc001.contains("《中华人民共和国安全生产法》第二十七条第二款"),
+            "{hc001}"
+        );
         let nm027 = basis("mine-enforcement", "NM-027");
         assert!(!nm027.contains("实施条例》第二十一条"), "{nm027}");
         assert!(nm027.contains("〔2022〕88号"), "{nm027}");
         let it040 = basis("trade-enforcement", "IT-040");
         assert!(!it040.contains("消防法》第十六条"), "{it040}");
-        assert!(it040.contains("《中华人民共和国消防法》第二十七条第二款"), "{it040}");
+        assert!(
+            it040.contains("《中华人民共和国消防法》第二十七条第二款"),
+            "{it040}"
+        );
         let it008 = basis("trade-enforcement", "IT-008");
         assert!(it008.contains("第四条第（六）项"), "{it008}");
     }
@@ -1210,11 +1261,21 @@ review = "条号未与公布文本核对"
     fn hazchem_list_checks_the_permit_and_leaders_on_duty() {
         let hazchem = shipped("hazchem-enforcement");
         let on = day("2026-11-20");
-        assert!(hazchem.items.iter().any(|item| item.text.contains("安全生产许可证")
-            && item.text.contains("有效期")
-            && item.legal_basis_on(on).text.contains("《安全生产许可证条例》第二条")));
-        assert!(hazchem.items.iter().any(|item| item.text.contains("重大危险源")
-            && item.text.contains("带班")
-            && item.legal_basis_on(on).review.is_some()));
+        assert!(hazchem.items.iter().any(|item| {
+            item.text.contains("安全生产许可证")
+                && item.text.contains("有效期")
+                && item
+                    .legal_basis_on(on)
+                    .text
+                    .contains("《安全生产许可证条例》第二条")
+        }));
+        assert!(
+            hazchem
+                .items
+                .iter()
+                .any(|item| item.text.contains("重大危险源")
+                    && item.text.contains("带班")
+                    && item.legal_basis_on(on).review.is_some())
+        );
     }
 }

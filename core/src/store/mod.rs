@@ -115,7 +115,10 @@ impl Store {
         };
         store.device_id = store.ensure_device_id()?;
         // Older versions first, so records started on them open whatever this store holds.
-        for template in Template::superseded()?.into_iter().chain(Template::builtin()?) {
+        for template in Template::superseded()?
+            .into_iter()
+            .chain(Template::builtin()?)
+        {
             store.add_template(&template)?;
         }
         Ok(store)
@@ -280,8 +283,10 @@ impl Store {
                                        enterprises.special_operations) END",
             )?;
             for e in enterprises {
-                let special_operations =
-                    e.special_operations.is_some().then(|| e.special_operations_cell());
+                let special_operations = e
+                    .special_operations
+                    .is_some()
+                    .then(|| e.special_operations_cell());
                 stmt.execute(params![
                     e.credit_code.as_str(),
                     e.name,
@@ -651,11 +656,7 @@ fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Enterprise> 
         sector: row.get(7)?,
         special_operations: match row.get::<_, Option<String>>(8)? {
             Some(cell) => parse_special_operations(&cell).map_err(|e| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    8,
-                    rusqlite::types::Type::Text,
-                    e.into(),
-                )
+                rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
             })?,
             None => None,
         },

@@ -47,19 +47,38 @@ fn fail(store: &mut Store, id: &str, item: &str, day: &str) -> String {
 fn a_hazard_cites_the_regulation_before_the_new_law_and_the_law_from_2026_05_01() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
-    let april = start(&mut store, CHEMICAL_PLANT, "hazchem-enforcement", "2026-04-30");
-    let may = start(&mut store, CHEMICAL_PLANT, "hazchem-enforcement", "2026-05-01");
+    let april = start(
+        &mut store,
+        CHEMICAL_PLANT,
+        "hazchem-enforcement",
+        "2026-04-30",
+    );
+    let may = start(
+        &mut store,
+        CHEMICAL_PLANT,
+        "hazchem-enforcement",
+        "2026-05-01",
+    );
 
     let before = fail(&mut store, &april, "HC-037", "2026-04-30");
-    assert!(before.contains("《危险化学品安全管理条例》第二十四条"), "{before}");
+    assert!(
+        before.contains("《危险化学品安全管理条例》第二十四条"),
+        "{before}"
+    );
     assert!(!before.contains("危险化学品安全法"), "{before}");
     let after = fail(&mut store, &may, "HC-037", "2026-05-01");
-    assert!(after.contains("《中华人民共和国危险化学品安全法》"), "{after}");
+    assert!(
+        after.contains("《中华人民共和国危险化学品安全法》"),
+        "{after}"
+    );
     assert!(!after.contains("安全管理条例"), "{after}");
 
     // Answering later does not move an inspection into the new law: its date is its start.
     let late = fail(&mut store, &april, "HC-038", "2026-05-06");
-    assert!(late.contains("《危险化学品安全管理条例》第二十五条"), "{late}");
+    assert!(
+        late.contains("《危险化学品安全管理条例》第二十五条"),
+        "{late}"
+    );
 }
 
 #[test]
@@ -79,7 +98,11 @@ fn an_inspection_asks_the_order_10_items_of_the_enterprise_s_sector_only() {
     let asked = checklist(&record, &template);
     assert!(asked.len() < template.items.len());
     assert!(asked.iter().any(|i| i.sectors == ["轻工"]));
-    assert!(asked.iter().any(|i| i.special.as_deref() == Some("粉尘涉爆")));
+    assert!(
+        asked
+            .iter()
+            .any(|i| i.special.as_deref() == Some("粉尘涉爆"))
+    );
     assert!(
         asked
             .iter()
@@ -100,7 +123,10 @@ fn an_inspection_asks_the_order_10_items_of_the_enterprise_s_sector_only() {
     assert!(matches!(err, Error::UnknownItem { .. }), "{err}");
     answer_all_required(&mut store, &id, "2026-11-20");
     let record = store.record(&id).unwrap();
-    assert_eq!(completion_problems(&record, &template), Vec::<String>::new());
+    assert_eq!(
+        completion_problems(&record, &template),
+        Vec::<String>::new()
+    );
 
     // The factory's register row says neither: it is asked every item.
     let factory = start_trade(&mut store, "2026-11-20");
@@ -118,9 +144,8 @@ fn an_older_register_imported_again_keeps_the_sector_it_does_not_mention() {
         .find(|line| line.starts_with(FLOUR_MILL))
         .unwrap()
         .trim_end_matches(",轻工,粉尘涉爆");
-    let old_register = format!(
-        "统一社会信用代码,单位名称,地址,行业,区划代码,法定代表人,联系电话\n{old_row}\n"
-    );
+    let old_register =
+        format!("统一社会信用代码,单位名称,地址,行业,区划代码,法定代表人,联系电话\n{old_row}\n");
     let enterprises = parse_enterprise_csv("old.csv", old_register.as_bytes()).unwrap();
     assert_eq!(enterprises[0].sector, None);
     store.import_enterprises(&enterprises).unwrap();

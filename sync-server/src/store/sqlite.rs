@@ -873,11 +873,7 @@ fn finish_user((mut user, role, until): (User, String, Option<String>)) -> Store
 const ENTERPRISE_COLUMNS: &str = "credit_code, name, address, industry, region_code,
     legal_representative, phone, sector, special_operations";
 
-type EnterpriseRow = (
-    [String; 7],
-    Option<String>,
-    Option<String>,
-);
+type EnterpriseRow = ([String; 7], Option<String>, Option<String>);
 
 fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EnterpriseRow> {
     Ok((
@@ -896,8 +892,19 @@ fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EnterpriseRo
 }
 
 fn finish_enterprise(row: EnterpriseRow) -> StoreResult<Enterprise> {
-    let ([code, name, address, industry, region_code, legal_representative, phone], sector, special) =
-        row;
+    let (
+        [
+            code,
+            name,
+            address,
+            industry,
+            region_code,
+            legal_representative,
+            phone,
+        ],
+        sector,
+        special,
+    ) = row;
     Ok(Enterprise {
         credit_code: CreditCode::parse(&code)
             .map_err(|e| StoreError::Corrupt(format!("credit code {code:?}: {e}")))?,
