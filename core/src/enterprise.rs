@@ -172,6 +172,14 @@ pub fn parse_special_operations(cell: &str) -> std::result::Result<Option<Vec<St
     Ok(Some(list))
 }
 
+/// The SET clause of the stores' enterprise upsert for the two columns above, shared by the
+/// device store and both server stores: a register that does not say (NULL) keeps what an
+/// earlier one said, and an enterprise no longer 工贸 has neither.
+pub const ENTERPRISE_SCOPE_ON_UPSERT: &str = "sector = CASE WHEN excluded.industry = '工贸'
+        THEN COALESCE(excluded.sector, enterprises.sector) END,
+    special_operations = CASE WHEN excluded.industry = '工贸'
+        THEN COALESCE(excluded.special_operations, enterprises.special_operations) END";
+
 /// The register's CSV header, in this order. The last two columns came with the 10号令
 /// checklist; a register without them still imports, its enterprises' 细分行业 and special
 /// operations unknown.

@@ -21,7 +21,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 
 use crate::agency::Agency;
-use crate::enterprise::{CreditCode, Enterprise, parse_special_operations};
+use crate::enterprise::{
+    CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise, parse_special_operations,
+};
 use crate::error::{Error, Result};
 use crate::photos::PhotoStore;
 use crate::record::{Inspector, Record, RecordDoc};
@@ -267,21 +269,17 @@ impl Store {
         let now = format_china(Utc::now());
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare(&format!(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                     legal_representative, phone, updated_at, sector, special_operations)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                     address = excluded.address, industry = excluded.industry,
-                     region_code = excluded.region_code,
-                     legal_representative = excluded.legal_representative,
-                     phone = excluded.phone, updated_at = excluded.updated_at,
-                     sector = CASE WHEN excluded.industry = '工贸'
-                         THEN COALESCE(excluded.sector, enterprises.sector) END,
-                     special_operations = CASE WHEN excluded.industry = '工贸'
-                         THEN COALESCE(excluded.special_operations,
-                                       enterprises.special_operations) END",
-            )?;
+                         legal_representative, phone, updated_at, sector, special_operations)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                         address = excluded.address, industry = excluded.industry,
+                         region_code = excluded.region_code,
+                         legal_representative = excluded.legal_representative,
+                         phone = excluded.phone, updated_at = excluded.updated_at,
+                         {ENTERPRISE_SCOPE_ON_UPSERT}",
+            ))?;
             for e in enterprises {
                 let special_operations = e
                     .special_operations

@@ -20,7 +20,7 @@ use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 
 use anjian_core::agency::DocType;
-use anjian_core::enterprise::{CreditCode, Enterprise};
+use anjian_core::enterprise::{CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise};
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
@@ -1263,21 +1263,17 @@ impl Store for PostgresStore {
     fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
-            let stmt = tx.prepare(
+            let stmt = tx.prepare(&format!(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                     legal_representative, phone, seq, sector, special_operations)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                     address = excluded.address, industry = excluded.industry,
-                     region_code = excluded.region_code,
-                     legal_representative = excluded.legal_representative,
-                     phone = excluded.phone, seq = excluded.seq,
-                     sector = CASE WHEN excluded.industry = '工贸'
-                         THEN COALESCE(excluded.sector, enterprises.sector) END,
-                     special_operations = CASE WHEN excluded.industry = '工贸'
-                         THEN COALESCE(excluded.special_operations,
-                                       enterprises.special_operations) END",
-            )?;
+                         legal_representative, phone, seq, sector, special_operations)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                         address = excluded.address, industry = excluded.industry,
+                         region_code = excluded.region_code,
+                         legal_representative = excluded.legal_representative,
+                         phone = excluded.phone, seq = excluded.seq,
+                         {ENTERPRISE_SCOPE_ON_UPSERT}",
+            ))?;
             for e in enterprises {
                 let special_operations = super::special_operations_column(e);
                 tx.execute(

@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use anjian_core::agency::DocType;
-use anjian_core::enterprise::{CreditCode, Enterprise};
+use anjian_core::enterprise::{CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise};
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
@@ -1193,21 +1193,17 @@ impl Store for SqliteStore {
     fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
-            let mut stmt = tx.prepare_cached(
+            let mut stmt = tx.prepare_cached(&format!(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                     legal_representative, phone, seq, sector, special_operations)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                     address = excluded.address, industry = excluded.industry,
-                     region_code = excluded.region_code,
-                     legal_representative = excluded.legal_representative,
-                     phone = excluded.phone, seq = excluded.seq,
-                     sector = CASE WHEN excluded.industry = '工贸'
-                         THEN COALESCE(excluded.sector, enterprises.sector) END,
-                     special_operations = CASE WHEN excluded.industry = '工贸'
-                         THEN COALESCE(excluded.special_operations,
-                                       enterprises.special_operations) END",
-            )?;
+                         legal_representative, phone, seq, sector, special_operations)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                         address = excluded.address, industry = excluded.industry,
+                         region_code = excluded.region_code,
+                         legal_representative = excluded.legal_representative,
+                         phone = excluded.phone, seq = excluded.seq,
+                         {ENTERPRISE_SCOPE_ON_UPSERT}",
+            ))?;
             for e in enterprises {
                 stmt.execute(params![
                     e.credit_code.as_str(),
