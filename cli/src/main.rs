@@ -210,7 +210,7 @@ fn parse_doc_type(text: &str) -> Result<DocType> {
 
 #[derive(Debug, Subcommand)]
 enum EnterpriseCommand {
-    /// Import a register CSV (header 统一社会信用代码,单位名称,地址,行业,区划代码,法定代表人,联系电话); all rows or none
+    /// Import a register CSV (header 统一社会信用代码,单位名称,地址,行业,区划代码,法定代表人,联系电话[,细分行业,专项作业]); all rows or none
     Import { file: PathBuf },
     /// List enterprises
     List {

@@ -178,7 +178,18 @@ impl Output {
                 if let Some(requirement) = item.requirement() {
                     let _ = writeln!(text, "    要求：{requirement}");
                 }
-                let _ = writeln!(text, "    依据：{}", item.legal_basis);
+                for basis in &item.legal_bases {
+                    let period = match (basis.effective_from, basis.effective_until) {
+                        (None, None) => String::new(),
+                        (Some(from), None) => format!("（{from} 起检查适用）"),
+                        (None, Some(until)) => format!("（{until} 及以前检查适用）"),
+                        (Some(from), Some(until)) => format!("（{from} 至 {until} 检查适用）"),
+                    };
+                    let _ = writeln!(text, "    依据{period}：{}", basis.text);
+                    if let Some(review) = &basis.review {
+                        let _ = writeln!(text, "    待法制审核：{review}");
+                    }
+                }
                 let _ = writeln!(text, "    检查方法：{}", item.guidance);
             }
             text.trim_end().to_string()

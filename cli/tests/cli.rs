@@ -206,7 +206,7 @@ fn template_list_and_show_have_the_documented_shapes() {
         .iter()
         .find(|t| t["id"] == "hazchem-enforcement")
         .unwrap();
-    assert_eq!(hazchem["version"], 1);
+    assert_eq!(hazchem["version"], 2);
     assert_eq!(hazchem["industry"], "危险化学品");
     assert_eq!(hazchem["kind"], "enforcement");
     assert!(hazchem["item_count"].as_u64().unwrap() >= 40);
@@ -215,7 +215,7 @@ fn template_list_and_show_have_the_documented_shapes() {
     assert_eq!(show["id"], "hazchem-enforcement");
     let items = show["items"].as_array().unwrap();
     assert_eq!(items.len() as u64, hazchem["item_count"].as_u64().unwrap());
-    for key in ["code", "text", "legal_basis", "class", "kind", "required"] {
+    for key in ["code", "text", "legal_bases", "class", "kind", "required"] {
         assert!(!items[0][key].is_null(), "item has {key}");
     }
     let text = device.ok(&["template", "show", "mine-enforcement"]);

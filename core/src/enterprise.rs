@@ -17,6 +17,18 @@ const CREDIT_CODE_WEIGHTS: [u32; 17] = [
 pub const INDUSTRIES: &[&str] = &["危险化学品", "非煤矿山", "工贸", "冶金"];
 pub const ANY_INDUSTRY: &str = "通用";
 
+/// The industry whose enterprises 应急管理部令第10号 (工贸企业重大事故隐患判定标准) covers.
+pub const TRADE_INDUSTRY: &str = "工贸";
+/// The 细分行业 of 工贸 enterprises named by 10号令 第二条; its 第四–十条 judge 冶金 to 烟草
+/// each by its own items (商贸 has none of its own: the general and special items only).
+pub const TRADE_SECTORS: &[&str] = &[
+    "冶金", "有色", "建材", "机械", "轻工", "纺织", "烟草", "商贸",
+];
+/// The special operations of 10号令 第十一–十三条, judged wherever an enterprise carries them out.
+pub const SPECIAL_OPERATIONS: &[&str] = &["粉尘涉爆", "液氨制冷", "有限空间作业"];
+/// What the register writes for an enterprise with none of the special operations.
+pub const NO_SPECIAL_OPERATIONS: &str = "无";
+
 /// A validated unified social credit code (统一社会信用代码).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -108,10 +120,71 @@ pub struct Enterprise {
     pub region_code: String,
     pub legal_representative: String,
     pub phone: String,
+    /// The 细分行业 of a 工贸 enterprise (one of [`TRADE_SECTORS`]); `None`: the register does
+    /// not say, and every sector's items are shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sector: Option<String>,
+    /// The special operations it carries out (of [`SPECIAL_OPERATIONS`]; empty: none);
+    /// `None`: the register does not say, and every special item is shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub special_operations: Option<Vec<String>>,
 }
 
-/// The register's CSV header, in this order.
-pub const CSV_HEADER: [&str; 7] = [
+impl Enterprise {
+    /// The special operations as the register's cell writes them: `粉尘涉爆、有限空间作业`,
+    /// `无` for none, empty when unknown.
+    pub fn special_operations_cell(&self) -> String {
+        match &self.special_operations {
+            None => String::new(),
+            Some(list) if list.is_empty() => NO_SPECIAL_OPERATIONS.to_string(),
+            Some(list) => list.join("、"),
+        }
+    }
+}
+
+/// Reads a register cell of special operations (`、`, `,`, `;` or `；` between names; `无`
+/// for none; empty for unknown), refusing names that are not special operations.
+pub fn parse_special_operations(cell: &str) -> std::result::Result<Option<Vec<String>>, String> {
+    let cell = cell.trim();
+    if cell.is_empty() {
+        return Ok(None);
+    }
+    if cell == NO_SPECIAL_OPERATIONS {
+        return Ok(Some(Vec::new()));
+    }
+    let mut list: Vec<String> = Vec::new();
+    for name in cell
+        .split(['、', ',', ';', '；', '，'])
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !SPECIAL_OPERATIONS.contains(&name) {
+            return Err(format!(
+                "专项作业 {name:?} 应为 {}，或写“{NO_SPECIAL_OPERATIONS}”",
+                SPECIAL_OPERATIONS.join("、")
+            ));
+        }
+        if !list.iter().any(|n| n == name) {
+            list.push(name.to_string());
+        }
+    }
+    // Stored in the order of SPECIAL_OPERATIONS so equal sets compare equal.
+    list.sort_by_key(|name| SPECIAL_OPERATIONS.iter().position(|s| *s == name.as_str()));
+    Ok(Some(list))
+}
+
+/// The SET clause of the stores' enterprise upsert for the two columns above, shared by the
+/// device store and both server stores: a register that does not say (NULL) keeps what an
+/// earlier one said, and an enterprise no longer 工贸 has neither.
+pub const ENTERPRISE_SCOPE_ON_UPSERT: &str = "sector = CASE WHEN excluded.industry = '工贸'
+        THEN COALESCE(excluded.sector, enterprises.sector) END,
+    special_operations = CASE WHEN excluded.industry = '工贸'
+        THEN COALESCE(excluded.special_operations, enterprises.special_operations) END";
+
+/// The register's CSV header, in this order. The last two columns came with the 10号令
+/// checklist; a register without them still imports, its enterprises' 细分行业 and special
+/// operations unknown.
+pub const CSV_HEADER: [&str; 9] = [
     "统一社会信用代码",
     "单位名称",
     "地址",
@@ -119,7 +192,11 @@ pub const CSV_HEADER: [&str; 7] = [
     "区划代码",
     "法定代表人",
     "联系电话",
+    "细分行业",
+    "专项作业",
 ];
+/// The columns every register has.
+const CSV_REQUIRED_COLUMNS: usize = 7;
 
 /// Parses a whole register file. All rows are validated before anything is returned, so a file
 /// with one bad row yields an error naming that row's line and no enterprise at all.
@@ -133,19 +210,25 @@ pub fn parse_enterprise_csv(file_label: &str, bytes: &[u8]) -> Result<Vec<Enterp
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
 
+    // Flexible: a spreadsheet may leave out a row's empty trailing cells; the count is
+    // checked per row below.
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
+        .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let header = reader
         .headers()
         .map_err(|e| csv_error(format!("表头无法读取：{e}")))?
         .clone();
-    if header.iter().collect::<Vec<_>>() != CSV_HEADER {
+    let columns: Vec<&str> = header.iter().collect();
+    let known =
+        (CSV_REQUIRED_COLUMNS..=CSV_HEADER.len()).any(|n| columns.as_slice() == &CSV_HEADER[..n]);
+    if !known {
         return Err(csv_error(format!(
-            "表头应为 {}，实为 {}",
+            "表头应为 {}（最后两列可省略），实为 {}",
             CSV_HEADER.join(","),
-            header.iter().collect::<Vec<_>>().join(",")
+            columns.join(",")
         )));
     }
 
@@ -169,8 +252,17 @@ pub fn parse_enterprise_csv(file_label: &str, bytes: &[u8]) -> Result<Vec<Enterp
         if row.iter().all(str::is_empty) {
             continue;
         }
+        if row.len() < CSV_REQUIRED_COLUMNS || row.len() > columns.len() {
+            return Err(row_error(format!(
+                "应有 {} 列，实有 {} 列",
+                columns.len(),
+                row.len()
+            )));
+        }
         let field = |i: usize| row.get(i).unwrap_or("").to_string();
         let credit_code = CreditCode::parse(&field(0)).map_err(|e| row_error(e.to_string()))?;
+        let sector = Some(field(7)).filter(|s| !s.is_empty());
+        let special_operations = parse_special_operations(&field(8)).map_err(row_error)?;
         let enterprise = Enterprise {
             credit_code,
             name: field(1),
@@ -179,6 +271,8 @@ pub fn parse_enterprise_csv(file_label: &str, bytes: &[u8]) -> Result<Vec<Enterp
             region_code: field(4),
             legal_representative: field(5),
             phone: field(6),
+            sector,
+            special_operations,
         };
         validate_enterprise(&enterprise).map_err(row_error)?;
         if let Some(first_line) = seen.insert(enterprise.credit_code.clone(), line) {
@@ -233,6 +327,37 @@ pub fn validate_enterprise(enterprise: &Enterprise) -> std::result::Result<(), S
             .all(|b| b.is_ascii_digit() || b"-+ ()".contains(&b));
     if !phone_ok {
         return Err(format!("联系电话 {phone:?} 无效"));
+    }
+    if let Some(sector) = &enterprise.sector {
+        if enterprise.industry != TRADE_INDUSTRY {
+            return Err(format!(
+                "细分行业 {sector:?} 只适用于{TRADE_INDUSTRY}企业，行业为 {} 时应留空",
+                enterprise.industry
+            ));
+        }
+        if !TRADE_SECTORS.contains(&sector.as_str()) {
+            return Err(format!(
+                "细分行业 {sector:?} 应为 {} 之一",
+                TRADE_SECTORS.join("、")
+            ));
+        }
+    }
+    if let Some(operations) = &enterprise.special_operations {
+        if enterprise.industry != TRADE_INDUSTRY {
+            return Err(format!(
+                "专项作业只适用于{TRADE_INDUSTRY}企业，行业为 {} 时应留空",
+                enterprise.industry
+            ));
+        }
+        if let Some(unknown) = operations
+            .iter()
+            .find(|o| !SPECIAL_OPERATIONS.contains(&o.as_str()))
+        {
+            return Err(format!(
+                "专项作业 {unknown:?} 应为 {}",
+                SPECIAL_OPERATIONS.join("、")
+            ));
+        }
     }
     Ok(())
 }
@@ -297,6 +422,78 @@ mod tests {
             text.push_str(row);
         }
         text.into_bytes()
+    }
+
+    /// A register as written before the 细分行业 and 专项作业 columns.
+    fn old_csv(rows: &[&str]) -> Vec<u8> {
+        let mut text = CSV_HEADER[..CSV_REQUIRED_COLUMNS].join(",");
+        for row in rows {
+            text.push('\n');
+            text.push_str(row);
+        }
+        text.into_bytes()
+    }
+
+    #[test]
+    fn a_register_without_the_sector_columns_still_imports_with_them_unknown() {
+        let bytes = old_csv(&[
+            "914403001922038216,华为技术有限公司,深圳市龙岗区,工贸,440307,赵明路,0755-28780808",
+        ]);
+        let enterprises = parse_enterprise_csv("old.csv", &bytes).unwrap();
+        assert_eq!(enterprises[0].sector, None);
+        assert_eq!(enterprises[0].special_operations, None);
+    }
+
+    #[test]
+    fn the_sector_and_special_operations_columns_are_read_and_checked() {
+        let bytes = csv(&[
+            "914403001922038216,面粉公司,深圳市龙岗区,工贸,440307,赵明路,0755-28780808,轻工,有限空间作业、粉尘涉爆",
+            "9144030071526726XG,商场,深圳市南山区,工贸,440305,马化腾,0755-86013388,商贸,无",
+            "91110000802100433B,化工公司,北京市,危险化学品,110000,王五,010-12345678,,",
+        ]);
+        let enterprises = parse_enterprise_csv("e.csv", &bytes).unwrap();
+        assert_eq!(enterprises[0].sector.as_deref(), Some("轻工"));
+        // Kept in the order of SPECIAL_OPERATIONS, whatever the cell's order.
+        assert_eq!(
+            enterprises[0].special_operations,
+            Some(vec!["粉尘涉爆".to_string(), "有限空间作业".to_string()])
+        );
+        assert_eq!(
+            enterprises[0].special_operations_cell(),
+            "粉尘涉爆、有限空间作业"
+        );
+        assert_eq!(enterprises[1].special_operations, Some(Vec::new()));
+        assert_eq!(enterprises[1].special_operations_cell(), "无");
+        assert_eq!(enterprises[2].sector, None);
+        assert_eq!(enterprises[2].special_operations, None);
+
+        for (row, expected) in [
+            (
+                "914403001922038216,甲,深圳,工贸,440307,赵明路,0755-28780808,化工,",
+                "细分行业",
+            ),
+            (
+                "914403001922038216,甲,深圳,危险化学品,440307,赵明路,0755-28780808,冶金,",
+                "只适用于工贸企业",
+            ),
+            (
+                "914403001922038216,甲,深圳,工贸,440307,赵明路,0755-28780808,机械,高处作业",
+                "专项作业",
+            ),
+            (
+                "914403001922038216,甲,深圳,非煤矿山,440307,赵明路,0755-28780808,,有限空间作业",
+                "只适用于工贸企业",
+            ),
+        ] {
+            let err = parse_enterprise_csv("e.csv", &csv(&[row])).unwrap_err();
+            match err {
+                Error::InvalidCsvRow { line, problem, .. } => {
+                    assert_eq!(line, 2);
+                    assert!(problem.contains(expected), "{row}: {problem}");
+                }
+                other => panic!("unexpected {other}"),
+            }
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::record::{
     RecordDoc, RecordKind, Reinspects, Status,
 };
 use crate::store::Store;
-use crate::template::{AnswerKind, InspectionKind, Item, Template};
+use crate::template::{AnswerKind, InspectionKind, Item, LegalBasis, Template};
 use crate::text::{Lines, check_text, text_problem};
 use crate::time::china_date;
 
@@ -216,7 +216,7 @@ pub fn build_answer(
         Hazard {
             description,
             class: item.class.clone(),
-            legal_basis: item.legal_basis.clone(),
+            legal_basis: item.legal_basis_on(inspection_date).text.clone(),
             measure: details
                 .measure
                 .clone()
@@ -250,11 +250,24 @@ pub fn reinspection_label(reinspects: &Reinspects) -> String {
     }
 }
 
-/// The items a record answers: its template's, or for a re-inspection the hazards of the
-/// inspection it follows up (the order's, for enforcement), each asked as "rectified or not".
+/// The items a record answers: its template's that apply to the enterprise as the record
+/// snapshotted it (its 细分行业 and special operations, see [`Item::applies_to`]), or for a
+/// re-inspection the hazards of the inspection it follows up (the order's, for enforcement),
+/// each asked as "rectified or not".
 pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]> {
     let Some(reinspects) = &record.reinspects else {
-        return Cow::Borrowed(&template.items);
+        let applies = |item: &Item| item.applies_to(&record.enterprise);
+        if template.items.iter().all(applies) {
+            return Cow::Borrowed(&template.items);
+        }
+        return Cow::Owned(
+            template
+                .items
+                .iter()
+                .filter(|i| applies(i))
+                .cloned()
+                .collect(),
+        );
     };
     let section = reinspection_label(reinspects);
     let against = match reinspects.order_number {
@@ -274,7 +287,10 @@ pub fn checklist<'a>(record: &Record, template: &'a Template) -> Cow<'a, [Item]>
                 section: section.clone(),
                 text: format!("是否已整改：{}", h.description),
                 hazard: h.description.clone(),
-                legal_basis: h.legal_basis.clone(),
+                // The basis the original inspection recorded, for the law in force on its date.
+                legal_bases: vec![LegalBasis::always(h.legal_basis.clone())],
+                sectors: Vec::new(),
+                special: None,
                 class: h.class.clone(),
                 answer: AnswerKind::Check,
                 required: true,
@@ -766,7 +782,9 @@ mod tests {
             section: "s".into(),
             text: "是否符合".into(),
             hazard: "不符合".into(),
-            legal_basis: "《法》第一条".into(),
+            legal_bases: vec![LegalBasis::always("《法》第一条")],
+            sectors: Vec::new(),
+            special: None,
             class: "一般".into(),
             answer,
             required: true,

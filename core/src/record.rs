@@ -8,7 +8,8 @@
 //! on_site_post?                 职务 of the enterprise's person on site (set until the record's
 //!                               现场检查记录 is issued)
 //! template: {id, version}       enterprise: {credit_code, name, address, industry, region_code,
-//! started_at, ended_at?                     legal_representative, phone}  (snapshot at start)
+//! started_at, ended_at?                     legal_representative, phone, sector?,
+//!                                           special_operations?}  (snapshot at start)
 //! gps?: {lat, lon}              inspectors: {CERT: {name, cert, cert_valid_until?, position}}
 //! status: draft|submitted       submitted_at?, submitted_by?: {name, cert}
 //! documents?: {record|order|reinspection: {number, issued_at, issued_by_name, issued_by_cert}}
@@ -43,7 +44,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agency::DocType;
-use crate::enterprise::{CreditCode, Enterprise};
+use crate::enterprise::{CreditCode, Enterprise, parse_special_operations};
 use crate::error::{Error, Result};
 use crate::template::InspectionKind;
 use crate::time::{format_china, from_millis, to_millis};
@@ -384,6 +385,18 @@ impl RecordDoc {
             ("phone", &e.phone),
         ] {
             doc.put(&enterprise, key, value)?;
+        }
+        // Written only when the register says, so records of enterprises without them keep
+        // the layout they always had; they pick which 10号令 items the record asks.
+        if let Some(sector) = &e.sector {
+            doc.put(&enterprise, "sector", sector.as_str())?;
+        }
+        if e.special_operations.is_some() {
+            doc.put(
+                &enterprise,
+                "special_operations",
+                e.special_operations_cell(),
+            )?;
         }
         doc.put(ROOT, "place", new.place.as_str())?;
         if let Some(gps) = &new.gps {
@@ -760,6 +773,11 @@ impl RecordDoc {
             region_code: r.str(&e, "region_code")?,
             legal_representative: r.str(&e, "legal_representative")?,
             phone: r.str(&e, "phone")?,
+            sector: r.opt_str(&e, "sector")?,
+            special_operations: match r.opt_str(&e, "special_operations")? {
+                Some(cell) => parse_special_operations(&cell).map_err(|err| r.corrupt(err))?,
+                None => None,
+            },
         };
 
         let gps = match r.opt_map(&ROOT, "gps")? {
@@ -1213,6 +1231,8 @@ mod tests {
                 region_code: "440307".into(),
                 legal_representative: "赵一".into(),
                 phone: "0755-28780808".into(),
+                sector: None,
+                special_operations: None,
             },
             inspectors: vec![Inspector {
                 name: "张伟".into(),

@@ -10,6 +10,7 @@ use anjian_core::enterprise::{CreditCode, parse_enterprise_csv};
 use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection, checklist};
 use anjian_core::record::{Gps, Inspector};
 use anjian_core::sync::client::{self, RetryPolicy};
+use anjian_core::time::china_date;
 use anjian_core::{Store, Template};
 use chrono::Utc;
 use tokio::sync::Mutex;
@@ -250,7 +251,13 @@ impl DeviceStore {
         let template = store.template(&record.template_id, Some(record.template_version))?;
         Ok(checklist(&record, &template)
             .iter()
-            .map(|item| ChecklistItemView::new(item, record.answers.get(&item.code)))
+            .map(|item| {
+                ChecklistItemView::new(
+                    item,
+                    record.answers.get(&item.code),
+                    china_date(record.started_at),
+                )
+            })
             .collect())
     }
 

@@ -169,7 +169,8 @@ pub struct ChecklistItemView {
 }
 
 impl ChecklistItemView {
-    pub(crate) fn new(item: &Item, answer: Option<&Answer>) -> Self {
+    /// `inspection_date` picks the legal basis in force for the record.
+    pub(crate) fn new(item: &Item, answer: Option<&Answer>, inspection_date: NaiveDate) -> Self {
         ChecklistItemView {
             code: item.code.clone(),
             section: item.section.clone(),
@@ -190,7 +191,7 @@ impl ChecklistItemView {
             },
             required: item.required,
             guidance: item.guidance.clone(),
-            legal_basis: item.legal_basis.clone(),
+            legal_basis: item.legal_basis_on(inspection_date).text.clone(),
             hazard: item.hazard.clone(),
             class: item.class.clone(),
             default_measure: item.measure.clone(),

@@ -189,11 +189,14 @@ pub fn publish_template(store: &dyn Store, file_label: &str, toml: &str) -> AppR
     })?)
 }
 
-/// Publishes the checklists shipped with this build (on first start; later starts add new
-/// versions only).
+/// Publishes the checklists shipped with this build, and the earlier versions records may
+/// still name (on first start; later starts add new versions only).
 pub fn publish_builtin_templates(store: &dyn Store) -> AppResult<usize> {
     let mut published = 0;
-    for template in Template::builtin().map_err(|e| AppError::internal("builtin templates", e))? {
+    let shipped = Template::superseded()
+        .and_then(|old| Ok(old.into_iter().chain(Template::builtin()?)))
+        .map_err(|e| AppError::internal("builtin templates", e))?;
+    for template in shipped {
         let source = TemplateSource {
             id: template.id.clone(),
             version: template.version,

@@ -335,7 +335,8 @@ fn templates() {
         if let Ok(template) = Template::parse("t.toml", text) {
             assert!(!template.items.is_empty());
             for item in &template.items {
-                for text in [&item.text, &item.hazard, &item.legal_basis] {
+                let bases = item.legal_bases.iter().map(|basis| &basis.text);
+                for text in [&item.text, &item.hazard].into_iter().chain(bases) {
                     assert_eq!(text_problem(text, Lines::Many), None, "{text:?}");
                 }
             }

@@ -359,8 +359,7 @@ impl Device {
             .template(&record.template_id, Some(record.template_version))
             .unwrap();
         let mut answered = Vec::new();
-        for item in template
-            .items
+        for item in anjian_core::inspection::checklist(&record, &template)
             .iter()
             .filter(|i| i.required)
             .skip(first)

@@ -21,7 +21,9 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use serde::Serialize;
 
 use crate::agency::Agency;
-use crate::enterprise::{CreditCode, Enterprise};
+use crate::enterprise::{
+    CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise, parse_special_operations,
+};
 use crate::error::{Error, Result};
 use crate::photos::PhotoStore;
 use crate::record::{Inspector, Record, RecordDoc};
@@ -114,7 +116,11 @@ impl Store {
             templates: RefCell::default(),
         };
         store.device_id = store.ensure_device_id()?;
-        for template in Template::builtin()? {
+        // Older versions first, so records started on them open whatever this store holds.
+        for template in Template::superseded()?
+            .into_iter()
+            .chain(Template::builtin()?)
+        {
             store.add_template(&template)?;
         }
         Ok(store)
@@ -256,22 +262,29 @@ impl Store {
 
     // ---- enterprises ---------------------------------------------------------------------
 
-    /// Adds or updates enterprises, all or none.
+    /// Adds or updates enterprises, all or none. A register that does not say an enterprise's
+    /// 细分行业 or special operations (an older register without those columns) keeps what an
+    /// earlier one said; an enterprise no longer 工贸 has neither.
     pub fn import_enterprises(&mut self, enterprises: &[Enterprise]) -> Result<usize> {
         let now = format_china(Utc::now());
         let tx = self.conn.transaction()?;
         {
-            let mut stmt = tx.prepare(
+            let mut stmt = tx.prepare(&format!(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                     legal_representative, phone, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                     address = excluded.address, industry = excluded.industry,
-                     region_code = excluded.region_code,
-                     legal_representative = excluded.legal_representative,
-                     phone = excluded.phone, updated_at = excluded.updated_at",
-            )?;
+                         legal_representative, phone, updated_at, sector, special_operations)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                         address = excluded.address, industry = excluded.industry,
+                         region_code = excluded.region_code,
+                         legal_representative = excluded.legal_representative,
+                         phone = excluded.phone, updated_at = excluded.updated_at,
+                         {ENTERPRISE_SCOPE_ON_UPSERT}",
+            ))?;
             for e in enterprises {
+                let special_operations = e
+                    .special_operations
+                    .is_some()
+                    .then(|| e.special_operations_cell());
                 stmt.execute(params![
                     e.credit_code.as_str(),
                     e.name,
@@ -280,7 +293,9 @@ impl Store {
                     e.region_code,
                     e.legal_representative,
                     e.phone,
-                    now
+                    now,
+                    e.sector,
+                    special_operations
                 ])?;
             }
         }
@@ -626,7 +641,7 @@ impl Store {
 }
 
 const ENTERPRISE_SELECT: &str = "SELECT credit_code, name, address, industry, region_code,
-    legal_representative, phone FROM enterprises";
+    legal_representative, phone, sector, special_operations FROM enterprises";
 
 fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Enterprise> {
     let code: String = row.get(0)?;
@@ -641,6 +656,13 @@ fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Enterprise> 
         region_code: row.get(4)?,
         legal_representative: row.get(5)?,
         phone: row.get(6)?,
+        sector: row.get(7)?,
+        special_operations: match row.get::<_, Option<String>>(8)? {
+            Some(cell) => parse_special_operations(&cell).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
+            })?,
+            None => None,
+        },
     })
 }
 

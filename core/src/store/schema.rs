@@ -6,7 +6,7 @@ use rusqlite::{Connection, Transaction};
 
 use crate::error::{Error, Result};
 
-pub const VERSION: u32 = 5;
+pub const VERSION: u32 = 6;
 
 /// The schema of a fresh store up to version 2; a fresh store then adds the later steps'
 /// tables, which no version has changed since.
@@ -135,6 +135,14 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_by_time ON alerts (raised_at);
 ";
 
+/// Version 6: an enterprise's 细分行业 and special operations from the register (NULL: the
+/// register does not say), which pick the 10号令 items an inspection of it asks.
+/// `special_operations` holds the register's cell: names joined by 、, or 无 for none.
+const TRADE_SCOPE: &str = "
+ALTER TABLE enterprises ADD COLUMN sector TEXT;
+ALTER TABLE enterprises ADD COLUMN special_operations TEXT;
+";
+
 /// Version 1 saved each record's whole document on every change; version 2 appends
 /// incremental saves to `record_changes` (compacted now and then) so that answering an item
 /// writes a few hundred bytes instead of the whole record, and registers stored photos.
@@ -173,6 +181,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
         tx.execute_batch(NUMBERING)?;
         tx.execute_batch(SYNC)?;
         tx.execute_batch(ALERTS)?;
+        tx.execute_batch(TRADE_SCOPE)?;
     } else {
         let mut version = found;
         while version < VERSION {
@@ -181,6 +190,7 @@ pub fn migrate(conn: &mut Connection) -> Result<()> {
                 2 => tx.execute_batch(NUMBERING)?,
                 3 => tx.execute_batch(SYNC)?,
                 4 => tx.execute_batch(ALERTS)?,
+                5 => tx.execute_batch(TRADE_SCOPE)?,
                 _ => unreachable!("every version below VERSION has an upgrade step"),
             }
             version += 1;

@@ -2,7 +2,7 @@ use std::path::Path;
 
 use anjian_core::Store;
 use anjian_core::enterprise::parse_enterprise_csv;
-use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection};
+use anjian_core::inspection::{AnswerDetails, CoInspector, StartInspection, checklist};
 use anjian_core::record::Inspector;
 use anjian_core::template::AnswerKind;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -100,7 +100,7 @@ pub fn answer_all_required(store: &mut Store, id: &str, day: &str) {
     let template = store
         .template(&record.template_id, Some(record.template_version))
         .unwrap();
-    for item in template.items.iter().filter(|i| i.required) {
+    for item in checklist(&record, &template).iter().filter(|i| i.required) {
         let input = match &item.answer {
             AnswerKind::Check => "pass".to_string(),
             AnswerKind::Measure { min, max, .. } => min.or(*max).unwrap().to_string(),

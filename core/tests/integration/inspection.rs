@@ -24,12 +24,15 @@ fn a_failed_item_creates_a_hazard_with_the_items_basis_and_class() {
         .answer_item(&id, "IT-001", "fail", &details, morning("2026-11-20"))
         .unwrap();
     let record = store.record(&id).unwrap();
-    let template = store.template("trade-enforcement", Some(1)).unwrap();
+    let template = store.template("trade-enforcement", None).unwrap();
     let item = template.item("IT-001").unwrap();
     assert_eq!(record.hazards.len(), 1);
     let hazard = &record.hazards[0];
     assert_eq!(hazard.item, "IT-001");
-    assert_eq!(hazard.hazard.legal_basis, item.legal_basis);
+    assert_eq!(
+        hazard.hazard.legal_basis,
+        item.legal_basis_on(date("2026-11-20")).text
+    );
     assert_eq!(hazard.hazard.class, item.class);
     assert_eq!(hazard.hazard.description, item.hazard);
     assert_eq!(hazard.hazard.deadline, Some(date("2026-12-05")));

@@ -5,11 +5,19 @@ use tempfile::tempdir;
 
 use crate::common::*;
 
-/// Version 2 of the trade list: one more item, as a newer build would ship it.
+/// The trade list as this build ships it.
+fn shipped_trade(store: &Store) -> std::sync::Arc<Template> {
+    store.template("trade-enforcement", None).unwrap()
+}
+
+/// The next version of the trade list: one more item, as a newer build would ship it.
 fn trade_v2(store: &Store) -> Template {
-    let v1 = store.template("trade-enforcement", Some(1)).unwrap();
-    let text = v1.source_text.replacen("version = 1", "version = 2", 1)
-        + r#"
+    let v1 = shipped_trade(store);
+    let text = v1.source_text.replacen(
+        &format!("version = {}", v1.version),
+        &format!("version = {}", v1.version + 1),
+        1,
+    ) + r#"
 [[items]]
 code = "IT-900"
 section = "新增"
@@ -37,10 +45,10 @@ fn a_record_keeps_its_template_version_after_a_newer_one_ships() {
     );
 
     let new = start_trade(&mut store, "2026-11-20");
-    assert_eq!(store.record(&new).unwrap().template_version, 2);
+    assert_eq!(store.record(&new).unwrap().template_version, v2.version);
     let record = store.record(&old).unwrap();
-    assert_eq!(record.template_version, 1);
-    // The old record answers against version 1, which has no IT-900.
+    assert_eq!(record.template_version, v2.version - 1);
+    // The old record answers against the shipped version, which has no IT-900.
     let err = store
         .answer_item(
             &old,
@@ -64,17 +72,17 @@ fn a_record_keeps_its_template_version_after_a_newer_one_ships() {
     // Reopening the store (as after an upgrade of the app) keeps both versions.
     drop(store);
     let store = Store::open(dir.path()).unwrap();
-    assert_eq!(store.record(&old).unwrap().template_version, 1);
+    assert_eq!(store.record(&old).unwrap().template_version, v2.version - 1);
     let latest = store.latest_templates().unwrap();
     let trade = latest.iter().find(|t| t.id == "trade-enforcement").unwrap();
-    assert_eq!(trade.version, 2);
+    assert_eq!(trade.version, v2.version);
 }
 
 #[test]
 fn a_changed_template_must_bump_its_version() {
     let dir = tempdir().unwrap();
     let mut store = Store::open(dir.path()).unwrap();
-    let v1 = store.template("trade-enforcement", Some(1)).unwrap();
+    let v1 = shipped_trade(&store);
     let changed = Template::parse(
         "trade-enforcement.toml",
         &v1.source_text.replacen("是否", "是否确已", 1),
@@ -82,7 +90,7 @@ fn a_changed_template_must_bump_its_version() {
     .unwrap();
     let err = store.add_template(&changed).unwrap_err();
     assert!(
-        matches!(err, Error::TemplateVersionReused { version: 1, .. }),
+        matches!(err, Error::TemplateVersionReused { version, .. } if version == v1.version),
         "{err}"
     );
 }
@@ -108,7 +116,7 @@ fn many_answers_are_compacted_without_losing_any() {
     let dir = tempdir().unwrap();
     let mut store = device(dir.path(), &zhang());
     let id = start_trade(&mut store, "2026-11-20");
-    let template = store.template("trade-enforcement", Some(1)).unwrap();
+    let template = shipped_trade(&store);
     let checks: Vec<String> = template
         .items
         .iter()

@@ -135,6 +135,10 @@ impl World {
                 region_code: town.clone(),
                 legal_representative: person_name(rng),
                 phone: format!("0533-{}", rng.between(2_000_000, 8_999_999)),
+                // The demo register is one written before the 细分行业 columns: every 10号令
+                // item is asked and answered.
+                sector: None,
+                special_operations: None,
             });
         }
         World {
@@ -161,14 +165,16 @@ impl World {
         for e in &self.enterprises {
             let _ = writeln!(
                 csv,
-                "{},{},{},{},{},{},{}",
+                "{},{},{},{},{},{},{},{},{}",
                 e.credit_code.as_str(),
                 e.name,
                 e.address,
                 e.industry,
                 e.region_code,
                 e.legal_representative,
-                e.phone
+                e.phone,
+                e.sector.as_deref().unwrap_or(""),
+                e.special_operations_cell()
             );
         }
         csv

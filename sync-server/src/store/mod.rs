@@ -559,6 +559,23 @@ fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
     .transpose()
 }
 
+/// An enterprise's special operations as both stores keep them: the register's cell, NULL
+/// when the register does not say.
+fn special_operations_column(enterprise: &Enterprise) -> Option<String> {
+    enterprise
+        .special_operations
+        .is_some()
+        .then(|| enterprise.special_operations_cell())
+}
+
+fn special_operations_from_column(cell: Option<&str>) -> StoreResult<Option<Vec<String>>> {
+    match cell {
+        None => Ok(None),
+        Some(cell) => anjian_core::enterprise::parse_special_operations(cell)
+            .map_err(|e| StoreError::Corrupt(format!("special operations {cell:?}: {e}"))),
+    }
+}
+
 fn doc_type(text: &str) -> StoreResult<DocType> {
     DocType::parse(text).ok_or_else(|| StoreError::Corrupt(format!("document type {text:?}")))
 }

@@ -20,7 +20,7 @@ use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 
 use anjian_core::agency::DocType;
-use anjian_core::enterprise::{CreditCode, Enterprise};
+use anjian_core::enterprise::{CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise};
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
@@ -37,7 +37,7 @@ use super::{
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 10;
+pub const SCHEMA_VERSION: i32 = 11;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -817,6 +817,12 @@ ALTER TABLE audit_log ADD COLUMN key_id TEXT COLLATE "C";
 UPDATE tokens SET kind = 'review' WHERE kind = 'access' AND device_id LIKE 'web-%';
 "#;
 
+/// Version 11: see the SQLite store's; the same columns.
+const SCHEMA_V11: &str = r#"
+ALTER TABLE enterprises ADD COLUMN sector TEXT COLLATE "C";
+ALTER TABLE enterprises ADD COLUMN special_operations TEXT COLLATE "C";
+"#;
+
 fn migrate(client: &mut Client) -> StoreResult<()> {
     let mut tx = client.transaction()?;
     // Released at commit or rollback; a second instance starting now waits here and then finds
@@ -865,6 +871,9 @@ fn migrate(client: &mut Client) -> StoreResult<()> {
     }
     if found < 10 {
         tx.batch_execute(SCHEMA_V10)?;
+    }
+    if found < 11 {
+        tx.batch_execute(SCHEMA_V11)?;
     }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
     // tracking's, 9 the inspection histories'
@@ -1008,8 +1017,8 @@ fn user_from_row(row: &Row) -> StoreResult<User> {
     })
 }
 
-const ENTERPRISE_COLUMNS: &str =
-    "credit_code, name, address, industry, region_code, legal_representative, phone";
+const ENTERPRISE_COLUMNS: &str = "credit_code, name, address, industry, region_code,
+    legal_representative, phone, sector, special_operations";
 
 fn enterprise_from_row(row: &Row) -> StoreResult<Enterprise> {
     let code: String = row.try_get(0)?;
@@ -1022,6 +1031,10 @@ fn enterprise_from_row(row: &Row) -> StoreResult<Enterprise> {
         region_code: row.try_get(4)?,
         legal_representative: row.try_get(5)?,
         phone: row.try_get(6)?,
+        sector: row.try_get(7)?,
+        special_operations: super::special_operations_from_column(
+            row.try_get::<_, Option<String>>(8)?.as_deref(),
+        )?,
     })
 }
 
@@ -1272,17 +1285,19 @@ impl Store for PostgresStore {
     fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
-            let stmt = tx.prepare(
+            let stmt = tx.prepare(&format!(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                     legal_representative, phone, seq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                     address = excluded.address, industry = excluded.industry,
-                     region_code = excluded.region_code,
-                     legal_representative = excluded.legal_representative,
-                     phone = excluded.phone, seq = excluded.seq",
-            )?;
+                         legal_representative, phone, seq, sector, special_operations)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                         address = excluded.address, industry = excluded.industry,
+                         region_code = excluded.region_code,
+                         legal_representative = excluded.legal_representative,
+                         phone = excluded.phone, seq = excluded.seq,
+                         {ENTERPRISE_SCOPE_ON_UPSERT}",
+            ))?;
             for e in enterprises {
+                let special_operations = super::special_operations_column(e);
                 tx.execute(
                     &stmt,
                     &[
@@ -1294,6 +1309,8 @@ impl Store for PostgresStore {
                         &e.legal_representative,
                         &e.phone,
                         &seq,
+                        &e.sector,
+                        &special_operations,
                     ],
                 )
                 .map_err(|err| {

@@ -9,7 +9,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use anjian_core::agency::DocType;
-use anjian_core::enterprise::{CreditCode, Enterprise};
+use anjian_core::enterprise::{CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise};
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
@@ -26,7 +26,7 @@ use super::{
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: u32 = 10;
+pub const SCHEMA_VERSION: u32 = 11;
 
 const SCHEMA: &str = "
 CREATE TABLE counters (
@@ -704,6 +704,15 @@ ALTER TABLE audit_log ADD COLUMN key_id TEXT;
 UPDATE tokens SET kind = 'review' WHERE kind = 'access' AND device_id LIKE 'web-%';
 ";
 
+/// Version 11: an enterprise's 细分行业 and special operations from the register (NULL: the
+/// register does not say), which pick the 10号令 items an inspection of it asks and travel
+/// to the devices with the enterprise. `special_operations` holds the register's cell: names
+/// joined by 、, or 无 for none.
+const SCHEMA_V11: &str = "
+ALTER TABLE enterprises ADD COLUMN sector TEXT;
+ALTER TABLE enterprises ADD COLUMN special_operations TEXT;
+";
+
 fn schema_version(conn: &Connection) -> StoreResult<u32> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > SCHEMA_VERSION {
@@ -753,6 +762,9 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
     }
     if found < 10 {
         tx.execute_batch(SCHEMA_V10)?;
+    }
+    if found < 11 {
+        tx.execute_batch(SCHEMA_V11)?;
     }
     // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
     // tracking's, 9 the inspection histories'
@@ -879,25 +891,41 @@ fn finish_user((mut user, role, until): (User, String, Option<String>)) -> Store
     Ok(user)
 }
 
-const ENTERPRISE_COLUMNS: &str =
-    "credit_code, name, address, industry, region_code, legal_representative, phone";
+const ENTERPRISE_COLUMNS: &str = "credit_code, name, address, industry, region_code,
+    legal_representative, phone, sector, special_operations";
 
-type EnterpriseRow = (String, String, String, String, String, String, String);
+type EnterpriseRow = ([String; 7], Option<String>, Option<String>);
 
 fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EnterpriseRow> {
     Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
+        [
+            row.get(0)?,
+            row.get(1)?,
+            row.get(2)?,
+            row.get(3)?,
+            row.get(4)?,
+            row.get(5)?,
+            row.get(6)?,
+        ],
+        row.get(7)?,
+        row.get(8)?,
     ))
 }
 
 fn finish_enterprise(row: EnterpriseRow) -> StoreResult<Enterprise> {
-    let (code, name, address, industry, region_code, legal_representative, phone) = row;
+    let (
+        [
+            code,
+            name,
+            address,
+            industry,
+            region_code,
+            legal_representative,
+            phone,
+        ],
+        sector,
+        special,
+    ) = row;
     Ok(Enterprise {
         credit_code: CreditCode::parse(&code)
             .map_err(|e| StoreError::Corrupt(format!("credit code {code:?}: {e}")))?,
@@ -907,6 +935,8 @@ fn finish_enterprise(row: EnterpriseRow) -> StoreResult<Enterprise> {
         region_code,
         legal_representative,
         phone,
+        sector,
+        special_operations: super::special_operations_from_column(special.as_deref())?,
     })
 }
 
@@ -1189,16 +1219,17 @@ impl Store for SqliteStore {
     fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
         self.write(|tx| {
             let seq = next_seq(tx)?;
-            let mut stmt = tx.prepare_cached(
+            let mut stmt = tx.prepare_cached(&format!(
                 "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                     legal_representative, phone, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-                 ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                     address = excluded.address, industry = excluded.industry,
-                     region_code = excluded.region_code,
-                     legal_representative = excluded.legal_representative,
-                     phone = excluded.phone, seq = excluded.seq",
-            )?;
+                         legal_representative, phone, seq, sector, special_operations)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
+                         address = excluded.address, industry = excluded.industry,
+                         region_code = excluded.region_code,
+                         legal_representative = excluded.legal_representative,
+                         phone = excluded.phone, seq = excluded.seq,
+                         {ENTERPRISE_SCOPE_ON_UPSERT}",
+            ))?;
             for e in enterprises {
                 stmt.execute(params![
                     e.credit_code.as_str(),
@@ -1208,7 +1239,9 @@ impl Store for SqliteStore {
                     e.region_code,
                     e.legal_representative,
                     e.phone,
-                    seq
+                    seq,
+                    e.sector,
+                    super::special_operations_column(e)
                 ])
                 .map_err(|err| match err {
                     rusqlite::Error::SqliteFailure(f, _)

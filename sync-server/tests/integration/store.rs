@@ -36,6 +36,7 @@ conformance! {
     tokens_are_found_by_hash_and_revoked_by_login_and_device,
     enterprises_are_upserted_all_or_none,
     enterprises_since_returns_only_later_changes,
+    an_enterprise_keeps_its_sector_when_a_register_does_not_say,
     a_template_version_is_published_once_with_one_text,
     the_agency_carries_the_seq_of_its_last_change,
     a_new_record_is_stored_with_its_projection_and_numbers,
@@ -266,6 +267,8 @@ fn enterprise(code: &str, name: &str, region_code: &str) -> Enterprise {
         region_code: region_code.into(),
         legal_representative: "张三".into(),
         phone: "0755-12345678".into(),
+        sector: None,
+        special_operations: None,
     }
 }
 
@@ -538,6 +541,63 @@ fn enterprises_are_upserted_all_or_none(store: &dyn Store) {
     );
     assert_eq!(store.enterprise(CODE_A).unwrap(), Some(moved));
     assert_eq!(store.enterprise(CODE_C).unwrap(), None);
+}
+
+fn an_enterprise_keeps_its_sector_when_a_register_does_not_say(store: &dyn Store) {
+    add_regions(store);
+    let smelter = Enterprise {
+        industry: "工贸".into(),
+        sector: Some("有色".into()),
+        special_operations: Some(vec!["粉尘涉爆".into(), "有限空间作业".into()]),
+        ..enterprise(CODE_A, "甲铝业公司", "440305")
+    };
+    let none = Enterprise {
+        industry: "工贸".into(),
+        sector: Some("商贸".into()),
+        special_operations: Some(Vec::new()),
+        ..enterprise(CODE_B, "乙商场", "440305")
+    };
+    let cursor = store.current_seq().unwrap();
+    store
+        .upsert_enterprises(&[smelter.clone(), none.clone()])
+        .unwrap();
+    assert_eq!(store.enterprise(CODE_A).unwrap(), Some(smelter.clone()));
+    assert_eq!(store.enterprise(CODE_B).unwrap(), Some(none.clone()));
+    // Devices receive them with the enterprise.
+    assert_eq!(
+        store.enterprises_since(cursor).unwrap(),
+        [smelter.clone(), none]
+    );
+
+    // An older register, without the two columns, leaves them as they were.
+    let renamed = Enterprise {
+        name: "甲铝业公司（更名）".into(),
+        sector: None,
+        special_operations: None,
+        ..smelter.clone()
+    };
+    store
+        .upsert_enterprises(std::slice::from_ref(&renamed))
+        .unwrap();
+    assert_eq!(
+        store.enterprise(CODE_A).unwrap(),
+        Some(Enterprise {
+            name: "甲铝业公司（更名）".into(),
+            ..smelter.clone()
+        })
+    );
+
+    // An enterprise that is no longer 工贸 has neither.
+    let chemical = Enterprise {
+        industry: "危险化学品".into(),
+        sector: None,
+        special_operations: None,
+        ..smelter
+    };
+    store
+        .upsert_enterprises(std::slice::from_ref(&chemical))
+        .unwrap();
+    assert_eq!(store.enterprise(CODE_A).unwrap(), Some(chemical));
 }
 
 fn enterprises_since_returns_only_later_changes(store: &dyn Store) {
