@@ -33,7 +33,7 @@ import org.robolectric.annotation.GraphicsMode
  * its receipt. Each main screen is drawn at tablet and phone size on the way.
  */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [34], qualifiers = Sizes.TABLET)
+@Config(sdk = [35], qualifiers = Sizes.TABLET)
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
 class FieldDayTest {
     private lateinit var li: DeviceStore

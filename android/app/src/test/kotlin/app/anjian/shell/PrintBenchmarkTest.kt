@@ -27,7 +27,7 @@ import org.robolectric.annotation.GraphicsMode
  * target/benchmarks/print-115200.txt on each run.
  */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [34], qualifiers = Sizes.TABLET)
+@Config(sdk = [35], qualifiers = Sizes.TABLET)
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
 class PrintBenchmarkTest {
     @Before
@@ -49,7 +49,10 @@ class PrintBenchmarkTest {
             record.id
         }
         answerRestPassing(store, recordId, skip = setOf())
-        val number = offMain { store.issueDocument(recordId, DocumentType.ORDER).number }
+        val number = offMain {
+            store.issueDocument(recordId, DocumentType.RECORD)
+            store.issueDocument(recordId, DocumentType.ORDER).number
+        }
         assertEquals(FINDINGS, offMain { store.record(recordId) }.hazards.size)
         val job = cliEscpos(recordId, "order")
 
@@ -58,6 +61,7 @@ class PrintBenchmarkTest {
         val printer = Printer(shell.application).apply { pair() }
         shell.await(FACTORY_NAME)
         shell.tap("检查记录")
+        shell.await("草稿")
         shell.tapRow(FACTORY_NAME)
         shell.await("隐患与提交")
         shell.tap("文书")

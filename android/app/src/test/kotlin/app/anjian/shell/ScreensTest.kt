@@ -25,7 +25,7 @@ import kotlin.math.pow
  * inspector was writing survives the activity being rebuilt (rotation, resizing, a fold).
  */
 @RunWith(RobolectricTestRunner::class)
-@Config(sdk = [34], qualifiers = Sizes.TABLET)
+@Config(sdk = [35], qualifiers = Sizes.TABLET)
 @GraphicsMode(GraphicsMode.Mode.NATIVE)
 class ScreensTest {
     @Before
