@@ -327,7 +327,11 @@ class Shell(size: String = Sizes.TABLET) {
             ?: buttons().firstOrNull { it.text.toString().startsWith(label) }
             ?: throw AssertionError("no button “$label”; buttons: ${buttons().map { it.text }}\nscreen:\n${screenText()}")
 
+    /** Waits until no store call covers the screen (a tap there would be swallowed). */
+    fun awaitNotBusy() = awaitThat("the busy cover gone") { views().none { it.isShown && it is android.widget.ProgressBar } }
+
     fun tap(label: String) {
+        awaitNotBusy()
         assertTrue("“$label” is disabled", button(label).isEnabled)
         button(label).performClick()
         idle()
@@ -353,6 +357,7 @@ class Shell(size: String = Sizes.TABLET) {
     }
 
     fun back() {
+        awaitNotBusy()
         @Suppress("DEPRECATION")
         activity.onBackPressed()
         idle()
