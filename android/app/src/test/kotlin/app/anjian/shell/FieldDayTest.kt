@@ -117,7 +117,7 @@ class FieldDayTest {
         shell.back()
         shell.await("选择被检查单位")
         shell.tap("同步")
-        shell.await("本次启动后尚未同步")
+        shell.await("记录状态")
         shell.tap("立即同步")
         shell.await("服务器已接收")
         li = runBlocking {
