@@ -54,19 +54,18 @@ class FailuresTest {
         }
     }
 
-    /** From the home screen to the thermal printing screen of the record's order. */
-    private fun openPrinting(shell: Shell, number: String) {
+    /** From the home screen, through the records list, to submitting the draft there. */
+    private fun submitTheDraft(shell: Shell) {
         shell.await(FACTORY_NAME)
         shell.tap("检查记录")
         shell.await("草稿")
         shell.tapRow(FACTORY_NAME)
         shell.await("隐患与提交")
-        shell.tap("文书")
-        shell.await(number)
-        shell.tap("责令限期整改指令书")
-        shell.await("热敏打印")
-        shell.tap("热敏打印")
-        shell.await("热敏打印")
+        shell.tap("隐患与提交")
+        shell.await("提交检查记录")
+        shell.tap("提交检查记录")
+        shell.confirm()
+        shell.await("尚不能提交")
     }
 
     private fun deny(shell: Shell, expected: String) {
@@ -129,7 +128,7 @@ class FailuresTest {
         val store = offlineDevice()
         val (_, number) = recordWithOrder(store)
         val shell = Shell()
-        openPrinting(shell, number)
+        shell.openOrderPrinting(number)
         shell.await("连接蓝牙打印机需要“附近的设备”权限")
         shell.tap("授予蓝牙权限")
         deny(shell, Manifest.permission.BLUETOOTH_CONNECT)
@@ -159,7 +158,7 @@ class FailuresTest {
         val shell = Shell()
         shadowOf(shell.application).grantPermissions(Manifest.permission.BLUETOOTH_CONNECT, Manifest.permission.BLUETOOTH_SCAN)
         val printer = Printer(shell.application).apply { pair() }
-        openPrinting(shell, number)
+        shell.openOrderPrinting(number)
         shell.await(Printer.NAME)
 
         val stuck = PrinterEnd(stallAfter = 512)
@@ -186,16 +185,7 @@ class FailuresTest {
             record.id
         }
         val shell = Shell()
-        shell.await(FACTORY_NAME)
-        shell.tap("检查记录")
-        shell.await("草稿")
-        shell.tapRow(FACTORY_NAME)
-        shell.await("隐患与提交")
-        shell.tap("隐患与提交")
-        shell.await("提交检查记录")
-        shell.tap("提交检查记录")
-        shell.confirm()
-        shell.await("尚不能提交")
+        submitTheDraft(shell)
         assertTrue(shell.screenText(), shell.shows("IT-002"))
         shell.screenshot("21-refused")
         val record = offMain { store.record(recordId) }
@@ -209,16 +199,7 @@ class FailuresTest {
         val recordId = offMain { store.startInspection(FACTORY, "trade-enforcement", listOf("李娜:37030002:2020-01-01"), null, null).id }
         answerRestPassing(store, recordId, skip = setOf())
         val shell = Shell()
-        shell.await(FACTORY_NAME)
-        shell.tap("检查记录")
-        shell.await("草稿")
-        shell.tapRow(FACTORY_NAME)
-        shell.await("隐患与提交")
-        shell.tap("隐患与提交")
-        shell.await("提交检查记录")
-        shell.tap("提交检查记录")
-        shell.confirm()
-        shell.await("尚不能提交")
+        submitTheDraft(shell)
         assertTrue(shell.screenText(), shell.shows("李娜（37030002）的执法证已于 2020-01-01 到期"))
         assertEquals("draft", offMain { store.record(recordId) }.status)
     }

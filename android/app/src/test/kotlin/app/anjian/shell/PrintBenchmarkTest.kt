@@ -59,16 +59,7 @@ class PrintBenchmarkTest {
         val shell = Shell()
         shadowOf(shell.application).grantPermissions(Manifest.permission.BLUETOOTH_CONNECT, Manifest.permission.BLUETOOTH_SCAN)
         val printer = Printer(shell.application).apply { pair() }
-        shell.await(FACTORY_NAME)
-        shell.tap("检查记录")
-        shell.await("草稿")
-        shell.tapRow(FACTORY_NAME)
-        shell.await("隐患与提交")
-        shell.tap("文书")
-        shell.await(number)
-        shell.tap("责令限期整改指令书")
-        shell.await("热敏打印")
-        shell.tap("热敏打印")
+        shell.openOrderPrinting(number)
         shell.await(Printer.NAME)
 
         val link = PrinterEnd(bytesPerSecond = BYTES_PER_SECOND)

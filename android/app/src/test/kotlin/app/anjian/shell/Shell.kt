@@ -406,6 +406,21 @@ class Shell(size: String = Sizes.TABLET) {
         File(Paths.screenshots, "$file.png").outputStream().use { bitmap.compress(Bitmap.CompressFormat.PNG, 100, it) }
     }
 
+    /** From the home screen, through the records list, to the print screen of a draft's order. */
+    fun openOrderPrinting(number: String) {
+        await(FACTORY_NAME)
+        tap("检查记录")
+        await("草稿")
+        tapRow(FACTORY_NAME)
+        await("隐患与提交")
+        tap("文书")
+        await(number)
+        tap("责令限期整改指令书")
+        await("热敏打印")
+        tap("热敏打印")
+        await("热敏打印")
+    }
+
     /** Every visible tappable view smaller than `minDp` either way, by its text. */
     fun smallTouchTargets(minDp: Int): List<String> {
         val density = activity.resources.displayMetrics.density
