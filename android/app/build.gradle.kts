@@ -44,6 +44,10 @@ android {
         }
     }
 
+    testOptions {
+        // Robolectric reads the merged manifest and compiled resources AGP provides.
+        unitTests.isIncludeAndroidResources = true
+    }
     compileOptions {
         sourceCompatibility = JavaVersion.VERSION_17
         targetCompatibility = JavaVersion.VERSION_17
@@ -74,6 +78,10 @@ dependencies {
     testImplementation(platform("org.junit:junit-bom:5.14.4"))
     testImplementation("org.junit.jupiter:junit-jupiter")
     testRuntimeOnly("org.junit.platform:junit-platform-launcher")
+    // The screens under Robolectric (src/test/kotlin/app/anjian/shell), a JUnit 4 runner.
+    testImplementation("org.robolectric:robolectric:4.17")
+    testImplementation("junit:junit:4.13.2")
+    testRuntimeOnly("org.junit.vintage:junit-vintage-engine")
 }
 
 tasks.withType<Test>().configureEach {
@@ -81,4 +89,8 @@ tasks.withType<Test>().configureEach {
     // StoreFlowTest loads the host-built libanjian_ffi.so and reads the repository's demo data.
     systemProperty("jna.library.path", hostLibDir.absolutePath)
     systemProperty("anjian.repo", repoDir.absolutePath)
+    // The Robolectric tests start the server, compare printing with the CLI, and draw screenshots.
+    systemProperty("anjian.server", File(hostLibDir, "anjian-server").absolutePath)
+    systemProperty("anjian.cli", File(hostLibDir, "anjian").absolutePath)
+    systemProperty("anjian.screenshots", layout.buildDirectory.dir("screenshots").get().asFile.absolutePath)
 }

@@ -5,7 +5,8 @@
 //!   `<target>/bindings/kotlin`. Bindings are generated, never committed.
 //! - `jvm-test`: the bindings, the server binary the JVM tests start, then the Kotlin tests
 //!   (`android/jvm-tests`, JUnit through JNA against the real library) and the Android shell
-//!   compiled against the Android framework jar with its JVM tests (`android/app/pom.xml`).
+//!   compiled against the Android framework jar with its JVM tests and its screens run under
+//!   Robolectric (`android/app/pom.xml`; the CLI is built for their print comparison).
 //! - `test`: every Rust test of the workspace, then `jvm-test`.
 //! - `ffi-size`: the library in the `mobile` profile (the Android build's), stripped, and its
 //!   size (`docs/benchmarks.md`).
@@ -85,8 +86,9 @@ struct Bindings {
     library_dir: PathBuf,
 }
 
-/// Builds the library and, in the same cargo run so that features unify once, the generator
-/// and the server the JVM tests start; then generates the Kotlin bindings from the library.
+/// Builds the library and, in the same cargo run so that features unify once, the generator,
+/// the server the JVM tests start and the CLI whose thermal job the shell's printing is
+/// compared with; then generates the Kotlin bindings from the library.
 fn bindings() -> Result<Bindings, String> {
     let target = target_dir()?;
     run(Command::new(cargo()).args([
@@ -97,6 +99,8 @@ fn bindings() -> Result<Bindings, String> {
         "uniffi-bindgen",
         "-p",
         "anjian-server",
+        "-p",
+        "anjian-cli",
     ]))?;
     let library_dir = target.join("debug");
     let library = library_dir.join(LIBRARY);
@@ -138,7 +142,18 @@ fn jvm_test() -> Result<(), String> {
         &bindings,
         &[format!("-Danjian.server={}", server.display())],
     )?;
-    maven("android/app/pom.xml", &bindings, &[])
+    // The shell's Robolectric tests sync with the server and print what the CLI renders.
+    maven(
+        "android/app/pom.xml",
+        &bindings,
+        &[
+            format!("-Danjian.server={}", server.display()),
+            format!(
+                "-Danjian.cli={}",
+                bindings.library_dir.join("anjian").display()
+            ),
+        ],
+    )
 }
 
 fn ffi_size() -> Result<(), String> {
