@@ -432,9 +432,28 @@ fn form_login_via(
 ) -> (u16, String) {
     let client = client_from(from);
     block_on(async {
+        // As a browser does: open the form for its token (and the cookie it repeats), then post.
+        let page = client
+            .get(format!("{}/review/login", server.url))
+            .send()
+            .await
+            .unwrap();
+        let login_cookie = page
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().unwrap().split(';').next().map(str::to_string))
+            .unwrap();
+        let body = page.text().await.unwrap();
+        let marker = "name=\"csrf\" value=\"";
+        let token = body[body.find(marker).unwrap() + marker.len()..]
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
         let mut request = client
             .post(format!("{}/review/login", server.url))
-            .form(&[("login", login), ("password", password)]);
+            .header("cookie", login_cookie)
+            .form(&[("login", login), ("password", password), ("csrf", &token)]);
         if let Some(proto) = forwarded_proto {
             request = request.header("x-forwarded-proto", proto);
         }
