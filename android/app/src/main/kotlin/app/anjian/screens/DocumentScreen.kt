@@ -21,6 +21,7 @@ import app.anjian.ui.button
 import app.anjian.ui.buttonRow
 import app.anjian.ui.chosen
 import app.anjian.ui.column
+import app.anjian.ui.field
 import app.anjian.ui.message
 import app.anjian.ui.text
 import java.io.File
@@ -36,6 +37,7 @@ class DocumentScreen(private val recordId: String) : LoadingScreen<DocumentScree
 
     private var selected: DocumentType? = null
     private var html: String? = null
+    private var post: String? = null
 
     override suspend fun load(store: DeviceStore): Data {
         val record = store.record(recordId)
@@ -49,6 +51,13 @@ class DocumentScreen(private val recordId: String) : LoadingScreen<DocumentScree
         val top = ctx.column {
             text("${data.record.enterprise.name} · ${data.record.statusLabel}", 18f, bold = true)
             if (choices.isEmpty()) message("补正记录不单独制作文书。", Palette.MUTED)
+            val recordUnissued = choices.any { it.type == DocumentType.RECORD && it.issued == null }
+            if (recordUnissued) {
+                // Written into the 现场检查记录; fixed once it is issued.
+                text("企业现场负责人职务", 16f, Palette.MUTED)
+                field("如 安全科长", post ?: data.record.onSitePost.orEmpty()) { post = it }
+                button("保存职务") { savePost() }
+            }
             buttonRow {
                 for (choice in choices) {
                     val name = data.titles.getValue(choice.type)
@@ -93,6 +102,17 @@ class DocumentScreen(private val recordId: String) : LoadingScreen<DocumentScree
             } else if (choices.isNotEmpty()) {
                 addView(ctx.column { message("选择上方的文书以预览；未签发的文书签发时取得编号。", Palette.MUTED) })
             }
+        }
+    }
+
+    private fun savePost() {
+        val value = post?.trim() ?: return
+        host.call(busy = "正在保存…", work = { store ->
+            store.setOnSitePost(recordId, value)
+            load(store)
+        }) { fresh ->
+            post = null
+            replaceData(fresh)
         }
     }
 

@@ -41,6 +41,7 @@ class StartInspectionScreen private constructor(
     private var templateId: String? = null
     private var colleagues: String? = null
     private var place = ""
+    private var post = ""
     private var problems: List<String> = listOf()
 
     override suspend fun load(store: DeviceStore): Data {
@@ -82,6 +83,11 @@ class StartInspectionScreen private constructor(
             field("如 李娜:37030002:2030-12-31", colleagues ?: "", lines = 3) { colleagues = it }
             text("检查地点（不填则为单位地址）", 16f, Palette.MUTED)
             field("如 一号车间", place) { place = it }
+            if (enterprise != null) {
+                // The 现场检查记录 names the enterprise's person on site with their post.
+                text("企业现场负责人职务（签发现场检查记录前可改）", 16f, Palette.MUTED)
+                field("如 安全科长", post) { post = it }
+            }
             for (problem in problems) message(problem, Palette.ERROR)
             button(if (orderRecordId != null) "开始复查" else "开始检查") { start(data) }
         })
@@ -99,6 +105,7 @@ class StartInspectionScreen private constructor(
         val order = orderRecordId
         val code = enterprise?.creditCode
         val template = templateId
+        val onSitePost = post.trim()
         if (order == null && (code == null || template == null)) {
             problems = listOf("请选择检查表")
             refresh()
@@ -113,7 +120,8 @@ class StartInspectionScreen private constructor(
                 if (order != null) {
                     store.startReinspection(order, entries, where)
                 } else {
-                    store.startInspection(checkNotNull(code), checkNotNull(template), entries, where, null)
+                    val started = store.startInspection(checkNotNull(code), checkNotNull(template), entries, where, null)
+                    if (onSitePost.isEmpty()) started else store.setOnSitePost(started.id, onSitePost)
                 }
             },
         ) { record ->

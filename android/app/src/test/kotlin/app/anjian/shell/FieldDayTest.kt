@@ -74,12 +74,14 @@ class FieldDayTest {
         shell.await("工贸企业安全生产执法检查表")
         shell.type("如 李娜:37030002:2030-12-31", LI)
         shell.type("如 一号车间", "一号车间")
+        shell.type("如 安全科长", "安全科长")
         shell.screenshot("03-start")
         shell.tap("开始检查")
 
         shell.await("第 1/53 项")
         assertTrue(shell.screenText(), shell.shows("IT-001"))
         val recordId = offMain { appStore().records() }.single().id
+        assertEquals("安全科长", offMain { appStore().record(recordId) }.onSitePost)
         shell.screenshot("04-checklist")
         shell.tap("合格")
         shell.await("IT-002")

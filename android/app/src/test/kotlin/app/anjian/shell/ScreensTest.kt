@@ -86,6 +86,37 @@ class ScreensTest {
     }
 
     @Test
+    fun `the on-site post is asked at the start and can be changed until the record is issued`() {
+        offlineDevice()
+        val shell = Shell()
+        shell.await(FACTORY_NAME)
+        shell.tapRow(FACTORY_NAME)
+        shell.await("工贸企业安全生产执法检查表")
+        shell.type("如 李娜:37030002:2030-12-31", LI)
+        shell.type("如 安全科长", "安全科长")
+        shell.tap("开始检查")
+        shell.await("第 1/53 项")
+        val recordId = offMain { appStore().records() }.single().id
+        assertEquals("安全科长", offMain { appStore().record(recordId) }.onSitePost)
+
+        shell.back()
+        shell.await("选择被检查单位")
+        shell.tap("检查记录")
+        shell.await("草稿")
+        shell.tapRow(FACTORY_NAME)
+        shell.await("隐患与提交")
+        shell.tap("文书")
+        shell.await("企业现场负责人职务")
+        assertEquals("安全科长", shell.field("如 安全科长").text.toString())
+        shell.type("如 安全科长", "生产副厂长")
+        shell.screenshot("13-on-site-post")
+        shell.tap("保存职务")
+        shell.awaitThat("the changed post saved") { offMain { appStore().record(recordId) }.onSitePost == "生产副厂长" }
+        shell.awaitNotBusy()
+        assertEquals("生产副厂长", shell.field("如 安全科长").text.toString())
+    }
+
+    @Test
     fun `the records list, drawn at both sizes`() {
         offlineDevice().also { store -> offMain { store.startInspection(FACTORY, "trade-enforcement", listOf(LI), "一号车间", null) } }
         val shell = Shell()
