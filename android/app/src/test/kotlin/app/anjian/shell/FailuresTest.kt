@@ -110,7 +110,7 @@ class FailuresTest {
         shell.await("工贸企业安全生产执法检查表")
         shell.type("如 李娜:37030002:2030-12-31", LI)
         shell.tap("开始检查")
-        shell.await("第 1/53 项")
+        shell.await("第 1/91 项")
         shell.tap("不合格")
         shell.type("现场情况说明（可不填）", "协议缺失")
         shell.tap("拍照")

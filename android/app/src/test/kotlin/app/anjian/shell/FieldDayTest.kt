@@ -78,7 +78,7 @@ class FieldDayTest {
         shell.screenshot("03-start")
         shell.tap("开始检查")
 
-        shell.await("第 1/53 项")
+        shell.await("第 1/91 项")
         assertTrue(shell.screenText(), shell.shows("IT-001"))
         val recordId = offMain { appStore().records() }.single().id
         assertEquals("安全科长", offMain { appStore().record(recordId) }.onSitePost)

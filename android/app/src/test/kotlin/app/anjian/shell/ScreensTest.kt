@@ -42,7 +42,7 @@ class ScreensTest {
         shell.await("工贸企业安全生产执法检查表")
         shell.type("如 李娜:37030002:2030-12-31", LI)
         shell.tap("开始检查")
-        shell.await("第 1/53 项")
+        shell.await("第 1/91 项")
         return shell
     }
 
@@ -52,12 +52,12 @@ class ScreensTest {
         shell.tap("不合格")
         shell.type("现场情况说明（可不填）", "未签安全管理协议")
         shell.recreate()
-        shell.await("第 1/53 项")
+        shell.await("第 1/91 项")
         assertEquals("未签安全管理协议", shell.field("现场情况说明（可不填）").text.toString())
         assertTrue("still writing a failure", shell.shows("整改期限（YYYY-MM-DD）"))
         shell.tap("7 天")
         shell.tap("保存：不合格")
-        shell.await("第 2/53 项")
+        shell.await("第 2/91 项")
         val recordId = offMain { appStore().records() }.single().id
         val saved = offMain { appStore().record(recordId) }.answers.single { it.item == "IT-001" }
         assertEquals("fail", saved.status)
@@ -95,7 +95,7 @@ class ScreensTest {
         shell.type("如 李娜:37030002:2030-12-31", LI)
         shell.type("如 安全科长", "安全科长")
         shell.tap("开始检查")
-        shell.await("第 1/53 项")
+        shell.await("第 1/91 项")
         val recordId = offMain { appStore().records() }.single().id
         assertEquals("安全科长", offMain { appStore().record(recordId) }.onSitePost)
 
