@@ -140,6 +140,14 @@ impl Enterprise {
             Some(list) => list.join("、"),
         }
     }
+
+    /// The special operations as a store's column keeps them: the register's cell, `NULL`
+    /// (`None`) when the register does not say.
+    pub fn special_operations_column(&self) -> Option<String> {
+        self.special_operations
+            .is_some()
+            .then(|| self.special_operations_cell())
+    }
 }
 
 /// Reads a register cell of special operations (`、`, `,`, `;` or `；` between names; `无`

@@ -281,10 +281,7 @@ impl Store {
                          {ENTERPRISE_SCOPE_ON_UPSERT}",
             ))?;
             for e in enterprises {
-                let special_operations = e
-                    .special_operations
-                    .is_some()
-                    .then(|| e.special_operations_cell());
+                let special_operations = e.special_operations_column();
                 stmt.execute(params![
                     e.credit_code.as_str(),
                     e.name,

@@ -561,13 +561,6 @@ fn parse_date(text: Option<String>) -> StoreResult<Option<NaiveDate>> {
 
 /// An enterprise's special operations as both stores keep them: the register's cell, NULL
 /// when the register does not say.
-fn special_operations_column(enterprise: &Enterprise) -> Option<String> {
-    enterprise
-        .special_operations
-        .is_some()
-        .then(|| enterprise.special_operations_cell())
-}
-
 fn special_operations_from_column(cell: Option<&str>) -> StoreResult<Option<Vec<String>>> {
     match cell {
         None => Ok(None),

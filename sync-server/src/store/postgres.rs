@@ -1297,7 +1297,7 @@ impl Store for PostgresStore {
                          {ENTERPRISE_SCOPE_ON_UPSERT}",
             ))?;
             for e in enterprises {
-                let special_operations = super::special_operations_column(e);
+                let special_operations = e.special_operations_column();
                 tx.execute(
                     &stmt,
                     &[

@@ -1241,7 +1241,7 @@ impl Store for SqliteStore {
                     e.phone,
                     seq,
                     e.sector,
-                    super::special_operations_column(e)
+                    e.special_operations_column()
                 ])
                 .map_err(|err| match err {
                     rusqlite::Error::SqliteFailure(f, _)
