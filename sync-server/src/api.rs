@@ -166,10 +166,15 @@ pub fn app(state: AppState) -> Router {
     router
         .merge(crate::review::routes())
         .merge(crate::verify::routes())
+        .route("/metrics", get(crate::observe::metrics))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(crate::transport::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::observe::observe,
+        ))
         .with_state(state)
 }
 
@@ -334,9 +339,11 @@ async fn refresh(
                 let revoked = state
                     .store
                     .revoke_tokens(&row.login, Some(&row.device_id))?;
-                eprintln!(
-                    "anjian-server: a used refresh token of {} on device {} was presented again; revoked the device's {revoked} live tokens",
-                    row.login, row.device_id
+                tracing::warn!(
+                    login = %row.login,
+                    device = %row.device_id,
+                    revoked,
+                    "a used refresh token was presented again; revoked the device's live tokens"
                 );
                 return Err(AppError::unauthorized(
                     "刷新令牌已使用过：为安全起见，这台设备的登录已全部注销，请重新登录",

@@ -235,6 +235,8 @@ pub struct Access {
     pub public_https: bool,
     /// `--trust-forwarded`: a reverse proxy in front sets the forwarded headers.
     pub trust_forwarded: bool,
+    /// `--metrics-token`: lets a collector on another host read `/metrics`.
+    pub metrics_token: Option<String>,
 }
 
 impl Access {
@@ -246,6 +248,25 @@ impl Access {
         headers: &axum::http::HeaderMap,
         peer: Option<std::net::IpAddr>,
     ) -> String {
+        match self.client_ip(headers, peer) {
+            Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(std::net::IpAddr::V6(v6)) => v6
+                .to_ipv4_mapped()
+                .map_or_else(String::new, |v4| v4.to_string()),
+            Some(address) => address.to_string(),
+            None => "unknown".to_string(),
+        }
+    }
+
+    /// The client's IP address as [`Access::client_address`] finds it, before grouping.
+    pub fn client_ip(
+        &self,
+        headers: &axum::http::HeaderMap,
+        peer: Option<std::net::IpAddr>,
+    ) -> Option<std::net::IpAddr> {
         let forwarded = self
             .trust_forwarded
             .then(|| {
@@ -259,17 +280,7 @@ impl Access {
                     .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok())
             })
             .flatten();
-        match forwarded.or(peer) {
-            Some(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-            Some(std::net::IpAddr::V6(v6)) => v6
-                .to_ipv4_mapped()
-                .map_or_else(String::new, |v4| v4.to_string()),
-            Some(address) => address.to_string(),
-            None => "unknown".to_string(),
-        }
+        forwarded.or(peer)
     }
 
     /// Whether the client reached the server over HTTPS, so that cookies must be `Secure`.
@@ -360,6 +371,7 @@ pub async fn authenticate(state: &AppState, token: &str, kind: TokenKind) -> App
     if user.disabled {
         return Err(AppError::unauthorized("账号已停用"));
     }
+    crate::observe::note_account(&user.login);
     Ok(Caller {
         user,
         device_id: row.device_id,
@@ -602,6 +614,7 @@ mod tests {
         let proxied = Access {
             public_https: false,
             trust_forwarded: true,
+            ..Access::default()
         };
         assert_eq!(proxied.client_address(&headers, peer), "203.0.113.9");
         assert!(proxied.https(&headers));

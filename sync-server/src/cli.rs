@@ -99,33 +99,17 @@ enum Command {
         /// Only with a proxy that overwrites these headers: otherwise clients could forge them.
         #[arg(long, env = "ANJIAN_TRUST_FORWARDED")]
         trust_forwarded: bool,
-    },
-    /// Sends realistic IoT traffic to a running server (plain http://): registers devices at
-    /// the first N mines and plants of its register as the administrator, then posts H hours
-    /// of their events up to now as fast as the server takes them, with wrong clocks, gaps and
-    /// resends, batches out of order and malformed batches. Reports events per second.
-    SimulateIot {
-        #[arg(long)]
-        server: String,
-        #[arg(long, default_value_t = 20)]
-        enterprises: usize,
-        #[arg(long, default_value_t = 24)]
-        hours: u32,
-        /// The administrator account to register devices with.
-        #[arg(long, default_value = "admin")]
-        login: String,
-        /// Its password (first line); by default the data directory's
-        /// initial-admin-password.txt.
-        #[arg(long)]
-        password_file: Option<PathBuf>,
-        /// Events per batch.
-        #[arg(long, default_value_t = 100)]
-        batch: usize,
-        /// Devices sending at once.
-        #[arg(long, default_value_t = 4)]
-        concurrency: usize,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
+        /// Lets a metrics collector on another host read /metrics with
+        /// `Authorization: Bearer TOKEN`; without it only this machine may.
+        #[arg(long, env = "ANJIAN_METRICS_TOKEN")]
+        metrics_token: Option<String>,
+        /// Log lines on stderr as text or as JSON objects (one per line).
+        #[arg(long, value_enum, default_value = "text", env = "ANJIAN_LOG_FORMAT")]
+        log_format: crate::observe::LogFormat,
+        /// Which log events to write: a level, optionally per target, e.g. info or
+        /// warn,anjian_server::sync=debug.
+        #[arg(long, default_value = "info", env = "ANJIAN_LOG")]
+        log: String,
     },
     /// IoT devices: register one (its key is printed once), list them, revoke a key.
     Device {
@@ -312,37 +296,6 @@ fn read_file(path: &Path) -> Result<String, Failure> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
-    // The simulator is a client: it opens no database.
-    if let Command::SimulateIot {
-        server,
-        enterprises,
-        hours,
-        login,
-        password_file,
-        batch,
-        concurrency,
-        seed,
-    } = cli.command
-    {
-        let password_file =
-            password_file.unwrap_or_else(|| cli.storage.data.join(INITIAL_ADMIN_PASSWORD_FILE));
-        let password = read_file(&password_file)?
-            .lines()
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let options = crate::simulate::SimulateOptions {
-            server,
-            enterprises,
-            hours,
-            login,
-            password,
-            batch,
-            concurrency,
-            seed,
-        };
-        return simulate_iot(&options);
-    }
     let store = open_store(&cli.storage)?;
     let store = store.as_ref();
     match cli.command {
@@ -352,8 +305,20 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
             iot_config,
             public_url,
             trust_forwarded,
+            metrics_token,
+            log_format,
+            log,
         } => {
-            let access = access_of(public_url.as_deref(), trust_forwarded)?;
+            crate::observe::init_logging(log_format, &log).map_err(Failure)?;
+            let mut access = access_of(public_url.as_deref(), trust_forwarded)?;
+            access.metrics_token = match metrics_token {
+                Some(token) if token.trim().len() < 16 => {
+                    return Err(Failure(
+                        "--metrics-token 至少应有 16 个字符：它是远程读取监控指标的唯一凭据".into(),
+                    ));
+                }
+                token => token,
+            };
             return serve(&cli.storage, listen, demo, iot_config.as_deref(), access);
         }
         Command::Key { command } => match command {
@@ -379,7 +344,6 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 );
             }
         },
-        Command::SimulateIot { .. } => unreachable!("handled before the store is opened"),
         Command::Device { command } => match command {
             DeviceCommand::Add {
                 device_id,
@@ -591,49 +555,6 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn simulate_iot(options: &crate::simulate::SimulateOptions) -> Result<ExitCode, Failure> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure(format!("无法启动运行时：{e}")))?;
-    let report = runtime
-        .block_on(crate::simulate::run(options))
-        .map_err(Failure)?;
-    let devices: Vec<String> = report
-        .devices
-        .iter()
-        .map(|(kind, n)| format!("{}{n}台", kind.label()))
-        .collect();
-    println!(
-        "模拟设备：{}；{} 小时的事件 {} 个",
-        devices.join("，"),
-        options.hours,
-        report.events
-    );
-    println!(
-        "发送批次 {}（事件 {}，含重发），新保存 {}，重发重复 {}，冲突 {}；故意发送的错误批次 {} 个均被拒收；触发警报 {} 条",
-        report.batches,
-        report.events_sent,
-        report.stored,
-        report.duplicates,
-        report.conflicts,
-        report.refused_as_planned,
-        report.alerts
-    );
-    println!(
-        "用时 {:.1} 秒，每秒保存 {:.0} 个事件",
-        report.seconds,
-        report.events_per_second()
-    );
-    if report.stored != report.events || report.conflicts != 0 {
-        return Err(Failure(format!(
-            "应保存 {} 个事件各一次，实际新保存 {}、冲突 {}",
-            report.events, report.stored, report.conflicts
-        )));
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
 fn access_of(
     public_url: Option<&str>,
     trust_forwarded: bool,
@@ -651,6 +572,7 @@ fn access_of(
     Ok(crate::auth::Access {
         public_https,
         trust_forwarded,
+        metrics_token: None,
     })
 }
 

@@ -21,6 +21,10 @@ pub struct AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// The code of an error answer, kept on the response for the request log and the metrics.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         AppError {
@@ -48,7 +52,7 @@ impl AppError {
     }
 
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
-        eprintln!("anjian-server: internal error in {context}: {error}");
+        tracing::error!(context, %error, "internal error");
         AppError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -84,6 +88,8 @@ impl IntoResponse for AppError {
             message: self.message,
             record_id: self.record_id,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        response.extensions_mut().insert(ErrorCode(self.code));
+        response
     }
 }

@@ -36,12 +36,12 @@ pub struct IntakeAnswer {
 }
 
 fn refused(device: Option<&str>, error: AppError) -> AppError {
-    eprintln!(
-        "anjian-server: iot batch refused ({}, {}) from device {}: {}",
-        error.status.as_u16(),
-        error.code,
-        device.unwrap_or("(unknown key)"),
-        error.message
+    tracing::warn!(
+        status = error.status.as_u16(),
+        code = error.code,
+        device = device.unwrap_or("(unknown key)"),
+        message = %error.message,
+        "iot batch refused"
     );
     error
 }
@@ -142,6 +142,10 @@ pub async fn post_batch(
     let outcome = state
         .blocking(move |store| store.ingest_iot(&intake, &config))
         .await?;
+    let metrics = &state.metrics;
+    metrics.iot_events(kind.as_str(), "stored", outcome.stored as u64);
+    metrics.iot_events(kind.as_str(), "duplicate", outcome.duplicates as u64);
+    metrics.iot_events(kind.as_str(), "conflict", outcome.conflicts as u64);
     Ok(Json(IntakeAnswer {
         stored: outcome.stored,
         duplicates: outcome.duplicates,
@@ -299,12 +303,12 @@ pub async fn absence_rules(state: AppState) {
             .blocking(move |store| store.iot_tick(Utc::now(), &config))
             .await
         {
-            Ok(outcome) if !outcome.alerts.is_empty() => eprintln!(
-                "anjian-server: iot absence rules raised {} alerts",
-                outcome.alerts.len()
+            Ok(outcome) if !outcome.alerts.is_empty() => tracing::info!(
+                alerts = outcome.alerts.len(),
+                "iot absence rules raised alerts"
             ),
             Ok(_) => {}
-            Err(e) => eprintln!("anjian-server: iot absence rules failed: {e}"),
+            Err(e) => tracing::error!(error = %e, "iot absence rules failed"),
         }
     }
 }

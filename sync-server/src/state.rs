@@ -26,6 +26,7 @@ pub struct AppState {
     pub access: Arc<crate::auth::Access>,
     templates: Arc<TemplateCache>,
     iot: Arc<IotConfig>,
+    pub metrics: crate::observe::SharedMetrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -47,6 +48,7 @@ impl AppState {
             access: Arc::default(),
             templates: Arc::default(),
             iot: Arc::new(IotConfig::shipped()),
+            metrics: Arc::default(),
         }
     }
 
@@ -80,7 +82,9 @@ impl AppState {
         work: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
     ) -> AppResult<T> {
         let store = self.store.clone();
-        tokio::task::spawn_blocking(move || work(store.as_ref()))
+        // The request's span goes along, so what the work logs names the request.
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(store.as_ref())))
             .await
             .map_err(|e| AppError::internal("blocking task", e))?
             .map_err(AppError::from)
@@ -92,7 +96,8 @@ impl AppState {
         work: impl FnOnce(&AppState) -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
         let state = self.clone();
-        tokio::task::spawn_blocking(move || work(&state))
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(|| work(&state)))
             .await
             .map_err(|e| AppError::internal("blocking task", e))?
     }
@@ -142,7 +147,7 @@ impl AppState {
         if let Some(checkpoints) = &self.checkpoints
             && let Err(e) = checkpoints.record(self.signed_head(log_index, entry_hash))
         {
-            eprintln!("anjian-server: audit checkpoint not written: {e}");
+            tracing::error!(error = %e, "audit checkpoint not written");
         }
     }
 

@@ -94,14 +94,13 @@ pub fn handle_sync(
                 format!("记录 {} 在一次同步中出现了两次", upload.id),
             ));
         }
-        results.push(process_upload(
-            state,
-            caller,
-            &scope,
-            agency.as_ref(),
-            upload,
-            now,
-        )?);
+        let result = process_upload(state, caller, &scope, agency.as_ref(), upload, now)?;
+        state.metrics.record_uploaded(match result.result {
+            UploadResult::Locked => "locked",
+            UploadResult::Accepted => "accepted",
+            UploadResult::Rejected => "rejected",
+        });
+        results.push(result);
     }
 
     let mut number_problems = Vec::new();
@@ -295,9 +294,11 @@ fn try_upload(
             received_at: now,
         })?;
         if fresh {
-            eprintln!(
-                "anjian-server: late change to locked record {id} from {} on device {} kept in quarantine",
-                caller.user.login, caller.device_id
+            tracing::warn!(
+                record = id,
+                login = %caller.user.login,
+                device = %caller.device_id,
+                "late change to a locked record kept in quarantine"
             );
         }
         return Ok(Some(RecordResult {

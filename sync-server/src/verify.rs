@@ -153,7 +153,7 @@ async fn check(
             )
         }
         Err(error) => {
-            eprintln!("anjian-server: document check failed: {error:?}");
+            tracing::error!(error = ?error, "document check failed");
             page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "无法核验",

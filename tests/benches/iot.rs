@@ -1,4 +1,4 @@
-//! IoT intake throughput: `anjian-server simulate-iot`'s traffic (the demo world's 12
+//! IoT intake throughput: `anjian-simulate-iot`'s traffic (the demo world's 12
 //! enterprises, 26 devices, 30 days of events up to now: rain gauges every minute, alarm
 //! floods, shifts, detections, with wrong clocks, gaps and resends, batches out of order and
 //! malformed batches) posted to the real server on a fresh SQLite store, at several batch
@@ -14,7 +14,7 @@
 #![allow(clippy::unwrap_used)] // a benchmark: a panic is the failure report
 
 use anjian_e2e::{PASSWORD, PostgresDatabase, Server, block_on, cpu_seconds};
-use anjian_server::simulate::{SimulateOptions, run};
+use anjian_simulate_iot::{SimulateOptions, run};
 
 const HOURS: u32 = 720;
 

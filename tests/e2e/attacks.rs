@@ -540,6 +540,7 @@ fn the_review_session_is_not_an_api_token_and_its_cookie_is_secure_behind_https(
         state.with_access(anjian_server::auth::Access {
             public_https: true,
             trust_forwarded: false,
+            ..Default::default()
         })
     });
     let (status, cookie) = form_login(&https, "127.0.0.1", "town", PASSWORD);
@@ -551,6 +552,7 @@ fn the_review_session_is_not_an_api_token_and_its_cookie_is_secure_behind_https(
         state.with_access(anjian_server::auth::Access {
             public_https: false,
             trust_forwarded: true,
+            ..Default::default()
         })
     });
     let (_, cookie) = form_login_via(&proxied, "127.0.0.1", Some("https"), "town", PASSWORD);

@@ -9,6 +9,7 @@ mod browser;
 mod faults;
 mod forms_and_input;
 mod iot;
+mod observe;
 mod openapi;
 mod review;
 mod sync_flow;

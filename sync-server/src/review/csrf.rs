@@ -102,11 +102,11 @@ pub async fn guard(request: Request, next: Next) -> Response {
     }
     let (parts, body) = request.into_parts();
     if same_origin(&parts.headers) == Some(false) {
-        eprintln!(
-            "anjian-server: refused a cross-origin {} {} (origin {:?})",
-            parts.method,
-            parts.uri.path(),
-            parts.headers.get(header::ORIGIN)
+        tracing::warn!(
+            method = %parts.method,
+            path = parts.uri.path(),
+            origin = ?parts.headers.get(header::ORIGIN),
+            "refused a cross-origin form"
         );
         return refused("此表单来自其他网站，已拒绝：请在本系统的页面上操作");
     }

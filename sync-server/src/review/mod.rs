@@ -128,7 +128,11 @@ impl IntoResponse for PageError {
             "<p class=\"message error\">{}</p><p><a href=\"/review/records\">返回检查记录</a></p>",
             escape(&self.0.message)
         );
-        (self.0.status, Page::new(title).body(body).html(None)).into_response()
+        let mut response = (self.0.status, Page::new(title).body(body).html(None)).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::error::ErrorCode(self.0.code));
+        response
     }
 }
 

@@ -14,7 +14,7 @@
 
 mod history;
 mod names;
-pub(crate) mod rng;
+pub mod rng;
 mod world;
 
 use std::collections::{BTreeMap, HashMap, HashSet};

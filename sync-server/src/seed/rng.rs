@@ -1,6 +1,7 @@
 //! A small deterministic generator (SplitMix64): the same seed gives the same city, with no
 //! dependency for it.
 
+#[derive(Debug, Clone)]
 pub struct Rng(u64);
 
 impl Rng {

@@ -1,4 +1,4 @@
-//! `anjian-server simulate-iot`: realistic device traffic against a running server, for
+//! `anjian-simulate-iot`: realistic device traffic against a running server, for
 //! demonstrations and load tests. It registers devices at the first N mines and plants of the
 //! register (as the administrator), makes H hours of their events up to now (rain storms at
 //! mines, alarm floods at some consoles, shifts with their leaders and head counts, camera
@@ -7,8 +7,6 @@
 //! sent out of order, and malformed batches (refused, then sent again corrected). At the end
 //! every event must have been stored exactly once.
 
-mod http;
-
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -16,8 +14,8 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::iot::DeviceKind;
-use crate::seed::rng::Rng;
+use anjian_server::iot::DeviceKind;
+use anjian_server::seed::rng::Rng;
 
 #[derive(Debug, Clone)]
 pub struct SimulateOptions {
@@ -269,13 +267,79 @@ fn batch_body(device: &SimDevice, events: &[Value], now: DateTime<Utc>) -> Vec<u
     .into_bytes()
 }
 
+/// `http://host:port` or `https://…`, without a trailing slash.
+fn server_base(url: &str) -> Result<String, String> {
+    let base = url.trim_end_matches('/');
+    let rest = base
+        .strip_prefix("http://")
+        .or_else(|| base.strip_prefix("https://"))
+        .ok_or_else(|| format!("服务器地址 {url} 应以 http:// 或 https:// 开头"))?;
+    if rest.is_empty() || rest.contains('/') {
+        return Err(format!("服务器地址 {url} 应为 http://主机:端口"));
+    }
+    Ok(base.to_string())
+}
+
+/// The server's API over one pooled HTTP client (kept-alive connections, shared by the
+/// workers).
+#[derive(Debug, Clone)]
+struct Client {
+    base: String,
+    http: reqwest::Client,
+}
+
+impl Client {
+    fn new(base: &str) -> Result<Client, String> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| format!("无法创建 HTTP 客户端：{e}"))?;
+        Ok(Client {
+            base: base.to_string(),
+            http,
+        })
+    }
+
+    /// Sends one request and reads its answer: (status, body).
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        bearer: Option<&str>,
+        body: &[u8],
+    ) -> Result<(u16, Vec<u8>), String> {
+        let url = format!("{}{path}", self.base);
+        let mut request = match method {
+            "GET" => self.http.get(&url),
+            _ => self
+                .http
+                .post(&url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.to_vec()),
+        };
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| format!("无法连接服务器 {url}：{e}"))?;
+        let status = response.status().as_u16();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| format!("读取服务器 {url} 的答复失败：{e}"))?;
+        Ok((status, body.to_vec()))
+    }
+}
+
 fn answer_error(status: u16, body: &[u8]) -> String {
     format!("服务器答复 {status}：{}", String::from_utf8_lossy(body))
 }
 
 /// Runs the simulation; the report says what was sent and stored.
 pub async fn run(options: &SimulateOptions) -> Result<SimulateReport, String> {
-    let authority = http::authority(&options.server)?;
+    let base = server_base(&options.server)?;
     if options.enterprises == 0
         || options.hours == 0
         || options.batch == 0
@@ -283,7 +347,7 @@ pub async fn run(options: &SimulateOptions) -> Result<SimulateReport, String> {
     {
         return Err("企业数、小时数、批次大小和并发数都应为正整数".into());
     }
-    let mut admin = http::Connection::new(&authority);
+    let admin = Client::new(&base)?;
     let login = json!({
         "login": options.login,
         "password": options.password,
@@ -410,17 +474,16 @@ pub async fn run(options: &SimulateOptions) -> Result<SimulateReport, String> {
     let started = Instant::now();
     let mut workers = Vec::new();
     for _ in 0..options.concurrency {
-        let (devices, next, authority) = (devices.clone(), next.clone(), authority.clone());
+        let (devices, next, connection) = (devices.clone(), next.clone(), admin.clone());
         let batch = options.batch;
         workers.push(tokio::spawn(async move {
-            let mut connection = http::Connection::new(&authority);
             let mut report = SimulateReport::default();
             loop {
                 let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let Some(device) = devices.get(n) else {
                     return Ok::<SimulateReport, String>(report);
                 };
-                send_device(&mut connection, device, batch, &mut report).await?;
+                send_device(&connection, device, batch, &mut report).await?;
             }
         }));
     }
@@ -459,7 +522,7 @@ fn send_order(device: &SimDevice, batches: usize) -> Vec<usize> {
 }
 
 async fn send_device(
-    connection: &mut http::Connection,
+    connection: &Client,
     device: &SimDevice,
     batch: usize,
     report: &mut SimulateReport,
@@ -559,7 +622,7 @@ mod tests {
 
     #[test]
     fn each_kind_makes_events_the_server_accepts() {
-        let config = crate::iot::IotConfig::shipped();
+        let config = anjian_server::iot::IotConfig::shipped();
         let until = Utc::now();
         let from = until - Duration::hours(30);
         for kind in DeviceKind::ALL {
@@ -580,7 +643,7 @@ mod tests {
                 kind,
                 ..device(None, None)
             };
-            let registered = crate::iot::Device {
+            let registered = anjian_server::iot::Device {
                 device_id: sim.id.clone(),
                 kind,
                 credit_code: String::new(),
@@ -593,7 +656,7 @@ mod tests {
             };
             for chunk in events.chunks(500) {
                 let body = batch_body(&sim, chunk, until);
-                crate::iot::check_batch(&registered, &body, until, &config)
+                anjian_server::iot::check_batch(&registered, &body, until, &config)
                     .unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
             }
         }
