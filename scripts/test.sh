@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test. Besides the Rust toolchain, the document tests need an independent ESC/POS
-# decoder (emupos, on Python >= 3.13) and the export tests openpyxl, both installed here into a
-# virtualenv beside the build from tests/python-requirements.txt;
+# decoder (emupos, on Python >= 3.13), the export tests openpyxl and the API contract test
+# Schemathesis, all installed here into a virtualenv beside the build from
+# tests/python-requirements.txt;
 # zbarimg (Debian: zbar-tools) to read QR codes back and poppler (poppler-utils) to read PDFs
 # back, and PostgreSQL (Debian: postgresql) for the server's storage conformance suite, started
 # here as a throwaway cluster by scripts/with-postgres.sh; the Kotlin tests need a JDK (17+) and
@@ -24,7 +25,7 @@ find_python313() {
   return 1
 }
 
-if ! "$venv/bin/python" -c "import emupos, openpyxl" >/dev/null 2>&1; then
+if ! "$venv/bin/python" -c "import emupos, openpyxl, schemathesis" >/dev/null 2>&1; then
   python=$(find_python313) || {
     echo "Python 3.13 is needed for the ESC/POS decoder (emupos); none found" >&2
     exit 1

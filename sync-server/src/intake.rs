@@ -6,7 +6,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use anjian_core::sync::protocol::Role;
 
 use crate::admin::{self, NewDeviceRequest};
+use crate::api::{ApiQuery, Paging};
 use crate::auth::{Caller, Scope, token_hash};
 use crate::error::{AppError, AppResult};
 use crate::iot::{BatchError, ClockStatus, Device, DeviceKind, check_batch};
@@ -213,12 +214,6 @@ pub async fn revoke_device(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Paging {
-    limit: Option<i64>,
-    offset: Option<i64>,
-}
-
 #[derive(Debug, Serialize)]
 pub struct AlertPage {
     pub total: i64,
@@ -229,18 +224,9 @@ pub struct AlertPage {
 pub async fn list_alerts(
     State(state): State<AppState>,
     caller: Caller,
-    paging: Result<Query<Paging>, axum::extract::rejection::QueryRejection>,
+    ApiQuery(paging): ApiQuery<Paging>,
 ) -> AppResult<Json<AlertPage>> {
-    let Query(paging) = paging.map_err(|_| {
-        AppError::bad_request("invalid_input", "limit 应在 1–500 之间，offset 不能为负")
-    })?;
-    let (limit, offset) = (paging.limit.unwrap_or(50), paging.offset.unwrap_or(0));
-    if !(1..=500).contains(&limit) || offset < 0 {
-        return Err(AppError::bad_request(
-            "invalid_input",
-            "limit 应在 1–500 之间，offset 不能为负",
-        ));
-    }
+    let (limit, offset) = paging.bounds()?;
     let user = caller.user;
     let (alerts, total) = state
         .blocking(move |store| {

@@ -63,6 +63,65 @@ fn malformed_requests_are_refused_with_json_errors() {
     assert_error(&answer, 422, "invalid_json");
     let answer = api.post_json("/api/v1/login", None, &json!({ "login": "zhang" }));
     assert_error(&answer, 422, "invalid_json");
+    // Said in Chinese, naming the field and where it is; serde's English is not passed on.
+    assert_eq!(
+        answer.1["message"], "JSON 内容不符合接口：缺少字段 password（第 1 行第 17 列）",
+        "{}",
+        answer.1
+    );
+    let answer = api.post_json(
+        "/api/v1/login",
+        None,
+        &json!({ "login": 7, "password": "x", "device_id": "d" }),
+    );
+    assert_error(&answer, 422, "invalid_json");
+    let message = answer.1["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("JSON 内容不符合接口：字段 login 类型不符"),
+        "{message}"
+    );
+    let answer = api.post_bytes(
+        "/api/v1/login",
+        None,
+        "application/json",
+        b"{\"login\": ".to_vec(),
+    );
+    assert_error(&answer, 400, "invalid_json");
+    assert_eq!(
+        answer.1["message"],
+        "JSON 格式错误：字段 login 内容不完整（第 1 行第 10 列）"
+    );
+
+    // Lists: one code for a bad query on every route, out-of-range and empty values named.
+    for path in ["/api/v1/records", "/api/v1/alerts"] {
+        for (query, expected) in [
+            (
+                "offset=9223372036854775808",
+                "offset 应为 0 到 9223372036854775807 之间的整数",
+            ),
+            ("offset=-1", "offset 应为 0 到"),
+            ("limit=", "limit 应为 1 到 500 之间的整数，收到 \"\""),
+            ("limit=501", "limit 应为 1 到 500"),
+            ("page=2", "不支持查询参数 page"),
+        ] {
+            let answer = api.get(&format!("{path}?{query}"), Some(&token));
+            assert_error(&answer, 400, "invalid_query");
+            let message = answer.1["message"].as_str().unwrap();
+            assert!(message.starts_with(expected), "{path}?{query}: {message}");
+        }
+    }
+    for path in [
+        "/api/v1/analyses/hazards",
+        "/api/v1/analyses/coverage",
+        "/api/v1/hazards",
+    ] {
+        let answer = api.get(&format!("{path}?until="), Some(&token));
+        assert_error(&answer, 400, "invalid_query");
+        assert_eq!(
+            answer.1["message"], "查询参数 until 没有值：不需要时请省略该参数",
+            "{path}"
+        );
+    }
     let answer = api.get("/api/v1/no-such-thing", Some(&token));
     assert_error(&answer, 404, "not_found");
 

@@ -477,10 +477,20 @@ impl Api {
     }
 
     pub fn put_bytes(&self, path: &str, token: Option<&str>, body: Vec<u8>) -> Answer {
+        self.put_typed(path, token, "text/plain", body)
+    }
+
+    pub fn put_typed(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
         let mut request = self
             .http
             .put(format!("{}{path}", self.base))
-            .header("content-type", "text/plain")
+            .header("content-type", content_type)
             .body(body);
         if let Some(token) = token {
             request = request.bearer_auth(token);

@@ -138,8 +138,32 @@ impl IntoResponse for PageError {
 
 type PageResult<T> = Result<T, PageError>;
 
+/// An API client leaves out what it does not ask for, so an empty value (`until=`) is
+/// refused, where a page's form sends its empty fields meaning "not given".
+pub(crate) fn refuse_empty_values(raw: Option<&str>) -> AppResult<()> {
+    let empty = raw
+        .unwrap_or("")
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .find(|pair| {
+            pair.split_once('=')
+                .is_none_or(|(_, value)| value.is_empty())
+        });
+    match empty {
+        Some(pair) => Err(AppError::bad_request(
+            "invalid_query",
+            format!(
+                "查询参数 {} 没有值：不需要时请省略该参数",
+                pair.split('=').next().unwrap_or_default()
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The query string with `format=json` in place of any format asked for.
-fn as_json(raw: Option<String>) -> Option<String> {
+fn as_json(raw: Option<String>) -> AppResult<Option<String>> {
+    refuse_empty_values(raw.as_deref())?;
     let mut pairs: Vec<&str> = raw
         .as_deref()
         .unwrap_or("")
@@ -147,7 +171,7 @@ fn as_json(raw: Option<String>) -> Option<String> {
         .filter(|p| !p.is_empty() && !p.starts_with("format="))
         .collect();
     pairs.push("format=json");
-    Some(pairs.join("&"))
+    Ok(Some(pairs.join("&")))
 }
 
 /// The analyses as a JSON API for a bearer token: the same handlers as the pages, answering
@@ -160,7 +184,11 @@ macro_rules! json_api {
                 caller: Caller,
                 RawQuery(raw): RawQuery,
             ) -> Response {
-                match $handler(state, Session(caller), RawQuery(as_json(raw))).await {
+                let raw = match as_json(raw) {
+                    Ok(raw) => raw,
+                    Err(error) => return error.into_response(),
+                };
+                match $handler(state, Session(caller), RawQuery(raw)).await {
                     Ok(response) => response,
                     Err(PageError(error)) => error.into_response(),
                 }

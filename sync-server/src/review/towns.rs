@@ -425,9 +425,27 @@ pub(super) async fn coverage(
 ) -> PageResult<Response> {
     let query = ListQuery::parse(raw.as_deref())?;
     let format = export_format(raw.as_deref())?;
-    let districts = raw
+    let mut districts = false;
+    for level in raw
         .as_deref()
-        .is_some_and(|r| r.split('&').any(|p| p == "level=district"));
+        .unwrap_or("")
+        .split('&')
+        .filter_map(|pair| pair.strip_prefix("level="))
+    {
+        districts = match level {
+            "district" => true,
+            "town" | "" => false,
+            other => {
+                return Err(AppError::bad_request(
+                    "invalid_query",
+                    format!(
+                        "汇总层级 {other:?} 无效：应为 town（乡镇（街道））或 district（区县）"
+                    ),
+                )
+                .into());
+            }
+        };
+    }
     let today = china_date(Utc::now());
     let (from, until) = period(&query, today);
     let inputs = read_inputs(&state, &caller.user, from, until, Reading::Coverage).await?;
