@@ -446,48 +446,66 @@ fn every_review_page_fits_a_phone_and_a_desk_and_axe_finds_nothing_serious() {
     let pages = seen["pages"].as_array().unwrap();
     // The login page and fifteen pages behind it, at both widths.
     assert_eq!(pages.len(), 2 * 16, "{seen}");
+    // Every fault of every page is collected, so that one run shows them all.
+    let mut faults: Vec<String> = Vec::new();
+    let mut check = |ok: bool, fault: String| {
+        if !ok {
+            faults.push(fault);
+        }
+    };
     for page in pages {
         let (name, width) = (
             page["name"].as_str().unwrap(),
             page["width"].as_i64().unwrap(),
         );
         let at = format!("{name} at {width} px");
-        assert_eq!(page["status"], 200, "{at}");
-        assert!(
-            page["scroll_width"].as_i64() <= page["client_width"].as_i64(),
-            "{at} scrolls sideways: {} > {}",
-            page["scroll_width"],
-            page["client_width"]
+        check(
+            page["status"] == 200,
+            format!("{at}: status {}", page["status"]),
         );
+        check(
+            page["scroll_width"].as_i64() <= page["client_width"].as_i64(),
+            format!(
+                "{at} scrolls sideways: {} > {}",
+                page["scroll_width"], page["client_width"]
+            ),
+        );
+        let lines = page["header_lines"].as_i64();
         match (name, width) {
-            ("login", _) => assert_eq!(page["header_lines"], Value::Null, "{at}"),
-            (_, 390) => {
-                let lines = page["header_lines"].as_i64().unwrap();
-                assert!(
-                    (1..=2).contains(&lines),
-                    "{at}: the header takes {lines} lines"
-                );
-            }
+            ("login", _) => check(lines.is_none(), format!("{at}: a header")),
+            (_, 390) => check(
+                matches!(lines, Some(1..=2)),
+                format!("{at}: the header takes {lines:?} lines"),
+            ),
             _ => {
-                assert_eq!(page["header_lines"], 1, "{at}: the header wraps");
-                assert_eq!(
-                    page["nav_hidden"], 0,
-                    "{at}: links scrolled out of the header"
+                check(
+                    lines == Some(1),
+                    format!("{at}: the header takes {lines:?} lines"),
+                );
+                check(
+                    page["nav_hidden"] == 0,
+                    format!("{at}: links scrolled out of the header"),
                 );
             }
         }
         if name != "login" {
-            assert_eq!(page["who_hidden"], 0, "{at}: the account's name is cut");
+            check(
+                page["who_hidden"] == 0,
+                format!("{at}: the account's name is cut"),
+            );
         }
-        if width == 390 {
-            if let Some(smallest) = page["smallest_chart_text"].as_f64() {
-                assert!(smallest >= 9.99, "{at}: chart text of {smallest:.1} px");
-            }
+        if let (390, Some(smallest)) = (width, page["smallest_chart_text"].as_f64()) {
+            check(
+                smallest >= 9.99,
+                format!("{at}: chart text of {smallest:.1} px"),
+            );
         }
-        assert_eq!(
-            page["broken_cells"],
-            json!([]),
-            "{at}: codes or dates broken over lines"
+        check(
+            page["broken_cells"] == json!([]),
+            format!(
+                "{at}: codes or dates broken over lines: {}",
+                page["broken_cells"]
+            ),
         );
         let serious: Vec<&Value> = page["violations"]
             .as_array()
@@ -495,14 +513,21 @@ fn every_review_page_fits_a_phone_and_a_desk_and_axe_finds_nothing_serious() {
             .iter()
             .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
             .collect();
-        assert!(serious.is_empty(), "{at}: axe-core finds {serious:?}");
-        let text = page["text"].as_str().unwrap();
-        assert!(
-            !text.contains("templates/") && !text.contains(".toml"),
-            "{at} shows an internal path"
+        check(
+            serious.is_empty(),
+            format!("{at}: axe-core finds {serious:?}"),
         );
-        assert_eq!(page["icon"], "/favicon.ico", "{at}");
+        let text = page["text"].as_str().unwrap();
+        check(
+            !text.contains("templates/") && !text.contains(".toml"),
+            format!("{at} shows an internal path"),
+        );
+        check(
+            page["icon"] == "/favicon.ico",
+            format!("{at}: icon {}", page["icon"]),
+        );
     }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
     let page = |name: &str| {
         pages
             .iter()
