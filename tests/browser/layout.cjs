@@ -71,13 +71,17 @@ function measure() {
     const size = parseFloat(getComputedStyle(text).fontSize) * scale;
     if (smallest === null || size < smallest) smallest = size;
   }
-  // Cells whose code or date broke over two lines.
+  // Cells whose code or date broke over two lines, or whose text runs out of the cell.
   const broken = [];
   for (const cell of document.querySelectorAll('td.mono, td.nowrap, td.num')) {
     const range = document.createRange();
     range.selectNodeContents(cell);
     const tops = new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top)));
     if (tops.size > 1) broken.push(cell.textContent);
+  }
+  // Cells whose text runs out of them over the next column.
+  for (const cell of document.querySelectorAll('td, th')) {
+    if (cell.scrollWidth > cell.clientWidth + 1) broken.push(`overflowing: ${cell.textContent}`);
   }
   // What the header had to hide: links scrolled out of the bar, an account name cut short.
   const hidden = (selector) => {

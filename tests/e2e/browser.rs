@@ -503,7 +503,7 @@ fn every_review_page_fits_a_phone_and_a_desk_and_axe_finds_nothing_serious() {
         check(
             page["broken_cells"] == json!([]),
             format!(
-                "{at}: codes or dates broken over lines: {}",
+                "{at}: codes or dates broken over lines, or text out of its cell: {}",
                 page["broken_cells"]
             ),
         );
