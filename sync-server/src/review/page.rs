@@ -213,7 +213,7 @@ pub fn record_body(detail: &RecordDetail) -> String {
     } else {
         body.push_str(
             "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"documents\"><thead><tr><th>文书</th><th>编号</th><th>制作时间</th>\
-             <th>制作人</th><th></th></tr></thead><tbody>",
+             <th>制作人</th><th>查看与下载</th></tr></thead><tbody>",
         );
         for document in &record.documents {
             let path = format!(
