@@ -8,7 +8,7 @@
 # here as a throwaway cluster by scripts/with-postgres.sh; the Kotlin tests need a JDK (17+) and
 # Maven, which fetches the Kotlin compiler, JNA, JUnit and the Android framework jar from Maven
 # Central; the review pages' browser tests need Chromium and Node.js, and fetch playwright-core
-# from the npm registry into the build folder. .ci/run installs the Debian packages.
+# and axe-core from the npm registry into the build folder. .ci/run installs the Debian packages.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$repo/target}
@@ -74,6 +74,24 @@ if [ ! -f "$playwright/package.json" ]; then
   tar xzf "$tarball" -C "$playwright" --strip-components=1
   rm -f "$tarball"
 fi
+# axe-core checks the pages for accessibility faults in the same browser tests (pinned the same
+# way; its integrity is `npm view axe-core@VERSION dist.integrity`).
+axe_version=4.14.1
+axe=$target/axe-core-$axe_version
+if [ ! -f "$axe/axe.min.js" ]; then
+  mkdir -p "$target"
+  tarball=$(mktemp)
+  curl -fsSL -o "$tarball" "https://registry.npmjs.org/axe-core/-/axe-core-$axe_version.tgz"
+  integrity="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
+  if [ "$integrity" != "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==" ]; then
+    echo "axe-core $axe_version does not match its published integrity" >&2
+    rm -f "$tarball"
+    exit 1
+  fi
+  mkdir -p "$axe"
+  tar xzf "$tarball" -C "$axe" --strip-components=1
+  rm -f "$tarball"
+fi
 
 command -v mvn >/dev/null && command -v javac >/dev/null || {
   echo "A JDK and Maven are needed for the Kotlin tests: apt-get install openjdk-17-jdk-headless maven" >&2
@@ -83,6 +101,7 @@ command -v mvn >/dev/null && command -v javac >/dev/null || {
 export ANJIAN_TEST_PYTHON=$venv/bin/python
 export ANJIAN_CHROMIUM=$chromium
 export ANJIAN_PLAYWRIGHT=$playwright
+export ANJIAN_AXE=$axe
 cd "$repo"
 # Every Rust test, then the Kotlin bindings' JVM tests and the Android shell's build (xtask).
 "$repo/scripts/with-postgres.sh" cargo xtask test

@@ -1,6 +1,7 @@
 //! The review pages in a real headless Chromium (tests/browser/review.cjs, playwright-core):
 //! a town supervisor and a city supervisor log in and see exactly their scope, open a record,
-//! see its receipt verified, and download its PDF, which poppler reads back.
+//! see its receipt verified, and download its PDF, which poppler reads back; every page fits
+//! a phone and a desk and axe-core finds nothing serious in it (tests/browser/layout.cjs).
 
 use std::path::Path;
 use std::process::Command;
@@ -12,10 +13,11 @@ use anjian_server::store::RecordScope;
 use chrono::Utc;
 use serde_json::{Value, json};
 
-/// Where the test tools are: scripts/test.sh fetches playwright-core and finds Chromium.
+/// Where the test tools are: scripts/test.sh fetches playwright-core and axe-core and finds
+/// Chromium.
 fn tool(variable: &str) -> String {
     std::env::var(variable).unwrap_or_else(|_| {
-        panic!("{variable} is not set: run the tests with scripts/test.sh, which provides playwright-core and Chromium")
+        panic!("{variable} is not set: run the tests with scripts/test.sh, which provides playwright-core, axe-core and Chromium")
     })
 }
 
@@ -347,4 +349,231 @@ fn forms_posted_from_another_origin_are_refused_and_an_alert_is_acknowledged_onl
         "{seen}"
     );
     assert_eq!(acknowledged_by(), json!("city"));
+}
+
+/// Seeds what makes the pages' tables and charts wide: two districts' locked inspections with
+/// hazards, an enterprise's permits and staff, hotline reports this year and a rain alert.
+fn seed_for_layout(server: &Server) -> (String, String) {
+    use anjian_server::admin::import_reference;
+    use anjian_server::store::ImportKind;
+
+    let store = server.store.as_ref();
+    import_reference(
+        store,
+        ImportKind::Permits,
+        "permits.csv",
+        format!(
+            "统一社会信用代码,许可证类型,许可证编号,发证机关,有效期起,有效期至\n\
+             {FACTORY},安全生产许可证,(鲁)WH安许证字〔2019〕030001号,山东省应急管理厅,2019-01-01,2021-12-31\n\
+             {FACTORY},安全生产许可证,(鲁)WH安许证字〔2022〕030001号,山东省应急管理厅,2022-01-01,2099-12-31\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    import_reference(
+        store,
+        ImportKind::Staff,
+        "staff.csv",
+        format!(
+            "统一社会信用代码,人员类别,姓名,证书编号,证书类型,有效期至\n\
+             {FACTORY},主要负责人,陈晓东,GM-3703-2023-00871,工贸行业主要负责人安全生产知识和管理能力考核合格证,2099-08-31\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let today = anjian_core::time::china_date(Utc::now());
+    import_reference(
+        store,
+        ImportKind::Hotline,
+        "hotline.csv",
+        format!(
+            "工单编号,受理时间,区县代码,行业,类别,统一社会信用代码,内容摘要,办理状态\n\
+             12350-0001,{today},370303,工贸,举报,{FACTORY},反映厂区夜间有刺鼻气味,已办结\n\
+             12350-0002,{today},370302,其他,咨询,,咨询动火作业审批流程,已办结\n\
+             12350-0003,{today},370303,工贸,投诉,{FACTORY},投诉车间未配发防护用品,处理中\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+
+    let mut zhang = Device::logged_in(&server.url, "zhang");
+    let (record, _) = locked_inspection(&mut zhang, FACTORY, LI, &["IT-001", "IT-003"]);
+    let mut chen = Device::logged_in(&server.url, "chen");
+    locked_inspection(&mut chen, FOREIGN_FACTORY, WU, &["IT-001"]);
+
+    let api = anjian_e2e::Api::new(&server.url);
+    let admin = api.login("admin", "0190a000-0000-7000-8000-0000000001c0");
+    let (status, body) = api.post_json(
+        "/api/v1/admin/iot/devices",
+        Some(&admin),
+        &json!({ "device_id": "RG-LAYOUT-0001", "kind": "rain",
+                 "credit_code": "91370302016480894K", "location": "主井口东侧雨量计" }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let key = body["key"].as_str().unwrap().to_string();
+    let now = Utc::now();
+    let batch = json!({ "device": "RG-LAYOUT-0001", "sent_at": now.to_rfc3339(), "events": [
+        { "id": "a", "t": (now - chrono::Duration::minutes(5)).to_rfc3339(),
+          "interval_s": 60, "rain_mm": 55.0 } ] });
+    let (status, body) = api.post_bytes(
+        "/api/v1/iot/rain",
+        Some(&key),
+        "application/json",
+        batch.to_string().into_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    (record, FACTORY.to_string())
+}
+
+#[test]
+fn every_review_page_fits_a_phone_and_a_desk_and_axe_finds_nothing_serious() {
+    tool("ANJIAN_AXE");
+    let server = Server::start();
+    let (record, enterprise) = seed_for_layout(&server);
+    let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("review-screenshots");
+    println!("screenshots of the review pages: {}", screenshots.display());
+    let seen = run_browser_script(
+        "layout.cjs",
+        &json!({
+            "base": server.url,
+            "password": PASSWORD,
+            "record": record,
+            "enterprise": enterprise,
+            "screenshot_dir": screenshots,
+        }),
+    );
+
+    let pages = seen["pages"].as_array().unwrap();
+    // The login page and fifteen pages behind it, at both widths.
+    assert_eq!(pages.len(), 2 * 16, "{seen}");
+    // Every fault of every page is collected, so that one run shows them all.
+    let mut faults: Vec<String> = Vec::new();
+    let mut check = |ok: bool, fault: String| {
+        if !ok {
+            faults.push(fault);
+        }
+    };
+    for page in pages {
+        let (name, width) = (
+            page["name"].as_str().unwrap(),
+            page["width"].as_i64().unwrap(),
+        );
+        let at = format!("{name} at {width} px");
+        check(
+            page["status"] == 200,
+            format!("{at}: status {}", page["status"]),
+        );
+        check(
+            page["scroll_width"].as_i64() <= page["client_width"].as_i64(),
+            format!(
+                "{at} scrolls sideways: {} > {}",
+                page["scroll_width"], page["client_width"]
+            ),
+        );
+        let lines = page["header_lines"].as_i64();
+        match (name, width) {
+            ("login", _) => check(lines.is_none(), format!("{at}: a header")),
+            (_, 390) => check(
+                matches!(lines, Some(1..=2)),
+                format!("{at}: the header takes {lines:?} lines"),
+            ),
+            _ => {
+                check(
+                    lines == Some(1),
+                    format!("{at}: the header takes {lines:?} lines"),
+                );
+                check(
+                    page["nav_hidden"] == 0,
+                    format!("{at}: links scrolled out of the header"),
+                );
+            }
+        }
+        if name != "login" {
+            check(
+                page["who_hidden"] == 0,
+                format!("{at}: the account's name is cut"),
+            );
+        }
+        if let (390, Some(smallest)) = (width, page["smallest_chart_text"].as_f64()) {
+            check(
+                smallest >= 9.99,
+                format!("{at}: chart text of {smallest:.1} px"),
+            );
+        }
+        check(
+            page["broken_cells"] == json!([]),
+            format!(
+                "{at}: codes or dates broken over lines, or text out of its cell: {}",
+                page["broken_cells"]
+            ),
+        );
+        let serious: Vec<&Value> = page["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        check(
+            serious.is_empty(),
+            format!("{at}: axe-core finds {serious:?}"),
+        );
+        let text = page["text"].as_str().unwrap();
+        check(
+            !text.contains("templates/") && !text.contains(".toml"),
+            format!("{at} shows an internal path"),
+        );
+        check(
+            page["icon"] == "/favicon.ico",
+            format!("{at}: icon {}", page["icon"]),
+        );
+    }
+    assert!(faults.is_empty(), "{}", faults.join("\n"));
+    let page = |name: &str| {
+        pages
+            .iter()
+            .find(|p| p["name"] == name && p["width"] == 1280)
+            .unwrap()
+    };
+    // Charts were measured: the analyses draw text at all.
+    assert!(
+        page("analysis-hazards")["smallest_chart_text"]
+            .as_f64()
+            .is_some()
+    );
+
+    // The record names its checklist by the title of the version it was made with.
+    let stored = server.store.record(&record).unwrap().unwrap();
+    let doc = anjian_core::RecordDoc::load(&record, &stored.doc, &[], "test")
+        .unwrap()
+        .read()
+        .unwrap();
+    let source = server
+        .store
+        .template(&doc.template_id, doc.template_version)
+        .unwrap()
+        .unwrap();
+    let template = anjian_core::template::Template::parse("stored", &source).unwrap();
+    let text = page("record")["text"].as_str().unwrap();
+    assert!(
+        text.contains(&format!("{}（第 {} 版）", template.title, template.version)),
+        "{text}"
+    );
+    assert!(!text.contains(&doc.template_id), "{text}");
+
+    // Hazard states keep their colours in the donut: the open ones are blue, and overdue is
+    // red wherever it is drawn (checked for every state in report/svg.rs).
+    assert_eq!(
+        page("hazards")["donut"],
+        json!([["整改中", anjian_server::report::svg::STATE_OPEN]]),
+        "{seen}"
+    );
+
+    assert_eq!(seen["favicon"]["status"], 200, "{seen}");
+    assert_eq!(seen["favicon"]["type"], "image/svg+xml");
+    assert!(
+        seen["favicon"]["body"]
+            .as_str()
+            .unwrap()
+            .starts_with("<svg")
+    );
 }

@@ -31,6 +31,14 @@ const PALETTE: [&str; 10] = [
     "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
     "#9c755f", "#bab0ac",
 ];
+/// The colours of states, the same on every chart: what is late or expired is red, what is
+/// close to it orange, what is settled green. The legend names each state, so the colour is
+/// never the only sign.
+pub const STATE_LATE: &str = "#d62728";
+pub const STATE_MISSING: &str = "#8c1c13";
+pub const STATE_SOON: &str = "#f28e2b";
+pub const STATE_OPEN: &str = "#4e79a7";
+pub const STATE_DONE: &str = "#59a14f";
 const TEXT_COLOUR: &str = "#333";
 const MUTED_COLOUR: &str = "#888";
 const GRID_COLOUR: &str = "#e5e5e5";
@@ -51,6 +59,9 @@ pub struct Options {
     pub height: f64,
     /// The values are fractions shown as percentages: 0.875 reads 87.5%.
     pub percent: bool,
+    /// Colours for the series (or slices) in order, in place of the palette's: a state's own
+    /// colour. Series beyond them take the palette's.
+    pub colours: Vec<&'static str>,
 }
 
 impl Options {
@@ -60,7 +71,14 @@ impl Options {
             width: 640.0,
             height: 320.0,
             percent: false,
+            colours: Vec::new(),
         }
+    }
+
+    /// A donut's usual size: the ring and its legend side by side, small enough that a
+    /// phone shows it whole with letters of at least 10 px (see review.css).
+    pub fn donut(label: impl Into<String>) -> Self {
+        Options::new(label).size(440.0, 220.0)
     }
 
     pub fn percent(mut self) -> Self {
@@ -72,6 +90,18 @@ impl Options {
         self.width = width;
         self.height = height;
         self
+    }
+
+    pub fn colours(mut self, colours: &[&'static str]) -> Self {
+        self.colours = colours.to_vec();
+        self
+    }
+
+    fn colour(&self, series: usize) -> &'static str {
+        self.colours
+            .get(series)
+            .copied()
+            .unwrap_or(PALETTE[series % PALETTE.len()])
     }
 }
 
@@ -186,7 +216,7 @@ pub fn stacked_bar(categories: &[String], series: &[Series], options: &Options) 
                 px(y),
                 px(width),
                 px(height),
-                colour(number),
+                options.colour(number),
                 escape(&format!(
                     "{category}，{}：{}",
                     s.name,
@@ -203,37 +233,42 @@ pub fn stacked_bar(categories: &[String], series: &[Series], options: &Options) 
 /// or a single `<circle class="slice">` when one value is the whole; a legend with each
 /// drawn slice's value and share, as many as fit.
 pub fn pie(slices: &[(String, f64)], options: &Options) -> String {
-    let drawn: Vec<&(String, f64)> = slices
+    // Each slice keeps the number of its place among all the values, so that its colour and
+    // `series-N` class do not shift when another value is zero.
+    let drawn: Vec<(usize, &String, f64)> = slices
         .iter()
-        .filter(|(_, value)| part(*value) > 0.0)
+        .enumerate()
+        .filter(|(_, (_, value))| part(*value) > 0.0)
+        .map(|(number, (key, value))| (number, key, *value))
         .collect();
-    let total: f64 = drawn.iter().map(|(_, value)| value).sum();
+    let total: f64 = drawn.iter().map(|(_, _, value)| value).sum();
     if drawn.is_empty() || !total.is_finite() {
         return empty("pie", options);
     }
     let ring = Ring::new(options);
     let mut svg = open("pie", options);
     let mut before = 0.0;
-    for (number, (key, value)) in drawn.iter().enumerate() {
+    for &(number, key, value) in &drawn {
         let share = value / total;
         let title = escape(&format!(
             "{key}：{}（{}）",
-            shown(*value, options.percent),
+            shown(value, options.percent),
             percent_text(share)
         ));
         if drawn.len() == 1 {
             // An arc whose ends meet draws nothing, so the whole is a stroked circle.
             let _ = write!(
                 svg,
-                "<circle class=\"slice series-0\" data-key=\"{}\" data-value=\"{}\" \
+                "<circle class=\"slice series-{}\" data-key=\"{}\" data-value=\"{}\" \
                  cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{}\">\
                  <title>{title}</title></circle>",
+                number % PALETTE.len(),
                 escape(key),
-                data_value(*value),
+                data_value(value),
                 px(ring.cx),
                 px(ring.cy),
                 px((ring.outer + ring.inner) / 2.0),
-                colour(0),
+                options.colour(number),
                 px(ring.outer - ring.inner)
             );
         } else {
@@ -245,9 +280,9 @@ pub fn pie(slices: &[(String, f64)], options: &Options) -> String {
                  fill=\"{}\" stroke=\"#fff\" stroke-width=\"1\"><title>{title}</title></path>",
                 number % PALETTE.len(),
                 escape(key),
-                data_value(*value),
+                data_value(value),
                 ring.slice(before / total, after / total),
-                colour(number)
+                options.colour(number)
             );
             before = after;
         }
@@ -255,8 +290,8 @@ pub fn pie(slices: &[(String, f64)], options: &Options) -> String {
     let legend_x = ring.cx + ring.outer + 24.0;
     let rows = ((options.height - 16.0) / LEGEND_ROW).floor().max(0.0) as usize;
     let top = (options.height - LEGEND_ROW * rows.min(drawn.len()) as f64) / 2.0;
-    for (number, (key, value)) in drawn.iter().enumerate().take(rows) {
-        let y = top + LEGEND_ROW * number as f64;
+    for (row, &(number, key, value)) in drawn.iter().enumerate().take(rows) {
+        let y = top + LEGEND_ROW * row as f64;
         let _ = write!(
             svg,
             "<rect class=\"swatch series-{}\" x=\"{}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/>\
@@ -264,13 +299,13 @@ pub fn pie(slices: &[(String, f64)], options: &Options) -> String {
             number % PALETTE.len(),
             px(legend_x),
             px(y + 3.0),
-            colour(number),
+            options.colour(number),
             px(legend_x + 16.0),
             px(y + 12.0),
             escape(&format!(
                 "{} {}（{}）",
                 shorten(key),
-                shown(*value, options.percent),
+                shown(value, options.percent),
                 percent_text(value / total)
             ))
         );
@@ -327,7 +362,7 @@ pub fn lines(categories: &[String], series: &[Series], options: &Options) -> Str
                 number % PALETTE.len(),
                 escape(&s.name),
                 coordinates.join(" "),
-                colour(number)
+                options.colour(number)
             );
         }
         for (index, point) in points.iter().enumerate() {
@@ -349,7 +384,7 @@ pub fn lines(categories: &[String], series: &[Series], options: &Options) -> Str
                 data_value(value),
                 px(*x),
                 px(*y),
-                colour(number),
+                options.colour(number),
                 escape(&title)
             );
         }
@@ -388,10 +423,6 @@ fn part(value: f64) -> f64 {
     } else {
         0.0
     }
-}
-
-fn colour(series: usize) -> &'static str {
-    PALETTE[series % PALETTE.len()]
 }
 
 /// Coordinates to a hundredth of a unit: finer than any screen, shorter than `f64` text.
@@ -699,7 +730,7 @@ impl Frame {
                 number % PALETTE.len(),
                 px(x),
                 px(y),
-                colour(number),
+                options.colour(number),
                 px(x + 14.0),
                 px(y + 9.0),
                 escape(&text)
@@ -1078,5 +1109,55 @@ mod tests {
         assert_eq!(elements(&svg, "<rect class=\"bar\"").len(), 60);
         assert!(svg.contains("rotate(-45"));
         assert!(elements(&svg, "<text class=\"category\"").len() < 60);
+    }
+
+    #[test]
+    fn a_state_keeps_its_colour_and_its_name_when_another_state_is_zero() {
+        let colours = [STATE_LATE, STATE_SOON, STATE_OPEN, STATE_DONE];
+        let options = Options::donut("隐患整改状态").colours(&colours);
+        let data = series(&[
+            ("已逾期", 0.0),
+            ("7 日内到期", 0.0),
+            ("整改中", 3.0),
+            ("已整改", 1.0),
+        ]);
+        let svg = pie(&data, &options);
+        let slices = elements(&svg, "<path class=\"slice");
+        let fills: Vec<(&str, &str)> = slices
+            .iter()
+            .map(|slice| (slice["data-key"].as_str(), slice["fill"].as_str()))
+            .collect();
+        assert_eq!(fills, [("整改中", STATE_OPEN), ("已整改", STATE_DONE)]);
+        // The legend names each drawn state beside its swatch, so colour is not the only sign.
+        let swatches: Vec<String> = elements(&svg, "<rect class=\"swatch")
+            .iter()
+            .map(|swatch| swatch["fill"].clone())
+            .collect();
+        assert_eq!(swatches, [STATE_OPEN, STATE_DONE]);
+        assert!(
+            svg.contains(">整改中 3（75.0%）</text>") && svg.contains(">已整改 1（25.0%）</text>")
+        );
+
+        let late = pie(&series(&[("已逾期", 2.0), ("整改中", 0.0)]), &options);
+        assert_eq!(
+            elements(&late, "<circle class=\"slice")[0]["stroke"],
+            STATE_LATE
+        );
+
+        let bars = stacked_bar(
+            &["1月".to_string()],
+            &[
+                Series::new("按时", vec![1.0]),
+                Series::new("逾期", vec![2.0]),
+                Series::new("未报", vec![3.0]),
+                Series::new("其他", vec![4.0]),
+            ],
+            &Options::new("上报").colours(&[STATE_DONE, STATE_LATE, STATE_MISSING]),
+        );
+        let fills: Vec<String> = elements(&bars, "<rect class=\"bar")
+            .iter()
+            .map(|bar| bar["fill"].clone())
+            .collect();
+        assert_eq!(fills, [STATE_DONE, STATE_LATE, STATE_MISSING, PALETTE[3]]);
     }
 }

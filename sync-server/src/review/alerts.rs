@@ -49,7 +49,7 @@ pub(super) async fn list(
         body.push_str("<p class=\"empty\">没有警报。</p>");
     } else {
         body.push_str(
-            "<table class=\"list\" id=\"alerts\"><thead><tr><th>发出时间</th><th>企业</th><th>类别</th>\
+            "<div class=\"table-scroll\" tabindex=\"0\"><table class=\"list\" id=\"alerts\"><thead><tr><th>发出时间</th><th>企业</th><th>类别</th>\
              <th>警报</th><th>设备</th><th>发生时间</th><th>确认</th></tr></thead><tbody>",
         );
         // Only those who may acknowledge get the form, and its token.
@@ -58,7 +58,7 @@ pub(super) async fn list(
         for alert in &alerts {
             body.push_str(&row(alert, token.as_deref(), page));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
     body.push_str("<div class=\"pager\">");
     if page > 1 {
@@ -167,7 +167,7 @@ fn row(alert: &Alert, token: Option<&str>, page: i64) -> String {
                     .map(|t| datetime(t.with_timezone(&chrono::Utc)))
                     .unwrap_or_default();
                 format!(
-                    "<tr><td>{at}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+                    "<tr><td class=\"nowrap\">{at}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
                     r["interval_s"].as_i64().unwrap_or(0),
                     escape(r["rain_mm"].as_str().unwrap_or(""))
                 )
@@ -175,16 +175,16 @@ fn row(alert: &Alert, token: Option<&str>, page: i64) -> String {
             .collect();
         format!(
             "<details><summary>降雨过程的 {} 次读数（累计 {} 毫米）</summary>\
-             <table class=\"readings\"><thead><tr><th>时间</th><th>时长（秒）</th><th>雨量（毫米）</th></tr></thead>\
-             <tbody>{rows}</tbody></table></details>",
+             <div class=\"table-scroll\" tabindex=\"0\"><table class=\"readings\"><thead><tr><th>时间</th><th>时长（秒）</th><th>雨量（毫米）</th></tr></thead>\
+             <tbody>{rows}</tbody></table></div></details>",
             readings.len(),
             escape(alert.detail["total_mm"].as_str().unwrap_or(""))
         )
     });
     format!(
-        "<tr data-alert=\"{id}\"><td>{raised}</td>\
+        "<tr data-alert=\"{id}\"><td class=\"nowrap\">{raised}</td>\
          <td><a href=\"/review/enterprises/{code}\">{name}</a></td><td>{rule}</td>\
-         <td>{title}{readings}</td><td>{device}</td><td>{occurred}</td><td>{acknowledged}</td></tr>",
+         <td>{title}{readings}</td><td class=\"mono\">{device}</td><td class=\"nowrap\">{occurred}</td><td>{acknowledged}</td></tr>",
         id = escape(&alert.alert_id),
         raised = datetime(alert.raised_at),
         code = escape(&alert.credit_code),

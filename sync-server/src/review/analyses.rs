@@ -176,7 +176,8 @@ fn cell_html(cell: &Cell) -> String {
 }
 
 pub(super) fn table_html(table: &Table, id: &str) -> String {
-    let mut html = format!("<table id=\"{id}\"><thead><tr>");
+    let mut html =
+        format!("<div class=\"table-scroll\" tabindex=\"0\"><table id=\"{id}\"><thead><tr>");
     for column in &table.columns {
         html.push_str(&format!("<th>{}</th>", escape(&column.label)));
     }
@@ -184,10 +185,10 @@ pub(super) fn table_html(table: &Table, id: &str) -> String {
     for row in &table.rows {
         html.push_str("<tr>");
         for (column, cell) in table.columns.iter().zip(row) {
-            let class = if matches!(cell, Cell::Int(_) | Cell::Real(_) | Cell::Percent(_)) {
-                " class=\"num\""
-            } else {
-                ""
+            let class = match cell {
+                Cell::Int(_) | Cell::Real(_) | Cell::Percent(_) => " class=\"num\"",
+                Cell::Date(_) => " class=\"nowrap\"",
+                _ => "",
             };
             html.push_str(&format!(
                 "<td data-column=\"{}\"{class}>{}</td>",
@@ -197,7 +198,7 @@ pub(super) fn table_html(table: &Table, id: &str) -> String {
         }
         html.push_str("</tr>");
     }
-    html.push_str("</tbody></table>");
+    html.push_str("</tbody></table></div>");
     html
 }
 
@@ -383,7 +384,7 @@ pub(super) async fn hazards(
          <p>已提交的检查记录中发现的隐患，共 <strong id=\"total\">{total}</strong> 条（{period}）。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/hazards?{q}&amp;format=csv\">CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{table}",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
         from = query.from.map_or(String::new(), |d| d.to_string()),
         until = query.until.map_or(String::new(), |d| d.to_string()),
         q = escape(&export_query),
@@ -699,7 +700,11 @@ pub(super) async fn self_inspections(
     let chart = svg::stacked_bar(
         &categories,
         &series,
-        &svg::Options::new(summary.title.clone()),
+        &svg::Options::new(summary.title.clone()).colours(&[
+            svg::STATE_DONE,
+            svg::STATE_LATE,
+            svg::STATE_MISSING,
+        ]),
     );
     let export = format!(
         "from={}&amp;until={}&amp;deadline={}{}",
@@ -721,7 +726,7 @@ pub(super) async fn self_inspections(
          <p>范围内企业 <strong id=\"enterprises\">{count}</strong> 家；某月的自查于次月 {deadline} 日（含）前提交为按时。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/self-inspections?{export}&amp;format=csv\">逾期和未报名单 CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/self-inspections?{export}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{summary}<h2>逾期和未报名单（{overdue_count}）</h2>{more}{overdue}",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{summary}<h2>逾期和未报名单（{overdue_count}）</h2>{more}{overdue}",
         from = query.from.label(),
         until = query.until.label(),
         deadline = query.deadline_day,
@@ -906,7 +911,7 @@ pub(super) async fn public(
         })
         .collect();
     let hotline_chart = match by {
-        HotlineBy::Category => svg::pie(&slices, &svg::Options::new(hotline.title.clone())),
+        HotlineBy::Category => svg::pie(&slices, &svg::Options::donut(hotline.title.clone())),
         _ => svg::bar(&slices, &svg::Options::new(hotline.title.clone())),
     };
     let months: Vec<String> = mailbox
@@ -964,8 +969,8 @@ pub(super) async fn public(
          <button type=\"submit\">统计</button></form>\
          <p>导出：<a id=\"export-csv\" href=\"/review/analyses/public?{export}&amp;format=csv\">热线 CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/public?{export}&amp;format=xlsx\">Excel</a></p>\
-         <h2>12350 热线（<span id=\"hotline-total\">{reports}</span> 件）</h2><div class=\"chart\">{hotline_chart}</div>{hotline_table}\
-         <h2>局长信箱（<span id=\"mailbox-total\">{messages}</span> 件）</h2><div class=\"chart\">{mailbox_chart}</div>{mailbox_table}",
+         <h2>12350 热线（<span id=\"hotline-total\">{reports}</span> 件）</h2><div class=\"chart\" tabindex=\"0\">{hotline_chart}</div>{hotline_table}\
+         <h2>局长信箱（<span id=\"mailbox-total\">{messages}</span> 件）</h2><div class=\"chart\" tabindex=\"0\">{mailbox_chart}</div>{mailbox_table}",
         from = query.from.map_or(String::new(), |d| d.to_string()),
         until = query.until.map_or(String::new(), |d| d.to_string()),
         reports = reports.len(),
@@ -1107,7 +1112,7 @@ pub(super) async fn attendance(
          到岗率 <strong id=\"rate\">{overall}</strong>。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/attendance?{export}format=csv\">CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/attendance?{export}format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{table}",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
         from = query.from.map_or(String::new(), |d| d.to_string()),
         until = query.until.map_or(String::new(), |d| d.to_string()),
         table = table_html(&table, "attendance"),

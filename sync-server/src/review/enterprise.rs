@@ -80,7 +80,7 @@ pub(super) async fn list(
         body.push_str("<p class=\"message\">没有符合条件的企业。</p>");
     } else {
         body.push_str(&format!(
-            "<p>共 {} 家。</p><table id=\"enterprises\"><thead><tr><th>单位名称</th><th>统一社会信用代码</th>\
+            "<p>共 {} 家。</p><div class=\"table-scroll\" tabindex=\"0\"><table id=\"enterprises\"><thead><tr><th>单位名称</th><th>统一社会信用代码</th>\
              <th>区划</th><th>行业</th><th>地址</th></tr></thead><tbody>",
             enterprises.len()
         ));
@@ -99,7 +99,7 @@ pub(super) async fn list(
                 address = escape(&e.address),
             ));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
     Ok(Page::new("企业档案").body(body).html(Some(&caller)))
 }
@@ -198,7 +198,9 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             body.push_str("<p>无记录。</p>");
             return;
         }
-        body.push_str(&format!("<table id=\"{id}\"><thead><tr>"));
+        body.push_str(&format!(
+            "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"{id}\"><thead><tr>"
+        ));
         for h in head {
             body.push_str(&format!("<th>{h}</th>"));
         }
@@ -206,7 +208,7 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
         for row in rows {
             body.push_str(&row);
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     };
 
     section(
@@ -219,7 +221,7 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .iter()
             .map(|p| {
                 format!(
-                    "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
                     p.permit_type.label(),
                     escape(&p.number),
                     escape(&p.issued_by),
@@ -240,7 +242,7 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .iter()
             .map(|h| {
                 format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td class=\"nowrap\">{}</td></tr>",
                     escape(&h.name),
                     h.level.label(),
                     h.filed_on
@@ -258,7 +260,7 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .iter()
             .map(|s| {
                 format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
                     s.role.label(),
                     escape(&s.name),
                     escape(&s.certificate_type),
@@ -279,7 +281,7 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .iter()
             .map(|p| {
                 format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td>{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
                     escape(&p.title),
                     p.filed_on,
                     p.valid_until,
@@ -296,7 +298,12 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
         reference
             .health_declarations
             .iter()
-            .map(|d| format!("<tr><td>{}</td><td>{}</td></tr>", d.year, d.declared_on))
+            .map(|d| {
+                format!(
+                    "<tr><td>{}</td><td class=\"nowrap\">{}</td></tr>",
+                    d.year, d.declared_on
+                )
+            })
             .collect(),
     );
     section(
@@ -309,7 +316,7 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .iter()
             .map(|w| {
                 format!(
-                    "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td></tr>",
                     escape(&w.number),
                     w.work_type.label(),
                     w.level.map_or("", |l| l.label()),
@@ -376,7 +383,7 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .iter()
             .map(|r| {
                 format!(
-                    "<tr data-record=\"{id}\"><td><a href=\"/review/records/{id}\">{at}</a></td><td>{kind}</td>\
+                    "<tr data-record=\"{id}\"><td class=\"nowrap\"><a href=\"/review/records/{id}\">{at}</a></td><td>{kind}</td>\
                      <td>{state}</td><td class=\"num\">{hazards}</td></tr>",
                     id = escape(&r.id),
                     at = datetime(r.started_at),
@@ -403,8 +410,8 @@ fn archive_body(archive: &Archive, today: NaiveDate) -> String {
             .iter()
             .map(|h| {
                 format!(
-                    "<tr><td><a href=\"/review/records/{id}\">{at}</a></td><td>{kind}</td><td class=\"mono\">{item}</td>\
-                     <td>{description}</td><td>{class}</td><td>{basis}</td><td>{deadline}</td></tr>",
+                    "<tr><td class=\"nowrap\"><a href=\"/review/records/{id}\">{at}</a></td><td>{kind}</td><td class=\"mono\">{item}</td>\
+                     <td>{description}</td><td>{class}</td><td>{basis}</td><td class=\"nowrap\">{deadline}</td></tr>",
                     id = escape(&h.record_id),
                     at = datetime(h.found_at),
                     kind = kind_label(&h.inspection_kind),

@@ -45,6 +45,8 @@ const SESSION_COOKIE: &str = "anjian_session";
 const SESSION_TTL: chrono::Duration = chrono::Duration::hours(10);
 const PAGE_SIZE: i64 = 50;
 const STYLESHEET: &str = include_str!("review.css");
+/// A shield with a tick, drawn here; served at the path browsers ask for by themselves.
+const FAVICON: &str = include_str!("favicon.svg");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -54,6 +56,7 @@ pub fn routes() -> Router<AppState> {
             get(|| async { Redirect::to("/review/records") }),
         )
         .route("/review/static/review.css", get(stylesheet))
+        .route("/favicon.ico", get(favicon))
         .route("/review/login", get(login_page).post(login))
         .route("/review/logout", post(logout))
         .route("/review/records", get(records))
@@ -102,6 +105,16 @@ async fn stylesheet() -> impl IntoResponse {
             (header::CACHE_CONTROL, "max-age=3600"),
         ],
         STYLESHEET,
+    )
+}
+
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        FAVICON,
     )
 }
 
@@ -715,7 +728,7 @@ async fn records(
         body.push_str("<p class=\"message\" id=\"no-records\">没有符合条件的检查记录。</p>");
     } else {
         body.push_str(
-            "<table id=\"records\"><thead><tr><th>检查时间</th><th>被检查单位</th><th>区划</th>\
+            "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"records\"><thead><tr><th>检查时间</th><th>被检查单位</th><th>区划</th>\
              <th>检查类型</th><th>状态</th><th>隐患</th></tr></thead><tbody>",
         );
         for row in &listing.rows {
@@ -731,7 +744,7 @@ async fn records(
                 "<span class=\"badge draft\">草稿</span>"
             };
             body.push_str(&format!(
-                "<tr data-record=\"{id}\"><td>{at}</td><td><a href=\"/review/records/{id}\">{name}</a></td>\
+                "<tr data-record=\"{id}\"><td class=\"nowrap\">{at}</td><td><a href=\"/review/records/{id}\">{name}</a></td>\
                  <td>{region}</td><td>{kind}</td><td>{status}</td><td class=\"num\">{hazards}</td></tr>",
                 id = escape(&row.id),
                 at = datetime(row.started_at),
@@ -741,7 +754,7 @@ async fn records(
                 hazards = row.hazard_count,
             ));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
     body.push_str("<div class=\"pager\">");
     if page > 1 {
@@ -772,6 +785,8 @@ struct RecordDetail {
     amendments: Vec<String>,
     late_changes: usize,
     item_texts: HashMap<String, String>,
+    /// The checklist's title at the record's version, when the server has that version.
+    template_title: Option<String>,
     region_name: String,
 }
 
@@ -793,8 +808,9 @@ async fn record_page(
             let record = RecordDoc::load(&id, &stored.doc, &[], "server")
                 .and_then(|mut doc| doc.read())
                 .map_err(|e| AppError::internal("stored record", e))?;
-            let item_texts = state
-                .template(&record.template_id, record.template_version)?
+            let template = state.template(&record.template_id, record.template_version)?;
+            let item_texts = template
+                .as_ref()
                 .map(|t| {
                     t.items
                         .iter()
@@ -802,6 +818,7 @@ async fn record_page(
                         .collect()
                 })
                 .unwrap_or_default();
+            let template_title = template.map(|t| t.title.clone());
             let receipt_problem = stored.lock.as_ref().and_then(|receipt| {
                 receipt
                     .verify_for(state.known_keys(), &record.heads)
@@ -819,6 +836,7 @@ async fn record_page(
                 lock: stored.lock.clone(),
                 receipt_problem,
                 item_texts,
+                template_title,
                 region_name,
                 record,
             })

@@ -12,6 +12,22 @@ use super::RecordDetail;
 use crate::auth::Caller;
 use crate::report::escape;
 
+/// The pages every account may open, in the header's order.
+const NAVIGATION: [(&str, &str); 12] = [
+    ("/review/records", "检查记录"),
+    ("/review/enterprises", "企业档案"),
+    ("/review/hazards", "隐患整改"),
+    ("/review/alerts", "物联网警报"),
+    ("/review/analyses/hazards", "隐患统计"),
+    ("/review/analyses/self-inspections", "企业月度自查"),
+    ("/review/analyses/public", "热线与信箱"),
+    ("/review/analyses/attendance", "带班到岗"),
+    ("/review/analyses/coverage", "覆盖率"),
+    ("/review/analyses/grading", "乡镇分级"),
+    ("/review/analyses/certificates", "持证"),
+    ("/review/analyses/permits", "许可证"),
+];
+
 /// A review page: the frame, the account bar and a body of trusted HTML.
 pub struct Page {
     title: String,
@@ -34,14 +50,18 @@ impl Page {
     pub fn html(self, caller: Option<&Caller>) -> Response {
         let bar = match caller {
             Some(caller) => format!(
-                "<header class=\"top\"><span class=\"brand\">安监检查记录审阅</span>\
-                 <nav><a href=\"/review/records\">检查记录</a><a href=\"/review/enterprises\">企业档案</a><a href=\"/review/hazards\">隐患整改</a><a href=\"/review/alerts\">物联网警报</a><a href=\"/review/analyses/hazards\">隐患统计</a><a href=\"/review/analyses/self-inspections\">企业月度自查</a><a href=\"/review/analyses/public\">热线与信箱</a><a href=\"/review/analyses/attendance\">带班到岗</a><a href=\"/review/analyses/coverage\">覆盖率</a><a href=\"/review/analyses/grading\">乡镇分级</a><a href=\"/review/analyses/certificates\">持证</a><a href=\"/review/analyses/permits\">许可证</a></nav>\
-                 <span class=\"who\" id=\"who\">{name}（{role}）</span>\
+                "<header class=\"top\"><a class=\"brand\" href=\"/review/records\">安监检查记录审阅</a>\
+                 <nav aria-label=\"页面\">{links}</nav>\
+                 <span class=\"who\" id=\"who\">{name}<span class=\"role\">（{role}）</span></span>\
                  <form method=\"post\" action=\"/review/logout\">{token}<button type=\"submit\">退出</button></form>\
                  </header>",
                 name = escape(&caller.user.name),
                 role = caller.user.role.label(),
                 token = super::csrf::hidden_input(&super::csrf::form_token(&caller.token_hash)),
+                links = NAVIGATION
+                    .iter()
+                    .map(|(href, label)| format!("<a href=\"{href}\">{label}</a>"))
+                    .collect::<String>(),
             ),
             None => String::new(),
         };
@@ -49,6 +69,7 @@ impl Page {
             "<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{title} - 安监</title>\
+             <link rel=\"icon\" href=\"/favicon.ico\" type=\"image/svg+xml\">\
              <link rel=\"stylesheet\" href=\"/review/static/review.css\"></head>\
              <body>{bar}<main>{body}</main></body></html>",
             title = escape(&self.title),
@@ -111,7 +132,7 @@ pub fn record_body(detail: &RecordDetail) -> String {
         "<h1><a href=\"/review/enterprises/{code}\">{name}</a></h1><dl class=\"facts\">\
          <dt>统一社会信用代码</dt><dd class=\"mono\">{code}</dd>\
          <dt>区划</dt><dd>{region}</dd><dt>行业</dt><dd>{industry}</dd>\
-         <dt>检查类型</dt><dd>{kind}</dd><dt>检查表</dt><dd>{template} 第 {version} 版</dd>\
+         <dt>检查类型</dt><dd>{kind}</dd><dt>检查表</dt><dd>{template}（第 {version} 版）</dd>\
          <dt>检查地点</dt><dd>{place}</dd><dt>开始时间</dt><dd>{started}</dd>\
          <dt>检查人员</dt><dd>{inspectors}</dd><dt>状态</dt><dd id=\"state\">{state}</dd>\
          <dt>记录编号</dt><dd class=\"mono\">{id}</dd></dl>",
@@ -120,7 +141,13 @@ pub fn record_body(detail: &RecordDetail) -> String {
         region = escape(&detail.region_name),
         industry = escape(&record.enterprise.industry),
         kind = kind_label(record.inspection_kind.as_str()),
-        template = escape(&record.template_id),
+        // A checklist the server does not hold is still named, by its id.
+        template = escape(
+            detail
+                .template_title
+                .as_deref()
+                .unwrap_or(&record.template_id)
+        ),
         version = record.template_version,
         place = escape(&record.place),
         started = datetime(record.started_at),
@@ -185,8 +212,8 @@ pub fn record_body(detail: &RecordDetail) -> String {
         body.push_str("<p>未制作文书。</p>");
     } else {
         body.push_str(
-            "<table id=\"documents\"><thead><tr><th>文书</th><th>编号</th><th>制作时间</th>\
-             <th>制作人</th><th></th></tr></thead><tbody>",
+            "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"documents\"><thead><tr><th>文书</th><th>编号</th><th>制作时间</th>\
+             <th>制作人</th><th>查看与下载</th></tr></thead><tbody>",
         );
         for document in &record.documents {
             let path = format!(
@@ -195,7 +222,7 @@ pub fn record_body(detail: &RecordDetail) -> String {
                 document.doc_type.as_str()
             );
             body.push_str(&format!(
-                "<tr><td>{title}</td><td>{number}</td><td>{at}</td><td>{by}</td>\
+                "<tr><td>{title}</td><td class=\"nowrap\">{number}</td><td class=\"nowrap\">{at}</td><td>{by}</td>\
                  <td><a href=\"{path}\">查看</a> · <a class=\"pdf\" href=\"{path}/pdf\">下载 PDF</a></td></tr>",
                 title = document.doc_type.title(),
                 number = escape(&document.number),
@@ -203,7 +230,7 @@ pub fn record_body(detail: &RecordDetail) -> String {
                 by = escape(&document.issued_by.name),
             ));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
 
     body.push_str(&format!("<h2>隐患（{}）</h2>", record.hazards.len()));
@@ -211,14 +238,14 @@ pub fn record_body(detail: &RecordDetail) -> String {
         body.push_str("<p>未发现隐患。</p>");
     } else {
         body.push_str(
-            "<table id=\"hazards\"><thead><tr><th>检查项</th><th>隐患</th><th>等级</th>\
+            "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"hazards\"><thead><tr><th>检查项</th><th>隐患</th><th>等级</th>\
              <th>依据</th><th>整改措施</th><th>整改期限</th></tr></thead><tbody>",
         );
         for entry in &record.hazards {
             let hazard = &entry.hazard;
             body.push_str(&format!(
                 "<tr><td class=\"mono\">{item}</td><td>{description}</td><td>{class}</td>\
-                 <td>{basis}</td><td>{measure}</td><td>{deadline}</td></tr>",
+                 <td>{basis}</td><td>{measure}</td><td class=\"nowrap\">{deadline}</td></tr>",
                 item = escape(&entry.item),
                 description = escape(&hazard.description),
                 class = escape(&hazard.class),
@@ -229,12 +256,12 @@ pub fn record_body(detail: &RecordDetail) -> String {
                     .map_or("未定".to_string(), |d| d.to_string()),
             ));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
 
     if !record.conflicts.is_empty() {
         body.push_str(&format!(
-            "<h2>未处理的冲突（{}）</h2><table id=\"conflicts\"><thead><tr><th>检查项</th>\
+            "<h2>未处理的冲突（{}）</h2><div class=\"table-scroll\" tabindex=\"0\"><table id=\"conflicts\"><thead><tr><th>检查项</th>\
              <th>各方答案</th></tr></thead><tbody>",
             record.conflicts.len()
         ));
@@ -257,18 +284,18 @@ pub fn record_body(detail: &RecordDetail) -> String {
                 escape(&conflict.item)
             ));
         }
-        body.push_str("</tbody></table>");
+        body.push_str("</tbody></table></div>");
     }
 
     body.push_str(&format!(
-        "<h2>检查结果（{}）</h2><table id=\"answers\"><thead><tr><th>检查项</th><th>检查内容</th>\
+        "<h2>检查结果（{}）</h2><div class=\"table-scroll\" tabindex=\"0\"><table id=\"answers\"><thead><tr><th>检查项</th><th>检查内容</th>\
          <th>结论</th><th>数值</th><th>备注</th><th>照片</th><th>检查人</th><th>时间</th></tr></thead><tbody>",
         record.answers.len()
     ));
     for (item, answer) in &record.answers {
         body.push_str(&format!(
             "<tr><td class=\"mono\">{code}</td><td>{text}</td><td>{status}</td><td>{value}</td>\
-             <td>{note}</td><td class=\"num\">{photos}</td><td>{by}</td><td>{at}</td></tr>",
+             <td>{note}</td><td class=\"num\">{photos}</td><td>{by}</td><td class=\"nowrap\">{at}</td></tr>",
             code = escape(item),
             text = escape(detail.item_texts.get(item).map_or("", String::as_str)),
             status = status_badge(answer.status.as_str()),
@@ -284,6 +311,6 @@ pub fn record_body(detail: &RecordDetail) -> String {
             at = datetime(answer.at),
         ));
     }
-    body.push_str("</tbody></table>");
+    body.push_str("</tbody></table></div>");
     body
 }

@@ -151,7 +151,15 @@ pub(super) async fn certificates(
             )
         })
         .collect();
-    let chart = svg::stacked_bar(&roles, &series, &svg::Options::new(table.title.clone()));
+    let chart = svg::stacked_bar(
+        &roles,
+        &series,
+        &svg::Options::new(table.title.clone()).colours(&[
+            svg::STATE_DONE,
+            svg::STATE_SOON,
+            svg::STATE_LATE,
+        ]),
+    );
     let body = format!(
         "<h1>持证情况</h1>\
          <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/certificates\">\
@@ -160,7 +168,7 @@ pub(super) async fn certificates(
          <p>主要负责人、安全管理人员和特种作业人员的证书，按截至日期分为有效、90 日内到期和已过期。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/certificates?on={on}&amp;format=csv\">CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/certificates?on={on}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{table}",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
         table = table_html(&table, "certificates"),
     );
     Ok(Page::new("持证情况").body(body).html(Some(&caller)))
@@ -270,7 +278,7 @@ pub(super) async fn permits(
          区县最高、最低、平均为该行业各区县逾期率的极值和平均。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/permits?format=csv\">CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/permits?format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{table}",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
         table = table_html(&table, "permits"),
     );
     Ok(Page::new("许可证逾期率").body(body).html(Some(&caller)))

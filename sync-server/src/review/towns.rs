@@ -534,7 +534,7 @@ pub(super) async fn coverage(
          <p>某类检查的覆盖率 = 期间内至少有一次该类已提交检查的企业 ÷ 辖区登记企业。按执法检查覆盖率排名。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/coverage?{q}&amp;format=csv\">CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/coverage?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{table}",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
         form = period_form("/review/analyses/coverage", from, until, &level_choice),
         table = table_html(&table, "coverage"),
     );
@@ -619,7 +619,7 @@ pub(super) async fn grading(
     for (code, grade) in &graded {
         details.push_str(&format!(
             "<h2 id=\"town-{code}\">{name}：<span class=\"grade\">{letter}</span> 级，{score:.2} 分</h2>\
-             <table class=\"breakdown\"><thead><tr><th>指标</th><th>权重</th><th>计分权重</th><th>达成率</th><th>得分</th></tr></thead><tbody>",
+             <div class=\"table-scroll\" tabindex=\"0\"><table class=\"breakdown\"><thead><tr><th>指标</th><th>权重</th><th>计分权重</th><th>达成率</th><th>得分</th></tr></thead><tbody>",
             code = escape(code),
             name = escape(&area_name(&inputs.regions, code)),
             letter = grade.grade.as_str(),
@@ -635,17 +635,17 @@ pub(super) async fn grading(
                 part.points,
             ));
         }
-        details.push_str("</tbody></table>");
+        details.push_str("</tbody></table></div>");
     }
     let t = config.thresholds;
     let q = format!("from={from}&amp;until={until}");
     let body = format!(
         "<h1>乡镇（街道）分级</h1>{form}\
-         <p>只用可量化指标；得分 ≥ {a} 为 A 级，≥ {b} 为 B 级，≥ {c} 为 C 级，其余为 D 级（权重与等级线见 templates/grading.toml）。\
+         <p>只用可量化指标；得分 ≥ {a} 为 A 级，≥ {b} 为 B 级，≥ {c} 为 C 级，其余为 D 级（各项权重见下方明细）。\
          某项没有数据的乡镇不计该项，其余权重按比例放大。\
          导出：<a id=\"export-csv\" href=\"/review/analyses/grading?{q}&amp;format=csv\">CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/analyses/grading?{q}&amp;format=xlsx\">Excel（含明细）</a></p>\
-         <div class=\"chart\">{chart}</div>{table}{details}",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}{details}",
         form = period_form("/review/analyses/grading", from, until, ""),
         a = t.a,
         b = t.b,

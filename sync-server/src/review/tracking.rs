@@ -286,11 +286,22 @@ pub(super) async fn hazards(
         .zip(totals)
         .map(|(s, n)| (s.label().to_string(), n as f64))
         .collect();
-    let chart = svg::pie(&totals, &svg::Options::new("隐患整改状态"));
+    // In the order of `Standing::ALL`.
+    let colours = [
+        svg::STATE_LATE,
+        svg::STATE_SOON,
+        svg::STATE_OPEN,
+        svg::STATE_DONE,
+    ];
+    let chart = svg::pie(
+        &totals,
+        &svg::Options::donut("隐患整改状态").colours(&colours),
+    );
     let mut counts = String::new();
     for (standing, (_, n)) in Standing::ALL.iter().zip(&totals) {
         counts.push_str(&format!(
-            "<span class=\"badge\" id=\"count-{}\">{}：{}</span> ",
+            "<span class=\"badge state-{}\" id=\"count-{}\">{}：{}</span> ",
+            standing.key(),
             standing.key(),
             standing.label(),
             n
@@ -333,8 +344,8 @@ pub(super) async fn hazards(
             )
         };
         rows_html.push_str(&format!(
-            "<tr data-state=\"{key}\"><td>{label}</td><td>{deadline}</td><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
-             <td>{description}</td><td>{class}</td><td>{found}</td></tr>",
+            "<tr data-state=\"{key}\"><td><span class=\"badge state-{key}\">{label}</span></td><td class=\"nowrap\">{deadline}</td><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
+             <td>{description}</td><td>{class}</td><td class=\"nowrap\">{found}</td></tr>",
             key = standing.key(),
             label = standing.label(),
             deadline = hazard.deadline.map_or("未定".to_string(), |d| d.to_string()),
@@ -373,9 +384,9 @@ pub(super) async fn hazards(
          <p>截至 {today}：{counts}。整改以复查记录为准；7 日内到期的单列。\
          导出：<a id=\"export-csv\" href=\"/review/hazards?{q}&amp;format=csv\">清单 CSV</a> · \
          <a id=\"export-xlsx\" href=\"/review/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\">{chart}</div>{summary_more}{summary}\
-         <h2>清单（{listed}）</h2>{more}<table id=\"hazard-list\"><thead><tr><th>状态</th><th>整改期限</th>\
-         <th>单位名称</th><th>隐患</th><th>等级</th><th>发现</th></tr></thead><tbody>{rows_html}</tbody></table>",
+         <div class=\"chart\" tabindex=\"0\">{chart}</div>{summary_more}{summary}\
+         <h2>清单（{listed}）</h2>{more}<div class=\"table-scroll\" tabindex=\"0\"><table id=\"hazard-list\"><thead><tr><th>状态</th><th>整改期限</th>\
+         <th>单位名称</th><th>隐患</th><th>等级</th><th>发现</th></tr></thead><tbody>{rows_html}</tbody></table></div>",
         by_enterprise = checked(!by_town),
         by_town_checked = checked(by_town),
         summary = table_html(&summary, "hazard-summary"),
