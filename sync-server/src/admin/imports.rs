@@ -624,10 +624,9 @@ struct CsvRow {
 /// every field, rows of any length (the count is checked per row by the caller). Blank lines
 /// are skipped. An error names the line and the problem.
 ///
-/// The crate reads a malformed quote leniently, as spreadsheets do; the one case where that
-/// would lose data silently is a quote that never closes, which swallows every later row into
-/// one field. A record whose raw text holds an odd number of `"` is such a case (or a stray
-/// quote in an unquoted field), and is refused with its line.
+/// The crate reads a malformed quote leniently (a quote that never closes swallows every
+/// later row into one field), so each record holding a quote is checked by [`quote_problem`]
+/// and refused with its line, as before the crate.
 fn read_csv(text: &str) -> Result<Vec<CsvRow>, (u64, String)> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -674,22 +673,67 @@ fn read_csv(text: &str) -> Result<Vec<CsvRow>, (u64, String)> {
     }
     starts.push(text.len());
     for (row, span) in rows.iter().zip(starts.windows(2)) {
-        if bytes[span[0]..span[1]]
-            .iter()
-            .filter(|&&b| b == b'"')
-            .count()
-            % 2
-            == 1
+        let raw = &text[span[0]..span[1]];
+        if raw.contains('"')
+            && let Some((offset, problem)) = quote_problem(raw)
         {
-            return Err((
-                row.line,
-                "引号不成对：以 \" 开始的字段没有结束的 \"，或未加引号的字段中有引号\
-                 （请把整个字段放在引号中，字段内的引号写作 \"\"）"
-                    .into(),
-            ));
+            let line = row.line + raw[..offset].matches('\n').count() as u64;
+            return Err((line, problem));
         }
     }
     Ok(rows)
+}
+
+/// Where and how the quotes of one record's raw text break RFC 4180, if they do: a quote
+/// inside an unquoted field, text between a closing quote and the next comma, or a quoted
+/// field that never closes. Only a check: the `csv` crate does the reading.
+fn quote_problem(raw: &str) -> Option<(usize, String)> {
+    let mut in_quotes = false;
+    let mut after_quotes = false;
+    // Only white space since the last comma or line break: a quote here opens a field.
+    let mut field_start = true;
+    let mut opened_at = 0;
+    let mut chars = raw.char_indices().peekable();
+    while let Some((offset, c)) = chars.next() {
+        if in_quotes {
+            if c == '"' {
+                if chars.peek().is_some_and(|&(_, next)| next == '"') {
+                    chars.next();
+                } else {
+                    in_quotes = false;
+                    after_quotes = true;
+                }
+            }
+            continue;
+        }
+        match c {
+            ',' | '\r' | '\n' => {
+                field_start = true;
+                after_quotes = false;
+            }
+            c if c.is_whitespace() => {}
+            _ if after_quotes => {
+                return Some((offset, format!("引号之后、逗号之前有多余的字符 {c:?}")));
+            }
+            '"' if field_start => {
+                in_quotes = true;
+                opened_at = offset;
+            }
+            '"' => {
+                return Some((
+                    offset,
+                    "未加引号的字段中有引号：请把整个字段放在引号中，字段内的引号写作 \"\"".into(),
+                ));
+            }
+            _ => field_start = false,
+        }
+    }
+    in_quotes.then(|| {
+        (
+            opened_at,
+            "引号未闭合：字段以 \" 开始却没有结束的 \"".into(),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -726,17 +770,22 @@ mod tests {
     #[test]
     fn broken_quotes_name_their_line() {
         assert_eq!(read_csv("a\n\"open,b\n").unwrap_err().0, 2);
+        assert_eq!(read_csv("a\n\"x\"y,b").unwrap_err().0, 2);
         assert_eq!(read_csv("a\nx\"y,b").unwrap_err().0, 2);
         // A quote that never closes would take the later rows into its field: refused at
         // the line where it opens, though the rows after it are well formed.
-        let error = read_csv("a,b\n1,\"open\n2,3\n4,\"x\"\n").unwrap_err();
+        let error = read_csv("a,b\n1,\"open\n2,3\n4,5\n").unwrap_err();
         assert_eq!(error.0, 2);
-        assert!(error.1.contains("引号不成对"), "{}", error.1);
-        // Text after a closing quote is read on, as spreadsheets read it.
-        assert_eq!(
-            rows("a\n\"x\"y,b"),
-            vec![(1, fields(&["a"])), (2, fields(&["xy", "b"]))]
-        );
+        assert!(error.1.starts_with("引号未闭合"), "{}", error.1);
+        // Or up to the next quote, which then closes it in the wrong place.
+        let error = read_csv("a,b\n1,\"open\n2,3\n4,\"x\"\n").unwrap_err();
+        assert_eq!(error, (4, "引号之后、逗号之前有多余的字符 'x'".to_string()));
+        // Within a record that spans lines, the line of the fault itself.
+        let error = read_csv("a,b\n\"one\ntwo\",x\"y\n").unwrap_err();
+        assert_eq!(error.0, 3);
+        assert!(error.1.starts_with("未加引号的字段中有引号"), "{}", error.1);
+        let error = read_csv("a,b\n\"x\" z,1\n").unwrap_err();
+        assert!(error.1.contains("'z'"), "{}", error.1);
     }
 
     fn mailbox_file(rows: &str) -> String {
@@ -808,7 +857,7 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(error.line, Some(2), "{error}");
-        assert!(error.problem.contains("引号不成对"), "{error}");
+        assert!(error.problem.starts_with("引号未闭合"), "{error}");
     }
 
     #[test]
