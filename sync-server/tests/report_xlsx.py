@@ -4,9 +4,11 @@ Called by the openpyxl test in sync-server/src/report/xlsx.rs:
 
     python report_xlsx.py WORKBOOK.xlsx EXPECTED.json
 
-EXPECTED.json is {"sheets": [{"name", "header": [label, ...], "rows": [[{"kind", "value"}]]}]}
-with kind one of text, int, real, percent, date ("YYYY-MM-DD") or empty. On success prints
-{"cells": N}, the number of cells compared; otherwise every difference, and exits 1.
+EXPECTED.json is {"sheets": [{"name", "title", "header": [label, ...], "rows": [[{"kind", "value"}]]}]}
+with kind one of text, int, real, percent, date ("YYYY-MM-DD") or empty. Each sheet must also
+be set up to print: landscape on A4, one page wide, the header row repeated on every page and
+the title in the page header. On success prints {"cells": N}, the number of cells compared;
+otherwise every difference, and exits 1.
 """
 
 import datetime
@@ -17,6 +19,37 @@ import warnings
 import openpyxl
 
 
+def is_number(value):
+    # A whole real (3.0) is stored as "3", which openpyxl reads as an int, as it does in any
+    # Excel file: a number is a number, and what tells a rate is its format.
+    return type(value) in (int, float)
+
+
+def check_print_setup(worksheet, title, where, problems):
+    setup = worksheet.page_setup
+    found = {
+        "orientation": setup.orientation,
+        "paper size": int(setup.paperSize or 0),
+        "pages wide": int(setup.fitToWidth if setup.fitToWidth is not None else 1),
+        "pages tall": int(setup.fitToHeight if setup.fitToHeight is not None else 1),
+        "fit to page": bool(worksheet.sheet_properties.pageSetUpPr.fitToPage),
+        "repeated rows": (worksheet.print_title_rows or "").replace("$", ""),
+        "page header": worksheet.oddHeader.center.text,
+    }
+    wanted = {
+        "orientation": "landscape",
+        "paper size": 9,
+        "pages wide": 1,
+        "pages tall": 0,
+        "fit to page": True,
+        "repeated rows": "1:1",
+        "page header": title,
+    }
+    for key, want in wanted.items():
+        if found[key] != want:
+            problems.append(f"{where}: {key} {found[key]!r}, expected {want!r}")
+
+
 def check_cell(cell, expected, where, problems):
     kind, want = expected["kind"], expected["value"]
     value = cell.value
@@ -25,9 +58,9 @@ def check_cell(cell, expected, where, problems):
     elif kind == "int":
         ok = type(value) is int and value == want
     elif kind == "real":
-        ok = type(value) is float and value == want and "%" not in cell.number_format
+        ok = is_number(value) and value == want and "%" not in cell.number_format
     elif kind == "percent":
-        ok = type(value) is float and value == want and "%" in cell.number_format
+        ok = is_number(value) and value == want and "%" in cell.number_format
     elif kind == "date":
         ok = (
             isinstance(value, datetime.datetime)
@@ -66,6 +99,7 @@ def main():
         where = sheet["name"]
         if worksheet.freeze_panes != "A2":
             problems.append(f"{where}: header not frozen ({worksheet.freeze_panes!r})")
+        check_print_setup(worksheet, sheet["title"], where, problems)
         width = len(sheet["header"])
         height = 1 + len(sheet["rows"])
         if worksheet.max_column > width or worksheet.max_row > height:

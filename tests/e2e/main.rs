@@ -6,6 +6,7 @@ mod audit;
 mod authz;
 mod bad_input;
 mod browser;
+mod exports;
 mod faults;
 mod forms_and_input;
 mod iot;

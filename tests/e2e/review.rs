@@ -71,6 +71,26 @@ impl Browser {
         (status, headers, body)
     }
 
+    /// A download as it is, bytes and all (`get` reads the body as text).
+    pub(crate) fn get_bytes(
+        &mut self,
+        path: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let mut request = self.http.get(format!("{}{path}", self.base));
+        if let Some(cookie) = self.cookie_header() {
+            request = request.header(COOKIE, cookie);
+        }
+        block_on(async {
+            let response = request.send().await.unwrap();
+            let headers = response.headers().clone();
+            (
+                response.status(),
+                headers,
+                response.bytes().await.unwrap().to_vec(),
+            )
+        })
+    }
+
     /// Posts a form as the last page's form would: with the page's token.
     pub(crate) fn post_form(
         &mut self,

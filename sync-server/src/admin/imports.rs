@@ -618,85 +618,122 @@ struct CsvRow {
     fields: Vec<String>,
 }
 
-/// Reads RFC 4180 CSV: comma-separated, fields optionally in double quotes (which may hold
-/// commas, line breaks and `""` for a quote), lines ending in LF or CRLF. Surrounding spaces
-/// are trimmed from every field. An error names the line and the problem.
+/// Reads CSV with the `csv` crate and the settings of the enterprise register's parser in
+/// core: comma-separated, fields optionally in double quotes (which may hold commas, line
+/// breaks and `""` for a quote), lines ending in LF or CRLF, surrounding spaces trimmed from
+/// every field, rows of any length (the count is checked per row by the caller). Blank lines
+/// are skipped. An error names the line and the problem.
 ///
-/// (The server has no CSV library of its own; the register's parser in core uses the `csv`
-/// crate with the same settings.)
+/// The crate reads a malformed quote leniently (a quote that never closes swallows every
+/// later row into one field), so each record holding a quote is checked by [`quote_problem`]
+/// and refused with its line, as before the crate.
 fn read_csv(text: &str) -> Result<Vec<CsvRow>, (u64, String)> {
-    let mut rows = Vec::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1u64;
-    while chars.peek().is_some() {
-        let start = line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut in_quotes = false;
-        let mut after_quotes = false;
-        loop {
-            let Some(c) = chars.next() else {
-                if in_quotes {
-                    return Err((start, "引号未闭合：字段以 \" 开始却没有结束的 \"".into()));
-                }
-                fields.push(field.trim().to_string());
-                break;
-            };
-            if in_quotes {
-                match c {
-                    '"' if chars.peek() == Some(&'"') => {
-                        chars.next();
-                        field.push('"');
-                    }
-                    '"' => {
-                        in_quotes = false;
-                        after_quotes = true;
-                    }
-                    '\n' => {
-                        line += 1;
-                        field.push(c);
-                    }
-                    _ => field.push(c),
-                }
-                continue;
-            }
-            match c {
-                ',' => {
-                    fields.push(field.trim().to_string());
-                    field.clear();
-                    after_quotes = false;
-                }
-                '\r' | '\n' => {
-                    if c == '\r' && chars.peek() == Some(&'\n') {
-                        chars.next();
-                    }
-                    line += 1;
-                    fields.push(field.trim().to_string());
-                    break;
-                }
-                '"' if !after_quotes && field.trim().is_empty() => {
-                    in_quotes = true;
-                    field.clear();
-                }
-                _ if after_quotes && !c.is_whitespace() => {
-                    return Err((line, format!("引号之后、逗号之前有多余的字符 {c:?}")));
-                }
-                '"' => {
-                    return Err((
-                        line,
-                        "未加引号的字段中有引号：请把整个字段放在引号中，字段内的引号写作 \"\""
-                            .into(),
-                    ));
-                }
-                _ => field.push(c),
-            }
-        }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let bytes = text.as_bytes();
+    let mut records = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            (line, format!("格式错误：{e}"))
+        })?;
+        let start = record
+            .position()
+            .and_then(|p| usize::try_from(p.byte()).ok())
+            .unwrap_or(text.len());
+        records.push((start, record));
+    }
+    // The crate's positions can point at the line break before a record (the LF of a CRLF,
+    // a blank line) and its line count at that break, so the line is counted here from the
+    // first byte of the record itself: a record never starts with a line break, since a
+    // line break there would end an empty line, which the crate skips.
+    let mut rows = Vec::with_capacity(records.len());
+    let mut starts = Vec::with_capacity(records.len() + 1);
+    let (mut counted_to, mut line) = (0, 1_u64);
+    for (start, record) in records {
+        let start = start
+            + bytes[start.min(bytes.len())..]
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+        let newlines = bytes[counted_to..start]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
+        line += newlines as u64;
+        counted_to = start;
+        starts.push(start);
         rows.push(CsvRow {
-            line: start,
-            fields,
+            line,
+            fields: record.iter().map(str::to_string).collect(),
         });
     }
+    starts.push(text.len());
+    for (row, span) in rows.iter().zip(starts.windows(2)) {
+        let raw = &text[span[0]..span[1]];
+        if raw.contains('"')
+            && let Some((offset, problem)) = quote_problem(raw)
+        {
+            let line = row.line + raw[..offset].matches('\n').count() as u64;
+            return Err((line, problem));
+        }
+    }
     Ok(rows)
+}
+
+/// Where and how the quotes of one record's raw text break RFC 4180, if they do: a quote
+/// inside an unquoted field, text between a closing quote and the next comma, or a quoted
+/// field that never closes. Only a check: the `csv` crate does the reading.
+fn quote_problem(raw: &str) -> Option<(usize, String)> {
+    let mut in_quotes = false;
+    let mut after_quotes = false;
+    // Only white space since the last comma or line break: a quote here opens a field.
+    let mut field_start = true;
+    let mut opened_at = 0;
+    let mut chars = raw.char_indices().peekable();
+    while let Some((offset, c)) = chars.next() {
+        if in_quotes {
+            if c == '"' {
+                if chars.peek().is_some_and(|&(_, next)| next == '"') {
+                    chars.next();
+                } else {
+                    in_quotes = false;
+                    after_quotes = true;
+                }
+            }
+            continue;
+        }
+        match c {
+            ',' | '\r' | '\n' => {
+                field_start = true;
+                after_quotes = false;
+            }
+            c if c.is_whitespace() => {}
+            _ if after_quotes => {
+                return Some((offset, format!("引号之后、逗号之前有多余的字符 {c:?}")));
+            }
+            '"' if field_start => {
+                in_quotes = true;
+                opened_at = offset;
+            }
+            '"' => {
+                return Some((
+                    offset,
+                    "未加引号的字段中有引号：请把整个字段放在引号中，字段内的引号写作 \"\"".into(),
+                ));
+            }
+            _ => field_start = false,
+        }
+    }
+    in_quotes.then(|| {
+        (
+            opened_at,
+            "引号未闭合：字段以 \" 开始却没有结束的 \"".into(),
+        )
+    })
 }
 
 #[cfg(test)]
@@ -724,7 +761,7 @@ mod tests {
                 (1, fields(&["a", "b"])),
                 (2, fields(&["x, y", "say \"hi\""])),
                 (3, fields(&["two\nlines", "z"])),
-                (5, fields(&[""])),
+                // The blank line 5 is no record.
                 (6, fields(&["1", "2"])),
             ]
         );
@@ -735,6 +772,108 @@ mod tests {
         assert_eq!(read_csv("a\n\"open,b\n").unwrap_err().0, 2);
         assert_eq!(read_csv("a\n\"x\"y,b").unwrap_err().0, 2);
         assert_eq!(read_csv("a\nx\"y,b").unwrap_err().0, 2);
+        // A quote that never closes would take the later rows into its field: refused at
+        // the line where it opens, though the rows after it are well formed.
+        let error = read_csv("a,b\n1,\"open\n2,3\n4,5\n").unwrap_err();
+        assert_eq!(error.0, 2);
+        assert!(error.1.starts_with("引号未闭合"), "{}", error.1);
+        // Or up to the next quote, which then closes it in the wrong place.
+        let error = read_csv("a,b\n1,\"open\n2,3\n4,\"x\"\n").unwrap_err();
+        assert_eq!(error, (4, "引号之后、逗号之前有多余的字符 'x'".to_string()));
+        // Within a record that spans lines, the line of the fault itself.
+        let error = read_csv("a,b\n\"one\ntwo\",x\"y\n").unwrap_err();
+        assert_eq!(error.0, 3);
+        assert!(error.1.starts_with("未加引号的字段中有引号"), "{}", error.1);
+        let error = read_csv("a,b\n\"x\" z,1\n").unwrap_err();
+        assert!(error.1.contains("'z'"), "{}", error.1);
+    }
+
+    fn mailbox_file(rows: &str) -> String {
+        format!("{}\r\n{rows}", header(ImportKind::Mailbox).join(","))
+    }
+
+    fn messages(batch: ReferenceBatch) -> Vec<MailboxMessage> {
+        match batch {
+            ReferenceBatch::Mailbox(messages) => messages,
+            other => panic!("a mailbox batch, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_file_with_a_bom_crlf_and_quoted_commas_and_line_breaks_is_read_whole() {
+        let file = format!(
+            "\u{feff}{}",
+            mailbox_file(concat!(
+                // Excel breaks lines inside a cell with LF, whatever ends the rows.
+                "XX-1,2024-03-05,投诉,,\"噪声，夜间施工\n第二段：\"\"尽快处理\"\"\",待处理\r\n",
+                "\r\n",
+                "XX-2 , 2024-03-06 ,建议, ,\" 前后的空格去掉 \",已办结\r\n",
+            ))
+        );
+        let messages = messages(
+            parse(
+                ImportKind::Mailbox,
+                "m.csv",
+                file.as_bytes(),
+                &Known::default(),
+            )
+            .expect("the file is read"),
+        );
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0].id, "XX-1");
+        assert_eq!(messages[0].summary, "噪声，夜间施工\n第二段：\"尽快处理\"");
+        assert_eq!(messages[0].district_code, None);
+        assert_eq!(messages[1].id, "XX-2");
+        assert_eq!(messages[1].received_on.to_string(), "2024-03-06");
+        assert_eq!(messages[1].summary, "前后的空格去掉");
+    }
+
+    #[test]
+    fn a_bad_row_after_a_multi_line_field_names_its_own_line_and_stores_nothing() {
+        let file = mailbox_file(concat!(
+            "XX-1,2024-03-05,投诉,,\"第一行\n第二行\n第三行\",待处理\n",
+            "XX-2,2024-03-06,表扬,,摘要,待处理\n",
+        ));
+        let error = parse(
+            ImportKind::Mailbox,
+            "m.csv",
+            file.as_bytes(),
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.line, Some(5), "{error}");
+        assert!(error.problem.contains("类型 \"表扬\" 不在"), "{error}");
+        assert!(error.to_string().contains("第 5 行"), "{error}");
+        assert!(error.to_string().ends_with("（未导入任何数据）"), "{error}");
+
+        let unclosed = mailbox_file(
+            "XX-1,2024-03-05,投诉,,\"没有结束,待处理\nXX-2,2024-03-06,建议,,摘要,待处理\n",
+        );
+        let error = parse(
+            ImportKind::Mailbox,
+            "m.csv",
+            unclosed.as_bytes(),
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.line, Some(2), "{error}");
+        assert!(error.problem.starts_with("引号未闭合"), "{error}");
+    }
+
+    #[test]
+    fn a_header_that_differs_is_refused_for_the_file() {
+        let error = parse(
+            ImportKind::Mailbox,
+            "m.csv",
+            "信件编号,日期\nXX-1,2024-03-05\n".as_bytes(),
+            &Known::default(),
+        )
+        .unwrap_err();
+        assert_eq!(error.line, None);
+        assert!(
+            error.problem.starts_with("表头应为 信件编号,收信日期"),
+            "{error}"
+        );
     }
 
     #[test]

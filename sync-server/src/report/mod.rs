@@ -4,10 +4,9 @@
 //! the Excel download ([`xlsx::workbook`]) and, through the same values, the page's chart
 //! ([`svg`]). Everything here is pure: no store, no HTTP, no clock.
 //!
-//! Architecture invariant: no JavaScript and no third-party writer. Charts are inline SVG drawn
-//! on the server and the .xlsx container is written by hand on `flate2` and `crc32fast`, so an
-//! intranet deployment needs nothing from outside and the page works under
-//! `Content-Security-Policy: default-src 'self'`.
+//! Architecture invariant: no JavaScript. Charts are inline SVG drawn on the server and the
+//! workbooks are written on the server by `rust_xlsxwriter`, so an intranet deployment needs
+//! nothing from outside and the page works under `Content-Security-Policy: default-src 'self'`.
 
 pub mod svg;
 pub mod table;
@@ -42,7 +41,7 @@ pub fn escape(text: &str) -> String {
 
 /// Whether XML 1.0 allows `c` in a document. Rust chars are never surrogates, so only the C0
 /// controls and the two noncharacters at the end of the BMP are out.
-fn xml_char(c: char) -> bool {
+pub(crate) fn xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}')
         || c >= '\u{10000}'
 }

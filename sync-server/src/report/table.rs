@@ -167,9 +167,9 @@ fn to_json(table: &Table) -> Value {
 ///
 /// * UTF-8 with a byte-order mark, without which Excel on Chinese Windows reads the file as
 ///   GBK and garbles every header;
-/// * RFC 4180: CRLF line ends, a header row of the column labels (the title is not written,
-///   so every line is a row), and fields quoted when they hold a comma, a quote, CR or LF,
-///   with quotes doubled;
+/// * RFC 4180 (written by the `csv` crate): CRLF line ends, a header row of the column labels
+///   (the title is not written, so every line is a row), and fields quoted when they hold a
+///   comma, a quote, CR or LF, with quotes doubled;
 /// * integers and reals as plain decimals (reals in their shortest exact form);
 /// * **rates as decimal fractions with at most four places, not as percentages**: 87.5 % is
 ///   `0.875` and 1/3 is `0.3333`. A "87.5%" string would be text to most programs reading
@@ -181,28 +181,28 @@ fn to_json(table: &Table) -> Value {
 ///   typed by the public, and a download must not become a way to run formulas on a
 ///   supervisor's machine. Excel hides the `'`; other readers see it.
 pub fn to_csv(table: &Table) -> Vec<u8> {
-    let mut out = String::from("\u{FEFF}");
-    let header = table.columns.iter().map(|column| csv_text(&column.label));
-    push_record(&mut out, header);
-    for row in table.cells() {
-        push_record(&mut out, row.map(csv_field));
-    }
-    out.into_bytes()
+    write_csv(table).expect("a CSV of padded rows written to memory cannot fail")
 }
 
-fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
-    for (index, field) in fields.enumerate() {
-        if index > 0 {
-            out.push(',');
-        }
-        out.push_str(&field);
+/// Quoting, doubled quotes and CRLF are the `csv` crate's; the byte-order mark, the cell
+/// forms and the formula guard are ours. Every record has one field per column, as the
+/// crate's writer requires.
+fn write_csv(table: &Table) -> csv::Result<Vec<u8>> {
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer("\u{FEFF}".as_bytes().to_vec());
+    writer.write_record(table.columns.iter().map(|column| defused(&column.label)))?;
+    for row in table.cells() {
+        writer.write_record(row.map(csv_field))?;
     }
-    out.push_str("\r\n");
+    writer
+        .into_inner()
+        .map_err(|error| error.into_error().into())
 }
 
 fn csv_field(cell: &Cell) -> String {
     match cell {
-        Cell::Text(text) => csv_text(text),
+        Cell::Text(text) => defused(text),
         Cell::Int(value) => value.to_string(),
         Cell::Real(value) if value.is_finite() => super::number(*value),
         Cell::Percent(value) if value.is_finite() => fraction(*value),
@@ -211,17 +211,13 @@ fn csv_field(cell: &Cell) -> String {
     }
 }
 
-fn csv_text(text: &str) -> String {
-    let guarded = match text.chars().next() {
+/// Text with the formula guard described at [`to_csv`].
+fn defused(text: &str) -> String {
+    match text.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') if text.chars().nth(1).is_some() => {
             format!("'{text}")
         }
         _ => text.to_string(),
-    };
-    if guarded.contains([',', '"', '\r', '\n']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
-    } else {
-        guarded
     }
 }
 

@@ -11,11 +11,12 @@ use axum::response::{IntoResponse, Response};
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::page::Page;
 use super::{
     API_LIMIT_MAX, LIST_LIMIT, ListQuery, PageResult, Session, checked, kind_checkboxes,
-    parse_count, url_encode,
+    parse_count,
 };
 use crate::analysis::monthly::{
     DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, deadlines, status_by,
@@ -221,19 +222,29 @@ pub(super) fn export_format(raw: Option<&str>) -> Result<Option<&'static str>, A
 }
 
 /// An analysis's tables exported: the first as CSV, all as sheets of one workbook, or all as
-/// JSON.
-pub(super) fn export(tables: &[&Table], format: &str, name: &str) -> Result<Response, AppError> {
+/// JSON. `name` is the file's name people see (Chinese); `ascii` the fallback for clients that
+/// cannot read it, such as `town-grading` (see [`download`]).
+pub(super) fn export(
+    tables: &[&Table],
+    format: &str,
+    name: &str,
+    ascii: &str,
+) -> Result<Response, AppError> {
     match (format, tables.first()) {
         ("json", _) => Ok(json_tables(tables)),
         ("csv", Some(first)) => Ok(download(
             report::table::to_csv(first),
             "text/csv; charset=utf-8",
-            &format!("{name}.csv"),
+            name,
+            ascii,
+            "csv",
         )),
         _ => Ok(download(
             report::xlsx::workbook(tables).map_err(|e| AppError::internal("xlsx", e))?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            &format!("{name}.xlsx"),
+            name,
+            ascii,
+            "xlsx",
         )),
     }
 }
@@ -247,10 +258,45 @@ pub(super) fn json_tables(tables: &[&Table]) -> Response {
     axum::Json(Tables { tables }).into_response()
 }
 
-pub(super) fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str) -> Response {
+/// RFC 5987's `attr-char`: what `filename*` may carry unencoded. Everything else, every byte
+/// of a Chinese name included, is percent-encoded.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// A download as an attachment (RFC 6266): `filename*` carries the UTF-8 name, `filename` an
+/// ASCII fallback with the same extension for the clients that ignore `filename*`. The
+/// fallback keeps only letters, digits, `-`, `_` and `.`, so it needs no escaping inside its
+/// quotes.
+pub(super) fn download(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    name: &str,
+    ascii: &str,
+    extension: &str,
+) -> Response {
+    let fallback: String = ascii
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect();
+    let fallback = if fallback.is_empty() {
+        "export"
+    } else {
+        &fallback
+    };
     let disposition = format!(
-        "attachment; filename=\"hazards\"; filename*=UTF-8''{}",
-        url_encode(file_name)
+        "attachment; filename=\"{fallback}.{extension}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(&format!("{name}.{extension}"), ATTR_CHAR)
     );
     let mut response = ([(header::CONTENT_TYPE, content_type)], bytes).into_response();
     if let Ok(value) = HeaderValue::from_str(&disposition) {
@@ -340,7 +386,8 @@ pub(super) async fn hazards(
         period,
     } = hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
     if let Some(format) = format {
-        return Ok(export(&[&table], format, &table.title)?);
+        let ascii = format!("hazards-by-{}", by.key());
+        return Ok(export(&[&table], format, &table.title, &ascii)?);
     }
 
     let series: Vec<(String, f64)> = table
@@ -684,6 +731,7 @@ pub(super) async fn self_inspections(
             &[&overdue, &summary],
             format,
             "企业月度自查上报情况",
+            "monthly-self-checks",
         )?);
     }
     let categories: Vec<String> = analysis.months.iter().map(|m| m.label()).collect();
@@ -900,6 +948,7 @@ pub(super) async fn public(
             &[&hotline, &mailbox],
             format,
             "12350热线与局长信箱",
+            "hotline-and-mailbox",
         )?);
     }
     let slices: Vec<(String, f64)> = hotline
@@ -1048,7 +1097,7 @@ pub(super) async fn attendance(
         .collect();
     let table = attendance_table(&counts);
     if let Some(format) = format {
-        return Ok(export(&[&table], format, &table.title)?);
+        return Ok(export(&[&table], format, &table.title, "duty-attendance")?);
     }
     let months: Vec<String> = counts
         .iter()
@@ -1123,6 +1172,37 @@ pub(super) async fn attendance(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_names_its_file_in_utf8_with_an_ascii_fallback_of_the_same_kind() {
+        let disposition = |name: &str, ascii: &str, extension: &str| {
+            download(
+                Vec::new(),
+                "text/csv; charset=utf-8",
+                name,
+                ascii,
+                extension,
+            )
+            .headers()
+            .get(header::CONTENT_DISPOSITION)
+            .expect("a disposition")
+            .to_str()
+            .expect("ASCII")
+            .to_string()
+        };
+        assert_eq!(
+            disposition("乡镇分级", "town-grading", "xlsx"),
+            "attachment; filename=\"town-grading.xlsx\"; \
+             filename*=UTF-8''%E4%B9%A1%E9%95%87%E5%88%86%E7%BA%A7.xlsx"
+        );
+        // Quotes, spaces, slashes and the like never reach the quoted fallback, and the
+        // UTF-8 name encodes everything outside RFC 5987's attr-char.
+        assert_eq!(
+            disposition("a/b \"c\";d", "by \"x\"/..\\y", "csv"),
+            "attachment; filename=\"byx..y.csv\"; filename*=UTF-8''a%2Fb%20%22c%22%3Bd.csv"
+        );
+        assert!(disposition("表", "隐患", "csv").contains("filename=\"export.csv\""));
+    }
 
     fn region(code: &str, name: &str, parent: Option<&str>) -> Region {
         Region {

@@ -125,7 +125,7 @@ pub(super) async fn certificates(
         .await?;
     let table = certificate_table(&rows, on);
     if let Some(format) = format {
-        return Ok(export(&[&table], format, "持证情况")?);
+        return Ok(export(&[&table], format, "持证情况", "certificates")?);
     }
     let roles: Vec<String> = table
         .rows
@@ -259,7 +259,12 @@ pub(super) async fn permits(
         .await?;
     let table = permit_table(&rows, &regions, china_date(Utc::now()));
     if let Some(format) = format {
-        return Ok(export(&[&table], format, "许可证逾期率")?);
+        return Ok(export(
+            &[&table],
+            format,
+            "许可证逾期率",
+            "permit-overdue-rates",
+        )?);
     }
     let bars: Vec<(String, f64)> = table
         .rows

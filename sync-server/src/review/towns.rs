@@ -504,7 +504,12 @@ pub(super) async fn coverage(
         table.rows.push(row);
     }
     if let Some(format) = format {
-        return Ok(export(&[&table], format, "检查覆盖率")?);
+        return Ok(export(
+            &[&table],
+            format,
+            "检查覆盖率",
+            "inspection-coverage",
+        )?);
     }
     let bars: Vec<(String, f64)> = ranked
         .iter()
@@ -608,7 +613,12 @@ pub(super) async fn grading(
         }
     }
     if let Some(format) = format {
-        return Ok(export(&[&table, &breakdown], format, "乡镇分级")?);
+        return Ok(export(
+            &[&table, &breakdown],
+            format,
+            "乡镇分级",
+            "town-grading",
+        )?);
     }
     let bars: Vec<(String, f64)> = graded
         .iter()

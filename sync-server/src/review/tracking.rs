@@ -279,7 +279,12 @@ pub(super) async fn hazards(
         .into_response());
     }
     if let Some(format) = format {
-        return Ok(export(&[&list, &summary], format, "隐患整改跟踪")?);
+        return Ok(export(
+            &[&list, &summary],
+            format,
+            "隐患整改跟踪",
+            "hazard-tracking",
+        )?);
     }
     let totals: Vec<(String, f64)> = Standing::ALL
         .iter()
