@@ -164,6 +164,10 @@ class FieldDayTest {
         shell.await("分享 PDF")
         shell.tap("签发：责令限期整改指令书")
         shell.confirm()
+        // Issuing runs on an IO thread: wait for it as the screen does, not for a fixed time.
+        shell.awaitThat("the order issued") {
+            offMain { appStore().record(recordId) }.documents.any { it.docType == DocumentType.ORDER }
+        }
         val order = offMain { appStore().record(recordId) }.documents.single { it.docType == DocumentType.ORDER }
         shell.await(order.number)
         shell.screenshot("09-documents")
