@@ -18,6 +18,7 @@ use anjian_core::sync::receipt::Receipt;
 
 pub mod iot;
 mod listing;
+pub mod migrations;
 pub mod postgres;
 pub mod reference;
 pub mod rollups;

@@ -25,6 +25,7 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
+use super::migrations::{self, Schema};
 use super::reference::{self, Cell, Cells, Exec};
 use super::{
     AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
@@ -37,7 +38,7 @@ use super::{
 };
 use super::{iot, listing, rollups, standings};
 
-pub const SCHEMA_VERSION: i32 = 11;
+pub const SCHEMA_VERSION: i32 = migrations::latest(migrations::POSTGRES) as i32;
 
 /// The advisory lock held while the schema is created or upgraded, so two instances starting
 /// at once migrate one after the other.
@@ -49,500 +50,6 @@ CREATE TABLE IF NOT EXISTS schema_version (
     version INTEGER NOT NULL
 );
 ";
-
-const SCHEMA: &str = r#"
-CREATE TABLE counters (
-    name  TEXT COLLATE "C" PRIMARY KEY,
-    value BIGINT NOT NULL
-);
-INSERT INTO counters (name, value) VALUES ('seq', 0);
-CREATE TABLE regions (
-    code   TEXT COLLATE "C" PRIMARY KEY,
-    name   TEXT COLLATE "C" NOT NULL,
-    parent TEXT COLLATE "C" REFERENCES regions (code)
-);
-CREATE TABLE users (
-    login            TEXT COLLATE "C" PRIMARY KEY,
-    name             TEXT COLLATE "C" NOT NULL,
-    role             TEXT COLLATE "C" NOT NULL,
-    scope            TEXT COLLATE "C" NOT NULL,
-    cert             TEXT COLLATE "C" UNIQUE,
-    cert_valid_until TEXT COLLATE "C",
-    password_hash    TEXT COLLATE "C" NOT NULL,
-    disabled         BOOLEAN NOT NULL DEFAULT FALSE,
-    seq              BIGINT NOT NULL
-);
-CREATE TABLE tokens (
-    hash       TEXT COLLATE "C" PRIMARY KEY,
-    kind       TEXT COLLATE "C" NOT NULL,
-    login      TEXT COLLATE "C" NOT NULL REFERENCES users (login),
-    device_id  TEXT COLLATE "C" NOT NULL,
-    expires_at BIGINT NOT NULL,
-    revoked    BOOLEAN NOT NULL DEFAULT FALSE
-);
-CREATE INDEX tokens_by_login ON tokens (login, device_id);
-CREATE TABLE enterprises (
-    credit_code          TEXT COLLATE "C" PRIMARY KEY,
-    name                 TEXT COLLATE "C" NOT NULL,
-    address              TEXT COLLATE "C" NOT NULL,
-    industry             TEXT COLLATE "C" NOT NULL,
-    region_code          TEXT COLLATE "C" NOT NULL REFERENCES regions (code),
-    legal_representative TEXT COLLATE "C" NOT NULL,
-    phone                TEXT COLLATE "C" NOT NULL,
-    seq                  BIGINT NOT NULL
-);
-CREATE INDEX enterprises_by_seq ON enterprises (seq);
-CREATE TABLE templates (
-    id      TEXT COLLATE "C" NOT NULL,
-    version BIGINT NOT NULL,
-    source  TEXT COLLATE "C" NOT NULL,
-    seq     BIGINT NOT NULL,
-    PRIMARY KEY (id, version)
-);
-CREATE TABLE agency (
-    id   INTEGER PRIMARY KEY CHECK (id = 1),
-    toml TEXT COLLATE "C" NOT NULL,
-    seq  BIGINT NOT NULL
-);
-CREATE TABLE records (
-    id                TEXT COLLATE "C" PRIMARY KEY,
-    doc               BYTEA NOT NULL,
-    heads             TEXT COLLATE "C" NOT NULL,
-    version           BIGINT NOT NULL,
-    seq               BIGINT NOT NULL,
-    kind              TEXT COLLATE "C" NOT NULL,
-    inspection_kind   TEXT COLLATE "C" NOT NULL,
-    template_id       TEXT COLLATE "C" NOT NULL,
-    template_version  BIGINT NOT NULL,
-    enterprise_code   TEXT COLLATE "C" NOT NULL,
-    enterprise_name   TEXT COLLATE "C" NOT NULL,
-    region_code       TEXT COLLATE "C" NOT NULL,
-    industry          TEXT COLLATE "C" NOT NULL,
-    status            TEXT COLLATE "C" NOT NULL,
-    started_at        BIGINT NOT NULL,
-    submitted_at      BIGINT,
-    created_by_device TEXT COLLATE "C" NOT NULL,
-    answered_count    BIGINT NOT NULL,
-    hazard_count      BIGINT NOT NULL,
-    amends            TEXT COLLATE "C",
-    uploaded_by       TEXT COLLATE "C" NOT NULL,
-    updated_at        BIGINT NOT NULL
-);
-CREATE INDEX records_by_seq ON records (seq);
-CREATE INDEX records_by_region ON records (region_code, started_at);
-CREATE INDEX records_by_enterprise ON records (enterprise_code, started_at);
-CREATE INDEX records_by_amends ON records (amends) WHERE amends IS NOT NULL;
-CREATE TABLE record_inspectors (
-    record_id TEXT COLLATE "C" NOT NULL REFERENCES records (id),
-    cert      TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (record_id, cert)
-);
-CREATE INDEX record_inspectors_by_cert ON record_inspectors (cert);
-CREATE TABLE hazards (
-    record_id   TEXT COLLATE "C" NOT NULL REFERENCES records (id),
-    item        TEXT COLLATE "C" NOT NULL,
-    class       TEXT COLLATE "C" NOT NULL,
-    description TEXT COLLATE "C" NOT NULL,
-    legal_basis TEXT COLLATE "C" NOT NULL,
-    deadline    TEXT COLLATE "C",
-    PRIMARY KEY (record_id, item)
-);
-CREATE TABLE audit_log (
-    idx           BIGINT PRIMARY KEY,
-    record_id     TEXT COLLATE "C" NOT NULL UNIQUE REFERENCES records (id),
-    heads         TEXT COLLATE "C" NOT NULL,
-    content_hash  TEXT COLLATE "C" NOT NULL,
-    locked_at     BIGINT NOT NULL,
-    previous_hash TEXT COLLATE "C" NOT NULL,
-    entry_hash    TEXT COLLATE "C" NOT NULL,
-    signature     TEXT COLLATE "C" NOT NULL
-);
-CREATE TABLE quarantine (
-    record_id     TEXT COLLATE "C" NOT NULL REFERENCES records (id),
-    changes_hash  TEXT COLLATE "C" NOT NULL,
-    changes       BYTEA NOT NULL,
-    uploader      TEXT COLLATE "C" NOT NULL,
-    device_id     TEXT COLLATE "C" NOT NULL,
-    received_at   BIGINT NOT NULL,
-    PRIMARY KEY (record_id, changes_hash)
-);
-CREATE TABLE number_leases (
-    agency    TEXT COLLATE "C" NOT NULL,
-    doc_type  TEXT COLLATE "C" NOT NULL,
-    year      INTEGER NOT NULL,
-    first     BIGINT NOT NULL,
-    last      BIGINT NOT NULL,
-    device_id TEXT COLLATE "C" NOT NULL,
-    login     TEXT COLLATE "C" NOT NULL,
-    leased_at BIGINT NOT NULL,
-    PRIMARY KEY (agency, doc_type, year, first)
-);
-CREATE INDEX number_leases_by_device ON number_leases (device_id);
-CREATE TABLE numbers (
-    agency    TEXT COLLATE "C" NOT NULL,
-    doc_type  TEXT COLLATE "C" NOT NULL,
-    year      INTEGER NOT NULL,
-    serial    BIGINT NOT NULL,
-    number    TEXT COLLATE "C" NOT NULL,
-    state     TEXT COLLATE "C" NOT NULL CHECK (state IN ('issued', 'voided')),
-    record_id TEXT COLLATE "C",
-    reason    TEXT COLLATE "C",
-    device_id TEXT COLLATE "C" NOT NULL,
-    at        BIGINT NOT NULL,
-    PRIMARY KEY (agency, doc_type, year, serial)
-);
-"#;
-
-/// Version 2: the supervisors' reference data ([`super::reference`]), as in SQLite.
-/// Version 3: which hazards re-inspections found rectified (see the SQLite store).
-/// Version 4: the record list pages newest first over every record of a city or district;
-/// without an index in that order each page sorted them all (410 ms at 63,000 records). And
-/// reference data in a town's or district's scope is found from its enterprises: duty-leader
-/// shifts were read by date across the whole city instead (a town's three years: 305 ms, now
-/// 4 ms, in the seeded city).
-const SCHEMA_V4: &str = "
-CREATE INDEX records_by_started ON records (started_at, id);
-CREATE INDEX enterprises_by_region ON enterprises (region_code);
-";
-
-/// Version 5: the analyses' rollups ([`super::rollups`]) and hazard tracking's tallies and
-/// open hazards ([`super::standings`]), counted from the records when the version is added.
-const SCHEMA_V5: &str = r#"
-CREATE TABLE inspection_days (
-    day             BIGINT NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    industry        TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    inspections     BIGINT NOT NULL,
-    passed          BIGINT NOT NULL,
-    hazards         BIGINT NOT NULL,
-    PRIMARY KEY (day, region_code, industry, inspection_kind)
-);
-CREATE TABLE inspection_months (
-    month           BIGINT NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    industry        TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    inspections     BIGINT NOT NULL,
-    passed          BIGINT NOT NULL,
-    hazards         BIGINT NOT NULL,
-    PRIMARY KEY (month, region_code, industry, inspection_kind)
-);
-CREATE TABLE inspection_years (
-    enterprise_code TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    year            BIGINT NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    days            BYTEA NOT NULL,
-    first_submitted BYTEA NOT NULL,
-    PRIMARY KEY (enterprise_code, inspection_kind, year, region_code)
-);
-CREATE INDEX inspection_years_by_region ON inspection_years (region_code, year);
-CREATE TABLE attendance_months (
-    credit_code TEXT COLLATE "C" NOT NULL,
-    month       TEXT COLLATE "C" NOT NULL,
-    shifts      BIGINT NOT NULL,
-    present     BIGINT NOT NULL,
-    PRIMARY KEY (credit_code, month)
-);
-CREATE TABLE hazard_tallies (
-    enterprise_code TEXT COLLATE "C" NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    enterprise_name TEXT COLLATE "C" NOT NULL,
-    found           BIGINT NOT NULL,
-    rectified       BIGINT NOT NULL,
-    PRIMARY KEY (enterprise_code, region_code, inspection_kind)
-);
-CREATE INDEX hazard_tallies_by_region ON hazard_tallies (region_code);
-CREATE TABLE open_hazards (
-    record_id       TEXT COLLATE "C" NOT NULL,
-    item            TEXT COLLATE "C" NOT NULL,
-    enterprise_code TEXT COLLATE "C" NOT NULL,
-    enterprise_name TEXT COLLATE "C" NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    found_at        BIGINT NOT NULL,
-    class           TEXT COLLATE "C" NOT NULL,
-    description     TEXT COLLATE "C" NOT NULL,
-    deadline        TEXT COLLATE "C",
-    PRIMARY KEY (record_id, item)
-);
-CREATE INDEX open_hazards_by_enterprise
-    ON open_hazards (enterprise_code, region_code, inspection_kind, deadline);
-CREATE INDEX open_hazards_by_region ON open_hazards (region_code, deadline, record_id, item);
-CREATE INDEX open_hazards_by_deadline ON open_hazards (deadline, record_id, item);
-"#;
-
-/// Version 6: see the SQLite store's; the same tables.
-const SCHEMA_V6: &str = r#"
-DROP TABLE inspection_days;
-DROP TABLE inspection_years;
-DROP TABLE inspection_months;
-CREATE TABLE inspection_months (
-    month           BIGINT NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    industry        TEXT COLLATE "C" NOT NULL,
-    inspections     BIGINT NOT NULL,
-    passed          BIGINT NOT NULL,
-    hazards         BIGINT NOT NULL,
-    PRIMARY KEY (month, inspection_kind, region_code, industry)
-);
-CREATE INDEX inspection_months_by_region ON inspection_months (region_code, month);
-DROP INDEX open_hazards_by_region;
-DROP INDEX open_hazards_by_deadline;
-CREATE INDEX open_hazards_by_region
-    ON open_hazards (region_code, deadline, record_id, item, enterprise_code, inspection_kind);
-CREATE INDEX open_hazards_by_deadline
-    ON open_hazards (deadline, record_id, item, enterprise_code, region_code, inspection_kind);
-ALTER TABLE hazard_tallies ADD COLUMN dated_open BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE hazard_tallies ADD COLUMN named_at BIGINT NOT NULL DEFAULT 0;
-CREATE TABLE inspection_series (
-    region_code     TEXT COLLATE "C" NOT NULL,
-    industry        TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (region_code, industry, inspection_kind)
-);
-CREATE TABLE inspection_totals (
-    region_code          TEXT COLLATE "C" NOT NULL,
-    industry             TEXT COLLATE "C" NOT NULL,
-    inspection_kind      TEXT COLLATE "C" NOT NULL,
-    day                  BIGINT NOT NULL,
-    inspections          BIGINT NOT NULL,
-    passed               BIGINT NOT NULL,
-    hazards              BIGINT NOT NULL,
-    inspections_to_date  BIGINT NOT NULL,
-    passed_to_date       BIGINT NOT NULL,
-    hazards_to_date      BIGINT NOT NULL,
-    PRIMARY KEY (region_code, industry, inspection_kind, day)
-);
-CREATE INDEX inspection_totals_by_day
-    ON inspection_totals (day, region_code, industry, inspection_kind, inspections, passed, hazards);
-CREATE TABLE inspection_histories (
-    enterprise_code TEXT COLLATE "C" NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    history         BYTEA NOT NULL,
-    PRIMARY KEY (enterprise_code, region_code)
-);
-CREATE INDEX inspection_histories_by_region ON inspection_histories (region_code);
-CREATE TABLE attendance_totals (
-    credit_code TEXT COLLATE "C" NOT NULL,
-    date        TEXT COLLATE "C" NOT NULL,
-    shifts      BIGINT NOT NULL,
-    present     BIGINT NOT NULL,
-    PRIMARY KEY (credit_code, date)
-);
-"#;
-
-/// Version 7: see the SQLite store's; the same tables.
-const SCHEMA_V8: &str = r#"
-CREATE TABLE iot_devices (
-    device_id       TEXT COLLATE "C" PRIMARY KEY,
-    kind            TEXT COLLATE "C" NOT NULL,
-    credit_code     TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    location        TEXT NOT NULL,
-    key_hash        TEXT COLLATE "C" NOT NULL UNIQUE,
-    rain_threshold  BIGINT,
-    registered_at   BIGINT NOT NULL,
-    revoked_at      BIGINT,
-    clock_offset_ms BIGINT,
-    last_batch_at   BIGINT
-);
-CREATE INDEX iot_devices_by_enterprise ON iot_devices (credit_code);
-CREATE TABLE iot_events (
-    device_id   TEXT COLLATE "C" NOT NULL,
-    event_id    TEXT COLLATE "C" NOT NULL,
-    at          BIGINT NOT NULL,
-    device_at   BIGINT NOT NULL,
-    received_at BIGINT NOT NULL,
-    value       BIGINT,
-    interval_s  BIGINT,
-    digest      TEXT COLLATE "C" NOT NULL,
-    body        TEXT NOT NULL,
-    PRIMARY KEY (device_id, event_id)
-);
-CREATE INDEX iot_events_by_time ON iot_events (device_id, at);
-CREATE TABLE iot_event_conflicts (
-    device_id   TEXT COLLATE "C" NOT NULL,
-    event_id    TEXT COLLATE "C" NOT NULL,
-    digest      TEXT COLLATE "C" NOT NULL,
-    body        TEXT NOT NULL,
-    received_at BIGINT NOT NULL,
-    PRIMARY KEY (device_id, event_id, digest)
-);
-CREATE TABLE rain_episodes (
-    device_id   TEXT COLLATE "C" NOT NULL,
-    started_at  BIGINT NOT NULL,
-    last_wet_at BIGINT NOT NULL,
-    total       BIGINT NOT NULL,
-    reached_at  BIGINT,
-    PRIMARY KEY (device_id, started_at)
-);
-CREATE TABLE iot_alerts (
-    alert_id        TEXT COLLATE "C" PRIMARY KEY,
-    rule            TEXT COLLATE "C" NOT NULL,
-    credit_code     TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    region_code     TEXT COLLATE "C" NOT NULL,
-    device_id       TEXT COLLATE "C",
-    occurred_at     BIGINT NOT NULL,
-    raised_at       BIGINT NOT NULL,
-    title           TEXT NOT NULL,
-    detail          TEXT NOT NULL,
-    seq             BIGINT NOT NULL,
-    acknowledged_at BIGINT,
-    acknowledged_by TEXT
-);
-CREATE INDEX iot_alerts_by_region ON iot_alerts (region_code, raised_at);
-CREATE INDEX iot_alerts_by_enterprise ON iot_alerts (credit_code, raised_at);
-CREATE INDEX iot_alerts_by_device ON iot_alerts (device_id, rule, occurred_at);
-CREATE INDEX iot_alerts_by_seq ON iot_alerts (seq);
-CREATE TABLE iot_hazards (
-    hazard_id    TEXT COLLATE "C" PRIMARY KEY,
-    credit_code  TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    device_id    TEXT COLLATE "C" NOT NULL,
-    subject      TEXT COLLATE "C" NOT NULL,
-    description  TEXT NOT NULL,
-    found_at     BIGINT NOT NULL,
-    deadline     TEXT,
-    rectified_at BIGINT,
-    rectified_by TEXT
-);
-CREATE INDEX iot_hazards_by_device ON iot_hazards (device_id, rectified_at);
-CREATE INDEX iot_hazards_by_enterprise ON iot_hazards (credit_code);
-CREATE TABLE work_permits (
-    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    number      TEXT COLLATE "C" NOT NULL,
-    work_type   TEXT COLLATE "C" NOT NULL,
-    level       TEXT COLLATE "C",
-    area        TEXT NOT NULL,
-    valid_from  BIGINT NOT NULL,
-    valid_until BIGINT NOT NULL,
-    PRIMARY KEY (credit_code, number)
-);
-CREATE INDEX work_permits_by_time ON work_permits (credit_code, work_type, valid_from);
-CREATE TABLE duty_leaders (
-    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    person_id   TEXT COLLATE "C" NOT NULL,
-    name        TEXT NOT NULL,
-    position    TEXT NOT NULL,
-    PRIMARY KEY (credit_code, person_id)
-);
-"#;
-
-const SCHEMA_V7: &str = r#"
-CREATE TABLE rectified_hazards (
-    record_id       TEXT COLLATE "C" NOT NULL,
-    item            TEXT COLLATE "C" NOT NULL,
-    enterprise_code TEXT COLLATE "C" NOT NULL,
-    enterprise_name TEXT COLLATE "C" NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    found_at        BIGINT NOT NULL,
-    class           TEXT COLLATE "C" NOT NULL,
-    description     TEXT COLLATE "C" NOT NULL,
-    deadline        TEXT COLLATE "C",
-    rectified_at    BIGINT NOT NULL,
-    PRIMARY KEY (record_id, item)
-);
-CREATE INDEX rectified_hazards_by_time ON rectified_hazards (rectified_at, record_id, item);
-CREATE INDEX rectified_hazards_by_region
-    ON rectified_hazards (region_code, rectified_at, record_id, item);
-CREATE INDEX rectified_hazards_by_enterprise
-    ON rectified_hazards (enterprise_code, inspection_kind, rectified_at, record_id, item);
-DROP INDEX hazard_tallies_by_region;
-CREATE INDEX hazard_tallies_by_region ON hazard_tallies
-    (region_code, enterprise_code, inspection_kind, found, rectified, dated_open);
-"#;
-
-const SCHEMA_V3: &str = r#"
-CREATE TABLE hazard_rectifications (
-    record_id    TEXT COLLATE "C" NOT NULL,
-    item         TEXT COLLATE "C" NOT NULL,
-    rectified_at BIGINT NOT NULL,
-    rectified_by TEXT COLLATE "C" NOT NULL REFERENCES records (id),
-    PRIMARY KEY (record_id, item)
-);
-"#;
-
-const SCHEMA_V2: &str = r#"
-CREATE TABLE permits (
-    permit_type TEXT COLLATE "C" NOT NULL,
-    number      TEXT COLLATE "C" NOT NULL,
-    valid_from  TEXT COLLATE "C" NOT NULL,
-    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    issued_by   TEXT COLLATE "C" NOT NULL,
-    valid_until TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (permit_type, number, valid_from)
-);
-CREATE INDEX permits_by_enterprise ON permits (credit_code);
-CREATE INDEX permits_by_valid_until ON permits (valid_until);
-CREATE TABLE hazard_sources (
-    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    name        TEXT COLLATE "C" NOT NULL,
-    level       BIGINT NOT NULL,
-    filed_on    TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (credit_code, name)
-);
-CREATE TABLE staff_certificates (
-    credit_code        TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    certificate_number TEXT COLLATE "C" NOT NULL,
-    certificate_type   TEXT COLLATE "C" NOT NULL,
-    role               TEXT COLLATE "C" NOT NULL,
-    name               TEXT COLLATE "C" NOT NULL,
-    valid_until        TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (credit_code, certificate_number, certificate_type)
-);
-CREATE INDEX staff_certificates_by_valid_until ON staff_certificates (valid_until);
-CREATE TABLE emergency_plans (
-    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    title       TEXT COLLATE "C" NOT NULL,
-    filed_on    TEXT COLLATE "C" NOT NULL,
-    valid_until TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (credit_code, title, filed_on)
-);
-CREATE TABLE health_declarations (
-    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    year        BIGINT NOT NULL,
-    declared_on TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (credit_code, year)
-);
-CREATE INDEX health_declarations_by_year ON health_declarations (year);
-CREATE TABLE hotline_reports (
-    id            TEXT COLLATE "C" PRIMARY KEY,
-    received_on   TEXT COLLATE "C" NOT NULL,
-    received_at   BIGINT,
-    district_code TEXT COLLATE "C" NOT NULL REFERENCES regions (code),
-    industry      TEXT COLLATE "C" NOT NULL,
-    category      TEXT COLLATE "C" NOT NULL,
-    credit_code   TEXT COLLATE "C" REFERENCES enterprises (credit_code),
-    summary       TEXT COLLATE "C" NOT NULL,
-    status        TEXT COLLATE "C" NOT NULL
-);
-CREATE INDEX hotline_reports_by_received ON hotline_reports (received_on);
-CREATE INDEX hotline_reports_by_district ON hotline_reports (district_code, received_on);
-CREATE INDEX hotline_reports_by_enterprise ON hotline_reports (credit_code)
-    WHERE credit_code IS NOT NULL;
-CREATE TABLE mailbox_messages (
-    id            TEXT COLLATE "C" PRIMARY KEY,
-    received_on   TEXT COLLATE "C" NOT NULL,
-    kind          TEXT COLLATE "C" NOT NULL,
-    district_code TEXT COLLATE "C" REFERENCES regions (code),
-    summary       TEXT COLLATE "C" NOT NULL,
-    status        TEXT COLLATE "C" NOT NULL
-);
-CREATE INDEX mailbox_messages_by_received ON mailbox_messages (received_on);
-CREATE TABLE attendance (
-    credit_code TEXT COLLATE "C" NOT NULL REFERENCES enterprises (credit_code),
-    date        TEXT COLLATE "C" NOT NULL,
-    shift       TEXT COLLATE "C" NOT NULL,
-    leader      TEXT COLLATE "C" NOT NULL,
-    present     BOOLEAN NOT NULL,
-    source      TEXT COLLATE "C" NOT NULL,
-    PRIMARY KEY (credit_code, date, shift, leader)
-);
-CREATE INDEX attendance_by_date ON attendance (date);
-"#;
 
 /// Connections open at most; callers beyond wait for one to be given back.
 const MAX_CONNECTIONS: usize = 8;
@@ -783,111 +290,45 @@ impl PostgresStore {
     }
 }
 
-/// Version 9: see the SQLite store's; the same tables.
-const SCHEMA_V9: &str = r#"
-CREATE TABLE inspection_region_months (
-    month           BIGINT NOT NULL,
-    inspection_kind TEXT COLLATE "C" NOT NULL,
-    region_code     TEXT COLLATE "C" NOT NULL,
-    inspections     BIGINT NOT NULL,
-    passed          BIGINT NOT NULL,
-    hazards         BIGINT NOT NULL,
-    PRIMARY KEY (month, inspection_kind, region_code)
-);
-CREATE TABLE attendance_spans (
-    credit_code TEXT COLLATE "C" PRIMARY KEY,
-    first_date  TEXT COLLATE "C" NOT NULL,
-    last_date   TEXT COLLATE "C" NOT NULL,
-    shifts      BIGINT NOT NULL,
-    present     BIGINT NOT NULL
-);
-"#;
-
-/// Version 10: see the SQLite store's; the same table and column.
-const SCHEMA_V10: &str = r#"
-CREATE TABLE signing_keys (
-    key_id     TEXT COLLATE "C" PRIMARY KEY,
-    public_key TEXT COLLATE "C" NOT NULL,
-    added_at   BIGINT NOT NULL,
-    current    BOOLEAN NOT NULL
-);
-ALTER TABLE audit_log ADD COLUMN key_id TEXT COLLATE "C";
--- Review sessions were access tokens until now: they become review tokens, which the API
--- refuses (the pages' sessions start with web-).
-UPDATE tokens SET kind = 'review' WHERE kind = 'access' AND device_id LIKE 'web-%';
-"#;
-
-/// Version 11: see the SQLite store's; the same columns.
-const SCHEMA_V11: &str = r#"
-ALTER TABLE enterprises ADD COLUMN sector TEXT COLLATE "C";
-ALTER TABLE enterprises ADD COLUMN special_operations TEXT COLLATE "C";
-"#;
-
 fn migrate(client: &mut Client) -> StoreResult<()> {
     let mut tx = client.transaction()?;
     // Released at commit or rollback; a second instance starting now waits here and then finds
     // the schema in place.
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch_execute(SCHEMA_VERSION_TABLE)?;
-    let found: i32 = match tx.query_opt("SELECT version FROM schema_version WHERE id = 1", &[])? {
-        Some(row) => row.try_get(0)?,
-        None => 0,
-    };
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::Database(format!(
-            "database schema {found} is newer than this server's {SCHEMA_VERSION}: upgrade anjian-server"
-        )));
-    }
-    if found == SCHEMA_VERSION {
-        return Ok(());
-    }
-    // One step per version, each from the one before; a fresh database takes them all.
-    if found < 1 {
-        tx.batch_execute(SCHEMA)?;
-    }
-    if found < 2 {
-        tx.batch_execute(SCHEMA_V2)?;
-    }
-    if found < 3 {
-        tx.batch_execute(SCHEMA_V3)?;
-    }
-    if found < 4 {
-        tx.batch_execute(SCHEMA_V4)?;
-    }
-    if found < 5 {
-        tx.batch_execute(SCHEMA_V5)?;
-    }
-    if found < 6 {
-        tx.batch_execute(SCHEMA_V6)?;
-    }
-    if found < 7 {
-        tx.batch_execute(SCHEMA_V7)?;
-    }
-    if found < 8 {
-        tx.batch_execute(SCHEMA_V8)?;
-    }
-    if found < 9 {
-        tx.batch_execute(SCHEMA_V9)?;
-    }
-    if found < 10 {
-        tx.batch_execute(SCHEMA_V10)?;
-    }
-    if found < 11 {
-        tx.batch_execute(SCHEMA_V11)?;
-    }
-    // Counted again once every table is in place: version 6 changed every rollup, 7 hazard
-    // tracking's, 9 the inspection histories'
-    // encoding and the attendance spans.
-    if found < 9 {
-        rollups::rebuild(&mut PgExec::new(&mut tx))?;
-    }
-    tx.execute(
-        "INSERT INTO schema_version (id, version) VALUES (1, $1)
-         ON CONFLICT (id) DO UPDATE SET version = excluded.version",
-        &[&SCHEMA_VERSION],
-    )?;
+    migrations::upgrade(&mut PgExec::new(&mut tx), migrations::POSTGRES)?;
     tx.commit()?;
     Ok(())
+}
+
+impl Schema for PgExec<'_, '_> {
+    fn version(&mut self) -> StoreResult<u32> {
+        match self
+            .tx
+            .query_opt("SELECT version FROM schema_version WHERE id = 1", &[])?
+        {
+            Some(row) => {
+                let version: i32 = row.try_get(0)?;
+                to_u32(version.into(), "schema version")
+            }
+            None => Ok(0),
+        }
+    }
+
+    fn set_version(&mut self, version: u32) -> StoreResult<()> {
+        let version = i32::try_from(version)
+            .map_err(|_| StoreError::Database(format!("schema version {version} out of range")))?;
+        self.tx.execute(
+            "INSERT INTO schema_version (id, version) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET version = excluded.version",
+            &[&version],
+        )?;
+        Ok(())
+    }
+
+    fn script(&mut self, sql: &str) -> StoreResult<()> {
+        Ok(self.tx.batch_execute(sql)?)
+    }
 }
 
 /// The shared SQL ([`super::reference`]) run on a PostgreSQL transaction, each statement
