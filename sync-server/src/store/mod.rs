@@ -16,14 +16,20 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::Receipt;
 
+mod accounts;
+mod audit;
+mod enterprises;
 pub mod iot;
 mod listing;
 pub mod migrations;
+mod numbers;
 pub mod postgres;
+mod records;
 pub mod reference;
 pub mod rollups;
 pub mod sqlite;
 pub mod standings;
+mod templates;
 
 pub use reference::{
     Attendance, AttendanceSource, DatedPage, DutyLeader, EmergencyPlan, EnterpriseArchive,

@@ -20,9 +20,9 @@ use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 
 use anjian_core::agency::DocType;
-use anjian_core::enterprise::{CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise};
+use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
+use anjian_core::sync::protocol::{NumberBlock, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::migrations::{self, Schema};
@@ -33,10 +33,11 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
     RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type,
-    from_millis, millis, parse_date,
+    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, from_millis, millis,
 };
-use super::{iot, listing, rollups, standings};
+use super::{
+    accounts, audit, enterprises, iot, listing, numbers, records, rollups, standings, templates,
+};
 
 pub const SCHEMA_VERSION: i32 = migrations::latest(migrations::POSTGRES) as i32;
 
@@ -222,13 +223,6 @@ fn next_seq(tx: &mut Transaction<'_>) -> StoreResult<i64> {
         .try_get(0)?)
 }
 
-/// Waits for the writes holding the counters row, then keeps them out until the transaction
-/// ends: the checks that follow see every earlier write, as under SQLite's single writer.
-fn serialize_writes(tx: &mut Transaction<'_>) -> StoreResult<()> {
-    tx.execute("SELECT 1 FROM counters WHERE name = 'seq' FOR UPDATE", &[])?;
-    Ok(())
-}
-
 impl PostgresStore {
     /// Connects to the database at `url` (a `postgresql://` URL or `key=value` settings),
     /// creating or upgrading its schema. Like every other call, not on an async worker.
@@ -374,6 +368,7 @@ fn pg_value(cell: &Cell) -> Box<dyn ToSql + Sync> {
         Cell::Text(text) => Box::new(text.clone()),
         Cell::OptText(text) => Box::new(text.clone()),
         Cell::Int(n) => Box::new(*n),
+        Cell::Int32(n) => Box::new(*n),
         Cell::OptInt(n) => Box::new(*n),
         Cell::Bool(b) => Box::new(*b),
         Cell::TextList(list) => Box::new(list.clone()),
@@ -412,6 +407,24 @@ impl Exec for PgExec<'_, '_> {
             .map(|row| decode(row))
             .collect()
     }
+
+    fn execute(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<u64> {
+        let statement = self.statement(sql)?;
+        let values: Vec<_> = cells.iter().map(pg_value).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
+        Ok(self.tx.execute(&statement, &params)?)
+    }
+
+    fn execute_referencing(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<Option<u64>> {
+        let statement = self.statement(sql)?;
+        let values: Vec<_> = cells.iter().map(pg_value).collect();
+        let params: Vec<&(dyn ToSql + Sync)> = values.iter().map(AsRef::as_ref).collect();
+        match self.tx.execute(&statement, &params) {
+            Ok(changed) => Ok(Some(changed)),
+            Err(e) if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
 
 impl Cells for Row {
@@ -424,6 +437,10 @@ impl Cells for Row {
     }
 
     fn int(&self, i: usize) -> StoreResult<i64> {
+        Ok(self.try_get(i)?)
+    }
+
+    fn int32(&self, i: usize) -> StoreResult<i32> {
         Ok(self.try_get(i)?)
     }
 
@@ -442,41 +459,6 @@ impl Cells for Row {
     fn blob(&self, i: usize) -> StoreResult<&[u8]> {
         Ok(self.try_get(i)?)
     }
-}
-
-fn user_from_row(row: &Row) -> StoreResult<User> {
-    let role: String = row.try_get(2)?;
-    Ok(User {
-        login: row.try_get(0)?,
-        name: row.try_get(1)?,
-        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?,
-        scope: row.try_get(3)?,
-        cert: row.try_get(4)?,
-        cert_valid_until: parse_date(row.try_get(5)?)?,
-        password_hash: row.try_get(6)?,
-        disabled: row.try_get(7)?,
-    })
-}
-
-const ENTERPRISE_COLUMNS: &str = "credit_code, name, address, industry, region_code,
-    legal_representative, phone, sector, special_operations";
-
-fn enterprise_from_row(row: &Row) -> StoreResult<Enterprise> {
-    let code: String = row.try_get(0)?;
-    Ok(Enterprise {
-        credit_code: CreditCode::parse(&code)
-            .map_err(|e| StoreError::Corrupt(format!("credit code {code:?}: {e}")))?,
-        name: row.try_get(1)?,
-        address: row.try_get(2)?,
-        industry: row.try_get(3)?,
-        region_code: row.try_get(4)?,
-        legal_representative: row.try_get(5)?,
-        phone: row.try_get(6)?,
-        sector: row.try_get(7)?,
-        special_operations: super::special_operations_from_column(
-            row.try_get::<_, Option<String>>(8)?.as_deref(),
-        )?,
-    })
 }
 
 const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
@@ -520,20 +502,6 @@ fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
     })
 }
 
-fn receipt_from_row(row: &Row) -> StoreResult<Receipt> {
-    Ok(Receipt {
-        log_index: row.try_get(0)?,
-        record_id: row.try_get(1)?,
-        heads: heads_from_text(row.try_get(2)?),
-        content_hash: row.try_get(3)?,
-        locked_at: from_millis(row.try_get(4)?)?,
-        previous_hash: row.try_get(5)?,
-        entry_hash: row.try_get(6)?,
-        signature: row.try_get(7)?,
-        key_id: row.try_get(8)?,
-    })
-}
-
 fn query_records(
     tx: &mut Transaction<'_>,
     sql: &str,
@@ -548,330 +516,75 @@ impl Store for PostgresStore {
     }
 
     fn add_region(&self, region: &Region) -> StoreResult<()> {
-        self.write(|tx| {
-            let inserted = tx.execute(
-                "INSERT INTO regions (code, name, parent) VALUES ($1, $2, $3)
-                 ON CONFLICT (code) DO NOTHING",
-                &[&region.code, &region.name, &region.parent],
-            )?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict(format!(
-                    "区划代码 {} 已存在",
-                    region.code
-                )));
-            }
-            Ok(())
-        })
+        self.write(|tx| accounts::add_region(&mut PgExec::new(tx), region))
     }
 
     fn regions(&self) -> StoreResult<Vec<Region>> {
-        self.read(|tx| {
-            tx.query("SELECT code, name, parent FROM regions ORDER BY code", &[])?
-                .iter()
-                .map(|row| {
-                    Ok(Region {
-                        code: row.try_get(0)?,
-                        name: row.try_get(1)?,
-                        parent: row.try_get(2)?,
-                    })
-                })
-                .collect()
-        })
+        self.query(|db| accounts::regions(db))
     }
 
     fn add_user(&self, user: &User) -> StoreResult<()> {
-        self.write(|tx| {
-            serialize_writes(tx)?;
-            let taken: bool = tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM users WHERE login = $1)",
-                    &[&user.login],
-                )?
-                .try_get(0)?;
-            if taken {
-                return Err(StoreError::Conflict(format!("账号 {} 已存在", user.login)));
-            }
-            if let Some(cert) = &user.cert {
-                let holder = tx.query_opt("SELECT login FROM users WHERE cert = $1", &[cert])?;
-                if let Some(holder) = holder {
-                    let holder: String = holder.try_get(0)?;
-                    return Err(StoreError::Conflict(format!(
-                        "执法证号 {cert} 已属于账号 {holder}"
-                    )));
-                }
-            }
-            let seq = next_seq(tx)?;
-            tx.execute(
-                "INSERT INTO users (login, name, role, scope, cert, cert_valid_until,
-                     password_hash, disabled, seq)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                &[
-                    &user.login,
-                    &user.name,
-                    &user.role.as_str(),
-                    &user.scope,
-                    &user.cert,
-                    &user.cert_valid_until.map(|d| d.to_string()),
-                    &user.password_hash,
-                    &user.disabled,
-                    &seq,
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| accounts::add_user(&mut PgExec::new(tx), user))
     }
 
     fn user(&self, login: &str) -> StoreResult<Option<User>> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT login, name, role, scope, cert, cert_valid_until, password_hash, disabled
-                 FROM users WHERE login = $1",
-                &[&login],
-            )?
-            .as_ref()
-            .map(user_from_row)
-            .transpose()
-        })
+        self.query(|db| accounts::user(db, login))
     }
 
     fn set_user_disabled(&self, login: &str, disabled: bool) -> StoreResult<bool> {
-        self.write(|tx| {
-            let seq = next_seq(tx)?;
-            let changed = tx.execute(
-                "UPDATE users SET disabled = $2, seq = $3 WHERE login = $1",
-                &[&login, &disabled, &seq],
-            )?;
-            Ok(changed == 1)
-        })
+        self.write(|tx| accounts::set_user_disabled(&mut PgExec::new(tx), login, disabled))
     }
 
     fn certified_users_since(&self, seq: i64) -> StoreResult<Vec<Inspector>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT name, cert, cert_valid_until FROM users
-                 WHERE cert IS NOT NULL AND NOT disabled AND seq > $1 ORDER BY cert",
-                &[&seq],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(Inspector {
-                    name: row.try_get(0)?,
-                    cert: row.try_get(1)?,
-                    cert_valid_until: parse_date(row.try_get(2)?)?,
-                })
-            })
-            .collect()
-        })
+        self.query(|db| accounts::certified_users_since(db, seq))
     }
 
     fn insert_token(&self, token: &TokenRow) -> StoreResult<()> {
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO tokens (hash, kind, login, device_id, expires_at, revoked)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &token.hash,
-                    &token.kind.as_str(),
-                    &token.login,
-                    &token.device_id,
-                    &millis(token.expires_at),
-                    &token.revoked,
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| accounts::insert_token(&mut PgExec::new(tx), token))
     }
 
     fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
-        self.read(|tx| {
-            let Some(row) = tx.query_opt(
-                "SELECT hash, kind, login, device_id, expires_at, revoked FROM tokens
-                 WHERE hash = $1",
-                &[&hash],
-            )?
-            else {
-                return Ok(None);
-            };
-            let kind: String = row.try_get(1)?;
-            Ok(Some(TokenRow {
-                hash: row.try_get(0)?,
-                kind: TokenKind::parse(&kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
-                login: row.try_get(2)?,
-                device_id: row.try_get(3)?,
-                expires_at: from_millis(row.try_get(4)?)?,
-                revoked: row.try_get(5)?,
-            }))
-        })
+        self.query(|db| accounts::token(db, hash))
     }
 
     fn revoke_token(&self, hash: &str) -> StoreResult<()> {
-        self.write(|tx| {
-            tx.execute("UPDATE tokens SET revoked = TRUE WHERE hash = $1", &[&hash])?;
-            Ok(())
-        })
+        self.write(|tx| accounts::revoke_token(&mut PgExec::new(tx), hash))
     }
 
     fn revoke_tokens(&self, login: &str, device_id: Option<&str>) -> StoreResult<usize> {
-        self.write(|tx| {
-            let revoked = tx.execute(
-                "UPDATE tokens SET revoked = TRUE
-                 WHERE login = $1 AND ($2::TEXT IS NULL OR device_id = $2) AND NOT revoked",
-                &[&login, &device_id],
-            )?;
-            usize::try_from(revoked).map_err(|_| StoreError::Database("row count".into()))
-        })
+        self.write(|tx| accounts::revoke_tokens(&mut PgExec::new(tx), login, device_id))
     }
 
     fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
-        self.write(|tx| {
-            let seq = next_seq(tx)?;
-            let stmt = tx.prepare(&format!(
-                "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                         legal_representative, phone, seq, sector, special_operations)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                         address = excluded.address, industry = excluded.industry,
-                         region_code = excluded.region_code,
-                         legal_representative = excluded.legal_representative,
-                         phone = excluded.phone, seq = excluded.seq,
-                         {ENTERPRISE_SCOPE_ON_UPSERT}",
-            ))?;
-            for e in enterprises {
-                let special_operations = e.special_operations_column();
-                tx.execute(
-                    &stmt,
-                    &[
-                        &e.credit_code.as_str(),
-                        &e.name,
-                        &e.address,
-                        &e.industry,
-                        &e.region_code,
-                        &e.legal_representative,
-                        &e.phone,
-                        &seq,
-                        &e.sector,
-                        &special_operations,
-                    ],
-                )
-                .map_err(|err| {
-                    if err.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
-                        StoreError::Conflict(format!(
-                            "企业 {}（{}）的区划代码 {} 未登记：请先用 region add 添加",
-                            e.name,
-                            e.credit_code.as_str(),
-                            e.region_code
-                        ))
-                    } else {
-                        err.into()
-                    }
-                })?;
-            }
-            Ok(enterprises.len())
-        })
+        self.write(|tx| enterprises::upsert_enterprises(&mut PgExec::new(tx), enterprises))
     }
 
     fn enterprise(&self, credit_code: &str) -> StoreResult<Option<Enterprise>> {
-        self.read(|tx| {
-            tx.query_opt(
-                &format!("SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE credit_code = $1"),
-                &[&credit_code],
-            )?
-            .as_ref()
-            .map(enterprise_from_row)
-            .transpose()
-        })
+        self.query(|db| enterprises::enterprise(db, credit_code))
     }
 
     fn enterprises_since(&self, seq: i64) -> StoreResult<Vec<Enterprise>> {
-        self.read(|tx| {
-            tx.query(
-                &format!(
-                    "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE seq > $1
-                     ORDER BY credit_code"
-                ),
-                &[&seq],
-            )?
-            .iter()
-            .map(enterprise_from_row)
-            .collect()
-        })
+        self.query(|db| enterprises::enterprises_since(db, seq))
     }
 
     fn publish_template(&self, template: &TemplateSource) -> StoreResult<bool> {
-        let version = i64::from(template.version);
-        self.write(|tx| {
-            serialize_writes(tx)?;
-            let existing = tx.query_opt(
-                "SELECT source FROM templates WHERE id = $1 AND version = $2",
-                &[&template.id, &version],
-            )?;
-            match existing {
-                Some(row) if row.try_get::<_, &str>(0)? == template.source => Ok(false),
-                Some(_) => Err(StoreError::Conflict(format!(
-                    "模板 {} 第 {} 版已发布且内容不同：修改检查表后必须提高 version",
-                    template.id, template.version
-                ))),
-                None => {
-                    let seq = next_seq(tx)?;
-                    tx.execute(
-                        "INSERT INTO templates (id, version, source, seq) VALUES ($1, $2, $3, $4)",
-                        &[&template.id, &version, &template.source, &seq],
-                    )?;
-                    Ok(true)
-                }
-            }
-        })
+        self.write(|tx| templates::publish_template(&mut PgExec::new(tx), template))
     }
 
     fn template(&self, id: &str, version: u32) -> StoreResult<Option<String>> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT source FROM templates WHERE id = $1 AND version = $2",
-                &[&id, &i64::from(version)],
-            )?
-            .map(|row| row.try_get(0))
-            .transpose()
-            .map_err(Into::into)
-        })
+        self.query(|db| templates::template(db, id, version))
     }
 
     fn templates_since(&self, seq: i64) -> StoreResult<Vec<TemplateSource>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT id, version, source FROM templates WHERE seq > $1 ORDER BY id, version",
-                &[&seq],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(TemplateSource {
-                    id: row.try_get(0)?,
-                    version: to_u32(row.try_get(1)?, "template version")?,
-                    source: row.try_get(2)?,
-                })
-            })
-            .collect()
-        })
+        self.query(|db| templates::templates_since(db, seq))
     }
 
     fn set_agency(&self, toml: &str) -> StoreResult<()> {
-        self.write(|tx| {
-            let seq = next_seq(tx)?;
-            tx.execute(
-                "INSERT INTO agency (id, toml, seq) VALUES (1, $1, $2)
-                 ON CONFLICT (id) DO UPDATE SET toml = excluded.toml, seq = excluded.seq",
-                &[&toml, &seq],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| templates::set_agency(&mut PgExec::new(tx), toml))
     }
 
     fn agency(&self) -> StoreResult<Option<(String, i64)>> {
-        self.read(|tx| {
-            tx.query_opt("SELECT toml, seq FROM agency WHERE id = 1", &[])?
-                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-                .transpose()
-        })
+        self.query(|db| templates::agency(db))
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
@@ -1084,44 +797,11 @@ impl Store for PostgresStore {
     }
 
     fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool> {
-        self.write(|tx| {
-            let inserted = tx.execute(
-                "INSERT INTO quarantine (record_id, changes_hash, changes, uploader, device_id,
-                     received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-                &[
-                    &entry.record_id,
-                    &entry.changes_hash,
-                    &entry.changes,
-                    &entry.uploader,
-                    &entry.device_id,
-                    &millis(entry.received_at),
-                ],
-            )?;
-            Ok(inserted == 1)
-        })
+        self.write(|tx| records::quarantine(&mut PgExec::new(tx), entry))
     }
 
     fn quarantined(&self, record_id: &str) -> StoreResult<Vec<QuarantineEntry>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT record_id, changes_hash, changes, uploader, device_id, received_at
-                 FROM quarantine WHERE record_id = $1 ORDER BY received_at, changes_hash",
-                &[&record_id],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(QuarantineEntry {
-                    record_id: row.try_get(0)?,
-                    changes_hash: row.try_get(1)?,
-                    changes: row.try_get(2)?,
-                    uploader: row.try_get(3)?,
-                    device_id: row.try_get(4)?,
-                    received_at: from_millis(row.try_get(5)?)?,
-                })
-            })
-            .collect()
-        })
+        self.query(|db| records::quarantined(db, record_id))
     }
 
     fn records_for_device_since(
@@ -1286,23 +966,11 @@ impl Store for PostgresStore {
     }
 
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT id FROM records WHERE amends = $1 ORDER BY id",
-                &[&id],
-            )?
-            .iter()
-            .map(|row| Ok(row.try_get(0)?))
-            .collect()
-        })
+        self.query(|db| records::amendments_of(db, id))
     }
 
     fn current_seq(&self) -> StoreResult<i64> {
-        self.read(|tx| {
-            Ok(tx
-                .query_one("SELECT value FROM counters WHERE name = 'seq'", &[])?
-                .try_get(0)?)
-        })
+        self.query(|db| records::current_seq(db))
     }
 
     fn lease_block(
@@ -1316,66 +984,21 @@ impl Store for PostgresStore {
         at: DateTime<Utc>,
     ) -> StoreResult<NumberBlock> {
         self.write(|tx| {
-            serialize_writes(tx)?;
-            let last: i64 = tx
-                .query_one(
-                    "SELECT COALESCE(MAX(last), 0) FROM number_leases
-                     WHERE agency = $1 AND doc_type = $2 AND year = $3",
-                    &[&agency, &doc_type.as_str(), &year],
-                )?
-                .try_get(0)?;
-            let last = to_u32(last, "serial")?;
-            let first = last + 1;
-            let last = last
-                .checked_add(size)
-                .filter(|l| *l <= anjian_core::numbering::MAX_SERIAL)
-                .ok_or_else(|| {
-                    StoreError::Conflict(format!("{}（{year} 年）的编号已用尽", doc_type.title()))
-                })?;
-            tx.execute(
-                "INSERT INTO number_leases (agency, doc_type, year, first, last, device_id, login,
-                     leased_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[
-                    &agency,
-                    &doc_type.as_str(),
-                    &year,
-                    &i64::from(first),
-                    &i64::from(last),
-                    &device_id,
-                    &login,
-                    &millis(at),
-                ],
-            )?;
-            Ok(NumberBlock {
-                agency: agency.to_string(),
+            numbers::lease_block(
+                &mut PgExec::new(tx),
+                agency,
                 doc_type,
                 year,
-                first,
-                last,
-            })
+                device_id,
+                login,
+                size,
+                at,
+            )
         })
     }
 
     fn leases_of_device(&self, device_id: &str, login: &str) -> StoreResult<Vec<NumberBlock>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT agency, doc_type, year, first, last FROM number_leases
-                 WHERE device_id = $1 AND login = $2 ORDER BY agency, doc_type, year, first",
-                &[&device_id, &login],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(NumberBlock {
-                    agency: row.try_get(0)?,
-                    doc_type: doc_type(row.try_get(1)?)?,
-                    year: row.try_get(2)?,
-                    first: to_u32(row.try_get(3)?, "serial")?,
-                    last: to_u32(row.try_get(4)?, "serial")?,
-                })
-            })
-            .collect()
-        })
+        self.query(|db| numbers::leases_of_device(db, device_id, login))
     }
 
     fn lease_holder(
@@ -1385,166 +1008,34 @@ impl Store for PostgresStore {
         year: i32,
         serial: u32,
     ) -> StoreResult<Option<(String, String)>> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT device_id, login FROM number_leases
-                 WHERE agency = $1 AND doc_type = $2 AND year = $3 AND first <= $4 AND $4 <= last",
-                &[&agency, &doc_type.as_str(), &year, &i64::from(serial)],
-            )?
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .transpose()
-        })
+        self.query(|db| numbers::lease_holder(db, agency, doc_type, year, serial))
     }
 
     fn void_number(&self, entry: &NumberRegisterEntry) -> StoreResult<()> {
-        let serial = i64::from(entry.serial);
-        self.write(|tx| {
-            serialize_writes(tx)?;
-            let existing = tx.query_opt(
-                "SELECT state, record_id FROM numbers
-                 WHERE agency = $1 AND doc_type = $2 AND year = $3 AND serial = $4",
-                &[
-                    &entry.agency,
-                    &entry.doc_type.as_str(),
-                    &entry.year,
-                    &serial,
-                ],
-            )?;
-            match existing {
-                Some(row) if row.try_get::<_, &str>(0)? == "voided" => Ok(()),
-                Some(row) => Err(StoreError::Conflict(format!(
-                    "编号 {} 已用于记录 {}，不能作废",
-                    entry.number,
-                    row.try_get::<_, Option<String>>(1)?.unwrap_or_default()
-                ))),
-                None => {
-                    tx.execute(
-                        "INSERT INTO numbers (agency, doc_type, year, serial, number, state,
-                             record_id, reason, device_id, at)
-                         VALUES ($1, $2, $3, $4, $5, 'voided', NULL, $6, $7, $8)",
-                        &[
-                            &entry.agency,
-                            &entry.doc_type.as_str(),
-                            &entry.year,
-                            &serial,
-                            &entry.number,
-                            &entry.reason,
-                            &entry.device_id,
-                            &millis(entry.at),
-                        ],
-                    )?;
-                    Ok(())
-                }
-            }
-        })
+        self.write(|tx| numbers::void_number(&mut PgExec::new(tx), entry))
     }
 
     fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT number, agency, doc_type, year, serial, state, record_id, reason,
-                        device_id, at
-                 FROM numbers ORDER BY agency, doc_type, year, serial",
-                &[],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(NumberRegisterEntry {
-                    number: row.try_get(0)?,
-                    agency: row.try_get(1)?,
-                    doc_type: doc_type(row.try_get(2)?)?,
-                    year: row.try_get(3)?,
-                    serial: to_u32(row.try_get(4)?, "serial")?,
-                    state: row.try_get(5)?,
-                    record_id: row.try_get(6)?,
-                    reason: row.try_get(7)?,
-                    device_id: row.try_get(8)?,
-                    at: from_millis(row.try_get(9)?)?,
-                })
-            })
-            .collect()
-        })
+        self.query(|db| numbers::number_register(db))
     }
 
     fn audit_log(&self) -> StoreResult<Vec<Receipt>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT idx, record_id, heads, content_hash, locked_at, previous_hash, entry_hash,
-                        signature, key_id
-                 FROM audit_log ORDER BY idx",
-                &[],
-            )?
-            .iter()
-            .map(receipt_from_row)
-            .collect()
-        })
+        self.query(|db| audit::audit_log(db))
     }
     fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
-        self.read(|tx| {
-            tx.query_opt(
-                "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
-                &[],
-            )?
-            .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
-            .transpose()
-        })
+        self.query(|db| audit::audit_head(db))
     }
 
     fn audit_entry_hash(&self, index: i64) -> StoreResult<Option<String>> {
-        self.read(|tx| {
-            tx.query_opt("SELECT entry_hash FROM audit_log WHERE idx = $1", &[&index])?
-                .map(|row| Ok(row.try_get(0)?))
-                .transpose()
-        })
+        self.query(|db| audit::audit_entry_hash(db, index))
     }
 
     fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>> {
-        self.read(|tx| {
-            tx.query(
-                "SELECT key_id, public_key, added_at, current FROM signing_keys
-                 ORDER BY current DESC, added_at DESC",
-                &[],
-            )?
-            .iter()
-            .map(|row| {
-                Ok(SigningKeyRow {
-                    key_id: row.try_get(0)?,
-                    public_key: row.try_get(1)?,
-                    added_at: from_millis(row.try_get(2)?)?,
-                    current: row.try_get(3)?,
-                })
-            })
-            .collect()
-        })
+        self.query(|db| audit::signing_keys(db))
     }
 
     fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
-        self.write(|tx| {
-            // Instances starting at once on an empty database add their keys one after the
-            // other.
-            tx.execute("LOCK TABLE signing_keys IN EXCLUSIVE MODE", &[])?;
-            let known = tx.query_opt(
-                "SELECT public_key FROM signing_keys WHERE key_id = $1",
-                &[&key.key_id],
-            )?;
-            if let Some(row) = known {
-                let public_key: String = row.try_get(0)?;
-                if public_key != key.public_key {
-                    return Err(StoreError::Conflict(format!(
-                        "密钥编号 {} 已属于另一把公钥",
-                        key.key_id
-                    )));
-                }
-            }
-            tx.execute("UPDATE signing_keys SET current = FALSE", &[])?;
-            tx.execute(
-                "INSERT INTO signing_keys (key_id, public_key, added_at, current)
-                 VALUES ($1, $2, $3, TRUE)
-                 ON CONFLICT (key_id) DO UPDATE SET current = TRUE",
-                &[&key.key_id, &key.public_key, &millis(key.added_at)],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| audit::add_signing_key(&mut PgExec::new(tx), key))
     }
 
     fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary> {

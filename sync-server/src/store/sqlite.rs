@@ -9,9 +9,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use anjian_core::agency::DocType;
-use anjian_core::enterprise::{CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise};
+use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource, heads_from_text};
+use anjian_core::sync::protocol::{NumberBlock, TemplateSource, heads_from_text};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::migrations::{self, Schema};
@@ -22,10 +22,11 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
     RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenKind, TokenRow, User, chained_receipt, doc_type,
-    from_millis, millis, parse_date,
+    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, from_millis, millis,
 };
-use super::{iot, listing, rollups, standings};
+use super::{
+    accounts, audit, enterprises, iot, listing, numbers, records, rollups, standings, templates,
+};
 
 pub const SCHEMA_VERSION: u32 = migrations::latest(migrations::SQLITE);
 
@@ -191,6 +192,7 @@ fn sqlite_value(cell: &Cell) -> StoreResult<Value> {
         Cell::Text(text) => Value::Text(text.clone()),
         Cell::OptText(text) => text.clone().map_or(Value::Null, Value::Text),
         Cell::Int(n) | Cell::Limit(n) => Value::Integer(*n),
+        Cell::Int32(n) => Value::Integer(i64::from(*n)),
         Cell::OptInt(n) => n.map_or(Value::Null, Value::Integer),
         Cell::Bool(b) => Value::Integer(i64::from(*b)),
         Cell::Bytes(bytes) => Value::Blob(bytes.clone()),
@@ -229,7 +231,7 @@ impl Exec for SqliteExec<'_> {
         cells: &[Cell],
         decode: impl Fn(&dyn Cells) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>> {
-        let mut stmt = self.0.prepare_cached(sql)?;
+        let mut stmt = self.0.prepare_cached(&sqlite_placeholders(sql))?;
         let mut rows = stmt
             .query(rusqlite::params_from_iter(sqlite_values(cells)?))
             .map_err(reference_error)?;
@@ -238,6 +240,39 @@ impl Exec for SqliteExec<'_> {
             out.push(decode(row)?);
         }
         Ok(out)
+    }
+
+    fn execute(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<u64> {
+        let changed = self
+            .0
+            .prepare_cached(&sqlite_placeholders(sql))?
+            .execute(rusqlite::params_from_iter(sqlite_values(cells)?))?;
+        Ok(u64::try_from(changed).unwrap_or(u64::MAX))
+    }
+
+    fn execute_referencing(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<Option<u64>> {
+        let executed = self
+            .0
+            .prepare_cached(&sqlite_placeholders(sql))?
+            .execute(rusqlite::params_from_iter(sqlite_values(cells)?));
+        match executed {
+            Ok(changed) => Ok(Some(u64::try_from(changed).unwrap_or(u64::MAX))),
+            Err(rusqlite::Error::SqliteFailure(f, _))
+                if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Ok(None)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+/// The shared entity modules write PostgreSQL's `$n`; SQLite's `?n` numbers the same way.
+fn sqlite_placeholders(sql: &str) -> std::borrow::Cow<'_, str> {
+    if sql.contains('$') {
+        std::borrow::Cow::Owned(sql.replace('$', "?"))
+    } else {
+        std::borrow::Cow::Borrowed(sql)
     }
 }
 
@@ -251,6 +286,10 @@ impl Cells for rusqlite::Row<'_> {
     }
 
     fn int(&self, i: usize) -> StoreResult<i64> {
+        Ok(self.get(i)?)
+    }
+
+    fn int32(&self, i: usize) -> StoreResult<i32> {
         Ok(self.get(i)?)
     }
 
@@ -271,79 +310,6 @@ impl Cells for rusqlite::Row<'_> {
             .as_blob()
             .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
     }
-}
-
-fn user_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(User, String, Option<String>)> {
-    let role: String = row.get(2)?;
-    Ok((
-        User {
-            login: row.get(0)?,
-            name: row.get(1)?,
-            role: Role::Admin,
-            scope: row.get(3)?,
-            cert: row.get(4)?,
-            cert_valid_until: None,
-            password_hash: row.get(6)?,
-            disabled: row.get(7)?,
-        },
-        role,
-        row.get(5)?,
-    ))
-}
-
-fn finish_user((mut user, role, until): (User, String, Option<String>)) -> StoreResult<User> {
-    user.role = Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role:?}")))?;
-    user.cert_valid_until = parse_date(until)?;
-    Ok(user)
-}
-
-const ENTERPRISE_COLUMNS: &str = "credit_code, name, address, industry, region_code,
-    legal_representative, phone, sector, special_operations";
-
-type EnterpriseRow = ([String; 7], Option<String>, Option<String>);
-
-fn enterprise_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<EnterpriseRow> {
-    Ok((
-        [
-            row.get(0)?,
-            row.get(1)?,
-            row.get(2)?,
-            row.get(3)?,
-            row.get(4)?,
-            row.get(5)?,
-            row.get(6)?,
-        ],
-        row.get(7)?,
-        row.get(8)?,
-    ))
-}
-
-fn finish_enterprise(row: EnterpriseRow) -> StoreResult<Enterprise> {
-    let (
-        [
-            code,
-            name,
-            address,
-            industry,
-            region_code,
-            legal_representative,
-            phone,
-        ],
-        sector,
-        special,
-    ) = row;
-    Ok(Enterprise {
-        credit_code: CreditCode::parse(&code)
-            .map_err(|e| StoreError::Corrupt(format!("credit code {code:?}: {e}")))?,
-        name,
-        address,
-        industry,
-        region_code,
-        legal_representative,
-        phone,
-        sector,
-        special_operations: super::special_operations_from_column(special.as_deref())?,
-    })
 }
 
 const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
@@ -390,20 +356,6 @@ fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<Stored
     })
 }
 
-fn receipt_from_row(row: &rusqlite::Row<'_>) -> StoreResult<Receipt> {
-    Ok(Receipt {
-        log_index: row.get(0)?,
-        record_id: row.get(1)?,
-        heads: heads_from_text(&row.get::<_, String>(2)?),
-        content_hash: row.get(3)?,
-        locked_at: from_millis(row.get(4)?)?,
-        previous_hash: row.get(5)?,
-        entry_hash: row.get(6)?,
-        signature: row.get(7)?,
-        key_id: row.get(8)?,
-    })
-}
-
 fn query_records(
     tx: &Connection,
     sql: &str,
@@ -424,344 +376,75 @@ impl Store for SqliteStore {
     }
 
     fn add_region(&self, region: &Region) -> StoreResult<()> {
-        self.write(|tx| {
-            let inserted = exec(
-                tx,
-                "INSERT INTO regions (code, name, parent) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (code) DO NOTHING",
-                params![region.code, region.name, region.parent],
-            )?;
-            if inserted == 0 {
-                return Err(StoreError::Conflict(format!(
-                    "区划代码 {} 已存在",
-                    region.code
-                )));
-            }
-            Ok(())
-        })
+        self.write(|tx| accounts::add_region(&mut SqliteExec(tx), region))
     }
 
     fn regions(&self) -> StoreResult<Vec<Region>> {
-        self.read(|tx| {
-            let mut stmt =
-                tx.prepare_cached("SELECT code, name, parent FROM regions ORDER BY code")?;
-            let rows = stmt.query_map([], |row| {
-                Ok(Region {
-                    code: row.get(0)?,
-                    name: row.get(1)?,
-                    parent: row.get(2)?,
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        self.read(|tx| accounts::regions(&mut SqliteExec(tx)))
     }
 
     fn add_user(&self, user: &User) -> StoreResult<()> {
-        self.write(|tx| {
-            let taken: bool = row(
-                tx,
-                "SELECT EXISTS (SELECT 1 FROM users WHERE login = ?1)",
-                [&user.login],
-                |row| row.get(0),
-            )?;
-            if taken {
-                return Err(StoreError::Conflict(format!("账号 {} 已存在", user.login)));
-            }
-            if let Some(cert) = &user.cert {
-                let holder: Option<String> = tx
-                    .query_row("SELECT login FROM users WHERE cert = ?1", [cert], |row| {
-                        row.get(0)
-                    })
-                    .optional()?;
-                if let Some(holder) = holder {
-                    return Err(StoreError::Conflict(format!(
-                        "执法证号 {cert} 已属于账号 {holder}"
-                    )));
-                }
-            }
-            let seq = next_seq(tx)?;
-            exec(
-                tx,
-                "INSERT INTO users (login, name, role, scope, cert, cert_valid_until,
-                     password_hash, disabled, seq)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    user.login,
-                    user.name,
-                    user.role.as_str(),
-                    user.scope,
-                    user.cert,
-                    user.cert_valid_until.map(|d| d.to_string()),
-                    user.password_hash,
-                    user.disabled,
-                    seq
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| accounts::add_user(&mut SqliteExec(tx), user))
     }
 
     fn user(&self, login: &str) -> StoreResult<Option<User>> {
-        self.read(|tx| {
-            tx.prepare_cached(
-                "SELECT login, name, role, scope, cert, cert_valid_until, password_hash, disabled
-                 FROM users WHERE login = ?1",
-            )?
-            .query_row([login], user_from_row)
-            .optional()?
-            .map(finish_user)
-            .transpose()
-        })
+        self.read(|tx| accounts::user(&mut SqliteExec(tx), login))
     }
 
     fn set_user_disabled(&self, login: &str, disabled: bool) -> StoreResult<bool> {
-        self.write(|tx| {
-            let seq = next_seq(tx)?;
-            let changed = exec(
-                tx,
-                "UPDATE users SET disabled = ?2, seq = ?3 WHERE login = ?1",
-                params![login, disabled, seq],
-            )?;
-            Ok(changed == 1)
-        })
+        self.write(|tx| accounts::set_user_disabled(&mut SqliteExec(tx), login, disabled))
     }
 
     fn certified_users_since(&self, seq: i64) -> StoreResult<Vec<Inspector>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT name, cert, cert_valid_until FROM users
-                 WHERE cert IS NOT NULL AND disabled = 0 AND seq > ?1 ORDER BY cert",
-            )?;
-            let rows = stmt.query_map([seq], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, Option<String>>(2)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (name, cert, until) = row?;
-                out.push(Inspector {
-                    name,
-                    cert,
-                    cert_valid_until: parse_date(until)?,
-                });
-            }
-            Ok(out)
-        })
+        self.read(|tx| accounts::certified_users_since(&mut SqliteExec(tx), seq))
     }
 
     fn insert_token(&self, token: &TokenRow) -> StoreResult<()> {
-        self.write(|tx| {
-            exec(
-                tx,
-                "INSERT INTO tokens (hash, kind, login, device_id, expires_at, revoked)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    token.hash,
-                    token.kind.as_str(),
-                    token.login,
-                    token.device_id,
-                    millis(token.expires_at),
-                    token.revoked
-                ],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| accounts::insert_token(&mut SqliteExec(tx), token))
     }
 
     fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>> {
-        self.read(|tx| {
-            let row = tx
-                .prepare_cached(
-                    "SELECT hash, kind, login, device_id, expires_at, revoked FROM tokens
-                     WHERE hash = ?1",
-                )?
-                .query_row([hash], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, i64>(4)?,
-                        row.get::<_, bool>(5)?,
-                    ))
-                })
-                .optional()?;
-            let Some((hash, kind, login, device_id, expires, revoked)) = row else {
-                return Ok(None);
-            };
-            Ok(Some(TokenRow {
-                hash,
-                kind: TokenKind::parse(&kind)
-                    .ok_or_else(|| StoreError::Corrupt(format!("token kind {kind:?}")))?,
-                login,
-                device_id,
-                expires_at: from_millis(expires)?,
-                revoked,
-            }))
-        })
+        self.read(|tx| accounts::token(&mut SqliteExec(tx), hash))
     }
 
     fn revoke_token(&self, hash: &str) -> StoreResult<()> {
-        self.write(|tx| {
-            exec(tx, "UPDATE tokens SET revoked = 1 WHERE hash = ?1", [hash])?;
-            Ok(())
-        })
+        self.write(|tx| accounts::revoke_token(&mut SqliteExec(tx), hash))
     }
 
     fn revoke_tokens(&self, login: &str, device_id: Option<&str>) -> StoreResult<usize> {
-        self.write(|tx| {
-            Ok(exec(
-                tx,
-                "UPDATE tokens SET revoked = 1
-                 WHERE login = ?1 AND (?2 IS NULL OR device_id = ?2) AND revoked = 0",
-                params![login, device_id],
-            )?)
-        })
+        self.write(|tx| accounts::revoke_tokens(&mut SqliteExec(tx), login, device_id))
     }
 
     fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize> {
-        self.write(|tx| {
-            let seq = next_seq(tx)?;
-            let mut stmt = tx.prepare_cached(&format!(
-                "INSERT INTO enterprises (credit_code, name, address, industry, region_code,
-                         legal_representative, phone, seq, sector, special_operations)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                     ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name,
-                         address = excluded.address, industry = excluded.industry,
-                         region_code = excluded.region_code,
-                         legal_representative = excluded.legal_representative,
-                         phone = excluded.phone, seq = excluded.seq,
-                         {ENTERPRISE_SCOPE_ON_UPSERT}",
-            ))?;
-            for e in enterprises {
-                stmt.execute(params![
-                    e.credit_code.as_str(),
-                    e.name,
-                    e.address,
-                    e.industry,
-                    e.region_code,
-                    e.legal_representative,
-                    e.phone,
-                    seq,
-                    e.sector,
-                    e.special_operations_column()
-                ])
-                .map_err(|err| match err {
-                    rusqlite::Error::SqliteFailure(f, _)
-                        if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                    {
-                        StoreError::Conflict(format!(
-                            "企业 {}（{}）的区划代码 {} 未登记：请先用 region add 添加",
-                            e.name,
-                            e.credit_code.as_str(),
-                            e.region_code
-                        ))
-                    }
-                    other => other.into(),
-                })?;
-            }
-            Ok(enterprises.len())
-        })
+        self.write(|tx| enterprises::upsert_enterprises(&mut SqliteExec(tx), enterprises))
     }
 
     fn enterprise(&self, credit_code: &str) -> StoreResult<Option<Enterprise>> {
-        self.read(|tx| {
-            tx.prepare_cached(&format!(
-                "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE credit_code = ?1"
-            ))?
-            .query_row([credit_code], enterprise_from_row)
-            .optional()?
-            .map(finish_enterprise)
-            .transpose()
-        })
+        self.read(|tx| enterprises::enterprise(&mut SqliteExec(tx), credit_code))
     }
 
     fn enterprises_since(&self, seq: i64) -> StoreResult<Vec<Enterprise>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(&format!(
-                "SELECT {ENTERPRISE_COLUMNS} FROM enterprises WHERE seq > ?1 ORDER BY credit_code"
-            ))?;
-            let rows = stmt.query_map([seq], enterprise_from_row)?;
-            rows.map(|row| finish_enterprise(row?)).collect()
-        })
+        self.read(|tx| enterprises::enterprises_since(&mut SqliteExec(tx), seq))
     }
 
     fn publish_template(&self, template: &TemplateSource) -> StoreResult<bool> {
-        self.write(|tx| {
-            let existing: Option<String> = tx
-                .query_row(
-                    "SELECT source FROM templates WHERE id = ?1 AND version = ?2",
-                    params![template.id, template.version],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            match existing {
-                Some(source) if source == template.source => Ok(false),
-                Some(_) => Err(StoreError::Conflict(format!(
-                    "模板 {} 第 {} 版已发布且内容不同：修改检查表后必须提高 version",
-                    template.id, template.version
-                ))),
-                None => {
-                    let seq = next_seq(tx)?;
-                    exec(
-                        tx,
-                        "INSERT INTO templates (id, version, source, seq) VALUES (?1, ?2, ?3, ?4)",
-                        params![template.id, template.version, template.source, seq],
-                    )?;
-                    Ok(true)
-                }
-            }
-        })
+        self.write(|tx| templates::publish_template(&mut SqliteExec(tx), template))
     }
 
     fn template(&self, id: &str, version: u32) -> StoreResult<Option<String>> {
-        self.read(|tx| {
-            Ok(tx
-                .prepare_cached("SELECT source FROM templates WHERE id = ?1 AND version = ?2")?
-                .query_row(params![id, version], |row| row.get(0))
-                .optional()?)
-        })
+        self.read(|tx| templates::template(&mut SqliteExec(tx), id, version))
     }
 
     fn templates_since(&self, seq: i64) -> StoreResult<Vec<TemplateSource>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT id, version, source FROM templates WHERE seq > ?1 ORDER BY id, version",
-            )?;
-            let rows = stmt.query_map([seq], |row| {
-                Ok(TemplateSource {
-                    id: row.get(0)?,
-                    version: row.get(1)?,
-                    source: row.get(2)?,
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        self.read(|tx| templates::templates_since(&mut SqliteExec(tx), seq))
     }
 
     fn set_agency(&self, toml: &str) -> StoreResult<()> {
-        self.write(|tx| {
-            let seq = next_seq(tx)?;
-            exec(
-                tx,
-                "INSERT INTO agency (id, toml, seq) VALUES (1, ?1, ?2)
-                 ON CONFLICT (id) DO UPDATE SET toml = excluded.toml, seq = excluded.seq",
-                params![toml, seq],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| templates::set_agency(&mut SqliteExec(tx), toml))
     }
 
     fn agency(&self) -> StoreResult<Option<(String, i64)>> {
-        self.read(|tx| {
-            Ok(tx
-                .prepare_cached("SELECT toml, seq FROM agency WHERE id = 1")?
-                .query_row([], |row| Ok((row.get(0)?, row.get(1)?)))
-                .optional()?)
-        })
+        self.read(|tx| templates::agency(&mut SqliteExec(tx)))
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
@@ -984,55 +667,11 @@ impl Store for SqliteStore {
     }
 
     fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool> {
-        self.write(|tx| {
-            let inserted = exec(
-                tx,
-                "INSERT INTO quarantine (record_id, changes_hash, changes, uploader, device_id,
-                     received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                params![
-                    entry.record_id,
-                    entry.changes_hash,
-                    entry.changes,
-                    entry.uploader,
-                    entry.device_id,
-                    millis(entry.received_at)
-                ],
-            )?;
-            Ok(inserted == 1)
-        })
+        self.write(|tx| records::quarantine(&mut SqliteExec(tx), entry))
     }
 
     fn quarantined(&self, record_id: &str) -> StoreResult<Vec<QuarantineEntry>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT record_id, changes_hash, changes, uploader, device_id, received_at
-                 FROM quarantine WHERE record_id = ?1 ORDER BY received_at, changes_hash",
-            )?;
-            let rows = stmt.query_map([record_id], |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get::<_, i64>(5)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (record_id, changes_hash, changes, uploader, device_id, at) = row?;
-                out.push(QuarantineEntry {
-                    record_id,
-                    changes_hash,
-                    changes,
-                    uploader,
-                    device_id,
-                    received_at: from_millis(at)?,
-                });
-            }
-            Ok(out)
-        })
+        self.read(|tx| records::quarantined(&mut SqliteExec(tx), record_id))
     }
 
     fn records_for_device_since(
@@ -1222,23 +861,11 @@ impl Store for SqliteStore {
     }
 
     fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>> {
-        self.read(|tx| {
-            let mut stmt =
-                tx.prepare_cached("SELECT id FROM records WHERE amends = ?1 ORDER BY id")?;
-            let rows = stmt.query_map([id], |row| row.get(0))?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        })
+        self.read(|tx| records::amendments_of(&mut SqliteExec(tx), id))
     }
 
     fn current_seq(&self) -> StoreResult<i64> {
-        self.read(|tx| {
-            Ok(row(
-                tx,
-                "SELECT value FROM counters WHERE name = 'seq'",
-                [],
-                |row| row.get(0),
-            )?)
-        })
+        self.read(|tx| records::current_seq(&mut SqliteExec(tx)))
     }
 
     fn lease_block(
@@ -1252,74 +879,21 @@ impl Store for SqliteStore {
         at: DateTime<Utc>,
     ) -> StoreResult<NumberBlock> {
         self.write(|tx| {
-            let last: u32 = row(
-                tx,
-                "SELECT COALESCE(MAX(last), 0) FROM number_leases
-                 WHERE agency = ?1 AND doc_type = ?2 AND year = ?3",
-                params![agency, doc_type.as_str(), year],
-                |row| row.get(0),
-            )?;
-            let first = last + 1;
-            let last = last
-                .checked_add(size)
-                .filter(|l| *l <= anjian_core::numbering::MAX_SERIAL)
-                .ok_or_else(|| {
-                    StoreError::Conflict(format!("{}（{year} 年）的编号已用尽", doc_type.title()))
-                })?;
-            exec(
-                tx,
-                "INSERT INTO number_leases (agency, doc_type, year, first, last, device_id, login,
-                     leased_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    agency,
-                    doc_type.as_str(),
-                    year,
-                    first,
-                    last,
-                    device_id,
-                    login,
-                    millis(at)
-                ],
-            )?;
-            Ok(NumberBlock {
-                agency: agency.to_string(),
+            numbers::lease_block(
+                &mut SqliteExec(tx),
+                agency,
                 doc_type,
                 year,
-                first,
-                last,
-            })
+                device_id,
+                login,
+                size,
+                at,
+            )
         })
     }
 
     fn leases_of_device(&self, device_id: &str, login: &str) -> StoreResult<Vec<NumberBlock>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT agency, doc_type, year, first, last FROM number_leases
-                 WHERE device_id = ?1 AND login = ?2 ORDER BY agency, doc_type, year, first",
-            )?;
-            let rows = stmt.query_map([device_id, login], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (agency, kind, year, first, last) = row?;
-                out.push(NumberBlock {
-                    agency,
-                    doc_type: doc_type(&kind)?,
-                    year,
-                    first,
-                    last,
-                });
-            }
-            Ok(out)
-        })
+        self.read(|tx| numbers::leases_of_device(&mut SqliteExec(tx), device_id, login))
     }
 
     fn lease_holder(
@@ -1329,192 +903,34 @@ impl Store for SqliteStore {
         year: i32,
         serial: u32,
     ) -> StoreResult<Option<(String, String)>> {
-        self.read(|tx| {
-            Ok(tx
-                .prepare_cached(
-                    "SELECT device_id, login FROM number_leases
-                     WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND first <= ?4 AND ?4 <= last",
-                )?
-                .query_row(params![agency, doc_type.as_str(), year, serial], |row| {
-                    Ok((row.get(0)?, row.get(1)?))
-                })
-                .optional()?)
-        })
+        self.read(|tx| numbers::lease_holder(&mut SqliteExec(tx), agency, doc_type, year, serial))
     }
 
     fn void_number(&self, entry: &NumberRegisterEntry) -> StoreResult<()> {
-        self.write(|tx| {
-            let existing: Option<(String, Option<String>)> = tx
-                .query_row(
-                    "SELECT state, record_id FROM numbers
-                     WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND serial = ?4",
-                    params![
-                        entry.agency,
-                        entry.doc_type.as_str(),
-                        entry.year,
-                        entry.serial
-                    ],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?;
-            match existing {
-                Some((state, _)) if state == "voided" => Ok(()),
-                Some((_, record)) => Err(StoreError::Conflict(format!(
-                    "编号 {} 已用于记录 {}，不能作废",
-                    entry.number,
-                    record.unwrap_or_default()
-                ))),
-                None => {
-                    exec(
-                        tx,
-                        "INSERT INTO numbers (agency, doc_type, year, serial, number, state,
-                             record_id, reason, device_id, at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, 'voided', NULL, ?6, ?7, ?8)",
-                        params![
-                            entry.agency,
-                            entry.doc_type.as_str(),
-                            entry.year,
-                            entry.serial,
-                            entry.number,
-                            entry.reason,
-                            entry.device_id,
-                            millis(entry.at)
-                        ],
-                    )?;
-                    Ok(())
-                }
-            }
-        })
+        self.write(|tx| numbers::void_number(&mut SqliteExec(tx), entry))
     }
 
     fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT number, agency, doc_type, year, serial, state, record_id, reason,
-                        device_id, at
-                 FROM numbers ORDER BY agency, doc_type, year, serial",
-            )?;
-            let rows = stmt.query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get::<_, String>(5)?,
-                    row.get::<_, Option<String>>(6)?,
-                    row.get::<_, Option<String>>(7)?,
-                    row.get::<_, String>(8)?,
-                    row.get::<_, i64>(9)?,
-                ))
-            })?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (number, agency, kind, year, serial, state, record_id, reason, device_id, at) =
-                    row?;
-                out.push(NumberRegisterEntry {
-                    number,
-                    agency,
-                    doc_type: doc_type(&kind)?,
-                    year,
-                    serial,
-                    state,
-                    record_id,
-                    reason,
-                    device_id,
-                    at: from_millis(at)?,
-                });
-            }
-            Ok(out)
-        })
+        self.read(|tx| numbers::number_register(&mut SqliteExec(tx)))
     }
 
     fn audit_log(&self) -> StoreResult<Vec<Receipt>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT idx, record_id, heads, content_hash, locked_at, previous_hash, entry_hash,
-                        signature, key_id
-                 FROM audit_log ORDER BY idx",
-            )?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(receipt_from_row(row)?);
-            }
-            Ok(out)
-        })
+        self.read(|tx| audit::audit_log(&mut SqliteExec(tx)))
     }
     fn audit_head(&self) -> StoreResult<Option<(i64, String)>> {
-        self.read(|tx| {
-            Ok(tx
-                .query_row(
-                    "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
-                    [],
-                    |row| Ok((row.get(0)?, row.get(1)?)),
-                )
-                .optional()?)
-        })
+        self.read(|tx| audit::audit_head(&mut SqliteExec(tx)))
     }
 
     fn audit_entry_hash(&self, index: i64) -> StoreResult<Option<String>> {
-        self.read(|tx| {
-            Ok(tx
-                .query_row(
-                    "SELECT entry_hash FROM audit_log WHERE idx = ?1",
-                    [index],
-                    |row| row.get(0),
-                )
-                .optional()?)
-        })
+        self.read(|tx| audit::audit_entry_hash(&mut SqliteExec(tx), index))
     }
 
     fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>> {
-        self.read(|tx| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT key_id, public_key, added_at, current FROM signing_keys
-                 ORDER BY current DESC, added_at DESC",
-            )?;
-            let mut rows = stmt.query([])?;
-            let mut out = Vec::new();
-            while let Some(row) = rows.next()? {
-                out.push(SigningKeyRow {
-                    key_id: row.get(0)?,
-                    public_key: row.get(1)?,
-                    added_at: from_millis(row.get(2)?)?,
-                    current: row.get::<_, i64>(3)? != 0,
-                });
-            }
-            Ok(out)
-        })
+        self.read(|tx| audit::signing_keys(&mut SqliteExec(tx)))
     }
 
     fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()> {
-        self.write(|tx| {
-            let known: Option<String> = tx
-                .query_row(
-                    "SELECT public_key FROM signing_keys WHERE key_id = ?1",
-                    [&key.key_id],
-                    |row| row.get(0),
-                )
-                .optional()?;
-            if let Some(public_key) = known
-                && public_key != key.public_key
-            {
-                return Err(StoreError::Conflict(format!(
-                    "密钥编号 {} 已属于另一把公钥",
-                    key.key_id
-                )));
-            }
-            exec(tx, "UPDATE signing_keys SET current = 0", [])?;
-            exec(
-                tx,
-                "INSERT INTO signing_keys (key_id, public_key, added_at, current)
-                 VALUES (?1, ?2, ?3, 1)
-                 ON CONFLICT (key_id) DO UPDATE SET current = 1",
-                params![key.key_id, key.public_key, millis(key.added_at)],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| audit::add_signing_key(&mut SqliteExec(tx), key))
     }
 
     fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary> {
