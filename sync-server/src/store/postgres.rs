@@ -22,7 +22,7 @@ use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, TemplateSource, heads_from_text};
+use anjian_core::sync::protocol::{NumberBlock, TemplateSource};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::migrations::{self, Schema};
@@ -33,7 +33,7 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
     RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, from_millis, millis,
+    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, millis,
 };
 use super::{
     accounts, audit, enterprises, iot, listing, numbers, records, rollups, standings, templates,
@@ -444,6 +444,10 @@ impl Cells for Row {
         Ok(self.try_get(i)?)
     }
 
+    fn text_list(&self, i: usize) -> StoreResult<Vec<String>> {
+        Ok(self.try_get(i)?)
+    }
+
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
         Ok(self.try_get(i)?)
     }
@@ -459,55 +463,6 @@ impl Cells for Row {
     fn blob(&self, i: usize) -> StoreResult<&[u8]> {
         Ok(self.try_get(i)?)
     }
-}
-
-const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
-    r.inspection_kind, r.kind, r.status, r.created_by_device, r.amends,
-    a.idx, a.heads, a.content_hash, a.locked_at, a.previous_hash, a.entry_hash, a.signature,
-    ARRAY(SELECT i.cert FROM record_inspectors i WHERE i.record_id = r.id ORDER BY i.cert),
-    a.key_id, r.enterprise_name, r.hazard_count";
-
-fn stored_record(row: &Row) -> StoreResult<StoredRecord> {
-    let id: String = row.try_get(0)?;
-    let lock = match row.try_get::<_, Option<i64>>(11)? {
-        Some(idx) => Some(Receipt {
-            record_id: id.clone(),
-            heads: heads_from_text(row.try_get(12)?),
-            content_hash: row.try_get(13)?,
-            locked_at: from_millis(row.try_get(14)?)?,
-            log_index: idx,
-            previous_hash: row.try_get(15)?,
-            entry_hash: row.try_get(16)?,
-            key_id: row.try_get(19)?,
-            signature: row.try_get(17)?,
-        }),
-        None => None,
-    };
-    Ok(StoredRecord {
-        heads: heads_from_text(row.try_get(2)?),
-        doc: row.try_get(1)?,
-        version: row.try_get(3)?,
-        region_code: row.try_get(4)?,
-        enterprise_code: row.try_get(5)?,
-        inspection_kind: row.try_get(6)?,
-        kind: row.try_get(7)?,
-        status: row.try_get(8)?,
-        enterprise_name: row.try_get(20)?,
-        hazard_count: row.try_get(21)?,
-        created_by_device: row.try_get(9)?,
-        amends: row.try_get(10)?,
-        inspector_certs: row.try_get(18)?,
-        lock,
-        id,
-    })
-}
-
-fn query_records(
-    tx: &mut Transaction<'_>,
-    sql: &str,
-    params: &[&(dyn ToSql + Sync)],
-) -> StoreResult<Vec<StoredRecord>> {
-    tx.query(sql, params)?.iter().map(stored_record).collect()
 }
 
 impl Store for PostgresStore {
@@ -588,17 +543,7 @@ impl Store for PostgresStore {
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
-        self.read(|tx| {
-            let mut found = query_records(
-                tx,
-                &format!(
-                    "SELECT {RECORD_COLUMNS} FROM records r
-                     LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = $1"
-                ),
-                &[&id],
-            )?;
-            Ok(found.pop())
-        })
+        self.query(|db| records::record(db, id))
     }
 
     fn commit_record(
@@ -810,20 +755,7 @@ impl Store for PostgresStore {
         device_id: &str,
         cert: Option<&str>,
     ) -> StoreResult<Vec<StoredRecord>> {
-        self.read(|tx| {
-            query_records(
-                tx,
-                &format!(
-                    "SELECT {RECORD_COLUMNS} FROM records r
-                     LEFT JOIN audit_log a ON a.record_id = r.id
-                     WHERE r.seq > $1 AND (r.created_by_device = $2 OR EXISTS
-                         (SELECT 1 FROM record_inspectors i
-                          WHERE i.record_id = r.id AND i.cert = $3))
-                     ORDER BY r.seq"
-                ),
-                &[&seq, &device_id, &cert],
-            )
-        })
+        self.query(|db| records::records_for_device_since(db, seq, device_id, cert))
     }
 
     fn list_records(

@@ -812,6 +812,8 @@ pub(super) trait Cells {
     fn opt_text(&self, i: usize) -> StoreResult<Option<String>>;
     fn int(&self, i: usize) -> StoreResult<i64>;
     fn int32(&self, i: usize) -> StoreResult<i32>;
+    /// A PostgreSQL array of text (SQLite has none).
+    fn text_list(&self, i: usize) -> StoreResult<Vec<String>>;
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>>;
     fn boolean(&self, i: usize) -> StoreResult<bool>;
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>>;

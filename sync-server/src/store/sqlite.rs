@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, 
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, TemplateSource, heads_from_text};
+use anjian_core::sync::protocol::{NumberBlock, TemplateSource};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
 
 use super::migrations::{self, Schema};
@@ -22,7 +22,7 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
     RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, from_millis, millis,
+    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, millis,
 };
 use super::{
     accounts, audit, enterprises, iot, listing, numbers, records, rollups, standings, templates,
@@ -293,6 +293,12 @@ impl Cells for rusqlite::Row<'_> {
         Ok(self.get(i)?)
     }
 
+    fn text_list(&self, i: usize) -> StoreResult<Vec<String>> {
+        Err(StoreError::Database(format!(
+            "column {i}: SQLite has no arrays"
+        )))
+    }
+
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>> {
         Ok(self.get(i)?)
     }
@@ -310,64 +316,6 @@ impl Cells for rusqlite::Row<'_> {
             .as_blob()
             .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
     }
-}
-
-const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,
-    r.inspection_kind, r.kind, r.status, r.created_by_device, r.amends,
-    a.idx, a.heads, a.content_hash, a.locked_at, a.previous_hash, a.entry_hash, a.signature,
-    a.key_id, r.enterprise_name, r.hazard_count";
-
-fn stored_record(tx: &Connection, row: &rusqlite::Row<'_>) -> StoreResult<StoredRecord> {
-    let id: String = row.get(0)?;
-    let lock = match row.get::<_, Option<i64>>(11)? {
-        Some(idx) => Some(Receipt {
-            record_id: id.clone(),
-            heads: heads_from_text(&row.get::<_, String>(12)?),
-            content_hash: row.get(13)?,
-            locked_at: from_millis(row.get(14)?)?,
-            log_index: idx,
-            previous_hash: row.get(15)?,
-            entry_hash: row.get(16)?,
-            key_id: row.get(18)?,
-            signature: row.get(17)?,
-        }),
-        None => None,
-    };
-    let inspector_certs = tx
-        .prepare_cached("SELECT cert FROM record_inspectors WHERE record_id = ?1 ORDER BY cert")?
-        .query_map([&id], |row| row.get(0))?
-        .collect::<rusqlite::Result<Vec<String>>>()?;
-    Ok(StoredRecord {
-        heads: heads_from_text(&row.get::<_, String>(2)?),
-        doc: row.get(1)?,
-        version: row.get(3)?,
-        region_code: row.get(4)?,
-        enterprise_code: row.get(5)?,
-        inspection_kind: row.get(6)?,
-        kind: row.get(7)?,
-        status: row.get(8)?,
-        enterprise_name: row.get(19)?,
-        hazard_count: row.get(20)?,
-        created_by_device: row.get(9)?,
-        amends: row.get(10)?,
-        inspector_certs,
-        lock,
-        id,
-    })
-}
-
-fn query_records(
-    tx: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-) -> StoreResult<Vec<StoredRecord>> {
-    let mut stmt = tx.prepare_cached(sql)?;
-    let mut rows = stmt.query(params)?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        out.push(stored_record(tx, row)?);
-    }
-    Ok(out)
 }
 
 impl Store for SqliteStore {
@@ -448,17 +396,7 @@ impl Store for SqliteStore {
     }
 
     fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>> {
-        self.read(|tx| {
-            let mut found = query_records(
-                tx,
-                &format!(
-                    "SELECT {RECORD_COLUMNS} FROM records r
-                     LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = ?1"
-                ),
-                [id],
-            )?;
-            Ok(found.pop())
-        })
+        self.read(|tx| records::record(&mut SqliteExec(tx), id))
     }
 
     fn commit_record(
@@ -680,23 +618,7 @@ impl Store for SqliteStore {
         device_id: &str,
         cert: Option<&str>,
     ) -> StoreResult<Vec<StoredRecord>> {
-        // EXISTS, not `id IN (SELECT …)`: SQLite built that list from every record of the
-        // certificate on each sync (5 ms per sync for an inspector with 2,300 records in the
-        // seeded city), where the probe reads only the records after the cursor (0.05 ms).
-        self.read(|tx| {
-            query_records(
-                tx,
-                &format!(
-                    "SELECT {RECORD_COLUMNS} FROM records r
-                     LEFT JOIN audit_log a ON a.record_id = r.id
-                     WHERE r.seq > ?1 AND (r.created_by_device = ?2 OR EXISTS
-                         (SELECT 1 FROM record_inspectors i
-                          WHERE i.record_id = r.id AND i.cert = ?3))
-                     ORDER BY r.seq"
-                ),
-                params![seq, device_id, cert],
-            )
-        })
+        self.read(|tx| records::records_for_device_since(&mut SqliteExec(tx), seq, device_id, cert))
     }
 
     fn list_records(

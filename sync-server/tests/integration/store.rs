@@ -205,7 +205,7 @@ fn postgres_servers_starting_at_once_create_the_schema_once() {
 // ---- migrations -----------------------------------------------------------------------------
 
 /// What `sqlite_master` lists: (type, name, SQL), sorted.
-fn sqlite_schema(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn sqlite_schema(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
     let conn = rusqlite::Connection::open(path).unwrap();
     let mut stmt = conn
         .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
