@@ -18,6 +18,7 @@ use anjian_core::sync::receipt::Receipt;
 
 mod accounts;
 mod audit;
+mod commit;
 mod enterprises;
 pub mod iot;
 mod listing;

@@ -23,7 +23,7 @@ use anjian_core::agency::DocType;
 use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, TemplateSource};
-use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
+use anjian_core::sync::receipt::Receipt;
 
 use super::migrations::{self, Schema};
 use super::reference::{self, Cell, Cells, Exec};
@@ -33,10 +33,11 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
     RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, millis,
+    StoredRecord, SubmittedInspection, TokenRow, User,
 };
 use super::{
-    accounts, audit, enterprises, iot, listing, numbers, records, rollups, standings, templates,
+    accounts, audit, commit, enterprises, iot, listing, numbers, records, rollups, standings,
+    templates,
 };
 
 pub const SCHEMA_VERSION: i32 = migrations::latest(migrations::POSTGRES) as i32;
@@ -211,16 +212,6 @@ impl std::fmt::Debug for PostgresStore {
 /// A serial or version stored as BIGINT, back to `u32`.
 fn to_u32(value: i64, what: &str) -> StoreResult<u32> {
     u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} out of range")))
-}
-
-/// Takes the next sequence number; holds the counters row lock until the transaction ends.
-fn next_seq(tx: &mut Transaction<'_>) -> StoreResult<i64> {
-    Ok(tx
-        .query_one(
-            "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
-            &[],
-        )?
-        .try_get(0)?)
 }
 
 impl PostgresStore {
@@ -552,193 +543,14 @@ impl Store for PostgresStore {
         signer: &dyn ReceiptSigner,
     ) -> StoreResult<CommitOutcome> {
         let mut conn = self.pool.get()?;
-        // Every early return drops the transaction, which rolls it back: a refused commit
-        // leaves nothing behind, not even a used sequence number.
         let mut tx = conn.client()?.transaction()?;
-        // First, so the version check, the number register and the end of the audit log
-        // below are read after every earlier commit and stay as read until this one commits.
-        let seq = next_seq(&mut tx)?;
-        let current: Option<(i64, bool)> = match tx.query_opt(
-            "SELECT r.version, a.idx IS NOT NULL FROM records r
-             LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = $1",
-            &[&commit.id],
-        )? {
-            Some(row) => Some((row.try_get(0)?, row.try_get(1)?)),
-            None => None,
-        };
-        let expected = match (current, commit.expected_version) {
-            (None, None) => None,
-            (Some((version, false)), Some(expected)) if version == expected => Some(version),
-            _ => return Ok(CommitOutcome::VersionConflict),
-        };
-        let p = &commit.projection;
-        let counted_before = rollups::counted_record(&mut PgExec::new(&mut tx), &commit.id)?;
-        let now = millis(Utc::now());
-        let heads = commit.heads.join(",");
-        tx.execute(
-            "INSERT INTO records (id, doc, heads, version, seq, kind, inspection_kind,
-                 template_id, template_version, enterprise_code, enterprise_name, region_code,
-                 industry, status, started_at, submitted_at, created_by_device, answered_count,
-                 hazard_count, amends, uploaded_by, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                 $18, $19, $20, $21, $22)
-             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, heads = excluded.heads,
-                 version = excluded.version, seq = excluded.seq, status = excluded.status,
-                 submitted_at = excluded.submitted_at, answered_count = excluded.answered_count,
-                 hazard_count = excluded.hazard_count, uploaded_by = excluded.uploaded_by,
-                 updated_at = excluded.updated_at",
-            &[
-                &commit.id,
-                &commit.doc,
-                &heads,
-                &expected.map_or(1, |v| v + 1),
-                &seq,
-                &p.kind,
-                &p.inspection_kind,
-                &p.template_id,
-                &i64::from(p.template_version),
-                &p.enterprise_code,
-                &p.enterprise_name,
-                &p.region_code,
-                &p.industry,
-                &p.status,
-                &millis(p.started_at),
-                &p.submitted_at.map(millis),
-                &p.created_by_device,
-                &p.answered_count,
-                &(p.hazards.len() as i64),
-                &p.amends,
-                &commit.uploader,
-                &now,
-            ],
-        )?;
-        let counted_after = rollups::counted_record(&mut PgExec::new(&mut tx), &commit.id)?;
-        rollups::record_changed(
-            &mut PgExec::new(&mut tx),
-            counted_before.as_ref(),
-            counted_after.as_ref(),
-        )?;
-        tx.execute(
-            "DELETE FROM record_inspectors WHERE record_id = $1",
-            &[&commit.id],
-        )?;
-        for cert in &p.inspector_certs {
-            tx.execute(
-                "INSERT INTO record_inspectors (record_id, cert) VALUES ($1, $2)
-                 ON CONFLICT DO NOTHING",
-                &[&commit.id, cert],
-            )?;
+        let outcome = commit::commit_record(&mut PgExec::new(&mut tx), commit, signer)?;
+        // A refused commit is dropped, which rolls it back: it leaves nothing behind, not
+        // even a used sequence number.
+        if matches!(outcome, CommitOutcome::Committed { .. }) {
+            tx.commit()?;
         }
-        tx.execute("DELETE FROM hazards WHERE record_id = $1", &[&commit.id])?;
-        for h in &p.hazards {
-            tx.execute(
-                "INSERT INTO hazards (record_id, item, class, description, legal_basis, deadline)
-                 VALUES ($1, $2, $3, $4, $5, $6)",
-                &[
-                    &commit.id,
-                    &h.item,
-                    &h.class,
-                    &h.description,
-                    &h.legal_basis,
-                    &h.deadline.map(|d| d.to_string()),
-                ],
-            )?;
-        }
-        if let Some(rectification) = &p.rectifies {
-            for item in &rectification.items {
-                // The earliest re-inspection that found it rectified is the one that counts,
-                // whichever arrives first (devices sync late).
-                tx.execute(
-                    "INSERT INTO hazard_rectifications (record_id, item, rectified_at, rectified_by)
-                     VALUES ($1, $2, $3, $4)
-                     ON CONFLICT (record_id, item) DO UPDATE
-                     SET rectified_at = excluded.rectified_at, rectified_by = excluded.rectified_by
-                     WHERE excluded.rectified_at < hazard_rectifications.rectified_at",
-                    &[
-                        &rectification.record_id,
-                        item,
-                        &millis(rectification.at),
-                        &commit.id,
-                    ],
-                )?;
-            }
-        }
-        standings::record_committed(
-            &mut PgExec::new(&mut tx),
-            &commit.id,
-            counted_before.as_ref(),
-            counted_after.as_ref(),
-            p.rectifies
-                .as_ref()
-                .map(|r| (r.record_id.as_str(), r.items.as_slice())),
-        )?;
-        for n in &p.documents {
-            let serial = i64::from(n.serial);
-            tx.execute(
-                "INSERT INTO numbers (agency, doc_type, year, serial, number, state, record_id,
-                     device_id, at)
-                 VALUES ($1, $2, $3, $4, $5, 'issued', $6, $7, $8)
-                 ON CONFLICT DO NOTHING",
-                &[
-                    &n.agency,
-                    &n.doc_type.as_str(),
-                    &n.year,
-                    &serial,
-                    &n.number,
-                    &commit.id,
-                    &p.created_by_device,
-                    &millis(n.issued_at),
-                ],
-            )?;
-            let row = tx.query_one(
-                "SELECT state, record_id FROM numbers
-                 WHERE agency = $1 AND doc_type = $2 AND year = $3 AND serial = $4",
-                &[&n.agency, &n.doc_type.as_str(), &n.year, &serial],
-            )?;
-            let state: &str = row.try_get(0)?;
-            let holder: Option<String> = row.try_get(1)?;
-            if state != "issued" || holder.as_deref() != Some(commit.id.as_str()) {
-                return Ok(CommitOutcome::NumberTaken {
-                    number: n.number.clone(),
-                    record_id: holder.unwrap_or_default(),
-                });
-            }
-        }
-        let receipt = match &commit.lock {
-            Some(lock) => {
-                // The counters row lock taken above orders the appends; the primary key on idx
-                // would refuse a second entry at one index all the same.
-                let last = tx.query_opt(
-                    "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
-                    &[],
-                )?;
-                let (index, previous_hash) = match last {
-                    Some(row) => (row.try_get::<_, i64>(0)? + 1, row.try_get(1)?),
-                    None => (1, GENESIS_HASH.to_string()),
-                };
-                let receipt = chained_receipt(commit, lock, index, previous_hash, signer);
-                tx.execute(
-                    "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
-                         previous_hash, entry_hash, signature, key_id)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    &[
-                        &receipt.log_index,
-                        &receipt.record_id,
-                        &heads,
-                        &receipt.content_hash,
-                        &millis(receipt.locked_at),
-                        &receipt.previous_hash,
-                        &receipt.entry_hash,
-                        &receipt.signature,
-                        &receipt.key_id,
-                    ],
-                )?;
-                Some(receipt)
-            }
-            None => None,
-        };
-        tx.commit()?;
-        Ok(CommitOutcome::Committed { receipt })
+        Ok(outcome)
     }
 
     fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool> {

@@ -6,13 +6,13 @@ use std::sync::{Condvar, Mutex};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use anjian_core::agency::DocType;
 use anjian_core::enterprise::Enterprise;
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, TemplateSource};
-use anjian_core::sync::receipt::{GENESIS_HASH, Receipt};
+use anjian_core::sync::receipt::Receipt;
 
 use super::migrations::{self, Schema};
 use super::reference::{self, Cell, Cells, Exec};
@@ -22,10 +22,11 @@ use super::{
     HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
     NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
     RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenRow, User, chained_receipt, millis,
+    StoredRecord, SubmittedInspection, TokenRow, User,
 };
 use super::{
-    accounts, audit, enterprises, iot, listing, numbers, records, rollups, standings, templates,
+    accounts, audit, commit, enterprises, iot, listing, numbers, records, rollups, standings,
+    templates,
 };
 
 pub const SCHEMA_VERSION: u32 = migrations::latest(migrations::SQLITE);
@@ -65,31 +66,6 @@ fn open_connection(path: &Path) -> StoreResult<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(30))?;
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
-}
-
-/// `execute` through the statement cache: the server runs the same few statements for every
-/// upload, and compiling them each time cost more than running them.
-fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
-    conn.prepare_cached(sql)?.execute(params)
-}
-
-/// `query_row` through the statement cache.
-fn row<T>(
-    conn: &Connection,
-    sql: &str,
-    params: impl rusqlite::Params,
-    f: impl FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-) -> rusqlite::Result<T> {
-    conn.prepare_cached(sql)?.query_row(params, f)
-}
-
-fn next_seq(tx: &Connection) -> StoreResult<i64> {
-    Ok(row(
-        tx,
-        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
-        [],
-        |row| row.get(0),
-    )?)
 }
 
 impl SqliteStore {
@@ -409,199 +385,12 @@ impl Store for SqliteStore {
             .lock()
             .map_err(|_| StoreError::Database("writer connection poisoned".into()))?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let current: Option<(i64, bool)> = row(
-            &tx,
-            "SELECT r.version, a.idx IS NOT NULL FROM records r
-             LEFT JOIN audit_log a ON a.record_id = r.id WHERE r.id = ?1",
-            [&commit.id],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .optional()?;
-        let expected = match (current, commit.expected_version) {
-            (None, None) => None,
-            (Some((version, false)), Some(expected)) if version == expected => Some(version),
-            _ => return Ok(CommitOutcome::VersionConflict),
-        };
-        let p = &commit.projection;
-        let counted_before = rollups::counted_record(&mut SqliteExec(&tx), &commit.id)?;
-        let seq = next_seq(&tx)?;
-        let now = millis(Utc::now());
-        let heads = commit.heads.join(",");
-        let values = params![
-            commit.id,
-            commit.doc,
-            heads,
-            expected.map_or(1, |v| v + 1),
-            seq,
-            p.kind,
-            p.inspection_kind,
-            p.template_id,
-            p.template_version,
-            p.enterprise_code,
-            p.enterprise_name,
-            p.region_code,
-            p.industry,
-            p.status,
-            millis(p.started_at),
-            p.submitted_at.map(millis),
-            p.created_by_device,
-            p.answered_count,
-            p.hazards.len() as i64,
-            p.amends,
-            commit.uploader,
-            now
-        ];
-        exec(
-            &tx,
-            "INSERT INTO records (id, doc, heads, version, seq, kind, inspection_kind,
-                 template_id, template_version, enterprise_code, enterprise_name, region_code,
-                 industry, status, started_at, submitted_at, created_by_device, answered_count,
-                 hazard_count, amends, uploaded_by, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                 ?18, ?19, ?20, ?21, ?22)
-             ON CONFLICT (id) DO UPDATE SET doc = excluded.doc, heads = excluded.heads,
-                 version = excluded.version, seq = excluded.seq, status = excluded.status,
-                 submitted_at = excluded.submitted_at, answered_count = excluded.answered_count,
-                 hazard_count = excluded.hazard_count, uploaded_by = excluded.uploaded_by,
-                 updated_at = excluded.updated_at",
-            values,
-        )?;
-        let counted_after = rollups::counted_record(&mut SqliteExec(&tx), &commit.id)?;
-        rollups::record_changed(
-            &mut SqliteExec(&tx),
-            counted_before.as_ref(),
-            counted_after.as_ref(),
-        )?;
-        exec(
-            &tx,
-            "DELETE FROM record_inspectors WHERE record_id = ?1",
-            [&commit.id],
-        )?;
-        for cert in &p.inspector_certs {
-            exec(
-                &tx,
-                "INSERT OR IGNORE INTO record_inspectors (record_id, cert) VALUES (?1, ?2)",
-                params![commit.id, cert],
-            )?;
+        let outcome = commit::commit_record(&mut SqliteExec(&tx), commit, signer)?;
+        // A refused commit is dropped, which rolls it back: it leaves nothing behind.
+        if matches!(outcome, CommitOutcome::Committed { .. }) {
+            tx.commit()?;
         }
-        exec(
-            &tx,
-            "DELETE FROM hazards WHERE record_id = ?1",
-            [&commit.id],
-        )?;
-        for h in &p.hazards {
-            exec(
-                &tx,
-                "INSERT INTO hazards (record_id, item, class, description, legal_basis, deadline)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    commit.id,
-                    h.item,
-                    h.class,
-                    h.description,
-                    h.legal_basis,
-                    h.deadline.map(|d| d.to_string())
-                ],
-            )?;
-        }
-        if let Some(rectification) = &p.rectifies {
-            for item in &rectification.items {
-                // The earliest re-inspection that found it rectified is the one that counts,
-                // whichever arrives first (devices sync late).
-                exec(
-                    &tx,
-                    "INSERT INTO hazard_rectifications (record_id, item, rectified_at, rectified_by)
-                     VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (record_id, item) DO UPDATE
-                     SET rectified_at = excluded.rectified_at, rectified_by = excluded.rectified_by
-                     WHERE excluded.rectified_at < hazard_rectifications.rectified_at",
-                    params![
-                        rectification.record_id,
-                        item,
-                        millis(rectification.at),
-                        commit.id
-                    ],
-                )?;
-            }
-        }
-        standings::record_committed(
-            &mut SqliteExec(&tx),
-            &commit.id,
-            counted_before.as_ref(),
-            counted_after.as_ref(),
-            p.rectifies
-                .as_ref()
-                .map(|r| (r.record_id.as_str(), r.items.as_slice())),
-        )?;
-        for n in &p.documents {
-            exec(
-                &tx,
-                "INSERT INTO numbers (agency, doc_type, year, serial, number, state, record_id,
-                     device_id, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'issued', ?6, ?7, ?8)
-                 ON CONFLICT DO NOTHING",
-                params![
-                    n.agency,
-                    n.doc_type.as_str(),
-                    n.year,
-                    n.serial,
-                    n.number,
-                    commit.id,
-                    p.created_by_device,
-                    millis(n.issued_at)
-                ],
-            )?;
-            let (state, holder): (String, Option<String>) = row(
-                &tx,
-                "SELECT state, record_id FROM numbers
-                 WHERE agency = ?1 AND doc_type = ?2 AND year = ?3 AND serial = ?4",
-                params![n.agency, n.doc_type.as_str(), n.year, n.serial],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )?;
-            if state != "issued" || holder.as_deref() != Some(commit.id.as_str()) {
-                return Ok(CommitOutcome::NumberTaken {
-                    number: n.number.clone(),
-                    record_id: holder.unwrap_or_default(),
-                });
-            }
-        }
-        let receipt = match &commit.lock {
-            Some(lock) => {
-                let last: Option<(i64, String)> = tx
-                    .query_row(
-                        "SELECT idx, entry_hash FROM audit_log ORDER BY idx DESC LIMIT 1",
-                        [],
-                        |row| Ok((row.get(0)?, row.get(1)?)),
-                    )
-                    .optional()?;
-                let (index, previous_hash) = match last {
-                    Some((idx, hash)) => (idx + 1, hash),
-                    None => (1, GENESIS_HASH.to_string()),
-                };
-                let receipt = chained_receipt(commit, lock, index, previous_hash, signer);
-                exec(
-                    &tx,
-                    "INSERT INTO audit_log (idx, record_id, heads, content_hash, locked_at,
-                         previous_hash, entry_hash, signature, key_id)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                    params![
-                        receipt.log_index,
-                        receipt.record_id,
-                        heads,
-                        receipt.content_hash,
-                        millis(receipt.locked_at),
-                        receipt.previous_hash,
-                        receipt.entry_hash,
-                        receipt.signature,
-                        receipt.key_id
-                    ],
-                )?;
-                Some(receipt)
-            }
-            None => None,
-        };
-        tx.commit()?;
-        Ok(CommitOutcome::Committed { receipt })
+        Ok(outcome)
     }
 
     fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool> {
