@@ -209,11 +209,6 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// A serial or version stored as BIGINT, back to `u32`.
-fn to_u32(value: i64, what: &str) -> StoreResult<u32> {
-    u32::try_from(value).map_err(|_| StoreError::Corrupt(format!("{what} {value} out of range")))
-}
-
 impl PostgresStore {
     /// Connects to the database at `url` (a `postgresql://` URL or `key=value` settings),
     /// creating or upgrading its schema. Like every other call, not on an async worker.
@@ -240,7 +235,8 @@ impl PostgresStore {
         Ok(out)
     }
 
-    /// [`PostgresStore::read`] through the connection's kept statements.
+    /// A read in one snapshot (every query of a call sees the same data), through the
+    /// connection's kept statements.
     fn query<T>(&self, f: impl FnOnce(&mut PgExec<'_, '_>) -> StoreResult<T>) -> StoreResult<T> {
         let mut conn = self.pool.get()?;
         let Connection { client, statements } = conn.connection()?;
@@ -256,20 +252,6 @@ impl PostgresStore {
             tx: &mut tx,
             prepared: Prepared::Kept(statements),
         })?;
-        tx.commit()?;
-        Ok(out)
-    }
-
-    fn read<T>(&self, f: impl FnOnce(&mut Transaction<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        let mut conn = self.pool.get()?;
-        // One snapshot: every query of a call sees the same data.
-        let mut tx = conn
-            .client()?
-            .build_transaction()
-            .isolation_level(IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let out = f(&mut tx)?;
         tx.commit()?;
         Ok(out)
     }
@@ -294,7 +276,9 @@ impl Schema for PgExec<'_, '_> {
         {
             Some(row) => {
                 let version: i32 = row.try_get(0)?;
-                to_u32(version.into(), "schema version")
+                u32::try_from(version).map_err(|_| {
+                    StoreError::Corrupt(format!("schema version {version} out of range"))
+                })
             }
             None => Ok(0),
         }
@@ -636,10 +620,9 @@ impl Store for PostgresStore {
     }
 
     fn rollups_agree(&self) -> StoreResult<bool> {
-        self.read(|tx| {
-            let mut db = PgExec::new(tx);
-            Ok(rollups::stored(&mut db)? == rollups::recount(&mut db)?
-                && standings::stored(&mut db)? == standings::recount(&mut db)?)
+        self.query(|db| {
+            Ok(rollups::stored(db)? == rollups::recount(db)?
+                && standings::stored(db)? == standings::recount(db)?)
         })
     }
 
