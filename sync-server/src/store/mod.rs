@@ -16,6 +16,9 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::Receipt;
 
+#[macro_use]
+mod methods;
+
 mod accounts;
 mod audit;
 mod commit;
