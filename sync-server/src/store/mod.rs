@@ -16,13 +16,24 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::Receipt;
 
+#[macro_use]
+mod methods;
+
+mod accounts;
+mod audit;
+mod commit;
+mod enterprises;
 pub mod iot;
 mod listing;
+pub mod migrations;
+mod numbers;
 pub mod postgres;
+mod records;
 pub mod reference;
 pub mod rollups;
 pub mod sqlite;
 pub mod standings;
+mod templates;
 
 pub use reference::{
     Attendance, AttendanceSource, DatedPage, DutyLeader, EmergencyPlan, EnterpriseArchive,

@@ -717,6 +717,8 @@ pub(super) enum Cell {
     Text(String),
     OptText(Option<String>),
     Int(i64),
+    /// A PostgreSQL `INTEGER` column (a document number's year).
+    Int32(i32),
     OptInt(Option<i64>),
     Bool(bool),
     /// Only PostgreSQL binds a list (`= ANY ($n)`); SQLite gets one placeholder per value.
@@ -809,6 +811,9 @@ pub(super) trait Cells {
     fn text(&self, i: usize) -> StoreResult<String>;
     fn opt_text(&self, i: usize) -> StoreResult<Option<String>>;
     fn int(&self, i: usize) -> StoreResult<i64>;
+    fn int32(&self, i: usize) -> StoreResult<i32>;
+    /// A PostgreSQL array of text (SQLite has none).
+    fn text_list(&self, i: usize) -> StoreResult<Vec<String>>;
     fn opt_int(&self, i: usize) -> StoreResult<Option<i64>>;
     fn boolean(&self, i: usize) -> StoreResult<bool>;
     fn bytes(&self, i: usize) -> StoreResult<Vec<u8>>;
@@ -825,6 +830,37 @@ pub(super) trait Exec {
         cells: &[Cell],
         decode: impl Fn(&dyn Cells) -> StoreResult<T>,
     ) -> StoreResult<Vec<T>>;
+    /// Runs a statement that returns no rows; how many rows it changed.
+    fn execute(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<u64>;
+    /// [`Exec::execute`], answering `None` when a foreign key refuses the row (the caller
+    /// names what is missing).
+    fn execute_referencing(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<Option<u64>>;
+}
+
+/// Takes the next sequence number. On PostgreSQL this locks the counters row until the
+/// transaction ends, so changes commit in sequence order.
+pub(super) fn next_seq(db: &mut impl Exec) -> StoreResult<i64> {
+    db.rows(
+        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
+        &[],
+        |row| row.int(0),
+    )?
+    .pop()
+    .ok_or_else(|| StoreError::Corrupt("the seq counter is missing".into()))
+}
+
+/// On PostgreSQL, waits for the writes holding the counters row and keeps them out until the
+/// transaction ends: the checks that follow see every earlier write, as under SQLite's single
+/// writer (where this does nothing).
+pub(super) fn serialize_writes(db: &mut impl Exec) -> StoreResult<()> {
+    if db.postgres() {
+        db.rows(
+            "SELECT 1 FROM counters WHERE name = 'seq' FOR UPDATE",
+            &[],
+            |_| Ok(()),
+        )?;
+    }
+    Ok(())
 }
 
 pub(super) fn fetch<T>(

@@ -19,7 +19,7 @@ use anjian_server::store::{
     Store, StoreError, WorkType,
 };
 
-use crate::store::{TestDatabase, on_postgres, on_sqlite};
+use crate::store::{TestDatabase, on_postgres, on_sqlite, sqlite_schema};
 
 conformance! {
     every_documented_example_imports_and_reads_back,
@@ -1421,18 +1421,6 @@ fn dated_pages_bound_sort_and_page_the_lists(store: &dyn Store) {
 /// The public key of the server that wrote `fixtures/server-v1.sqlite3`.
 const V1_SERVER_PUBLIC_KEY: &str =
     "759f6b4c65b2aee00c8151f0e2129d1f42f3b5e92166d3c0c19194f6a08315a8";
-
-/// The schema as `sqlite_master` lists it: (type, name, SQL), sorted.
-fn sqlite_schema(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
-        .unwrap();
-    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap()
-}
 
 fn user_version(path: &std::path::Path) -> u32 {
     rusqlite::Connection::open(path)

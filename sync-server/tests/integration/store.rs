@@ -19,8 +19,9 @@ use anjian_core::numbering::MAX_SERIAL;
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
+use anjian_server::store::migrations;
 use anjian_server::store::postgres::PostgresStore;
-use anjian_server::store::sqlite::SqliteStore;
+use anjian_server::store::sqlite::{self as sqlite_store, SqliteStore};
 use anjian_server::store::standings::{OpenStanding, TallyLevel};
 use anjian_server::store::{
     AreaCount, AreaGrouping, CommitOutcome, EnterpriseActivity, HazardRow, HazardTallies,
@@ -199,6 +200,134 @@ fn postgres_servers_starting_at_once_create_the_schema_once() {
     drop(stores);
     let again = PostgresStore::connect(&db.url).unwrap();
     assert_eq!(again.regions().unwrap().len(), 1);
+}
+
+// ---- migrations -----------------------------------------------------------------------------
+
+/// What `sqlite_master` lists: (type, name, SQL), sorted.
+pub(crate) fn sqlite_schema(path: &std::path::Path) -> Vec<(String, String, Option<String>)> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT type, name, sql FROM sqlite_master ORDER BY type, name")
+        .unwrap();
+    stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap()
+}
+
+/// A database left at each earlier version (by that version's files, as the server of the
+/// time wrote it) upgrades to exactly the schema a fresh database gets.
+#[test]
+fn a_sqlite_database_at_any_earlier_version_upgrades_to_the_fresh_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.sqlite3");
+    drop(SqliteStore::open(&fresh).unwrap());
+    let expected = sqlite_schema(&fresh);
+    assert!(expected.iter().any(|(_, name, _)| name == "signing_keys"));
+    for version in 1..migrations::SQLITE.len() {
+        let path = dir.path().join(format!("v{version}.sqlite3"));
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for migration in &migrations::SQLITE[..version] {
+            conn.execute_batch(migration.sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", i64::try_from(version).unwrap())
+            .unwrap();
+        let before = sqlite_schema(&path);
+        drop(conn);
+
+        let store = SqliteStore::open(&path).unwrap();
+        assert_ne!(
+            before, expected,
+            "version {version} already had the fresh schema"
+        );
+        assert_eq!(
+            sqlite_schema(&path),
+            expected,
+            "upgraded from version {version}"
+        );
+        // The upgraded store works: a write and the rollups' recount agree.
+        add_regions(&store);
+        assert!(store.rollups_agree().unwrap());
+    }
+}
+
+#[test]
+fn a_sqlite_database_of_a_newer_server_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("newer.sqlite3");
+    drop(SqliteStore::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", sqlite_store::SCHEMA_VERSION + 1)
+        .unwrap();
+    drop(conn);
+    let refused = SqliteStore::open(&path).unwrap_err().to_string();
+    assert!(refused.contains("upgrade anjian-server"), "{refused}");
+}
+
+/// The schema as PostgreSQL describes it: columns with their types, nullability, defaults
+/// and collations; indexes; constraints.
+fn postgres_schema(url: &str) -> Vec<String> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let mut schema = Vec::new();
+    for sql in [
+        "SELECT concat_ws(' ', table_name, column_name, data_type, is_nullable,
+                          column_default, collation_name)
+         FROM information_schema.columns WHERE table_schema = 'public'",
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'",
+        "SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+         FROM pg_constraint WHERE connamespace = 'public'::regnamespace",
+    ] {
+        let mut rows: Vec<String> = client
+            .query(sql, &[])
+            .unwrap()
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        rows.sort();
+        schema.extend(rows);
+    }
+    schema
+}
+
+#[test]
+fn a_postgres_database_at_any_earlier_version_upgrades_to_the_fresh_schema() {
+    let fresh = TestDatabase::create();
+    drop(PostgresStore::connect(&fresh.url).unwrap());
+    let expected = postgres_schema(&fresh.url);
+    assert!(expected.iter().any(|row| row.starts_with("signing_keys ")));
+    for version in 1..migrations::POSTGRES.len() {
+        let db = TestDatabase::create();
+        let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        client
+            .batch_execute(
+                "CREATE TABLE schema_version (
+                     id      INTEGER PRIMARY KEY CHECK (id = 1),
+                     version INTEGER NOT NULL
+                 )",
+            )
+            .unwrap();
+        for migration in &migrations::POSTGRES[..version] {
+            client.batch_execute(migration.sql).unwrap();
+        }
+        let stored = i32::try_from(version).unwrap();
+        client
+            .execute(
+                "INSERT INTO schema_version (id, version) VALUES (1, $1)",
+                &[&stored],
+            )
+            .unwrap();
+        drop(client);
+
+        let store = PostgresStore::connect(&db.url).unwrap();
+        assert_eq!(
+            postgres_schema(&db.url),
+            expected,
+            "upgraded from version {version}"
+        );
+        add_regions(&store);
+        assert!(store.rollups_agree().unwrap());
+    }
 }
 
 // ---- fixtures -------------------------------------------------------------------------------
