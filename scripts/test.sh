@@ -58,40 +58,36 @@ command -v node >/dev/null || {
   echo "Node.js is needed to drive the browser tests: apt-get install nodejs" >&2
   exit 1
 }
+# One pinned npm package, unpacked into $target/NAME-VERSION unless FILE is already there; the
+# tarball must match its published integrity (`npm view NAME@VERSION dist.integrity`).
+fetch_npm_package() {
+  local name=$1 version=$2 expected=$3 file=$4
+  local dir=$target/$name-$version
+  [ -f "$dir/$file" ] && return 0
+  mkdir -p "$target"
+  local tarball
+  tarball=$(mktemp)
+  curl -fsSL -o "$tarball" "https://registry.npmjs.org/$name/-/$name-$version.tgz"
+  if [ "sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)" != "$expected" ]; then
+    echo "$name $version does not match its published integrity" >&2
+    rm -f "$tarball"
+    exit 1
+  fi
+  mkdir -p "$dir"
+  tar xzf "$tarball" -C "$dir" --strip-components=1
+  rm -f "$tarball"
+}
 playwright_version=1.61.1
 playwright=$target/playwright-core-$playwright_version
-if [ ! -f "$playwright/package.json" ]; then
-  mkdir -p "$target"
-  tarball=$(mktemp)
-  curl -fsSL -o "$tarball" "https://registry.npmjs.org/playwright-core/-/playwright-core-$playwright_version.tgz"
-  integrity="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
-  if [ "$integrity" != "sha512-h7Qlt6m4REp25qvIdvbDtVmD4LqVXfpRxhORv9L0jzETM05p4fuPJ3dKyuSXQxDSbXnmS79HAgi9589lGSpLkg==" ]; then
-    echo "playwright-core $playwright_version does not match its published integrity" >&2
-    rm -f "$tarball"
-    exit 1
-  fi
-  mkdir -p "$playwright"
-  tar xzf "$tarball" -C "$playwright" --strip-components=1
-  rm -f "$tarball"
-fi
-# axe-core checks the pages for accessibility faults in the same browser tests (pinned the same
-# way; its integrity is `npm view axe-core@VERSION dist.integrity`).
+fetch_npm_package playwright-core $playwright_version \
+  "sha512-h7Qlt6m4REp25qvIdvbDtVmD4LqVXfpRxhORv9L0jzETM05p4fuPJ3dKyuSXQxDSbXnmS79HAgi9589lGSpLkg==" \
+  package.json
+# axe-core checks the pages for accessibility faults in the same browser tests.
 axe_version=4.14.1
 axe=$target/axe-core-$axe_version
-if [ ! -f "$axe/axe.min.js" ]; then
-  mkdir -p "$target"
-  tarball=$(mktemp)
-  curl -fsSL -o "$tarball" "https://registry.npmjs.org/axe-core/-/axe-core-$axe_version.tgz"
-  integrity="sha512-$(openssl dgst -sha512 -binary "$tarball" | base64 -w0)"
-  if [ "$integrity" != "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==" ]; then
-    echo "axe-core $axe_version does not match its published integrity" >&2
-    rm -f "$tarball"
-    exit 1
-  fi
-  mkdir -p "$axe"
-  tar xzf "$tarball" -C "$axe" --strip-components=1
-  rm -f "$tarball"
-fi
+fetch_npm_package axe-core $axe_version \
+  "sha512-FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==" \
+  axe.min.js
 
 command -v mvn >/dev/null && command -v javac >/dev/null || {
   echo "A JDK and Maven are needed for the Kotlin tests: apt-get install openjdk-17-jdk-headless maven" >&2

@@ -284,25 +284,7 @@ fn forms_posted_from_another_origin_are_refused_and_an_alert_is_acknowledged_onl
     let api = anjian_e2e::Api::new(&server.url);
     let device = "0190a000-0000-7000-8000-0000000001b0";
     let admin = api.login("admin", device);
-    let (status, body) = api.post_json(
-        "/api/v1/admin/iot/devices",
-        Some(&admin),
-        &json!({ "device_id": "RG-CSRF", "kind": "rain",
-                 "credit_code": "91370302016480894K", "location": "主井口" }),
-    );
-    assert_eq!(status, 201, "{body}");
-    let key = body["key"].as_str().unwrap().to_string();
-    let now = Utc::now();
-    let batch = json!({ "device": "RG-CSRF", "sent_at": now.to_rfc3339(), "events": [
-        { "id": "a", "t": (now - chrono::Duration::minutes(5)).to_rfc3339(),
-          "interval_s": 60, "rain_mm": 55.0 } ] });
-    let (status, body) = api.post_bytes(
-        "/api/v1/iot/rain",
-        Some(&key),
-        "application/json",
-        batch.to_string().into_bytes(),
-    );
-    assert_eq!(status, 200, "{body}");
+    let body = storm_at_the_mine(&api, &admin, "RG-CSRF", "主井口");
     let alert_id = body["alerts"][0].as_str().unwrap().to_string();
     let city = api.login("city", device);
     let acknowledged_by = || {
@@ -403,25 +385,7 @@ fn seed_for_layout(server: &Server) -> (String, String) {
 
     let api = anjian_e2e::Api::new(&server.url);
     let admin = api.login("admin", "0190a000-0000-7000-8000-0000000001c0");
-    let (status, body) = api.post_json(
-        "/api/v1/admin/iot/devices",
-        Some(&admin),
-        &json!({ "device_id": "RG-LAYOUT-0001", "kind": "rain",
-                 "credit_code": "91370302016480894K", "location": "主井口东侧雨量计" }),
-    );
-    assert_eq!(status, 201, "{body}");
-    let key = body["key"].as_str().unwrap().to_string();
-    let now = Utc::now();
-    let batch = json!({ "device": "RG-LAYOUT-0001", "sent_at": now.to_rfc3339(), "events": [
-        { "id": "a", "t": (now - chrono::Duration::minutes(5)).to_rfc3339(),
-          "interval_s": 60, "rain_mm": 55.0 } ] });
-    let (status, body) = api.post_bytes(
-        "/api/v1/iot/rain",
-        Some(&key),
-        "application/json",
-        batch.to_string().into_bytes(),
-    );
-    assert_eq!(status, 200, "{body}");
+    storm_at_the_mine(&api, &admin, "RG-LAYOUT-0001", "主井口东侧雨量计");
     (record, FACTORY.to_string())
 }
 
@@ -576,4 +540,29 @@ fn every_review_page_fits_a_phone_and_a_desk_and_axe_finds_nothing_serious() {
             .unwrap()
             .starts_with("<svg")
     );
+}
+
+/// Registers a rain gauge at the demo mine and posts a 55 mm storm five minutes ago, which
+/// raises a 停产撤人 alert; returns the intake's answer.
+fn storm_at_the_mine(api: &anjian_e2e::Api, admin: &str, device_id: &str, location: &str) -> Value {
+    let (status, body) = api.post_json(
+        "/api/v1/admin/iot/devices",
+        Some(admin),
+        &json!({ "device_id": device_id, "kind": "rain",
+                 "credit_code": "91370302016480894K", "location": location }),
+    );
+    assert_eq!(status, 201, "{body}");
+    let key = body["key"].as_str().unwrap().to_string();
+    let now = Utc::now();
+    let batch = json!({ "device": device_id, "sent_at": now.to_rfc3339(), "events": [
+        { "id": "a", "t": (now - chrono::Duration::minutes(5)).to_rfc3339(),
+          "interval_s": 60, "rain_mm": 55.0 } ] });
+    let (status, body) = api.post_bytes(
+        "/api/v1/iot/rain",
+        Some(&key),
+        "application/json",
+        batch.to_string().into_bytes(),
+    );
+    assert_eq!(status, 200, "{body}");
+    body
 }
