@@ -558,7 +558,7 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
 fn access_of(
     public_url: Option<&str>,
     trust_forwarded: bool,
-) -> Result<crate::auth::Access, Failure> {
+) -> Result<crate::access::Access, Failure> {
     let public_https = match public_url {
         None => false,
         Some(url) if url.starts_with("https://") => true,
@@ -569,7 +569,7 @@ fn access_of(
             )));
         }
     };
-    Ok(crate::auth::Access {
+    Ok(crate::access::Access {
         public_https,
         trust_forwarded,
         metrics_token: None,
@@ -604,7 +604,7 @@ fn serve(
     listen: SocketAddr,
     demo: bool,
     iot_config: Option<&Path>,
-    access: crate::auth::Access,
+    access: crate::access::Access,
 ) -> Result<ExitCode, Failure> {
     let iot_config = match iot_config {
         Some(path) => crate::iot::IotConfig::parse(&path.display().to_string(), &read_file(path)?)

@@ -6,6 +6,7 @@
 //! Storage is behind [`store::Store`] (SQLite embedded, PostgreSQL for scale). The HTTP API is
 //! [`api::app`]; the command line is [`cli::main`].
 
+pub mod access;
 pub mod admin;
 pub mod analysis;
 pub mod api;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod intake;
 pub mod iot;
 pub mod keys;
+pub mod metrics;
 pub mod observe;
 pub mod password;
 pub mod report;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use anjian_core::sync::receipt::{ServerKey, SignedHead};
 use anjian_core::template::Template;
 
-use crate::auth::LoginLimiter;
+use crate::access::{Access, LoginLimiter};
 use crate::checkpoint::Checkpoints;
 use crate::error::{AppError, AppResult};
 use crate::iot::IotConfig;
@@ -23,10 +23,10 @@ pub struct AppState {
     keys: Arc<ServerKeys>,
     checkpoints: Option<Arc<Checkpoints>>,
     pub limiter: Arc<LoginLimiter>,
-    pub access: Arc<crate::auth::Access>,
+    pub access: Arc<Access>,
     templates: Arc<TemplateCache>,
     iot: Arc<IotConfig>,
-    pub metrics: crate::observe::SharedMetrics,
+    pub metrics: crate::metrics::SharedMetrics,
 }
 
 impl std::fmt::Debug for AppState {
@@ -66,7 +66,7 @@ impl AppState {
 
     /// The same state with another idea of how clients reach it (`serve --public-url`,
     /// `--trust-forwarded`).
-    pub fn with_access(mut self, access: crate::auth::Access) -> AppState {
+    pub fn with_access(mut self, access: Access) -> AppState {
         self.access = Arc::new(access);
         self
     }

@@ -537,7 +537,7 @@ fn the_review_session_is_not_an_api_token_and_its_cookie_is_secure_behind_https(
     assert_eq!(status, 200);
 
     let https = Server::start_with_state(|state| {
-        state.with_access(anjian_server::auth::Access {
+        state.with_access(anjian_server::access::Access {
             public_https: true,
             trust_forwarded: false,
             ..Default::default()
@@ -549,7 +549,7 @@ fn the_review_session_is_not_an_api_token_and_its_cookie_is_secure_behind_https(
 
     // Behind a trusted proxy, what it says about the client's scheme counts.
     let proxied = Server::start_with_state(|state| {
-        state.with_access(anjian_server::auth::Access {
+        state.with_access(anjian_server::access::Access {
             public_https: false,
             trust_forwarded: true,
             ..Default::default()

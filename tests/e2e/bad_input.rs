@@ -344,7 +344,7 @@ fn forged_receipts_and_dead_tokens_are_refused() {
 fn logins_are_rate_limited_and_refresh_tokens_are_bound_to_their_device() {
     let server = Server::start();
     let api = Api::new(&server.url);
-    for _ in 0..anjian_server::auth::LOGIN_FAILURES_ALLOWED {
+    for _ in 0..anjian_server::access::LOGIN_FAILURES_ALLOWED {
         let answer = api.post_json(
             "/api/v1/login",
             None,

@@ -42,7 +42,7 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 #[test]
 fn metrics_count_uploads_requests_and_refusals_for_this_machine_only() {
     let server = Server::start_with_state(|state| {
-        state.with_access(anjian_server::auth::Access {
+        state.with_access(anjian_server::access::Access {
             trust_forwarded: true,
             metrics_token: Some(METRICS_TOKEN.into()),
             ..Default::default()
