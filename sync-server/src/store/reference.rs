@@ -1084,7 +1084,7 @@ fn mailbox_message(row: &dyn Cells) -> StoreResult<MailboxMessage> {
     })
 }
 
-fn attendance(row: &dyn Cells) -> StoreResult<Attendance> {
+pub(super) fn attendance(row: &dyn Cells) -> StoreResult<Attendance> {
     Ok(Attendance {
         credit_code: row.text(0)?,
         date: date(row, 1)?,
