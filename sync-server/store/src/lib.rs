@@ -1,6 +1,8 @@
-//! The server's storage: one [`Store`] over two backends — SQLite ([`sqlite`], the embedded
-//! default) and PostgreSQL ([`postgres`], for several server instances) — run through one
-//! conformance suite (`tests/integration/store.rs`).
+//! anjian-store: the sync server's storage, one [`Store`] over two backends — SQLite
+//! ([`sqlite`], the embedded default) and PostgreSQL ([`postgres`], for several server
+//! instances) — run through one conformance suite (`sync-server/tests/integration/store.rs`).
+//! A crate of its own so that storage cannot import the server's HTTP or rules: the server
+//! `pub use`s it as `anjian_server::store`.
 //!
 //! The store is synchronous: handlers call it from blocking tasks, where the Automerge work of
 //! an upload runs too. A record is written with optimistic concurrency: the caller reads it,
@@ -439,7 +441,7 @@ impl EnterpriseActivity {
 
     /// Records the first submission of a self-inspection started in the period's month
     /// `index` of `months` (an earlier one already there stays).
-    pub(crate) fn submitted_self(&mut self, index: usize, months: usize, day: NaiveDate) {
+    pub fn submitted_self(&mut self, index: usize, months: usize, day: NaiveDate) {
         if self.self_first_submitted.is_empty() {
             self.self_first_submitted = vec![None; months];
         }

@@ -1,7 +1,7 @@
 //! The supervisors' reference data beside the enterprise register: permits, major hazard
 //! sources, certified staff, emergency plans, occupational-health declarations, 12350 hotline
 //! reports, the director's mailbox and duty-leader (带班) attendance. Administrators import it
-//! from CSV (`crate::admin::imports`, formats in `docs/import-formats.md`); the enterprise
+//! from CSV (the server's `admin::imports`, formats in `docs/import-formats.md`); the enterprise
 //! archive and the analyses read it.
 //!
 //! Unlike the rest of the store, the SQL of these tables is written once, here, and run by
