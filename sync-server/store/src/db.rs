@@ -5,8 +5,8 @@
 use std::path::Path;
 
 use super::StoreResult;
+use super::exec::{Cell, Cells, Exec};
 use super::postgres::{PgExec, PostgresStore};
-use super::reference::{Cell, Cells, Exec};
 use super::sqlite::{SqliteExec, SqliteStore};
 
 /// The server's storage. Cheap to share behind an `Arc`; every call is synchronous and runs

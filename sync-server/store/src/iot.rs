@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::reference::{Cell, Cells, Exec, Query, date_cell, fetch, next_seq, text};
+use super::exec::{Cell, Cells, Exec, Query, date_cell, fetch, next_seq, text};
 use super::{Attendance, Db, RecordScope, StoreError, StoreResult, from_millis, millis};
 
 /// Rows per insert statement: few statements per batch, well under either backend's limit of

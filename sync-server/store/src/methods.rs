@@ -394,7 +394,13 @@ impl Store {
     /// key (see [`ImportKind`]); a row equal to the stored one is left as it is. A row naming
     /// an enterprise or region that is not registered is a `Conflict` and nothing is stored.
     pub fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary> {
-        self.write(|db| reference::import(db, batch))
+        self.write(|db| {
+            let summary = reference::import(db, batch)?;
+            if let ReferenceBatch::Attendance(rows) = batch {
+                rollups::attendance_changed(db, rows)?;
+            }
+            Ok(summary)
+        })
     }
 
     /// An enterprise's permits, major hazard sources, certified staff, emergency plans and

@@ -9,7 +9,7 @@
 
 use super::StoreError;
 use super::StoreResult;
-use super::reference::Exec;
+use super::exec::Exec;
 use super::rollups;
 
 /// One version of the schema.

@@ -18,8 +18,8 @@ use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 
+use super::exec::{self, Cell, Cells, Exec};
 use super::migrations::{self, Schema};
-use super::reference::{self, Cell, Cells, Exec};
 use super::{StoreError, StoreResult};
 
 pub const SCHEMA_VERSION: i32 = migrations::latest(migrations::POSTGRES) as i32;
@@ -292,7 +292,7 @@ impl Schema for PgExec<'_, '_> {
     }
 }
 
-/// The shared SQL ([`super::reference`]) run on a PostgreSQL transaction, each statement
+/// The shared SQL ([`super::exec`]) run on a PostgreSQL transaction, each statement
 /// prepared once per transaction (an import runs one statement per row), or once per
 /// connection for reads ([`PostgresStore::read`]).
 pub(super) struct PgExec<'a, 'b> {
@@ -347,7 +347,7 @@ fn pg_value(cell: &Cell) -> Box<dyn ToSql + Sync> {
 /// A foreign key (enterprise or region) that is missing: a conflict, not a database fault.
 fn reference_error(e: postgres::Error) -> StoreError {
     if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
-        StoreError::Conflict(reference::MISSING_REFERENCE.into())
+        StoreError::Conflict(exec::MISSING_REFERENCE.into())
     } else {
         e.into()
     }

@@ -7,8 +7,8 @@ use std::sync::{Condvar, Mutex};
 use rusqlite::types::Value;
 use rusqlite::{Connection, TransactionBehavior};
 
+use super::exec::{self, Cell, Cells, Exec};
 use super::migrations::{self, Schema};
-use super::reference::{self, Cell, Cells, Exec};
 use super::{StoreError, StoreResult};
 
 pub const SCHEMA_VERSION: u32 = migrations::latest(migrations::SQLITE);
@@ -153,7 +153,7 @@ impl Schema for SqliteExec<'_> {
     }
 }
 
-/// The shared SQL ([`super::reference`]) run on a SQLite transaction.
+/// The shared SQL ([`super::exec`]) run on a SQLite transaction.
 pub(super) struct SqliteExec<'a>(&'a Connection);
 
 fn sqlite_value(cell: &Cell) -> StoreResult<Value> {
@@ -183,7 +183,7 @@ fn reference_error(e: rusqlite::Error) -> StoreError {
         rusqlite::Error::SqliteFailure(f, _)
             if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
         {
-            StoreError::Conflict(reference::MISSING_REFERENCE.into())
+            StoreError::Conflict(exec::MISSING_REFERENCE.into())
         }
         other => other.into(),
     }
