@@ -24,7 +24,7 @@ fn invalid(message: impl Into<String>) -> AppError {
 }
 
 /// Region codes: 6 digits (city, district or county) or 9 digits (town).
-pub fn add_region(store: &dyn Store, region: &Region) -> AppResult<()> {
+pub fn add_region(store: &Store, region: &Region) -> AppResult<()> {
     let code = region.code.trim();
     if ![6, 9].contains(&code.len()) || !code.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(format!(
@@ -65,7 +65,7 @@ pub struct NewAccount {
     pub password: String,
 }
 
-pub fn add_user(store: &dyn Store, account: &NewAccount) -> AppResult<User> {
+pub fn add_user(store: &Store, account: &NewAccount) -> AppResult<User> {
     let login = account.login.trim();
     if login.len() < 2
         || login.len() > 40
@@ -138,7 +138,7 @@ pub fn add_user(store: &dyn Store, account: &NewAccount) -> AppResult<User> {
 }
 
 /// Disables an account and revokes every token it holds.
-pub fn disable_user(store: &dyn Store, login: &str) -> AppResult<usize> {
+pub fn disable_user(store: &Store, login: &str) -> AppResult<usize> {
     if !store.set_user_disabled(login, true)? {
         return Err(AppError::not_found(format!("账号 {login} 不存在")));
     }
@@ -146,7 +146,7 @@ pub fn disable_user(store: &dyn Store, login: &str) -> AppResult<usize> {
 }
 
 /// Imports the enterprise register (the field command's CSV format), all or nothing.
-pub fn import_enterprises(store: &dyn Store, file_label: &str, csv: &[u8]) -> AppResult<usize> {
+pub fn import_enterprises(store: &Store, file_label: &str, csv: &[u8]) -> AppResult<usize> {
     let enterprises = parse_enterprise_csv(file_label, csv).map_err(|e| invalid(e.to_string()))?;
     let regions = store.regions()?;
     if let Some(unknown) = enterprises
@@ -167,7 +167,7 @@ pub fn import_enterprises(store: &dyn Store, file_label: &str, csv: &[u8]) -> Ap
 /// nothing: every row is checked, and every enterprise and region it names must be
 /// registered, before any is stored. Re-importing a file changes nothing.
 pub fn import_reference(
-    store: &dyn Store,
+    store: &Store,
     kind: ImportKind,
     file_label: &str,
     csv: &[u8],
@@ -180,7 +180,7 @@ pub fn import_reference(
 
 /// Publishes a checklist template version after validating it. Returns false when the same
 /// version was already published with the same text.
-pub fn publish_template(store: &dyn Store, file_label: &str, toml: &str) -> AppResult<bool> {
+pub fn publish_template(store: &Store, file_label: &str, toml: &str) -> AppResult<bool> {
     let template = Template::parse(file_label, toml).map_err(|e| invalid(e.to_string()))?;
     Ok(store.publish_template(&TemplateSource {
         id: template.id.clone(),
@@ -191,7 +191,7 @@ pub fn publish_template(store: &dyn Store, file_label: &str, toml: &str) -> AppR
 
 /// Publishes the checklists shipped with this build, and the earlier versions records may
 /// still name (on first start; later starts add new versions only).
-pub fn publish_builtin_templates(store: &dyn Store) -> AppResult<usize> {
+pub fn publish_builtin_templates(store: &Store) -> AppResult<usize> {
     let mut published = 0;
     let shipped = Template::superseded()
         .and_then(|old| Ok(old.into_iter().chain(Template::builtin()?)))
@@ -214,7 +214,7 @@ pub fn publish_builtin_templates(store: &dyn Store) -> AppResult<usize> {
 }
 
 /// Sets the agency configuration (the field command's agency TOML).
-pub fn set_agency(store: &dyn Store, file_label: &str, toml: &str) -> AppResult<Agency> {
+pub fn set_agency(store: &Store, file_label: &str, toml: &str) -> AppResult<Agency> {
     let agency = Agency::parse(file_label, toml).map_err(|e| invalid(e.to_string()))?;
     store.set_agency(toml)?;
     Ok(agency)
@@ -236,7 +236,7 @@ pub struct NewDeviceRequest {
 /// Registers a device and returns it with its key, which is shown this once: only its
 /// SHA-256 is stored.
 pub fn register_device(
-    store: &dyn Store,
+    store: &Store,
     request: &NewDeviceRequest,
     at: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<(crate::iot::Device, String)> {

@@ -36,7 +36,7 @@ pub struct BadEntry {
 
 /// Verifies the chain with `keys`, and against `checkpoint` when there is one.
 pub fn verify(
-    store: &dyn Store,
+    store: &Store,
     keys: &[ServerKey],
     checkpoint: Option<&SignedHead>,
 ) -> AppResult<Verification> {
@@ -135,7 +135,7 @@ pub fn verify(
 /// What the record list shows of a locked record must be what its locked document says: the
 /// enterprise (its code, and its name in the document or, after a rename, in the register),
 /// the status and the number of hazards.
-fn list_columns_problem(store: &dyn Store, record: &StoredRecord) -> AppResult<Option<String>> {
+fn list_columns_problem(store: &Store, record: &StoredRecord) -> AppResult<Option<String>> {
     let locked = RecordDoc::load(&record.id, &record.doc, &[], VERIFIER_DEVICE)
         .and_then(|mut doc| doc.read())
         .map_err(|e| AppError::internal("locked record", e))?;

@@ -16,8 +16,6 @@ use crate::admin::{self, NewAccount};
 use crate::error::AppError;
 use crate::keys;
 use crate::state::AppState;
-use crate::store::postgres::PostgresStore;
-use crate::store::sqlite::SqliteStore;
 use crate::store::{ImportKind, Region, Store};
 
 pub const SQLITE_FILE: &str = "anjian-server.sqlite3";
@@ -282,12 +280,12 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn open_store(storage: &Storage) -> Result<Arc<dyn Store>, Failure> {
+fn open_store(storage: &Storage) -> Result<Arc<Store>, Failure> {
     std::fs::create_dir_all(&storage.data)
         .map_err(|e| Failure(format!("无法创建数据目录 {}：{e}", storage.data.display())))?;
     Ok(match &storage.database {
-        Some(url) => Arc::new(PostgresStore::connect(url)?),
-        None => Arc::new(SqliteStore::open(&storage.data.join(SQLITE_FILE))?),
+        Some(url) => Arc::new(Store::connect_postgres(url)?),
+        None => Arc::new(Store::open_sqlite(&storage.data.join(SQLITE_FILE))?),
     })
 }
 
@@ -582,7 +580,7 @@ fn access_of(
 /// not covered up by this).
 fn open_keys_and_checkpoints(
     storage: &Storage,
-    store: &dyn Store,
+    store: &Store,
 ) -> Result<(crate::keys::ServerKeys, crate::checkpoint::Checkpoints), Failure> {
     let key_path = storage.key_path();
     let (keys, created) =
@@ -735,7 +733,7 @@ async fn shutdown_signal() {
 
 /// On first start there is no administrator: one named `admin` is made with a random
 /// password written to a file only the server's user can read.
-fn ensure_first_admin(store: &dyn Store, data: &Path) -> Result<Option<PathBuf>, Failure> {
+fn ensure_first_admin(store: &Store, data: &Path) -> Result<Option<PathBuf>, Failure> {
     if store.user("admin")?.is_some() {
         return Ok(None);
     }

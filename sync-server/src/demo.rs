@@ -73,7 +73,7 @@ pub fn regions() -> AppResult<Vec<Region>> {
 }
 
 /// Loads the demo world; every demo account gets `password`. Accounts that exist are kept.
-pub fn seed(store: &dyn Store, password: &str) -> AppResult<()> {
+pub fn seed(store: &Store, password: &str) -> AppResult<()> {
     let known = store.regions()?;
     for region in regions()? {
         if !known.iter().any(|r| r.code == region.code) {

@@ -141,7 +141,7 @@ pub async fn post_batch(
     let offset = intake.clock_offset_ms;
     let config = state.iot_config().clone();
     let outcome = state
-        .blocking(move |store| store.ingest_iot(&intake, &config))
+        .blocking(move |store| crate::iot::ingest(store, &intake, &config))
         .await?;
     let metrics = &state.metrics;
     metrics.iot_events(kind.as_str(), "stored", outcome.stored as u64);
@@ -286,7 +286,7 @@ pub async fn absence_rules(state: AppState) {
         interval.tick().await;
         let config = state.iot_config().clone();
         match state
-            .blocking(move |store| store.iot_tick(Utc::now(), &config))
+            .blocking(move |store| crate::iot::tick(store, Utc::now(), &config))
             .await
         {
             Ok(outcome) if !outcome.alerts.is_empty() => tracing::info!(

@@ -92,7 +92,7 @@ pub enum FirstStart {
 /// Opens the server's keys at `path` against what `store` remembers. Returns the keys and
 /// whether a key was generated now.
 pub fn open(
-    store: &dyn Store,
+    store: &Store,
     path: &Path,
     first_start: FirstStart,
 ) -> Result<(ServerKeys, bool), String> {
@@ -147,7 +147,7 @@ pub fn open(
 /// No key recorded yet: the very first start (generate), or a database from before keys were
 /// recorded, whose key file must exist and must have signed its audit log.
 fn adopt_first_key(
-    store: &dyn Store,
+    store: &Store,
     path: &Path,
     file: Option<SigningKey>,
     first_start: FirstStart,
@@ -197,7 +197,7 @@ fn adopt_first_key(
     Ok((keys, created))
 }
 
-fn record_current(store: &dyn Store, signing: &SigningKey) -> Result<(), String> {
+fn record_current(store: &Store, signing: &SigningKey) -> Result<(), String> {
     let public = hex::encode(signing.verifying_key().to_bytes());
     store
         .add_signing_key(&SigningKeyRow {
@@ -213,7 +213,7 @@ fn record_current(store: &dyn Store, signing: &SigningKey) -> Result<(), String>
 /// database as current; the old file is kept beside it as `<path>.<old key id>.retired`
 /// (receipts verify with the public half the database keeps; the old secret is not needed, and
 /// can be destroyed once the rotation is done). Returns the new keys and the retired file.
-pub fn rotate(store: &dyn Store, path: &Path) -> Result<(ServerKeys, PathBuf), String> {
+pub fn rotate(store: &Store, path: &Path) -> Result<(ServerKeys, PathBuf), String> {
     let (old, _) = open(store, path, FirstStart::Refuse)?;
     let staged = with_suffix(path, ".new");
     let signing = match generate(&staged)? {

@@ -27,7 +27,8 @@ pub mod report;
 pub mod review;
 pub mod seed;
 pub mod state;
-pub mod store;
 pub mod sync;
 pub mod transport;
 pub mod verify;
+
+pub use anjian_store as store;

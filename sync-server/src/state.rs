@@ -19,7 +19,7 @@ type TemplateCache = Mutex<HashMap<(String, u32), Arc<Template>>>;
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     keys: Arc<ServerKeys>,
     checkpoints: Option<Arc<Checkpoints>>,
     pub limiter: Arc<LoginLimiter>,
@@ -39,7 +39,7 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, keys: ServerKeys) -> AppState {
+    pub fn new(store: Arc<Store>, keys: ServerKeys) -> AppState {
         AppState {
             store,
             keys: Arc::new(keys),
@@ -79,7 +79,7 @@ impl AppState {
     /// client must not run on the async workers.
     pub async fn blocking<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+        work: impl FnOnce(&Store) -> StoreResult<T> + Send + 'static,
     ) -> AppResult<T> {
         let store = self.store.clone();
         // The request's span goes along, so what the work logs names the request.

@@ -24,8 +24,6 @@ use std::time::Instant;
 use anjian_e2e::{Server, block_on};
 use anjian_server::state::AppState;
 use anjian_server::store::Store;
-use anjian_server::store::postgres::PostgresStore;
-use anjian_server::store::sqlite::SqliteStore;
 use chrono::{Datelike, Duration, Utc};
 
 /// Timed runs per request unless `ANJIAN_BENCH_RUNS` says otherwise.
@@ -38,9 +36,9 @@ fn main() {
     };
     std::fs::create_dir_all(&data).unwrap();
     let database = std::env::var("ANJIAN_BENCH_DATABASE").ok();
-    let store: Arc<dyn Store> = match &database {
-        Some(url) => Arc::new(PostgresStore::connect(url).unwrap()),
-        None => Arc::new(SqliteStore::open(&data.join(anjian_server::cli::SQLITE_FILE)).unwrap()),
+    let store: Arc<Store> = match &database {
+        Some(url) => Arc::new(Store::connect_postgres(url).unwrap()),
+        None => Arc::new(Store::open_sqlite(&data.join(anjian_server::cli::SQLITE_FILE)).unwrap()),
     };
     let password_file = data.join(anjian_server::cli::SEED_PASSWORD_FILE);
     if store.regions().unwrap().is_empty() {

@@ -13,7 +13,7 @@ use anjian_core::sync::protocol::{RecordUpload, SyncRequest, UploadResult};
 use anjian_e2e::{
     Api, Device, FACTORY, LI, PASSWORD, Server, ServerProcess, block_on, free_port, seed,
 };
-use anjian_server::store::sqlite::SqliteStore;
+use anjian_server::store::Store;
 use chrono::Utc;
 use serde_json::json;
 
@@ -107,7 +107,7 @@ fn tamper(data: &Path, sql: &str) {
 /// A seeded data folder for the real binary.
 fn seeded_data() -> tempfile::TempDir {
     let data = tempfile::tempdir().unwrap();
-    seed(&SqliteStore::open(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap());
+    seed(&Store::open_sqlite(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap());
     data
 }
 

@@ -10,7 +10,6 @@ use anjian_server::keys::FirstStart;
 use anjian_server::seed::Scale;
 use anjian_server::state::AppState;
 use anjian_server::store::Store;
-use anjian_server::store::sqlite::SqliteStore;
 use chrono::Utc;
 use reqwest::StatusCode;
 use reqwest::header::CONTENT_DISPOSITION;
@@ -135,8 +134,8 @@ fn tool(name: &str, package: &str) -> String {
 /// [`PASSWORD`].
 fn demo_server() -> Server {
     let data = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap());
+    let store: Arc<Store> =
+        Arc::new(Store::open_sqlite(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap());
     let (keys, _) = anjian_server::keys::open(
         store.as_ref(),
         &data.path().join(anjian_server::keys::KEY_FILE),

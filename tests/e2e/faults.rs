@@ -11,7 +11,6 @@ use anjian_core::sync::client;
 use anjian_core::sync::protocol::UploadResult;
 use anjian_core::sync::receipt::Receipt;
 use anjian_e2e::{Device, FACTORY, LI, Server, ServerProcess, block_on, free_port, retry, seed};
-use anjian_server::store::sqlite::SqliteStore;
 use anjian_server::store::{RecordScope, Store};
 use chrono::Utc;
 
@@ -72,7 +71,7 @@ fn verify_log(data: &Path) -> std::process::Output {
 fn sigkill_during_uploads_loses_no_acknowledged_record_and_half_writes_no_lock() {
     let data = tempfile::tempdir().unwrap();
     let database = data.path().join(anjian_server::cli::SQLITE_FILE);
-    seed(&SqliteStore::open(&database).unwrap());
+    seed(&Store::open_sqlite(&database).unwrap());
     let mut server = ServerProcess::start(Path::new(SERVER), data.path(), free_port());
 
     let zhang = Device::logged_in(&server.url, "zhang");
@@ -100,7 +99,7 @@ fn sigkill_during_uploads_loses_no_acknowledged_record_and_half_writes_no_lock()
     }
     server.kill();
 
-    let store = SqliteStore::open(&database).unwrap();
+    let store = Store::open_sqlite(&database).unwrap();
     let on_server = store
         .list_records(&RecordScope::All, &Default::default(), 1000, 0)
         .unwrap();

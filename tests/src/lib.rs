@@ -18,7 +18,6 @@ use anjian_core::template::AnswerKind;
 use anjian_server::admin::{self, NewAccount};
 use anjian_server::state::AppState;
 use anjian_server::store::Store;
-use anjian_server::store::sqlite::SqliteStore;
 use chrono::Utc;
 use tempfile::TempDir;
 
@@ -43,7 +42,7 @@ pub fn accounts() -> Vec<(&'static str, &'static str)> {
 }
 
 /// The demo world, every account with [`PASSWORD`], and an administrator `admin`.
-pub fn seed(store: &dyn Store) {
+pub fn seed(store: &Store) {
     anjian_server::demo::seed(store, PASSWORD).unwrap();
     admin::add_user(
         store,
@@ -63,7 +62,7 @@ pub fn seed(store: &dyn Store) {
 /// A server running in this process on 127.0.0.1:0, stopped when dropped.
 pub struct Server {
     pub url: String,
-    pub store: Arc<dyn Store>,
+    pub store: Arc<Store>,
     pub public_key: String,
     /// Every key the server has signed with, current first.
     pub keys: Vec<anjian_core::sync::receipt::ServerKey>,
@@ -82,29 +81,29 @@ impl Server {
     /// A seeded server on SQLite.
     pub fn start() -> Server {
         let data = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap(),
+        let store: Arc<Store> = Arc::new(
+            Store::open_sqlite(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap(),
         );
         seed(store.as_ref());
         Server::start_with(store, data)
     }
 
-    pub fn start_with(store: Arc<dyn Store>, data: TempDir) -> Server {
+    pub fn start_with(store: Arc<Store>, data: TempDir) -> Server {
         Server::start_configured(store, data, |state| state)
     }
 
     /// A seeded server on SQLite whose state `configure` adjusts (how clients reach it, …).
     pub fn start_with_state(configure: impl FnOnce(AppState) -> AppState) -> Server {
         let data = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap(),
+        let store: Arc<Store> = Arc::new(
+            Store::open_sqlite(&data.path().join(anjian_server::cli::SQLITE_FILE)).unwrap(),
         );
         seed(store.as_ref());
         Server::start_configured(store, data, configure)
     }
 
     pub fn start_configured(
-        store: Arc<dyn Store>,
+        store: Arc<Store>,
         data: TempDir,
         configure: impl FnOnce(AppState) -> AppState,
     ) -> Server {
@@ -565,9 +564,7 @@ impl Drop for PostgresDatabase {
 impl Server {
     /// A seeded server on a fresh PostgreSQL database.
     pub fn start_postgres(database: &PostgresDatabase) -> Server {
-        let store: Arc<dyn Store> = Arc::new(
-            anjian_server::store::postgres::PostgresStore::connect(&database.url).unwrap(),
-        );
+        let store: Arc<Store> = Arc::new(Store::connect_postgres(&database.url).unwrap());
         seed(store.as_ref());
         Server::start_with(store, tempfile::tempdir().unwrap())
     }

@@ -85,7 +85,7 @@ pub struct Known {
 
 impl Known {
     /// The whole register and region table (a city has a few thousand enterprises).
-    pub fn load(store: &dyn Store) -> StoreResult<Known> {
+    pub fn load(store: &Store) -> StoreResult<Known> {
         Ok(Known {
             enterprises: store
                 .enterprises_since(0)?

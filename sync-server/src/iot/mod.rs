@@ -1,70 +1,27 @@
 //! IoT intake: what a registered device may send (`POST /api/v1/iot/{kind}`, one batch of
 //! events), checked whole before anything is stored, with the device's clock corrected by how
 //! far its batch's `sent_at` is from the server's time. The rules that turn events into
-//! alerts are in the submodules; the store keeps events idempotent by (device, event id).
+//! alerts are decisions over rows ([`rules`], [`rain`]), run with the store's statements in
+//! one transaction per batch or tick ([`run`]); the store keeps events idempotent by (device,
+//! event id).
 //! The format is documented in `docs/iot.md`.
 
 pub mod rain;
+pub mod rules;
+pub mod run;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use crate::store::iot::{Device, DeviceKind, IotEvent};
+pub use run::{TickOutcome, ingest, tick};
+
 pub const DEFAULT_CONFIG: &str = include_str!("../../../templates/iot.toml");
 
 /// The most an event's or a device's identifier may hold.
 const ID_MAX: usize = 64;
-
-/// What a registered device is; the intake route names it and must match the registration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeviceKind {
-    Rain,
-    Positioning,
-    Face,
-    Dcs,
-    Video,
-}
-
-impl DeviceKind {
-    pub const ALL: [DeviceKind; 5] = [
-        DeviceKind::Rain,
-        DeviceKind::Positioning,
-        DeviceKind::Face,
-        DeviceKind::Dcs,
-        DeviceKind::Video,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeviceKind::Rain => "rain",
-            DeviceKind::Positioning => "positioning",
-            DeviceKind::Face => "face",
-            DeviceKind::Dcs => "dcs",
-            DeviceKind::Video => "video",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DeviceKind::Rain => "雨量计",
-            DeviceKind::Positioning => "井下人员定位系统",
-            DeviceKind::Face => "人脸识别考勤终端",
-            DeviceKind::Dcs => "DCS 报警网关",
-            DeviceKind::Video => "视频智能分析设备",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<DeviceKind> {
-        DeviceKind::ALL.into_iter().find(|k| k.as_str() == text)
-    }
-
-    /// `rain、positioning、…` for messages.
-    pub fn names() -> String {
-        DeviceKind::ALL.map(DeviceKind::as_str).join("、")
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -146,6 +103,13 @@ impl RainConfig {
 
     pub fn dry(&self) -> Duration {
         Duration::minutes(self.dry_minutes)
+    }
+
+    /// The stop threshold at a gauge: its mine's own, or the configured one.
+    pub fn threshold_for(&self, device: &Device) -> i64 {
+        device
+            .rain_threshold_tenths
+            .unwrap_or_else(|| self.threshold_tenths())
     }
 }
 
@@ -295,29 +259,6 @@ fn tenths(mm: f64) -> Option<i64> {
     ((scaled - rounded).abs() < 1e-6).then_some(rounded as i64)
 }
 
-/// A registered device, as intake and the registry's lists see it (never its key).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Device {
-    pub device_id: String,
-    pub kind: DeviceKind,
-    pub credit_code: String,
-    pub location: String,
-    /// Rain gauges only: this mine's stop threshold when it is not the configured one.
-    pub rain_threshold_tenths: Option<i64>,
-    pub registered_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    /// How far the device's clock was off at its last batch (server time − device time).
-    pub clock_offset_ms: Option<i64>,
-    pub last_batch_at: Option<DateTime<Utc>>,
-}
-
-impl Device {
-    pub fn rain_threshold(&self, config: &RainConfig) -> i64 {
-        self.rain_threshold_tenths
-            .unwrap_or_else(|| config.threshold_tenths())
-    }
-}
-
 /// How the batch's clock compared with the server's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -328,26 +269,6 @@ pub enum ClockStatus {
     Corrected,
     /// Off by more than the suspicion threshold: corrected, and shown to administrators.
     Suspect,
-}
-
-/// One checked event, ready to store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IotEvent {
-    pub event_id: String,
-    /// The event's time after clock correction.
-    pub at: DateTime<Utc>,
-    /// The event's time as the device sent it.
-    pub device_at: DateTime<Utc>,
-    /// Rain: tenths of a millimetre in the interval; positioning: people underground;
-    /// DCS: 1 for an activation, 0 for an acknowledgement or a return to normal; video: the
-    /// count when it gives one.
-    pub value: Option<i64>,
-    /// Rain: the interval's length; the event's `at` is its end.
-    pub interval_s: Option<i64>,
-    /// The event as sent, keys sorted: what identical resends share.
-    pub body: String,
-    /// SHA-256 (hex) of `body`.
-    pub digest: String,
 }
 
 /// A checked batch from one device.

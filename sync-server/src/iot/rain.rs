@@ -6,25 +6,7 @@
 //!
 //! Amounts are integer tenths of a millimetre, so that exactly 50.0 compares exactly.
 
-/// One wet reading: rain fell in `(end_ms - interval, end_ms]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Reading {
-    pub start_ms: i64,
-    pub end_ms: i64,
-    pub tenths: i64,
-}
-
-/// One continuous rain event at a gauge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Episode {
-    /// The start of its first wet reading.
-    pub started_ms: i64,
-    /// The end of its last wet reading.
-    pub last_wet_ms: i64,
-    pub total_tenths: i64,
-    /// The end of the reading that brought the total to the threshold.
-    pub reached_ms: Option<i64>,
-}
+pub use crate::store::iot::{Episode, Reading};
 
 /// The rain events that `readings` make, continuing `open` (an event whose readings all end
 /// at or before every one of `readings` starts) when the first is close enough. Readings
@@ -61,6 +43,11 @@ pub fn fold(
 /// Whether an event has ended by `now_ms`: the dry period has passed since its last rain.
 pub fn ended(episode: &Episode, now_ms: i64, dry_ms: i64) -> bool {
     now_ms - episode.last_wet_ms >= dry_ms
+}
+
+/// Tenths of a millimetre as the millimetres people read: `500` → `50.0`.
+pub fn tenths_text(tenths: i64) -> String {
+    format!("{}.{}", tenths / 10, (tenths % 10).abs())
 }
 
 #[cfg(test)]

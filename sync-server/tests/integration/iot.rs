@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use anjian_server::admin::imports;
 use anjian_server::auth::token_hash;
-use anjian_server::iot::{Device, DeviceKind, IngestOutcome, IotConfig, check_batch};
+use anjian_server::iot::{self, Device, DeviceKind, IngestOutcome, IotConfig, check_batch};
 use anjian_server::store::iot::{AlertRule, NewDevice};
 use anjian_server::store::{ImportKind, RecordScope, Store, StoreError};
 
@@ -46,12 +46,12 @@ fn hour(h: i64) -> DateTime<Utc> {
     instant("2026-07-14T00:00:00+08:00") + Duration::hours(h)
 }
 
-fn register(store: &dyn Store, id: &str, enterprise: &str, threshold: Option<i64>) -> Device {
+fn register(store: &Store, id: &str, enterprise: &str, threshold: Option<i64>) -> Device {
     register_kind(store, id, DeviceKind::Rain, enterprise, threshold)
 }
 
 fn register_kind(
-    store: &dyn Store,
+    store: &Store,
     id: &str,
     kind: DeviceKind,
     enterprise: &str,
@@ -71,11 +71,7 @@ fn register_kind(
 }
 
 /// One-minute readings: (id, end of the minute, millimetres).
-fn send(
-    store: &dyn Store,
-    device: &Device,
-    readings: &[(&str, DateTime<Utc>, &str)],
-) -> IngestOutcome {
+fn send(store: &Store, device: &Device, readings: &[(&str, DateTime<Utc>, &str)]) -> IngestOutcome {
     let received = readings.iter().map(|r| r.1).max().unwrap() + Duration::seconds(5);
     let events: Vec<String> = readings
         .iter()
@@ -94,7 +90,7 @@ fn send(
     );
     let config = IotConfig::shipped();
     let intake = check_batch(device, body.as_bytes(), received, &config).unwrap();
-    store.ingest_iot(&intake, &config).unwrap()
+    iot::ingest(store, &intake, &config).unwrap()
 }
 
 /// `n` one-minute readings of `mm` each, ending at `first`, `first` + 1 min, …
@@ -110,7 +106,7 @@ fn minutes(
 }
 
 fn send_all(
-    store: &dyn Store,
+    store: &Store,
     device: &Device,
     readings: &[(String, DateTime<Utc>, &str)],
 ) -> IngestOutcome {
@@ -121,17 +117,17 @@ fn send_all(
     send(store, device, &borrowed)
 }
 
-fn alerts(store: &dyn Store, scope: &RecordScope) -> Vec<anjian_server::store::iot::Alert> {
+fn alerts(store: &Store, scope: &RecordScope) -> Vec<anjian_server::store::iot::Alert> {
     let (alerts, total) = store.alerts(scope, 100, 0).unwrap();
     assert_eq!(total as usize, alerts.len());
     alerts
 }
 
-fn everywhere(store: &dyn Store) -> Vec<anjian_server::store::iot::Alert> {
+fn everywhere(store: &Store) -> Vec<anjian_server::store::iot::Alert> {
     alerts(store, &RecordScope::All)
 }
 
-fn devices_are_registered_once_found_by_key_and_revoked(store: &dyn Store) {
+fn devices_are_registered_once_found_by_key_and_revoked(store: &Store) {
     demo_world(store);
     let gauge = register(store, "RG-1", MINE, None);
     assert_eq!(gauge.kind, DeviceKind::Rain);
@@ -206,7 +202,7 @@ fn devices_are_registered_once_found_by_key_and_revoked(store: &dyn Store) {
     );
 }
 
-fn resent_events_are_stored_once_and_changed_resends_put_aside(store: &dyn Store) {
+fn resent_events_are_stored_once_and_changed_resends_put_aside(store: &Store) {
     demo_world(store);
     let gauge = register(store, "RG-1", MINE, None);
     let first = send(
@@ -266,7 +262,7 @@ fn resent_events_are_stored_once_and_changed_resends_put_aside(store: &dyn Store
     assert_eq!(device.clock_offset_ms, Some(0));
 }
 
-fn rain_reaching_exactly_the_threshold_raises_one_stop_alert(store: &dyn Store) {
+fn rain_reaching_exactly_the_threshold_raises_one_stop_alert(store: &Store) {
     demo_world(store);
     let gauge = register(store, "RG-1", MINE, None);
     // 49.9 mm: 499 minutes of 0.1 mm, in batches of 100.
@@ -343,11 +339,11 @@ fn rain_reaching_exactly_the_threshold_raises_one_stop_alert(store: &dyn Store) 
     }
 }
 
-fn alerts_len(store: &dyn Store, scope: &RecordScope) -> usize {
+fn alerts_len(store: &Store, scope: &RecordScope) -> usize {
     alerts(store, scope).len()
 }
 
-fn a_dry_gap_shorter_than_the_dry_period_continues_the_rain_event(store: &dyn Store) {
+fn a_dry_gap_shorter_than_the_dry_period_continues_the_rain_event(store: &Store) {
     demo_world(store);
     let dry = IotConfig::shipped().rain.dry();
     // 30 mm; dry for one minute less than the dry period; 20 mm: one event of 50 mm.
@@ -391,7 +387,7 @@ fn a_dry_gap_shorter_than_the_dry_period_continues_the_rain_event(store: &dyn St
     assert_eq!(on_far[0].detail["readings"].as_array().unwrap().len(), 2);
 }
 
-fn a_late_reading_recounts_the_rain_events_it_joins(store: &dyn Store) {
+fn a_late_reading_recounts_the_rain_events_it_joins(store: &Store) {
     demo_world(store);
     let gauge = register(store, "RG-1", MINE, None);
     // 30 mm at 01:00 and 21 mm at 12:00: eleven dry hours, two events, no alert.
@@ -420,7 +416,7 @@ fn a_late_reading_recounts_the_rain_events_it_joins(store: &dyn Store) {
     assert_eq!(everywhere(store).len(), 1);
 }
 
-fn a_mine_may_have_its_own_threshold(store: &dyn Store) {
+fn a_mine_may_have_its_own_threshold(store: &Store) {
     demo_world(store);
     let strict = register(store, "RG-1", MINE, Some(450));
     assert!(
@@ -441,7 +437,7 @@ fn a_mine_may_have_its_own_threshold(store: &dyn Store) {
 
 /// Posts one batch of `events` (JSON objects with their `id` and `t`), received a little after
 /// the latest.
-fn post_events(store: &dyn Store, device: &Device, events: &[serde_json::Value]) -> IngestOutcome {
+fn post_events(store: &Store, device: &Device, events: &[serde_json::Value]) -> IngestOutcome {
     let latest = events
         .iter()
         .map(|e| instant(e["t"].as_str().unwrap()))
@@ -452,7 +448,7 @@ fn post_events(store: &dyn Store, device: &Device, events: &[serde_json::Value])
 
 /// The same, received at `received` (a device's backlog arrives after its events).
 fn post_events_at(
-    store: &dyn Store,
+    store: &Store,
     device: &Device,
     events: &[serde_json::Value],
     received: DateTime<Utc>,
@@ -464,7 +460,7 @@ fn post_events_at(
     });
     let config = IotConfig::shipped();
     let intake = check_batch(device, body.to_string().as_bytes(), received, &config).unwrap();
-    store.ingest_iot(&intake, &config).unwrap()
+    iot::ingest(store, &intake, &config).unwrap()
 }
 
 fn detection(id: &str, at: DateTime<Utc>, work: &str, area: Option<&str>) -> serde_json::Value {
@@ -481,13 +477,13 @@ fn detection(id: &str, at: DateTime<Utc>, work: &str, area: Option<&str>) -> ser
     event
 }
 
-fn import_csv(store: &dyn Store, kind: ImportKind, csv: &str) {
+fn import_csv(store: &Store, kind: ImportKind, csv: &str) {
     let known = imports::Known::load(store).unwrap();
     let batch = imports::parse(kind, "test.csv", csv.as_bytes(), &known).unwrap();
     store.import_reference(&batch).unwrap();
 }
 
-fn hot_work_without_a_covering_permit_raises_an_alert_once_an_hour(store: &dyn Store) {
+fn hot_work_without_a_covering_permit_raises_an_alert_once_an_hour(store: &Store) {
     demo_world(store);
     import_csv(
         store,
@@ -632,9 +628,7 @@ fn snapshot(id: &str, at: DateTime<Utc>, underground: usize) -> serde_json::Valu
     })
 }
 
-fn people_still_underground_after_a_stop_raise_an_alert_until_it_is_acknowledged(
-    store: &dyn Store,
-) {
+fn people_still_underground_after_a_stop_raise_an_alert_until_it_is_acknowledged(store: &Store) {
     demo_world(store);
     let gauge = register(store, "RG-1", MINE, None);
     let positioning = register_kind(store, "KJ-1", DeviceKind::Positioning, MINE, None);
@@ -718,7 +712,7 @@ fn china(text: &str) -> DateTime<Utc> {
     instant(&format!("2026-07-{text}:00+08:00"))
 }
 
-fn a_shift_without_a_positioning_upload_raises_an_alert_once(store: &dyn Store) {
+fn a_shift_without_a_positioning_upload_raises_an_alert_once(store: &Store) {
     demo_world(store);
     let config = IotConfig::shipped();
     let kept = register_kind(store, "KJ-1", DeviceKind::Positioning, MINE, None);
@@ -728,13 +722,12 @@ fn a_shift_without_a_positioning_upload_raises_an_alert_once(store: &dyn Store) 
     post_events(store, &kept, &[snapshot("p1", china("14T08:30"), 20)]);
     // Before the night shift's grace has passed: nothing judged yet.
     assert!(
-        store
-            .iot_tick(china("14T08:29"), &config)
+        iot::tick(store, china("14T08:29"), &config)
             .unwrap()
             .alerts
             .is_empty()
     );
-    let outcome = store.iot_tick(china("15T00:31"), &config).unwrap();
+    let outcome = iot::tick(store, china("15T00:31"), &config).unwrap();
     let mut raised = outcome.alerts.clone();
     raised.sort();
     assert_eq!(
@@ -748,8 +741,7 @@ fn a_shift_without_a_positioning_upload_raises_an_alert_once(store: &dyn Store) 
         ]
     );
     assert!(
-        store
-            .iot_tick(china("15T00:40"), &config)
+        iot::tick(store, china("15T00:40"), &config)
             .unwrap()
             .alerts
             .is_empty()
@@ -777,7 +769,7 @@ fn face(id: &str, at: DateTime<Utc>, person: &str, direction: &str) -> serde_jso
     })
 }
 
-fn duty_attendance_follows_the_roster_leaders_check_ins(store: &dyn Store) {
+fn duty_attendance_follows_the_roster_leaders_check_ins(store: &Store) {
     demo_world(store);
     let config = IotConfig::shipped();
     import_csv(
@@ -802,7 +794,7 @@ fn duty_attendance_follows_the_roster_leaders_check_ins(store: &dyn Store) {
             face("f5", china("15T00:10"), "X99", "in"),
         ],
     );
-    let outcome = store.iot_tick(china("15T08:31"), &config).unwrap();
+    let outcome = iot::tick(store, china("15T08:31"), &config).unwrap();
     let mut raised = outcome.alerts.clone();
     raised.sort();
     assert_eq!(
@@ -814,7 +806,7 @@ fn duty_attendance_follows_the_roster_leaders_check_ins(store: &dyn Store) {
     );
     // The day shift had ended when the batch came: the batch wrote its row, the tick the rest.
     assert_eq!(outcome.attendance, 3);
-    let rows = |store: &dyn Store| -> Vec<(String, String, String, bool)> {
+    let rows = |store: &Store| -> Vec<(String, String, String, bool)> {
         let mut rows: Vec<_> = store
             .attendance_of(MINE, &anjian_server::store::DatedPage::ALL)
             .unwrap()
@@ -850,7 +842,7 @@ fn duty_attendance_follows_the_roster_leaders_check_ins(store: &dyn Store) {
         ]
     );
     // Again: nothing changes.
-    let again = store.iot_tick(china("15T08:45"), &config).unwrap();
+    let again = iot::tick(store, china("15T08:45"), &config).unwrap();
     assert_eq!((again.alerts.len(), again.attendance), (0, 0));
 
     // A backlog arrives: a leader did lead the night shift. The row follows; the alert stays.
@@ -894,7 +886,7 @@ fn alarm(id: &str, at: DateTime<Utc>, state: &str) -> serde_json::Value {
     })
 }
 
-fn frequent_dcs_alarms_become_a_hazard_in_tracking_until_confirmed_rectified(store: &dyn Store) {
+fn frequent_dcs_alarms_become_a_hazard_in_tracking_until_confirmed_rectified(store: &Store) {
     use anjian_server::store::standings::TallyLevel;
     demo_world(store);
     let config = IotConfig::shipped();

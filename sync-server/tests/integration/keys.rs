@@ -8,10 +8,9 @@ use std::path::Path;
 
 use anjian_server::keys::{self, FirstStart};
 use anjian_server::store::Store;
-use anjian_server::store::sqlite::SqliteStore;
 
-fn fresh(dir: &Path) -> SqliteStore {
-    SqliteStore::open(&dir.join("server.sqlite3")).unwrap()
+fn fresh(dir: &Path) -> Store {
+    Store::open_sqlite(&dir.join("server.sqlite3")).unwrap()
 }
 
 #[test]
@@ -76,7 +75,7 @@ fn a_database_from_before_recorded_keys_adopts_only_the_key_that_signed_its_log(
         &database,
     )
     .unwrap();
-    let store = SqliteStore::open(&database).unwrap();
+    let store = Store::open_sqlite(&database).unwrap();
     let path = dir.path().join(keys::KEY_FILE);
 
     let error = keys::open(&store, &path, FirstStart::Generate).unwrap_err();

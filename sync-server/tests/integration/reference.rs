@@ -9,8 +9,8 @@ use anjian_core::enterprise::parse_enterprise_csv;
 use anjian_server::admin::{self, imports};
 use anjian_server::auth::descendants;
 use anjian_server::demo;
-use anjian_server::store::postgres::{self as postgres_store, PostgresStore};
-use anjian_server::store::sqlite::{self as sqlite_store, SqliteStore};
+use anjian_server::store::postgres as postgres_store;
+use anjian_server::store::sqlite as sqlite_store;
 use anjian_server::store::{
     AreaGrouping, Attendance, AttendanceSource, DatedPage, DutyLeader, EmergencyPlan,
     EnterpriseArchive, HandlingStatus, HazardLevel, HazardSource, HealthDeclaration, HotWorkLevel,
@@ -49,7 +49,7 @@ const MINE: &str = "91370302016480894K";
 /// A valid code of an enterprise that is not in the register.
 const UNREGISTERED: &str = "914403001922038216";
 
-pub(crate) fn demo_world(store: &dyn Store) {
+pub(crate) fn demo_world(store: &Store) {
     for region in demo::regions().unwrap() {
         store.add_region(&region).unwrap();
     }
@@ -70,12 +70,12 @@ fn documented_example(kind: ImportKind) -> String {
     doc[start..end].to_string()
 }
 
-fn import(store: &dyn Store, kind: ImportKind, csv: &str) -> ImportSummary {
+fn import(store: &Store, kind: ImportKind, csv: &str) -> ImportSummary {
     admin::import_reference(store, kind, &format!("{}.csv", kind.name()), csv.as_bytes())
         .unwrap_or_else(|e| panic!("{}: {e}", kind.name()))
 }
 
-fn import_error(store: &dyn Store, kind: ImportKind, csv: &str) -> String {
+fn import_error(store: &Store, kind: ImportKind, csv: &str) -> String {
     admin::import_reference(store, kind, &format!("{}.csv", kind.name()), csv.as_bytes())
         .unwrap_err()
         .message
@@ -104,7 +104,7 @@ fn ids<T>(rows: &[T], id: impl Fn(&T) -> &str) -> Vec<String> {
 }
 
 /// Everything stored, for checking that a refused import stored nothing.
-fn everything(store: &dyn Store) -> (Vec<EnterpriseArchive>, Vec<Attendance>, usize, usize) {
+fn everything(store: &Store) -> (Vec<EnterpriseArchive>, Vec<Attendance>, usize, usize) {
     let archives = [FACTORY, CHEMICALS, TRADER, MINE]
         .iter()
         .map(|code| store.enterprise_archive(code).unwrap())
@@ -127,7 +127,7 @@ fn everything(store: &dyn Store) -> (Vec<EnterpriseArchive>, Vec<Attendance>, us
     )
 }
 
-fn import_every_example(store: &dyn Store) -> Vec<ImportSummary> {
+fn import_every_example(store: &Store) -> Vec<ImportSummary> {
     ImportKind::ALL
         .into_iter()
         .map(|kind| import(store, kind, &documented_example(kind)))
@@ -136,7 +136,7 @@ fn import_every_example(store: &dyn Store) -> Vec<ImportSummary> {
 
 // ---- tests ----------------------------------------------------------------------------------
 
-fn every_documented_example_imports_and_reads_back(store: &dyn Store) {
+fn every_documented_example_imports_and_reads_back(store: &Store) {
     demo_world(store);
     let summaries = import_every_example(store);
     assert_eq!(
@@ -386,7 +386,7 @@ fn every_documented_example_imports_and_reads_back(store: &dyn Store) {
     );
 }
 
-fn importing_the_same_files_again_changes_nothing(store: &dyn Store) {
+fn importing_the_same_files_again_changes_nothing(store: &Store) {
     demo_world(store);
     import_every_example(store);
     let before = everything(store);
@@ -426,7 +426,7 @@ fn importing_the_same_files_again_changes_nothing(store: &dyn Store) {
     assert_eq!(everything(store), before);
 }
 
-fn a_bad_row_is_named_by_its_line_and_nothing_is_stored(store: &dyn Store) {
+fn a_bad_row_is_named_by_its_line_and_nothing_is_stored(store: &Store) {
     demo_world(store);
     let empty = everything(store);
     let header = |kind| imports::header(kind).join(",");
@@ -659,7 +659,7 @@ fn a_bad_row_is_named_by_its_line_and_nothing_is_stored(store: &dyn Store) {
     assert_eq!(everything(store), empty);
 }
 
-fn the_store_refuses_a_whole_batch_naming_an_unregistered_enterprise(store: &dyn Store) {
+fn the_store_refuses_a_whole_batch_naming_an_unregistered_enterprise(store: &Store) {
     demo_world(store);
     let permit = |code: &str, number: &str| Permit {
         credit_code: code.into(),
@@ -701,7 +701,7 @@ fn the_store_refuses_a_whole_batch_naming_an_unregistered_enterprise(store: &dyn
     );
 }
 
-fn attendance_is_updated_in_place_by_its_key(store: &dyn Store) {
+fn attendance_is_updated_in_place_by_its_key(store: &Store) {
     demo_world(store);
     let header = imports::header(ImportKind::Attendance).join(",");
     let first =
@@ -776,7 +776,7 @@ fn attendance_is_updated_in_place_by_its_key(store: &dyn Store) {
 
 /// More rows than one upsert statement takes (500): every row is counted once as inserted,
 /// updated or unchanged, whichever statement it fell in; a key twice in a batch is refused.
-fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) {
+fn attendance_is_counted_per_month_and_industry_within_scope(store: &Store) {
     demo_world(store);
     import(
         store,
@@ -906,7 +906,7 @@ fn attendance_is_counted_per_month_and_industry_within_scope(store: &dyn Store) 
     assert!(store.rollups_agree().unwrap());
 }
 
-fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &dyn Store) {
+fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &Store) {
     demo_world(store);
     import(
         store,
@@ -1043,7 +1043,7 @@ fn declarations_and_newest_permits_are_read_per_enterprise_within_scope(store: &
     );
 }
 
-fn certificates_and_permits_are_listed_with_their_enterprise_within_scope(store: &dyn Store) {
+fn certificates_and_permits_are_listed_with_their_enterprise_within_scope(store: &Store) {
     demo_world(store);
     import(
         store,
@@ -1170,7 +1170,7 @@ fn certificates_and_permits_are_listed_with_their_enterprise_within_scope(store:
 }
 
 /// How many staff certificates the archives hold, enterprise by enterprise.
-fn everything_staff(store: &dyn Store) -> usize {
+fn everything_staff(store: &Store) -> usize {
     store
         .enterprises_since(0)
         .unwrap()
@@ -1185,7 +1185,7 @@ fn everything_staff(store: &dyn Store) -> usize {
         .sum()
 }
 
-fn large_batches_count_each_row_once_across_statements(store: &dyn Store) {
+fn large_batches_count_each_row_once_across_statements(store: &Store) {
     demo_world(store);
     let start = day("2023-01-01");
     let shifts = |count: usize, present: &dyn Fn(usize) -> bool| -> Vec<Attendance> {
@@ -1240,7 +1240,7 @@ fn large_batches_count_each_row_once_across_statements(store: &dyn Store) {
     );
 }
 
-fn a_later_import_updates_the_rows_it_names_and_keeps_the_others(store: &dyn Store) {
+fn a_later_import_updates_the_rows_it_names_and_keeps_the_others(store: &Store) {
     demo_world(store);
     import_every_example(store);
     let header = |kind| imports::header(kind).join(",");
@@ -1294,7 +1294,7 @@ fn a_later_import_updates_the_rows_it_names_and_keeps_the_others(store: &dyn Sto
     );
 }
 
-fn hotline_and_mailbox_lists_follow_the_scope(store: &dyn Store) {
+fn hotline_and_mailbox_lists_follow_the_scope(store: &Store) {
     demo_world(store);
     import(
         store,
@@ -1364,7 +1364,7 @@ fn hotline_and_mailbox_lists_follow_the_scope(store: &dyn Store) {
     assert_eq!(mailbox(&enterprise), Vec::<String>::new());
 }
 
-fn dated_pages_bound_sort_and_page_the_lists(store: &dyn Store) {
+fn dated_pages_bound_sort_and_page_the_lists(store: &Store) {
     demo_world(store);
     import_every_example(store);
     let page = |from: Option<&str>, until: Option<&str>, limit: i64, offset: i64| DatedPage {
@@ -1444,7 +1444,7 @@ fn a_version_1_sqlite_database_upgrades_in_place() {
     assert_eq!(user_version(&path), 1);
     let v1_tables = sqlite_schema(&path).len();
 
-    let store = SqliteStore::open(&path).unwrap();
+    let store = Store::open_sqlite(&path).unwrap();
     assert_eq!(user_version(&path), sqlite_store::SCHEMA_VERSION);
 
     // What version 1 held is all there: the demo world, a locked record with its hazard and
@@ -1475,7 +1475,7 @@ fn a_version_1_sqlite_database_upgrades_in_place() {
 
     // The schema is now exactly a fresh database's.
     let fresh = dir.path().join("fresh.sqlite3");
-    drop(SqliteStore::open(&fresh).unwrap());
+    drop(Store::open_sqlite(&fresh).unwrap());
     assert_eq!(sqlite_schema(&path), sqlite_schema(&fresh));
     assert!(sqlite_schema(&path).len() > v1_tables);
 
@@ -1490,7 +1490,7 @@ fn a_version_1_sqlite_database_upgrades_in_place() {
     drop(store);
 
     // Opening it again changes nothing.
-    let store = SqliteStore::open(&path).unwrap();
+    let store = Store::open_sqlite(&path).unwrap();
     assert_eq!(user_version(&path), sqlite_store::SCHEMA_VERSION);
     assert_eq!(
         store.enterprise_archive(CHEMICALS).unwrap().permits.len(),
@@ -1513,12 +1513,12 @@ fn sqlite_stores_opening_an_old_database_at_once_upgrade_it_once() {
     )
     .unwrap();
     let start = std::sync::Barrier::new(4);
-    let stores: Vec<SqliteStore> = std::thread::scope(|s| {
+    let stores: Vec<Store> = std::thread::scope(|s| {
         let opening: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
                     start.wait();
-                    SqliteStore::open(&path)
+                    Store::open_sqlite(&path)
                 })
             })
             .collect();
@@ -1569,7 +1569,7 @@ const V2_TABLES: [&str; 8] = [
 #[test]
 fn a_version_1_postgres_database_upgrades_in_place() {
     let db = TestDatabase::create();
-    let store = PostgresStore::connect(&db.url).unwrap();
+    let store = Store::connect_postgres(&db.url).unwrap();
     demo_world(&store);
     drop(store);
     // Back to what version 1 wrote: its tables only (versions 2, 3 and 5 changed none of them,
@@ -1625,7 +1625,7 @@ fn a_version_1_postgres_database_upgrades_in_place() {
         .unwrap();
     assert!(columns(&mut admin).len() < v2_columns.len());
 
-    let store = PostgresStore::connect(&db.url).unwrap();
+    let store = Store::connect_postgres(&db.url).unwrap();
     let version: i32 = admin
         .query_one("SELECT version FROM schema_version", &[])
         .unwrap()

@@ -12,8 +12,6 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 
 use anjian_server::seed::{Scale, SeedSummary, seed};
 use anjian_server::state::AppState;
-use anjian_server::store::postgres::PostgresStore;
-use anjian_server::store::sqlite::SqliteStore;
 use anjian_server::store::{AreaGrouping, EnterpriseActivity, RecordFilter, RecordScope, Store};
 
 use crate::store::TestDatabase;
@@ -24,7 +22,7 @@ fn now() -> DateTime<Utc> {
     "2026-06-15T04:00:00Z".parse().unwrap()
 }
 
-fn seeded(store: Arc<dyn Store>, key_dir: &std::path::Path) -> (AppState, SeedSummary) {
+fn seeded(store: Arc<Store>, key_dir: &std::path::Path) -> (AppState, SeedSummary) {
     let (keys, _) = anjian_server::keys::open(
         store.as_ref(),
         &key_dir.join("key"),
@@ -38,7 +36,7 @@ fn seeded(store: Arc<dyn Store>, key_dir: &std::path::Path) -> (AppState, SeedSu
 
 /// Every record and hazard as its projection rows hold it, without the record ids (which
 /// are random) and in a fixed order.
-fn fingerprint(store: &dyn Store) -> (Vec<String>, Vec<String>) {
+fn fingerprint(store: &Store) -> (Vec<String>, Vec<String>) {
     let mut records: Vec<String> = store
         .list_records(&RecordScope::All, &RecordFilter::default(), -1, 0)
         .unwrap()
@@ -80,8 +78,8 @@ fn fingerprint(store: &dyn Store) -> (Vec<String>, Vec<String>) {
 #[test]
 fn the_demo_history_is_taken_whole_verifies_and_is_the_same_on_both_backends() {
     let dir = tempfile::tempdir().unwrap();
-    let sqlite: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    let sqlite: Arc<Store> =
+        Arc::new(Store::open_sqlite(&dir.path().join("server.sqlite3")).unwrap());
     let (state, summary) = seeded(sqlite.clone(), dir.path());
 
     let rows = sqlite
@@ -199,7 +197,7 @@ fn the_demo_history_is_taken_whole_verifies_and_is_the_same_on_both_backends() {
     );
 
     let database = TestDatabase::create();
-    let postgres: Arc<dyn Store> = Arc::new(PostgresStore::connect(&database.url).unwrap());
+    let postgres: Arc<Store> = Arc::new(Store::connect_postgres(&database.url).unwrap());
     let pg_dir = tempfile::tempdir().unwrap();
     let (_, pg_summary) = seeded(postgres.clone(), pg_dir.path());
     assert_eq!(pg_summary.total_records(), summary.total_records());
@@ -217,7 +215,7 @@ type Activities = BTreeMap<String, (BTreeSet<String>, Vec<NaiveDate>, Vec<Option
 
 /// The store's area counts, keyed as the test counts them.
 fn area_totals(
-    store: &dyn Store,
+    store: &Store,
     scope: &RecordScope,
     filter: &RecordFilter,
     grouping: AreaGrouping,
@@ -237,7 +235,7 @@ fn area_totals(
 
 /// The analyses' rollups agree with a rebuild, and answer ranges of China days (whole months,
 /// edge days, open ends) at every scope exactly as a count of the raw submitted inspections.
-fn rollups_answer_as_the_records_do(store: &dyn Store) {
+fn rollups_answer_as_the_records_do(store: &Store) {
     assert!(store.rollups_agree().unwrap(), "{}", store.backend());
     let register: BTreeMap<String, (String, String)> = store
         .enterprises_since(0)
@@ -444,8 +442,8 @@ fn rollups_answer_as_the_records_do(store: &dyn Store) {
 #[test]
 fn seeding_a_store_that_holds_data_is_refused_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap());
+    let store: Arc<Store> =
+        Arc::new(Store::open_sqlite(&dir.path().join("server.sqlite3")).unwrap());
     anjian_server::demo::seed(store.as_ref(), PASSWORD).unwrap();
     let before = store.current_seq().unwrap();
     let (keys, _) = anjian_server::keys::open(

@@ -20,8 +20,7 @@ use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
 use anjian_core::sync::receipt::{GENESIS_HASH, Receipt, entry_hash};
 use anjian_server::store::migrations;
-use anjian_server::store::postgres::PostgresStore;
-use anjian_server::store::sqlite::{self as sqlite_store, SqliteStore};
+use anjian_server::store::sqlite as sqlite_store;
 use anjian_server::store::standings::{OpenStanding, TallyLevel};
 use anjian_server::store::{
     AreaCount, AreaGrouping, CommitOutcome, EnterpriseActivity, HazardRow, HazardTallies,
@@ -64,17 +63,17 @@ conformance! {
 
 // ---- backends -------------------------------------------------------------------------------
 
-pub(crate) fn on_sqlite(test: fn(&dyn Store)) {
+pub(crate) fn on_sqlite(test: fn(&Store)) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("server.sqlite3")).unwrap();
+    let store = Store::open_sqlite(&dir.path().join("server.sqlite3")).unwrap();
     assert_eq!(store.backend(), "sqlite");
     test(&store);
 }
 
-pub(crate) fn on_postgres(test: fn(&dyn Store)) {
+pub(crate) fn on_postgres(test: fn(&Store)) {
     let db = TestDatabase::create();
     // Dropped (its connections closed) before the database.
-    let store = PostgresStore::connect(&db.url).unwrap();
+    let store = Store::connect_postgres(&db.url).unwrap();
     assert_eq!(store.backend(), "postgresql");
     test(&store);
 }
@@ -176,12 +175,12 @@ fn database_urls_name_the_test_database() {
 fn postgres_servers_starting_at_once_create_the_schema_once() {
     let db = TestDatabase::create();
     let start = Barrier::new(4);
-    let stores: Vec<PostgresStore> = std::thread::scope(|s| {
+    let stores: Vec<Store> = std::thread::scope(|s| {
         let starting: Vec<_> = (0..4)
             .map(|_| {
                 s.spawn(|| {
                     start.wait();
-                    PostgresStore::connect(&db.url)
+                    Store::connect_postgres(&db.url)
                 })
             })
             .collect();
@@ -198,7 +197,7 @@ fn postgres_servers_starting_at_once_create_the_schema_once() {
         assert_eq!(store.current_seq().unwrap(), 0);
     }
     drop(stores);
-    let again = PostgresStore::connect(&db.url).unwrap();
+    let again = Store::connect_postgres(&db.url).unwrap();
     assert_eq!(again.regions().unwrap().len(), 1);
 }
 
@@ -222,7 +221,7 @@ pub(crate) fn sqlite_schema(path: &std::path::Path) -> Vec<(String, String, Opti
 fn a_sqlite_database_at_any_earlier_version_upgrades_to_the_fresh_schema() {
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh.sqlite3");
-    drop(SqliteStore::open(&fresh).unwrap());
+    drop(Store::open_sqlite(&fresh).unwrap());
     let expected = sqlite_schema(&fresh);
     assert!(expected.iter().any(|(_, name, _)| name == "signing_keys"));
     for version in 1..migrations::SQLITE.len() {
@@ -236,7 +235,7 @@ fn a_sqlite_database_at_any_earlier_version_upgrades_to_the_fresh_schema() {
         let before = sqlite_schema(&path);
         drop(conn);
 
-        let store = SqliteStore::open(&path).unwrap();
+        let store = Store::open_sqlite(&path).unwrap();
         assert_ne!(
             before, expected,
             "version {version} already had the fresh schema"
@@ -256,12 +255,12 @@ fn a_sqlite_database_at_any_earlier_version_upgrades_to_the_fresh_schema() {
 fn a_sqlite_database_of_a_newer_server_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newer.sqlite3");
-    drop(SqliteStore::open(&path).unwrap());
+    drop(Store::open_sqlite(&path).unwrap());
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.pragma_update(None, "user_version", sqlite_store::SCHEMA_VERSION + 1)
         .unwrap();
     drop(conn);
-    let refused = SqliteStore::open(&path).unwrap_err().to_string();
+    let refused = Store::open_sqlite(&path).unwrap_err().to_string();
     assert!(refused.contains("upgrade anjian-server"), "{refused}");
 }
 
@@ -293,7 +292,7 @@ fn postgres_schema(url: &str) -> Vec<String> {
 #[test]
 fn a_postgres_database_at_any_earlier_version_upgrades_to_the_fresh_schema() {
     let fresh = TestDatabase::create();
-    drop(PostgresStore::connect(&fresh.url).unwrap());
+    drop(Store::connect_postgres(&fresh.url).unwrap());
     let expected = postgres_schema(&fresh.url);
     assert!(expected.iter().any(|row| row.starts_with("signing_keys ")));
     for version in 1..migrations::POSTGRES.len() {
@@ -319,7 +318,7 @@ fn a_postgres_database_at_any_earlier_version_upgrades_to_the_fresh_schema() {
             .unwrap();
         drop(client);
 
-        let store = PostgresStore::connect(&db.url).unwrap();
+        let store = Store::connect_postgres(&db.url).unwrap();
         assert_eq!(
             postgres_schema(&db.url),
             expected,
@@ -364,7 +363,7 @@ fn region(code: &str, name: &str, parent: Option<&str>) -> Region {
     }
 }
 
-fn add_regions(store: &dyn Store) {
+fn add_regions(store: &Store) {
     store.add_region(&region("440300", "深圳市", None)).unwrap();
     store
         .add_region(&region("440305", "南山区", Some("440300")))
@@ -493,7 +492,7 @@ fn voided(serial: u32) -> NumberRegisterEntry {
 }
 
 /// Commits, expecting success; returns the receipt when the commit locked.
-fn commit(store: &dyn Store, commit: &RecordCommit) -> Option<Receipt> {
+fn commit(store: &Store, commit: &RecordCommit) -> Option<Receipt> {
     match store.commit_record(commit, &sign).unwrap() {
         CommitOutcome::Committed { receipt } => receipt,
         other => panic!("commit of {} refused: {other:?}", commit.id),
@@ -517,7 +516,7 @@ fn row_ids(rows: &[RecordRow]) -> Vec<&str> {
 
 // ---- regions, users, tokens -----------------------------------------------------------------
 
-fn regions_list_in_code_order_and_a_taken_code_is_a_conflict(store: &dyn Store) {
+fn regions_list_in_code_order_and_a_taken_code_is_a_conflict(store: &Store) {
     assert_eq!(store.regions().unwrap(), []);
     let city = region("440300", "深圳市", None);
     let baoan = region("440306", "宝安区", Some("440300"));
@@ -535,7 +534,7 @@ fn regions_list_in_code_order_and_a_taken_code_is_a_conflict(store: &dyn Store) 
     assert_eq!(store.regions().unwrap(), [city, nanshan, baoan]);
 }
 
-fn users_are_added_read_back_and_disabled(store: &dyn Store) {
+fn users_are_added_read_back_and_disabled(store: &Store) {
     let before = store.current_seq().unwrap();
     let alice = user("alice", Some("44030001"));
     let bob = user("bob", None);
@@ -572,7 +571,7 @@ fn users_are_added_read_back_and_disabled(store: &dyn Store) {
     );
 }
 
-fn a_taken_login_or_certificate_is_a_conflict(store: &dyn Store) {
+fn a_taken_login_or_certificate_is_a_conflict(store: &Store) {
     store.add_user(&user("alice", Some("44030001"))).unwrap();
     let seq = store.current_seq().unwrap();
 
@@ -589,7 +588,7 @@ fn a_taken_login_or_certificate_is_a_conflict(store: &dyn Store) {
     assert_eq!(store.current_seq().unwrap(), seq);
 }
 
-fn tokens_are_found_by_hash_and_revoked_by_login_and_device(store: &dyn Store) {
+fn tokens_are_found_by_hash_and_revoked_by_login_and_device(store: &Store) {
     store.add_user(&user("alice", None)).unwrap();
     store.add_user(&user("bob", None)).unwrap();
     let token = |hash: &str, kind: TokenKind, login: &str, device: &str| TokenRow {
@@ -633,7 +632,7 @@ fn tokens_are_found_by_hash_and_revoked_by_login_and_device(store: &dyn Store) {
 
 // ---- reference data -------------------------------------------------------------------------
 
-fn enterprises_are_upserted_all_or_none(store: &dyn Store) {
+fn enterprises_are_upserted_all_or_none(store: &Store) {
     add_regions(store);
     let seq = store.current_seq().unwrap();
     let good = enterprise(CODE_A, "深圳市某某制造有限公司", "440305");
@@ -672,7 +671,7 @@ fn enterprises_are_upserted_all_or_none(store: &dyn Store) {
     assert_eq!(store.enterprise(CODE_C).unwrap(), None);
 }
 
-fn an_enterprise_keeps_its_sector_when_a_register_does_not_say(store: &dyn Store) {
+fn an_enterprise_keeps_its_sector_when_a_register_does_not_say(store: &Store) {
     add_regions(store);
     let smelter = Enterprise {
         industry: "工贸".into(),
@@ -729,7 +728,7 @@ fn an_enterprise_keeps_its_sector_when_a_register_does_not_say(store: &dyn Store
     assert_eq!(store.enterprise(CODE_A).unwrap(), Some(chemical));
 }
 
-fn enterprises_since_returns_only_later_changes(store: &dyn Store) {
+fn enterprises_since_returns_only_later_changes(store: &Store) {
     add_regions(store);
     let a = enterprise(CODE_A, "甲公司", "440305");
     let b = enterprise(CODE_B, "乙公司", "440306");
@@ -757,7 +756,7 @@ fn enterprises_since_returns_only_later_changes(store: &dyn Store) {
     );
 }
 
-fn a_template_version_is_published_once_with_one_text(store: &dyn Store) {
+fn a_template_version_is_published_once_with_one_text(store: &Store) {
     let v1 = TemplateSource {
         id: "fire-safety".into(),
         version: 1,
@@ -806,7 +805,7 @@ fn a_template_version_is_published_once_with_one_text(store: &dyn Store) {
     );
 }
 
-fn the_agency_carries_the_seq_of_its_last_change(store: &dyn Store) {
+fn the_agency_carries_the_seq_of_its_last_change(store: &Store) {
     assert_eq!(store.agency().unwrap(), None);
     store.set_agency("name = \"深圳市应急管理局\"\n").unwrap();
     let first = store.current_seq().unwrap();
@@ -827,7 +826,7 @@ fn the_agency_carries_the_seq_of_its_last_change(store: &dyn Store) {
 
 // ---- records --------------------------------------------------------------------------------
 
-fn a_new_record_is_stored_with_its_projection_and_numbers(store: &dyn Store) {
+fn a_new_record_is_stored_with_its_projection_and_numbers(store: &Store) {
     let seq = store.current_seq().unwrap();
     let mut c = new_record("r1");
     c.projection.inspector_certs = vec!["44030002".into(), "44030001".into()];
@@ -891,7 +890,7 @@ fn a_new_record_is_stored_with_its_projection_and_numbers(store: &dyn Store) {
     );
 }
 
-fn an_update_must_name_the_version_it_read(store: &dyn Store) {
+fn an_update_must_name_the_version_it_read(store: &Store) {
     commit(store, &new_record("r1"));
     let mut second = update("r1", 1);
     second.projection.status = "submitted".into();
@@ -939,7 +938,7 @@ fn an_update_must_name_the_version_it_read(store: &dyn Store) {
     );
 }
 
-fn a_lock_appends_a_signed_receipt_to_the_audit_chain(store: &dyn Store) {
+fn a_lock_appends_a_signed_receipt_to_the_audit_chain(store: &Store) {
     let first = locking(new_record("r1"), T0 + 1_000);
     let receipt = commit(store, &first).expect("a lock gives a receipt");
     assert_eq!(receipt.record_id, "r1");
@@ -998,7 +997,7 @@ fn a_lock_appends_a_signed_receipt_to_the_audit_chain(store: &dyn Store) {
     assert!(rows.iter().all(|row| row.locked));
 }
 
-fn a_locked_record_refuses_commits(store: &dyn Store) {
+fn a_locked_record_refuses_commits(store: &Store) {
     commit(store, &locking(new_record("r1"), T0 + 1_000));
     let locked = store.record("r1").unwrap().unwrap();
     let seq = store.current_seq().unwrap();
@@ -1018,7 +1017,7 @@ fn a_locked_record_refuses_commits(store: &dyn Store) {
     assert_eq!(store.current_seq().unwrap(), seq);
 }
 
-fn a_number_held_elsewhere_refuses_the_whole_commit(store: &dyn Store) {
+fn a_number_held_elsewhere_refuses_the_whole_commit(store: &Store) {
     let mut first = new_record("r1");
     first.projection.documents = vec![issued(1)];
     commit(store, &first);
@@ -1100,7 +1099,7 @@ fn a_number_held_elsewhere_refuses_the_whole_commit(store: &dyn Store) {
     assert_eq!(store.record("r1").unwrap(), before);
 }
 
-fn quarantine_keeps_the_same_late_changes_once(store: &dyn Store) {
+fn quarantine_keeps_the_same_late_changes_once(store: &Store) {
     commit(store, &locking(new_record("r1"), T0 + 1_000));
     let entry = QuarantineEntry {
         record_id: "r1".into(),
@@ -1124,7 +1123,7 @@ fn quarantine_keeps_the_same_late_changes_once(store: &dyn Store) {
     assert_eq!(store.quarantined("r2").unwrap(), []);
 }
 
-fn devices_follow_the_records_they_created_or_inspect(store: &dyn Store) {
+fn devices_follow_the_records_they_created_or_inspect(store: &Store) {
     let mut r1 = new_record("r1");
     r1.projection.inspector_certs = vec!["C1".into()];
     let mut r2 = new_record("r2");
@@ -1173,7 +1172,7 @@ fn devices_follow_the_records_they_created_or_inspect(store: &dyn Store) {
 
 /// A device syncing while others commit: reading the cursor, then the records after the old
 /// one, never skips a record, because changes become visible in sequence order.
-fn a_cursor_misses_no_record_committed_concurrently(store: &dyn Store) {
+fn a_cursor_misses_no_record_committed_concurrently(store: &Store) {
     const WRITERS: usize = 4;
     const EACH: usize = 6;
     let done = AtomicBool::new(false);
@@ -1214,7 +1213,7 @@ fn a_cursor_misses_no_record_committed_concurrently(store: &dyn Store) {
     assert_eq!(seen.len(), WRITERS * EACH);
 }
 
-fn record_lists_honour_scope_limit_and_offset(store: &dyn Store) {
+fn record_lists_honour_scope_limit_and_offset(store: &Store) {
     let r1 = new_record("r1");
     let mut r2 = new_record("r2");
     r2.projection = projection(CODE_B, "440306", T0 + 1_000);
@@ -1291,7 +1290,7 @@ fn record_lists_honour_scope_limit_and_offset(store: &dyn Store) {
     assert_eq!(list(&of_a(&[]), 100, 0), []);
 }
 
-fn record_lists_filter_by_every_field_of_the_review_form(store: &dyn Store) {
+fn record_lists_filter_by_every_field_of_the_review_form(store: &Store) {
     let mut r1 = new_record("r1");
     r1.projection.hazards = vec![hazard("1.1")];
     let mut r2 = new_record("r2");
@@ -1419,7 +1418,7 @@ fn record_lists_filter_by_every_field_of_the_review_form(store: &dyn Store) {
     assert_eq!(in_440306, []);
 }
 
-fn an_enterprise_history_lists_its_hazards_newest_first(store: &dyn Store) {
+fn an_enterprise_history_lists_its_hazards_newest_first(store: &Store) {
     let mut older = new_record("r1");
     older.projection.hazards = vec![hazard("1.2"), hazard("1.1")];
     let mut newer = new_record("r2");
@@ -1456,7 +1455,7 @@ fn an_enterprise_history_lists_its_hazards_newest_first(store: &dyn Store) {
     assert_eq!(store.enterprise_hazards("no-such-code").unwrap(), []);
 }
 
-fn hazards_are_counted_per_china_month_region_industry_and_kind(store: &dyn Store) {
+fn hazards_are_counted_per_china_month_region_industry_and_kind(store: &Store) {
     // 2025-01-31 16:30 UTC is already 1 February in China.
     let february_in_china = 1_738_341_000_000;
     let submitted = |id: &str, started: i64, hazards: &[&str]| {
@@ -1559,7 +1558,7 @@ fn china_midnight_ms(y: i32, m: u32, d: u32) -> i64 {
         - 8 * 3_600_000
 }
 
-fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store) {
+fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &Store) {
     let hour = 3_600_000;
     let inspection =
         |id: &str, code: &str, region: &str, kind: &str, started: i64, hazards: usize| {
@@ -1932,7 +1931,7 @@ fn rollups_follow_every_commit_and_answer_ranges_of_china_days(store: &dyn Store
     assert_eq!(counts(&RecordScope::All, None, None, &[]), everything);
 }
 
-fn submitted_inspections_are_listed_by_enterprise_and_start(store: &dyn Store) {
+fn submitted_inspections_are_listed_by_enterprise_and_start(store: &Store) {
     let self_inspection =
         |id: &str, code: &str, region: &str, started: i64, submitted: Option<i64>| {
             let mut c = new_record(id);
@@ -2012,7 +2011,7 @@ fn submitted_inspections_are_listed_by_enterprise_and_start(store: &dyn Store) {
     );
 }
 
-fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(store: &dyn Store) {
+fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(store: &Store) {
     let submitted = |id: &str, started: i64, hazards: &[&str]| {
         let mut c = new_record(id);
         c.projection.started_at = at(started);
@@ -2307,7 +2306,7 @@ fn a_reinspection_marks_the_hazards_it_found_rectified_whatever_arrives_first(st
     assert!(store.rollups_agree().unwrap());
 }
 
-fn amendments_name_the_record_they_amend(store: &dyn Store) {
+fn amendments_name_the_record_they_amend(store: &Store) {
     commit(store, &locking(new_record("r1"), T0 + 1_000));
     commit(store, &new_record("r2"));
     // Ids compare byte by byte, whatever the database's collation: "B1" before "a1".
@@ -2327,7 +2326,7 @@ fn amendments_name_the_record_they_amend(store: &dyn Store) {
 
 // ---- numbers --------------------------------------------------------------------------------
 
-fn leases_are_consecutive_blocks_per_agency_type_and_year(store: &dyn Store) {
+fn leases_are_consecutive_blocks_per_agency_type_and_year(store: &Store) {
     let lease = |agency: &str, doc_type, year, device: &str, size| {
         store
             .lease_block(agency, doc_type, year, device, "alice", size, at(T0))
@@ -2431,7 +2430,7 @@ fn leases_are_consecutive_blocks_per_agency_type_and_year(store: &dyn Store) {
     );
 }
 
-fn voiding_is_idempotent_and_refused_for_an_issued_number(store: &dyn Store) {
+fn voiding_is_idempotent_and_refused_for_an_issued_number(store: &Store) {
     store.void_number(&voided(7)).unwrap();
     store.void_number(&voided(7)).unwrap();
     assert_eq!(store.number_register().unwrap(), [voided(7)]);
@@ -2474,7 +2473,7 @@ fn voiding_is_idempotent_and_refused_for_an_issued_number(store: &dyn Store) {
 
 // ---- audit ----------------------------------------------------------------------------------
 
-fn concurrent_locks_keep_the_audit_chain_intact(store: &dyn Store) {
+fn concurrent_locks_keep_the_audit_chain_intact(store: &Store) {
     const THREADS: usize = 8;
     const EACH: usize = 3;
     let start = Barrier::new(THREADS);
@@ -2519,7 +2518,7 @@ fn concurrent_locks_keep_the_audit_chain_intact(store: &dyn Store) {
 
 /// Writers racing for one record version, one new id, one login and the next serials: one
 /// wins each, the others are refused (or, for serials, get the blocks after), nothing is lost.
-fn racing_writers_get_one_winner_each(store: &dyn Store) {
+fn racing_writers_get_one_winner_each(store: &Store) {
     const RACERS: usize = 6;
     commit(store, &new_record("r1"));
     let start = Barrier::new(RACERS);
@@ -2598,7 +2597,7 @@ fn racing_writers_get_one_winner_each(store: &dyn Store) {
 #[test]
 fn a_postgres_store_may_be_dropped_on_an_async_worker() {
     let db = TestDatabase::create();
-    let store = PostgresStore::connect(&db.url).unwrap();
+    let store = Store::connect_postgres(&db.url).unwrap();
     assert_eq!(store.regions().unwrap(), []);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()

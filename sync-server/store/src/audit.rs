@@ -5,7 +5,7 @@
 use anjian_core::sync::protocol::heads_from_text;
 use anjian_core::sync::receipt::Receipt;
 
-use super::reference::{Cell, Cells, Exec};
+use super::exec::{Cell, Cells, Exec};
 use super::{SigningKeyRow, StoreError, StoreResult, from_millis, millis};
 
 pub(super) fn receipt_from_row(row: &dyn Cells) -> StoreResult<Receipt> {

@@ -14,31 +14,13 @@
 use std::collections::HashMap;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, NaiveDate, Utc};
 use postgres::error::SqlState;
 use postgres::types::ToSql;
 use postgres::{Client, IsolationLevel, NoTls, Row, Statement, Transaction};
 
-use anjian_core::agency::DocType;
-use anjian_core::enterprise::Enterprise;
-use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, TemplateSource};
-use anjian_core::sync::receipt::Receipt;
-
+use super::exec::{self, Cell, Cells, Exec};
 use super::migrations::{self, Schema};
-use super::reference::{self, Cell, Cells, Exec};
-use super::{
-    AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
-    DatedPage, EnterpriseActivity, EnterpriseArchive, EnterpriseHazard, EnterpriseName,
-    HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
-    NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
-    RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenRow, User,
-};
-use super::{
-    accounts, audit, commit, enterprises, iot, listing, numbers, records, rollups, standings,
-    templates,
-};
+use super::{StoreError, StoreResult};
 
 pub const SCHEMA_VERSION: i32 = migrations::latest(migrations::POSTGRES) as i32;
 
@@ -189,7 +171,7 @@ impl Drop for Pooled<'_> {
     }
 }
 
-pub struct PostgresStore {
+pub(super) struct PostgresStore {
     pool: Pool,
 }
 
@@ -212,7 +194,7 @@ impl std::fmt::Debug for PostgresStore {
 impl PostgresStore {
     /// Connects to the database at `url` (a `postgresql://` URL or `key=value` settings),
     /// creating or upgrading its schema. Like every other call, not on an async worker.
-    pub fn connect(url: &str) -> StoreResult<PostgresStore> {
+    pub(super) fn connect(url: &str) -> StoreResult<PostgresStore> {
         let store = PostgresStore {
             pool: Pool {
                 url: url.to_string(),
@@ -226,20 +208,16 @@ impl PostgresStore {
         Ok(store)
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut PgExec<'_, '_>) -> StoreResult<T>) -> StoreResult<T> {
-        self.write_if(|_| true, f)
-    }
-
     /// A write transaction, committed when `keep` accepts what `f` answered; otherwise, and on
     /// an error, it is dropped, which rolls it back.
-    fn write_if<T>(
+    pub(super) fn write_if<T>(
         &self,
         keep: impl FnOnce(&T) -> bool,
-        f: impl FnOnce(&mut PgExec<'_, '_>) -> StoreResult<T>,
+        f: impl FnOnce(PgExec<'_, '_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
         let mut conn = self.pool.get()?;
         let mut tx = conn.client()?.transaction()?;
-        let out = f(&mut PgExec::new(&mut tx))?;
+        let out = f(PgExec::new(&mut tx))?;
         if keep(&out) {
             tx.commit()?;
         }
@@ -248,7 +226,10 @@ impl PostgresStore {
 
     /// A read in one snapshot (every query of a call sees the same data), through the
     /// connection's kept statements.
-    fn read<T>(&self, f: impl FnOnce(&mut PgExec<'_, '_>) -> StoreResult<T>) -> StoreResult<T> {
+    pub(super) fn read<T>(
+        &self,
+        f: impl FnOnce(PgExec<'_, '_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let mut conn = self.pool.get()?;
         let Connection { client, statements } = conn.connection()?;
         if statements.len() > STATEMENTS_KEPT {
@@ -259,7 +240,7 @@ impl PostgresStore {
             .isolation_level(IsolationLevel::RepeatableRead)
             .read_only(true)
             .start()?;
-        let out = f(&mut PgExec {
+        let out = f(PgExec {
             tx: &mut tx,
             prepared: Prepared::Kept(statements),
         })?;
@@ -311,10 +292,10 @@ impl Schema for PgExec<'_, '_> {
     }
 }
 
-/// The shared SQL ([`super::reference`]) run on a PostgreSQL transaction, each statement
+/// The shared SQL ([`super::exec`]) run on a PostgreSQL transaction, each statement
 /// prepared once per transaction (an import runs one statement per row), or once per
 /// connection for reads ([`PostgresStore::read`]).
-struct PgExec<'a, 'b> {
+pub(super) struct PgExec<'a, 'b> {
     tx: &'a mut Transaction<'b>,
     prepared: Prepared<'a>,
 }
@@ -366,7 +347,7 @@ fn pg_value(cell: &Cell) -> Box<dyn ToSql + Sync> {
 /// A foreign key (enterprise or region) that is missing: a conflict, not a database fault.
 fn reference_error(e: postgres::Error) -> StoreError {
     if e.code() == Some(&SqlState::FOREIGN_KEY_VIOLATION) {
-        StoreError::Conflict(reference::MISSING_REFERENCE.into())
+        StoreError::Conflict(exec::MISSING_REFERENCE.into())
     } else {
         e.into()
     }
@@ -449,12 +430,4 @@ impl Cells for Row {
     fn blob(&self, i: usize) -> StoreResult<&[u8]> {
         Ok(self.try_get(i)?)
     }
-}
-
-impl Store for PostgresStore {
-    fn backend(&self) -> &'static str {
-        "postgresql"
-    }
-
-    store_methods!();
 }

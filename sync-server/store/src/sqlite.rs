@@ -4,30 +4,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
-use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::types::Value;
 use rusqlite::{Connection, TransactionBehavior};
 
-use anjian_core::agency::DocType;
-use anjian_core::enterprise::Enterprise;
-use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, TemplateSource};
-use anjian_core::sync::receipt::Receipt;
-
+use super::exec::{self, Cell, Cells, Exec};
 use super::migrations::{self, Schema};
-use super::reference::{self, Cell, Cells, Exec};
-use super::{
-    AreaCount, AreaGrouping, Attendance, AttendanceCount, CertificateCount, CommitOutcome,
-    DatedPage, EnterpriseActivity, EnterpriseArchive, EnterpriseHazard, EnterpriseName,
-    HazardCount, HazardStatusRow, HazardTallies, HotlineReport, ImportSummary, MailboxMessage,
-    NumberRegisterEntry, PermitRow, QuarantineEntry, ReceiptSigner, RecordCommit, RecordFilter,
-    RecordRow, RecordScope, ReferenceBatch, Region, SigningKeyRow, Store, StoreError, StoreResult,
-    StoredRecord, SubmittedInspection, TokenRow, User,
-};
-use super::{
-    accounts, audit, commit, enterprises, iot, listing, numbers, records, rollups, standings,
-    templates,
-};
+use super::{StoreError, StoreResult};
 
 pub const SCHEMA_VERSION: u32 = migrations::latest(migrations::SQLITE);
 
@@ -37,7 +19,7 @@ pub const SCHEMA_VERSION: u32 = migrations::latest(migrations::SQLITE);
 const READERS: usize = 8;
 
 #[derive(Debug)]
-pub struct SqliteStore {
+pub(super) struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<ReaderPool>,
@@ -70,7 +52,7 @@ fn open_connection(path: &Path) -> StoreResult<Connection> {
 
 impl SqliteStore {
     /// Opens (creating when needed) the database at `path`.
-    pub fn open(path: &Path) -> StoreResult<SqliteStore> {
+    pub(super) fn open(path: &Path) -> StoreResult<SqliteStore> {
         let mut writer = open_connection(path)?;
         migrate(&mut writer)?;
         Ok(SqliteStore {
@@ -81,23 +63,19 @@ impl SqliteStore {
         })
     }
 
-    fn write<T>(&self, f: impl FnOnce(&mut SqliteExec<'_>) -> StoreResult<T>) -> StoreResult<T> {
-        self.write_if(|_| true, f)
-    }
-
     /// A write transaction on the one writer connection, committed when `keep` accepts what
     /// `f` answered; otherwise, and on an error, it is dropped, which rolls it back.
-    fn write_if<T>(
+    pub(super) fn write_if<T>(
         &self,
         keep: impl FnOnce(&T) -> bool,
-        f: impl FnOnce(&mut SqliteExec<'_>) -> StoreResult<T>,
+        f: impl FnOnce(SqliteExec<'_>) -> StoreResult<T>,
     ) -> StoreResult<T> {
         let mut conn = self
             .writer
             .lock()
             .map_err(|_| StoreError::Database("writer connection poisoned".into()))?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&mut SqliteExec(&tx))?;
+        let out = f(SqliteExec(&tx))?;
         if keep(&out) {
             tx.commit()?;
         }
@@ -124,12 +102,15 @@ impl SqliteStore {
         }
     }
 
-    fn read<T>(&self, f: impl FnOnce(&mut SqliteExec<'_>) -> StoreResult<T>) -> StoreResult<T> {
+    pub(super) fn read<T>(
+        &self,
+        f: impl FnOnce(SqliteExec<'_>) -> StoreResult<T>,
+    ) -> StoreResult<T> {
         let mut conn = self.take_reader()?;
         // One read transaction: every query of a call sees the same snapshot.
         let out = (|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-            let out = f(&mut SqliteExec(&tx));
+            let out = f(SqliteExec(&tx));
             tx.finish()?;
             out
         })();
@@ -172,8 +153,8 @@ impl Schema for SqliteExec<'_> {
     }
 }
 
-/// The reference-data SQL ([`super::reference`]) run on a SQLite transaction.
-struct SqliteExec<'a>(&'a Connection);
+/// The shared SQL ([`super::exec`]) run on a SQLite transaction.
+pub(super) struct SqliteExec<'a>(&'a Connection);
 
 fn sqlite_value(cell: &Cell) -> StoreResult<Value> {
     Ok(match cell {
@@ -202,7 +183,7 @@ fn reference_error(e: rusqlite::Error) -> StoreError {
         rusqlite::Error::SqliteFailure(f, _)
             if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
         {
-            StoreError::Conflict(reference::MISSING_REFERENCE.into())
+            StoreError::Conflict(exec::MISSING_REFERENCE.into())
         }
         other => other.into(),
     }
@@ -304,12 +285,4 @@ impl Cells for rusqlite::Row<'_> {
             .as_blob()
             .map_err(|e| StoreError::Corrupt(format!("column {i}: {e}")))
     }
-}
-
-impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
-    store_methods!();
 }

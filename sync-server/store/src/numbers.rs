@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use anjian_core::agency::DocType;
 use anjian_core::sync::protocol::NumberBlock;
 
-use super::reference::{Cell, Exec, serialize_writes};
+use super::exec::{Cell, Exec, serialize_writes};
 use super::{NumberRegisterEntry, StoreError, StoreResult, doc_type, from_millis, millis};
 
 fn serial(value: i64) -> StoreResult<u32> {

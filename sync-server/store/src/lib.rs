@@ -1,8 +1,10 @@
-//! The server's storage: one trait, two backends — SQLite ([`sqlite`], the embedded default)
-//! and PostgreSQL ([`postgres`], for several server instances) — run through one conformance
-//! suite (`tests/integration/store.rs`).
+//! anjian-store: the sync server's storage, one [`Store`] over two backends — SQLite
+//! ([`sqlite`], the embedded default) and PostgreSQL ([`postgres`], for several server
+//! instances) — run through one conformance suite (`sync-server/tests/integration/store.rs`).
+//! A crate of its own so that storage cannot import the server's HTTP or rules: the server
+//! `pub use`s it as `anjian_server::store`.
 //!
-//! The trait is synchronous: handlers call it from blocking tasks, where the Automerge work of
+//! The store is synchronous: handlers call it from blocking tasks, where the Automerge work of
 //! an upload runs too. A record is written with optimistic concurrency: the caller reads it,
 //! applies and validates the upload on a copy, and commits naming the version it read; a
 //! commit that lost a race is answered [`CommitOutcome::VersionConflict`] and redone.
@@ -11,20 +13,19 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use anjian_core::agency::DocType;
-use anjian_core::enterprise::Enterprise;
-use anjian_core::record::Inspector;
-use anjian_core::sync::protocol::{NumberBlock, Role, TemplateSource};
+use anjian_core::sync::protocol::Role;
 use anjian_core::sync::receipt::Receipt;
-
-#[macro_use]
-mod methods;
 
 mod accounts;
 mod audit;
 mod commit;
+mod conditions;
+mod db;
 mod enterprises;
+mod exec;
 pub mod iot;
 mod listing;
+mod methods;
 pub mod migrations;
 mod numbers;
 pub mod postgres;
@@ -35,6 +36,7 @@ pub mod sqlite;
 pub mod standings;
 mod templates;
 
+pub use db::{Db, Store};
 pub use reference::{
     Attendance, AttendanceSource, DatedPage, DutyLeader, EmergencyPlan, EnterpriseArchive,
     HandlingStatus, HazardLevel, HazardSource, HealthDeclaration, HotWorkLevel, HotlineCategory,
@@ -441,7 +443,7 @@ impl EnterpriseActivity {
 
     /// Records the first submission of a self-inspection started in the period's month
     /// `index` of `months` (an earlier one already there stays).
-    pub(crate) fn submitted_self(&mut self, index: usize, months: usize, day: NaiveDate) {
+    pub fn submitted_self(&mut self, index: usize, months: usize, day: NaiveDate) {
         if self.self_first_submitted.is_empty() {
             self.self_first_submitted = vec![None; months];
         }
@@ -640,300 +642,4 @@ fn chained_receipt(
     };
     receipt.signature = signer.sign(&receipt.signed_bytes());
     receipt
-}
-
-pub trait Store: Send + Sync + 'static {
-    /// `sqlite` or `postgresql`.
-    fn backend(&self) -> &'static str;
-
-    // ---- regions, users, tokens -------------------------------------------------------------
-    fn add_region(&self, region: &Region) -> StoreResult<()>;
-    fn regions(&self) -> StoreResult<Vec<Region>>;
-    /// Adds a user; a login already taken is a `Conflict`.
-    fn add_user(&self, user: &User) -> StoreResult<()>;
-    fn user(&self, login: &str) -> StoreResult<Option<User>>;
-    /// Returns false when there is no such user.
-    fn set_user_disabled(&self, login: &str, disabled: bool) -> StoreResult<bool>;
-    /// Names and certificates of users holding one, changed after `seq`.
-    fn certified_users_since(&self, seq: i64) -> StoreResult<Vec<Inspector>>;
-    fn insert_token(&self, token: &TokenRow) -> StoreResult<()>;
-    fn token(&self, hash: &str) -> StoreResult<Option<TokenRow>>;
-    fn revoke_token(&self, hash: &str) -> StoreResult<()>;
-    /// Revokes a user's tokens, those of one device only when given; returns how many.
-    fn revoke_tokens(&self, login: &str, device_id: Option<&str>) -> StoreResult<usize>;
-
-    // ---- reference data ---------------------------------------------------------------------
-    /// Adds or updates enterprises, all or none.
-    fn upsert_enterprises(&self, enterprises: &[Enterprise]) -> StoreResult<usize>;
-    fn enterprise(&self, credit_code: &str) -> StoreResult<Option<Enterprise>>;
-    fn enterprises_since(&self, seq: i64) -> StoreResult<Vec<Enterprise>>;
-    /// Publishes a template version; false when the same text is already published, a
-    /// `Conflict` when the version exists with other text.
-    fn publish_template(&self, template: &TemplateSource) -> StoreResult<bool>;
-    fn template(&self, id: &str, version: u32) -> StoreResult<Option<String>>;
-    fn templates_since(&self, seq: i64) -> StoreResult<Vec<TemplateSource>>;
-    fn set_agency(&self, toml: &str) -> StoreResult<()>;
-    /// The agency configuration and the sequence number of its last change.
-    fn agency(&self) -> StoreResult<Option<(String, i64)>>;
-
-    // ---- records ----------------------------------------------------------------------------
-    fn record(&self, id: &str) -> StoreResult<Option<StoredRecord>>;
-    /// Writes a record with its projection rows, its numbers and, when asked, its lock and
-    /// audit entry, all in one transaction. `signer` names its key in and signs the receipt.
-    fn commit_record(
-        &self,
-        commit: &RecordCommit,
-        signer: &dyn ReceiptSigner,
-    ) -> StoreResult<CommitOutcome>;
-    /// Keeps late changes; false when the same changes are kept already.
-    fn quarantine(&self, entry: &QuarantineEntry) -> StoreResult<bool>;
-    fn quarantined(&self, record_id: &str) -> StoreResult<Vec<QuarantineEntry>>;
-    /// Records changed after `seq` that a device follows: those it created and those naming
-    /// the certificate among their inspectors.
-    fn records_for_device_since(
-        &self,
-        seq: i64,
-        device_id: &str,
-        cert: Option<&str>,
-    ) -> StoreResult<Vec<StoredRecord>>;
-    /// Records in scope matching the filter, newest first; a negative limit means all.
-    fn list_records(
-        &self,
-        scope: &RecordScope,
-        filter: &RecordFilter,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<RecordRow>>;
-    fn amendments_of(&self, id: &str) -> StoreResult<Vec<String>>;
-    /// Hazards of submitted records in scope matching the filter (its dates, regions,
-    /// industry and kinds), counted per month, region, industry and kind.
-    fn hazard_counts(
-        &self,
-        scope: &RecordScope,
-        filter: &RecordFilter,
-    ) -> StoreResult<Vec<HazardCount>>;
-    /// Submitted inspections in scope started within the filter's dates (whole China days),
-    /// of its regions, industry and kinds, counted per kind and what `grouping` keeps.
-    /// Read from the rollups ([`rollups`]), not the records.
-    fn area_counts(
-        &self,
-        scope: &RecordScope,
-        filter: &RecordFilter,
-        grouping: AreaGrouping,
-    ) -> StoreResult<Vec<AreaCount>>;
-    /// Per enterprise in scope and region it was inspected in: what its submitted
-    /// inspections show over the China days `from..=until`, from the inspection histories (an
-    /// enterprise's scope sees only its kinds).
-    fn enterprise_activity(
-        &self,
-        scope: &RecordScope,
-        from: NaiveDate,
-        until: NaiveDate,
-    ) -> StoreResult<Vec<EnterpriseActivity>>;
-    /// A page of hazard tracking's counts per enterprise or region in scope, most overdue
-    /// first: open hazards overdue on `today` or due by `soon`. A `limit` below 0 pages all.
-    fn hazard_tallies(
-        &self,
-        scope: &RecordScope,
-        level: standings::TallyLevel,
-        today: NaiveDate,
-        soon: NaiveDate,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<HazardTallies>;
-    /// A page of the hazards in scope not yet rectified (of one standing, or all), by
-    /// deadline: overdue first, undated last.
-    fn open_hazards(
-        &self,
-        scope: &RecordScope,
-        standing: Option<standings::OpenStanding>,
-        today: NaiveDate,
-        soon: NaiveDate,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<HazardStatusRow>>;
-    /// A page of the rectified hazards in scope, the latest rectification first.
-    fn rectified_hazards(
-        &self,
-        scope: &RecordScope,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<Vec<HazardStatusRow>>;
-    /// Recounts the rollups and hazard tracking's tables from the records.
-    fn rebuild_rollups(&self) -> StoreResult<rollups::RollupSummary>;
-    /// Whether the rollups and hazard tracking's tables hold what a rebuild would write now.
-    fn rollups_agree(&self) -> StoreResult<bool>;
-    /// Submitted inspections in scope started within the filter's dates, of its kinds and
-    /// regions, by enterprise and start.
-    fn submitted_inspections(
-        &self,
-        scope: &RecordScope,
-        filter: &RecordFilter,
-    ) -> StoreResult<Vec<SubmittedInspection>>;
-    /// Duty-leader attendance in scope, per industry and region and, when `monthly`, per
-    /// month (else month ""), between two dates (inclusive).
-    fn attendance_counts(
-        &self,
-        scope: &RecordScope,
-        from: Option<NaiveDate>,
-        until: Option<NaiveDate>,
-        monthly: bool,
-    ) -> StoreResult<Vec<AttendanceCount>>;
-    /// The credit code and region of every registered enterprise in scope, in code order,
-    /// and whether it declared occupational-health hazards for a year of `declared_in`
-    /// (never when none given).
-    fn enterprise_regions(
-        &self,
-        scope: &RecordScope,
-        declared_in: Option<std::ops::RangeInclusive<i32>>,
-    ) -> StoreResult<Vec<(String, String, bool)>>;
-    /// The credit code, name and region of every registered enterprise in scope, in code
-    /// order.
-    fn enterprise_names(&self, scope: &RecordScope) -> StoreResult<Vec<EnterpriseName>>;
-    /// For each enterprise in scope and permit type it holds: the newest permit's last day.
-    fn permit_ends(&self, scope: &RecordScope) -> StoreResult<Vec<(String, String, NaiveDate)>>;
-    /// Every staff certificate of the enterprises in scope.
-    /// The staff certificates of the enterprises in scope per role, on `on`: valid beyond
-    /// `expiring_through`, valid through it, expired (valid until before `on`).
-    fn certificate_counts(
-        &self,
-        scope: &RecordScope,
-        on: NaiveDate,
-        expiring_through: NaiveDate,
-    ) -> StoreResult<Vec<CertificateCount>>;
-    /// Every permit of the enterprises in scope, oldest first per enterprise and type.
-    fn permits(&self, scope: &RecordScope) -> StoreResult<Vec<PermitRow>>;
-    /// Every hazard of the submitted inspections in scope, with its rectification if any.
-    fn hazard_statuses(&self, scope: &RecordScope) -> StoreResult<Vec<HazardStatusRow>>;
-    /// Every hazard found at an enterprise, newest inspection first.
-    fn enterprise_hazards(&self, credit_code: &str) -> StoreResult<Vec<EnterpriseHazard>>;
-    /// The sequence number of the last change to records or reference data.
-    fn current_seq(&self) -> StoreResult<i64>;
-
-    // ---- numbers ----------------------------------------------------------------------------
-    /// Leases the next `size` serials of a type and year to a device.
-    #[allow(clippy::too_many_arguments)]
-    fn lease_block(
-        &self,
-        agency: &str,
-        doc_type: DocType,
-        year: i32,
-        device_id: &str,
-        login: &str,
-        size: u32,
-        at: DateTime<Utc>,
-    ) -> StoreResult<NumberBlock>;
-    /// The blocks leased to a device while logged in as `login`: another account logged in
-    /// with the same device id sees none of them.
-    fn leases_of_device(&self, device_id: &str, login: &str) -> StoreResult<Vec<NumberBlock>>;
-    /// The device a serial was leased to, and the account it was logged in as.
-    fn lease_holder(
-        &self,
-        agency: &str,
-        doc_type: DocType,
-        year: i32,
-        serial: u32,
-    ) -> StoreResult<Option<(String, String)>>;
-    /// Registers a voided number; a `Conflict` when it is issued to a record.
-    fn void_number(&self, entry: &NumberRegisterEntry) -> StoreResult<()>;
-    fn number_register(&self) -> StoreResult<Vec<NumberRegisterEntry>>;
-
-    // ---- audit ------------------------------------------------------------------------------
-    /// Every lock, in log order.
-    fn audit_log(&self) -> StoreResult<Vec<Receipt>>;
-    /// The last entry's position and hash; `None` while the log is empty.
-    fn audit_head(&self) -> StoreResult<Option<(i64, String)>>;
-    /// The hash of the entry at `index`, if there is one.
-    fn audit_entry_hash(&self, index: i64) -> StoreResult<Option<String>>;
-    /// Every signing key the server has used, current first.
-    fn signing_keys(&self) -> StoreResult<Vec<SigningKeyRow>>;
-    /// Records a public key as the current signing key (the others stay, not current). Adding
-    /// the current key again changes nothing.
-    fn add_signing_key(&self, key: &SigningKeyRow) -> StoreResult<()>;
-
-    // ---- supervisors' reference data ([`reference`]) ----------------------------------------
-    /// Adds or updates the rows of one import file, all or none, keyed by the kind's natural
-    /// key (see [`ImportKind`]); a row equal to the stored one is left as it is. A row naming
-    /// an enterprise or region that is not registered is a `Conflict` and nothing is stored.
-    fn import_reference(&self, batch: &ReferenceBatch) -> StoreResult<ImportSummary>;
-    /// An enterprise's permits, major hazard sources, certified staff, emergency plans and
-    /// occupational-health declarations (empty lists for an unknown enterprise).
-    fn enterprise_archive(&self, credit_code: &str) -> StoreResult<EnterpriseArchive>;
-    /// An enterprise's duty-leader shifts dated within the page's range, newest first.
-    fn attendance_of(&self, credit_code: &str, page: &DatedPage) -> StoreResult<Vec<Attendance>>;
-    /// 12350 reports received within the page's range that the scope covers, newest first:
-    /// those filed under a district of a region scope or naming an enterprise of it; none for
-    /// an enterprise scope.
-    fn hotline_reports(
-        &self,
-        scope: &RecordScope,
-        page: &DatedPage,
-    ) -> StoreResult<Vec<HotlineReport>>;
-    /// Director's mailbox letters received within the page's range that the scope covers,
-    /// newest first: those of a district of a region scope, and those without a district when
-    /// the scope covers a top-level region (the city); none for an enterprise scope.
-    fn mailbox_messages(
-        &self,
-        scope: &RecordScope,
-        page: &DatedPage,
-    ) -> StoreResult<Vec<MailboxMessage>>;
-
-    // IoT (schema version 8): the device registry, idempotent intake and the alerts the
-    // rules raise (`store/iot.rs`).
-    /// Registers a device; `Conflict` when its id is taken, `NotFound` for an unregistered
-    /// enterprise.
-    fn register_device(&self, device: &iot::NewDevice) -> StoreResult<crate::iot::Device>;
-    /// The device holding the key with this SHA-256, revoked or not.
-    fn device_by_key(&self, key_hash: &str) -> StoreResult<Option<crate::iot::Device>>;
-    /// False when no such device is registered.
-    fn revoke_device(&self, device_id: &str, at: DateTime<Utc>) -> StoreResult<bool>;
-    fn devices(&self, scope: &RecordScope) -> StoreResult<Vec<crate::iot::Device>>;
-    /// Stores a checked batch and runs its rules in one transaction.
-    fn ingest_iot(
-        &self,
-        intake: &crate::iot::Intake,
-        config: &crate::iot::IotConfig,
-    ) -> StoreResult<crate::iot::IngestOutcome>;
-    /// A page of the alerts in scope, newest first, and how many there are in all.
-    fn alerts(
-        &self,
-        scope: &RecordScope,
-        limit: i64,
-        offset: i64,
-    ) -> StoreResult<(Vec<iot::Alert>, i64)>;
-    /// Acknowledges an alert in scope (the first acknowledgement stays); None when no such
-    /// alert is in scope.
-    fn acknowledge_alert(
-        &self,
-        scope: &RecordScope,
-        alert_id: &str,
-        login: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Option<iot::Alert>>;
-    /// Confirms an IoT hazard in scope rectified (the first confirmation stays): when it was;
-    /// None when no such hazard is in scope.
-    fn rectify_iot_hazard(
-        &self,
-        scope: &RecordScope,
-        hazard_id: &str,
-        login: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Option<DateTime<Utc>>>;
-    /// The alerts in scope raised or acknowledged after sequence number `seq`.
-    fn alerts_since(&self, scope: &RecordScope, seq: i64) -> StoreResult<Vec<iot::Alert>>;
-    /// Runs the absence rules (shifts without a positioning upload, 带班) as of `now`.
-    fn iot_tick(
-        &self,
-        now: DateTime<Utc>,
-        config: &crate::iot::IotConfig,
-    ) -> StoreResult<iot::TickOutcome>;
-    /// A device's events, newest first.
-    fn iot_events_of(&self, device_id: &str, limit: i64) -> StoreResult<Vec<iot::StoredEvent>>;
-    /// A device's latest event by time, with its JSON.
-    fn latest_iot_event(
-        &self,
-        device_id: &str,
-    ) -> StoreResult<Option<(DateTime<Utc>, serde_json::Value)>>;
-    /// How many changed resends of a device's events were put aside.
-    fn iot_conflicts_of(&self, device_id: &str) -> StoreResult<i64>;
 }

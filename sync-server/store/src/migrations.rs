@@ -1,6 +1,6 @@
 //! The schema's versions: one `.sql` file per version and backend under
-//! `sync-server/migrations/`, embedded in the binary, and one runner that brings a database of
-//! any earlier version up to the latest.
+//! `sync-server/store/migrations/`, embedded in the binary, and one runner that brings a
+//! database of any earlier version up to the latest.
 //!
 //! A version's file is applied once, in order, inside the caller's transaction, so an upgrade
 //! is all or nothing. A version may name data steps, written in Rust, that follow its SQL; they
@@ -9,7 +9,7 @@
 
 use super::StoreError;
 use super::StoreResult;
-use super::reference::Exec;
+use super::exec::Exec;
 use super::rollups;
 
 /// One version of the schema.
@@ -37,7 +37,7 @@ macro_rules! migrations {
         pub const SQLITE: &[Migration] = &[$(Migration {
             version: $version,
             name: $name,
-            sql: include_str!(concat!("../../migrations/sqlite/", $file, "_", $name, ".sql")),
+            sql: include_str!(concat!("../migrations/sqlite/", $file, "_", $name, ".sql")),
             then: &[$($(DataStep::$step),*)?],
         }),*];
 
@@ -45,7 +45,7 @@ macro_rules! migrations {
         pub const POSTGRES: &[Migration] = &[$(Migration {
             version: $version,
             name: $name,
-            sql: include_str!(concat!("../../migrations/postgres/", $file, "_", $name, ".sql")),
+            sql: include_str!(concat!("../migrations/postgres/", $file, "_", $name, ".sql")),
             then: &[$($(DataStep::$step),*)?],
         }),*];
     };

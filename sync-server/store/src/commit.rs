@@ -12,7 +12,7 @@ use chrono::Utc;
 
 use anjian_core::sync::receipt::GENESIS_HASH;
 
-use super::reference::{Cell, Exec, next_seq};
+use super::exec::{Cell, Exec, next_seq};
 use super::{
     CommitOutcome, ReceiptSigner, RecordCommit, StoreError, StoreResult, chained_receipt, millis,
     rollups, standings,
@@ -129,8 +129,8 @@ pub(super) fn commit_record(
     standings::record_committed(
         db,
         &commit.id,
-        counted_before.as_ref(),
-        counted_after.as_ref(),
+        counted_before.as_ref().map(|c| c.enterprise_code()),
+        counted_after.as_ref().map(|c| c.enterprise_code()),
         p.rectifies
             .as_ref()
             .map(|r| (r.record_id.as_str(), r.items.as_slice())),

@@ -6,7 +6,7 @@
 use anjian_core::record::Inspector;
 use anjian_core::sync::protocol::Role;
 
-use super::reference::{Cell, Cells, Exec, next_seq, serialize_writes};
+use super::exec::{Cell, Cells, Exec, next_seq, serialize_writes};
 use super::{
     Region, StoreError, StoreResult, TokenKind, TokenRow, User, from_millis, millis, parse_date,
 };

@@ -5,7 +5,7 @@
 use anjian_core::sync::protocol::heads_from_text;
 use anjian_core::sync::receipt::Receipt;
 
-use super::reference::{Cell, Cells, Exec};
+use super::exec::{Cell, Cells, Exec};
 use super::{QuarantineEntry, StoreError, StoreResult, StoredRecord, from_millis, millis};
 
 const RECORD_COLUMNS: &str = "r.id, r.doc, r.heads, r.version, r.region_code, r.enterprise_code,

@@ -1,13 +1,11 @@
 //! The supervisors' reference data beside the enterprise register: permits, major hazard
 //! sources, certified staff, emergency plans, occupational-health declarations, 12350 hotline
 //! reports, the director's mailbox and duty-leader (带班) attendance. Administrators import it
-//! from CSV (`crate::admin::imports`, formats in `docs/import-formats.md`); the enterprise
+//! from CSV (the server's `admin::imports`, formats in `docs/import-formats.md`); the enterprise
 //! archive and the analyses read it.
 //!
-//! Unlike the rest of the store, the SQL of these tables is written once, here, and run by
-//! both backends through [`Exec`]: a [`Query`] carries its text with placeholders of the
-//! backend's dialect (`?1` or `$1`) and its values as [`Cell`]s, so the two backends cannot
-//! drift apart. Each backend only creates the tables (schema version 2) and runs queries.
+//! As everywhere in the store, the SQL of these tables is written once, here, on the executor
+//! ([`super::exec`]), and run by both backends (schema version 2 creates the tables).
 //!
 //! Where a row belongs (region, industry) for scoped queries:
 //! - rows of one enterprise (permits, hazard sources, staff, plans, declarations, attendance)
@@ -22,6 +20,7 @@ use std::collections::HashSet;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use super::exec::{Cell, Cells, Exec, Query, date, date_cell, fetch, placeholder, text};
 use super::{RecordScope, StoreError, StoreResult, from_millis, millis};
 
 /// Defines a closed list of values stored and shown by their label (Chinese except
@@ -711,178 +710,20 @@ struct TableSpec {
     attrs: &'static [&'static str],
 }
 
-/// A value bound to a placeholder.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(super) enum Cell {
-    Text(String),
-    OptText(Option<String>),
-    Int(i64),
-    /// A PostgreSQL `INTEGER` column (a document number's year).
-    Int32(i32),
-    OptInt(Option<i64>),
-    Bool(bool),
-    /// Only PostgreSQL binds a list (`= ANY ($n)`); SQLite gets one placeholder per value.
-    TextList(Vec<String>),
-    /// A row limit: negative means none (SQLite's `LIMIT -1`, PostgreSQL's `LIMIT NULL`).
-    Limit(i64),
-    Bytes(Vec<u8>),
-}
-
-pub(super) fn text(value: &str) -> Cell {
-    Cell::Text(value.to_string())
-}
-
-pub(super) fn date_cell(date: NaiveDate) -> Cell {
-    Cell::Text(date.to_string())
-}
-
-/// A statement in one backend's dialect with its values.
-#[derive(Debug, Clone)]
-pub(super) struct Query {
-    sql: String,
-    cells: Vec<Cell>,
-    postgres: bool,
-}
-
-impl Query {
-    pub(super) fn new(postgres: bool) -> Query {
-        Query {
-            sql: String::new(),
-            cells: Vec::new(),
-            postgres,
-        }
+/// `AND column >= from AND column <= until`, the ends given, then order and paging.
+fn dated_page(query: &mut Query, column: &str, page: &DatedPage, order: &str) {
+    if let Some(from) = page.from {
+        let p = query.bind(date_cell(from));
+        query.push(&format!(" AND {column} >= {p}"));
     }
-
-    /// Adds a value; returns its placeholder.
-    pub(super) fn bind(&mut self, cell: Cell) -> String {
-        self.cells.push(cell);
-        placeholder(self.postgres, self.cells.len())
+    if let Some(until) = page.until {
+        let p = query.bind(date_cell(until));
+        query.push(&format!(" AND {column} <= {p}"));
     }
-
-    pub(super) fn push(&mut self, sql: &str) {
-        self.sql.push_str(sql);
-    }
-
-    /// `expr` is one of `values` (never true for none).
-    pub(super) fn any_of(&mut self, expr: &str, values: &[String]) -> String {
-        if values.is_empty() {
-            return "1 = 0".into();
-        }
-        if self.postgres {
-            let list = self.bind(Cell::TextList(values.to_vec()));
-            format!("{expr} = ANY ({list})")
-        } else {
-            let list: Vec<String> = values.iter().map(|v| self.bind(text(v))).collect();
-            format!("{expr} IN ({})", list.join(", "))
-        }
-    }
-
-    /// Like [`Query::any_of`], for a query that pages in another index's order: on SQLite a
-    /// list of several values does not choose the index on `expr` (unary `+`), because
-    /// walking that index for each value and sorting everything it found cost 60 ms for a
-    /// district's records in the seeded city, where walking the order's index until a page is
-    /// full took 2 ms. One value keeps its index: it finds a town's few records at once.
-    pub(super) fn any_of_paged(&mut self, expr: &str, values: &[String]) -> String {
-        if !self.postgres && values.len() > 1 {
-            self.any_of(&format!("+{expr}"), values)
-        } else {
-            self.any_of(expr, values)
-        }
-    }
-
-    /// `AND column >= from AND column <= until`, the ends given, then order and paging.
-    fn dated_page(&mut self, column: &str, page: &DatedPage, order: &str) {
-        if let Some(from) = page.from {
-            let p = self.bind(date_cell(from));
-            self.push(&format!(" AND {column} >= {p}"));
-        }
-        if let Some(until) = page.until {
-            let p = self.bind(date_cell(until));
-            self.push(&format!(" AND {column} <= {p}"));
-        }
-        let limit = self.bind(Cell::Limit(page.limit));
-        let offset = self.bind(Cell::Int(page.offset.max(0)));
-        self.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}"));
-    }
+    let limit = query.bind(Cell::Limit(page.limit));
+    let offset = query.bind(Cell::Int(page.offset.max(0)));
+    query.push(&format!(" ORDER BY {order} LIMIT {limit} OFFSET {offset}"));
 }
-
-/// One row of a result, whichever backend read it.
-pub(super) trait Cells {
-    fn text(&self, i: usize) -> StoreResult<String>;
-    fn opt_text(&self, i: usize) -> StoreResult<Option<String>>;
-    fn int(&self, i: usize) -> StoreResult<i64>;
-    fn int32(&self, i: usize) -> StoreResult<i32>;
-    /// A PostgreSQL array of text (SQLite has none).
-    fn text_list(&self, i: usize) -> StoreResult<Vec<String>>;
-    fn opt_int(&self, i: usize) -> StoreResult<Option<i64>>;
-    fn boolean(&self, i: usize) -> StoreResult<bool>;
-    fn bytes(&self, i: usize) -> StoreResult<Vec<u8>>;
-    /// A blob read in place, without copying it out of the row.
-    fn blob(&self, i: usize) -> StoreResult<&[u8]>;
-}
-
-/// A backend's open transaction, running SQL with placeholders of its dialect.
-pub(super) trait Exec {
-    fn postgres(&self) -> bool;
-    fn rows<T>(
-        &mut self,
-        sql: &str,
-        cells: &[Cell],
-        decode: impl Fn(&dyn Cells) -> StoreResult<T>,
-    ) -> StoreResult<Vec<T>>;
-    /// Runs a statement that returns no rows; how many rows it changed.
-    fn execute(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<u64>;
-    /// [`Exec::execute`], answering `None` when a foreign key refuses the row (the caller
-    /// names what is missing).
-    fn execute_referencing(&mut self, sql: &str, cells: &[Cell]) -> StoreResult<Option<u64>>;
-}
-
-/// Takes the next sequence number. On PostgreSQL this locks the counters row until the
-/// transaction ends, so changes commit in sequence order.
-pub(super) fn next_seq(db: &mut impl Exec) -> StoreResult<i64> {
-    db.rows(
-        "UPDATE counters SET value = value + 1 WHERE name = 'seq' RETURNING value",
-        &[],
-        |row| row.int(0),
-    )?
-    .pop()
-    .ok_or_else(|| StoreError::Corrupt("the seq counter is missing".into()))
-}
-
-/// On PostgreSQL, waits for the writes holding the counters row and keeps them out until the
-/// transaction ends: the checks that follow see every earlier write, as under SQLite's single
-/// writer (where this does nothing).
-pub(super) fn serialize_writes(db: &mut impl Exec) -> StoreResult<()> {
-    if db.postgres() {
-        db.rows(
-            "SELECT 1 FROM counters WHERE name = 'seq' FOR UPDATE",
-            &[],
-            |_| Ok(()),
-        )?;
-    }
-    Ok(())
-}
-
-pub(super) fn fetch<T>(
-    db: &mut impl Exec,
-    query: &Query,
-    decode: impl Fn(&dyn Cells) -> StoreResult<T>,
-) -> StoreResult<Vec<T>> {
-    db.rows(&query.sql, &query.cells, decode)
-}
-
-fn placeholder(postgres: bool, n: usize) -> String {
-    if postgres {
-        format!("${n}")
-    } else {
-        format!("?{n}")
-    }
-}
-
-/// The message for a row naming an enterprise or region that is not registered, which the
-/// import checks first; only a concurrent change could reach the foreign key.
-pub(super) const MISSING_REFERENCE: &str =
-    "所引用的企业或区划未登记：请先导入企业名录、添加区划（未导入任何数据）";
 
 /// Rows per upsert statement: far fewer statements (and, on PostgreSQL, network round trips)
 /// than rows, well under either backend's limit of bound values.
@@ -974,16 +815,7 @@ pub(super) fn import(db: &mut impl Exec, batch: &ReferenceBatch) -> StoreResult<
         summary.updated += returned.len() - inserted;
         summary.unchanged += rows.len() - returned.len();
     }
-    if let ReferenceBatch::Attendance(rows) = batch {
-        super::rollups::attendance_changed(db, rows)?;
-    }
     Ok(summary)
-}
-
-pub(super) fn date(row: &dyn Cells, i: usize) -> StoreResult<NaiveDate> {
-    let text = row.text(i)?;
-    NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-        .map_err(|_| StoreError::Corrupt(format!("date {text:?}")))
 }
 
 fn permit(row: &dyn Cells) -> StoreResult<Permit> {
@@ -1084,7 +916,7 @@ fn mailbox_message(row: &dyn Cells) -> StoreResult<MailboxMessage> {
     })
 }
 
-fn attendance(row: &dyn Cells) -> StoreResult<Attendance> {
+pub(super) fn attendance(row: &dyn Cells) -> StoreResult<Attendance> {
     Ok(Attendance {
         credit_code: row.text(0)?,
         date: date(row, 1)?,
@@ -1207,7 +1039,8 @@ pub(super) fn attendance_of(
         "SELECT credit_code, date, shift, leader, present, source FROM attendance
          WHERE credit_code = {code}"
     ));
-    query.dated_page(
+    dated_page(
+        &mut query,
         "date",
         page,
         &format!("date DESC, {}, leader", Shift::rank_sql("shift")),
@@ -1242,7 +1075,7 @@ pub(super) fn hotline_reports(
                 summary, status
          FROM hotline_reports h WHERE {condition}"
     ));
-    query.dated_page("received_on", page, "received_on DESC, id DESC");
+    dated_page(&mut query, "received_on", page, "received_on DESC, id DESC");
     fetch(db, &query, hotline_report)
 }
 
@@ -1271,7 +1104,7 @@ pub(super) fn mailbox_messages(
         "SELECT id, received_on, kind, district_code, summary, status
          FROM mailbox_messages m WHERE {condition}"
     ));
-    query.dated_page("received_on", page, "received_on DESC, id DESC");
+    dated_page(&mut query, "received_on", page, "received_on DESC, id DESC");
     fetch(db, &query, mailbox_message)
 }
 

@@ -3,7 +3,7 @@
 
 use anjian_core::sync::protocol::TemplateSource;
 
-use super::reference::{Cell, Exec, next_seq, serialize_writes};
+use super::exec::{Cell, Exec, next_seq, serialize_writes};
 use super::{StoreError, StoreResult};
 
 fn version_cell(version: u32) -> Cell {

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 
-use super::reference::{Cell, Cells, Exec, Query, fetch, text};
+use super::exec::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
     HazardStatusRow, HazardTallies, HazardTally, RecordScope, StoreResult, from_millis, parse_date,
 };
@@ -227,8 +227,8 @@ fn add_tally(db: &mut impl Exec, key: &TallyKey, counts: &TallyCounts) -> StoreR
 pub(super) fn record_committed(
     db: &mut impl Exec,
     record_id: &str,
-    before: Option<&super::rollups::Counted>,
-    after: Option<&super::rollups::Counted>,
+    before: Option<&str>,
+    after: Option<&str>,
     rectified: Option<(&str, &[String])>,
 ) -> StoreResult<()> {
     match (before, after) {
@@ -243,11 +243,7 @@ pub(super) fn record_committed(
             write(db, &own)?;
         }
         (before, after) => {
-            let codes: BTreeSet<&str> = before
-                .into_iter()
-                .chain(after)
-                .map(|c| c.enterprise_code())
-                .collect();
+            let codes: BTreeSet<&str> = before.into_iter().chain(after).collect();
             for code in codes {
                 recount_enterprise(db, code)?;
             }

@@ -33,7 +33,8 @@ use anjian_core::template::InspectionKind;
 
 use chrono::{Datelike, NaiveDate};
 
-use super::reference::{Cell, Cells, Exec, Query, fetch, text};
+use super::conditions::{enterprise_region_scope, record_conditions};
+use super::exec::{Cell, Cells, Exec, Query, fetch, text};
 use super::{
     AreaCount, AreaGrouping, EnterpriseActivity, RecordFilter, RecordScope, StoreError, StoreResult,
 };
@@ -1585,7 +1586,7 @@ fn enterprise_counted(
     filter: &RecordFilter,
 ) -> StoreResult<Vec<Counted>> {
     let mut query = Query::new(db.postgres());
-    let mut conditions = super::listing::record_conditions(&mut query, scope, filter);
+    let mut conditions = record_conditions(&mut query, scope, filter);
     conditions.push(COUNTED.to_string());
     query.push(&format!(
         "SELECT {COUNTED_COLUMNS} FROM records r WHERE {}",
@@ -1924,9 +1925,7 @@ pub(super) fn attendance_counts(
         }
         if let Some((first, last)) = split.months {
             let mut query = Query::new(db.postgres());
-            let mut conditions = vec![super::listing::enterprise_region_scope(
-                &mut query, scope, "m",
-            )];
+            let mut conditions = vec![enterprise_region_scope(&mut query, scope, "m")];
             if let Some(first) = first {
                 let p = query.bind(text(&month_label(first)));
                 conditions.push(format!("m.month >= {p}"));
@@ -1980,9 +1979,7 @@ fn attendance_between(
 ) -> StoreResult<Vec<(String, String, i64, i64)>> {
     let postgres = db.postgres();
     let mut query = Query::new(postgres);
-    let mut conditions = vec![super::listing::enterprise_region_scope(
-        &mut query, scope, "e",
-    )];
+    let mut conditions = vec![enterprise_region_scope(&mut query, scope, "e")];
     // The enterprise's running total on its last day with a shift `op` the bound, read
     // only when `needed` holds.
     let total = |alias: &str, op: &str, bound: &str, needed: &str| -> String {

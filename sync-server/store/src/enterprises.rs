@@ -3,7 +3,7 @@
 
 use anjian_core::enterprise::{CreditCode, ENTERPRISE_SCOPE_ON_UPSERT, Enterprise};
 
-use super::reference::{Cell, Cells, Exec, next_seq};
+use super::exec::{Cell, Cells, Exec, next_seq};
 use super::{StoreError, StoreResult, special_operations_from_column};
 
 const ENTERPRISE_COLUMNS: &str = "credit_code, name, address, industry, region_code,
