@@ -53,7 +53,7 @@ pub(super) async fn list(
              <th>警报</th><th>设备</th><th>发生时间</th><th>确认</th></tr></thead><tbody>",
         );
         // Only those who may acknowledge get the form, and its token.
-        let token = crate::intake::may_acknowledge(caller.user.role)
+        let token = crate::follow_up::may_acknowledge(caller.user.role)
             .then(|| form_token(&caller.token_hash));
         for alert in &alerts {
             body.push_str(&row(alert, token.as_deref(), page));
@@ -105,7 +105,7 @@ pub(super) async fn acknowledge(
         )
         .into());
     }
-    crate::intake::acknowledge(&state, &caller, alert_id).await?;
+    crate::follow_up::acknowledge(&state, &caller, alert_id).await?;
     let page = query
         .page
         .as_deref()

@@ -151,32 +151,9 @@ impl IntoResponse for PageError {
 
 type PageResult<T> = Result<T, PageError>;
 
-/// An API client leaves out what it does not ask for, so an empty value (`until=`) is
-/// refused, where a page's form sends its empty fields meaning "not given".
-pub(crate) fn refuse_empty_values(raw: Option<&str>) -> AppResult<()> {
-    let empty = raw
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .find(|pair| {
-            pair.split_once('=')
-                .is_none_or(|(_, value)| value.is_empty())
-        });
-    match empty {
-        Some(pair) => Err(AppError::bad_request(
-            "invalid_query",
-            format!(
-                "查询参数 {} 没有值：不需要时请省略该参数",
-                pair.split('=').next().unwrap_or_default()
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
 /// The query string with `format=json` in place of any format asked for.
 fn as_json(raw: Option<String>) -> AppResult<Option<String>> {
-    refuse_empty_values(raw.as_deref())?;
+    crate::extract::refuse_empty_values(raw.as_deref())?;
     let mut pairs: Vec<&str> = raw
         .as_deref()
         .unwrap_or("")
@@ -880,7 +857,7 @@ async fn document_html(
             // The document page carries its own print styles.
             (
                 header::CONTENT_SECURITY_POLICY,
-                crate::transport::DOCUMENT_CSP,
+                crate::documents::DOCUMENT_CSP,
             ),
         ],
         html,

@@ -326,7 +326,7 @@ pub(super) async fn hazards(
         ));
     }
     let mut rows_html = String::new();
-    let confirm_token = crate::intake::may_acknowledge(caller.user.role)
+    let confirm_token = crate::follow_up::may_acknowledge(caller.user.role)
         .then(|| super::csrf::form_token(&caller.token_hash));
     for (hazard, standing) in &listed {
         // A hazard an IoT rule found has no record: it is confirmed rectified here.
@@ -406,7 +406,7 @@ pub(super) async fn rectify_iot_hazard(
     Session(caller): Session,
     axum::extract::Path(hazard_id): axum::extract::Path<String>,
 ) -> PageResult<Response> {
-    crate::intake::rectify_iot_hazard_for(&state, &caller, hazard_id).await?;
+    crate::follow_up::rectify_iot_hazard(&state, &caller, hazard_id).await?;
     Ok(axum::response::Redirect::to("/review/hazards").into_response())
 }
 
