@@ -11,11 +11,13 @@ use axum::response::{IntoResponse, Response};
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
+use maud::{Markup, PreEscaped, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::page::Page;
+use super::page::scrolling;
 use super::{
-    API_LIMIT_MAX, LIST_LIMIT, ListQuery, PageResult, Session, checked, kind_checkboxes,
+    API_LIMIT_MAX, LIST_LIMIT, ListQuery, PageResult, Session, date_input, kind_checkboxes,
     parse_count,
 };
 use crate::analysis::monthly::{
@@ -23,7 +25,7 @@ use crate::analysis::monthly::{
 };
 use crate::auth::{Scope, descendants};
 use crate::error::AppError;
-use crate::report::{self, Cell, Column, Table, escape, svg};
+use crate::report::{self, Cell, Column, Table, svg};
 use crate::state::AppState;
 use crate::store::{
     AreaGrouping, AttendanceCount, DatedPage, EnterpriseName, HazardCount, HotlineReport,
@@ -165,9 +167,9 @@ fn hazard_table(counts: &[HazardCount], by: HazardsBy, regions: &[Region], perio
     table
 }
 
-fn cell_html(cell: &Cell) -> String {
+fn cell_text(cell: &Cell) -> String {
     match cell {
-        Cell::Text(text) => escape(text),
+        Cell::Text(text) => text.clone(),
         Cell::Int(n) => n.to_string(),
         Cell::Real(x) => format!("{x:.2}"),
         Cell::Percent(x) => format!("{:.1}%", x * 100.0),
@@ -176,31 +178,81 @@ fn cell_html(cell: &Cell) -> String {
     }
 }
 
-pub(super) fn table_html(table: &Table, id: &str) -> String {
-    let mut html =
-        format!("<div class=\"table-scroll\" tabindex=\"0\"><table id=\"{id}\"><thead><tr>");
-    for column in &table.columns {
-        html.push_str(&format!("<th>{}</th>", escape(&column.label)));
-    }
-    html.push_str("</tr></thead><tbody>");
-    for row in &table.rows {
-        html.push_str("<tr>");
-        for (column, cell) in table.columns.iter().zip(row) {
-            let class = match cell {
-                Cell::Int(_) | Cell::Real(_) | Cell::Percent(_) => " class=\"num\"",
-                Cell::Date(_) => " class=\"nowrap\"",
-                _ => "",
-            };
-            html.push_str(&format!(
-                "<td data-column=\"{}\"{class}>{}</td>",
-                escape(&column.key),
-                cell_html(cell)
-            ));
+/// A report's table as the page shows it: each cell names its column, numbers align right.
+pub(super) fn table_html(table: &Table, id: &str) -> Markup {
+    scrolling(html! {
+        table id=(id) {
+            thead { tr { @for column in &table.columns { th { (column.label) } } } }
+            tbody {
+                @for row in &table.rows {
+                    tr {
+                        @for (column, cell) in table.columns.iter().zip(row) {
+                            @let class = match cell {
+                                Cell::Int(_) | Cell::Real(_) | Cell::Percent(_) => Some("num"),
+                                Cell::Date(_) => Some("nowrap"),
+                                _ => None,
+                            };
+                            td data-column=(column.key) class=[class] { (cell_text(cell)) }
+                        }
+                    }
+                }
+            }
         }
-        html.push_str("</tr>");
+    })
+}
+
+/// A chart drawn by [`svg`], in a box the keyboard can reach.
+pub(super) fn chart(svg: String) -> Markup {
+    // The SVG writers escape every text and attribute they write.
+    html! { div class="chart" tabindex="0" { (PreEscaped(svg)) } }
+}
+
+/// The links to an analysis's CSV and Excel files: `base` is the page's address with the
+/// query string so far, ready for one more parameter.
+pub(super) fn export_links(base: &str, csv: &str, xlsx: &str) -> Markup {
+    html! {
+        "导出："
+        a id="export-csv" href={ (base) "format=csv" } { (csv) }
+        " · "
+        a id="export-xlsx" href={ (base) "format=xlsx" } { (xlsx) }
     }
-    html.push_str("</tbody></table></div>");
-    html
+}
+
+/// A filter form's group of radio buttons, one per choice, the chosen one ticked.
+pub(super) fn radio_choices<T: Copy + PartialEq>(
+    name: &str,
+    choices: &[T],
+    chosen: T,
+    key: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+) -> Markup {
+    html! {
+        @for &choice in choices {
+            label {
+                input type="radio" name=(name) value=(key(choice)) checked[choice == chosen];
+                " " (label(choice))
+            }
+            " "
+        }
+    }
+}
+
+/// The start and end date fields and the button of an analysis's filter form; `extra` goes
+/// between them.
+pub(super) fn dated_filters(
+    action: &str,
+    from: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    extra: Markup,
+) -> Markup {
+    html! {
+        form class="filters" id="filters" method="get" action=(action) {
+            label { "起始日期 " (date_input("from", from)) }
+            label { "截止日期 " (date_input("until", until)) }
+            (extra)
+            button type="submit" { "统计" }
+        }
+    }
 }
 
 /// The export an analysis's query string asks for: `format=csv|xlsx|json`, or none (the page).
@@ -399,20 +451,10 @@ pub(super) async fn hazards(
         })
         .collect();
     let options = svg::Options::new(table.title.clone());
-    let chart = match by {
+    let drawing = match by {
         HazardsBy::Month => svg::line(&series, &options),
         _ => svg::bar(&series, &options),
     };
-    let mut by_links = String::new();
-    for choice in HazardsBy::ALL {
-        by_links.push_str(&format!(
-            "<label><input type=\"radio\" name=\"by\" value=\"{}\"{}> {}</label> ",
-            choice.key(),
-            checked(choice == by),
-            choice.label()
-        ));
-    }
-    let kinds = kind_checkboxes(&query.kinds);
     let export_query = raw
         .as_deref()
         .unwrap_or("")
@@ -420,24 +462,23 @@ pub(super) async fn hazards(
         .filter(|p| !p.is_empty() && !p.starts_with("format="))
         .collect::<Vec<_>>()
         .join("&");
-    let body = format!(
-        "<h1>隐患统计</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/hazards\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <fieldset><legend>检查类型</legend>{kinds}</fieldset>\
-         <fieldset><legend>分组</legend>{by_links}</fieldset>\
-         <button type=\"submit\">统计</button></form>\
-         <p>已提交的检查记录中发现的隐患，共 <strong id=\"total\">{total}</strong> 条（{period}）。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/hazards?{q}&amp;format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        q = escape(&export_query),
-        period = escape(&period),
-        table = table_html(&table, "analysis"),
-    );
+    let filters = html! {
+        fieldset { legend { "检查类型" } (kind_checkboxes(&query.kinds)) }
+        fieldset {
+            legend { "分组" }
+            (radio_choices("by", &HazardsBy::ALL, by, HazardsBy::key, HazardsBy::label))
+        }
+    };
+    let body = html! {
+        h1 { "隐患统计" }
+        (dated_filters("/review/analyses/hazards", query.from, query.until, filters))
+        p {
+            "已提交的检查记录中发现的隐患，共 " strong id="total" { (total) } " 条（" (period) "）。"
+            (export_links(&format!("/review/analyses/hazards?{export_query}&"), "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "analysis"))
+    };
     Ok(Page::new("隐患统计").body(body).html(Some(&caller)))
 }
 
@@ -745,7 +786,7 @@ pub(super) async fn self_inspections(
             )
         })
         .collect();
-    let chart = svg::stacked_bar(
+    let drawing = svg::stacked_bar(
         &categories,
         &series,
         &svg::Options::new(summary.title.clone()).colours(&[
@@ -755,39 +796,40 @@ pub(super) async fn self_inspections(
         ]),
     );
     let export = format!(
-        "from={}&amp;until={}&amp;deadline={}{}",
+        "/review/analyses/self-inspections?from={}&until={}&deadline={}{}&",
         query.from.label(),
         query.until.label(),
         query.deadline_day,
         query
             .region
             .as_deref()
-            .map_or(String::new(), |r| format!("&amp;region={}", escape(r)))
+            .map_or(String::new(), |r| format!("&region={r}"))
     );
-    let body = format!(
-        "<h1>企业月度自查</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/self-inspections\">\
-         <label>起始月份 <input type=\"month\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止月份 <input type=\"month\" name=\"until\" value=\"{until}\"></label>\
-         <label>次月上报期限 <input type=\"number\" name=\"deadline\" min=\"1\" max=\"28\" value=\"{deadline}\"> 日</label>\
-         <button type=\"submit\">统计</button></form>\
-         <p>范围内企业 <strong id=\"enterprises\">{count}</strong> 家；某月的自查于次月 {deadline} 日（含）前提交为按时。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/self-inspections?{export}&amp;format=csv\">逾期和未报名单 CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/self-inspections?{export}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{summary}<h2>逾期和未报名单（{overdue_count}）</h2>{more}{overdue}",
-        from = query.from.label(),
-        until = query.until.label(),
-        deadline = query.deadline_day,
-        count = analysis.enterprises.len(),
-        summary = table_html(&summary, "summary"),
-        overdue_count = overdue_total,
-        more = if overdue_total > LIST_LIMIT as usize {
-            format!("<p>仅显示前 {LIST_LIMIT} 条，共 {overdue_total} 条；完整名单请导出。</p>")
-        } else {
-            String::new()
-        },
-        overdue = table_html(&overdue, "overdue"),
-    );
+    let body = html! {
+        h1 { "企业月度自查" }
+        form class="filters" id="filters" method="get" action="/review/analyses/self-inspections" {
+            label { "起始月份 " input type="month" name="from" value=(query.from.label()); }
+            label { "截止月份 " input type="month" name="until" value=(query.until.label()); }
+            label {
+                "次月上报期限 "
+                input type="number" name="deadline" min="1" max="28" value=(query.deadline_day);
+                " 日"
+            }
+            button type="submit" { "统计" }
+        }
+        p {
+            "范围内企业 " strong id="enterprises" { (analysis.enterprises.len()) } " 家；"
+            "某月的自查于次月 " (query.deadline_day) " 日（含）前提交为按时。"
+            (export_links(&export, "逾期和未报名单 CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&summary, "summary"))
+        h2 { "逾期和未报名单（" (overdue_total) "）" }
+        @if overdue_total > LIST_LIMIT as usize {
+            p { "仅显示前 " (LIST_LIMIT) " 条，共 " (overdue_total) " 条；完整名单请导出。" }
+        }
+        (table_html(&overdue, "overdue"))
+    };
     Ok(Page::new("企业月度自查").body(body).html(Some(&caller)))
 }
 
@@ -990,43 +1032,29 @@ pub(super) async fn public(
         .collect();
     let mailbox_chart =
         svg::stacked_bar(&months, &series, &svg::Options::new(mailbox.title.clone()));
-    let mut by_links = String::new();
-    for choice in HotlineBy::ALL {
-        by_links.push_str(&format!(
-            "<label><input type=\"radio\" name=\"by\" value=\"{}\"{}> {}</label> ",
-            choice.key(),
-            checked(choice == by),
-            choice.label()
-        ));
-    }
     let export = format!(
-        "by={}{}{}",
+        "/review/analyses/public?by={}{}{}&",
         by.key(),
-        query
-            .from
-            .map_or(String::new(), |d| format!("&amp;from={d}")),
-        query
-            .until
-            .map_or(String::new(), |d| format!("&amp;until={d}")),
+        query.from.map_or(String::new(), |d| format!("&from={d}")),
+        query.until.map_or(String::new(), |d| format!("&until={d}")),
     );
-    let body = format!(
-        "<h1>12350 热线与局长信箱</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/public\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <fieldset><legend>热线分组</legend>{by_links}</fieldset>\
-         <button type=\"submit\">统计</button></form>\
-         <p>导出：<a id=\"export-csv\" href=\"/review/analyses/public?{export}&amp;format=csv\">热线 CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/public?{export}&amp;format=xlsx\">Excel</a></p>\
-         <h2>12350 热线（<span id=\"hotline-total\">{reports}</span> 件）</h2><div class=\"chart\" tabindex=\"0\">{hotline_chart}</div>{hotline_table}\
-         <h2>局长信箱（<span id=\"mailbox-total\">{messages}</span> 件）</h2><div class=\"chart\" tabindex=\"0\">{mailbox_chart}</div>{mailbox_table}",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        reports = reports.len(),
-        messages = messages.len(),
-        hotline_table = table_html(&hotline, "hotline"),
-        mailbox_table = table_html(&mailbox, "mailbox"),
-    );
+    let grouping = html! {
+        fieldset {
+            legend { "热线分组" }
+            (radio_choices("by", &HotlineBy::ALL, by, HotlineBy::key, HotlineBy::label))
+        }
+    };
+    let body = html! {
+        h1 { "12350 热线与局长信箱" }
+        (dated_filters("/review/analyses/public", query.from, query.until, grouping))
+        p { (export_links(&export, "热线 CSV", "Excel")) }
+        h2 { "12350 热线（" span id="hotline-total" { (reports.len()) } " 件）" }
+        (chart(hotline_chart))
+        (table_html(&hotline, "hotline"))
+        h2 { "局长信箱（" span id="mailbox-total" { (messages.len()) } " 件）" }
+        (chart(mailbox_chart))
+        (table_html(&mailbox, "mailbox"))
+    };
     Ok(Page::new("12350 热线与局长信箱")
         .body(body)
         .html(Some(&caller)))
@@ -1129,7 +1157,7 @@ pub(super) async fn attendance(
             )
         })
         .collect();
-    let chart = svg::lines(
+    let drawing = svg::lines(
         &months,
         &series,
         &svg::Options::new(table.title.clone()).percent(),
@@ -1143,29 +1171,21 @@ pub(super) async fn attendance(
         "无数据".to_string()
     };
     let export = format!(
-        "{}{}",
-        query
-            .from
-            .map_or(String::new(), |d| format!("from={d}&amp;")),
-        query
-            .until
-            .map_or(String::new(), |d| format!("until={d}&amp;")),
+        "/review/analyses/attendance?{}{}",
+        query.from.map_or(String::new(), |d| format!("from={d}&")),
+        query.until.map_or(String::new(), |d| format!("until={d}&")),
     );
-    let body = format!(
-        "<h1>带班到岗率</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/attendance\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <button type=\"submit\">统计</button></form>\
-         <p>应带班 <strong id=\"shifts\">{shifts}</strong> 班次，到岗 <strong id=\"present\">{present}</strong> 班次，\
-         到岗率 <strong id=\"rate\">{overall}</strong>。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/attendance?{export}format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/attendance?{export}format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        table = table_html(&table, "attendance"),
-    );
+    let body = html! {
+        h1 { "带班到岗率" }
+        (dated_filters("/review/analyses/attendance", query.from, query.until, html! {}))
+        p {
+            "应带班 " strong id="shifts" { (shifts) } " 班次，到岗 " strong id="present" { (present) } " 班次，"
+            "到岗率 " strong id="rate" { (overall) } "。"
+            (export_links(&export, "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "attendance"))
+    };
     Ok(Page::new("带班到岗率").body(body).html(Some(&caller)))
 }
 

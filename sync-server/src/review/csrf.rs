@@ -15,6 +15,7 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 use sha2::{Digest, Sha256};
 
 use super::{PageError, cookie, session_token};
@@ -35,8 +36,8 @@ pub fn form_token(session_token_hash: &str) -> String {
 }
 
 /// The hidden input that carries `token`.
-pub fn hidden_input(token: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{FIELD}\" value=\"{token}\">")
+pub fn hidden_input(token: &str) -> Markup {
+    html! { input type="hidden" name=(FIELD) value=(token); }
 }
 
 /// The token of the login form for this browser, and the cookie to set when it is new.

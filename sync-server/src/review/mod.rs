@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use anjian_core::RecordDoc;
@@ -35,7 +36,6 @@ use crate::auth::{
     new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
-use crate::report::escape;
 use crate::state::AppState;
 use crate::store::{RecordFilter, RecordRow, RecordState, Region, TokenKind, TokenRow};
 use page::{Page, datetime, kind_label};
@@ -137,10 +137,10 @@ impl IntoResponse for PageError {
             status if status.is_server_error() => "服务器出错",
             _ => "无法完成",
         };
-        let body = format!(
-            "<p class=\"message error\">{}</p><p><a href=\"/review/records\">返回检查记录</a></p>",
-            escape(&self.0.message)
-        );
+        let body = html! {
+            p class="message error" { (self.0.message) }
+            p { a href="/review/records" { "返回检查记录" } }
+        };
         let mut response = (self.0.status, Page::new(title).body(body).html(None)).into_response();
         response
             .extensions_mut()
@@ -287,23 +287,20 @@ struct LoginQuery {
 
 fn login_form(next: &str, login: &str, problem: Option<&str>, headers: &HeaderMap) -> Response {
     let (token, new_cookie) = csrf::login_token(headers);
-    let problem = problem.map_or(String::new(), |p| {
-        format!("<p class=\"message error\">{}</p>", escape(p))
-    });
     let mut response = Page::new("登录")
-        .body(format!(
-            "<form class=\"login\" method=\"post\" action=\"/review/login\">\
-             <h1>安监检查记录审阅</h1>{problem}{token}\
-             <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-             <label for=\"login\">账号</label>\
-             <input id=\"login\" name=\"login\" autocomplete=\"username\" required value=\"{login}\">\
-             <label for=\"password\">密码</label>\
-             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\">登录</button></form>",
-            next = escape(next),
-            login = escape(login),
-            token = csrf::hidden_input(&token),
-        ))
+        .body(html! {
+            form class="login" method="post" action="/review/login" {
+                h1 { "安监检查记录审阅" }
+                @if let Some(problem) = problem { p class="message error" { (problem) } }
+                (csrf::hidden_input(&token))
+                input type="hidden" name="next" value=(next);
+                label for="login" { "账号" }
+                input id="login" name="login" autocomplete="username" required value=(login);
+                label for="password" { "密码" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                button type="submit" { "登录" }
+            }
+        })
         .html(None);
     if let Some(cookie) = new_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -566,14 +563,6 @@ struct Listing {
     scope_name: String,
 }
 
-fn selected(condition: bool) -> &'static str {
-    if condition { " selected" } else { "" }
-}
-
-fn checked(condition: bool) -> &'static str {
-    if condition { " checked" } else { "" }
-}
-
 /// The instant a China day begins.
 fn china_midnight(date: NaiveDate) -> Option<chrono::DateTime<Utc>> {
     date.and_hms_opt(0, 0, 0)
@@ -582,70 +571,92 @@ fn china_midnight(date: NaiveDate) -> Option<chrono::DateTime<Utc>> {
 }
 
 /// A checkbox per inspection kind, the chosen ones ticked.
-fn kind_checkboxes(chosen: &[String]) -> String {
-    let mut boxes = String::new();
-    for kind in [
-        InspectionKind::SelfInspection,
-        InspectionKind::Resident,
-        InspectionKind::Expert,
-        InspectionKind::Enforcement,
-    ] {
-        boxes.push_str(&format!(
-            "<label><input type=\"checkbox\" name=\"kind\" value=\"{value}\"{on}> {label}</label> ",
-            value = kind.as_str(),
-            on = checked(chosen.iter().any(|k| k == kind.as_str())),
-            label = kind.label(),
-        ));
+fn kind_checkboxes(chosen: &[String]) -> Markup {
+    html! {
+        @for kind in [
+            InspectionKind::SelfInspection,
+            InspectionKind::Resident,
+            InspectionKind::Expert,
+            InspectionKind::Enforcement,
+        ] {
+            label {
+                input type="checkbox" name="kind" value=(kind.as_str())
+                    checked[chosen.iter().any(|k| k == kind.as_str())];
+                " " (kind.label())
+            }
+            " "
+        }
     }
-    boxes
 }
 
-fn filter_form(query: &ListQuery, listing: &Listing) -> String {
-    let mut regions = String::from("<option value=\"\">全部</option>");
-    for region in &listing.region_choices {
-        regions.push_str(&format!(
-            "<option value=\"{code}\"{sel}>{name}</option>",
-            code = escape(&region.code),
-            sel = selected(query.region.as_deref() == Some(region.code.as_str())),
-            name = escape(&region.name),
-        ));
+/// A date field of a filter form, empty when the filter has none.
+fn date_input(name: &str, value: Option<NaiveDate>) -> Markup {
+    html! { input type="date" name=(name) value=(value.map_or(String::new(), |d| d.to_string())); }
+}
+
+fn filter_form(query: &ListQuery, listing: &Listing) -> Markup {
+    html! {
+        form class="filters" id="filters" method="get" action="/review/records" {
+            label { "起始日期 " (date_input("from", query.from)) }
+            label { "截止日期 " (date_input("until", query.until)) }
+            label {
+                "区划 "
+                select name="region" {
+                    option value="" { "全部" }
+                    @for region in &listing.region_choices {
+                        option value=(region.code)
+                            selected[query.region.as_deref() == Some(region.code.as_str())] {
+                            (region.name)
+                        }
+                    }
+                }
+            }
+            label {
+                "行业 "
+                select name="industry" {
+                    option value="" { "全部" }
+                    @for industry in anjian_core::enterprise::INDUSTRIES {
+                        option selected[query.industry.as_deref() == Some(industry)] { (industry) }
+                    }
+                }
+            }
+            label {
+                "状态 "
+                select name="state" {
+                    option value="" { "全部" }
+                    @for (state, label) in [
+                        (RecordState::Draft, "草稿"),
+                        (RecordState::Submitted, "已提交未锁定"),
+                        (RecordState::Locked, "已锁定"),
+                    ] {
+                        option value=(state_key(state)) selected[query.state == Some(state)] { (label) }
+                    }
+                }
+            }
+            label {
+                "企业 "
+                input name="enterprise" placeholder="名称或统一社会信用代码"
+                    value=(query.enterprise.as_deref().unwrap_or(""));
+            }
+            fieldset { legend { "检查类型" } (kind_checkboxes(&query.kinds)) }
+            label {
+                input type="checkbox" name="hazards" value="1" checked[query.with_hazards];
+                " 仅看有隐患的"
+            }
+            button type="submit" { "筛选" } " " a href="/review/records" { "清除" }
+        }
     }
-    let mut industries = String::from("<option value=\"\">全部</option>");
-    for industry in anjian_core::enterprise::INDUSTRIES {
-        industries.push_str(&format!(
-            "<option{sel}>{industry}</option>",
-            sel = selected(query.industry.as_deref() == Some(industry)),
-        ));
+}
+
+/// A list's pager: the links to the pages before and after, when there are such pages.
+fn pager(page: i64, more: bool, href: impl Fn(i64) -> String) -> Markup {
+    html! {
+        div class="pager" {
+            @if page > 1 { a rel="prev" href=(href(page - 1)) { "上一页" } }
+            span { "第 " (page) " 页" }
+            @if more { a rel="next" href=(href(page + 1)) { "下一页" } }
+        }
     }
-    let kinds = kind_checkboxes(&query.kinds);
-    let mut states = String::from("<option value=\"\">全部</option>");
-    for (state, label) in [
-        (RecordState::Draft, "草稿"),
-        (RecordState::Submitted, "已提交未锁定"),
-        (RecordState::Locked, "已锁定"),
-    ] {
-        states.push_str(&format!(
-            "<option value=\"{}\"{}>{label}</option>",
-            state_key(state),
-            selected(query.state == Some(state)),
-        ));
-    }
-    format!(
-        "<form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/records\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <label>区划 <select name=\"region\">{regions}</select></label>\
-         <label>行业 <select name=\"industry\">{industries}</select></label>\
-         <label>状态 <select name=\"state\">{states}</select></label>\
-         <label>企业 <input name=\"enterprise\" placeholder=\"名称或统一社会信用代码\" value=\"{enterprise}\"></label>\
-         <fieldset><legend>检查类型</legend>{kinds}</fieldset>\
-         <label><input type=\"checkbox\" name=\"hazards\" value=\"1\"{hazards}> 仅看有隐患的</label>\
-         <button type=\"submit\">筛选</button> <a href=\"/review/records\">清除</a></form>",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        enterprise = escape(query.enterprise.as_deref().unwrap_or("")),
-        hazards = checked(query.with_hazards),
-    )
 }
 
 async fn records(
@@ -696,62 +707,55 @@ async fn records(
         })
         .await?;
 
-    let mut body = format!(
-        "<h1>检查记录</h1><p>范围：{}。每页 {PAGE_SIZE} 条，按检查时间从新到旧。</p>{}",
-        escape(&listing.scope_name),
-        filter_form(&query, &listing)
-    );
-    if listing.rows.is_empty() {
-        body.push_str("<p class=\"message\" id=\"no-records\">没有符合条件的检查记录。</p>");
-    } else {
-        body.push_str(
-            "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"records\"><thead><tr><th>检查时间</th><th>被检查单位</th><th>区划</th>\
-             <th>检查类型</th><th>状态</th><th>隐患</th></tr></thead><tbody>",
-        );
-        for row in &listing.rows {
-            let region = listing
-                .region_names
-                .get(&row.region_code)
-                .map_or(row.region_code.as_str(), String::as_str);
-            let status = if row.locked {
-                "<span class=\"badge locked\">已锁定</span>"
-            } else if row.status == "submitted" {
-                "<span class=\"badge\">已提交</span>"
-            } else {
-                "<span class=\"badge draft\">草稿</span>"
-            };
-            body.push_str(&format!(
-                "<tr data-record=\"{id}\"><td class=\"nowrap\">{at}</td><td><a href=\"/review/records/{id}\">{name}</a></td>\
-                 <td>{region}</td><td>{kind}</td><td>{status}</td><td class=\"num\">{hazards}</td></tr>",
-                id = escape(&row.id),
-                at = datetime(row.started_at),
-                name = escape(&row.enterprise_name),
-                region = escape(region),
-                kind = kind_label(&row.inspection_kind),
-                hazards = row.hazard_count,
-            ));
+    let body = html! {
+        h1 { "检查记录" }
+        p { "范围：" (listing.scope_name) "。每页 " (PAGE_SIZE) " 条，按检查时间从新到旧。" }
+        (filter_form(&query, &listing))
+        @if listing.rows.is_empty() {
+            p class="message" id="no-records" { "没有符合条件的检查记录。" }
+        } @else {
+            (page::scrolling(html! {
+                table id="records" {
+                    thead {
+                        tr {
+                            th { "检查时间" } th { "被检查单位" } th { "区划" }
+                            th { "检查类型" } th { "状态" } th { "隐患" }
+                        }
+                    }
+                    tbody { @for row in &listing.rows { (record_row(row, &listing.region_names)) } }
+                }
+            }))
         }
-        body.push_str("</tbody></table></div>");
-    }
-    body.push_str("<div class=\"pager\">");
-    if page > 1 {
-        body.push_str(&format!(
-            "<a rel=\"prev\" href=\"/review/records?{}\">上一页</a>",
-            escape(&query.with_page(page - 1))
-        ));
-    }
-    body.push_str(&format!("<span>第 {page} 页</span>"));
-    if listing.more {
-        body.push_str(&format!(
-            "<a rel=\"next\" href=\"/review/records?{}\">下一页</a>",
-            escape(&query.with_page(page + 1))
-        ));
-    }
-    body.push_str("</div>");
+        (pager(page, listing.more, |page| format!("/review/records?{}", query.with_page(page))))
+    };
     Ok(Page::new("检查记录")
         .body(body)
         .html(Some(&caller))
         .into_response())
+}
+
+fn record_row(row: &RecordRow, region_names: &HashMap<String, String>) -> Markup {
+    let region = region_names
+        .get(&row.region_code)
+        .map_or(row.region_code.as_str(), String::as_str);
+    html! {
+        tr data-record=(row.id) {
+            td class="nowrap" { (datetime(row.started_at)) }
+            td { a href={ "/review/records/" (row.id) } { (row.enterprise_name) } }
+            td { (region) }
+            td { (kind_label(&row.inspection_kind)) }
+            td {
+                @if row.locked {
+                    span class="badge locked" { "已锁定" }
+                } @else if row.status == "submitted" {
+                    span class="badge" { "已提交" }
+                } @else {
+                    span class="badge draft" { "草稿" }
+                }
+            }
+            td class="num" { (row.hazard_count) }
+        }
+    }
 }
 
 struct RecordDetail {

@@ -12,10 +12,11 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::RawQuery;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate, Utc};
+use maud::html;
 
 use anjian_core::time::china_date;
 
-use super::analyses::{export, export_format, table_html};
+use super::analyses::{chart, export, export_format, export_links, table_html};
 use super::page::Page;
 use super::{PageResult, Session};
 use crate::auth::Scope;
@@ -151,7 +152,7 @@ pub(super) async fn certificates(
             )
         })
         .collect();
-    let chart = svg::stacked_bar(
+    let drawing = svg::stacked_bar(
         &roles,
         &series,
         &svg::Options::new(table.title.clone()).colours(&[
@@ -160,17 +161,19 @@ pub(super) async fn certificates(
             svg::STATE_LATE,
         ]),
     );
-    let body = format!(
-        "<h1>持证情况</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/certificates\">\
-         <label>截至日期 <input type=\"date\" name=\"on\" value=\"{on}\"></label>\
-         <button type=\"submit\">统计</button></form>\
-         <p>主要负责人、安全管理人员和特种作业人员的证书，按截至日期分为有效、90 日内到期和已过期。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/certificates?on={on}&amp;format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/certificates?on={on}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        table = table_html(&table, "certificates"),
-    );
+    let body = html! {
+        h1 { "持证情况" }
+        form class="filters" id="filters" method="get" action="/review/analyses/certificates" {
+            label { "截至日期 " input type="date" name="on" value=(on.to_string()); }
+            button type="submit" { "统计" }
+        }
+        p {
+            "主要负责人、安全管理人员和特种作业人员的证书，按截至日期分为有效、90 日内到期和已过期。"
+            (export_links(&format!("/review/analyses/certificates?on={on}&"), "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "certificates"))
+    };
     Ok(Page::new("持证情况").body(body).html(Some(&caller)))
 }
 
@@ -276,16 +279,17 @@ pub(super) async fn permits(
             _ => None,
         })
         .collect();
-    let chart = svg::bar(&bars, &svg::Options::new(table.title.clone()).percent());
-    let body = format!(
-        "<h1>许可证逾期率</h1>\
-         <p>某年到期的许可证，若次日前没有同一企业同类新证接续，即为逾期未续；逾期率 = 逾期未续 ÷ 到期许可证。\
-         区县最高、最低、平均为该行业各区县逾期率的极值和平均。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/permits?format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/permits?format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        table = table_html(&table, "permits"),
-    );
+    let drawing = svg::bar(&bars, &svg::Options::new(table.title.clone()).percent());
+    let body = html! {
+        h1 { "许可证逾期率" }
+        p {
+            "某年到期的许可证，若次日前没有同一企业同类新证接续，即为逾期未续；逾期率 = 逾期未续 ÷ 到期许可证。"
+            "区县最高、最低、平均为该行业各区县逾期率的极值和平均。"
+            (export_links("/review/analyses/permits?", "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "permits"))
+    };
     Ok(Page::new("许可证逾期率").body(body).html(Some(&caller)))
 }
 

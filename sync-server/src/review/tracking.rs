@@ -7,15 +7,16 @@ use std::collections::HashMap;
 use axum::extract::RawQuery;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, Utc};
+use maud::{Markup, html};
 
 use anjian_core::time::china_date;
 
-use super::analyses::{export, table_html};
-use super::page::{Page, datetime, kind_label};
-use super::{API_LIMIT_MAX, LIST_LIMIT, PageResult, Session, checked, parse_count};
+use super::analyses::{chart, export, export_links, table_html};
+use super::page::{Page, datetime, kind_label, scrolling};
+use super::{API_LIMIT_MAX, LIST_LIMIT, PageResult, Session, parse_count};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{Cell, Column, Table, escape, svg};
+use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
 use crate::store::standings::{OpenStanding, TallyLevel};
 use crate::store::{HazardStatusRow, HazardTally};
@@ -298,106 +299,98 @@ pub(super) async fn hazards(
         svg::STATE_OPEN,
         svg::STATE_DONE,
     ];
-    let chart = svg::pie(
+    let drawing = svg::pie(
         &totals,
         &svg::Options::donut("隐患整改状态").colours(&colours),
     );
-    let mut counts = String::new();
-    for (standing, (_, n)) in Standing::ALL.iter().zip(&totals) {
-        counts.push_str(&format!(
-            "<span class=\"badge state-{}\" id=\"count-{}\">{}：{}</span> ",
-            standing.key(),
-            standing.key(),
-            standing.label(),
-            n
-        ));
-    }
-    let mut states = String::from("<option value=\"\">未整改的全部</option>");
-    for standing in Standing::ALL {
-        states.push_str(&format!(
-            "<option value=\"{}\"{}>{}</option>",
-            standing.key(),
-            if wanted == Some(standing) {
-                " selected"
-            } else {
-                ""
-            },
-            standing.label()
-        ));
-    }
-    let mut rows_html = String::new();
     let confirm_token = crate::follow_up::may_acknowledge(caller.user.role)
         .then(|| super::csrf::form_token(&caller.token_hash));
-    for (hazard, standing) in &listed {
-        // A hazard an IoT rule found has no record: it is confirmed rectified here.
-        let found = if hazard.inspection_kind == crate::store::standings::IOT_KIND {
-            let confirm = match &confirm_token {
-                Some(token) if *standing != Standing::Rectified => format!(
-                    "<form method=\"post\" action=\"/review/iot-hazards/{}/rectify\">{}\
-                     <button type=\"submit\">确认已整改</button></form>",
-                    escape(&hazard.record_id),
-                    super::csrf::hidden_input(token),
-                ),
-                _ => String::new(),
-            };
-            format!("{}（物联网）{confirm}", datetime(hazard.found_at))
-        } else {
-            format!(
-                "<a href=\"/review/records/{}\">{}</a>",
-                escape(&hazard.record_id),
-                datetime(hazard.found_at)
-            )
-        };
-        rows_html.push_str(&format!(
-            "<tr data-state=\"{key}\"><td><span class=\"badge state-{key}\">{label}</span></td><td class=\"nowrap\">{deadline}</td><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
-             <td>{description}</td><td>{class}</td><td class=\"nowrap\">{found}</td></tr>",
-            key = standing.key(),
-            label = standing.label(),
-            deadline = hazard.deadline.map_or("未定".to_string(), |d| d.to_string()),
-            code = escape(&hazard.enterprise_code),
-            name = escape(&hazard.enterprise_name),
-            description = escape(&hazard.description),
-            class = escape(&hazard.class),
-        ));
-    }
-    let summary_more = if tallies.groups as i64 > LIST_LIMIT {
-        format!(
-            "<p>汇总仅显示逾期最多的前 {LIST_LIMIT} 个，共 {} 个；完整汇总请导出。</p>",
-            tallies.groups
-        )
-    } else {
-        String::new()
-    };
-    let more = if listed_total > LIST_LIMIT {
-        format!("<p>仅显示前 {LIST_LIMIT} 条，共 {listed_total} 条；完整清单请导出。</p>")
-    } else {
-        String::new()
-    };
-    let q = format!(
-        "by={}{}",
+    let export = format!(
+        "/review/hazards?by={}{}&",
         if by_town { "town" } else { "enterprise" },
-        wanted.map_or(String::new(), |w| format!("&amp;state={}", w.key()))
+        wanted.map_or(String::new(), |w| format!("&state={}", w.key()))
     );
-    let body = format!(
-        "<h1>隐患整改跟踪</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/hazards\">\
-         <fieldset><legend>汇总</legend>\
-         <label><input type=\"radio\" name=\"by\" value=\"enterprise\"{by_enterprise}> 按企业</label>\
-         <label><input type=\"radio\" name=\"by\" value=\"town\"{by_town_checked}> 按乡镇</label></fieldset>\
-         <label>清单 <select name=\"state\">{states}</select></label>\
-         <button type=\"submit\">查看</button></form>\
-         <p>截至 {today}：{counts}。整改以复查记录为准；7 日内到期的单列。\
-         导出：<a id=\"export-csv\" href=\"/review/hazards?{q}&amp;format=csv\">清单 CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{summary_more}{summary}\
-         <h2>清单（{listed}）</h2>{more}<div class=\"table-scroll\" tabindex=\"0\"><table id=\"hazard-list\"><thead><tr><th>状态</th><th>整改期限</th>\
-         <th>单位名称</th><th>隐患</th><th>等级</th><th>发现</th></tr></thead><tbody>{rows_html}</tbody></table></div>",
-        by_enterprise = checked(!by_town),
-        by_town_checked = checked(by_town),
-        summary = table_html(&summary, "hazard-summary"),
-        listed = listed_total,
-    );
+    let body = html! {
+        h1 { "隐患整改跟踪" }
+        form class="filters" id="filters" method="get" action="/review/hazards" {
+            fieldset {
+                legend { "汇总" }
+                label { input type="radio" name="by" value="enterprise" checked[!by_town]; " 按企业" }
+                label { input type="radio" name="by" value="town" checked[by_town]; " 按乡镇" }
+            }
+            label {
+                "清单 "
+                select name="state" {
+                    option value="" { "未整改的全部" }
+                    @for standing in Standing::ALL {
+                        option value=(standing.key()) selected[wanted == Some(standing)] { (standing.label()) }
+                    }
+                }
+            }
+            button type="submit" { "查看" }
+        }
+        p {
+            "截至 " (today.to_string()) "："
+            @for (standing, (_, n)) in Standing::ALL.iter().zip(&totals) {
+                span class={ "badge state-" (standing.key()) } id={ "count-" (standing.key()) } {
+                    (standing.label()) "：" (n.to_string())
+                }
+                " "
+            }
+            "。整改以复查记录为准；7 日内到期的单列。"
+            (export_links(&export, "清单 CSV", "Excel"))
+        }
+        (chart(drawing))
+        @if tallies.groups as i64 > LIST_LIMIT {
+            p { "汇总仅显示逾期最多的前 " (LIST_LIMIT) " 个，共 " (tallies.groups) " 个；完整汇总请导出。" }
+        }
+        (table_html(&summary, "hazard-summary"))
+        h2 { "清单（" (listed_total) "）" }
+        @if listed_total > LIST_LIMIT {
+            p { "仅显示前 " (LIST_LIMIT) " 条，共 " (listed_total) " 条；完整清单请导出。" }
+        }
+        (scrolling(html! {
+            table id="hazard-list" {
+                thead {
+                    tr { th { "状态" } th { "整改期限" } th { "单位名称" } th { "隐患" } th { "等级" } th { "发现" } }
+                }
+                tbody {
+                    @for (hazard, standing) in &listed {
+                        (list_row(hazard, *standing, confirm_token.as_deref()))
+                    }
+                }
+            }
+        }))
+    };
     Ok(Page::new("隐患整改跟踪").body(body).html(Some(&caller)))
+}
+
+/// A hazard of the list to act on. A hazard an IoT rule found has no record: those who may
+/// are offered to confirm it rectified here (`token` is their form token).
+fn list_row(hazard: &HazardStatusRow, standing: Standing, token: Option<&str>) -> Markup {
+    let key = standing.key();
+    html! {
+        tr data-state=(key) {
+            td { span class={ "badge state-" (key) } { (standing.label()) } }
+            td class="nowrap" { (hazard.deadline.map_or("未定".to_string(), |d| d.to_string())) }
+            td { a href={ "/review/enterprises/" (hazard.enterprise_code) } { (hazard.enterprise_name) } }
+            td { (hazard.description) }
+            td { (hazard.class) }
+            td class="nowrap" {
+                @if hazard.inspection_kind == crate::store::standings::IOT_KIND {
+                    (datetime(hazard.found_at)) "（物联网）"
+                    @if let (Some(token), false) = (token, standing == Standing::Rectified) {
+                        form method="post" action={ "/review/iot-hazards/" (hazard.record_id) "/rectify" } {
+                            (super::csrf::hidden_input(token))
+                            button type="submit" { "确认已整改" }
+                        }
+                    }
+                } @else {
+                    a href={ "/review/records/" (hazard.record_id) } { (datetime(hazard.found_at)) }
+                }
+            }
+        }
+    }
 }
 
 /// Confirms an IoT hazard rectified from the tracking page, then shows the page again.
