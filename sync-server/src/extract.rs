@@ -188,22 +188,31 @@ impl Paging {
 /// An API client leaves out what it does not ask for, so an empty value (`until=`) is
 /// refused, where a page's form sends its empty fields meaning "not given".
 pub fn refuse_empty_values(raw: Option<&str>) -> AppResult<()> {
-    let empty = raw
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .find(|pair| {
-            pair.split_once('=')
-                .is_none_or(|(_, value)| value.is_empty())
-        });
-    match empty {
-        Some(pair) => Err(AppError::bad_request(
+    // Read as pairs, a key given without `=` reads with an empty value too.
+    let pairs: Vec<(String, String)> = serde_html_form::from_str(raw.unwrap_or(""))
+        .map_err(|_| AppError::bad_request("invalid_query", "查询参数的格式无效"))?;
+    match pairs.into_iter().find(|(_, value)| value.is_empty()) {
+        Some((key, _)) => Err(AppError::bad_request(
             "invalid_query",
-            format!(
-                "查询参数 {} 没有值：不需要时请省略该参数",
-                pair.split('=').next().unwrap_or_default()
-            ),
+            format!("查询参数 {key} 没有值：不需要时请省略该参数"),
         )),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_query_value_is_refused_by_its_name() {
+        assert!(refuse_empty_values(None).is_ok());
+        assert!(refuse_empty_values(Some("from=2026-01-01&kind=self&kind=expert&&")).is_ok());
+        let refused = refuse_empty_values(Some("from=2026-01-01&until=")).expect_err("empty");
+        assert_eq!(
+            refused.message,
+            "查询参数 until 没有值：不需要时请省略该参数"
+        );
+        assert!(refuse_empty_values(Some("offset")).is_err());
     }
 }

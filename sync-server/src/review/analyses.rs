@@ -13,12 +13,12 @@ use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
 use maud::{Markup, PreEscaped, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
 
-use super::page::Page;
-use super::page::scrolling;
+use super::page::{Page, scrolling};
 use super::{
     API_LIMIT_MAX, LIST_LIMIT, ListQuery, PageResult, Session, date_input, kind_checkboxes,
-    parse_count,
+    parse_count, query_fields,
 };
 use crate::analysis::monthly::{
     DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, deadlines, status_by,
@@ -72,20 +72,63 @@ impl HazardsBy {
     }
 }
 
+/// The analyses' own query parameters, beside the record filter's ([`ListQuery`]). Each is
+/// read as every value it was given: a key may repeat, and an empty value (`format=`) is
+/// refused where a page refuses it rather than taken for "not given".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct AnalysisFields {
+    pub(super) format: Vec<String>,
+    pub(super) by: Vec<String>,
+    pub(super) level: Vec<String>,
+    pub(super) on: Vec<String>,
+    pub(super) from: Vec<String>,
+    pub(super) until: Vec<String>,
+    pub(super) deadline: Vec<String>,
+    pub(super) region: Vec<String>,
+    pub(super) state: Vec<String>,
+    pub(super) limit: Vec<String>,
+    pub(super) offset: Vec<String>,
+    pub(super) summary_limit: Vec<String>,
+    pub(super) summary_offset: Vec<String>,
+}
+
+impl AnalysisFields {
+    pub(super) fn read(raw: Option<&str>) -> Result<AnalysisFields, AppError> {
+        query_fields(raw)
+    }
+}
+
+/// The grouping a query asks for among `choices`, the last given winning; `default` without one.
+fn grouping<T: Copy>(
+    values: &[String],
+    choices: &[T],
+    key: impl Fn(T) -> &'static str,
+    default: T,
+) -> Result<T, AppError> {
+    let mut chosen = default;
+    for value in values {
+        chosen = choices
+            .iter()
+            .copied()
+            .find(|c| key(*c) == value)
+            .ok_or_else(|| {
+                AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
+            })?;
+    }
+    Ok(chosen)
+}
+
 /// The analysis's own parameters: what to group by, and the export format.
 fn parameters(raw: Option<&str>) -> Result<(HazardsBy, Option<&'static str>), AppError> {
-    let mut by = HazardsBy::Month;
-    for pair in raw.unwrap_or("").split('&') {
-        if let Some(("by", value)) = pair.split_once('=') {
-            by = HazardsBy::ALL
-                .into_iter()
-                .find(|b| b.key() == value)
-                .ok_or_else(|| {
-                    AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
-                })?;
-        }
-    }
-    Ok((by, export_format(raw)?))
+    let fields = AnalysisFields::read(raw)?;
+    let by = grouping(
+        &fields.by,
+        &HazardsBy::ALL,
+        HazardsBy::key,
+        HazardsBy::Month,
+    )?;
+    Ok((by, format_of(fields.format.first().map(String::as_str))?))
 }
 
 /// The district a region belongs to: itself or the ancestor directly under a top-level
@@ -257,11 +300,16 @@ pub(super) fn dated_filters(
 
 /// The export an analysis's query string asks for: `format=csv|xlsx|json`, or none (the page).
 pub(super) fn export_format(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
-    match raw
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("format="))
-    {
+    format_of(
+        AnalysisFields::read(raw)?
+            .format
+            .first()
+            .map(String::as_str),
+    )
+}
+
+fn format_of(value: Option<&str>) -> Result<Option<&'static str>, AppError> {
+    match value {
         None => Ok(None),
         Some("csv") => Ok(Some("csv")),
         Some("xlsx") => Ok(Some("xlsx")),
@@ -535,34 +583,35 @@ impl SelfQuery {
             limit: LIST_LIMIT,
             offset: 0,
         };
-        for pair in raw.unwrap_or("").split('&') {
-            let Some((key, value)) = pair.split_once('=') else {
-                continue;
-            };
-            if value.is_empty() {
-                continue;
-            }
-            match key {
-                "from" => query.from = parse_month("起始月份", value)?,
-                "until" => query.until = parse_month("截止月份", value)?,
-                "deadline" => {
-                    query.deadline_day = value
-                        .parse()
-                        .ok()
-                        .filter(|d| (1..=28).contains(d))
-                        .ok_or_else(|| {
-                            AppError::bad_request(
-                                "invalid_query",
-                                "上报期限应为次月 1 到 28 日中的一天",
-                            )
-                        })?
-                }
-                "region" => query.region = Some(value.to_string()),
-                "format" => query.format = export_format(Some(pair))?,
-                "limit" => query.limit = parse_count("limit", value, API_LIMIT_MAX)?,
-                "offset" => query.offset = parse_count("offset", value, i64::MAX)?,
-                _ => {}
-            }
+        let fields = AnalysisFields::read(raw)?;
+        // An empty field is "not given" here; when a key repeats, the last value counts.
+        let last = |values: &[String]| values.iter().rfind(|v| !v.is_empty()).cloned();
+        for value in fields.from.iter().filter(|v| !v.is_empty()) {
+            query.from = parse_month("起始月份", value)?;
+        }
+        for value in fields.until.iter().filter(|v| !v.is_empty()) {
+            query.until = parse_month("截止月份", value)?;
+        }
+        for value in fields.deadline.iter().filter(|v| !v.is_empty()) {
+            query.deadline_day = value
+                .parse()
+                .ok()
+                .filter(|d| (1..=28).contains(d))
+                .ok_or_else(|| {
+                    AppError::bad_request("invalid_query", "上报期限应为次月 1 到 28 日中的一天")
+                })?;
+        }
+        if let Some(region) = last(&fields.region) {
+            query.region = Some(region);
+        }
+        for value in fields.format.iter().filter(|v| !v.is_empty()) {
+            query.format = format_of(Some(value))?;
+        }
+        for value in fields.limit.iter().filter(|v| !v.is_empty()) {
+            query.limit = parse_count("limit", value, API_LIMIT_MAX)?;
+        }
+        for value in fields.offset.iter().filter(|v| !v.is_empty()) {
+            query.offset = parse_count("offset", value, i64::MAX)?;
         }
         let months = Month::range(query.from, query.until).len();
         if months == 0 || months > MAX_MONTHS {
@@ -947,21 +996,16 @@ pub(super) async fn public(
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let query = ListQuery::parse(raw.as_deref())?;
-    let mut by = HotlineBy::Category;
+    let fields = AnalysisFields::read(raw.as_deref())?;
+    let by = grouping(
+        &fields.by,
+        &HotlineBy::ALL,
+        HotlineBy::key,
+        HotlineBy::Category,
+    )?;
     let mut format = None;
-    for pair in raw.as_deref().unwrap_or("").split('&') {
-        match pair.split_once('=') {
-            Some(("by", value)) => {
-                by = HotlineBy::ALL
-                    .into_iter()
-                    .find(|b| b.key() == value)
-                    .ok_or_else(|| {
-                        AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
-                    })?
-            }
-            Some(("format", _)) => format = export_format(Some(pair))?,
-            _ => {}
-        }
+    for value in &fields.format {
+        format = format_of(Some(value))?;
     }
     let user = caller.user.clone();
     let page = DatedPage {
@@ -1414,5 +1458,16 @@ mod tests {
             parameters(Some("by=industry&format=xlsx")).expect("valid"),
             (HazardsBy::Industry, Some("xlsx"))
         );
+    }
+
+    #[test]
+    fn an_empty_grouping_or_format_is_refused_and_the_first_format_counts() {
+        assert!(parameters(Some("by=")).is_err());
+        assert!(parameters(Some("format=")).is_err());
+        assert_eq!(
+            parameters(Some("by=kind&by=town&format=csv&format=xlsx")).expect("valid"),
+            (HazardsBy::Town, Some("csv"))
+        );
+        assert_eq!(parameters(None).expect("valid"), (HazardsBy::Month, None));
     }
 }

@@ -413,74 +413,110 @@ pub(crate) struct ListQuery {
     page: i64,
 }
 
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = text.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
+/// The record list's query string as the filter form sends it. Every field is read as all the
+/// values it was given: kinds repeat (`kind=self&kind=expert`), and of another repeated field
+/// the last given counts. An empty value means "not given"; other keys (an analysis's own) are
+/// left to their readers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListFields {
+    from: Vec<String>,
+    until: Vec<String>,
+    region: Vec<String>,
+    industry: Vec<String>,
+    kind: Vec<String>,
+    state: Vec<String>,
+    enterprise: Vec<String>,
+    hazards: Vec<String>,
+    page: Vec<String>,
+}
+
+/// A query string's fields read with serde.
+pub(crate) fn query_fields<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> AppResult<T> {
+    serde_html_form::from_str(raw.unwrap_or(""))
+        .map_err(|e| AppError::bad_request("invalid_query", format!("查询参数无法读取：{e}")))
+}
+
+/// The values of a field as the pages take them: trimmed, the empty ones left out, each read
+/// by `read`. A value whose percent-encoding is not UTF-8 reads back with U+FFFD in it, and is
+/// refused rather than searched for.
+fn given<T>(
+    key: &str,
+    values: &[String],
+    read: impl Fn(&str) -> AppResult<T>,
+) -> AppResult<Vec<T>> {
+    values
+        .iter()
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            if value.contains('\u{FFFD}') {
+                return Err(AppError::bad_request(
+                    "invalid_query",
+                    format!("查询参数 {key} 的编码无效"),
+                ));
             }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+            read(value)
+        })
+        .collect()
+}
+
+/// The last of a field's given values, each of them read (and so checked) by `read`.
+fn last_given<T>(
+    key: &str,
+    values: &[String],
+    read: impl Fn(&str) -> AppResult<T>,
+) -> AppResult<Option<T>> {
+    Ok(given(key, values, read)?.pop())
+}
+
+fn text(value: &str) -> AppResult<String> {
+    Ok(value.to_string())
 }
 
 impl ListQuery {
     fn parse(raw: Option<&str>) -> AppResult<ListQuery> {
         let bad = |message: String| AppError::bad_request("invalid_query", message);
-        let mut query = ListQuery {
-            page: 1,
-            ..ListQuery::default()
-        };
-        for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value =
-                percent_decode(value).ok_or_else(|| bad(format!("查询参数 {key} 的编码无效")))?;
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
-            let date = |field: &str| {
-                NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                    .map_err(|_| bad(format!("{field} {value:?} 应为 YYYY-MM-DD 格式的日期")))
-            };
-            match key {
-                "from" => query.from = Some(date("起始日期")?),
-                "until" => query.until = Some(date("截止日期")?),
-                "region" => query.region = Some(value.to_string()),
-                "industry" => query.industry = Some(value.to_string()),
-                "kind" => {
-                    InspectionKind::parse(value)
-                        .ok_or_else(|| bad(format!("检查类型 {value} 无效")))?;
-                    if !query.kinds.iter().any(|k| k == value) {
-                        query.kinds.push(value.to_string());
-                    }
-                }
-                "state" => {
-                    query.state = Some(
-                        RecordState::parse(value)
-                            .ok_or_else(|| bad(format!("状态 {value} 无效")))?,
+        let fields: ListFields = query_fields(raw)?;
+        let date = |field: &'static str| {
+            move |value: &str| {
+                NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+                    AppError::bad_request(
+                        "invalid_query",
+                        format!("{field} {value:?} 应为 YYYY-MM-DD 格式的日期"),
                     )
-                }
-                "enterprise" => query.enterprise = Some(value.to_string()),
-                "hazards" => query.with_hazards = value == "1",
-                "page" => {
-                    query.page = value
-                        .parse()
-                        .ok()
-                        .filter(|p| *p >= 1)
-                        .ok_or_else(|| bad("页码应为从 1 开始的整数".into()))?
-                }
-                _ => {}
+                })
+            }
+        };
+        let mut kinds: Vec<String> = Vec::new();
+        for kind in given("kind", &fields.kind, |kind| {
+            InspectionKind::parse(kind).ok_or_else(|| bad(format!("检查类型 {kind} 无效")))?;
+            Ok(kind.to_string())
+        })? {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
             }
         }
+        let query = ListQuery {
+            from: last_given("from", &fields.from, date("起始日期"))?,
+            until: last_given("until", &fields.until, date("截止日期"))?,
+            region: last_given("region", &fields.region, text)?,
+            industry: last_given("industry", &fields.industry, text)?,
+            kinds,
+            state: last_given("state", &fields.state, |state| {
+                RecordState::parse(state).ok_or_else(|| bad(format!("状态 {state} 无效")))
+            })?,
+            enterprise: last_given("enterprise", &fields.enterprise, text)?,
+            with_hazards: last_given("hazards", &fields.hazards, |v| Ok(v == "1"))?
+                .unwrap_or(false),
+            page: last_given("page", &fields.page, |page| {
+                page.parse()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| bad("页码应为从 1 开始的整数".into()))
+            })?
+            .unwrap_or(1),
+        };
         if let (Some(from), Some(until)) = (query.from, query.until)
             && from > until
         {
@@ -964,6 +1000,17 @@ mod tests {
             let problem = ListQuery::parse(Some(bad)).expect_err(bad);
             assert_eq!(problem.status, StatusCode::BAD_REQUEST, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_repeated_field_counts_with_its_last_given_value() {
+        let query = ListQuery::parse(Some(
+            "page=2&page=3&region=370302&region=&state=draft&state=locked",
+        ))
+        .expect("valid");
+        assert_eq!(query.page, 3);
+        assert_eq!(query.region.as_deref(), Some("370302"));
+        assert_eq!(query.state, Some(RecordState::Locked));
     }
 
     #[test]

@@ -16,7 +16,7 @@ use maud::html;
 
 use anjian_core::time::china_date;
 
-use super::analyses::{chart, export, export_format, export_links, table_html};
+use super::analyses::{AnalysisFields, chart, export, export_format, export_links, table_html};
 use super::page::Page;
 use super::{PageResult, Session};
 use crate::auth::Scope;
@@ -101,11 +101,9 @@ pub(super) async fn certificates(
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let format = export_format(raw.as_deref())?;
-    let on = match raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("on="))
+    let on = match AnalysisFields::read(raw.as_deref())?
+        .on
+        .first()
         .filter(|v| !v.is_empty())
     {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {

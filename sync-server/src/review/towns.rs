@@ -29,7 +29,9 @@ use maud::{Markup, html};
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 
-use super::analyses::{chart, dated_filters, export, export_format, export_links, table_html};
+use super::analyses::{
+    AnalysisFields, chart, dated_filters, export, export_format, export_links, table_html,
+};
 use super::page::{Page, scrolling};
 use super::{ListQuery, PageResult, Session, china_midnight};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
@@ -418,13 +420,8 @@ pub(super) async fn coverage(
     let query = ListQuery::parse(raw.as_deref())?;
     let format = export_format(raw.as_deref())?;
     let mut districts = false;
-    for level in raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|pair| pair.strip_prefix("level="))
-    {
-        districts = match level {
+    for level in &AnalysisFields::read(raw.as_deref())?.level {
+        districts = match level.as_str() {
             "district" => true,
             "town" | "" => false,
             other => {

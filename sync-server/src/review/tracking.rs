@@ -11,7 +11,7 @@ use maud::{Markup, html};
 
 use anjian_core::time::china_date;
 
-use super::analyses::{chart, export, export_links, table_html};
+use super::analyses::{AnalysisFields, chart, export, export_links, table_html};
 use super::page::{Page, datetime, kind_label, scrolling};
 use super::{API_LIMIT_MAX, LIST_LIMIT, PageResult, Session, parse_count};
 use crate::auth::Scope;
@@ -179,38 +179,45 @@ pub(super) async fn hazards(
     let mut format = None;
     let (mut limit, mut offset) = (LIST_LIMIT, 0);
     let (mut summary_limit, mut summary_offset) = (LIST_LIMIT, 0);
-    for pair in raw.as_deref().unwrap_or("").split('&') {
-        match pair.split_once('=') {
-            Some(("by", "town")) => by_town = true,
-            Some(("by", "enterprise")) | Some(("state", "")) => {}
-            Some(("state", value)) => {
-                wanted = Some(
-                    Standing::ALL
-                        .into_iter()
-                        .find(|s| s.key() == value)
-                        .ok_or_else(|| {
-                            AppError::bad_request("invalid_query", format!("状态 {value} 无效"))
-                        })?,
-                )
-            }
-            Some(("limit", value)) => limit = parse_count("limit", value, API_LIMIT_MAX)?,
-            Some(("offset", value)) => offset = parse_count("offset", value, i64::MAX)?,
-            Some(("summary_limit", value)) => {
-                summary_limit = parse_count("summary_limit", value, API_LIMIT_MAX)?
-            }
-            Some(("summary_offset", value)) => {
-                summary_offset = parse_count("summary_offset", value, i64::MAX)?
-            }
-            Some(("format", "csv")) => format = Some("csv"),
-            Some(("format", "xlsx")) => format = Some("xlsx"),
-            Some(("format", "json")) => format = Some("json"),
-            Some(("format", other)) | Some(("by", other)) => {
-                return Err(
-                    AppError::bad_request("invalid_query", format!("参数值 {other} 无效")).into(),
-                );
-            }
-            _ => {}
-        }
+    let fields = AnalysisFields::read(raw.as_deref())?;
+    let unknown =
+        |other: &str| AppError::bad_request("invalid_query", format!("参数值 {other} 无效"));
+    for value in &fields.by {
+        by_town = match value.as_str() {
+            "town" => true,
+            "enterprise" => by_town,
+            other => return Err(unknown(other).into()),
+        };
+    }
+    for value in fields.state.iter().filter(|v| !v.is_empty()) {
+        wanted = Some(
+            Standing::ALL
+                .into_iter()
+                .find(|s| s.key() == value)
+                .ok_or_else(|| {
+                    AppError::bad_request("invalid_query", format!("状态 {value} 无效"))
+                })?,
+        );
+    }
+    for value in &fields.limit {
+        limit = parse_count("limit", value, API_LIMIT_MAX)?;
+    }
+    for value in &fields.offset {
+        offset = parse_count("offset", value, i64::MAX)?;
+    }
+    for value in &fields.summary_limit {
+        summary_limit = parse_count("summary_limit", value, API_LIMIT_MAX)?;
+    }
+    for value in &fields.summary_offset {
+        summary_offset = parse_count("summary_offset", value, i64::MAX)?;
+    }
+    for value in &fields.format {
+        format = Some(match value.as_str() {
+            "csv" => "csv",
+            "xlsx" => "xlsx",
+            "json" => "json",
+            other => return Err(unknown(other).into()),
+        });
     }
     // The page shows the first rows, the API a page of them, the files every one.
     let ((limit, offset), (summary_limit, summary_offset)) = match format {
