@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use anjian_core::agency::DocType;
@@ -238,21 +238,14 @@ td { padding: 0.3em 0; word-break: break-all; }
 
 /// A small page for a phone screen: no scripts, no external assets, not cached.
 fn page(status: StatusCode, title: &str, body: Markup) -> Response {
-    let html = html! {
-        (DOCTYPE)
-        html lang="zh-CN" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) }
-                style { (PreEscaped(STYLE)) }
-            }
-            body {
-                h1 { "安全生产执法文书核验" }
-                (body)
-            }
-        }
-    };
+    let html = crate::review::document(
+        title,
+        html! { style { (PreEscaped(STYLE)) } },
+        html! {
+            h1 { "安全生产执法文书核验" }
+            (body)
+        },
+    );
     let mut response = (status, html.into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(

@@ -38,6 +38,7 @@ use crate::auth::{
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{RecordFilter, RecordRow, RecordState, Region, TokenKind, TokenRow};
+pub(crate) use page::document;
 use page::{Page, datetime, kind_label};
 
 const SESSION_COOKIE: &str = "anjian_session";

@@ -48,22 +48,17 @@ impl Page {
     }
 
     pub fn html(self, caller: Option<&Caller>) -> Response {
-        let document = html! {
-            (DOCTYPE)
-            html lang="zh-CN" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (self.title) " - 安监" }
-                    link rel="icon" href="/favicon.ico" type="image/svg+xml";
-                    link rel="stylesheet" href="/review/static/review.css";
-                }
-                body {
-                    @if let Some(caller) = caller { (account_bar(caller)) }
-                    main { (self.body) }
-                }
-            }
-        };
+        let document = document(
+            &format!("{} - 安监", self.title),
+            html! {
+                link rel="icon" href="/favicon.ico" type="image/svg+xml";
+                link rel="stylesheet" href="/review/static/review.css";
+            },
+            html! {
+                @if let Some(caller) = caller { (account_bar(caller)) }
+                main { (self.body) }
+            },
+        );
         (
             [
                 (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -76,6 +71,22 @@ impl Page {
             document.into_string(),
         )
             .into_response()
+    }
+}
+
+/// An HTML document in Chinese that fits a phone as well as a desk: `head` follows the title.
+pub fn document(title: &str, head: Markup, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                (head)
+            }
+            body { (body) }
+        }
     }
 }
 
