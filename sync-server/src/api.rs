@@ -37,6 +37,8 @@ use crate::store::{
 };
 use crate::sync::handle_sync;
 
+mod analyses;
+
 pub use crate::extract::MAX_BODY_BYTES;
 
 /// The OpenAPI description, served as is and checked in tests against the route table.
@@ -71,7 +73,7 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         (
             "GET",
             "/api/v1/analyses/attendance",
-            get(review::api_attendance),
+            get(analyses::attendance),
         ),
         (
             "GET",

@@ -350,7 +350,7 @@ pub(super) fn export(
 }
 
 /// The tables of an analysis as JSON: what the API answers (`format=json`).
-pub(super) fn json_tables(tables: &[&Table]) -> Response {
+pub(crate) fn json_tables(tables: &[&Table]) -> Response {
     #[derive(serde::Serialize)]
     struct Tables<'a> {
         tables: &'a [&'a Table],
@@ -1133,14 +1133,20 @@ fn attendance_table(counts: &[AttendanceCount]) -> Table {
     table
 }
 
-pub(super) async fn attendance(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let format = export_format(raw.as_deref())?;
-    let user = caller.user.clone();
+/// Duty-leader attendance within the user's scope, summed per month and industry whatever
+/// the region: the page, its exports and the JSON API
+/// (`GET /api/v1/analyses/attendance`) all come from here.
+pub(crate) struct AttendanceAnalysis {
+    pub(crate) table: Table,
+    counts: Vec<AttendanceCount>,
+}
+
+pub(crate) async fn attendance_analysis(
+    state: &AppState,
+    user: &User,
+    query: &ListQuery,
+) -> Result<AttendanceAnalysis, AppError> {
+    let user = user.clone();
     let (from, until) = (query.from, query.until);
     let by_region = state
         .blocking(move |store| {
@@ -1149,7 +1155,6 @@ pub(super) async fn attendance(
             store.attendance_counts(&scope, from, until, true)
         })
         .await?;
-    // Per month and industry, whatever the region.
     let mut grouped: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for count in by_region {
         let entry = grouped.entry((count.month, count.industry)).or_default();
@@ -1167,7 +1172,21 @@ pub(super) async fn attendance(
             present,
         })
         .collect();
-    let table = attendance_table(&counts);
+    Ok(AttendanceAnalysis {
+        table: attendance_table(&counts),
+        counts,
+    })
+}
+
+pub(super) async fn attendance(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
+    let AttendanceAnalysis { table, counts } =
+        attendance_analysis(&state, &caller.user, &query).await?;
     if let Some(format) = format {
         return Ok(export(&[&table], format, &table.title, "duty-attendance")?);
     }

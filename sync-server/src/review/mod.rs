@@ -191,7 +191,6 @@ macro_rules! json_api {
 json_api! {
     api_self_inspections => analyses::self_inspections,
     api_public => analyses::public,
-    api_attendance => analyses::attendance,
     api_coverage => towns::coverage,
     api_grading => towns::grading,
     api_certificates => qualifications::certificates,
@@ -476,7 +475,7 @@ fn text(value: &str) -> AppResult<String> {
 }
 
 impl ListQuery {
-    fn parse(raw: Option<&str>) -> AppResult<ListQuery> {
+    pub(crate) fn parse(raw: Option<&str>) -> AppResult<ListQuery> {
         let bad = |message: String| AppError::bad_request("invalid_query", message);
         let fields: ListFields = query_fields(raw)?;
         let date = |field: &'static str| {
