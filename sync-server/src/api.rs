@@ -75,12 +75,8 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             "/api/v1/analyses/attendance",
             get(analyses::attendance),
         ),
-        (
-            "GET",
-            "/api/v1/analyses/coverage",
-            get(review::api_coverage),
-        ),
-        ("GET", "/api/v1/analyses/grading", get(review::api_grading)),
+        ("GET", "/api/v1/analyses/coverage", get(analyses::coverage)),
+        ("GET", "/api/v1/analyses/grading", get(analyses::grading)),
         (
             "GET",
             "/api/v1/analyses/certificates",

@@ -10,6 +10,7 @@ use crate::error::AppResult;
 use crate::extract::refuse_empty_values;
 use crate::review::ListQuery;
 use crate::review::analyses::{attendance_analysis, json_tables};
+use crate::review::towns::{coverage_analysis, grading_analysis};
 
 use super::State;
 
@@ -19,8 +20,36 @@ pub(super) async fn attendance(
     caller: Caller,
     RawQuery(raw): RawQuery,
 ) -> AppResult<Response> {
-    refuse_empty_values(raw.as_deref())?;
-    let query = ListQuery::parse(raw.as_deref())?;
+    let query = record_filter(raw.as_deref())?;
     let analysis = attendance_analysis(&state, &caller.user, &query).await?;
     Ok(json_tables(&[&analysis.table]))
+}
+
+/// `GET /api/v1/analyses/coverage`
+pub(super) async fn coverage(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let query = record_filter(raw.as_deref())?;
+    let analysis = coverage_analysis(&state, &caller.user, &query, raw.as_deref()).await?;
+    Ok(json_tables(&[&analysis.table]))
+}
+
+/// `GET /api/v1/analyses/grading`: the grades, then each score's breakdown.
+pub(super) async fn grading(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let query = record_filter(raw.as_deref())?;
+    let analysis = grading_analysis(&state, &caller.user, &query).await?;
+    Ok(json_tables(&[&analysis.table, &analysis.breakdown]))
+}
+
+/// The record filter an analysis's query string carries. An empty value is refused, as
+/// everywhere in the API, rather than read as "not given".
+fn record_filter(raw: Option<&str>) -> AppResult<ListQuery> {
+    refuse_empty_values(raw)?;
+    ListQuery::parse(raw)
 }

@@ -9,7 +9,7 @@ pub mod csrf;
 mod enterprise;
 mod page;
 mod qualifications;
-mod towns;
+pub(crate) mod towns;
 mod tracking;
 
 use std::collections::HashMap;
@@ -191,8 +191,6 @@ macro_rules! json_api {
 json_api! {
     api_self_inspections => analyses::self_inspections,
     api_public => analyses::public,
-    api_coverage => towns::coverage,
-    api_grading => towns::grading,
     api_certificates => qualifications::certificates,
     api_permits => qualifications::permits,
     api_hazard_tracking => tracking::hazards,

@@ -408,19 +408,39 @@ fn area_name(regions: &[Region], code: &str) -> String {
         .map_or(code.to_string(), |r| r.name.clone())
 }
 
+/// What a coverage table's areas are: districts or towns.
+fn level_name(districts: bool) -> &'static str {
+    if districts {
+        "区县"
+    } else {
+        "乡镇（街道）"
+    }
+}
+
 fn percent(value: Option<f64>) -> Cell {
     value.map_or(Cell::Empty, Cell::Percent)
 }
 
-pub(super) async fn coverage(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let format = export_format(raw.as_deref())?;
+/// Inspection coverage per town or district within the user's scope, ranked by enforcement
+/// coverage: the page, its exports and the JSON API (`GET /api/v1/analyses/coverage`) all
+/// come from here. `raw` carries the analysis's own `level`.
+pub(crate) struct CoverageAnalysis {
+    pub(crate) table: Table,
+    from: NaiveDate,
+    until: NaiveDate,
+    districts: bool,
+    /// Each area's name and enforcement coverage, in rank order.
+    bars: Vec<(String, f64)>,
+}
+
+pub(crate) async fn coverage_analysis(
+    state: &AppState,
+    user: &crate::store::User,
+    query: &ListQuery,
+    raw: Option<&str>,
+) -> Result<CoverageAnalysis, AppError> {
     let mut districts = false;
-    for level in &AnalysisFields::read(raw.as_deref())?.level {
+    for level in &AnalysisFields::read(raw)?.level {
         districts = match level.as_str() {
             "district" => true,
             "town" | "" => false,
@@ -430,20 +450,15 @@ pub(super) async fn coverage(
                     format!(
                         "汇总层级 {other:?} 无效：应为 town（乡镇（街道））或 district（区县）"
                     ),
-                )
-                .into());
+                ));
             }
         };
     }
     let today = china_date(Utc::now());
-    let (from, until) = period(&query, today);
-    let inputs = read_inputs(&state, &caller.user, from, until, Reading::Coverage).await?;
+    let (from, until) = period(query, today);
+    let inputs = read_inputs(state, user, from, until, Reading::Coverage).await?;
     let areas = area_stats(&inputs, from, until, today, districts);
-    let level = if districts {
-        "区县"
-    } else {
-        "乡镇（街道）"
-    };
+    let level = level_name(districts);
     let mut columns = vec![
         Column::new("rank", "执法覆盖排名"),
         Column::new("code", "代码"),
@@ -492,14 +507,6 @@ pub(super) async fn coverage(
         }
         table.rows.push(row);
     }
-    if let Some(format) = format {
-        return Ok(export(
-            &[&table],
-            format,
-            "检查覆盖率",
-            "inspection-coverage",
-        )?);
-    }
     let bars: Vec<(String, f64)> = ranked
         .iter()
         .map(|(code, stats)| {
@@ -509,6 +516,38 @@ pub(super) async fn coverage(
             )
         })
         .collect();
+    Ok(CoverageAnalysis {
+        table,
+        from,
+        until,
+        districts,
+        bars,
+    })
+}
+
+pub(super) async fn coverage(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
+    let CoverageAnalysis {
+        table,
+        from,
+        until,
+        districts,
+        bars,
+    } = coverage_analysis(&state, &caller.user, &query, raw.as_deref()).await?;
+    if let Some(format) = format {
+        return Ok(export(
+            &[&table],
+            format,
+            "检查覆盖率",
+            "inspection-coverage",
+        )?);
+    }
+    let level = level_name(districts);
     let drawing = svg::bar(
         &bars,
         &svg::Options::new(format!("执法检查覆盖率（按{level}）")).percent(),
@@ -534,18 +573,29 @@ pub(super) async fn coverage(
     Ok(Page::new("检查覆盖率与排名").body(body).html(Some(&caller)))
 }
 
-pub(super) async fn grading(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let format = export_format(raw.as_deref())?;
+/// The towns graded within the user's scope, with each score's breakdown: the page, its
+/// exports and the JSON API (`GET /api/v1/analyses/grading`) all come from here.
+pub(crate) struct GradingAnalysis {
+    pub(crate) table: Table,
+    pub(crate) breakdown: Table,
+    from: NaiveDate,
+    until: NaiveDate,
+    config: GradingConfig,
+    regions: Vec<Region>,
+    /// Each town's code and grade, best first.
+    graded: Vec<(String, TownGrade)>,
+}
+
+pub(crate) async fn grading_analysis(
+    state: &AppState,
+    user: &crate::store::User,
+    query: &ListQuery,
+) -> Result<GradingAnalysis, AppError> {
     let config = GradingConfig::parse("grading.toml", DEFAULT_CONFIG)
         .map_err(|e| AppError::internal("grading", e))?;
     let today = china_date(Utc::now());
-    let (from, until) = period(&query, today);
-    let inputs = read_inputs(&state, &caller.user, from, until, Reading::Grading).await?;
+    let (from, until) = period(query, today);
+    let inputs = read_inputs(state, user, from, until, Reading::Grading).await?;
     let areas = area_stats(&inputs, from, until, today, false);
     let mut graded: Vec<(String, TownGrade)> = areas
         .iter()
@@ -600,6 +650,33 @@ pub(super) async fn grading(
             ]);
         }
     }
+    Ok(GradingAnalysis {
+        table,
+        breakdown,
+        from,
+        until,
+        config,
+        regions: inputs.regions,
+        graded,
+    })
+}
+
+pub(super) async fn grading(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
+    let GradingAnalysis {
+        table,
+        breakdown,
+        from,
+        until,
+        config,
+        regions,
+        graded,
+    } = grading_analysis(&state, &caller.user, &query).await?;
     if let Some(format) = format {
         return Ok(export(
             &[&table, &breakdown],
@@ -610,7 +687,7 @@ pub(super) async fn grading(
     }
     let bars: Vec<(String, f64)> = graded
         .iter()
-        .map(|(code, grade)| (area_name(&inputs.regions, code), grade.score))
+        .map(|(code, grade)| (area_name(&regions, code), grade.score))
         .collect();
     let drawing = svg::bar(&bars, &svg::Options::new("乡镇（街道）得分"));
     let t = config.thresholds;
@@ -625,7 +702,7 @@ pub(super) async fn grading(
         }
         (chart(drawing))
         (table_html(&table, "grading"))
-        @for (code, grade) in &graded { (grade_details(code, &area_name(&inputs.regions, code), grade)) }
+        @for (code, grade) in &graded { (grade_details(code, &area_name(&regions, code), grade)) }
     };
     Ok(Page::new("乡镇（街道）分级").body(body).html(Some(&caller)))
 }
