@@ -80,9 +80,9 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         (
             "GET",
             "/api/v1/analyses/certificates",
-            get(review::api_certificates),
+            get(analyses::certificates),
         ),
-        ("GET", "/api/v1/analyses/permits", get(review::api_permits)),
+        ("GET", "/api/v1/analyses/permits", get(analyses::permits)),
         ("GET", "/api/v1/hazards", get(review::api_hazard_tracking)),
         ("POST", "/api/v1/receipts/verify", post(verify_receipt)),
         ("GET", "/api/v1/enterprises", get(list_enterprises)),

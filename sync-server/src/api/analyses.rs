@@ -10,6 +10,7 @@ use crate::error::AppResult;
 use crate::extract::refuse_empty_values;
 use crate::review::ListQuery;
 use crate::review::analyses::{attendance_analysis, json_tables};
+use crate::review::qualifications::{certificate_analysis, permit_analysis};
 use crate::review::towns::{coverage_analysis, grading_analysis};
 
 use super::State;
@@ -45,6 +46,28 @@ pub(super) async fn grading(
     let query = record_filter(raw.as_deref())?;
     let analysis = grading_analysis(&state, &caller.user, &query).await?;
     Ok(json_tables(&[&analysis.table, &analysis.breakdown]))
+}
+
+/// `GET /api/v1/analyses/certificates`
+pub(super) async fn certificates(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    refuse_empty_values(raw.as_deref())?;
+    let (table, _) = certificate_analysis(&state, &caller.user, raw.as_deref()).await?;
+    Ok(json_tables(&[&table]))
+}
+
+/// `GET /api/v1/analyses/permits`
+pub(super) async fn permits(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    refuse_empty_values(raw.as_deref())?;
+    let table = permit_analysis(&state, &caller.user).await?;
+    Ok(json_tables(&[&table]))
 }
 
 /// The record filter an analysis's query string carries. An empty value is refused, as

@@ -8,7 +8,7 @@ pub(crate) mod analyses;
 pub mod csrf;
 mod enterprise;
 mod page;
-mod qualifications;
+pub(crate) mod qualifications;
 pub(crate) mod towns;
 mod tracking;
 
@@ -191,8 +191,6 @@ macro_rules! json_api {
 json_api! {
     api_self_inspections => analyses::self_inspections,
     api_public => analyses::public,
-    api_certificates => qualifications::certificates,
-    api_permits => qualifications::permits,
     api_hazard_tracking => tracking::hazards,
 }
 

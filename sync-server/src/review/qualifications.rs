@@ -23,7 +23,7 @@ use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
-use crate::store::{CertificateCount, PermitRow, Region, StaffRole};
+use crate::store::{CertificateCount, PermitRow, Region, StaffRole, User};
 
 /// A certificate this close to its last day counts as expiring.
 const EXPIRING_DAYS: i64 = 90;
@@ -95,13 +95,15 @@ fn certificate_table(counted: &[CertificateCount], on: NaiveDate) -> Table {
     table
 }
 
-pub(super) async fn certificates(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let format = export_format(raw.as_deref())?;
-    let on = match AnalysisFields::read(raw.as_deref())?
+/// The certificates held within the user's scope on the day `on` asks for (today without
+/// it): the page, its exports and the JSON API (`GET /api/v1/analyses/certificates`) all
+/// come from here. Also answers the day counted.
+pub(crate) async fn certificate_analysis(
+    state: &AppState,
+    user: &User,
+    raw: Option<&str>,
+) -> Result<(Table, NaiveDate), AppError> {
+    let on = match AnalysisFields::read(raw)?
         .on
         .first()
         .filter(|v| !v.is_empty())
@@ -111,7 +113,7 @@ pub(super) async fn certificates(
         })?,
         None => china_date(Utc::now()),
     };
-    let user = caller.user.clone();
+    let user = user.clone();
     let rows = state
         .blocking(move |store| {
             let regions = store.regions()?;
@@ -122,7 +124,16 @@ pub(super) async fn certificates(
             )
         })
         .await?;
-    let table = certificate_table(&rows, on);
+    Ok((certificate_table(&rows, on), on))
+}
+
+pub(super) async fn certificates(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let format = export_format(raw.as_deref())?;
+    let (table, on) = certificate_analysis(&state, &caller.user, raw.as_deref()).await?;
     if let Some(format) = format {
         return Ok(export(&[&table], format, "持证情况", "certificates")?);
     }
@@ -244,13 +255,10 @@ fn permit_table(rows: &[PermitRow], regions: &[Region], today: NaiveDate) -> Tab
     table
 }
 
-pub(super) async fn permits(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let format = export_format(raw.as_deref())?;
-    let user = caller.user.clone();
+/// The permits' overdue rates within the user's scope: the page, its exports and the JSON
+/// API (`GET /api/v1/analyses/permits`) all come from here.
+pub(crate) async fn permit_analysis(state: &AppState, user: &User) -> Result<Table, AppError> {
+    let user = user.clone();
     let (rows, regions) = state
         .blocking(move |store| {
             let regions = store.regions()?;
@@ -258,7 +266,16 @@ pub(super) async fn permits(
             Ok((rows, regions))
         })
         .await?;
-    let table = permit_table(&rows, &regions, china_date(Utc::now()));
+    Ok(permit_table(&rows, &regions, china_date(Utc::now())))
+}
+
+pub(super) async fn permits(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let format = export_format(raw.as_deref())?;
+    let table = permit_analysis(&state, &caller.user).await?;
     if let Some(format) = format {
         return Ok(export(
             &[&table],
