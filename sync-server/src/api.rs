@@ -69,7 +69,7 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             "/api/v1/analyses/self-inspections",
             get(review::api_self_inspections),
         ),
-        ("GET", "/api/v1/analyses/public", get(review::api_public)),
+        ("GET", "/api/v1/analyses/public", get(analyses::public)),
         (
             "GET",
             "/api/v1/analyses/attendance",

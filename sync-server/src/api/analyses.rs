@@ -9,7 +9,9 @@ use crate::auth::Caller;
 use crate::error::AppResult;
 use crate::extract::refuse_empty_values;
 use crate::review::ListQuery;
-use crate::review::analyses::{attendance_analysis, json_tables};
+use crate::review::analyses::{
+    attendance_analysis, hotline_grouping, json_tables, public_analysis,
+};
 use crate::review::qualifications::{certificate_analysis, permit_analysis};
 use crate::review::towns::{coverage_analysis, grading_analysis};
 
@@ -24,6 +26,18 @@ pub(super) async fn attendance(
     let query = record_filter(raw.as_deref())?;
     let analysis = attendance_analysis(&state, &caller.user, &query).await?;
     Ok(json_tables(&[&analysis.table]))
+}
+
+/// `GET /api/v1/analyses/public`: the hotline, then the mailbox.
+pub(super) async fn public(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    let query = record_filter(raw.as_deref())?;
+    let by = hotline_grouping(raw.as_deref())?;
+    let analysis = public_analysis(&state, &caller.user, &query, by).await?;
+    Ok(json_tables(&[&analysis.hotline, &analysis.mailbox]))
 }
 
 /// `GET /api/v1/analyses/coverage`

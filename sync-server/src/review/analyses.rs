@@ -885,7 +885,7 @@ pub(super) async fn self_inspections(
 /// The 12350 hotline grouped by category, industry or district, and the director's mailbox
 /// by month and kind, within the account's scope and a date range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HotlineBy {
+pub(crate) enum HotlineBy {
     Category,
     Industry,
     District,
@@ -990,24 +990,32 @@ fn mailbox_table(messages: &[MailboxMessage]) -> Table {
     table
 }
 
-pub(super) async fn public(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let fields = AnalysisFields::read(raw.as_deref())?;
-    let by = grouping(
-        &fields.by,
+/// How the hotline table a query string asks for is grouped (`by`, by category without it).
+pub(crate) fn hotline_grouping(raw: Option<&str>) -> Result<HotlineBy, AppError> {
+    grouping(
+        &AnalysisFields::read(raw)?.by,
         &HotlineBy::ALL,
         HotlineBy::key,
         HotlineBy::Category,
-    )?;
-    let mut format = None;
-    for value in &fields.format {
-        format = format_of(Some(value))?;
-    }
-    let user = caller.user.clone();
+    )
+}
+
+/// The 12350 hotline reports and the mailbox's messages within the user's scope: the page,
+/// its exports and the JSON API (`GET /api/v1/analyses/public`) all come from here.
+pub(crate) struct PublicAnalysis {
+    pub(crate) hotline: Table,
+    pub(crate) mailbox: Table,
+    hotline_total: usize,
+    mailbox_total: usize,
+}
+
+pub(crate) async fn public_analysis(
+    state: &AppState,
+    user: &User,
+    query: &ListQuery,
+    by: HotlineBy,
+) -> Result<PublicAnalysis, AppError> {
+    let user = user.clone();
     let page = DatedPage {
         from: query.from,
         until: query.until,
@@ -1027,8 +1035,31 @@ pub(super) async fn public(
             ))
         })
         .await?;
-    let hotline = hotline_table(&reports, by, &names);
-    let mailbox = mailbox_table(&messages);
+    Ok(PublicAnalysis {
+        hotline: hotline_table(&reports, by, &names),
+        mailbox: mailbox_table(&messages),
+        hotline_total: reports.len(),
+        mailbox_total: messages.len(),
+    })
+}
+
+pub(super) async fn public(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let by = hotline_grouping(raw.as_deref())?;
+    let mut format = None;
+    for value in &AnalysisFields::read(raw.as_deref())?.format {
+        format = format_of(Some(value))?;
+    }
+    let PublicAnalysis {
+        hotline,
+        mailbox,
+        hotline_total,
+        mailbox_total,
+    } = public_analysis(&state, &caller.user, &query, by).await?;
     if let Some(format) = format {
         return Ok(export(
             &[&hotline, &mailbox],
@@ -1092,10 +1123,10 @@ pub(super) async fn public(
         h1 { "12350 热线与局长信箱" }
         (dated_filters("/review/analyses/public", query.from, query.until, grouping))
         p { (export_links(&export, "热线 CSV", "Excel")) }
-        h2 { "12350 热线（" span id="hotline-total" { (reports.len()) } " 件）" }
+        h2 { "12350 热线（" span id="hotline-total" { (hotline_total) } " 件）" }
         (chart(hotline_chart))
         (table_html(&hotline, "hotline"))
-        h2 { "局长信箱（" span id="mailbox-total" { (messages.len()) } " 件）" }
+        h2 { "局长信箱（" span id="mailbox-total" { (mailbox_total) } " 件）" }
         (chart(mailbox_chart))
         (table_html(&mailbox, "mailbox"))
     };
