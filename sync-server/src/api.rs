@@ -67,7 +67,7 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
         (
             "GET",
             "/api/v1/analyses/self-inspections",
-            get(review::api_self_inspections),
+            get(analyses::self_inspections),
         ),
         ("GET", "/api/v1/analyses/public", get(analyses::public)),
         (

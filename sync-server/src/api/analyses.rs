@@ -4,13 +4,17 @@
 
 use axum::extract::RawQuery;
 use axum::response::Response;
+use chrono::Utc;
+
+use anjian_core::time::china_date;
 
 use crate::auth::Caller;
 use crate::error::AppResult;
 use crate::extract::refuse_empty_values;
 use crate::review::ListQuery;
 use crate::review::analyses::{
-    attendance_analysis, hotline_grouping, json_tables, public_analysis,
+    SelfQuery, attendance_analysis, hotline_grouping, json_tables, public_analysis,
+    self_inspection_analysis, self_inspection_json,
 };
 use crate::review::qualifications::{certificate_analysis, permit_analysis};
 use crate::review::towns::{coverage_analysis, grading_analysis};
@@ -26,6 +30,20 @@ pub(super) async fn attendance(
     let query = record_filter(raw.as_deref())?;
     let analysis = attendance_analysis(&state, &caller.user, &query).await?;
     Ok(json_tables(&[&analysis.table]))
+}
+
+/// `GET /api/v1/analyses/self-inspections`: a page of the late and missing list (`limit`,
+/// `offset`), then the per-month summary.
+pub(super) async fn self_inspections(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    refuse_empty_values(raw.as_deref())?;
+    let today = china_date(Utc::now());
+    let query = SelfQuery::parse_for_api(raw.as_deref(), today)?;
+    let report = self_inspection_analysis(&state, &caller.user, query, today).await?;
+    Ok(self_inspection_json(&report))
 }
 
 /// `GET /api/v1/analyses/public`: the hotline, then the mailbox.

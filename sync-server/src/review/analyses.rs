@@ -531,7 +531,7 @@ pub(super) async fn hazards(
 }
 
 /// The monthly self-inspection analysis's parameters: a range of months, the deadline day.
-struct SelfQuery {
+pub(crate) struct SelfQuery {
     from: Month,
     until: Month,
     deadline_day: u32,
@@ -562,7 +562,20 @@ fn parse_month(field: &str, text: &str) -> Result<Month, AppError> {
 const MAX_MONTHS: usize = 60;
 
 impl SelfQuery {
+    /// The page's query: `format` asks for an export (or the JSON a page of the list).
     fn parse(raw: Option<&str>, today: NaiveDate) -> Result<SelfQuery, AppError> {
+        SelfQuery::read(raw, today, false)
+    }
+
+    /// The API's query: JSON whatever `format` says, so `format` is not read at all.
+    pub(crate) fn parse_for_api(
+        raw: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<SelfQuery, AppError> {
+        SelfQuery::read(raw, today, true)
+    }
+
+    fn read(raw: Option<&str>, today: NaiveDate, api: bool) -> Result<SelfQuery, AppError> {
         let last_closed = Month::of(
             today
                 .with_day(1)
@@ -604,8 +617,12 @@ impl SelfQuery {
         if let Some(region) = last(&fields.region) {
             query.region = Some(region);
         }
-        for value in fields.format.iter().filter(|v| !v.is_empty()) {
-            query.format = format_of(Some(value))?;
+        if api {
+            query.format = Some("json");
+        } else {
+            for value in fields.format.iter().filter(|v| !v.is_empty()) {
+                query.format = format_of(Some(value))?;
+            }
         }
         for value in fields.limit.iter().filter(|v| !v.is_empty()) {
             query.limit = parse_count("limit", value, API_LIMIT_MAX)?;
@@ -760,17 +777,31 @@ fn self_tables(
     (summary, overdue)
 }
 
-pub(super) async fn self_inspections(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let today = china_date(Utc::now());
-    let query = SelfQuery::parse(raw.as_deref(), today)?;
+/// Enterprises' monthly self-inspections within the user's scope: per month on time, late,
+/// missing and still open, and the late and missing list (the API a page of it, the files all
+/// of it, the page its first rows). The page, its exports and the JSON API
+/// (`GET /api/v1/analyses/self-inspections`) all come from here.
+pub(crate) struct SelfReport {
+    query: SelfQuery,
+    summary: Table,
+    overdue: Table,
+    overdue_total: usize,
+    enterprises: usize,
+    months: Vec<Month>,
+    /// Per month: on time, late, missing, still open.
+    counts: Vec<[i64; 4]>,
+}
+
+pub(crate) async fn self_inspection_analysis(
+    state: &AppState,
+    user: &User,
+    query: SelfQuery,
+    today: NaiveDate,
+) -> Result<SelfReport, AppError> {
     let months = Month::range(query.from, query.until);
-    let user = caller.user.clone();
+    let user = user.clone();
     let (Some(first_day), Some(last_day)) = (query.from.first_day(), query.until.last_day()) else {
-        return Err(AppError::bad_request("invalid_query", "月份超出范围").into());
+        return Err(AppError::bad_request("invalid_query", "月份超出范围"));
     };
     let region = query.region.clone();
     let (enterprises, rows, region_names) = state
@@ -809,30 +840,65 @@ pub(super) async fn self_inspections(
         None => 0..LIST_LIMIT as usize,
     };
     let (summary, overdue) = self_tables(&analysis, query.deadline_day, listed);
+    Ok(SelfReport {
+        summary,
+        overdue,
+        overdue_total,
+        enterprises: analysis.enterprises.len(),
+        months: analysis.months,
+        counts: analysis.summary,
+        query,
+    })
+}
+
+/// The self-inspection analysis as JSON: the page of the late and missing list asked for,
+/// the summary, and where the page sits in the whole list.
+pub(crate) fn self_inspection_json(report: &SelfReport) -> Response {
+    axum::Json(serde_json::json!({
+        "tables": [&report.overdue, &report.summary],
+        "page": {
+            "offset": report.query.offset,
+            "limit": report.query.limit,
+            "total": report.overdue_total,
+        },
+    }))
+    .into_response()
+}
+
+pub(super) async fn self_inspections(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let today = china_date(Utc::now());
+    let query = SelfQuery::parse(raw.as_deref(), today)?;
+    let report = self_inspection_analysis(&state, &caller.user, query, today).await?;
+    let SelfReport {
+        query,
+        summary,
+        overdue,
+        overdue_total,
+        enterprises,
+        months,
+        counts,
+    } = &report;
     if query.format == Some("json") {
-        return Ok(axum::Json(serde_json::json!({
-            "tables": [&overdue, &summary],
-            "page": { "offset": query.offset, "limit": query.limit, "total": overdue_total },
-        }))
-        .into_response());
+        return Ok(self_inspection_json(&report));
     }
     if let Some(format) = query.format {
         return Ok(export(
-            &[&overdue, &summary],
+            &[overdue, summary],
             format,
             "企业月度自查上报情况",
             "monthly-self-checks",
         )?);
     }
-    let categories: Vec<String> = analysis.months.iter().map(|m| m.label()).collect();
+    let categories: Vec<String> = months.iter().map(|m| m.label()).collect();
     let series: Vec<svg::Series> = ["按时", "逾期", "未报"]
         .iter()
         .enumerate()
         .map(|(slot, name)| {
-            svg::Series::new(
-                *name,
-                analysis.summary.iter().map(|s| s[slot] as f64).collect(),
-            )
+            svg::Series::new(*name, counts.iter().map(|s| s[slot] as f64).collect())
         })
         .collect();
     let drawing = svg::stacked_bar(
@@ -867,14 +933,14 @@ pub(super) async fn self_inspections(
             button type="submit" { "统计" }
         }
         p {
-            "范围内企业 " strong id="enterprises" { (analysis.enterprises.len()) } " 家；"
+            "范围内企业 " strong id="enterprises" { (enterprises) } " 家；"
             "某月的自查于次月 " (query.deadline_day) " 日（含）前提交为按时。"
             (export_links(&export, "逾期和未报名单 CSV", "Excel"))
         }
         (chart(drawing))
         (table_html(&summary, "summary"))
         h2 { "逾期和未报名单（" (overdue_total) "）" }
-        @if overdue_total > LIST_LIMIT as usize {
+        @if *overdue_total > LIST_LIMIT as usize {
             p { "仅显示前 " (LIST_LIMIT) " 条，共 " (overdue_total) " 条；完整名单请导出。" }
         }
         (table_html(&overdue, "overdue"))

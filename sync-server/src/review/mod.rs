@@ -189,7 +189,6 @@ macro_rules! json_api {
 }
 
 json_api! {
-    api_self_inspections => analyses::self_inspections,
     api_hazard_tracking => tracking::hazards,
 }
 
