@@ -30,7 +30,6 @@ use crate::auth::{
 use crate::error::{AppError, AppResult};
 use crate::extract::{ApiJson, ApiQuery, Paging};
 use crate::intake;
-use crate::review;
 use crate::state::AppState;
 use crate::store::{
     NumberRegisterEntry, RecordFilter, RecordRow, Region, TokenKind, TokenRow, User,
@@ -63,7 +62,7 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             get(get_document),
         ),
         ("GET", "/api/v1/documents", get(list_documents)),
-        ("GET", "/api/v1/analyses/hazards", get(hazard_analysis)),
+        ("GET", "/api/v1/analyses/hazards", get(analyses::hazards)),
         (
             "GET",
             "/api/v1/analyses/self-inspections",
@@ -83,7 +82,7 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             get(analyses::certificates),
         ),
         ("GET", "/api/v1/analyses/permits", get(analyses::permits)),
-        ("GET", "/api/v1/hazards", get(review::api_hazard_tracking)),
+        ("GET", "/api/v1/hazards", get(analyses::hazard_list)),
         ("POST", "/api/v1/receipts/verify", post(verify_receipt)),
         ("GET", "/api/v1/enterprises", get(list_enterprises)),
         ("GET", "/api/v1/admin/regions", get(list_regions)),
@@ -490,18 +489,6 @@ struct DocumentRow {
     title: &'static str,
     number: String,
     issued_at: chrono::DateTime<Utc>,
-}
-
-/// The hazard analysis as JSON: the same table the review page draws and exports.
-async fn hazard_analysis(
-    state: State,
-    caller: Caller,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> AppResult<Json<crate::report::Table>> {
-    crate::extract::refuse_empty_values(raw.as_deref())?;
-    let analysis =
-        crate::review::analyses::hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
-    Ok(Json(analysis.table))
 }
 
 /// The issued documents the caller may read: an enterprise officer, those addressed to the

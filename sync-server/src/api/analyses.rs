@@ -2,6 +2,7 @@
 //! as the review pages' tables and exports, so the API, the pages and the files agree. Any
 //! `format` asked for is ignored: the API answers JSON only.
 
+use axum::Json;
 use axum::extract::RawQuery;
 use axum::response::Response;
 use chrono::Utc;
@@ -11,13 +12,15 @@ use anjian_core::time::china_date;
 use crate::auth::Caller;
 use crate::error::AppResult;
 use crate::extract::refuse_empty_values;
+use crate::report::Table;
 use crate::review::ListQuery;
 use crate::review::analyses::{
-    SelfQuery, attendance_analysis, hotline_grouping, json_tables, public_analysis,
-    self_inspection_analysis, self_inspection_json,
+    SelfQuery, attendance_analysis, hazard_analysis, hotline_grouping, json_tables,
+    public_analysis, self_inspection_analysis, self_inspection_json,
 };
 use crate::review::qualifications::{certificate_analysis, permit_analysis};
 use crate::review::towns::{coverage_analysis, grading_analysis};
+use crate::review::tracking::{TrackingQuery, hazard_tracking, tracking_json};
 
 use super::State;
 
@@ -30,6 +33,18 @@ pub(super) async fn attendance(
     let query = record_filter(raw.as_deref())?;
     let analysis = attendance_analysis(&state, &caller.user, &query).await?;
     Ok(json_tables(&[&analysis.table]))
+}
+
+/// `GET /api/v1/analyses/hazards`: the one table itself, the page's own `format` read as the
+/// page reads it.
+pub(super) async fn hazards(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Json<Table>> {
+    refuse_empty_values(raw.as_deref())?;
+    let analysis = hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
+    Ok(Json(analysis.table))
 }
 
 /// `GET /api/v1/analyses/self-inspections`: a page of the late and missing list (`limit`,
@@ -100,6 +115,19 @@ pub(super) async fn permits(
     refuse_empty_values(raw.as_deref())?;
     let table = permit_analysis(&state, &caller.user).await?;
     Ok(json_tables(&[&table]))
+}
+
+/// `GET /api/v1/hazards`: a page of the hazards to act on (`limit`, `offset`), then a page
+/// of the summary (`summary_limit`, `summary_offset`).
+pub(super) async fn hazard_list(
+    state: State,
+    caller: Caller,
+    RawQuery(raw): RawQuery,
+) -> AppResult<Response> {
+    refuse_empty_values(raw.as_deref())?;
+    let query = TrackingQuery::parse_for_api(raw.as_deref())?;
+    let tracking = hazard_tracking(&state, &caller.user, query).await?;
+    Ok(tracking_json(&tracking))
 }
 
 /// The record filter an analysis's query string carries. An empty value is refused, as

@@ -10,7 +10,7 @@ mod enterprise;
 mod page;
 pub(crate) mod qualifications;
 pub(crate) mod towns;
-mod tracking;
+pub(crate) mod tracking;
 
 use std::collections::HashMap;
 
@@ -151,46 +151,6 @@ impl IntoResponse for PageError {
 }
 
 type PageResult<T> = Result<T, PageError>;
-
-/// The query string with `format=json` in place of any format asked for.
-fn as_json(raw: Option<String>) -> AppResult<Option<String>> {
-    crate::extract::refuse_empty_values(raw.as_deref())?;
-    let mut pairs: Vec<&str> = raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("format="))
-        .collect();
-    pairs.push("format=json");
-    Ok(Some(pairs.join("&")))
-}
-
-/// The analyses as a JSON API for a bearer token: the same handlers as the pages, answering
-/// `{"tables": […]}`, with errors in the API's JSON form.
-macro_rules! json_api {
-    ($($name:ident => $handler:path),+ $(,)?) => {
-        $(
-            pub(crate) async fn $name(
-                state: axum::extract::State<AppState>,
-                caller: Caller,
-                RawQuery(raw): RawQuery,
-            ) -> Response {
-                let raw = match as_json(raw) {
-                    Ok(raw) => raw,
-                    Err(error) => return error.into_response(),
-                };
-                match $handler(state, Session(caller), RawQuery(raw)).await {
-                    Ok(response) => response,
-                    Err(PageError(error)) => error.into_response(),
-                }
-            }
-        )+
-    };
-}
-
-json_api! {
-    api_hazard_tracking => tracking::hazards,
-}
 
 /// A long list (hazards to act on, late and missing self-inspections) shows this many rows
 /// on its page, and the API as many unless asked for fewer (`limit`, up to

@@ -19,13 +19,13 @@ use crate::error::AppError;
 use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
 use crate::store::standings::{OpenStanding, TallyLevel};
-use crate::store::{HazardStatusRow, HazardTally};
+use crate::store::{HazardStatusRow, HazardTally, User};
 
 /// A deadline this close counts as due soon.
 const DUE_SOON_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Standing {
+pub(crate) enum Standing {
     Overdue,
     DueSoon,
     Open,
@@ -169,65 +169,130 @@ impl Standing {
     }
 }
 
-pub(super) async fn hazards(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let mut by_town = false;
-    let mut wanted: Option<Standing> = None;
-    let mut format = None;
-    let (mut limit, mut offset) = (LIST_LIMIT, 0);
-    let (mut summary_limit, mut summary_offset) = (LIST_LIMIT, 0);
-    let fields = AnalysisFields::read(raw.as_deref())?;
-    let unknown =
-        |other: &str| AppError::bad_request("invalid_query", format!("参数值 {other} 无效"));
-    for value in &fields.by {
-        by_town = match value.as_str() {
-            "town" => true,
-            "enterprise" => by_town,
-            other => return Err(unknown(other).into()),
+/// What a hazard tracking query asks for: the summary by town or by enterprise, the list's
+/// standing, and the pages of both (`limit`, `offset`; `summary_limit`, `summary_offset`).
+pub(crate) struct TrackingQuery {
+    by_town: bool,
+    wanted: Option<Standing>,
+    format: Option<&'static str>,
+    limit: i64,
+    offset: i64,
+    summary_limit: i64,
+    summary_offset: i64,
+}
+
+impl TrackingQuery {
+    /// The page's query: `format` asks for an export (or the JSON pages of the lists).
+    fn parse(raw: Option<&str>) -> Result<TrackingQuery, AppError> {
+        TrackingQuery::read(raw, false)
+    }
+
+    /// The API's query: JSON whatever `format` says, so `format` is not read at all.
+    pub(crate) fn parse_for_api(raw: Option<&str>) -> Result<TrackingQuery, AppError> {
+        TrackingQuery::read(raw, true)
+    }
+
+    fn read(raw: Option<&str>, api: bool) -> Result<TrackingQuery, AppError> {
+        let mut query = TrackingQuery {
+            by_town: false,
+            wanted: None,
+            format: api.then_some("json"),
+            limit: LIST_LIMIT,
+            offset: 0,
+            summary_limit: LIST_LIMIT,
+            summary_offset: 0,
         };
+        let fields = AnalysisFields::read(raw)?;
+        let unknown =
+            |other: &str| AppError::bad_request("invalid_query", format!("参数值 {other} 无效"));
+        for value in &fields.by {
+            query.by_town = match value.as_str() {
+                "town" => true,
+                "enterprise" => query.by_town,
+                other => return Err(unknown(other)),
+            };
+        }
+        for value in fields.state.iter().filter(|v| !v.is_empty()) {
+            query.wanted = Some(
+                Standing::ALL
+                    .into_iter()
+                    .find(|s| s.key() == value)
+                    .ok_or_else(|| {
+                        AppError::bad_request("invalid_query", format!("状态 {value} 无效"))
+                    })?,
+            );
+        }
+        for value in &fields.limit {
+            query.limit = parse_count("limit", value, API_LIMIT_MAX)?;
+        }
+        for value in &fields.offset {
+            query.offset = parse_count("offset", value, i64::MAX)?;
+        }
+        for value in &fields.summary_limit {
+            query.summary_limit = parse_count("summary_limit", value, API_LIMIT_MAX)?;
+        }
+        for value in &fields.summary_offset {
+            query.summary_offset = parse_count("summary_offset", value, i64::MAX)?;
+        }
+        if !api {
+            for value in &fields.format {
+                query.format = Some(match value.as_str() {
+                    "csv" => "csv",
+                    "xlsx" => "xlsx",
+                    "json" => "json",
+                    other => return Err(unknown(other)),
+                });
+            }
+        }
+        // The page shows the first rows, the API a page of them, the files every one.
+        match query.format {
+            Some("json") => {}
+            Some(_) => {
+                (query.limit, query.offset) = (-1, 0);
+                (query.summary_limit, query.summary_offset) = (-1, 0);
+            }
+            None => {
+                (query.limit, query.offset) = (LIST_LIMIT, 0);
+                (query.summary_limit, query.summary_offset) = (LIST_LIMIT, 0);
+            }
+        }
+        Ok(query)
     }
-    for value in fields.state.iter().filter(|v| !v.is_empty()) {
-        wanted = Some(
-            Standing::ALL
-                .into_iter()
-                .find(|s| s.key() == value)
-                .ok_or_else(|| {
-                    AppError::bad_request("invalid_query", format!("状态 {value} 无效"))
-                })?,
-        );
-    }
-    for value in &fields.limit {
-        limit = parse_count("limit", value, API_LIMIT_MAX)?;
-    }
-    for value in &fields.offset {
-        offset = parse_count("offset", value, i64::MAX)?;
-    }
-    for value in &fields.summary_limit {
-        summary_limit = parse_count("summary_limit", value, API_LIMIT_MAX)?;
-    }
-    for value in &fields.summary_offset {
-        summary_offset = parse_count("summary_offset", value, i64::MAX)?;
-    }
-    for value in &fields.format {
-        format = Some(match value.as_str() {
-            "csv" => "csv",
-            "xlsx" => "xlsx",
-            "json" => "json",
-            other => return Err(unknown(other).into()),
-        });
-    }
-    // The page shows the first rows, the API a page of them, the files every one.
-    let ((limit, offset), (summary_limit, summary_offset)) = match format {
-        Some("json") => ((limit, offset), (summary_limit, summary_offset)),
-        Some(_) => ((-1, 0), (-1, 0)),
-        None => ((LIST_LIMIT, 0), (LIST_LIMIT, 0)),
-    };
+}
+
+/// The hazards in the user's scope as they stand today: the summary and the list to act on,
+/// each the page the query asks for. The page, its exports and the JSON API
+/// (`GET /api/v1/hazards`) all come from here.
+pub(crate) struct Tracking {
+    query: TrackingQuery,
+    today: NaiveDate,
+    summary: Table,
+    list: Table,
+    listed: Vec<(HazardStatusRow, Standing)>,
+    /// In the order of `Standing::ALL`, over the whole scope.
+    totals: [i64; 4],
+    listed_total: i64,
+    /// How many enterprises or towns the whole summary has.
+    groups: usize,
+}
+
+pub(crate) async fn hazard_tracking(
+    state: &AppState,
+    user: &User,
+    query: TrackingQuery,
+) -> Result<Tracking, AppError> {
+    let TrackingQuery {
+        by_town,
+        wanted,
+        limit,
+        offset,
+        summary_limit,
+        summary_offset,
+        ..
+    } = query;
     let today = china_date(Utc::now());
     let soon = today + Duration::days(DUE_SOON_DAYS);
-    let user = caller.user.clone();
+    let user = user.clone();
     let level = if by_town {
         TallyLevel::Region
     } else {
@@ -274,21 +339,59 @@ pub(super) async fn hazards(
         }
         None => totals[..3].iter().sum(),
     };
-    if format == Some("json") {
-        return Ok(axum::Json(serde_json::json!({
-            "tables": [&list, &summary],
-            "page": { "offset": offset, "limit": limit, "total": listed_total },
-            "summary_page": {
-                "offset": summary_offset,
-                "limit": summary_limit,
-                "total": tallies.groups,
-            },
-        }))
-        .into_response());
+    Ok(Tracking {
+        query,
+        today,
+        summary,
+        list,
+        listed,
+        totals,
+        listed_total,
+        groups: tallies.groups,
+    })
+}
+
+/// Hazard tracking as JSON: the page of the list and of the summary asked for, and where each
+/// page sits in the whole.
+pub(crate) fn tracking_json(tracking: &Tracking) -> Response {
+    let query = &tracking.query;
+    axum::Json(serde_json::json!({
+        "tables": [&tracking.list, &tracking.summary],
+        "page": { "offset": query.offset, "limit": query.limit, "total": tracking.listed_total },
+        "summary_page": {
+            "offset": query.summary_offset,
+            "limit": query.summary_limit,
+            "total": tracking.groups,
+        },
+    }))
+    .into_response()
+}
+
+pub(super) async fn hazards(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = TrackingQuery::parse(raw.as_deref())?;
+    let tracking = hazard_tracking(&state, &caller.user, query).await?;
+    let Tracking {
+        query,
+        today,
+        summary,
+        list,
+        listed,
+        totals,
+        listed_total,
+        groups,
+    } = &tracking;
+    let (by_town, wanted, today, listed_total) =
+        (query.by_town, query.wanted, *today, *listed_total);
+    if query.format == Some("json") {
+        return Ok(tracking_json(&tracking));
     }
-    if let Some(format) = format {
+    if let Some(format) = query.format {
         return Ok(export(
-            &[&list, &summary],
+            &[list, summary],
             format,
             "隐患整改跟踪",
             "hazard-tracking",
@@ -296,7 +399,7 @@ pub(super) async fn hazards(
     }
     let totals: Vec<(String, f64)> = Standing::ALL
         .iter()
-        .zip(totals)
+        .zip(*totals)
         .map(|(s, n)| (s.label().to_string(), n as f64))
         .collect();
     // In the order of `Standing::ALL`.
@@ -348,8 +451,8 @@ pub(super) async fn hazards(
             (export_links(&export, "清单 CSV", "Excel"))
         }
         (chart(drawing))
-        @if tallies.groups as i64 > LIST_LIMIT {
-            p { "汇总仅显示逾期最多的前 " (LIST_LIMIT) " 个，共 " (tallies.groups) " 个；完整汇总请导出。" }
+        @if *groups as i64 > LIST_LIMIT {
+            p { "汇总仅显示逾期最多的前 " (LIST_LIMIT) " 个，共 " (groups) " 个；完整汇总请导出。" }
         }
         (table_html(&summary, "hazard-summary"))
         h2 { "清单（" (listed_total) "）" }
@@ -362,7 +465,7 @@ pub(super) async fn hazards(
                     tr { th { "状态" } th { "整改期限" } th { "单位名称" } th { "隐患" } th { "等级" } th { "发现" } }
                 }
                 tbody {
-                    @for (hazard, standing) in &listed {
+                    @for (hazard, standing) in listed {
                         (list_row(hazard, *standing, confirm_token.as_deref()))
                     }
                 }
