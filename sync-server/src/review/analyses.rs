@@ -938,12 +938,12 @@ pub(super) async fn self_inspections(
             (export_links(&export, "逾期和未报名单 CSV", "Excel"))
         }
         (chart(drawing))
-        (table_html(&summary, "summary"))
+        (table_html(summary, "summary"))
         h2 { "逾期和未报名单（" (overdue_total) "）" }
         @if *overdue_total > LIST_LIMIT as usize {
             p { "仅显示前 " (LIST_LIMIT) " 条，共 " (overdue_total) " 条；完整名单请导出。" }
         }
-        (table_html(&overdue, "overdue"))
+        (table_html(overdue, "overdue"))
     };
     Ok(Page::new("企业月度自查").body(body).html(Some(&caller)))
 }

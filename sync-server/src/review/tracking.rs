@@ -454,7 +454,7 @@ pub(super) async fn hazards(
         @if *groups as i64 > LIST_LIMIT {
             p { "汇总仅显示逾期最多的前 " (LIST_LIMIT) " 个，共 " (groups) " 个；完整汇总请导出。" }
         }
-        (table_html(&summary, "hazard-summary"))
+        (table_html(summary, "hazard-summary"))
         h2 { "清单（" (listed_total) "）" }
         @if listed_total > LIST_LIMIT {
             p { "仅显示前 " (LIST_LIMIT) " 条，共 " (listed_total) " 条；完整清单请导出。" }
