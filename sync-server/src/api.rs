@@ -3,15 +3,13 @@
 //! enterprise is checked against the caller's scope; outside it the answer is 404, exactly as
 //! for something that does not exist.
 
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request};
+use axum::extract::{DefaultBodyLimit, Path, Request};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{MethodRouter, get, post, put};
 use axum::{Json, Router};
 use chrono::Utc;
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 
 use anjian_core::RecordDoc;
@@ -30,16 +28,17 @@ use crate::auth::{
     new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
+use crate::extract::{ApiJson, ApiQuery, Paging};
 use crate::intake;
-use crate::review;
 use crate::state::AppState;
 use crate::store::{
     NumberRegisterEntry, RecordFilter, RecordRow, Region, TokenKind, TokenRow, User,
 };
 use crate::sync::handle_sync;
 
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+mod analyses;
+
+pub use crate::extract::MAX_BODY_BYTES;
 
 /// The OpenAPI description, served as is and checked in tests against the route table.
 pub const OPENAPI: &str = include_str!("openapi.json");
@@ -63,31 +62,27 @@ fn route_table() -> Vec<(&'static str, &'static str, MethodRouter<AppState>)> {
             get(get_document),
         ),
         ("GET", "/api/v1/documents", get(list_documents)),
-        ("GET", "/api/v1/analyses/hazards", get(hazard_analysis)),
+        ("GET", "/api/v1/analyses/hazards", get(analyses::hazards)),
         (
             "GET",
             "/api/v1/analyses/self-inspections",
-            get(review::api_self_inspections),
+            get(analyses::self_inspections),
         ),
-        ("GET", "/api/v1/analyses/public", get(review::api_public)),
+        ("GET", "/api/v1/analyses/public", get(analyses::public)),
         (
             "GET",
             "/api/v1/analyses/attendance",
-            get(review::api_attendance),
+            get(analyses::attendance),
         ),
-        (
-            "GET",
-            "/api/v1/analyses/coverage",
-            get(review::api_coverage),
-        ),
-        ("GET", "/api/v1/analyses/grading", get(review::api_grading)),
+        ("GET", "/api/v1/analyses/coverage", get(analyses::coverage)),
+        ("GET", "/api/v1/analyses/grading", get(analyses::grading)),
         (
             "GET",
             "/api/v1/analyses/certificates",
-            get(review::api_certificates),
+            get(analyses::certificates),
         ),
-        ("GET", "/api/v1/analyses/permits", get(review::api_permits)),
-        ("GET", "/api/v1/hazards", get(review::api_hazard_tracking)),
+        ("GET", "/api/v1/analyses/permits", get(analyses::permits)),
+        ("GET", "/api/v1/hazards", get(analyses::hazard_list)),
         ("POST", "/api/v1/receipts/verify", post(verify_receipt)),
         ("GET", "/api/v1/enterprises", get(list_enterprises)),
         ("GET", "/api/v1/admin/regions", get(list_regions)),
@@ -176,107 +171,6 @@ pub fn app(state: AppState) -> Router {
             crate::observe::observe,
         ))
         .with_state(state)
-}
-
-/// `Json`, with rejections answered in the API's error format.
-#[derive(Debug)]
-pub struct ApiJson<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
-    type Rejection = AppError;
-
-    async fn from_request(request: Request, state: &S) -> AppResult<Self> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
-        }
-    }
-}
-
-fn json_rejection(rejection: JsonRejection) -> AppError {
-    let status = rejection.status();
-    let (code, message) = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => (
-            "unsupported_media_type",
-            "请求体应为 JSON（Content-Type: application/json）".to_string(),
-        ),
-        JsonRejection::JsonSyntaxError(_) => (
-            "invalid_json",
-            format!("JSON 格式错误{}", json_problem(&rejection.body_text())),
-        ),
-        JsonRejection::JsonDataError(_) => (
-            "invalid_json",
-            format!(
-                "JSON 内容不符合接口{}",
-                json_problem(&rejection.body_text())
-            ),
-        ),
-        _ if status == StatusCode::PAYLOAD_TOO_LARGE => (
-            "body_too_large",
-            format!("请求体超过 {} MiB 上限", MAX_BODY_BYTES / 1024 / 1024),
-        ),
-        _ => ("invalid_body", rejection.body_text()),
-    };
-    AppError::new(status, code, message)
-}
-
-/// What serde_json said was wrong, in Chinese: the field's path, the fault, the position.
-/// Type names and allowed values stay as the interface spells them.
-fn json_problem(detail: &str) -> String {
-    // "Failed to deserialize the JSON body into the target type: records[0].id: missing
-    // field `x` at line 1 column 20"
-    let detail = detail.split_once("target type: ").map_or_else(
-        || {
-            detail
-                .split_once("as JSON: ")
-                .map_or(detail, |(_, rest)| rest)
-        },
-        |(_, rest)| rest,
-    );
-    let (detail, position) = match detail.rsplit_once(" at line ") {
-        Some((text, at)) => {
-            let mut numbers = at.split(" column ");
-            let line = numbers.next().unwrap_or_default();
-            let column = numbers.next().unwrap_or_default();
-            (text, format!("（第 {line} 行第 {column} 列）"))
-        }
-        None => (detail, String::new()),
-    };
-    let (path, fault) = match detail.split_once(": ") {
-        Some((path, fault)) if !path.contains(' ') => (Some(path), fault),
-        _ => (None, detail),
-    };
-    let quoted = |text: &str| text.split('`').nth(1).unwrap_or_default().to_string();
-    let fault = if fault.starts_with("missing field") {
-        format!("缺少字段 {}", quoted(fault))
-    } else if fault.starts_with("unknown field") {
-        format!("不支持字段 {}", quoted(fault))
-    } else if fault.starts_with("unknown variant") {
-        let allowed = fault
-            .split_once("expected ")
-            .map_or("", |(_, rest)| rest)
-            .replace("one of ", "")
-            .replace('`', "");
-        format!("取值 {} 无效，应为 {allowed}", quoted(fault))
-    } else if let Some(rest) = fault.strip_prefix("invalid type: ") {
-        let expected = rest.split_once(", expected ").map_or("", |(_, e)| e);
-        format!("类型不符，应为 {expected}")
-    } else if fault.starts_with("invalid value") {
-        let expected = fault.split_once(", expected ").map_or("", |(_, e)| e);
-        format!("取值无效，应为 {expected}")
-    } else if fault.starts_with("invalid length") {
-        "数组长度不符".to_string()
-    } else if fault.starts_with("EOF while parsing") {
-        "内容不完整".to_string()
-    } else if fault.starts_with("trailing") {
-        "JSON 之后还有多余内容".to_string()
-    } else {
-        "无法解析".to_string()
-    };
-    match path {
-        Some(path) if path != "." => format!("：字段 {path} {fault}{position}"),
-        _ => format!("：{fault}{position}"),
-    }
 }
 
 /// A TOML body (a checklist, the agency), or the same document as JSON, which is stored as
@@ -486,77 +380,6 @@ async fn sync(
     Ok(Json(response))
 }
 
-/// `Query`, with rejections answered in the API's error format, in Chinese.
-#[derive(Debug)]
-pub struct ApiQuery<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = AppError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> AppResult<Self> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => Err(query_rejection(&rejection.body_text())),
-        }
-    }
-}
-
-/// serde's English for a query it could not read, said in Chinese: which parameter is not
-/// known, or that one is malformed.
-fn query_rejection(detail: &str) -> AppError {
-    let quoted = |marker: &str| {
-        detail
-            .split_once(marker)
-            .and_then(|(_, rest)| rest.split('`').nth(1))
-            .map(str::to_string)
-    };
-    let message = match quoted("unknown field") {
-        Some(key) => format!("不支持查询参数 {key}"),
-        None => match quoted("missing field") {
-            Some(key) => format!("缺少查询参数 {key}"),
-            None => "查询参数的格式无效".to_string(),
-        },
-    };
-    AppError::bad_request("invalid_query", message)
-}
-
-/// `limit` and `offset` of a list. Read as text, so that a number too large for any list,
-/// or an empty value, gets the same clear answer as a negative one.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Paging {
-    limit: Option<String>,
-    offset: Option<String>,
-}
-
-impl Paging {
-    pub const MAX_LIMIT: i64 = 500;
-
-    /// (limit, offset): 50 and 0 when absent.
-    pub fn bounds(&self) -> AppResult<(i64, i64)> {
-        let count = |key: &str, value: Option<&str>, min: i64, max: i64, absent: i64| match value {
-            None => Ok(absent),
-            Some(text) => text
-                .parse::<i64>()
-                .ok()
-                .filter(|n| (min..=max).contains(n))
-                .ok_or_else(|| {
-                    AppError::bad_request(
-                        "invalid_query",
-                        format!("{key} 应为 {min} 到 {max} 之间的整数，收到 {text:?}"),
-                    )
-                }),
-        };
-        Ok((
-            count("limit", self.limit.as_deref(), 1, Paging::MAX_LIMIT, 50)?,
-            count("offset", self.offset.as_deref(), 0, i64::MAX, 0)?,
-        ))
-    }
-}
-
 async fn list_records(
     state: State,
     caller: Caller,
@@ -652,7 +475,7 @@ async fn get_document(
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                crate::transport::DOCUMENT_CSP,
+                crate::documents::DOCUMENT_CSP,
             ),
         ],
         html,
@@ -666,18 +489,6 @@ struct DocumentRow {
     title: &'static str,
     number: String,
     issued_at: chrono::DateTime<Utc>,
-}
-
-/// The hazard analysis as JSON: the same table the review page draws and exports.
-async fn hazard_analysis(
-    state: State,
-    caller: Caller,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> AppResult<Json<crate::report::Table>> {
-    crate::review::refuse_empty_values(raw.as_deref())?;
-    let analysis =
-        crate::review::analyses::hazard_analysis(&state, &caller.user, raw.as_deref()).await?;
-    Ok(Json(analysis.table))
 }
 
 /// The issued documents the caller may read: an enterprise officer, those addressed to the

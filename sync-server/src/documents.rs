@@ -11,6 +11,9 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::store::{StoredRecord, User};
 
+/// The policy of a rendered document: its own inline styles and embedded images, nothing else.
+pub const DOCUMENT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; form-action 'none'";
+
 /// The document of `doc_type` issued for record `id`, when `user` may read it. A record
 /// outside the user's scope and a document never issued are the same 404. Runs on a blocking
 /// thread.

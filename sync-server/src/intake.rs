@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use anjian_core::sync::protocol::Role;
 
 use crate::admin::{self, NewDeviceRequest};
-use crate::api::{ApiQuery, Paging};
 use crate::auth::{Caller, Scope, token_hash};
 use crate::error::{AppError, AppResult};
+use crate::extract::{ApiJson, ApiQuery, Paging};
+use crate::follow_up;
 use crate::iot::{BatchError, ClockStatus, Device, DeviceKind, check_batch};
 use crate::state::AppState;
 use crate::store::iot::Alert;
@@ -175,7 +176,7 @@ pub struct RegisteredDevice {
 pub async fn register_device(
     State(state): State<AppState>,
     caller: Caller,
-    crate::api::ApiJson(request): crate::api::ApiJson<NewDeviceRequest>,
+    ApiJson(request): ApiJson<NewDeviceRequest>,
 ) -> AppResult<(StatusCode, Json<RegisteredDevice>)> {
     require_admin(&caller)?;
     let (device, key) = state
@@ -237,42 +238,14 @@ pub async fn list_alerts(
     Ok(Json(AlertPage { total, alerts }))
 }
 
-/// Who may acknowledge an alert: the supervisors and inspectors whose scope holds the
-/// enterprise (and administrators), not the enterprise itself.
-pub fn may_acknowledge(role: Role) -> bool {
-    matches!(
-        role,
-        Role::Admin
-            | Role::CitySupervisor
-            | Role::DistrictSupervisor
-            | Role::TownSupervisor
-            | Role::Inspector
-    )
-}
-
-/// Acknowledges an alert for the caller; 404 outside the scope, as for one that does not
-/// exist.
-pub async fn acknowledge(state: &AppState, caller: &Caller, alert_id: String) -> AppResult<Alert> {
-    if !may_acknowledge(caller.user.role) {
-        return Err(AppError::forbidden("只有监管人员和执法人员可以确认警报"));
-    }
-    let user = caller.user.clone();
-    let id = alert_id.clone();
-    state
-        .blocking(move |store| {
-            let scope = Scope::of(&user, &store.regions()?).records();
-            store.acknowledge_alert(&scope, &id, &user.login, Utc::now())
-        })
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("没有警报 {alert_id}")))
-}
-
 pub async fn acknowledge_alert(
     State(state): State<AppState>,
     caller: Caller,
     Path(alert_id): Path<String>,
 ) -> AppResult<Json<Alert>> {
-    Ok(Json(acknowledge(&state, &caller, alert_id).await?))
+    Ok(Json(
+        follow_up::acknowledge(&state, &caller, alert_id).await?,
+    ))
 }
 
 /// Runs the absence rules (a shift with no positioning upload, 带班) every
@@ -299,35 +272,12 @@ pub async fn absence_rules(state: AppState) {
     }
 }
 
-/// Confirms an IoT hazard (an alarm-frequency hazard) rectified for the caller: the same
-/// people who acknowledge alerts; 404 outside the scope.
-pub async fn rectify_iot_hazard_for(
-    state: &AppState,
-    caller: &Caller,
-    hazard_id: String,
-) -> AppResult<chrono::DateTime<Utc>> {
-    if !may_acknowledge(caller.user.role) {
-        return Err(AppError::forbidden(
-            "只有监管人员和执法人员可以确认隐患已整改",
-        ));
-    }
-    let user = caller.user.clone();
-    let id = hazard_id.clone();
-    state
-        .blocking(move |store| {
-            let scope = Scope::of(&user, &store.regions()?).records();
-            store.rectify_iot_hazard(&scope, &id, &user.login, Utc::now())
-        })
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("没有隐患 {hazard_id}")))
-}
-
 pub async fn rectify_iot_hazard(
     State(state): State<AppState>,
     caller: Caller,
     Path(hazard_id): Path<String>,
 ) -> AppResult<Json<serde_json::Value>> {
-    let at = rectify_iot_hazard_for(&state, &caller, hazard_id.clone()).await?;
+    let at = follow_up::rectify_iot_hazard(&state, &caller, hazard_id.clone()).await?;
     Ok(Json(
         serde_json::json!({ "hazard_id": hazard_id, "rectified_at": at }),
     ))

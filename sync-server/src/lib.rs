@@ -17,6 +17,8 @@ pub mod cli;
 pub mod demo;
 pub mod documents;
 pub mod error;
+pub mod extract;
+pub mod follow_up;
 pub mod intake;
 pub mod iot;
 pub mod keys;

@@ -17,10 +17,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::documents::DOCUMENT_CSP;
 use crate::error::AppError;
-
-/// The policy of a rendered document: its own inline styles and embedded images, nothing else.
-pub const DOCUMENT_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; form-action 'none'";
 
 /// Longest URI (path and query) answered by a handler. The longest the pages build (a record
 /// list filtered by every kind and field) is under 1 KiB.

@@ -14,6 +14,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use anjian_core::agency::DocType;
@@ -121,10 +122,7 @@ async fn check(
         return page(
             StatusCode::TOO_MANY_REQUESTS,
             "核验过于频繁",
-            &format!(
-                "<p class=\"status\">查询过于频繁，请 {} 秒后再试。</p>",
-                WINDOW.as_secs()
-            ),
+            html! { p class="status" { "查询过于频繁，请 " (WINDOW.as_secs()) " 秒后再试。" } },
         );
     }
     let (Some(doc_type), Some(hash)) = (
@@ -136,7 +134,7 @@ async fn check(
         return page(
             StatusCode::BAD_REQUEST,
             "无法核验",
-            "<p class=\"status\">二维码内容不完整，无法核验。请扫描文书上的核验二维码。</p>",
+            html! { p class="status" { "二维码内容不完整，无法核验。请扫描文书上的核验二维码。" } },
         );
     };
     let hash = hash.to_ascii_lowercase();
@@ -149,7 +147,7 @@ async fn check(
             page(
                 StatusCode::OK,
                 "文书核验",
-                &body(&agency, doc_type, &finding),
+                body(&agency, doc_type, &finding),
             )
         }
         Err(error) => {
@@ -157,7 +155,7 @@ async fn check(
             page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "无法核验",
-                "<p class=\"status\">服务器暂时无法核验，请稍后再试。</p>",
+                html! { p class="status" { "服务器暂时无法核验，请稍后再试。" } },
             )
         }
     }
@@ -193,16 +191,8 @@ pub fn find(state: &AppState, id: &str, doc_type: DocType, hash: &str) -> AppRes
     })
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
-fn body(agency: &str, doc_type: DocType, finding: &Finding) -> String {
-    let row =
-        |label: &str, value: &str| format!("<tr><th>{label}</th><td>{}</td></tr>", escape(value));
+fn body(agency: &str, doc_type: DocType, finding: &Finding) -> Markup {
+    let row = |label: &str, value: &str| html! { tr { th { (label) } td { (value) } } };
     let mut rows = vec![row("执法机关", agency)];
     let (class, verdict, explanation) = match finding {
         Finding::Matches(facts) | Finding::Differs(facts) => {
@@ -229,27 +219,34 @@ fn body(agency: &str, doc_type: DocType, finding: &Finding) -> String {
             )
         }
     };
-    format!(
-        "<table>{}</table>\n<p class=\"status {class}\">核验结果：{verdict}</p>\n<p>{explanation}</p>",
-        rows.concat()
-    )
+    html! {
+        table { @for row in rows { (row) } }
+        p class={ "status " (class) } { "核验结果：" (verdict) }
+        p { (explanation) }
+    }
 }
 
+/// The page's own few rules: the page is served alone, without the review stylesheet.
+const STYLE: &str = "
+body { font-family: sans-serif; margin: 1em; line-height: 1.6; font-size: 17px; }
+table { border-collapse: collapse; width: 100%; }
+th { text-align: left; white-space: nowrap; padding: 0.3em 0.8em 0.3em 0; color: #555; font-weight: normal; }
+td { padding: 0.3em 0; word-break: break-all; }
+.status { font-size: 1.3em; font-weight: bold; margin-top: 1em; }
+.ok { color: #1a7f37; } .bad { color: #c62828; } .wait { color: #8a6d00; }
+";
+
 /// A small page for a phone screen: no scripts, no external assets, not cached.
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<style>\n\
-         body {{ font-family: sans-serif; margin: 1em; line-height: 1.6; font-size: 17px; }}\n\
-         table {{ border-collapse: collapse; width: 100%; }}\n\
-         th {{ text-align: left; white-space: nowrap; padding: 0.3em 0.8em 0.3em 0; color: #555; font-weight: normal; }}\n\
-         td {{ padding: 0.3em 0; word-break: break-all; }}\n\
-         .status {{ font-size: 1.3em; font-weight: bold; margin-top: 1em; }}\n\
-         .ok {{ color: #1a7f37; }} .bad {{ color: #c62828; }} .wait {{ color: #8a6d00; }}\n\
-         </style>\n</head>\n<body>\n<h1>安全生产执法文书核验</h1>\n{body}\n</body>\n</html>\n"
+fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+    let html = crate::review::document(
+        title,
+        html! { style { (PreEscaped(STYLE)) } },
+        html! {
+            h1 { "安全生产执法文书核验" }
+            (body)
+        },
     );
-    let mut response = (status, html).into_response();
+    let mut response = (status, html.into_string()).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -289,7 +286,8 @@ mod tests {
             "淄博市应急管理局",
             DocType::Order,
             &Finding::Matches(facts.clone()),
-        );
+        )
+        .into_string();
         for expected in [
             "淄博市应急管理局",
             "责令限期整改指令书",
@@ -301,9 +299,10 @@ mod tests {
             assert!(matches.contains(expected), "{expected}: {matches}");
         }
         assert_eq!(matches.matches("<tr>").count(), 5);
-        let differs = body("淄博市应急管理局", DocType::Order, &Finding::Differs(facts));
+        let differs =
+            body("淄博市应急管理局", DocType::Order, &Finding::Differs(facts)).into_string();
         assert!(differs.contains("不一致") && !differs.contains("与存档一致"));
-        let missing = body("淄博市应急管理局", DocType::Order, &Finding::NotUploaded);
+        let missing = body("淄博市应急管理局", DocType::Order, &Finding::NotUploaded).into_string();
         assert!(missing.contains("尚未上传") && !missing.contains("文书编号"));
     }
 }

@@ -1122,4 +1122,48 @@ fn every_analysis_is_also_a_json_api_for_a_bearer_token() {
     );
     assert_eq!(status, 400);
     assert_eq!(body["code"], "invalid_query");
+    // The API answers JSON whatever format is asked for, and the very bytes the page's own
+    // format=json gives the same account.
+    let mut district = Browser::new(&server.url);
+    district.login("district", PASSWORD);
+    for (api_path, page_path) in [
+        (
+            "/api/v1/analyses/self-inspections?limit=1&format=csv",
+            "/review/analyses/self-inspections?limit=1&format=json",
+        ),
+        (
+            "/api/v1/analyses/public?by=industry&format=xlsx",
+            "/review/analyses/public?by=industry&format=json",
+        ),
+        (
+            "/api/v1/analyses/attendance?format=pdf",
+            "/review/analyses/attendance?format=json",
+        ),
+        (
+            "/api/v1/analyses/coverage?level=district&format=csv",
+            "/review/analyses/coverage?level=district&format=json",
+        ),
+        (
+            "/api/v1/analyses/grading?format=csv",
+            "/review/analyses/grading?format=json",
+        ),
+        (
+            "/api/v1/analyses/certificates?format=csv",
+            "/review/analyses/certificates?format=json",
+        ),
+        (
+            "/api/v1/analyses/permits?format=csv",
+            "/review/analyses/permits?format=json",
+        ),
+        (
+            "/api/v1/hazards?summary_limit=0&format=csv",
+            "/review/hazards?summary_limit=0&format=json",
+        ),
+    ] {
+        let (status, from_api) = api.get_text(api_path, Some(&token));
+        assert_eq!(status, 200, "{api_path}: {from_api}");
+        let (status, _, from_page) = district.get(page_path);
+        assert_eq!(status, StatusCode::OK, "{page_path}: {from_page}");
+        assert_eq!(from_api, from_page, "{api_path}");
+    }
 }

@@ -5,14 +5,14 @@ use axum::Form;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::csrf::{form_token, hidden_input};
-use super::page::{Page, datetime};
-use super::{PAGE_SIZE, PageResult, Session};
+use super::page::{Page, datetime, scrolling};
+use super::{PAGE_SIZE, PageResult, Session, pager};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::escape;
 use crate::state::AppState;
 use crate::store::iot::{Alert, AlertRule};
 
@@ -41,40 +41,32 @@ pub(super) async fn list(
             store.alerts(&scope, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         })
         .await?;
-    let mut body = format!(
-        "<h1>物联网警报</h1><p class=\"note\">本辖区企业的设备触发的警报，最新的在前；共 <span id=\"alert-total\">{total}</span> 条。\
-         停产撤人警报须经现场核查、按规定程序确认后方可恢复生产。</p>"
-    );
-    if alerts.is_empty() {
-        body.push_str("<p class=\"empty\">没有警报。</p>");
-    } else {
-        body.push_str(
-            "<div class=\"table-scroll\" tabindex=\"0\"><table class=\"list\" id=\"alerts\"><thead><tr><th>发出时间</th><th>企业</th><th>类别</th>\
-             <th>警报</th><th>设备</th><th>发生时间</th><th>确认</th></tr></thead><tbody>",
-        );
-        // Only those who may acknowledge get the form, and its token.
-        let token = crate::intake::may_acknowledge(caller.user.role)
-            .then(|| form_token(&caller.token_hash));
-        for alert in &alerts {
-            body.push_str(&row(alert, token.as_deref(), page));
+    // Only those who may acknowledge get the form, and its token.
+    let token =
+        crate::follow_up::may_acknowledge(caller.user.role).then(|| form_token(&caller.token_hash));
+    let body = html! {
+        h1 { "物联网警报" }
+        p class="note" {
+            "本辖区企业的设备触发的警报，最新的在前；共 " span id="alert-total" { (total) } " 条。"
+            "停产撤人警报须经现场核查、按规定程序确认后方可恢复生产。"
         }
-        body.push_str("</tbody></table></div>");
-    }
-    body.push_str("<div class=\"pager\">");
-    if page > 1 {
-        body.push_str(&format!(
-            "<a rel=\"prev\" href=\"/review/alerts?page={}\">上一页</a>",
-            page - 1
-        ));
-    }
-    body.push_str(&format!("<span>第 {page} 页</span>"));
-    if page * PAGE_SIZE < total {
-        body.push_str(&format!(
-            "<a rel=\"next\" href=\"/review/alerts?page={}\">下一页</a>",
-            page + 1
-        ));
-    }
-    body.push_str("</div>");
+        @if alerts.is_empty() {
+            p class="empty" { "没有警报。" }
+        } @else {
+            (scrolling(html! {
+                table class="list" id="alerts" {
+                    thead {
+                        tr {
+                            th { "发出时间" } th { "企业" } th { "类别" } th { "警报" }
+                            th { "设备" } th { "发生时间" } th { "确认" }
+                        }
+                    }
+                    tbody { @for alert in &alerts { (row(alert, token.as_deref(), page)) } }
+                }
+            }))
+        }
+        (pager(page, page * PAGE_SIZE < total, |page| format!("/review/alerts?page={page}")))
+    };
     Ok(Page::new("物联网警报")
         .body(body)
         .html(Some(&caller))
@@ -105,7 +97,7 @@ pub(super) async fn acknowledge(
         )
         .into());
     }
-    crate::intake::acknowledge(&state, &caller, alert_id).await?;
+    crate::follow_up::acknowledge(&state, &caller, alert_id).await?;
     let page = query
         .page
         .as_deref()
@@ -118,13 +110,12 @@ pub(super) async fn acknowledge(
 /// The value of the ticked confirmation box.
 const CONFIRMED: &str = "checked-on-site";
 
-fn acknowledgement(alert: &Alert, token: Option<&str>, page: i64) -> String {
+fn acknowledgement(alert: &Alert, token: Option<&str>, page: i64) -> Markup {
     match (&alert.acknowledged_at, token) {
-        (Some(at), _) => format!(
-            "<span class=\"badge locked\">已确认</span> {} {}",
-            escape(alert.acknowledged_by.as_deref().unwrap_or("")),
-            datetime(*at)
-        ),
+        (Some(at), _) => html! {
+            span class="badge locked" { "已确认" }
+            " " (alert.acknowledged_by.as_deref().unwrap_or("")) " " (datetime(*at))
+        },
         (None, Some(token)) => {
             let check = match alert.rule {
                 AlertRule::RainStop | AlertRule::StillUnderground => {
@@ -132,15 +123,22 @@ fn acknowledgement(alert: &Alert, token: Option<&str>, page: i64) -> String {
                 }
                 _ => "已现场核查此警报",
             };
-            format!(
-                "<form class=\"acknowledge\" method=\"post\" action=\"/review/alerts/{}/acknowledge?page={page}\">{}\
-                 <label><input type=\"checkbox\" name=\"confirm\" value=\"{CONFIRMED}\" required> {check}</label>\
-                 <button type=\"submit\">确认已核查</button></form>",
-                escape(&urlencode(&alert.alert_id)),
-                hidden_input(token),
-            )
+            let action = format!(
+                "/review/alerts/{}/acknowledge?page={page}",
+                urlencode(&alert.alert_id)
+            );
+            html! {
+                form class="acknowledge" method="post" action=(action) {
+                    (hidden_input(token))
+                    label {
+                        input type="checkbox" name="confirm" value=(CONFIRMED) required;
+                        " " (check)
+                    }
+                    button type="submit" { "确认已核查" }
+                }
+            }
         }
-        (None, None) => "<span class=\"badge draft\">未确认</span>".into(),
+        (None, None) => html! { span class="badge draft" { "未确认" } },
     }
 }
 
@@ -156,44 +154,49 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-fn row(alert: &Alert, token: Option<&str>, page: i64) -> String {
-    let readings = alert.detail["readings"].as_array().map(|readings| {
-        let rows: String = readings
-            .iter()
-            .map(|r| {
-                let at = r["t"]
-                    .as_str()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| datetime(t.with_timezone(&chrono::Utc)))
-                    .unwrap_or_default();
-                format!(
-                    "<tr><td class=\"nowrap\">{at}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-                    r["interval_s"].as_i64().unwrap_or(0),
-                    escape(r["rain_mm"].as_str().unwrap_or(""))
-                )
-            })
-            .collect();
-        format!(
-            "<details><summary>降雨过程的 {} 次读数（累计 {} 毫米）</summary>\
-             <div class=\"table-scroll\" tabindex=\"0\"><table class=\"readings\"><thead><tr><th>时间</th><th>时长（秒）</th><th>雨量（毫米）</th></tr></thead>\
-             <tbody>{rows}</tbody></table></div></details>",
-            readings.len(),
-            escape(alert.detail["total_mm"].as_str().unwrap_or(""))
-        )
-    });
-    format!(
-        "<tr data-alert=\"{id}\"><td class=\"nowrap\">{raised}</td>\
-         <td><a href=\"/review/enterprises/{code}\">{name}</a></td><td>{rule}</td>\
-         <td>{title}{readings}</td><td class=\"mono\">{device}</td><td class=\"nowrap\">{occurred}</td><td>{acknowledged}</td></tr>",
-        id = escape(&alert.alert_id),
-        raised = datetime(alert.raised_at),
-        code = escape(&alert.credit_code),
-        name = escape(&alert.enterprise_name),
-        rule = alert.rule.label(),
-        title = escape(&alert.title),
-        readings = readings.unwrap_or_default(),
-        device = escape(alert.device_id.as_deref().unwrap_or("")),
-        occurred = datetime(alert.occurred_at),
-        acknowledged = acknowledgement(alert, token, page),
-    )
+fn row(alert: &Alert, token: Option<&str>, page: i64) -> Markup {
+    html! {
+        tr data-alert=(alert.alert_id) {
+            td class="nowrap" { (datetime(alert.raised_at)) }
+            td { a href={ "/review/enterprises/" (alert.credit_code) } { (alert.enterprise_name) } }
+            td { (alert.rule.label()) }
+            td {
+                (alert.title)
+                @if let Some(readings) = alert.detail["readings"].as_array() {
+                    (rain_readings(readings, alert.detail["total_mm"].as_str().unwrap_or("")))
+                }
+            }
+            td class="mono" { (alert.device_id.as_deref().unwrap_or("")) }
+            td class="nowrap" { (datetime(alert.occurred_at)) }
+            td { (acknowledgement(alert, token, page)) }
+        }
+    }
+}
+
+/// The readings a rain alert rests on, folded away under their count and total.
+fn rain_readings(readings: &[serde_json::Value], total_mm: &str) -> Markup {
+    html! {
+        details {
+            summary { "降雨过程的 " (readings.len()) " 次读数（累计 " (total_mm) " 毫米）" }
+            (scrolling(html! {
+                table class="readings" {
+                    thead { tr { th { "时间" } th { "时长（秒）" } th { "雨量（毫米）" } } }
+                    tbody {
+                        @for reading in readings {
+                            @let at = reading["t"]
+                                .as_str()
+                                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                                .map(|t| datetime(t.with_timezone(&chrono::Utc)))
+                                .unwrap_or_default();
+                            tr {
+                                td class="nowrap" { (at) }
+                                td class="num" { (reading["interval_s"].as_i64().unwrap_or(0)) }
+                                td class="num" { (reading["rain_mm"].as_str().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    }
 }

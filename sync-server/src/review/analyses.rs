@@ -11,19 +11,21 @@ use axum::response::{IntoResponse, Response};
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 use chrono::{Datelike, NaiveDate, Utc};
+use maud::{Markup, PreEscaped, html};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use serde::Deserialize;
 
-use super::page::Page;
+use super::page::{Page, scrolling};
 use super::{
-    API_LIMIT_MAX, LIST_LIMIT, ListQuery, PageResult, Session, checked, kind_checkboxes,
-    parse_count,
+    API_LIMIT_MAX, LIST_LIMIT, ListQuery, PageResult, Session, date_input, kind_checkboxes,
+    parse_count, query_fields,
 };
 use crate::analysis::monthly::{
     DEFAULT_DEADLINE_DAY, FirstSubmissions, Month, MonthStatus, deadlines, status_by,
 };
 use crate::auth::{Scope, descendants};
 use crate::error::AppError;
-use crate::report::{self, Cell, Column, Table, escape, svg};
+use crate::report::{self, Cell, Column, Table, svg};
 use crate::state::AppState;
 use crate::store::{
     AreaGrouping, AttendanceCount, DatedPage, EnterpriseName, HazardCount, HotlineReport,
@@ -70,20 +72,63 @@ impl HazardsBy {
     }
 }
 
+/// The analyses' own query parameters, beside the record filter's ([`ListQuery`]). Each is
+/// read as every value it was given: a key may repeat, and an empty value (`format=`) is
+/// refused where a page refuses it rather than taken for "not given".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct AnalysisFields {
+    pub(super) format: Vec<String>,
+    pub(super) by: Vec<String>,
+    pub(super) level: Vec<String>,
+    pub(super) on: Vec<String>,
+    pub(super) from: Vec<String>,
+    pub(super) until: Vec<String>,
+    pub(super) deadline: Vec<String>,
+    pub(super) region: Vec<String>,
+    pub(super) state: Vec<String>,
+    pub(super) limit: Vec<String>,
+    pub(super) offset: Vec<String>,
+    pub(super) summary_limit: Vec<String>,
+    pub(super) summary_offset: Vec<String>,
+}
+
+impl AnalysisFields {
+    pub(super) fn read(raw: Option<&str>) -> Result<AnalysisFields, AppError> {
+        query_fields(raw)
+    }
+}
+
+/// The grouping a query asks for among `choices`, the last given winning; `default` without one.
+fn grouping<T: Copy>(
+    values: &[String],
+    choices: &[T],
+    key: impl Fn(T) -> &'static str,
+    default: T,
+) -> Result<T, AppError> {
+    let mut chosen = default;
+    for value in values {
+        chosen = choices
+            .iter()
+            .copied()
+            .find(|c| key(*c) == value)
+            .ok_or_else(|| {
+                AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
+            })?;
+    }
+    Ok(chosen)
+}
+
 /// The analysis's own parameters: what to group by, and the export format.
 fn parameters(raw: Option<&str>) -> Result<(HazardsBy, Option<&'static str>), AppError> {
-    let mut by = HazardsBy::Month;
-    for pair in raw.unwrap_or("").split('&') {
-        if let Some(("by", value)) = pair.split_once('=') {
-            by = HazardsBy::ALL
-                .into_iter()
-                .find(|b| b.key() == value)
-                .ok_or_else(|| {
-                    AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
-                })?;
-        }
-    }
-    Ok((by, export_format(raw)?))
+    let fields = AnalysisFields::read(raw)?;
+    let by = grouping(
+        &fields.by,
+        &HazardsBy::ALL,
+        HazardsBy::key,
+        HazardsBy::Month,
+    )?;
+    Ok((by, format_of(fields.format.first().map(String::as_str))?))
 }
 
 /// The district a region belongs to: itself or the ancestor directly under a top-level
@@ -165,9 +210,9 @@ fn hazard_table(counts: &[HazardCount], by: HazardsBy, regions: &[Region], perio
     table
 }
 
-fn cell_html(cell: &Cell) -> String {
+fn cell_text(cell: &Cell) -> String {
     match cell {
-        Cell::Text(text) => escape(text),
+        Cell::Text(text) => text.clone(),
         Cell::Int(n) => n.to_string(),
         Cell::Real(x) => format!("{x:.2}"),
         Cell::Percent(x) => format!("{:.1}%", x * 100.0),
@@ -176,40 +221,95 @@ fn cell_html(cell: &Cell) -> String {
     }
 }
 
-pub(super) fn table_html(table: &Table, id: &str) -> String {
-    let mut html =
-        format!("<div class=\"table-scroll\" tabindex=\"0\"><table id=\"{id}\"><thead><tr>");
-    for column in &table.columns {
-        html.push_str(&format!("<th>{}</th>", escape(&column.label)));
-    }
-    html.push_str("</tr></thead><tbody>");
-    for row in &table.rows {
-        html.push_str("<tr>");
-        for (column, cell) in table.columns.iter().zip(row) {
-            let class = match cell {
-                Cell::Int(_) | Cell::Real(_) | Cell::Percent(_) => " class=\"num\"",
-                Cell::Date(_) => " class=\"nowrap\"",
-                _ => "",
-            };
-            html.push_str(&format!(
-                "<td data-column=\"{}\"{class}>{}</td>",
-                escape(&column.key),
-                cell_html(cell)
-            ));
+/// A report's table as the page shows it: each cell names its column, numbers align right.
+pub(super) fn table_html(table: &Table, id: &str) -> Markup {
+    scrolling(html! {
+        table id=(id) {
+            thead { tr { @for column in &table.columns { th { (column.label) } } } }
+            tbody {
+                @for row in &table.rows {
+                    tr {
+                        @for (column, cell) in table.columns.iter().zip(row) {
+                            @let class = match cell {
+                                Cell::Int(_) | Cell::Real(_) | Cell::Percent(_) => Some("num"),
+                                Cell::Date(_) => Some("nowrap"),
+                                _ => None,
+                            };
+                            td data-column=(column.key) class=[class] { (cell_text(cell)) }
+                        }
+                    }
+                }
+            }
         }
-        html.push_str("</tr>");
+    })
+}
+
+/// A chart drawn by [`svg`], in a box the keyboard can reach.
+pub(super) fn chart(svg: String) -> Markup {
+    // The SVG writers escape every text and attribute they write.
+    html! { div class="chart" tabindex="0" { (PreEscaped(svg)) } }
+}
+
+/// The links to an analysis's CSV and Excel files: `base` is the page's address with the
+/// query string so far, ready for one more parameter.
+pub(super) fn export_links(base: &str, csv: &str, xlsx: &str) -> Markup {
+    html! {
+        "导出："
+        a id="export-csv" href={ (base) "format=csv" } { (csv) }
+        " · "
+        a id="export-xlsx" href={ (base) "format=xlsx" } { (xlsx) }
     }
-    html.push_str("</tbody></table></div>");
-    html
+}
+
+/// A filter form's group of radio buttons, one per choice, the chosen one ticked.
+pub(super) fn radio_choices<T: Copy + PartialEq>(
+    name: &str,
+    choices: &[T],
+    chosen: T,
+    key: impl Fn(T) -> &'static str,
+    label: impl Fn(T) -> &'static str,
+) -> Markup {
+    html! {
+        @for &choice in choices {
+            label {
+                input type="radio" name=(name) value=(key(choice)) checked[choice == chosen];
+                " " (label(choice))
+            }
+            " "
+        }
+    }
+}
+
+/// The start and end date fields and the button of an analysis's filter form; `extra` goes
+/// between them.
+pub(super) fn dated_filters(
+    action: &str,
+    from: Option<NaiveDate>,
+    until: Option<NaiveDate>,
+    extra: Markup,
+) -> Markup {
+    html! {
+        form class="filters" id="filters" method="get" action=(action) {
+            label { "起始日期 " (date_input("from", from)) }
+            label { "截止日期 " (date_input("until", until)) }
+            (extra)
+            button type="submit" { "统计" }
+        }
+    }
 }
 
 /// The export an analysis's query string asks for: `format=csv|xlsx|json`, or none (the page).
 pub(super) fn export_format(raw: Option<&str>) -> Result<Option<&'static str>, AppError> {
-    match raw
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("format="))
-    {
+    format_of(
+        AnalysisFields::read(raw)?
+            .format
+            .first()
+            .map(String::as_str),
+    )
+}
+
+fn format_of(value: Option<&str>) -> Result<Option<&'static str>, AppError> {
+    match value {
         None => Ok(None),
         Some("csv") => Ok(Some("csv")),
         Some("xlsx") => Ok(Some("xlsx")),
@@ -250,7 +350,7 @@ pub(super) fn export(
 }
 
 /// The tables of an analysis as JSON: what the API answers (`format=json`).
-pub(super) fn json_tables(tables: &[&Table]) -> Response {
+pub(crate) fn json_tables(tables: &[&Table]) -> Response {
     #[derive(serde::Serialize)]
     struct Tables<'a> {
         tables: &'a [&'a Table],
@@ -399,20 +499,10 @@ pub(super) async fn hazards(
         })
         .collect();
     let options = svg::Options::new(table.title.clone());
-    let chart = match by {
+    let drawing = match by {
         HazardsBy::Month => svg::line(&series, &options),
         _ => svg::bar(&series, &options),
     };
-    let mut by_links = String::new();
-    for choice in HazardsBy::ALL {
-        by_links.push_str(&format!(
-            "<label><input type=\"radio\" name=\"by\" value=\"{}\"{}> {}</label> ",
-            choice.key(),
-            checked(choice == by),
-            choice.label()
-        ));
-    }
-    let kinds = kind_checkboxes(&query.kinds);
     let export_query = raw
         .as_deref()
         .unwrap_or("")
@@ -420,29 +510,28 @@ pub(super) async fn hazards(
         .filter(|p| !p.is_empty() && !p.starts_with("format="))
         .collect::<Vec<_>>()
         .join("&");
-    let body = format!(
-        "<h1>隐患统计</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/hazards\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <fieldset><legend>检查类型</legend>{kinds}</fieldset>\
-         <fieldset><legend>分组</legend>{by_links}</fieldset>\
-         <button type=\"submit\">统计</button></form>\
-         <p>已提交的检查记录中发现的隐患，共 <strong id=\"total\">{total}</strong> 条（{period}）。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/hazards?{q}&amp;format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        q = escape(&export_query),
-        period = escape(&period),
-        table = table_html(&table, "analysis"),
-    );
+    let filters = html! {
+        fieldset { legend { "检查类型" } (kind_checkboxes(&query.kinds)) }
+        fieldset {
+            legend { "分组" }
+            (radio_choices("by", &HazardsBy::ALL, by, HazardsBy::key, HazardsBy::label))
+        }
+    };
+    let body = html! {
+        h1 { "隐患统计" }
+        (dated_filters("/review/analyses/hazards", query.from, query.until, filters))
+        p {
+            "已提交的检查记录中发现的隐患，共 " strong id="total" { (total) } " 条（" (period) "）。"
+            (export_links(&format!("/review/analyses/hazards?{export_query}&"), "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "analysis"))
+    };
     Ok(Page::new("隐患统计").body(body).html(Some(&caller)))
 }
 
 /// The monthly self-inspection analysis's parameters: a range of months, the deadline day.
-struct SelfQuery {
+pub(crate) struct SelfQuery {
     from: Month,
     until: Month,
     deadline_day: u32,
@@ -473,7 +562,20 @@ fn parse_month(field: &str, text: &str) -> Result<Month, AppError> {
 const MAX_MONTHS: usize = 60;
 
 impl SelfQuery {
+    /// The page's query: `format` asks for an export (or the JSON a page of the list).
     fn parse(raw: Option<&str>, today: NaiveDate) -> Result<SelfQuery, AppError> {
+        SelfQuery::read(raw, today, false)
+    }
+
+    /// The API's query: JSON whatever `format` says, so `format` is not read at all.
+    pub(crate) fn parse_for_api(
+        raw: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<SelfQuery, AppError> {
+        SelfQuery::read(raw, today, true)
+    }
+
+    fn read(raw: Option<&str>, today: NaiveDate, api: bool) -> Result<SelfQuery, AppError> {
         let last_closed = Month::of(
             today
                 .with_day(1)
@@ -494,34 +596,39 @@ impl SelfQuery {
             limit: LIST_LIMIT,
             offset: 0,
         };
-        for pair in raw.unwrap_or("").split('&') {
-            let Some((key, value)) = pair.split_once('=') else {
-                continue;
-            };
-            if value.is_empty() {
-                continue;
+        let fields = AnalysisFields::read(raw)?;
+        // An empty field is "not given" here; when a key repeats, the last value counts.
+        let last = |values: &[String]| values.iter().rfind(|v| !v.is_empty()).cloned();
+        for value in fields.from.iter().filter(|v| !v.is_empty()) {
+            query.from = parse_month("起始月份", value)?;
+        }
+        for value in fields.until.iter().filter(|v| !v.is_empty()) {
+            query.until = parse_month("截止月份", value)?;
+        }
+        for value in fields.deadline.iter().filter(|v| !v.is_empty()) {
+            query.deadline_day = value
+                .parse()
+                .ok()
+                .filter(|d| (1..=28).contains(d))
+                .ok_or_else(|| {
+                    AppError::bad_request("invalid_query", "上报期限应为次月 1 到 28 日中的一天")
+                })?;
+        }
+        if let Some(region) = last(&fields.region) {
+            query.region = Some(region);
+        }
+        if api {
+            query.format = Some("json");
+        } else {
+            for value in fields.format.iter().filter(|v| !v.is_empty()) {
+                query.format = format_of(Some(value))?;
             }
-            match key {
-                "from" => query.from = parse_month("起始月份", value)?,
-                "until" => query.until = parse_month("截止月份", value)?,
-                "deadline" => {
-                    query.deadline_day = value
-                        .parse()
-                        .ok()
-                        .filter(|d| (1..=28).contains(d))
-                        .ok_or_else(|| {
-                            AppError::bad_request(
-                                "invalid_query",
-                                "上报期限应为次月 1 到 28 日中的一天",
-                            )
-                        })?
-                }
-                "region" => query.region = Some(value.to_string()),
-                "format" => query.format = export_format(Some(pair))?,
-                "limit" => query.limit = parse_count("limit", value, API_LIMIT_MAX)?,
-                "offset" => query.offset = parse_count("offset", value, i64::MAX)?,
-                _ => {}
-            }
+        }
+        for value in fields.limit.iter().filter(|v| !v.is_empty()) {
+            query.limit = parse_count("limit", value, API_LIMIT_MAX)?;
+        }
+        for value in fields.offset.iter().filter(|v| !v.is_empty()) {
+            query.offset = parse_count("offset", value, i64::MAX)?;
         }
         let months = Month::range(query.from, query.until).len();
         if months == 0 || months > MAX_MONTHS {
@@ -670,17 +777,31 @@ fn self_tables(
     (summary, overdue)
 }
 
-pub(super) async fn self_inspections(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let today = china_date(Utc::now());
-    let query = SelfQuery::parse(raw.as_deref(), today)?;
+/// Enterprises' monthly self-inspections within the user's scope: per month on time, late,
+/// missing and still open, and the late and missing list (the API a page of it, the files all
+/// of it, the page its first rows). The page, its exports and the JSON API
+/// (`GET /api/v1/analyses/self-inspections`) all come from here.
+pub(crate) struct SelfReport {
+    query: SelfQuery,
+    summary: Table,
+    overdue: Table,
+    overdue_total: usize,
+    enterprises: usize,
+    months: Vec<Month>,
+    /// Per month: on time, late, missing, still open.
+    counts: Vec<[i64; 4]>,
+}
+
+pub(crate) async fn self_inspection_analysis(
+    state: &AppState,
+    user: &User,
+    query: SelfQuery,
+    today: NaiveDate,
+) -> Result<SelfReport, AppError> {
     let months = Month::range(query.from, query.until);
-    let user = caller.user.clone();
+    let user = user.clone();
     let (Some(first_day), Some(last_day)) = (query.from.first_day(), query.until.last_day()) else {
-        return Err(AppError::bad_request("invalid_query", "月份超出范围").into());
+        return Err(AppError::bad_request("invalid_query", "月份超出范围"));
     };
     let region = query.region.clone();
     let (enterprises, rows, region_names) = state
@@ -719,33 +840,68 @@ pub(super) async fn self_inspections(
         None => 0..LIST_LIMIT as usize,
     };
     let (summary, overdue) = self_tables(&analysis, query.deadline_day, listed);
+    Ok(SelfReport {
+        summary,
+        overdue,
+        overdue_total,
+        enterprises: analysis.enterprises.len(),
+        months: analysis.months,
+        counts: analysis.summary,
+        query,
+    })
+}
+
+/// The self-inspection analysis as JSON: the page of the late and missing list asked for,
+/// the summary, and where the page sits in the whole list.
+pub(crate) fn self_inspection_json(report: &SelfReport) -> Response {
+    axum::Json(serde_json::json!({
+        "tables": [&report.overdue, &report.summary],
+        "page": {
+            "offset": report.query.offset,
+            "limit": report.query.limit,
+            "total": report.overdue_total,
+        },
+    }))
+    .into_response()
+}
+
+pub(super) async fn self_inspections(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let today = china_date(Utc::now());
+    let query = SelfQuery::parse(raw.as_deref(), today)?;
+    let report = self_inspection_analysis(&state, &caller.user, query, today).await?;
+    let SelfReport {
+        query,
+        summary,
+        overdue,
+        overdue_total,
+        enterprises,
+        months,
+        counts,
+    } = &report;
     if query.format == Some("json") {
-        return Ok(axum::Json(serde_json::json!({
-            "tables": [&overdue, &summary],
-            "page": { "offset": query.offset, "limit": query.limit, "total": overdue_total },
-        }))
-        .into_response());
+        return Ok(self_inspection_json(&report));
     }
     if let Some(format) = query.format {
         return Ok(export(
-            &[&overdue, &summary],
+            &[overdue, summary],
             format,
             "企业月度自查上报情况",
             "monthly-self-checks",
         )?);
     }
-    let categories: Vec<String> = analysis.months.iter().map(|m| m.label()).collect();
+    let categories: Vec<String> = months.iter().map(|m| m.label()).collect();
     let series: Vec<svg::Series> = ["按时", "逾期", "未报"]
         .iter()
         .enumerate()
         .map(|(slot, name)| {
-            svg::Series::new(
-                *name,
-                analysis.summary.iter().map(|s| s[slot] as f64).collect(),
-            )
+            svg::Series::new(*name, counts.iter().map(|s| s[slot] as f64).collect())
         })
         .collect();
-    let chart = svg::stacked_bar(
+    let drawing = svg::stacked_bar(
         &categories,
         &series,
         &svg::Options::new(summary.title.clone()).colours(&[
@@ -755,46 +911,47 @@ pub(super) async fn self_inspections(
         ]),
     );
     let export = format!(
-        "from={}&amp;until={}&amp;deadline={}{}",
+        "/review/analyses/self-inspections?from={}&until={}&deadline={}{}&",
         query.from.label(),
         query.until.label(),
         query.deadline_day,
         query
             .region
             .as_deref()
-            .map_or(String::new(), |r| format!("&amp;region={}", escape(r)))
+            .map_or(String::new(), |r| format!("&region={r}"))
     );
-    let body = format!(
-        "<h1>企业月度自查</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/self-inspections\">\
-         <label>起始月份 <input type=\"month\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止月份 <input type=\"month\" name=\"until\" value=\"{until}\"></label>\
-         <label>次月上报期限 <input type=\"number\" name=\"deadline\" min=\"1\" max=\"28\" value=\"{deadline}\"> 日</label>\
-         <button type=\"submit\">统计</button></form>\
-         <p>范围内企业 <strong id=\"enterprises\">{count}</strong> 家；某月的自查于次月 {deadline} 日（含）前提交为按时。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/self-inspections?{export}&amp;format=csv\">逾期和未报名单 CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/self-inspections?{export}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{summary}<h2>逾期和未报名单（{overdue_count}）</h2>{more}{overdue}",
-        from = query.from.label(),
-        until = query.until.label(),
-        deadline = query.deadline_day,
-        count = analysis.enterprises.len(),
-        summary = table_html(&summary, "summary"),
-        overdue_count = overdue_total,
-        more = if overdue_total > LIST_LIMIT as usize {
-            format!("<p>仅显示前 {LIST_LIMIT} 条，共 {overdue_total} 条；完整名单请导出。</p>")
-        } else {
-            String::new()
-        },
-        overdue = table_html(&overdue, "overdue"),
-    );
+    let body = html! {
+        h1 { "企业月度自查" }
+        form class="filters" id="filters" method="get" action="/review/analyses/self-inspections" {
+            label { "起始月份 " input type="month" name="from" value=(query.from.label()); }
+            label { "截止月份 " input type="month" name="until" value=(query.until.label()); }
+            label {
+                "次月上报期限 "
+                input type="number" name="deadline" min="1" max="28" value=(query.deadline_day);
+                " 日"
+            }
+            button type="submit" { "统计" }
+        }
+        p {
+            "范围内企业 " strong id="enterprises" { (enterprises) } " 家；"
+            "某月的自查于次月 " (query.deadline_day) " 日（含）前提交为按时。"
+            (export_links(&export, "逾期和未报名单 CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(summary, "summary"))
+        h2 { "逾期和未报名单（" (overdue_total) "）" }
+        @if *overdue_total > LIST_LIMIT as usize {
+            p { "仅显示前 " (LIST_LIMIT) " 条，共 " (overdue_total) " 条；完整名单请导出。" }
+        }
+        (table_html(overdue, "overdue"))
+    };
     Ok(Page::new("企业月度自查").body(body).html(Some(&caller)))
 }
 
 /// The 12350 hotline grouped by category, industry or district, and the director's mailbox
 /// by month and kind, within the account's scope and a date range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum HotlineBy {
+pub(crate) enum HotlineBy {
     Category,
     Industry,
     District,
@@ -899,29 +1056,32 @@ fn mailbox_table(messages: &[MailboxMessage]) -> Table {
     table
 }
 
-pub(super) async fn public(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let mut by = HotlineBy::Category;
-    let mut format = None;
-    for pair in raw.as_deref().unwrap_or("").split('&') {
-        match pair.split_once('=') {
-            Some(("by", value)) => {
-                by = HotlineBy::ALL
-                    .into_iter()
-                    .find(|b| b.key() == value)
-                    .ok_or_else(|| {
-                        AppError::bad_request("invalid_query", format!("分组方式 {value} 无效"))
-                    })?
-            }
-            Some(("format", _)) => format = export_format(Some(pair))?,
-            _ => {}
-        }
-    }
-    let user = caller.user.clone();
+/// How the hotline table a query string asks for is grouped (`by`, by category without it).
+pub(crate) fn hotline_grouping(raw: Option<&str>) -> Result<HotlineBy, AppError> {
+    grouping(
+        &AnalysisFields::read(raw)?.by,
+        &HotlineBy::ALL,
+        HotlineBy::key,
+        HotlineBy::Category,
+    )
+}
+
+/// The 12350 hotline reports and the mailbox's messages within the user's scope: the page,
+/// its exports and the JSON API (`GET /api/v1/analyses/public`) all come from here.
+pub(crate) struct PublicAnalysis {
+    pub(crate) hotline: Table,
+    pub(crate) mailbox: Table,
+    hotline_total: usize,
+    mailbox_total: usize,
+}
+
+pub(crate) async fn public_analysis(
+    state: &AppState,
+    user: &User,
+    query: &ListQuery,
+    by: HotlineBy,
+) -> Result<PublicAnalysis, AppError> {
+    let user = user.clone();
     let page = DatedPage {
         from: query.from,
         until: query.until,
@@ -941,8 +1101,31 @@ pub(super) async fn public(
             ))
         })
         .await?;
-    let hotline = hotline_table(&reports, by, &names);
-    let mailbox = mailbox_table(&messages);
+    Ok(PublicAnalysis {
+        hotline: hotline_table(&reports, by, &names),
+        mailbox: mailbox_table(&messages),
+        hotline_total: reports.len(),
+        mailbox_total: messages.len(),
+    })
+}
+
+pub(super) async fn public(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let by = hotline_grouping(raw.as_deref())?;
+    let mut format = None;
+    for value in &AnalysisFields::read(raw.as_deref())?.format {
+        format = format_of(Some(value))?;
+    }
+    let PublicAnalysis {
+        hotline,
+        mailbox,
+        hotline_total,
+        mailbox_total,
+    } = public_analysis(&state, &caller.user, &query, by).await?;
     if let Some(format) = format {
         return Ok(export(
             &[&hotline, &mailbox],
@@ -990,43 +1173,29 @@ pub(super) async fn public(
         .collect();
     let mailbox_chart =
         svg::stacked_bar(&months, &series, &svg::Options::new(mailbox.title.clone()));
-    let mut by_links = String::new();
-    for choice in HotlineBy::ALL {
-        by_links.push_str(&format!(
-            "<label><input type=\"radio\" name=\"by\" value=\"{}\"{}> {}</label> ",
-            choice.key(),
-            checked(choice == by),
-            choice.label()
-        ));
-    }
     let export = format!(
-        "by={}{}{}",
+        "/review/analyses/public?by={}{}{}&",
         by.key(),
-        query
-            .from
-            .map_or(String::new(), |d| format!("&amp;from={d}")),
-        query
-            .until
-            .map_or(String::new(), |d| format!("&amp;until={d}")),
+        query.from.map_or(String::new(), |d| format!("&from={d}")),
+        query.until.map_or(String::new(), |d| format!("&until={d}")),
     );
-    let body = format!(
-        "<h1>12350 热线与局长信箱</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/public\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <fieldset><legend>热线分组</legend>{by_links}</fieldset>\
-         <button type=\"submit\">统计</button></form>\
-         <p>导出：<a id=\"export-csv\" href=\"/review/analyses/public?{export}&amp;format=csv\">热线 CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/public?{export}&amp;format=xlsx\">Excel</a></p>\
-         <h2>12350 热线（<span id=\"hotline-total\">{reports}</span> 件）</h2><div class=\"chart\" tabindex=\"0\">{hotline_chart}</div>{hotline_table}\
-         <h2>局长信箱（<span id=\"mailbox-total\">{messages}</span> 件）</h2><div class=\"chart\" tabindex=\"0\">{mailbox_chart}</div>{mailbox_table}",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        reports = reports.len(),
-        messages = messages.len(),
-        hotline_table = table_html(&hotline, "hotline"),
-        mailbox_table = table_html(&mailbox, "mailbox"),
-    );
+    let grouping = html! {
+        fieldset {
+            legend { "热线分组" }
+            (radio_choices("by", &HotlineBy::ALL, by, HotlineBy::key, HotlineBy::label))
+        }
+    };
+    let body = html! {
+        h1 { "12350 热线与局长信箱" }
+        (dated_filters("/review/analyses/public", query.from, query.until, grouping))
+        p { (export_links(&export, "热线 CSV", "Excel")) }
+        h2 { "12350 热线（" span id="hotline-total" { (hotline_total) } " 件）" }
+        (chart(hotline_chart))
+        (table_html(&hotline, "hotline"))
+        h2 { "局长信箱（" span id="mailbox-total" { (mailbox_total) } " 件）" }
+        (chart(mailbox_chart))
+        (table_html(&mailbox, "mailbox"))
+    };
     Ok(Page::new("12350 热线与局长信箱")
         .body(body)
         .html(Some(&caller)))
@@ -1061,14 +1230,20 @@ fn attendance_table(counts: &[AttendanceCount]) -> Table {
     table
 }
 
-pub(super) async fn attendance(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let format = export_format(raw.as_deref())?;
-    let user = caller.user.clone();
+/// Duty-leader attendance within the user's scope, summed per month and industry whatever
+/// the region: the page, its exports and the JSON API
+/// (`GET /api/v1/analyses/attendance`) all come from here.
+pub(crate) struct AttendanceAnalysis {
+    pub(crate) table: Table,
+    counts: Vec<AttendanceCount>,
+}
+
+pub(crate) async fn attendance_analysis(
+    state: &AppState,
+    user: &User,
+    query: &ListQuery,
+) -> Result<AttendanceAnalysis, AppError> {
+    let user = user.clone();
     let (from, until) = (query.from, query.until);
     let by_region = state
         .blocking(move |store| {
@@ -1077,7 +1252,6 @@ pub(super) async fn attendance(
             store.attendance_counts(&scope, from, until, true)
         })
         .await?;
-    // Per month and industry, whatever the region.
     let mut grouped: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for count in by_region {
         let entry = grouped.entry((count.month, count.industry)).or_default();
@@ -1095,7 +1269,21 @@ pub(super) async fn attendance(
             present,
         })
         .collect();
-    let table = attendance_table(&counts);
+    Ok(AttendanceAnalysis {
+        table: attendance_table(&counts),
+        counts,
+    })
+}
+
+pub(super) async fn attendance(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
+    let AttendanceAnalysis { table, counts } =
+        attendance_analysis(&state, &caller.user, &query).await?;
     if let Some(format) = format {
         return Ok(export(&[&table], format, &table.title, "duty-attendance")?);
     }
@@ -1129,7 +1317,7 @@ pub(super) async fn attendance(
             )
         })
         .collect();
-    let chart = svg::lines(
+    let drawing = svg::lines(
         &months,
         &series,
         &svg::Options::new(table.title.clone()).percent(),
@@ -1143,29 +1331,21 @@ pub(super) async fn attendance(
         "无数据".to_string()
     };
     let export = format!(
-        "{}{}",
-        query
-            .from
-            .map_or(String::new(), |d| format!("from={d}&amp;")),
-        query
-            .until
-            .map_or(String::new(), |d| format!("until={d}&amp;")),
+        "/review/analyses/attendance?{}{}",
+        query.from.map_or(String::new(), |d| format!("from={d}&")),
+        query.until.map_or(String::new(), |d| format!("until={d}&")),
     );
-    let body = format!(
-        "<h1>带班到岗率</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/attendance\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <button type=\"submit\">统计</button></form>\
-         <p>应带班 <strong id=\"shifts\">{shifts}</strong> 班次，到岗 <strong id=\"present\">{present}</strong> 班次，\
-         到岗率 <strong id=\"rate\">{overall}</strong>。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/attendance?{export}format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/attendance?{export}format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        table = table_html(&table, "attendance"),
-    );
+    let body = html! {
+        h1 { "带班到岗率" }
+        (dated_filters("/review/analyses/attendance", query.from, query.until, html! {}))
+        p {
+            "应带班 " strong id="shifts" { (shifts) } " 班次，到岗 " strong id="present" { (present) } " 班次，"
+            "到岗率 " strong id="rate" { (overall) } "。"
+            (export_links(&export, "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "attendance"))
+    };
     Ok(Page::new("带班到岗率").body(body).html(Some(&caller)))
 }
 
@@ -1394,5 +1574,16 @@ mod tests {
             parameters(Some("by=industry&format=xlsx")).expect("valid"),
             (HazardsBy::Industry, Some("xlsx"))
         );
+    }
+
+    #[test]
+    fn an_empty_grouping_or_format_is_refused_and_the_first_format_counts() {
+        assert!(parameters(Some("by=")).is_err());
+        assert!(parameters(Some("format=")).is_err());
+        assert_eq!(
+            parameters(Some("by=kind&by=town&format=csv&format=xlsx")).expect("valid"),
+            (HazardsBy::Town, Some("csv"))
+        );
+        assert_eq!(parameters(None).expect("valid"), (HazardsBy::Month, None));
     }
 }

@@ -15,6 +15,8 @@ use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{PageError, cookie, session_token};
@@ -35,8 +37,8 @@ pub fn form_token(session_token_hash: &str) -> String {
 }
 
 /// The hidden input that carries `token`.
-pub fn hidden_input(token: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{FIELD}\" value=\"{token}\">")
+pub fn hidden_input(token: &str) -> Markup {
+    html! { input type="hidden" name=(FIELD) value=(token); }
 }
 
 /// The token of the login form for this browser, and the cookie to set when it is new.
@@ -79,13 +81,21 @@ fn same_origin(headers: &HeaderMap) -> Option<bool> {
     Some(authority.is_some_and(|a| a.eq_ignore_ascii_case(host)))
 }
 
-fn field<'a>(body: &'a [u8], name: &str) -> Option<&'a str> {
-    std::str::from_utf8(body)
+/// The token field of a form body: every value it was given, so that a body repeating it is
+/// read as before (the first counts) rather than refused.
+#[derive(Debug, Default, Deserialize)]
+struct TokenField {
+    #[serde(default)]
+    csrf: Vec<String>,
+}
+
+/// The token a form body carries, if any.
+fn submitted_token(body: &[u8]) -> Option<String> {
+    serde_html_form::from_bytes::<TokenField>(body)
         .ok()?
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value)
+        .csrf
+        .into_iter()
+        .next()
 }
 
 fn refused(message: &str) -> Response {
@@ -128,7 +138,7 @@ pub async fn guard(request: Request, next: Next) -> Response {
     };
     // Without a session there is nothing to act for: the handler sends the browser to log in.
     let needs_token = expected.is_some() || parts.uri.path() == "/review/login";
-    if needs_token && (expected.is_none() || field(&bytes, FIELD) != expected.as_deref()) {
+    if needs_token && (expected.is_none() || submitted_token(&bytes) != expected) {
         return refused("页面已过期或表单不是从本系统的页面提交的：请刷新页面后重试");
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
@@ -188,9 +198,9 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert_ne!(a, form_token(&token_hash("session b")));
         assert_eq!(
-            field(format!("x=1&csrf={a}").as_bytes(), FIELD),
-            Some(a.as_str())
+            submitted_token(format!("x=1&csrf={a}").as_bytes()),
+            Some(a.clone())
         );
-        assert_eq!(field(b"csrfx=1", FIELD), None);
+        assert_eq!(submitted_token(b"csrfx=1"), None);
     }
 }

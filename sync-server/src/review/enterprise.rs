@@ -6,16 +6,16 @@
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use chrono::{NaiveDate, Utc};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use anjian_core::enterprise::Enterprise;
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 
-use super::page::{Page, datetime, kind_label};
+use super::page::{Page, datetime, kind_label, scrolling};
 use super::{PageResult, Session};
 use crate::auth::Scope;
-use crate::report::escape;
 use crate::state::AppState;
 use crate::store::reference::EnterpriseArchive;
 use crate::store::{EnterpriseHazard, RecordFilter, RecordRow};
@@ -23,14 +23,15 @@ use crate::store::{EnterpriseHazard, RecordFilter, RecordRow};
 /// A permit, certificate or plan this close to its last day is shown as expiring.
 const EXPIRING_DAYS: i64 = 90;
 
-fn validity(valid_until: NaiveDate, today: NaiveDate) -> &'static str {
-    if valid_until < today {
-        "<span class=\"badge bad\">已过期</span>"
+fn validity(valid_until: NaiveDate, today: NaiveDate) -> Markup {
+    let (class, label) = if valid_until < today {
+        ("badge bad", "已过期")
     } else if (valid_until - today).num_days() <= EXPIRING_DAYS {
-        "<span class=\"badge fail\">即将到期</span>"
+        ("badge fail", "即将到期")
     } else {
-        "<span class=\"badge ok\">有效</span>"
-    }
+        ("badge ok", "有效")
+    };
+    html! { span class=(class) { (label) } }
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,37 +71,41 @@ pub(super) async fn list(
             Ok((found, names))
         })
         .await?;
-    let mut body = format!(
-        "<h1>企业档案</h1><form class=\"filters\" method=\"get\" action=\"/review/enterprises\">\
-         <label>企业 <input name=\"q\" placeholder=\"名称、地址或统一社会信用代码\" value=\"{}\"></label>\
-         <button type=\"submit\">查找</button></form>",
-        escape(needle.as_deref().unwrap_or(""))
-    );
-    if enterprises.is_empty() {
-        body.push_str("<p class=\"message\">没有符合条件的企业。</p>");
-    } else {
-        body.push_str(&format!(
-            "<p>共 {} 家。</p><div class=\"table-scroll\" tabindex=\"0\"><table id=\"enterprises\"><thead><tr><th>单位名称</th><th>统一社会信用代码</th>\
-             <th>区划</th><th>行业</th><th>地址</th></tr></thead><tbody>",
-            enterprises.len()
-        ));
-        for e in &enterprises {
-            body.push_str(&format!(
-                "<tr data-enterprise=\"{code}\"><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
-                 <td class=\"mono\">{code}</td><td>{region}</td><td>{industry}</td><td>{address}</td></tr>",
-                code = escape(e.credit_code.as_str()),
-                name = escape(&e.name),
-                region = escape(
-                    region_names
-                        .get(&e.region_code)
-                        .map_or(e.region_code.as_str(), String::as_str)
-                ),
-                industry = escape(&e.industry),
-                address = escape(&e.address),
-            ));
+    let body = html! {
+        h1 { "企业档案" }
+        form class="filters" method="get" action="/review/enterprises" {
+            label {
+                "企业 "
+                input name="q" placeholder="名称、地址或统一社会信用代码"
+                    value=(needle.as_deref().unwrap_or(""));
+            }
+            button type="submit" { "查找" }
         }
-        body.push_str("</tbody></table></div>");
-    }
+        @if enterprises.is_empty() {
+            p class="message" { "没有符合条件的企业。" }
+        } @else {
+            p { "共 " (enterprises.len()) " 家。" }
+            (scrolling(html! {
+                table id="enterprises" {
+                    thead {
+                        tr { th { "单位名称" } th { "统一社会信用代码" } th { "区划" } th { "行业" } th { "地址" } }
+                    }
+                    tbody {
+                        @for e in &enterprises {
+                            @let code = e.credit_code.as_str();
+                            tr data-enterprise=(code) {
+                                td { a href={ "/review/enterprises/" (code) } { (e.name) } }
+                                td class="mono" { (code) }
+                                td { (region_names.get(&e.region_code).map_or(e.region_code.as_str(), String::as_str)) }
+                                td { (e.industry) }
+                                td { (e.address) }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+    };
     Ok(Page::new("企业档案").body(body).html(Some(&caller)))
 }
 
@@ -176,255 +181,153 @@ pub(super) async fn archive(
         .html(Some(&caller)))
 }
 
-fn archive_body(archive: &Archive, today: NaiveDate) -> String {
+/// A titled table of the archive, with its count, or a line saying it is empty.
+fn section(id: &str, title: &str, head: &[&str], rows: Vec<Markup>) -> Markup {
+    html! {
+        h2 { (title) "（" (rows.len()) "）" }
+        @if rows.is_empty() {
+            p { "无记录。" }
+        } @else {
+            (scrolling(html! {
+                table id=(id) {
+                    thead { tr { @for h in head { th { (h) } } } }
+                    tbody { @for row in rows { (row) } }
+                }
+            }))
+        }
+    }
+}
+
+fn archive_body(archive: &Archive, today: NaiveDate) -> Markup {
     let e = &archive.enterprise;
     let reference = &archive.reference;
-    let mut body = format!(
-        "<h1>{name}</h1><dl class=\"facts\"><dt>统一社会信用代码</dt><dd class=\"mono\">{code}</dd>\
-         <dt>区划</dt><dd>{region}</dd><dt>行业</dt><dd>{industry}</dd><dt>地址</dt><dd>{address}</dd>\
-         <dt>法定代表人</dt><dd>{legal}</dd><dt>联系电话</dt><dd>{phone}</dd></dl>",
-        name = escape(&e.name),
-        code = escape(e.credit_code.as_str()),
-        region = escape(&archive.region_name),
-        industry = escape(&e.industry),
-        address = escape(&e.address),
-        legal = escape(&e.legal_representative),
-        phone = escape(&e.phone),
-    );
-
-    let section = |body: &mut String, id: &str, title: &str, head: &[&str], rows: Vec<String>| {
-        body.push_str(&format!("<h2>{title}（{}）</h2>", rows.len()));
-        if rows.is_empty() {
-            body.push_str("<p>无记录。</p>");
-            return;
+    let permits = reference.permits.iter().map(|p| {
+        html! {
+            tr {
+                td { (p.permit_type.label()) }
+                td class="mono" { (p.number) }
+                td { (p.issued_by) }
+                td class="nowrap" { (p.valid_from.to_string()) }
+                td class="nowrap" { (p.valid_until.to_string()) }
+                td { (validity(p.valid_until, today)) }
+            }
         }
-        body.push_str(&format!(
-            "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"{id}\"><thead><tr>"
-        ));
-        for h in head {
-            body.push_str(&format!("<th>{h}</th>"));
+    });
+    let hazard_sources = reference.hazard_sources.iter().map(|h| {
+        html! {
+            tr { td { (h.name) } td { (h.level.label()) } td class="nowrap" { (h.filed_on.to_string()) } }
         }
-        body.push_str("</tr></thead><tbody>");
-        for row in rows {
-            body.push_str(&row);
+    });
+    let staff = reference.staff.iter().map(|s| {
+        html! {
+            tr {
+                td { (s.role.label()) }
+                td { (s.name) }
+                td { (s.certificate_type) }
+                td class="mono" { (s.certificate_number) }
+                td class="nowrap" { (s.valid_until.to_string()) }
+                td { (validity(s.valid_until, today)) }
+            }
         }
-        body.push_str("</tbody></table></div>");
-    };
-
-    section(
-        &mut body,
-        "permits",
-        "许可证",
-        &["类型", "编号", "发证机关", "有效期自", "有效期至", "状态"],
-        reference
-            .permits
-            .iter()
-            .map(|p| {
-                format!(
-                    "<tr><td>{}</td><td class=\"mono\">{}</td><td>{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
-                    p.permit_type.label(),
-                    escape(&p.number),
-                    escape(&p.issued_by),
-                    p.valid_from,
-                    p.valid_until,
-                    validity(p.valid_until, today)
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "hazard-sources",
-        "重大危险源",
-        &["名称", "等级", "备案日期"],
-        reference
-            .hazard_sources
-            .iter()
-            .map(|h| {
-                format!(
-                    "<tr><td>{}</td><td>{}</td><td class=\"nowrap\">{}</td></tr>",
-                    escape(&h.name),
-                    h.level.label(),
-                    h.filed_on
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "staff",
-        "持证人员",
-        &["类别", "姓名", "证书类型", "证书编号", "有效期至", "状态"],
-        reference
-            .staff
-            .iter()
-            .map(|s| {
-                format!(
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
-                    s.role.label(),
-                    escape(&s.name),
-                    escape(&s.certificate_type),
-                    escape(&s.certificate_number),
-                    s.valid_until,
-                    validity(s.valid_until, today)
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "emergency-plans",
-        "应急预案",
-        &["名称", "备案日期", "有效期至", "状态"],
-        reference
-            .emergency_plans
-            .iter()
-            .map(|p| {
-                format!(
-                    "<tr><td>{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td><td>{}</td></tr>",
-                    escape(&p.title),
-                    p.filed_on,
-                    p.valid_until,
-                    validity(p.valid_until, today)
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "health-declarations",
-        "职业病危害项目申报",
-        &["年度", "申报日期"],
-        reference
-            .health_declarations
-            .iter()
-            .map(|d| {
-                format!(
-                    "<tr><td>{}</td><td class=\"nowrap\">{}</td></tr>",
-                    d.year, d.declared_on
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "work-permits",
-        "作业票",
-        &["编号", "作业类型", "动火级别", "作业区域", "开始", "结束"],
-        reference
-            .work_permits
-            .iter()
-            .map(|w| {
-                format!(
-                    "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"nowrap\">{}</td><td class=\"nowrap\">{}</td></tr>",
-                    escape(&w.number),
-                    w.work_type.label(),
-                    w.level.map_or("", |l| l.label()),
-                    escape(&w.area),
-                    datetime(w.valid_from),
-                    datetime(w.valid_until)
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "duty-leaders",
-        "带班领导",
-        &["人员编号", "姓名", "职务"],
-        reference
-            .duty_leaders
-            .iter()
-            .map(|d| {
-                format!(
-                    "<tr><td class=\"mono\">{}</td><td>{}</td><td>{}</td></tr>",
-                    escape(&d.person_id),
-                    escape(&d.name),
-                    escape(&d.position)
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "iot-devices",
-        "物联网设备",
-        &["设备编号", "类型", "安装位置", "状态", "最近数据"],
-        archive
-            .devices
-            .iter()
-            .map(|(device, latest)| {
-                format!(
-                    "<tr data-device=\"{id}\"><td class=\"mono\">{id}</td><td>{kind}</td><td>{location}</td>\
-                     <td>{state}</td><td>{latest}</td></tr>",
-                    id = escape(&device.device_id),
-                    kind = device.kind.label(),
-                    location = escape(&device.location),
-                    state = match (device.revoked_at, device.clock_offset_ms) {
-                        (Some(_), _) => "<span class=\"badge bad\">已吊销</span>".to_string(),
-                        (None, Some(offset)) if offset.abs() > 300_000 => format!(
-                            "<span class=\"badge fail\">时钟偏差 {} 分钟</span>",
-                            offset / 60_000
-                        ),
-                        _ => "<span class=\"badge ok\">正常</span>".to_string(),
-                    },
-                    latest = latest_summary(device.kind, latest.as_ref()),
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "history",
-        "检查记录",
-        &["检查时间", "检查类型", "状态", "隐患"],
-        archive
-            .records
-            .iter()
-            .map(|r| {
-                format!(
-                    "<tr data-record=\"{id}\"><td class=\"nowrap\"><a href=\"/review/records/{id}\">{at}</a></td><td>{kind}</td>\
-                     <td>{state}</td><td class=\"num\">{hazards}</td></tr>",
-                    id = escape(&r.id),
-                    at = datetime(r.started_at),
-                    kind = kind_label(&r.inspection_kind),
-                    state = if r.locked {
-                        "已锁定"
-                    } else if r.status == "submitted" {
-                        "已提交"
-                    } else {
-                        "草稿"
-                    },
-                    hazards = r.hazard_count,
-                )
-            })
-            .collect(),
-    );
-    section(
-        &mut body,
-        "enterprise-hazards",
-        "隐患",
-        &["发现时间", "检查类型", "检查项", "隐患", "等级", "依据", "整改期限"],
-        archive
-            .hazards
-            .iter()
-            .map(|h| {
-                format!(
-                    "<tr><td class=\"nowrap\"><a href=\"/review/records/{id}\">{at}</a></td><td>{kind}</td><td class=\"mono\">{item}</td>\
-                     <td>{description}</td><td>{class}</td><td>{basis}</td><td class=\"nowrap\">{deadline}</td></tr>",
-                    id = escape(&h.record_id),
-                    at = datetime(h.found_at),
-                    kind = kind_label(&h.inspection_kind),
-                    item = escape(&h.item),
-                    description = escape(&h.description),
-                    class = escape(&h.class),
-                    basis = escape(&h.legal_basis),
-                    deadline = h.deadline.map_or("未定".to_string(), |d| d.to_string()),
-                )
-            })
-            .collect(),
-    );
-    body
+    });
+    let emergency_plans = reference.emergency_plans.iter().map(|p| {
+        html! {
+            tr {
+                td { (p.title) }
+                td class="nowrap" { (p.filed_on.to_string()) }
+                td class="nowrap" { (p.valid_until.to_string()) }
+                td { (validity(p.valid_until, today)) }
+            }
+        }
+    });
+    let health_declarations = reference.health_declarations.iter().map(|d| {
+        html! { tr { td { (d.year) } td class="nowrap" { (d.declared_on.to_string()) } } }
+    });
+    let work_permits = reference.work_permits.iter().map(|w| {
+        html! {
+            tr {
+                td class="mono" { (w.number) }
+                td { (w.work_type.label()) }
+                td { (w.level.map_or("", |l| l.label())) }
+                td { (w.area) }
+                td class="nowrap" { (datetime(w.valid_from)) }
+                td class="nowrap" { (datetime(w.valid_until)) }
+            }
+        }
+    });
+    let duty_leaders = reference.duty_leaders.iter().map(|d| {
+        html! { tr { td class="mono" { (d.person_id) } td { (d.name) } td { (d.position) } } }
+    });
+    let devices = archive.devices.iter().map(|(device, latest)| {
+        html! {
+            tr data-device=(device.device_id) {
+                td class="mono" { (device.device_id) }
+                td { (device.kind.label()) }
+                td { (device.location) }
+                td {
+                    @match (device.revoked_at, device.clock_offset_ms) {
+                        (Some(_), _) => span class="badge bad" { "已吊销" },
+                        (None, Some(offset)) if offset.abs() > 300_000 => span class="badge fail" {
+                            "时钟偏差 " (offset / 60_000) " 分钟"
+                        },
+                        _ => span class="badge ok" { "正常" },
+                    }
+                }
+                td { (latest_summary(device.kind, latest.as_ref())) }
+            }
+        }
+    });
+    let history = archive.records.iter().map(|r| {
+        let state = if r.locked {
+            "已锁定"
+        } else if r.status == "submitted" {
+            "已提交"
+        } else {
+            "草稿"
+        };
+        html! {
+            tr data-record=(r.id) {
+                td class="nowrap" { a href={ "/review/records/" (r.id) } { (datetime(r.started_at)) } }
+                td { (kind_label(&r.inspection_kind)) }
+                td { (state) }
+                td class="num" { (r.hazard_count) }
+            }
+        }
+    });
+    let hazards = archive.hazards.iter().map(|h| {
+        html! {
+            tr {
+                td class="nowrap" { a href={ "/review/records/" (h.record_id) } { (datetime(h.found_at)) } }
+                td { (kind_label(&h.inspection_kind)) }
+                td class="mono" { (h.item) }
+                td { (h.description) }
+                td { (h.class) }
+                td { (h.legal_basis) }
+                td class="nowrap" { (h.deadline.map_or("未定".to_string(), |d| d.to_string())) }
+            }
+        }
+    });
+    html! {
+        h1 { (e.name) }
+        dl class="facts" {
+            dt { "统一社会信用代码" } dd class="mono" { (e.credit_code.as_str()) }
+            dt { "区划" } dd { (archive.region_name) }
+            dt { "行业" } dd { (e.industry) }
+            dt { "地址" } dd { (e.address) }
+            dt { "法定代表人" } dd { (e.legal_representative) }
+            dt { "联系电话" } dd { (e.phone) }
+        }
+        (section("permits", "许可证", &["类型", "编号", "发证机关", "有效期自", "有效期至", "状态"], permits.collect()))
+        (section("hazard-sources", "重大危险源", &["名称", "等级", "备案日期"], hazard_sources.collect()))
+        (section("staff", "持证人员", &["类别", "姓名", "证书类型", "证书编号", "有效期至", "状态"], staff.collect()))
+        (section("emergency-plans", "应急预案", &["名称", "备案日期", "有效期至", "状态"], emergency_plans.collect()))
+        (section("health-declarations", "职业病危害项目申报", &["年度", "申报日期"], health_declarations.collect()))
+        (section("work-permits", "作业票", &["编号", "作业类型", "动火级别", "作业区域", "开始", "结束"], work_permits.collect()))
+        (section("duty-leaders", "带班领导", &["人员编号", "姓名", "职务"], duty_leaders.collect()))
+        (section("iot-devices", "物联网设备", &["设备编号", "类型", "安装位置", "状态", "最近数据"], devices.collect()))
+        (section("history", "检查记录", &["检查时间", "检查类型", "状态", "隐患"], history.collect()))
+        (section("enterprise-hazards", "隐患", &["发现时间", "检查类型", "检查项", "隐患", "等级", "依据", "整改期限"], hazards.collect()))
+    }
 }
 
 /// What a device last reported, in a line: for a positioning system the shift's head count
@@ -447,12 +350,12 @@ fn latest_summary(kind: crate::iot::DeviceKind, latest: Option<&LatestEvent>) ->
     }
     let areas: Vec<String> = by_area
         .iter()
-        .map(|(area, n)| format!("{}{n}人", escape(area)))
+        .map(|(area, n)| format!("{area}{n}人"))
         .collect();
     format!(
         "{when} {}{}：井下 {} 人（{}）",
-        escape(event["shift"]["date"].as_str().unwrap_or("")),
-        escape(event["shift"]["name"].as_str().unwrap_or("")),
+        event["shift"]["date"].as_str().unwrap_or(""),
+        event["shift"]["name"].as_str().unwrap_or(""),
         event["underground"].as_i64().unwrap_or(0),
         areas.join("，")
     )

@@ -8,9 +8,9 @@ pub(crate) mod analyses;
 pub mod csrf;
 mod enterprise;
 mod page;
-mod qualifications;
-mod towns;
-mod tracking;
+pub(crate) mod qualifications;
+pub(crate) mod towns;
+pub(crate) mod tracking;
 
 use std::collections::HashMap;
 
@@ -21,6 +21,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use anjian_core::RecordDoc;
@@ -35,9 +36,9 @@ use crate::auth::{
     new_token, token_hash,
 };
 use crate::error::{AppError, AppResult};
-use crate::report::escape;
 use crate::state::AppState;
 use crate::store::{RecordFilter, RecordRow, RecordState, Region, TokenKind, TokenRow};
+pub(crate) use page::document;
 use page::{Page, datetime, kind_label};
 
 const SESSION_COOKIE: &str = "anjian_session";
@@ -137,10 +138,10 @@ impl IntoResponse for PageError {
             status if status.is_server_error() => "服务器出错",
             _ => "无法完成",
         };
-        let body = format!(
-            "<p class=\"message error\">{}</p><p><a href=\"/review/records\">返回检查记录</a></p>",
-            escape(&self.0.message)
-        );
+        let body = html! {
+            p class="message error" { (self.0.message) }
+            p { a href="/review/records" { "返回检查记录" } }
+        };
         let mut response = (self.0.status, Page::new(title).body(body).html(None)).into_response();
         response
             .extensions_mut()
@@ -150,76 +151,6 @@ impl IntoResponse for PageError {
 }
 
 type PageResult<T> = Result<T, PageError>;
-
-/// An API client leaves out what it does not ask for, so an empty value (`until=`) is
-/// refused, where a page's form sends its empty fields meaning "not given".
-pub(crate) fn refuse_empty_values(raw: Option<&str>) -> AppResult<()> {
-    let empty = raw
-        .unwrap_or("")
-        .split('&')
-        .filter(|pair| !pair.is_empty())
-        .find(|pair| {
-            pair.split_once('=')
-                .is_none_or(|(_, value)| value.is_empty())
-        });
-    match empty {
-        Some(pair) => Err(AppError::bad_request(
-            "invalid_query",
-            format!(
-                "查询参数 {} 没有值：不需要时请省略该参数",
-                pair.split('=').next().unwrap_or_default()
-            ),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// The query string with `format=json` in place of any format asked for.
-fn as_json(raw: Option<String>) -> AppResult<Option<String>> {
-    refuse_empty_values(raw.as_deref())?;
-    let mut pairs: Vec<&str> = raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("format="))
-        .collect();
-    pairs.push("format=json");
-    Ok(Some(pairs.join("&")))
-}
-
-/// The analyses as a JSON API for a bearer token: the same handlers as the pages, answering
-/// `{"tables": […]}`, with errors in the API's JSON form.
-macro_rules! json_api {
-    ($($name:ident => $handler:path),+ $(,)?) => {
-        $(
-            pub(crate) async fn $name(
-                state: axum::extract::State<AppState>,
-                caller: Caller,
-                RawQuery(raw): RawQuery,
-            ) -> Response {
-                let raw = match as_json(raw) {
-                    Ok(raw) => raw,
-                    Err(error) => return error.into_response(),
-                };
-                match $handler(state, Session(caller), RawQuery(raw)).await {
-                    Ok(response) => response,
-                    Err(PageError(error)) => error.into_response(),
-                }
-            }
-        )+
-    };
-}
-
-json_api! {
-    api_self_inspections => analyses::self_inspections,
-    api_public => analyses::public,
-    api_attendance => analyses::attendance,
-    api_coverage => towns::coverage,
-    api_grading => towns::grading,
-    api_certificates => qualifications::certificates,
-    api_permits => qualifications::permits,
-    api_hazard_tracking => tracking::hazards,
-}
 
 /// A long list (hazards to act on, late and missing self-inspections) shows this many rows
 /// on its page, and the API as many unless asked for fewer (`limit`, up to
@@ -310,23 +241,20 @@ struct LoginQuery {
 
 fn login_form(next: &str, login: &str, problem: Option<&str>, headers: &HeaderMap) -> Response {
     let (token, new_cookie) = csrf::login_token(headers);
-    let problem = problem.map_or(String::new(), |p| {
-        format!("<p class=\"message error\">{}</p>", escape(p))
-    });
     let mut response = Page::new("登录")
-        .body(format!(
-            "<form class=\"login\" method=\"post\" action=\"/review/login\">\
-             <h1>安监检查记录审阅</h1>{problem}{token}\
-             <input type=\"hidden\" name=\"next\" value=\"{next}\">\
-             <label for=\"login\">账号</label>\
-             <input id=\"login\" name=\"login\" autocomplete=\"username\" required value=\"{login}\">\
-             <label for=\"password\">密码</label>\
-             <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required>\
-             <button type=\"submit\">登录</button></form>",
-            next = escape(next),
-            login = escape(login),
-            token = csrf::hidden_input(&token),
-        ))
+        .body(html! {
+            form class="login" method="post" action="/review/login" {
+                h1 { "安监检查记录审阅" }
+                @if let Some(problem) = problem { p class="message error" { (problem) } }
+                (csrf::hidden_input(&token))
+                input type="hidden" name="next" value=(next);
+                label for="login" { "账号" }
+                input id="login" name="login" autocomplete="username" required value=(login);
+                label for="password" { "密码" }
+                input id="password" name="password" type="password" autocomplete="current-password" required;
+                button type="submit" { "登录" }
+            }
+        })
         .html(None);
     if let Some(cookie) = new_cookie {
         response.headers_mut().append(header::SET_COOKIE, cookie);
@@ -439,74 +367,110 @@ pub(crate) struct ListQuery {
     page: i64,
 }
 
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = text.get(i + 1..i + 3)?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 2;
+/// The record list's query string as the filter form sends it. Every field is read as all the
+/// values it was given: kinds repeat (`kind=self&kind=expert`), and of another repeated field
+/// the last given counts. An empty value means "not given"; other keys (an analysis's own) are
+/// left to their readers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListFields {
+    from: Vec<String>,
+    until: Vec<String>,
+    region: Vec<String>,
+    industry: Vec<String>,
+    kind: Vec<String>,
+    state: Vec<String>,
+    enterprise: Vec<String>,
+    hazards: Vec<String>,
+    page: Vec<String>,
+}
+
+/// A query string's fields read with serde.
+pub(crate) fn query_fields<T: serde::de::DeserializeOwned>(raw: Option<&str>) -> AppResult<T> {
+    serde_html_form::from_str(raw.unwrap_or(""))
+        .map_err(|e| AppError::bad_request("invalid_query", format!("查询参数无法读取：{e}")))
+}
+
+/// The values of a field as the pages take them: trimmed, the empty ones left out, each read
+/// by `read`. A value whose percent-encoding is not UTF-8 reads back with U+FFFD in it, and is
+/// refused rather than searched for.
+fn given<T>(
+    key: &str,
+    values: &[String],
+    read: impl Fn(&str) -> AppResult<T>,
+) -> AppResult<Vec<T>> {
+    values
+        .iter()
+        .map(|value| value.trim())
+        .filter(|value| !value.is_empty())
+        .map(|value| {
+            if value.contains('\u{FFFD}') {
+                return Err(AppError::bad_request(
+                    "invalid_query",
+                    format!("查询参数 {key} 的编码无效"),
+                ));
             }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+            read(value)
+        })
+        .collect()
+}
+
+/// The last of a field's given values, each of them read (and so checked) by `read`.
+fn last_given<T>(
+    key: &str,
+    values: &[String],
+    read: impl Fn(&str) -> AppResult<T>,
+) -> AppResult<Option<T>> {
+    Ok(given(key, values, read)?.pop())
+}
+
+fn text(value: &str) -> AppResult<String> {
+    Ok(value.to_string())
 }
 
 impl ListQuery {
-    fn parse(raw: Option<&str>) -> AppResult<ListQuery> {
+    pub(crate) fn parse(raw: Option<&str>) -> AppResult<ListQuery> {
         let bad = |message: String| AppError::bad_request("invalid_query", message);
-        let mut query = ListQuery {
-            page: 1,
-            ..ListQuery::default()
-        };
-        for pair in raw.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value =
-                percent_decode(value).ok_or_else(|| bad(format!("查询参数 {key} 的编码无效")))?;
-            let value = value.trim();
-            if value.is_empty() {
-                continue;
-            }
-            let date = |field: &str| {
-                NaiveDate::parse_from_str(value, "%Y-%m-%d")
-                    .map_err(|_| bad(format!("{field} {value:?} 应为 YYYY-MM-DD 格式的日期")))
-            };
-            match key {
-                "from" => query.from = Some(date("起始日期")?),
-                "until" => query.until = Some(date("截止日期")?),
-                "region" => query.region = Some(value.to_string()),
-                "industry" => query.industry = Some(value.to_string()),
-                "kind" => {
-                    InspectionKind::parse(value)
-                        .ok_or_else(|| bad(format!("检查类型 {value} 无效")))?;
-                    if !query.kinds.iter().any(|k| k == value) {
-                        query.kinds.push(value.to_string());
-                    }
-                }
-                "state" => {
-                    query.state = Some(
-                        RecordState::parse(value)
-                            .ok_or_else(|| bad(format!("状态 {value} 无效")))?,
+        let fields: ListFields = query_fields(raw)?;
+        let date = |field: &'static str| {
+            move |value: &str| {
+                NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+                    AppError::bad_request(
+                        "invalid_query",
+                        format!("{field} {value:?} 应为 YYYY-MM-DD 格式的日期"),
                     )
-                }
-                "enterprise" => query.enterprise = Some(value.to_string()),
-                "hazards" => query.with_hazards = value == "1",
-                "page" => {
-                    query.page = value
-                        .parse()
-                        .ok()
-                        .filter(|p| *p >= 1)
-                        .ok_or_else(|| bad("页码应为从 1 开始的整数".into()))?
-                }
-                _ => {}
+                })
+            }
+        };
+        let mut kinds: Vec<String> = Vec::new();
+        for kind in given("kind", &fields.kind, |kind| {
+            InspectionKind::parse(kind).ok_or_else(|| bad(format!("检查类型 {kind} 无效")))?;
+            Ok(kind.to_string())
+        })? {
+            if !kinds.contains(&kind) {
+                kinds.push(kind);
             }
         }
+        let query = ListQuery {
+            from: last_given("from", &fields.from, date("起始日期"))?,
+            until: last_given("until", &fields.until, date("截止日期"))?,
+            region: last_given("region", &fields.region, text)?,
+            industry: last_given("industry", &fields.industry, text)?,
+            kinds,
+            state: last_given("state", &fields.state, |state| {
+                RecordState::parse(state).ok_or_else(|| bad(format!("状态 {state} 无效")))
+            })?,
+            enterprise: last_given("enterprise", &fields.enterprise, text)?,
+            with_hazards: last_given("hazards", &fields.hazards, |v| Ok(v == "1"))?
+                .unwrap_or(false),
+            page: last_given("page", &fields.page, |page| {
+                page.parse()
+                    .ok()
+                    .filter(|p| *p >= 1)
+                    .ok_or_else(|| bad("页码应为从 1 开始的整数".into()))
+            })?
+            .unwrap_or(1),
+        };
         if let (Some(from), Some(until)) = (query.from, query.until)
             && from > until
         {
@@ -589,14 +553,6 @@ struct Listing {
     scope_name: String,
 }
 
-fn selected(condition: bool) -> &'static str {
-    if condition { " selected" } else { "" }
-}
-
-fn checked(condition: bool) -> &'static str {
-    if condition { " checked" } else { "" }
-}
-
 /// The instant a China day begins.
 fn china_midnight(date: NaiveDate) -> Option<chrono::DateTime<Utc>> {
     date.and_hms_opt(0, 0, 0)
@@ -605,70 +561,92 @@ fn china_midnight(date: NaiveDate) -> Option<chrono::DateTime<Utc>> {
 }
 
 /// A checkbox per inspection kind, the chosen ones ticked.
-fn kind_checkboxes(chosen: &[String]) -> String {
-    let mut boxes = String::new();
-    for kind in [
-        InspectionKind::SelfInspection,
-        InspectionKind::Resident,
-        InspectionKind::Expert,
-        InspectionKind::Enforcement,
-    ] {
-        boxes.push_str(&format!(
-            "<label><input type=\"checkbox\" name=\"kind\" value=\"{value}\"{on}> {label}</label> ",
-            value = kind.as_str(),
-            on = checked(chosen.iter().any(|k| k == kind.as_str())),
-            label = kind.label(),
-        ));
+fn kind_checkboxes(chosen: &[String]) -> Markup {
+    html! {
+        @for kind in [
+            InspectionKind::SelfInspection,
+            InspectionKind::Resident,
+            InspectionKind::Expert,
+            InspectionKind::Enforcement,
+        ] {
+            label {
+                input type="checkbox" name="kind" value=(kind.as_str())
+                    checked[chosen.iter().any(|k| k == kind.as_str())];
+                " " (kind.label())
+            }
+            " "
+        }
     }
-    boxes
 }
 
-fn filter_form(query: &ListQuery, listing: &Listing) -> String {
-    let mut regions = String::from("<option value=\"\">全部</option>");
-    for region in &listing.region_choices {
-        regions.push_str(&format!(
-            "<option value=\"{code}\"{sel}>{name}</option>",
-            code = escape(&region.code),
-            sel = selected(query.region.as_deref() == Some(region.code.as_str())),
-            name = escape(&region.name),
-        ));
+/// A date field of a filter form, empty when the filter has none.
+fn date_input(name: &str, value: Option<NaiveDate>) -> Markup {
+    html! { input type="date" name=(name) value=(value.map_or(String::new(), |d| d.to_string())); }
+}
+
+fn filter_form(query: &ListQuery, listing: &Listing) -> Markup {
+    html! {
+        form class="filters" id="filters" method="get" action="/review/records" {
+            label { "起始日期 " (date_input("from", query.from)) }
+            label { "截止日期 " (date_input("until", query.until)) }
+            label {
+                "区划 "
+                select name="region" {
+                    option value="" { "全部" }
+                    @for region in &listing.region_choices {
+                        option value=(region.code)
+                            selected[query.region.as_deref() == Some(region.code.as_str())] {
+                            (region.name)
+                        }
+                    }
+                }
+            }
+            label {
+                "行业 "
+                select name="industry" {
+                    option value="" { "全部" }
+                    @for industry in anjian_core::enterprise::INDUSTRIES {
+                        option selected[query.industry.as_deref() == Some(industry)] { (industry) }
+                    }
+                }
+            }
+            label {
+                "状态 "
+                select name="state" {
+                    option value="" { "全部" }
+                    @for (state, label) in [
+                        (RecordState::Draft, "草稿"),
+                        (RecordState::Submitted, "已提交未锁定"),
+                        (RecordState::Locked, "已锁定"),
+                    ] {
+                        option value=(state_key(state)) selected[query.state == Some(state)] { (label) }
+                    }
+                }
+            }
+            label {
+                "企业 "
+                input name="enterprise" placeholder="名称或统一社会信用代码"
+                    value=(query.enterprise.as_deref().unwrap_or(""));
+            }
+            fieldset { legend { "检查类型" } (kind_checkboxes(&query.kinds)) }
+            label {
+                input type="checkbox" name="hazards" value="1" checked[query.with_hazards];
+                " 仅看有隐患的"
+            }
+            button type="submit" { "筛选" } " " a href="/review/records" { "清除" }
+        }
     }
-    let mut industries = String::from("<option value=\"\">全部</option>");
-    for industry in anjian_core::enterprise::INDUSTRIES {
-        industries.push_str(&format!(
-            "<option{sel}>{industry}</option>",
-            sel = selected(query.industry.as_deref() == Some(industry)),
-        ));
+}
+
+/// A list's pager: the links to the pages before and after, when there are such pages.
+fn pager(page: i64, more: bool, href: impl Fn(i64) -> String) -> Markup {
+    html! {
+        div class="pager" {
+            @if page > 1 { a rel="prev" href=(href(page - 1)) { "上一页" } }
+            span { "第 " (page) " 页" }
+            @if more { a rel="next" href=(href(page + 1)) { "下一页" } }
+        }
     }
-    let kinds = kind_checkboxes(&query.kinds);
-    let mut states = String::from("<option value=\"\">全部</option>");
-    for (state, label) in [
-        (RecordState::Draft, "草稿"),
-        (RecordState::Submitted, "已提交未锁定"),
-        (RecordState::Locked, "已锁定"),
-    ] {
-        states.push_str(&format!(
-            "<option value=\"{}\"{}>{label}</option>",
-            state_key(state),
-            selected(query.state == Some(state)),
-        ));
-    }
-    format!(
-        "<form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/records\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>\
-         <label>区划 <select name=\"region\">{regions}</select></label>\
-         <label>行业 <select name=\"industry\">{industries}</select></label>\
-         <label>状态 <select name=\"state\">{states}</select></label>\
-         <label>企业 <input name=\"enterprise\" placeholder=\"名称或统一社会信用代码\" value=\"{enterprise}\"></label>\
-         <fieldset><legend>检查类型</legend>{kinds}</fieldset>\
-         <label><input type=\"checkbox\" name=\"hazards\" value=\"1\"{hazards}> 仅看有隐患的</label>\
-         <button type=\"submit\">筛选</button> <a href=\"/review/records\">清除</a></form>",
-        from = query.from.map_or(String::new(), |d| d.to_string()),
-        until = query.until.map_or(String::new(), |d| d.to_string()),
-        enterprise = escape(query.enterprise.as_deref().unwrap_or("")),
-        hazards = checked(query.with_hazards),
-    )
 }
 
 async fn records(
@@ -719,62 +697,55 @@ async fn records(
         })
         .await?;
 
-    let mut body = format!(
-        "<h1>检查记录</h1><p>范围：{}。每页 {PAGE_SIZE} 条，按检查时间从新到旧。</p>{}",
-        escape(&listing.scope_name),
-        filter_form(&query, &listing)
-    );
-    if listing.rows.is_empty() {
-        body.push_str("<p class=\"message\" id=\"no-records\">没有符合条件的检查记录。</p>");
-    } else {
-        body.push_str(
-            "<div class=\"table-scroll\" tabindex=\"0\"><table id=\"records\"><thead><tr><th>检查时间</th><th>被检查单位</th><th>区划</th>\
-             <th>检查类型</th><th>状态</th><th>隐患</th></tr></thead><tbody>",
-        );
-        for row in &listing.rows {
-            let region = listing
-                .region_names
-                .get(&row.region_code)
-                .map_or(row.region_code.as_str(), String::as_str);
-            let status = if row.locked {
-                "<span class=\"badge locked\">已锁定</span>"
-            } else if row.status == "submitted" {
-                "<span class=\"badge\">已提交</span>"
-            } else {
-                "<span class=\"badge draft\">草稿</span>"
-            };
-            body.push_str(&format!(
-                "<tr data-record=\"{id}\"><td class=\"nowrap\">{at}</td><td><a href=\"/review/records/{id}\">{name}</a></td>\
-                 <td>{region}</td><td>{kind}</td><td>{status}</td><td class=\"num\">{hazards}</td></tr>",
-                id = escape(&row.id),
-                at = datetime(row.started_at),
-                name = escape(&row.enterprise_name),
-                region = escape(region),
-                kind = kind_label(&row.inspection_kind),
-                hazards = row.hazard_count,
-            ));
+    let body = html! {
+        h1 { "检查记录" }
+        p { "范围：" (listing.scope_name) "。每页 " (PAGE_SIZE) " 条，按检查时间从新到旧。" }
+        (filter_form(&query, &listing))
+        @if listing.rows.is_empty() {
+            p class="message" id="no-records" { "没有符合条件的检查记录。" }
+        } @else {
+            (page::scrolling(html! {
+                table id="records" {
+                    thead {
+                        tr {
+                            th { "检查时间" } th { "被检查单位" } th { "区划" }
+                            th { "检查类型" } th { "状态" } th { "隐患" }
+                        }
+                    }
+                    tbody { @for row in &listing.rows { (record_row(row, &listing.region_names)) } }
+                }
+            }))
         }
-        body.push_str("</tbody></table></div>");
-    }
-    body.push_str("<div class=\"pager\">");
-    if page > 1 {
-        body.push_str(&format!(
-            "<a rel=\"prev\" href=\"/review/records?{}\">上一页</a>",
-            escape(&query.with_page(page - 1))
-        ));
-    }
-    body.push_str(&format!("<span>第 {page} 页</span>"));
-    if listing.more {
-        body.push_str(&format!(
-            "<a rel=\"next\" href=\"/review/records?{}\">下一页</a>",
-            escape(&query.with_page(page + 1))
-        ));
-    }
-    body.push_str("</div>");
+        (pager(page, listing.more, |page| format!("/review/records?{}", query.with_page(page))))
+    };
     Ok(Page::new("检查记录")
         .body(body)
         .html(Some(&caller))
         .into_response())
+}
+
+fn record_row(row: &RecordRow, region_names: &HashMap<String, String>) -> Markup {
+    let region = region_names
+        .get(&row.region_code)
+        .map_or(row.region_code.as_str(), String::as_str);
+    html! {
+        tr data-record=(row.id) {
+            td class="nowrap" { (datetime(row.started_at)) }
+            td { a href={ "/review/records/" (row.id) } { (row.enterprise_name) } }
+            td { (region) }
+            td { (kind_label(&row.inspection_kind)) }
+            td {
+                @if row.locked {
+                    span class="badge locked" { "已锁定" }
+                } @else if row.status == "submitted" {
+                    span class="badge" { "已提交" }
+                } @else {
+                    span class="badge draft" { "草稿" }
+                }
+            }
+            td class="num" { (row.hazard_count) }
+        }
+    }
 }
 
 struct RecordDetail {
@@ -880,7 +851,7 @@ async fn document_html(
             // The document page carries its own print styles.
             (
                 header::CONTENT_SECURITY_POLICY,
-                crate::transport::DOCUMENT_CSP,
+                crate::documents::DOCUMENT_CSP,
             ),
         ],
         html,
@@ -983,6 +954,17 @@ mod tests {
             let problem = ListQuery::parse(Some(bad)).expect_err(bad);
             assert_eq!(problem.status, StatusCode::BAD_REQUEST, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_repeated_field_counts_with_its_last_given_value() {
+        let query = ListQuery::parse(Some(
+            "page=2&page=3&region=370302&region=&state=draft&state=locked",
+        ))
+        .expect("valid");
+        assert_eq!(query.page, 3);
+        assert_eq!(query.region.as_deref(), Some("370302"));
+        assert_eq!(query.state, Some(RecordState::Locked));
     }
 
     #[test]

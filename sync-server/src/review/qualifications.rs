@@ -12,17 +12,18 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::RawQuery;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate, Utc};
+use maud::html;
 
 use anjian_core::time::china_date;
 
-use super::analyses::{export, export_format, table_html};
+use super::analyses::{AnalysisFields, chart, export, export_format, export_links, table_html};
 use super::page::Page;
 use super::{PageResult, Session};
 use crate::auth::Scope;
 use crate::error::AppError;
 use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
-use crate::store::{CertificateCount, PermitRow, Region, StaffRole};
+use crate::store::{CertificateCount, PermitRow, Region, StaffRole, User};
 
 /// A certificate this close to its last day counts as expiring.
 const EXPIRING_DAYS: i64 = 90;
@@ -94,17 +95,17 @@ fn certificate_table(counted: &[CertificateCount], on: NaiveDate) -> Table {
     table
 }
 
-pub(super) async fn certificates(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let format = export_format(raw.as_deref())?;
-    let on = match raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .find_map(|p| p.strip_prefix("on="))
+/// The certificates held within the user's scope on the day `on` asks for (today without
+/// it): the page, its exports and the JSON API (`GET /api/v1/analyses/certificates`) all
+/// come from here. Also answers the day counted.
+pub(crate) async fn certificate_analysis(
+    state: &AppState,
+    user: &User,
+    raw: Option<&str>,
+) -> Result<(Table, NaiveDate), AppError> {
+    let on = match AnalysisFields::read(raw)?
+        .on
+        .first()
         .filter(|v| !v.is_empty())
     {
         Some(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
@@ -112,7 +113,7 @@ pub(super) async fn certificates(
         })?,
         None => china_date(Utc::now()),
     };
-    let user = caller.user.clone();
+    let user = user.clone();
     let rows = state
         .blocking(move |store| {
             let regions = store.regions()?;
@@ -123,7 +124,16 @@ pub(super) async fn certificates(
             )
         })
         .await?;
-    let table = certificate_table(&rows, on);
+    Ok((certificate_table(&rows, on), on))
+}
+
+pub(super) async fn certificates(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let format = export_format(raw.as_deref())?;
+    let (table, on) = certificate_analysis(&state, &caller.user, raw.as_deref()).await?;
     if let Some(format) = format {
         return Ok(export(&[&table], format, "持证情况", "certificates")?);
     }
@@ -151,7 +161,7 @@ pub(super) async fn certificates(
             )
         })
         .collect();
-    let chart = svg::stacked_bar(
+    let drawing = svg::stacked_bar(
         &roles,
         &series,
         &svg::Options::new(table.title.clone()).colours(&[
@@ -160,17 +170,19 @@ pub(super) async fn certificates(
             svg::STATE_LATE,
         ]),
     );
-    let body = format!(
-        "<h1>持证情况</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/analyses/certificates\">\
-         <label>截至日期 <input type=\"date\" name=\"on\" value=\"{on}\"></label>\
-         <button type=\"submit\">统计</button></form>\
-         <p>主要负责人、安全管理人员和特种作业人员的证书，按截至日期分为有效、90 日内到期和已过期。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/certificates?on={on}&amp;format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/certificates?on={on}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        table = table_html(&table, "certificates"),
-    );
+    let body = html! {
+        h1 { "持证情况" }
+        form class="filters" id="filters" method="get" action="/review/analyses/certificates" {
+            label { "截至日期 " input type="date" name="on" value=(on.to_string()); }
+            button type="submit" { "统计" }
+        }
+        p {
+            "主要负责人、安全管理人员和特种作业人员的证书，按截至日期分为有效、90 日内到期和已过期。"
+            (export_links(&format!("/review/analyses/certificates?on={on}&"), "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "certificates"))
+    };
     Ok(Page::new("持证情况").body(body).html(Some(&caller)))
 }
 
@@ -243,13 +255,10 @@ fn permit_table(rows: &[PermitRow], regions: &[Region], today: NaiveDate) -> Tab
     table
 }
 
-pub(super) async fn permits(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let format = export_format(raw.as_deref())?;
-    let user = caller.user.clone();
+/// The permits' overdue rates within the user's scope: the page, its exports and the JSON
+/// API (`GET /api/v1/analyses/permits`) all come from here.
+pub(crate) async fn permit_analysis(state: &AppState, user: &User) -> Result<Table, AppError> {
+    let user = user.clone();
     let (rows, regions) = state
         .blocking(move |store| {
             let regions = store.regions()?;
@@ -257,7 +266,16 @@ pub(super) async fn permits(
             Ok((rows, regions))
         })
         .await?;
-    let table = permit_table(&rows, &regions, china_date(Utc::now()));
+    Ok(permit_table(&rows, &regions, china_date(Utc::now())))
+}
+
+pub(super) async fn permits(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let format = export_format(raw.as_deref())?;
+    let table = permit_analysis(&state, &caller.user).await?;
     if let Some(format) = format {
         return Ok(export(
             &[&table],
@@ -276,16 +294,17 @@ pub(super) async fn permits(
             _ => None,
         })
         .collect();
-    let chart = svg::bar(&bars, &svg::Options::new(table.title.clone()).percent());
-    let body = format!(
-        "<h1>许可证逾期率</h1>\
-         <p>某年到期的许可证，若次日前没有同一企业同类新证接续，即为逾期未续；逾期率 = 逾期未续 ÷ 到期许可证。\
-         区县最高、最低、平均为该行业各区县逾期率的极值和平均。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/permits?format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/permits?format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        table = table_html(&table, "permits"),
-    );
+    let drawing = svg::bar(&bars, &svg::Options::new(table.title.clone()).percent());
+    let body = html! {
+        h1 { "许可证逾期率" }
+        p {
+            "某年到期的许可证，若次日前没有同一企业同类新证接续，即为逾期未续；逾期率 = 逾期未续 ÷ 到期许可证。"
+            "区县最高、最低、平均为该行业各区县逾期率的极值和平均。"
+            (export_links("/review/analyses/permits?", "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "permits"))
+    };
     Ok(Page::new("许可证逾期率").body(body).html(Some(&caller)))
 }
 

@@ -24,18 +24,21 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::RawQuery;
 use axum::response::Response;
 use chrono::{Datelike, NaiveDate, Utc};
+use maud::{Markup, html};
 
 use anjian_core::template::InspectionKind;
 use anjian_core::time::china_date;
 
-use super::analyses::{export, export_format, table_html};
-use super::page::Page;
+use super::analyses::{
+    AnalysisFields, chart, dated_filters, export, export_format, export_links, table_html,
+};
+use super::page::{Page, scrolling};
 use super::{ListQuery, PageResult, Session, china_midnight};
 use crate::analysis::grading::{DEFAULT_CONFIG, GradingConfig, TownGrade};
 use crate::analysis::monthly::{DEFAULT_DEADLINE_DAY, Month, MonthStatus, deadlines, status_by};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{Cell, Column, Table, escape, svg};
+use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
 use crate::store::{AreaCount, AreaGrouping, EnterpriseActivity, RecordFilter, Region};
 
@@ -405,34 +408,40 @@ fn area_name(regions: &[Region], code: &str) -> String {
         .map_or(code.to_string(), |r| r.name.clone())
 }
 
+/// What a coverage table's areas are: districts or towns.
+fn level_name(districts: bool) -> &'static str {
+    if districts {
+        "区县"
+    } else {
+        "乡镇（街道）"
+    }
+}
+
 fn percent(value: Option<f64>) -> Cell {
     value.map_or(Cell::Empty, Cell::Percent)
 }
 
-fn period_form(action: &str, from: NaiveDate, until: NaiveDate, extra: &str) -> String {
-    format!(
-        "<form class=\"filters\" id=\"filters\" method=\"get\" action=\"{action}\">\
-         <label>起始日期 <input type=\"date\" name=\"from\" value=\"{from}\"></label>\
-         <label>截止日期 <input type=\"date\" name=\"until\" value=\"{until}\"></label>{extra}\
-         <button type=\"submit\">统计</button></form>"
-    )
+/// Inspection coverage per town or district within the user's scope, ranked by enforcement
+/// coverage: the page, its exports and the JSON API (`GET /api/v1/analyses/coverage`) all
+/// come from here. `raw` carries the analysis's own `level`.
+pub(crate) struct CoverageAnalysis {
+    pub(crate) table: Table,
+    from: NaiveDate,
+    until: NaiveDate,
+    districts: bool,
+    /// Each area's name and enforcement coverage, in rank order.
+    bars: Vec<(String, f64)>,
 }
 
-pub(super) async fn coverage(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let query = ListQuery::parse(raw.as_deref())?;
-    let format = export_format(raw.as_deref())?;
+pub(crate) async fn coverage_analysis(
+    state: &AppState,
+    user: &crate::store::User,
+    query: &ListQuery,
+    raw: Option<&str>,
+) -> Result<CoverageAnalysis, AppError> {
     let mut districts = false;
-    for level in raw
-        .as_deref()
-        .unwrap_or("")
-        .split('&')
-        .filter_map(|pair| pair.strip_prefix("level="))
-    {
-        districts = match level {
+    for level in &AnalysisFields::read(raw)?.level {
+        districts = match level.as_str() {
             "district" => true,
             "town" | "" => false,
             other => {
@@ -441,20 +450,15 @@ pub(super) async fn coverage(
                     format!(
                         "汇总层级 {other:?} 无效：应为 town（乡镇（街道））或 district（区县）"
                     ),
-                )
-                .into());
+                ));
             }
         };
     }
     let today = china_date(Utc::now());
-    let (from, until) = period(&query, today);
-    let inputs = read_inputs(&state, &caller.user, from, until, Reading::Coverage).await?;
+    let (from, until) = period(query, today);
+    let inputs = read_inputs(state, user, from, until, Reading::Coverage).await?;
     let areas = area_stats(&inputs, from, until, today, districts);
-    let level = if districts {
-        "区县"
-    } else {
-        "乡镇（街道）"
-    };
+    let level = level_name(districts);
     let mut columns = vec![
         Column::new("rank", "执法覆盖排名"),
         Column::new("code", "代码"),
@@ -503,14 +507,6 @@ pub(super) async fn coverage(
         }
         table.rows.push(row);
     }
-    if let Some(format) = format {
-        return Ok(export(
-            &[&table],
-            format,
-            "检查覆盖率",
-            "inspection-coverage",
-        )?);
-    }
     let bars: Vec<(String, f64)> = ranked
         .iter()
         .map(|(code, stats)| {
@@ -520,44 +516,86 @@ pub(super) async fn coverage(
             )
         })
         .collect();
-    let chart = svg::bar(
-        &bars,
-        &svg::Options::new(format!("执法检查覆盖率（按{level}）")).percent(),
-    );
-    let level_choice = format!(
-        "<label><input type=\"radio\" name=\"level\" value=\"town\"{}> 乡镇（街道）</label>\
-         <label><input type=\"radio\" name=\"level\" value=\"district\"{}> 区县</label>",
-        if districts { "" } else { " checked" },
-        if districts { " checked" } else { "" },
-    );
-    let q = format!(
-        "from={from}&amp;until={until}{}",
-        if districts { "&amp;level=district" } else { "" }
-    );
-    let body = format!(
-        "<h1>检查覆盖率与排名</h1>{form}\
-         <p>某类检查的覆盖率 = 期间内至少有一次该类已提交检查的企业 ÷ 辖区登记企业。按执法检查覆盖率排名。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/coverage?{q}&amp;format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/coverage?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}",
-        form = period_form("/review/analyses/coverage", from, until, &level_choice),
-        table = table_html(&table, "coverage"),
-    );
-    Ok(Page::new("检查覆盖率与排名").body(body).html(Some(&caller)))
+    Ok(CoverageAnalysis {
+        table,
+        from,
+        until,
+        districts,
+        bars,
+    })
 }
 
-pub(super) async fn grading(
+pub(super) async fn coverage(
     axum::extract::State(state): axum::extract::State<AppState>,
     Session(caller): Session,
     RawQuery(raw): RawQuery,
 ) -> PageResult<Response> {
     let query = ListQuery::parse(raw.as_deref())?;
     let format = export_format(raw.as_deref())?;
+    let CoverageAnalysis {
+        table,
+        from,
+        until,
+        districts,
+        bars,
+    } = coverage_analysis(&state, &caller.user, &query, raw.as_deref()).await?;
+    if let Some(format) = format {
+        return Ok(export(
+            &[&table],
+            format,
+            "检查覆盖率",
+            "inspection-coverage",
+        )?);
+    }
+    let level = level_name(districts);
+    let drawing = svg::bar(
+        &bars,
+        &svg::Options::new(format!("执法检查覆盖率（按{level}）")).percent(),
+    );
+    let level_choice = html! {
+        label { input type="radio" name="level" value="town" checked[!districts]; " 乡镇（街道）" }
+        label { input type="radio" name="level" value="district" checked[districts]; " 区县" }
+    };
+    let export = format!(
+        "/review/analyses/coverage?from={from}&until={until}{}&",
+        if districts { "&level=district" } else { "" }
+    );
+    let body = html! {
+        h1 { "检查覆盖率与排名" }
+        (dated_filters("/review/analyses/coverage", Some(from), Some(until), level_choice))
+        p {
+            "某类检查的覆盖率 = 期间内至少有一次该类已提交检查的企业 ÷ 辖区登记企业。按执法检查覆盖率排名。"
+            (export_links(&export, "CSV", "Excel"))
+        }
+        (chart(drawing))
+        (table_html(&table, "coverage"))
+    };
+    Ok(Page::new("检查覆盖率与排名").body(body).html(Some(&caller)))
+}
+
+/// The towns graded within the user's scope, with each score's breakdown: the page, its
+/// exports and the JSON API (`GET /api/v1/analyses/grading`) all come from here.
+pub(crate) struct GradingAnalysis {
+    pub(crate) table: Table,
+    pub(crate) breakdown: Table,
+    from: NaiveDate,
+    until: NaiveDate,
+    config: GradingConfig,
+    regions: Vec<Region>,
+    /// Each town's code and grade, best first.
+    graded: Vec<(String, TownGrade)>,
+}
+
+pub(crate) async fn grading_analysis(
+    state: &AppState,
+    user: &crate::store::User,
+    query: &ListQuery,
+) -> Result<GradingAnalysis, AppError> {
     let config = GradingConfig::parse("grading.toml", DEFAULT_CONFIG)
         .map_err(|e| AppError::internal("grading", e))?;
     let today = china_date(Utc::now());
-    let (from, until) = period(&query, today);
-    let inputs = read_inputs(&state, &caller.user, from, until, Reading::Grading).await?;
+    let (from, until) = period(query, today);
+    let inputs = read_inputs(state, user, from, until, Reading::Grading).await?;
     let areas = area_stats(&inputs, from, until, today, false);
     let mut graded: Vec<(String, TownGrade)> = areas
         .iter()
@@ -612,6 +650,33 @@ pub(super) async fn grading(
             ]);
         }
     }
+    Ok(GradingAnalysis {
+        table,
+        breakdown,
+        from,
+        until,
+        config,
+        regions: inputs.regions,
+        graded,
+    })
+}
+
+pub(super) async fn grading(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = ListQuery::parse(raw.as_deref())?;
+    let format = export_format(raw.as_deref())?;
+    let GradingAnalysis {
+        table,
+        breakdown,
+        from,
+        until,
+        config,
+        regions,
+        graded,
+    } = grading_analysis(&state, &caller.user, &query).await?;
     if let Some(format) = format {
         return Ok(export(
             &[&table, &breakdown],
@@ -622,45 +687,50 @@ pub(super) async fn grading(
     }
     let bars: Vec<(String, f64)> = graded
         .iter()
-        .map(|(code, grade)| (area_name(&inputs.regions, code), grade.score))
+        .map(|(code, grade)| (area_name(&regions, code), grade.score))
         .collect();
-    let chart = svg::bar(&bars, &svg::Options::new("乡镇（街道）得分"));
-    let mut details = String::new();
-    for (code, grade) in &graded {
-        details.push_str(&format!(
-            "<h2 id=\"town-{code}\">{name}：<span class=\"grade\">{letter}</span> 级，{score:.2} 分</h2>\
-             <div class=\"table-scroll\" tabindex=\"0\"><table class=\"breakdown\"><thead><tr><th>指标</th><th>权重</th><th>计分权重</th><th>达成率</th><th>得分</th></tr></thead><tbody>",
-            code = escape(code),
-            name = escape(&area_name(&inputs.regions, code)),
-            letter = grade.grade.as_str(),
-            score = grade.score,
-        ));
-        for part in &grade.parts {
-            details.push_str(&format!(
-                "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td></tr>",
-                escape(&part.label),
-                part.weight,
-                part.effective_weight,
-                part.rate.map_or("无数据".to_string(), |r| format!("{:.1}%", r * 100.0)),
-                part.points,
-            ));
-        }
-        details.push_str("</tbody></table></div>");
-    }
+    let drawing = svg::bar(&bars, &svg::Options::new("乡镇（街道）得分"));
     let t = config.thresholds;
-    let q = format!("from={from}&amp;until={until}");
-    let body = format!(
-        "<h1>乡镇（街道）分级</h1>{form}\
-         <p>只用可量化指标；得分 ≥ {a} 为 A 级，≥ {b} 为 B 级，≥ {c} 为 C 级，其余为 D 级（各项权重见下方明细）。\
-         某项没有数据的乡镇不计该项，其余权重按比例放大。\
-         导出：<a id=\"export-csv\" href=\"/review/analyses/grading?{q}&amp;format=csv\">CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/analyses/grading?{q}&amp;format=xlsx\">Excel（含明细）</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{table}{details}",
-        form = period_form("/review/analyses/grading", from, until, ""),
-        a = t.a,
-        b = t.b,
-        c = t.c,
-        table = table_html(&table, "grading"),
-    );
+    let body = html! {
+        h1 { "乡镇（街道）分级" }
+        (dated_filters("/review/analyses/grading", Some(from), Some(until), html! {}))
+        p {
+            "只用可量化指标；得分 ≥ " (t.a) " 为 A 级，≥ " (t.b) " 为 B 级，≥ " (t.c)
+            " 为 C 级，其余为 D 级（各项权重见下方明细）。"
+            "某项没有数据的乡镇不计该项，其余权重按比例放大。"
+            (export_links(&format!("/review/analyses/grading?from={from}&until={until}&"), "CSV", "Excel（含明细）"))
+        }
+        (chart(drawing))
+        (table_html(&table, "grading"))
+        @for (code, grade) in &graded { (grade_details(code, &area_name(&regions, code), grade)) }
+    };
     Ok(Page::new("乡镇（街道）分级").body(body).html(Some(&caller)))
+}
+
+/// How one area's score was made: each indicator's weight, rate and points.
+fn grade_details(code: &str, name: &str, grade: &TownGrade) -> Markup {
+    html! {
+        h2 id={ "town-" (code) } {
+            (name) "：" span class="grade" { (grade.grade.as_str()) } " 级，"
+            (format!("{:.2}", grade.score)) " 分"
+        }
+        (scrolling(html! {
+            table class="breakdown" {
+                thead { tr { th { "指标" } th { "权重" } th { "计分权重" } th { "达成率" } th { "得分" } } }
+                tbody {
+                    @for part in &grade.parts {
+                        tr {
+                            td { (part.label) }
+                            td class="num" { (part.weight.to_string()) }
+                            td class="num" { (format!("{:.2}", part.effective_weight)) }
+                            td class="num" {
+                                (part.rate.map_or("无数据".to_string(), |r| format!("{:.1}%", r * 100.0)))
+                            }
+                            td class="num" { (format!("{:.2}", part.points)) }
+                        }
+                    }
+                }
+            }
+        }))
+    }
 }

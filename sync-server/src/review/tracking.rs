@@ -7,24 +7,25 @@ use std::collections::HashMap;
 use axum::extract::RawQuery;
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, NaiveDate, Utc};
+use maud::{Markup, html};
 
 use anjian_core::time::china_date;
 
-use super::analyses::{export, table_html};
-use super::page::{Page, datetime, kind_label};
-use super::{API_LIMIT_MAX, LIST_LIMIT, PageResult, Session, checked, parse_count};
+use super::analyses::{AnalysisFields, chart, export, export_links, table_html};
+use super::page::{Page, datetime, kind_label, scrolling};
+use super::{API_LIMIT_MAX, LIST_LIMIT, PageResult, Session, parse_count};
 use crate::auth::Scope;
 use crate::error::AppError;
-use crate::report::{Cell, Column, Table, escape, svg};
+use crate::report::{Cell, Column, Table, svg};
 use crate::state::AppState;
 use crate::store::standings::{OpenStanding, TallyLevel};
-use crate::store::{HazardStatusRow, HazardTally};
+use crate::store::{HazardStatusRow, HazardTally, User};
 
 /// A deadline this close counts as due soon.
 const DUE_SOON_DAYS: i64 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Standing {
+pub(crate) enum Standing {
     Overdue,
     DueSoon,
     Open,
@@ -168,58 +169,130 @@ impl Standing {
     }
 }
 
-pub(super) async fn hazards(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    Session(caller): Session,
-    RawQuery(raw): RawQuery,
-) -> PageResult<Response> {
-    let mut by_town = false;
-    let mut wanted: Option<Standing> = None;
-    let mut format = None;
-    let (mut limit, mut offset) = (LIST_LIMIT, 0);
-    let (mut summary_limit, mut summary_offset) = (LIST_LIMIT, 0);
-    for pair in raw.as_deref().unwrap_or("").split('&') {
-        match pair.split_once('=') {
-            Some(("by", "town")) => by_town = true,
-            Some(("by", "enterprise")) | Some(("state", "")) => {}
-            Some(("state", value)) => {
-                wanted = Some(
-                    Standing::ALL
-                        .into_iter()
-                        .find(|s| s.key() == value)
-                        .ok_or_else(|| {
-                            AppError::bad_request("invalid_query", format!("状态 {value} 无效"))
-                        })?,
-                )
-            }
-            Some(("limit", value)) => limit = parse_count("limit", value, API_LIMIT_MAX)?,
-            Some(("offset", value)) => offset = parse_count("offset", value, i64::MAX)?,
-            Some(("summary_limit", value)) => {
-                summary_limit = parse_count("summary_limit", value, API_LIMIT_MAX)?
-            }
-            Some(("summary_offset", value)) => {
-                summary_offset = parse_count("summary_offset", value, i64::MAX)?
-            }
-            Some(("format", "csv")) => format = Some("csv"),
-            Some(("format", "xlsx")) => format = Some("xlsx"),
-            Some(("format", "json")) => format = Some("json"),
-            Some(("format", other)) | Some(("by", other)) => {
-                return Err(
-                    AppError::bad_request("invalid_query", format!("参数值 {other} 无效")).into(),
-                );
-            }
-            _ => {}
-        }
+/// What a hazard tracking query asks for: the summary by town or by enterprise, the list's
+/// standing, and the pages of both (`limit`, `offset`; `summary_limit`, `summary_offset`).
+pub(crate) struct TrackingQuery {
+    by_town: bool,
+    wanted: Option<Standing>,
+    format: Option<&'static str>,
+    limit: i64,
+    offset: i64,
+    summary_limit: i64,
+    summary_offset: i64,
+}
+
+impl TrackingQuery {
+    /// The page's query: `format` asks for an export (or the JSON pages of the lists).
+    fn parse(raw: Option<&str>) -> Result<TrackingQuery, AppError> {
+        TrackingQuery::read(raw, false)
     }
-    // The page shows the first rows, the API a page of them, the files every one.
-    let ((limit, offset), (summary_limit, summary_offset)) = match format {
-        Some("json") => ((limit, offset), (summary_limit, summary_offset)),
-        Some(_) => ((-1, 0), (-1, 0)),
-        None => ((LIST_LIMIT, 0), (LIST_LIMIT, 0)),
-    };
+
+    /// The API's query: JSON whatever `format` says, so `format` is not read at all.
+    pub(crate) fn parse_for_api(raw: Option<&str>) -> Result<TrackingQuery, AppError> {
+        TrackingQuery::read(raw, true)
+    }
+
+    fn read(raw: Option<&str>, api: bool) -> Result<TrackingQuery, AppError> {
+        let mut query = TrackingQuery {
+            by_town: false,
+            wanted: None,
+            format: api.then_some("json"),
+            limit: LIST_LIMIT,
+            offset: 0,
+            summary_limit: LIST_LIMIT,
+            summary_offset: 0,
+        };
+        let fields = AnalysisFields::read(raw)?;
+        let unknown =
+            |other: &str| AppError::bad_request("invalid_query", format!("参数值 {other} 无效"));
+        for value in &fields.by {
+            query.by_town = match value.as_str() {
+                "town" => true,
+                "enterprise" => query.by_town,
+                other => return Err(unknown(other)),
+            };
+        }
+        for value in fields.state.iter().filter(|v| !v.is_empty()) {
+            query.wanted = Some(
+                Standing::ALL
+                    .into_iter()
+                    .find(|s| s.key() == value)
+                    .ok_or_else(|| {
+                        AppError::bad_request("invalid_query", format!("状态 {value} 无效"))
+                    })?,
+            );
+        }
+        for value in &fields.limit {
+            query.limit = parse_count("limit", value, API_LIMIT_MAX)?;
+        }
+        for value in &fields.offset {
+            query.offset = parse_count("offset", value, i64::MAX)?;
+        }
+        for value in &fields.summary_limit {
+            query.summary_limit = parse_count("summary_limit", value, API_LIMIT_MAX)?;
+        }
+        for value in &fields.summary_offset {
+            query.summary_offset = parse_count("summary_offset", value, i64::MAX)?;
+        }
+        if !api {
+            for value in &fields.format {
+                query.format = Some(match value.as_str() {
+                    "csv" => "csv",
+                    "xlsx" => "xlsx",
+                    "json" => "json",
+                    other => return Err(unknown(other)),
+                });
+            }
+        }
+        // The page shows the first rows, the API a page of them, the files every one.
+        match query.format {
+            Some("json") => {}
+            Some(_) => {
+                (query.limit, query.offset) = (-1, 0);
+                (query.summary_limit, query.summary_offset) = (-1, 0);
+            }
+            None => {
+                (query.limit, query.offset) = (LIST_LIMIT, 0);
+                (query.summary_limit, query.summary_offset) = (LIST_LIMIT, 0);
+            }
+        }
+        Ok(query)
+    }
+}
+
+/// The hazards in the user's scope as they stand today: the summary and the list to act on,
+/// each the page the query asks for. The page, its exports and the JSON API
+/// (`GET /api/v1/hazards`) all come from here.
+pub(crate) struct Tracking {
+    query: TrackingQuery,
+    today: NaiveDate,
+    summary: Table,
+    list: Table,
+    listed: Vec<(HazardStatusRow, Standing)>,
+    /// In the order of `Standing::ALL`, over the whole scope.
+    totals: [i64; 4],
+    listed_total: i64,
+    /// How many enterprises or towns the whole summary has.
+    groups: usize,
+}
+
+pub(crate) async fn hazard_tracking(
+    state: &AppState,
+    user: &User,
+    query: TrackingQuery,
+) -> Result<Tracking, AppError> {
+    let TrackingQuery {
+        by_town,
+        wanted,
+        limit,
+        offset,
+        summary_limit,
+        summary_offset,
+        ..
+    } = query;
     let today = china_date(Utc::now());
     let soon = today + Duration::days(DUE_SOON_DAYS);
-    let user = caller.user.clone();
+    let user = user.clone();
     let level = if by_town {
         TallyLevel::Region
     } else {
@@ -266,21 +339,59 @@ pub(super) async fn hazards(
         }
         None => totals[..3].iter().sum(),
     };
-    if format == Some("json") {
-        return Ok(axum::Json(serde_json::json!({
-            "tables": [&list, &summary],
-            "page": { "offset": offset, "limit": limit, "total": listed_total },
-            "summary_page": {
-                "offset": summary_offset,
-                "limit": summary_limit,
-                "total": tallies.groups,
-            },
-        }))
-        .into_response());
+    Ok(Tracking {
+        query,
+        today,
+        summary,
+        list,
+        listed,
+        totals,
+        listed_total,
+        groups: tallies.groups,
+    })
+}
+
+/// Hazard tracking as JSON: the page of the list and of the summary asked for, and where each
+/// page sits in the whole.
+pub(crate) fn tracking_json(tracking: &Tracking) -> Response {
+    let query = &tracking.query;
+    axum::Json(serde_json::json!({
+        "tables": [&tracking.list, &tracking.summary],
+        "page": { "offset": query.offset, "limit": query.limit, "total": tracking.listed_total },
+        "summary_page": {
+            "offset": query.summary_offset,
+            "limit": query.summary_limit,
+            "total": tracking.groups,
+        },
+    }))
+    .into_response()
+}
+
+pub(super) async fn hazards(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Session(caller): Session,
+    RawQuery(raw): RawQuery,
+) -> PageResult<Response> {
+    let query = TrackingQuery::parse(raw.as_deref())?;
+    let tracking = hazard_tracking(&state, &caller.user, query).await?;
+    let Tracking {
+        query,
+        today,
+        summary,
+        list,
+        listed,
+        totals,
+        listed_total,
+        groups,
+    } = &tracking;
+    let (by_town, wanted, today, listed_total) =
+        (query.by_town, query.wanted, *today, *listed_total);
+    if query.format == Some("json") {
+        return Ok(tracking_json(&tracking));
     }
-    if let Some(format) = format {
+    if let Some(format) = query.format {
         return Ok(export(
-            &[&list, &summary],
+            &[list, summary],
             format,
             "隐患整改跟踪",
             "hazard-tracking",
@@ -288,7 +399,7 @@ pub(super) async fn hazards(
     }
     let totals: Vec<(String, f64)> = Standing::ALL
         .iter()
-        .zip(totals)
+        .zip(*totals)
         .map(|(s, n)| (s.label().to_string(), n as f64))
         .collect();
     // In the order of `Standing::ALL`.
@@ -298,106 +409,98 @@ pub(super) async fn hazards(
         svg::STATE_OPEN,
         svg::STATE_DONE,
     ];
-    let chart = svg::pie(
+    let drawing = svg::pie(
         &totals,
         &svg::Options::donut("隐患整改状态").colours(&colours),
     );
-    let mut counts = String::new();
-    for (standing, (_, n)) in Standing::ALL.iter().zip(&totals) {
-        counts.push_str(&format!(
-            "<span class=\"badge state-{}\" id=\"count-{}\">{}：{}</span> ",
-            standing.key(),
-            standing.key(),
-            standing.label(),
-            n
-        ));
-    }
-    let mut states = String::from("<option value=\"\">未整改的全部</option>");
-    for standing in Standing::ALL {
-        states.push_str(&format!(
-            "<option value=\"{}\"{}>{}</option>",
-            standing.key(),
-            if wanted == Some(standing) {
-                " selected"
-            } else {
-                ""
-            },
-            standing.label()
-        ));
-    }
-    let mut rows_html = String::new();
-    let confirm_token = crate::intake::may_acknowledge(caller.user.role)
+    let confirm_token = crate::follow_up::may_acknowledge(caller.user.role)
         .then(|| super::csrf::form_token(&caller.token_hash));
-    for (hazard, standing) in &listed {
-        // A hazard an IoT rule found has no record: it is confirmed rectified here.
-        let found = if hazard.inspection_kind == crate::store::standings::IOT_KIND {
-            let confirm = match &confirm_token {
-                Some(token) if *standing != Standing::Rectified => format!(
-                    "<form method=\"post\" action=\"/review/iot-hazards/{}/rectify\">{}\
-                     <button type=\"submit\">确认已整改</button></form>",
-                    escape(&hazard.record_id),
-                    super::csrf::hidden_input(token),
-                ),
-                _ => String::new(),
-            };
-            format!("{}（物联网）{confirm}", datetime(hazard.found_at))
-        } else {
-            format!(
-                "<a href=\"/review/records/{}\">{}</a>",
-                escape(&hazard.record_id),
-                datetime(hazard.found_at)
-            )
-        };
-        rows_html.push_str(&format!(
-            "<tr data-state=\"{key}\"><td><span class=\"badge state-{key}\">{label}</span></td><td class=\"nowrap\">{deadline}</td><td><a href=\"/review/enterprises/{code}\">{name}</a></td>\
-             <td>{description}</td><td>{class}</td><td class=\"nowrap\">{found}</td></tr>",
-            key = standing.key(),
-            label = standing.label(),
-            deadline = hazard.deadline.map_or("未定".to_string(), |d| d.to_string()),
-            code = escape(&hazard.enterprise_code),
-            name = escape(&hazard.enterprise_name),
-            description = escape(&hazard.description),
-            class = escape(&hazard.class),
-        ));
-    }
-    let summary_more = if tallies.groups as i64 > LIST_LIMIT {
-        format!(
-            "<p>汇总仅显示逾期最多的前 {LIST_LIMIT} 个，共 {} 个；完整汇总请导出。</p>",
-            tallies.groups
-        )
-    } else {
-        String::new()
-    };
-    let more = if listed_total > LIST_LIMIT {
-        format!("<p>仅显示前 {LIST_LIMIT} 条，共 {listed_total} 条；完整清单请导出。</p>")
-    } else {
-        String::new()
-    };
-    let q = format!(
-        "by={}{}",
+    let export = format!(
+        "/review/hazards?by={}{}&",
         if by_town { "town" } else { "enterprise" },
-        wanted.map_or(String::new(), |w| format!("&amp;state={}", w.key()))
+        wanted.map_or(String::new(), |w| format!("&state={}", w.key()))
     );
-    let body = format!(
-        "<h1>隐患整改跟踪</h1>\
-         <form class=\"filters\" id=\"filters\" method=\"get\" action=\"/review/hazards\">\
-         <fieldset><legend>汇总</legend>\
-         <label><input type=\"radio\" name=\"by\" value=\"enterprise\"{by_enterprise}> 按企业</label>\
-         <label><input type=\"radio\" name=\"by\" value=\"town\"{by_town_checked}> 按乡镇</label></fieldset>\
-         <label>清单 <select name=\"state\">{states}</select></label>\
-         <button type=\"submit\">查看</button></form>\
-         <p>截至 {today}：{counts}。整改以复查记录为准；7 日内到期的单列。\
-         导出：<a id=\"export-csv\" href=\"/review/hazards?{q}&amp;format=csv\">清单 CSV</a> · \
-         <a id=\"export-xlsx\" href=\"/review/hazards?{q}&amp;format=xlsx\">Excel</a></p>\
-         <div class=\"chart\" tabindex=\"0\">{chart}</div>{summary_more}{summary}\
-         <h2>清单（{listed}）</h2>{more}<div class=\"table-scroll\" tabindex=\"0\"><table id=\"hazard-list\"><thead><tr><th>状态</th><th>整改期限</th>\
-         <th>单位名称</th><th>隐患</th><th>等级</th><th>发现</th></tr></thead><tbody>{rows_html}</tbody></table></div>",
-        by_enterprise = checked(!by_town),
-        by_town_checked = checked(by_town),
-        summary = table_html(&summary, "hazard-summary"),
-        listed = listed_total,
-    );
+    let body = html! {
+        h1 { "隐患整改跟踪" }
+        form class="filters" id="filters" method="get" action="/review/hazards" {
+            fieldset {
+                legend { "汇总" }
+                label { input type="radio" name="by" value="enterprise" checked[!by_town]; " 按企业" }
+                label { input type="radio" name="by" value="town" checked[by_town]; " 按乡镇" }
+            }
+            label {
+                "清单 "
+                select name="state" {
+                    option value="" { "未整改的全部" }
+                    @for standing in Standing::ALL {
+                        option value=(standing.key()) selected[wanted == Some(standing)] { (standing.label()) }
+                    }
+                }
+            }
+            button type="submit" { "查看" }
+        }
+        p {
+            "截至 " (today.to_string()) "："
+            @for (standing, (_, n)) in Standing::ALL.iter().zip(&totals) {
+                span class={ "badge state-" (standing.key()) } id={ "count-" (standing.key()) } {
+                    (standing.label()) "：" (n.to_string())
+                }
+                " "
+            }
+            "。整改以复查记录为准；7 日内到期的单列。"
+            (export_links(&export, "清单 CSV", "Excel"))
+        }
+        (chart(drawing))
+        @if *groups as i64 > LIST_LIMIT {
+            p { "汇总仅显示逾期最多的前 " (LIST_LIMIT) " 个，共 " (groups) " 个；完整汇总请导出。" }
+        }
+        (table_html(summary, "hazard-summary"))
+        h2 { "清单（" (listed_total) "）" }
+        @if listed_total > LIST_LIMIT {
+            p { "仅显示前 " (LIST_LIMIT) " 条，共 " (listed_total) " 条；完整清单请导出。" }
+        }
+        (scrolling(html! {
+            table id="hazard-list" {
+                thead {
+                    tr { th { "状态" } th { "整改期限" } th { "单位名称" } th { "隐患" } th { "等级" } th { "发现" } }
+                }
+                tbody {
+                    @for (hazard, standing) in listed {
+                        (list_row(hazard, *standing, confirm_token.as_deref()))
+                    }
+                }
+            }
+        }))
+    };
     Ok(Page::new("隐患整改跟踪").body(body).html(Some(&caller)))
+}
+
+/// A hazard of the list to act on. A hazard an IoT rule found has no record: those who may
+/// are offered to confirm it rectified here (`token` is their form token).
+fn list_row(hazard: &HazardStatusRow, standing: Standing, token: Option<&str>) -> Markup {
+    let key = standing.key();
+    html! {
+        tr data-state=(key) {
+            td { span class={ "badge state-" (key) } { (standing.label()) } }
+            td class="nowrap" { (hazard.deadline.map_or("未定".to_string(), |d| d.to_string())) }
+            td { a href={ "/review/enterprises/" (hazard.enterprise_code) } { (hazard.enterprise_name) } }
+            td { (hazard.description) }
+            td { (hazard.class) }
+            td class="nowrap" {
+                @if hazard.inspection_kind == crate::store::standings::IOT_KIND {
+                    (datetime(hazard.found_at)) "（物联网）"
+                    @if let (Some(token), false) = (token, standing == Standing::Rectified) {
+                        form method="post" action={ "/review/iot-hazards/" (hazard.record_id) "/rectify" } {
+                            (super::csrf::hidden_input(token))
+                            button type="submit" { "确认已整改" }
+                        }
+                    }
+                } @else {
+                    a href={ "/review/records/" (hazard.record_id) } { (datetime(hazard.found_at)) }
+                }
+            }
+        }
+    }
 }
 
 /// Confirms an IoT hazard rectified from the tracking page, then shows the page again.
@@ -406,7 +509,7 @@ pub(super) async fn rectify_iot_hazard(
     Session(caller): Session,
     axum::extract::Path(hazard_id): axum::extract::Path<String>,
 ) -> PageResult<Response> {
-    crate::intake::rectify_iot_hazard_for(&state, &caller, hazard_id).await?;
+    crate::follow_up::rectify_iot_hazard(&state, &caller, hazard_id).await?;
     Ok(axum::response::Redirect::to("/review/hazards").into_response())
 }
 
