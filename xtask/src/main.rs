@@ -41,7 +41,11 @@ fn cargo() -> String {
 }
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo xtask` is `cargo run`, which names this package's folder at run time; the path
+    // compiled in is the checkout that first built the binary, and a build folder reused by
+    // another checkout (CI's cache) would otherwise run that checkout's tests.
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
