@@ -6,7 +6,8 @@ use anjian_e2e::{Device, FACTORY, LI, PASSWORD, Server, block_on};
 use chrono::Utc;
 use reqwest::StatusCode;
 use reqwest::header::{
-    CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN, SET_COOKIE,
+    CONTENT_DISPOSITION, CONTENT_SECURITY_POLICY, CONTENT_TYPE, COOKIE, LOCATION, ORIGIN,
+    SET_COOKIE,
 };
 
 pub(crate) struct Browser {
@@ -260,6 +261,14 @@ fn an_enterprise_officer_reads_the_documents_addressed_to_the_enterprise_and_not
     let (status, headers, _) = officer.get(&format!("/review/records/{id}/documents/record/pdf"));
     assert_eq!(status, StatusCode::OK);
     assert_eq!(headers.get(CONTENT_TYPE).unwrap(), "application/pdf");
+    // An ASCII name for old clients, the document's Chinese title and number for the rest
+    // (现 is E7 8E B0 in UTF-8).
+    let disposition = headers.get(CONTENT_DISPOSITION).unwrap().to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"record.pdf\"; filename*=UTF-8''%E7%8E%B0")
+            && disposition.ends_with(".pdf"),
+        "{disposition}"
+    );
     let (status, _, _) = officer.get(&format!("/review/records/{id}/documents/order/pdf"));
     assert_eq!(status, StatusCode::NOT_FOUND, "never issued");
     let (status, _, _) = officer.get(&format!("/review/records/{id}/documents/permit"));

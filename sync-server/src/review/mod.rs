@@ -22,6 +22,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use anjian_core::RecordDoc;
@@ -216,15 +217,17 @@ fn cookie(headers: &HeaderMap, wanted: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
+/// What a query value or a `next=` path may carry unencoded: RFC 3986's unreserved
+/// characters and `/`, which keeps a page path readable.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'/');
+
 fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    utf8_percent_encode(text, QUERY_VALUE).to_string()
 }
 
 /// Only a page of this site is a place to go back to after logging in.
@@ -873,19 +876,13 @@ async fn document_pdf(
             Ok((document.number.clone(), pdf))
         })
         .await?;
-    let file_name = format!("{}{}.pdf", doc_type.title(), number);
-    let disposition = format!(
-        "attachment; filename=\"{}.pdf\"; filename*=UTF-8''{}",
+    Ok(analyses::download(
+        pdf,
+        "application/pdf",
+        &format!("{}{}", doc_type.title(), number),
         doc_type.as_str(),
-        url_encode(&file_name)
-    );
-    let mut response = ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response();
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        response
-            .headers_mut()
-            .insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+        "pdf",
+    ))
 }
 
 #[cfg(test)]
